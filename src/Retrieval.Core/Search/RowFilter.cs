@@ -1,0 +1,32 @@
+namespace Retrieval.Core.Search;
+
+/// <summary>A bitset over rows: a set bit means the row may be returned.</summary>
+public sealed class RowFilter
+{
+    private readonly ulong[] _words;
+
+    public RowFilter(int rowCount)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(rowCount);
+        RowCount = rowCount;
+        _words = new ulong[(rowCount + 63) >> 6];
+    }
+
+    public int RowCount { get; }
+
+    public void Set(int row) => _words[row >> 6] |= 1UL << (row & 63);
+
+    public bool Contains(int row) => (uint)row < (uint)RowCount && (_words[row >> 6] & (1UL << (row & 63))) != 0;
+
+    /// <summary>Number of set bits.</summary>
+    public int Count()
+    {
+        var count = 0;
+        foreach (var word in _words)
+        {
+            count += System.Numerics.BitOperations.PopCount(word);
+        }
+
+        return count;
+    }
+}

@@ -1,0 +1,56 @@
+using Retrieval.Core.Model;
+
+namespace Retrieval.Core.Storage;
+
+/// <summary>
+/// The store of record. Every index is derived from it. Implementations: SQLite (embedded default) and
+/// PostgreSQL. All methods are safe to call concurrently; writes to one collection are serialized by the
+/// caller (the engine) so that sequence order equals apply order.
+/// </summary>
+public interface IRetrievalStore : IAsyncDisposable
+{
+    /// <summary>"sqlite" or "postgres".</summary>
+    string Kind { get; }
+
+    /// <summary>
+    /// Opens the store. SQLite creates or migrates its schema; PostgreSQL verifies that its schema is current
+    /// and throws <see cref="StoreSchemaException"/> when <c>retrieval db migrate</c> has not been run.
+    /// </summary>
+    Task OpenAsync(CancellationToken cancellationToken);
+
+    Task<IReadOnlyList<CollectionDefinition>> ListCollectionsAsync(CancellationToken cancellationToken);
+
+    /// <summary>Throws <see cref="Errors.RetrievalException"/> (AlreadyExists) when the name is taken.</summary>
+    Task CreateCollectionAsync(CollectionDefinition collection, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Replaces a collection's definition (spaces, default space). When <paramref name="removedSpace"/> is set,
+    /// every vector of that space is deleted in the same transaction. NotFound when the collection is unknown.
+    /// </summary>
+    Task UpdateCollectionAsync(CollectionDefinition collection, string? removedSpace, CancellationToken cancellationToken);
+
+    /// <summary>Deletes a collection with all its items. Returns false when it did not exist.</summary>
+    Task<bool> DeleteCollectionAsync(string name, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Commits one batch atomically and returns the sequence number assigned to it (strictly increasing per
+    /// collection). Deleting an unknown id is not an error. Returns only after the commit is durable.
+    /// </summary>
+    Task<long> WriteAsync(string collection, WriteBatch batch, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Streams changes with a sequence greater than <paramref name="afterSequence"/> in ascending sequence order
+    /// (ties by id): the current state of each item written since, and a delete entry for each item deleted
+    /// since (and not re-created). With 0 it yields every live item: the full load.
+    /// </summary>
+    IAsyncEnumerable<ItemChange> ReadChangesAsync(string collection, long afterSequence, CancellationToken cancellationToken);
+
+    /// <summary>The current state of the given ids; unknown ids are left out. Order is unspecified.</summary>
+    Task<IReadOnlyList<StoredItem>> GetItemsAsync(string collection, IReadOnlyList<string> ids, CancellationToken cancellationToken);
+
+    /// <summary>Number of live items.</summary>
+    Task<long> CountItemsAsync(string collection, CancellationToken cancellationToken);
+
+    /// <summary>The last sequence number assigned in the collection (0 when none).</summary>
+    Task<long> GetLastSequenceAsync(string collection, CancellationToken cancellationToken);
+}

@@ -1,0 +1,12 @@
+namespace Retrieval.Core.Storage;
+
+/// <summary>
+/// An atomic write: upserts and deletes committed together under one sequence number.
+/// Ids are unique within the batch (upserts and deletes together).
+/// </summary>
+public sealed record WriteBatch(IReadOnlyList<ItemWrite> Upserts, IReadOnlyList<string> Deletes)
+{
+    public static WriteBatch ForUpserts(IReadOnlyList<ItemWrite> upserts) => new(upserts, []);
+
+    public static WriteBatch ForDeletes(IReadOnlyList<string> ids) => new([], ids);
+}
