@@ -1,1 +1,3 @@
-return 0;
+using Retrieval.Cli;
+
+return await CliApp.RunAsync(args);

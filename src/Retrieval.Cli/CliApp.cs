@@ -1,0 +1,35 @@
+using Retrieval.Cli.Commands;
+using Retrieval.Cli.Infrastructure;
+using Spectre.Console.Cli;
+
+namespace Retrieval.Cli;
+
+/// <summary>The <c>retrieval</c> command tree.</summary>
+public static class CliApp
+{
+    public static Task<int> RunAsync(string[] args)
+    {
+        var app = new CommandApp();
+        app.Configure(config =>
+        {
+            config.SetApplicationName("retrieval");
+            config.SetExceptionHandler((exception, _) => GrpcErrorFilter.Report(exception));
+            config.AddBranch("collections", collections =>
+            {
+                collections.SetDescription("create, list, inspect and delete collections");
+                collections.AddCommand<CreateCollectionCommand>("create").WithDescription("create a collection with one or more spaces");
+                collections.AddCommand<ListCollectionsCommand>("list").WithDescription("list collections");
+                collections.AddCommand<GetCollectionCommand>("get").WithDescription("show one collection");
+                collections.AddCommand<DeleteCollectionCommand>("delete").WithDescription("delete a collection and all its items");
+            });
+            config.AddCommand<IngestCommand>("ingest").WithDescription("stream vectors or items from a file into a collection");
+            config.AddCommand<SearchCommand>("search").WithDescription("search a collection");
+            config.AddBranch("db", db =>
+            {
+                db.SetDescription("store administration");
+                db.AddCommand<DbMigrateCommand>("migrate").WithDescription("apply pending PostgreSQL schema migrations");
+            });
+        });
+        return app.RunAsync(args);
+    }
+}

@@ -1,0 +1,23 @@
+using System.ComponentModel;
+using System.Globalization;
+using Retrieval.Cli.Infrastructure;
+using Retrieval.Contracts.V1;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace Retrieval.Cli.Commands;
+
+internal static class CollectionView
+{
+    public static void Render(Collection collection)
+    {
+        AnsiConsole.MarkupLineInterpolated($"[bold]{collection.Name}[/]: {collection.ItemCount:N0} items, default space [bold]{collection.DefaultSpace}[/]");
+        var table = new Table().AddColumns("space", "dimension", "metric", "model");
+        foreach (var s in collection.Spaces)
+        {
+            table.AddRow(Markup.Escape(s.Name), s.Dimension.ToString(CultureInfo.InvariantCulture), s.Metric.ToString(), Markup.Escape($"{s.Model?.Name} {s.Model?.Version}"));
+        }
+
+        AnsiConsole.Write(table);
+    }
+}

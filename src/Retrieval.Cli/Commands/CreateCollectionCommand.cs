@@ -1,0 +1,36 @@
+using System.ComponentModel;
+using System.Globalization;
+using Retrieval.Cli.Infrastructure;
+using Retrieval.Contracts.V1;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace Retrieval.Cli.Commands;
+
+internal sealed class CreateCollectionCommand : AsyncCommand<CreateCollectionCommand.Settings>
+{
+    internal sealed class Settings : ServerSettings
+    {
+        [CommandArgument(0, "<NAME>")]
+        [Description("collection name ([a-z0-9_-]{1,64})")]
+        public string Name { get; init; } = "";
+
+        [CommandOption("--space <SPEC>")]
+        [Description("a space as name:dimension:metric[:model[:version]] (metric: ip, cosine, l2); repeat for several")]
+        public string[] Spaces { get; init; } = [];
+
+        [CommandOption("--default-space <SPACE>")]
+        [Description("the space a search without --space uses (default: the first)")]
+        public string? DefaultSpace { get; init; }
+    }
+
+    public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)
+    {
+        using var client = new RetrievalClient(settings.ResolveServer());
+        var request = new CreateCollectionRequest { Name = settings.Name, DefaultSpace = settings.DefaultSpace ?? "" };
+        request.Spaces.Add(settings.Spaces.Select(SpaceSpec.Parse));
+        var collection = await client.Collections.CreateCollectionAsync(request, cancellationToken: cancellationToken);
+        CollectionView.Render(collection);
+        return 0;
+    }
+}

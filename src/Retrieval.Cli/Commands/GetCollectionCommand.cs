@@ -1,0 +1,18 @@
+using System.ComponentModel;
+using System.Globalization;
+using Retrieval.Cli.Infrastructure;
+using Retrieval.Contracts.V1;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace Retrieval.Cli.Commands;
+
+internal sealed class GetCollectionCommand : AsyncCommand<NamedCollectionSettings>
+{
+    public override async Task<int> ExecuteAsync(CommandContext context, NamedCollectionSettings settings, CancellationToken cancellationToken)
+    {
+        using var client = new RetrievalClient(settings.ResolveServer());
+        CollectionView.Render(await client.Collections.GetCollectionAsync(new GetCollectionRequest { Name = settings.Name }, cancellationToken: cancellationToken));
+        return 0;
+    }
+}

@@ -1,0 +1,23 @@
+namespace Retrieval.Engine;
+
+/// <summary>Limits and behaviour of the engine. Bound from the <c>Retrieval:Limits</c> configuration section.</summary>
+public sealed class EngineOptions
+{
+    /// <summary>Largest k (and offset + k) of one search. Default 10000.</summary>
+    public int MaxK { get; set; } = 10_000;
+
+    /// <summary>Most items in one upsert/delete/get batch. Default 10000.</summary>
+    public int MaxBatchItems { get; set; } = 10_000;
+
+    /// <summary>Most searches in one search batch. Default 1000.</summary>
+    public int MaxSearchBatch { get; set; } = 1_000;
+
+    /// <summary>Largest payload, in UTF-8 bytes of its JSON text. Default 65536.</summary>
+    public int MaxPayloadBytes { get; set; } = 64 * 1024;
+
+    /// <summary>Largest page of a scroll. Default 10000; a request without a limit gets 100.</summary>
+    public int MaxScrollLimit { get; set; } = 10_000;
+
+    /// <summary>Log a load-progress line every this many items. Default 100000.</summary>
+    public int LoadProgressInterval { get; set; } = 100_000;
+}

@@ -1,0 +1,187 @@
+using Retrieval.Core.Errors;
+using Retrieval.Core.Model;
+using Retrieval.Engine.State;
+
+namespace Retrieval.Engine;
+
+public sealed partial class RetrievalEngine
+{
+    /// <summary>Creates a collection. The default space is <paramref name="defaultSpace"/>, or the first space.</summary>
+    public async Task<CollectionInfo> CreateCollectionAsync(string name, IReadOnlyList<SpaceDefinition> spaces, string? defaultSpace, CancellationToken cancellationToken)
+    {
+        EnsureReady();
+        Names.ValidateName(name, "name");
+        if (spaces.Count == 0)
+        {
+            throw RetrievalException.Invalid("spaces", "a collection needs at least one space");
+        }
+
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < spaces.Count; i++)
+        {
+            ValidateSpace(spaces[i], $"spaces[{i}]");
+            if (!names.Add(spaces[i].Name))
+            {
+                throw RetrievalException.Invalid($"spaces[{i}].name", $"duplicate space name '{spaces[i].Name}'");
+            }
+        }
+
+        var chosenDefault = string.IsNullOrEmpty(defaultSpace) ? spaces[0].Name : defaultSpace;
+        if (!names.Contains(chosenDefault))
+        {
+            throw RetrievalException.Invalid("defaultSpace", $"'{chosenDefault}' is not one of the collection's spaces");
+        }
+
+        var now = DateTimeOffset.UtcNow;
+        var definition = new CollectionDefinition(name, [.. spaces], chosenDefault, now, now);
+        await _catalogGate.WaitAsync(cancellationToken);
+        try
+        {
+            if (_collections.ContainsKey(name))
+            {
+                throw RetrievalException.AlreadyExists($"collection '{name}' already exists");
+            }
+
+            await _store.CreateCollectionAsync(definition, cancellationToken);
+            _collections[name] = new CollectionState(definition);
+        }
+        finally
+        {
+            _catalogGate.Release();
+        }
+
+        Log.CollectionCreated(_logger, name, string.Join(",", names));
+        return new CollectionInfo(definition, 0);
+    }
+
+    public IReadOnlyList<CollectionInfo> ListCollections()
+    {
+        EnsureReady();
+        return _collections.Values
+            .Where(s => !s.IsDeleted)
+            .Select(Describe)
+            .OrderBy(c => c.Definition.Name, StringComparer.Ordinal)
+            .ToList();
+    }
+
+    public CollectionInfo GetCollection(string name) => Describe(GetState(name, "name"));
+
+    public async Task DeleteCollectionAsync(string name, CancellationToken cancellationToken)
+    {
+        var state = GetState(name, "name");
+        await _catalogGate.WaitAsync(cancellationToken);
+        await state.WriteGate.WaitAsync(cancellationToken);
+        try
+        {
+            if (state.IsDeleted)
+            {
+                throw RetrievalException.NotFound($"collection '{name}' not found");
+            }
+
+            await _store.DeleteCollectionAsync(name, cancellationToken);
+            state.IsDeleted = true;
+            _collections.TryRemove(name, out _);
+        }
+        finally
+        {
+            state.WriteGate.Release();
+            _catalogGate.Release();
+        }
+
+        Log.CollectionDeleted(_logger, name);
+    }
+
+    /// <summary>Adds a space to a live collection; existing items have no vector in it until upserted.</summary>
+    public Task<CollectionInfo> AddSpaceAsync(string collection, SpaceDefinition space, CancellationToken cancellationToken)
+    {
+        ValidateSpace(space, "space");
+        return ChangeDefinitionAsync(collection, current =>
+        {
+            if (current.FindSpace(space.Name) is not null)
+            {
+                throw RetrievalException.AlreadyExists($"space '{space.Name}' already exists in collection '{collection}'");
+            }
+
+            return (current with { Spaces = [.. current.Spaces, space] }, null);
+        }, () => Log.SpaceAdded(_logger, collection, space.Name), cancellationToken);
+    }
+
+    /// <summary>Removes a space and its vectors. The default space cannot be removed.</summary>
+    public Task<CollectionInfo> DeleteSpaceAsync(string collection, string space, CancellationToken cancellationToken) =>
+        ChangeDefinitionAsync(collection, current =>
+        {
+            if (current.FindSpace(space) is null)
+            {
+                throw RetrievalException.NotFound($"space '{space}' not found in collection '{collection}'");
+            }
+
+            if (current.DefaultSpace == space)
+            {
+                throw RetrievalException.Precondition($"space '{space}' is the default space of collection '{collection}'; make another space the default first");
+            }
+
+            return (current with { Spaces = current.Spaces.Where(s => s.Name != space).ToList() }, space);
+        }, () => Log.SpaceRemoved(_logger, collection, space), cancellationToken);
+
+    public Task<CollectionInfo> SetDefaultSpaceAsync(string collection, string space, CancellationToken cancellationToken) =>
+        ChangeDefinitionAsync(collection, current =>
+        {
+            if (current.FindSpace(space) is null)
+            {
+                throw RetrievalException.Invalid("space", $"unknown space '{space}' in collection '{collection}'");
+            }
+
+            return (current with { DefaultSpace = space }, null);
+        }, () => Log.DefaultSpaceChanged(_logger, collection, space), cancellationToken);
+
+    private async Task<CollectionInfo> ChangeDefinitionAsync(
+        string collection,
+        Func<CollectionDefinition, (CollectionDefinition Updated, string? RemovedSpace)> change,
+        Action logChange,
+        CancellationToken cancellationToken)
+    {
+        var state = GetState(collection);
+        await state.WriteGate.WaitAsync(cancellationToken);
+        try
+        {
+            var (updated, removed) = change(state.Definition);
+            updated = updated with { UpdatedAt = DateTimeOffset.UtcNow };
+            await _store.UpdateCollectionAsync(updated, removed, cancellationToken);
+            Mutate(state, s => s.Redefine(updated));
+        }
+        finally
+        {
+            state.WriteGate.Release();
+        }
+
+        logChange();
+        return Describe(state);
+    }
+
+    private static CollectionInfo Describe(CollectionState state) =>
+        Read(state, s => new CollectionInfo(s.Definition, s.Items.Count));
+
+    private static void ValidateSpace(SpaceDefinition space, string field)
+    {
+        Names.ValidateName(space.Name, $"{field}.name");
+        if (space.Dimension is < 1 or > SpaceDefinition.MaxDimension)
+        {
+            throw RetrievalException.Invalid($"{field}.dimension", $"must be between 1 and {SpaceDefinition.MaxDimension}, got {space.Dimension}");
+        }
+
+        if (!Enum.IsDefined(space.Metric))
+        {
+            throw RetrievalException.Invalid($"{field}.metric", "must be METRIC_INNER_PRODUCT, METRIC_COSINE or METRIC_L2");
+        }
+
+        if (string.IsNullOrWhiteSpace(space.Model?.Name))
+        {
+            throw RetrievalException.Invalid($"{field}.model.name", "the model that produces the space's vectors is required");
+        }
+
+        if (space.Model.Name.Length > 256 || (space.Model.Version?.Length ?? 0) > 256)
+        {
+            throw RetrievalException.Invalid($"{field}.model", "model name and version are limited to 256 characters");
+        }
+    }
+}

@@ -1,0 +1,167 @@
+using Retrieval.Core.Errors;
+using Retrieval.Core.Filtering;
+using Retrieval.Core.Storage;
+using Retrieval.Engine.State;
+using Retrieval.Engine.Validation;
+
+namespace Retrieval.Engine;
+
+public sealed partial class RetrievalEngine
+{
+    /// <summary>
+    /// Upserts a batch atomically: validated as a whole, committed in one transaction, applied to the indexes,
+    /// then acknowledged. Merge semantics are those of <see cref="ItemWrite"/>.
+    /// </summary>
+    public async Task<WriteResult> UpsertAsync(string collection, IReadOnlyList<ItemWrite> items, CancellationToken cancellationToken)
+    {
+        var state = GetState(collection);
+        await state.WriteGate.WaitAsync(cancellationToken);
+        try
+        {
+            // Validated under the gate: the space list cannot change between validation and commit.
+            var validated = WriteValidator.ValidateUpserts(items, state.Definition, _options);
+            var sequence = await CommitAsync(state, WriteBatch.ForUpserts(validated));
+            return new WriteResult(validated.Count, sequence);
+        }
+        finally
+        {
+            state.WriteGate.Release();
+        }
+    }
+
+    /// <summary>Deletes the given ids (unknown ids are ignored). Returns how many existed.</summary>
+    public async Task<WriteResult> DeleteAsync(string collection, IReadOnlyList<string> ids, CancellationToken cancellationToken)
+    {
+        WriteValidator.ValidateIds(ids, "ids", _options);
+        var state = GetState(collection);
+        await state.WriteGate.WaitAsync(cancellationToken);
+        try
+        {
+            var existing = Read(state, s => ids.Distinct(StringComparer.Ordinal).Where(id => s.Items.TryGetSlot(id, out _)).ToList());
+            if (existing.Count == 0)
+            {
+                return new WriteResult(0, state.AppliedSequence);
+            }
+
+            return new WriteResult(existing.Count, await CommitAsync(state, WriteBatch.ForDeletes(existing)));
+        }
+        finally
+        {
+            state.WriteGate.Release();
+        }
+    }
+
+    /// <summary>Deletes every item whose payload matches the filter, in one atomic batch.</summary>
+    public async Task<WriteResult> DeleteAsync(string collection, PayloadFilter filter, CancellationToken cancellationToken)
+    {
+        var state = GetState(collection);
+        await state.WriteGate.WaitAsync(cancellationToken);
+        try
+        {
+            var matching = Read(state, s => MatchingIds(s, filter).ToList());
+            if (matching.Count == 0)
+            {
+                return new WriteResult(0, state.AppliedSequence);
+            }
+
+            return new WriteResult(matching.Count, await CommitAsync(state, WriteBatch.ForDeletes(matching)));
+        }
+        finally
+        {
+            state.WriteGate.Release();
+        }
+    }
+
+    /// <summary>The items with the given ids, in request order; unknown ids are left out.</summary>
+    public IReadOnlyList<ItemView> GetItems(string collection, IReadOnlyList<string> ids, bool withVectors)
+    {
+        WriteValidator.ValidateIds(ids, "ids", _options);
+        var state = GetState(collection);
+        return Read(state, s =>
+        {
+            var items = new List<ItemView>(ids.Count);
+            foreach (var id in ids)
+            {
+                if (s.Items.TryGetSlot(id, out var slot))
+                {
+                    items.Add(View(s, slot, withVectors));
+                }
+            }
+
+            return items;
+        });
+    }
+
+    /// <summary>A page of items in ascending ordinal id order, optionally filtered.</summary>
+    public ScrollPage Scroll(string collection, PayloadFilter? filter, int limit, string? cursor, bool withVectors)
+    {
+        if (limit < 0 || limit > _options.MaxScrollLimit)
+        {
+            throw RetrievalException.Invalid("limit", $"must be between 1 and {_options.MaxScrollLimit}");
+        }
+
+        var pageSize = limit == 0 ? 100 : limit;
+        var after = ScrollCursor.Decode(cursor);
+        var state = GetState(collection);
+        return Read(state, s =>
+        {
+            var page = new List<ItemView>(Math.Min(pageSize, s.Items.Count));
+            foreach (var id in s.Items.IdsAfter(after))
+            {
+                s.Items.TryGetSlot(id, out var slot);
+                if (filter is not null && !FilterEvaluator.Matches(filter, s.Items[slot]!.Payload))
+                {
+                    continue;
+                }
+
+                if (page.Count == pageSize)
+                {
+                    // One more match exists: the page is full and a next page follows.
+                    return new ScrollPage(page, ScrollCursor.Encode(page[^1].Id));
+                }
+
+                page.Add(View(s, slot, withVectors));
+            }
+
+            return new ScrollPage(page, null);
+        });
+    }
+
+    /// <summary>Number of items, or of items matching <paramref name="filter"/>.</summary>
+    public long Count(string collection, PayloadFilter? filter)
+    {
+        var state = GetState(collection);
+        return Read(state, s => filter is null || filter.IsEmpty ? s.Items.Count : MatchingIds(s, filter).LongCount());
+    }
+
+    // The store write and the in-memory apply must not be abandoned half way: once the transaction may have
+    // committed, the indexes must follow it, so client cancellation stops at the gate, not here.
+    private async Task<long> CommitAsync(CollectionState state, WriteBatch batch)
+    {
+        if (state.IsDeleted)
+        {
+            throw RetrievalException.NotFound($"collection '{state.Definition.Name}' not found");
+        }
+
+        var sequence = await _store.WriteAsync(state.Definition.Name, batch, CancellationToken.None);
+        Mutate(state, s => s.Apply(batch, sequence));
+        return sequence;
+    }
+
+    private static IEnumerable<string> MatchingIds(CollectionState state, PayloadFilter filter)
+    {
+        for (var slot = 0; slot < state.Items.SlotCapacity; slot++)
+        {
+            if (state.Items[slot] is { } item && FilterEvaluator.Matches(filter, item.Payload))
+            {
+                yield return item.Id;
+            }
+        }
+    }
+
+    private static ItemView View(CollectionState state, int slot, bool withVectors)
+    {
+        var item = state.Items[slot]!;
+        return new ItemView(item.Id, item.PayloadJson, withVectors ? state.VectorsOf(slot) : null);
+    }
+}

@@ -1,0 +1,127 @@
+using Retrieval.Core.Errors;
+using Retrieval.Core.Search;
+using Retrieval.Engine.State;
+using Retrieval.Engine.Validation;
+
+namespace Retrieval.Engine;
+
+public sealed partial class RetrievalEngine
+{
+    /// <summary>Exact top-k search over one space of a collection; hits best first.</summary>
+    public IReadOnlyList<SearchHit> Search(string collection, SearchQuery query) =>
+        SearchBatch(collection, [query], "")[0];
+
+    /// <summary>
+    /// Runs several searches against one collection under one read lock. Unfiltered queries on the same space
+    /// with the same depth share one blocked batch scan.
+    /// </summary>
+    public IReadOnlyList<IReadOnlyList<SearchHit>> SearchBatch(string collection, IReadOnlyList<SearchQuery> queries) =>
+        SearchBatch(collection, queries, "searches");
+
+    private IReadOnlyList<SearchHit>[] SearchBatch(string collection, IReadOnlyList<SearchQuery> queries, string fieldPrefix)
+    {
+        if (queries.Count == 0 && fieldPrefix.Length > 0)
+        {
+            throw RetrievalException.Invalid(fieldPrefix, "at least one search is required");
+        }
+
+        if (queries.Count > _options.MaxSearchBatch)
+        {
+            throw RetrievalException.Invalid(fieldPrefix, $"{queries.Count} searches exceed the limit of {_options.MaxSearchBatch}");
+        }
+
+        var state = GetState(collection);
+        return Read(state, s =>
+        {
+            var prepared = new PreparedQuery[queries.Count];
+            for (var i = 0; i < queries.Count; i++)
+            {
+                var prefix = fieldPrefix.Length == 0 ? "" : $"{fieldPrefix}[{i}].";
+                prepared[i] = Prepare(s, queries[i], prefix);
+            }
+
+            var results = new IReadOnlyList<SearchHit>[queries.Count];
+            foreach (var group in prepared.Select((p, i) => (p, i)).GroupBy(x => (x.p.Space, x.p.Depth, Filtered: x.p.Query.Filter is not null)))
+            {
+                var members = group.ToList();
+                var (space, depth, filtered) = group.Key;
+                if (filtered || members.Count == 1)
+                {
+                    foreach (var (p, i) in members)
+                    {
+                        var rowFilter = p.Query.Filter is { } f ? s.BuildRowFilter(p.Space, f) : null;
+                        results[i] = ToHits(s, p, ExactSearch.Search(space.Storage, p.Vector, depth, space.ScoreKind, rowFilter));
+                    }
+
+                    continue;
+                }
+
+                var dimension = space.Definition.Dimension;
+                var block = new float[members.Count * dimension];
+                for (var m = 0; m < members.Count; m++)
+                {
+                    members[m].p.Vector.CopyTo(block.AsSpan(m * dimension));
+                }
+
+                var rows = ExactSearch.SearchBatch(space.Storage, block, members.Count, depth, space.ScoreKind);
+                for (var m = 0; m < members.Count; m++)
+                {
+                    results[members[m].i] = ToHits(s, members[m].p, rows[m]);
+                }
+            }
+
+            return results;
+        });
+    }
+
+    private PreparedQuery Prepare(CollectionState state, SearchQuery query, string prefix)
+    {
+        var spaceName = string.IsNullOrEmpty(query.Space) ? state.Definition.DefaultSpace : query.Space;
+        var definition = state.Definition.FindSpace(spaceName)
+            ?? throw RetrievalException.Invalid($"{prefix}space", $"unknown space '{spaceName}' in collection '{state.Definition.Name}'");
+        if (query.K < 1 || query.K > _options.MaxK)
+        {
+            throw RetrievalException.Invalid($"{prefix}k", $"must be between 1 and {_options.MaxK}, got {query.K}");
+        }
+
+        if (query.Offset < 0 || (long)query.Offset + query.K > _options.MaxK)
+        {
+            throw RetrievalException.Invalid($"{prefix}offset", $"must be ≥ 0 with offset + k ≤ {_options.MaxK}");
+        }
+
+        if (query.ScoreThreshold is { } threshold && !float.IsFinite(threshold))
+        {
+            throw RetrievalException.Invalid($"{prefix}scoreThreshold", "must be a finite number");
+        }
+
+        var vector = VectorValidator.Validate(query.Vector, definition, $"{prefix}vector");
+        var filter = query.Filter is { IsEmpty: false } f ? f : null;
+        return new PreparedQuery(query with { Filter = filter }, state.GetSpace(spaceName), vector, query.Offset + query.K);
+    }
+
+    private static List<SearchHit> ToHits(CollectionState state, PreparedQuery prepared, ScoredRow[] rows)
+    {
+        var query = prepared.Query;
+        var hits = new List<SearchHit>(Math.Max(0, rows.Length - query.Offset));
+        for (var i = query.Offset; i < rows.Length; i++)
+        {
+            var row = rows[i];
+            if (query.ScoreThreshold is { } threshold && row.Score < threshold)
+            {
+                break;
+            }
+
+            var slot = prepared.Space.SlotOfRow(row.Row);
+            var item = state.Items[slot]!;
+            hits.Add(new SearchHit(
+                item.Id,
+                row.Score,
+                query.WithPayload ? item.PayloadJson : null,
+                query.WithVectors ? state.VectorsOf(slot) : null));
+        }
+
+        return hits;
+    }
+
+    private sealed record PreparedQuery(SearchQuery Query, SpaceIndex Space, float[] Vector, int Depth);
+}

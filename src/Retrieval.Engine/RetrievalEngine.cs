@@ -1,0 +1,138 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+using Retrieval.Core.Errors;
+using Retrieval.Core.Storage;
+using Retrieval.Engine.State;
+
+namespace Retrieval.Engine;
+
+/// <summary>
+/// The embeddable retrieval engine: collections, their items and exact indexes, over a store of record.
+/// Writes commit to the store first, then reach the in-memory indexes, then return (read-your-writes).
+/// Every index is derived state rebuilt from the store at <see cref="StartAsync"/>.
+/// </summary>
+public sealed partial class RetrievalEngine : IAsyncDisposable
+{
+    private readonly IRetrievalStore _store;
+    private readonly EngineOptions _options;
+    private readonly ILogger _logger;
+    private readonly ConcurrentDictionary<string, CollectionState> _collections = new(StringComparer.Ordinal);
+
+    // Serializes catalog changes (create/delete collection, add/remove space) against each other.
+    private readonly SemaphoreSlim _catalogGate = new(1, 1);
+    private volatile bool _ready;
+
+    public RetrievalEngine(IRetrievalStore store, EngineOptions options, ILogger<RetrievalEngine> logger)
+    {
+        _store = store;
+        _options = options;
+        _logger = logger;
+    }
+
+    /// <summary>True once every collection is loaded from the store.</summary>
+    public bool IsReady => _ready;
+
+    public EngineOptions Options => _options;
+
+    /// <summary>Opens the store and loads every collection into memory, logging progress.</summary>
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        var total = Stopwatch.StartNew();
+        Log.OpeningStore(_logger, _store.Kind);
+        await _store.OpenAsync(cancellationToken);
+        var definitions = await _store.ListCollectionsAsync(cancellationToken);
+        for (var i = 0; i < definitions.Count; i++)
+        {
+            var definition = definitions[i];
+            Log.LoadingCollection(_logger, definition.Name, i + 1, definitions.Count);
+            var started = Stopwatch.StartNew();
+            var state = new CollectionState(definition);
+            long loaded = 0;
+            await foreach (var change in _store.ReadChangesAsync(definition.Name, 0, cancellationToken))
+            {
+                // No reader exists yet, but the lock keeps the invariant "apply under write lock" uniform.
+                state.Lock.EnterWriteLock();
+                try
+                {
+                    state.Apply(change);
+                }
+                finally
+                {
+                    state.Lock.ExitWriteLock();
+                }
+
+                if (++loaded % _options.LoadProgressInterval == 0)
+                {
+                    Log.LoadProgress(_logger, definition.Name, loaded);
+                }
+            }
+
+            _collections[definition.Name] = state;
+            Log.CollectionLoaded(_logger, definition.Name, state.Items.Count, state.AppliedSequence, started.ElapsedMilliseconds);
+        }
+
+        _ready = true;
+        Log.EngineReady(_logger, definitions.Count, total.ElapsedMilliseconds);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _ready = false;
+        foreach (var state in _collections.Values)
+        {
+            state.Dispose();
+        }
+
+        _collections.Clear();
+        _catalogGate.Dispose();
+        await _store.DisposeAsync();
+    }
+
+    private void EnsureReady()
+    {
+        if (!_ready)
+        {
+            throw RetrievalException.Unavailable("the engine is still loading collections; retry when /readyz is green");
+        }
+    }
+
+    private CollectionState GetState(string? name, string field = "collection")
+    {
+        EnsureReady();
+        if (string.IsNullOrEmpty(name))
+        {
+            throw RetrievalException.Invalid(field, "is required");
+        }
+
+        return _collections.TryGetValue(name, out var state) && !state.IsDeleted
+            ? state
+            : throw RetrievalException.NotFound($"collection '{name}' not found");
+    }
+
+    private static T Read<T>(CollectionState state, Func<CollectionState, T> read)
+    {
+        state.Lock.EnterReadLock();
+        try
+        {
+            return read(state);
+        }
+        finally
+        {
+            state.Lock.ExitReadLock();
+        }
+    }
+
+    private static void Mutate(CollectionState state, Action<CollectionState> mutate)
+    {
+        state.Lock.EnterWriteLock();
+        try
+        {
+            mutate(state);
+        }
+        finally
+        {
+            state.Lock.ExitWriteLock();
+        }
+    }
+}

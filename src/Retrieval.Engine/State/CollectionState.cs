@@ -1,0 +1,156 @@
+using Retrieval.Core.Filtering;
+using Retrieval.Core.Model;
+using Retrieval.Core.Search;
+using Retrieval.Core.Storage;
+
+namespace Retrieval.Engine.State;
+
+/// <summary>
+/// The in-memory mirror of one collection: items, payloads and one exact index per space.
+/// Concurrency: <see cref="WriteGate"/> serializes writers end to end (store commit, then apply) so that
+/// apply order equals sequence order; <see cref="Lock"/> separates the short in-memory apply from readers.
+/// </summary>
+internal sealed class CollectionState : IDisposable
+{
+    private readonly Dictionary<string, SpaceIndex> _spaces = new(StringComparer.Ordinal);
+
+    public CollectionState(CollectionDefinition definition)
+    {
+        Definition = definition;
+        foreach (var space in definition.Spaces)
+        {
+            _spaces.Add(space.Name, new SpaceIndex(space));
+        }
+    }
+
+    public CollectionDefinition Definition { get; private set; }
+
+    public SemaphoreSlim WriteGate { get; } = new(1, 1);
+
+    public ReaderWriterLockSlim Lock { get; } = new(LockRecursionPolicy.NoRecursion);
+
+    public ItemTable Items { get; } = new();
+
+    /// <summary>Set once the collection is deleted; writers that raced the delete see it and give up.</summary>
+    public bool IsDeleted { get; set; }
+
+    /// <summary>Sequence of the last batch applied.</summary>
+    public long AppliedSequence { get; private set; }
+
+    public SpaceIndex GetSpace(string name) => _spaces[name];
+
+    /// <summary>Replaces the definition; adds indexes for new spaces and drops those of removed ones. Caller holds the write lock.</summary>
+    public void Redefine(CollectionDefinition definition)
+    {
+        foreach (var space in definition.Spaces)
+        {
+            if (!_spaces.ContainsKey(space.Name))
+            {
+                _spaces.Add(space.Name, new SpaceIndex(space));
+            }
+        }
+
+        foreach (var name in _spaces.Keys.Where(n => definition.FindSpace(n) is null).ToList())
+        {
+            _spaces.Remove(name);
+        }
+
+        Definition = definition;
+    }
+
+    /// <summary>Applies a committed batch with upsert-merge semantics. Caller holds the write lock.</summary>
+    public void Apply(WriteBatch batch, long sequence)
+    {
+        foreach (var write in batch.Upserts)
+        {
+            var slot = Items.Upsert(write.Id, write.PayloadJson);
+            foreach (var (space, vector) in write.Vectors)
+            {
+                _spaces[space].Set(slot, vector);
+            }
+        }
+
+        foreach (var id in batch.Deletes)
+        {
+            RemoveItem(id);
+        }
+
+        AppliedSequence = Math.Max(AppliedSequence, sequence);
+    }
+
+    /// <summary>Applies one change-feed entry (full item state, or a delete). Caller holds the write lock.</summary>
+    public void Apply(ItemChange change)
+    {
+        if (change.Item is not { } item)
+        {
+            RemoveItem(change.Id);
+        }
+        else
+        {
+            var slot = Items.Upsert(item.Id, item.PayloadJson);
+            foreach (var (name, space) in _spaces)
+            {
+                if (item.Vectors.TryGetValue(name, out var vector) && vector.Length == space.Definition.Dimension)
+                {
+                    space.Set(slot, vector);
+                }
+                else
+                {
+                    space.Remove(slot);
+                }
+            }
+        }
+
+        AppliedSequence = Math.Max(AppliedSequence, change.Sequence);
+    }
+
+    /// <summary>The vectors of an item slot by space. Caller holds a read lock.</summary>
+    public Dictionary<string, float[]> VectorsOf(int slot)
+    {
+        var vectors = new Dictionary<string, float[]>(StringComparer.Ordinal);
+        foreach (var (name, space) in _spaces)
+        {
+            if (space.GetVector(slot) is { } vector)
+            {
+                vectors.Add(name, vector);
+            }
+        }
+
+        return vectors;
+    }
+
+    /// <summary>Rows of <paramref name="space"/> whose item payload matches the filter. Caller holds a read lock.</summary>
+    public RowFilter BuildRowFilter(SpaceIndex space, PayloadFilter filter)
+    {
+        var rows = new RowFilter(space.Count);
+        for (var row = 0; row < space.Count; row++)
+        {
+            if (FilterEvaluator.Matches(filter, Items[space.SlotOfRow(row)]!.Payload))
+            {
+                rows.Set(row);
+            }
+        }
+
+        return rows;
+    }
+
+    public void Dispose()
+    {
+        WriteGate.Dispose();
+        Lock.Dispose();
+    }
+
+    private void RemoveItem(string id)
+    {
+        var slot = Items.Remove(id);
+        if (slot < 0)
+        {
+            return;
+        }
+
+        foreach (var space in _spaces.Values)
+        {
+            space.Remove(slot);
+        }
+    }
+}

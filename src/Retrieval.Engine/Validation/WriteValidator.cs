@@ -1,0 +1,93 @@
+using System.Text;
+using System.Text.Json;
+using Retrieval.Core.Errors;
+using Retrieval.Core.Model;
+using Retrieval.Core.Storage;
+
+namespace Retrieval.Engine.Validation;
+
+/// <summary>
+/// Validates an upsert batch as a whole before anything is written, so a bad item rejects the batch and
+/// changes nothing. Returns the items in the form the store and indexes keep (cosine vectors normalized).
+/// </summary>
+internal static class WriteValidator
+{
+    public static List<ItemWrite> ValidateUpserts(IReadOnlyList<ItemWrite> items, CollectionDefinition collection, EngineOptions options)
+    {
+        if (items.Count == 0)
+        {
+            throw RetrievalException.Invalid("items", "at least one item is required");
+        }
+
+        if (items.Count > options.MaxBatchItems)
+        {
+            throw RetrievalException.Invalid("items", $"{items.Count} items exceed the batch limit of {options.MaxBatchItems}");
+        }
+
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var validated = new List<ItemWrite>(items.Count);
+        for (var i = 0; i < items.Count; i++)
+        {
+            var item = items[i];
+            var prefix = $"items[{i}]";
+            Names.ValidateItemId(item.Id, $"{prefix}.id");
+            if (!seen.Add(item.Id))
+            {
+                throw RetrievalException.Invalid($"{prefix}.id", $"duplicate id '{item.Id}' in one batch");
+            }
+
+            ValidatePayload(item.PayloadJson, $"{prefix}.payload", options);
+            var vectors = new Dictionary<string, float[]>(StringComparer.Ordinal);
+            foreach (var (spaceName, vector) in item.Vectors)
+            {
+                var field = $"{prefix}.vectors.{spaceName}";
+                var space = collection.FindSpace(spaceName)
+                    ?? throw RetrievalException.Invalid(field, $"unknown space '{spaceName}' in collection '{collection.Name}'");
+                vectors.Add(spaceName, VectorValidator.Validate(vector, space, field));
+            }
+
+            validated.Add(new ItemWrite(item.Id, item.PayloadJson, vectors));
+        }
+
+        return validated;
+    }
+
+    public static void ValidateIds(IReadOnlyList<string> ids, string field, EngineOptions options)
+    {
+        if (ids.Count > options.MaxBatchItems)
+        {
+            throw RetrievalException.Invalid(field, $"{ids.Count} ids exceed the batch limit of {options.MaxBatchItems}");
+        }
+
+        for (var i = 0; i < ids.Count; i++)
+        {
+            Names.ValidateItemId(ids[i], $"{field}[{i}]");
+        }
+    }
+
+    private static void ValidatePayload(string? payloadJson, string field, EngineOptions options)
+    {
+        if (payloadJson is null)
+        {
+            return;
+        }
+
+        if (Encoding.UTF8.GetByteCount(payloadJson) > options.MaxPayloadBytes)
+        {
+            throw RetrievalException.Invalid(field, $"payload is larger than the limit of {options.MaxPayloadBytes} bytes");
+        }
+
+        try
+        {
+            using var document = JsonDocument.Parse(payloadJson);
+            if (document.RootElement.ValueKind != JsonValueKind.Object)
+            {
+                throw RetrievalException.Invalid(field, "payload must be a JSON object");
+            }
+        }
+        catch (JsonException e)
+        {
+            throw RetrievalException.Invalid(field, $"payload is not valid JSON: {e.Message}");
+        }
+    }
+}

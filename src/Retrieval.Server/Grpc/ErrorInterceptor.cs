@@ -1,0 +1,69 @@
+using Grpc.Core;
+using Grpc.Core.Interceptors;
+using Retrieval.Core.Errors;
+
+namespace Retrieval.Server.Grpc;
+
+/// <summary>
+/// Turns engine errors into gRPC statuses (JSON transcoding then maps them to HTTP codes). Anything else is
+/// logged and reported as INTERNAL without leaking its details.
+/// </summary>
+internal sealed partial class ErrorInterceptor(ILogger<ErrorInterceptor> logger) : Interceptor
+{
+    public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(
+        TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
+    {
+        try
+        {
+            return await continuation(request, context);
+        }
+        catch (Exception e) when (e is not RpcException)
+        {
+            throw Translate(e, context);
+        }
+    }
+
+    public override async Task DuplexStreamingServerHandler<TRequest, TResponse>(
+        IAsyncStreamReader<TRequest> requestStream, IServerStreamWriter<TResponse> responseStream,
+        ServerCallContext context, DuplexStreamingServerMethod<TRequest, TResponse> continuation)
+    {
+        try
+        {
+            await continuation(requestStream, responseStream, context);
+        }
+        catch (Exception e) when (e is not RpcException)
+        {
+            throw Translate(e, context);
+        }
+    }
+
+    private RpcException Translate(Exception exception, ServerCallContext context)
+    {
+        if (exception is RetrievalException retrieval)
+        {
+            return new RpcException(new Status(ToStatusCode(retrieval.Kind), retrieval.Message));
+        }
+
+        if (exception is OperationCanceledException && context.CancellationToken.IsCancellationRequested)
+        {
+            return new RpcException(new Status(StatusCode.Cancelled, "the call was cancelled"));
+        }
+
+        LogUnhandled(logger, context.Method, exception);
+        return new RpcException(new Status(StatusCode.Internal, "internal error; see the server log"));
+    }
+
+    internal static StatusCode ToStatusCode(ErrorKind kind) => kind switch
+    {
+        ErrorKind.InvalidArgument => StatusCode.InvalidArgument,
+        ErrorKind.NotFound => StatusCode.NotFound,
+        ErrorKind.AlreadyExists => StatusCode.AlreadyExists,
+        ErrorKind.FailedPrecondition => StatusCode.FailedPrecondition,
+        ErrorKind.ResourceExhausted => StatusCode.ResourceExhausted,
+        ErrorKind.Unavailable => StatusCode.Unavailable,
+        _ => StatusCode.Internal,
+    };
+
+    [LoggerMessage(2100, LogLevel.Error, "Unhandled error in {Method}")]
+    private static partial void LogUnhandled(ILogger logger, string method, Exception exception);
+}

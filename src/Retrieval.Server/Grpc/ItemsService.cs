@@ -1,0 +1,61 @@
+using Grpc.Core;
+using Retrieval.Contracts.V1;
+using Retrieval.Core.Errors;
+using Retrieval.Engine;
+using Retrieval.Server.Mapping;
+
+namespace Retrieval.Server.Grpc;
+
+/// <summary>Thin gRPC (and transcoded REST) surface over item writes and reads.</summary>
+internal sealed class ItemsService(RetrievalEngine engine) : Items.ItemsBase
+{
+    public override async Task<UpsertItemsResponse> UpsertItems(UpsertItemsRequest request, ServerCallContext context)
+    {
+        var result = await engine.UpsertAsync(request.Collection, ItemMapping.ToWrites(request.Items), context.CancellationToken);
+        return new UpsertItemsResponse { Upserted = result.Count, Sequence = result.Sequence };
+    }
+
+    /// <summary>Each request message is one atomic batch, answered after its commit; the first bad batch ends the call.</summary>
+    public override async Task StreamUpsertItems(
+        IAsyncStreamReader<UpsertItemsRequest> requestStream,
+        IServerStreamWriter<UpsertItemsResponse> responseStream,
+        ServerCallContext context)
+    {
+        await foreach (var request in requestStream.ReadAllAsync(context.CancellationToken))
+        {
+            await responseStream.WriteAsync(await UpsertItems(request, context), context.CancellationToken);
+        }
+    }
+
+    public override async Task<DeleteItemsResponse> DeleteItems(DeleteItemsRequest request, ServerCallContext context)
+    {
+        var filter = FilterMapping.ToFilter(request.Filter, "filter");
+        if ((request.Ids.Count > 0) == (filter is not null))
+        {
+            throw RetrievalException.Invalid("ids", "exactly one of ids or filter is required");
+        }
+
+        var result = filter is null
+            ? await engine.DeleteAsync(request.Collection, request.Ids, context.CancellationToken)
+            : await engine.DeleteAsync(request.Collection, filter, context.CancellationToken);
+        return new DeleteItemsResponse { Deleted = result.Count, Sequence = result.Sequence };
+    }
+
+    public override Task<GetItemsResponse> GetItems(GetItemsRequest request, ServerCallContext context)
+    {
+        var response = new GetItemsResponse();
+        response.Items.Add(engine.GetItems(request.Collection, request.Ids, request.WithVectors).Select(ItemMapping.ToProto));
+        return Task.FromResult(response);
+    }
+
+    public override Task<ScrollItemsResponse> ScrollItems(ScrollItemsRequest request, ServerCallContext context)
+    {
+        var page = engine.Scroll(request.Collection, FilterMapping.ToFilter(request.Filter, "filter"), request.Limit, request.Cursor, request.WithVectors);
+        var response = new ScrollItemsResponse { NextCursor = page.NextCursor ?? "" };
+        response.Items.Add(page.Items.Select(ItemMapping.ToProto));
+        return Task.FromResult(response);
+    }
+
+    public override Task<CountItemsResponse> CountItems(CountItemsRequest request, ServerCallContext context) =>
+        Task.FromResult(new CountItemsResponse { Count = engine.Count(request.Collection, FilterMapping.ToFilter(request.Filter, "filter")) });
+}

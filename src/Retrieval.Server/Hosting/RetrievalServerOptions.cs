@@ -1,0 +1,35 @@
+using Retrieval.Engine;
+
+namespace Retrieval.Server.Hosting;
+
+/// <summary>Server configuration, bound from the <c>Retrieval</c> section (environment: <c>Retrieval__*</c>).</summary>
+public sealed class RetrievalServerOptions
+{
+    public const string SectionName = "Retrieval";
+
+    /// <summary>Where the embedded SQLite store keeps its files. Default <c>data</c> (relative to the working directory).</summary>
+    public string DataDirectory { get; set; } = "data";
+
+    /// <summary>Store of record: <c>sqlite</c> (default, embedded) or <c>postgres</c> (uses <c>ConnectionStrings:Postgres</c>).</summary>
+    public string Store { get; set; } = "sqlite";
+
+    /// <summary>Console log format: <c>text</c> (default) or <c>json</c> (compact JSON, one event a line).</summary>
+    public string LogFormat { get; set; } = "text";
+
+    /// <summary>Largest request (gRPC message or REST body), in bytes. Default 64 MiB.</summary>
+    public int MaxRequestBytes { get; set; } = 64 * 1024 * 1024;
+
+    public PostgresSettings Postgres { get; set; } = new();
+
+    /// <summary>Request limits (k, batch sizes, payload size).</summary>
+    public EngineOptions Limits { get; set; } = new();
+
+    public sealed class PostgresSettings
+    {
+        /// <summary>
+        /// Apply pending schema migrations at start-up. Default false: production runs <c>retrieval db migrate</c>
+        /// as an explicit step; the compose file turns this on for a one-machine setup.
+        /// </summary>
+        public bool MigrateOnStart { get; set; }
+    }
+}

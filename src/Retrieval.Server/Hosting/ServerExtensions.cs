@@ -1,0 +1,94 @@
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Options;
+using Microsoft.OpenApi.Models;
+using Retrieval.Engine;
+using Retrieval.Server.Grpc;
+using Serilog;
+using Serilog.Formatting.Compact;
+
+namespace Retrieval.Server.Hosting;
+
+/// <summary>The composition root: services and endpoints of the Retrieval server.</summary>
+public static class ServerExtensions
+{
+    private const string ReadyTag = "ready";
+
+    public static WebApplicationBuilder AddRetrievalServer(this WebApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var services = builder.Services;
+        services.AddOptions<RetrievalServerOptions>()
+            .BindConfiguration(RetrievalServerOptions.SectionName)
+            .Validate(o => o.Store is "sqlite" or "postgres", "Retrieval:Store must be 'sqlite' or 'postgres'")
+            .Validate(o => o.LogFormat is "text" or "json", "Retrieval:LogFormat must be 'text' or 'json'")
+            .Validate(o => o.MaxRequestBytes > 0, "Retrieval:MaxRequestBytes must be positive")
+            .ValidateOnStart();
+
+        var serverOptions = builder.Configuration.GetSection(RetrievalServerOptions.SectionName).Get<RetrievalServerOptions>() ?? new();
+        services.AddSerilog((_, logger) =>
+        {
+            logger.ReadFrom.Configuration(builder.Configuration).Enrich.FromLogContext();
+            if (serverOptions.LogFormat == "json")
+            {
+                logger.WriteTo.Console(new CompactJsonFormatter());
+            }
+            else
+            {
+                logger.WriteTo.Console(formatProvider: System.Globalization.CultureInfo.InvariantCulture);
+            }
+        });
+
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = serverOptions.MaxRequestBytes);
+        services.AddSingleton(sp => sp.GetRequiredService<IOptions<RetrievalServerOptions>>().Value.Limits);
+        services.AddSingleton(StoreFactory.Create);
+        services.AddSingleton<RetrievalEngine>();
+        services.AddHostedService<EngineStartupService>();
+
+        services.AddGrpc(grpc =>
+        {
+            grpc.Interceptors.Add<ErrorInterceptor>();
+            grpc.MaxReceiveMessageSize = serverOptions.MaxRequestBytes;
+            grpc.MaxSendMessageSize = serverOptions.MaxRequestBytes;
+        }).AddJsonTranscoding();
+        services.AddGrpcReflection();
+        services.AddGrpcHealthChecks().AddCheck<EngineReadyHealthCheck>(ReadyTag, tags: [ReadyTag]);
+        services.AddGrpcSwagger();
+        services.AddSwaggerGen(swagger => swagger.SwaggerDoc("v1", new OpenApiInfo { Title = "Retrieval", Version = "v1" }));
+        return builder;
+    }
+
+    public static WebApplication MapRetrievalServer(this WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        app.UseSerilogRequestLogging();
+        app.UseMiddleware<RequestSizeLimitMiddleware>();
+        app.UseSwagger();
+        app.MapGrpcService<CollectionsService>();
+        app.MapGrpcService<ItemsService>();
+        app.MapGrpcService<SearchService>();
+        app.MapGrpcReflectionService();
+        app.MapGrpcHealthChecksService();
+        // Liveness answers as soon as the process serves HTTP; readiness waits for every collection to load.
+        app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false });
+        app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = check => check.Tags.Contains(ReadyTag) });
+        return app;
+    }
+
+    /// <summary>Builds the server from command-line arguments (used by Program and by in-process tests).</summary>
+    public static WebApplication BuildRetrievalServer(string[] args)
+    {
+        var builder = WebApplication.CreateBuilder(args);
+        builder.AddRetrievalServer();
+        return builder.Build().MapRetrievalServer();
+    }
+}
+
+/// <summary>Kestrel protocol names, kept here so tests and docs agree with appsettings.json.</summary>
+public static class EndpointNames
+{
+    public const string Rest = "Rest";
+    public const string Grpc = "Grpc";
+    public const HttpProtocols RestProtocols = HttpProtocols.Http1;
+    public const HttpProtocols GrpcProtocols = HttpProtocols.Http2;
+}

@@ -1,0 +1,57 @@
+using Google.Protobuf.WellKnownTypes;
+using Retrieval.Core.Errors;
+using Retrieval.Core.Model;
+using Retrieval.Engine;
+using ProtoMetric = Retrieval.Contracts.V1.Metric;
+using ProtoSpace = Retrieval.Contracts.V1.Space;
+
+namespace Retrieval.Server.Mapping;
+
+internal static class CollectionMapping
+{
+    public static SpaceDefinition ToDefinition(ProtoSpace? space, string field)
+    {
+        if (space is null)
+        {
+            throw RetrievalException.Invalid(field, "is required");
+        }
+
+        var metric = space.Metric switch
+        {
+            ProtoMetric.InnerProduct => Metric.InnerProduct,
+            ProtoMetric.Cosine => Metric.Cosine,
+            ProtoMetric.L2 => Metric.L2,
+            ProtoMetric.Unspecified => throw RetrievalException.Invalid($"{field}.metric", "is required: METRIC_INNER_PRODUCT, METRIC_COSINE or METRIC_L2"),
+            _ => throw RetrievalException.Invalid($"{field}.metric", $"unknown metric value {(int)space.Metric}"),
+        };
+        return new SpaceDefinition(space.Name, space.Dimension, metric, new ModelRef(space.Model?.Name ?? "", space.Model?.Version ?? ""));
+    }
+
+    public static ProtoSpace ToProto(SpaceDefinition space) => new()
+    {
+        Name = space.Name,
+        Dimension = space.Dimension,
+        Metric = space.Metric switch
+        {
+            Metric.InnerProduct => ProtoMetric.InnerProduct,
+            Metric.Cosine => ProtoMetric.Cosine,
+            Metric.L2 => ProtoMetric.L2,
+            _ => ProtoMetric.Unspecified,
+        },
+        Model = new Contracts.V1.ModelRef { Name = space.Model.Name, Version = space.Model.Version },
+    };
+
+    public static Contracts.V1.Collection ToProto(CollectionInfo info)
+    {
+        var collection = new Contracts.V1.Collection
+        {
+            Name = info.Definition.Name,
+            DefaultSpace = info.Definition.DefaultSpace,
+            ItemCount = info.ItemCount,
+            CreatedAt = Timestamp.FromDateTimeOffset(info.Definition.CreatedAt),
+            UpdatedAt = Timestamp.FromDateTimeOffset(info.Definition.UpdatedAt),
+        };
+        collection.Spaces.Add(info.Definition.Spaces.Select(ToProto));
+        return collection;
+    }
+}

@@ -1,0 +1,21 @@
+using Retrieval.Contracts.V1;
+using Retrieval.Core.Storage;
+using Retrieval.Engine;
+
+namespace Retrieval.Server.Mapping;
+
+internal static class ItemMapping
+{
+    public static List<ItemWrite> ToWrites(IReadOnlyList<Item> items) =>
+        items.Select(item => new ItemWrite(
+            item.Id,
+            PayloadMapping.ToJson(item.Payload),
+            item.Vectors.ToDictionary(v => v.Key, v => VectorMapping.ToArray(v.Value), StringComparer.Ordinal))).ToList();
+
+    public static Item ToProto(ItemView view)
+    {
+        var item = new Item { Id = view.Id, Payload = PayloadMapping.ToStruct(view.PayloadJson) };
+        VectorMapping.CopyTo(view.Vectors, item.Vectors);
+        return item;
+    }
+}

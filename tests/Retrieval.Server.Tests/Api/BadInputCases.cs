@@ -1,0 +1,75 @@
+using Grpc.Core;
+
+namespace Retrieval.Server.Tests.Api;
+
+/// <summary>
+/// The bad-input table. The seeded collection has one inner-product space <c>v1</c> of dimension 4 and item <c>seed</c>.
+/// </summary>
+public static class BadInputCases
+{
+    private const string Space = """{"name":"v2","dimension":4,"metric":"METRIC_L2","model":{"name":"m","version":"1"}}""";
+
+    public static readonly IReadOnlyList<BadInputCase> All =
+    [
+        // Vectors
+        new("upsert wrong dimension", Operation.Upsert, Upsert("a", "[1,2,3]"), 400, StatusCode.InvalidArgument, "items[0].vectors.v1"),
+        new("upsert NaN", Operation.Upsert, Upsert("a", """[1,"NaN",3,4]"""), 400, StatusCode.InvalidArgument, "items[0].vectors.v1"),
+        new("upsert +Infinity", Operation.Upsert, Upsert("a", """[1,"Infinity",3,4]"""), 400, StatusCode.InvalidArgument, "items[0].vectors.v1"),
+        new("upsert -Infinity", Operation.Upsert, Upsert("a", """[1,2,"-Infinity",4]"""), 400, StatusCode.InvalidArgument, "items[0].vectors.v1"),
+        new("upsert empty vector", Operation.Upsert, Upsert("a", "[]"), 400, StatusCode.InvalidArgument, "items[0].vectors.v1"),
+        new("upsert unknown space", Operation.Upsert, """{"items":[{"id":"a","vectors":{"nope":{"values":[1,2,3,4]}}}]}""", 400, StatusCode.InvalidArgument, "items[0].vectors.nope"),
+        new("upsert no items", Operation.Upsert, """{"items":[]}""", 400, StatusCode.InvalidArgument, "items"),
+        new("upsert bad item later in batch", Operation.Upsert, """{"items":[{"id":"ok","vectors":{"v1":{"values":[1,2,3,4]}}},{"id":"bad","vectors":{"v1":{"values":[1,2]}}}]}""", 400, StatusCode.InvalidArgument, "items[1].vectors.v1"),
+        // Ids
+        new("upsert duplicate ids", Operation.Upsert, """{"items":[{"id":"a","vectors":{"v1":{"values":[1,2,3,4]}}},{"id":"a","vectors":{"v1":{"values":[1,2,3,4]}}}]}""", 400, StatusCode.InvalidArgument, "items[1].id"),
+        new("upsert empty id", Operation.Upsert, Upsert("", "[1,2,3,4]"), 400, StatusCode.InvalidArgument, "items[0].id"),
+        new("upsert id over 256 bytes", Operation.Upsert, Upsert(new string('é', 129), "[1,2,3,4]"), 400, StatusCode.InvalidArgument, "items[0].id"),
+        new("get id over 256 bytes", Operation.Get, $$"""{"ids":["{{new string('x', 257)}}"]}""", 400, StatusCode.InvalidArgument, "ids[0]"),
+        // Payloads
+        new("payload over the size limit", Operation.Upsert, "{\"items\":[{\"id\":\"a\",\"payload\":{\"blob\":\"" + new string('x', 70_000) + "\"},\"vectors\":{\"v1\":{\"values\":[1,2,3,4]}}}]}", 400, StatusCode.InvalidArgument, "items[0].payload"),
+        new("payload not an object", Operation.Upsert, """{"items":[{"id":"a","payload":5,"vectors":{"v1":{"values":[1,2,3,4]}}}]}""", 400, null, "payload"),
+        // Unknown resources
+        new("upsert unknown collection", Operation.Upsert, Upsert("a", "[1,2,3,4]"), 404, StatusCode.NotFound, "nope-collection", Collection: "nope-collection"),
+        new("search unknown collection", Operation.Search, """{"vector":{"values":[1,2,3,4]},"k":1}""", 404, StatusCode.NotFound, "nope-collection", Collection: "nope-collection"),
+        new("search unknown space", Operation.Search, """{"space":"nope","vector":{"values":[1,2,3,4]},"k":1}""", 400, StatusCode.InvalidArgument, "space"),
+        // Search limits and vectors
+        new("search k zero", Operation.Search, """{"vector":{"values":[1,2,3,4]},"k":0}""", 400, StatusCode.InvalidArgument, "k"),
+        new("search k negative", Operation.Search, """{"vector":{"values":[1,2,3,4]},"k":-3}""", 400, StatusCode.InvalidArgument, "k"),
+        new("search k over limit", Operation.Search, """{"vector":{"values":[1,2,3,4]},"k":10001}""", 400, StatusCode.InvalidArgument, "k"),
+        new("search negative offset", Operation.Search, """{"vector":{"values":[1,2,3,4]},"k":1,"offset":-1}""", 400, StatusCode.InvalidArgument, "offset"),
+        new("search NaN query", Operation.Search, """{"vector":{"values":["NaN",2,3,4]},"k":1}""", 400, StatusCode.InvalidArgument, "vector"),
+        new("search wrong dimension", Operation.Search, """{"vector":{"values":[1,2]},"k":1}""", 400, StatusCode.InvalidArgument, "vector"),
+        new("search empty vector", Operation.Search, """{"k":1}""", 400, StatusCode.InvalidArgument, "vector"),
+        new("search filter without key", Operation.Search, """{"vector":{"values":[1,2,3,4]},"k":1,"filter":{"must":[{"match":{"value":"x"}}]}}""", 400, StatusCode.InvalidArgument, "filter.must[0].key"),
+        new("search filter match and range", Operation.Search, """{"vector":{"values":[1,2,3,4]},"k":1,"filter":{"mustNot":[{"key":"a","match":{"value":"x"},"range":{"gt":1}}]}}""", 400, StatusCode.InvalidArgument, "filter.mustNot[0]"),
+        new("search filter empty range", Operation.Search, """{"vector":{"values":[1,2,3,4]},"k":1,"filter":{"must":[{"key":"a","range":{}}]}}""", 400, StatusCode.InvalidArgument, "filter.must[0].range"),
+        new("search filter null value", Operation.Search, """{"vector":{"values":[1,2,3,4]},"k":1,"filter":{"must":[{"key":"a","match":{"value":null}}]}}""", 400, StatusCode.InvalidArgument, "filter.must[0].match"),
+        new("search batch item k zero", Operation.SearchBatch, """{"searches":[{"vector":{"values":[1,2,3,4]},"k":1},{"vector":{"values":[1,2,3,4]},"k":0}]}""", 400, StatusCode.InvalidArgument, "searches[1].k"),
+        new("scroll limit over maximum", Operation.Scroll, """{"limit":100000}""", 400, StatusCode.InvalidArgument, "limit"),
+        new("scroll forged cursor", Operation.Scroll, """{"cursor":"%%%"}""", 400, StatusCode.InvalidArgument, "cursor"),
+        new("delete neither ids nor filter", Operation.Delete, """{}""", 400, StatusCode.InvalidArgument, "ids"),
+        // Collections and spaces
+        new("duplicate collection", Operation.CreateCollection, Create("seeded-bad-input"), 409, StatusCode.AlreadyExists, "seeded-bad-input"),
+        new("collection name with slash", Operation.CreateCollection, Create("a/b"), 400, StatusCode.InvalidArgument, "name"),
+        new("collection name with quote", Operation.CreateCollection, Create("a'b"), 400, StatusCode.InvalidArgument, "name"),
+        new("collection name with SQL", Operation.CreateCollection, Create("x;drop table items;--"), 400, StatusCode.InvalidArgument, "name"),
+        new("collection name too long", Operation.CreateCollection, Create(new string('a', 65)), 400, StatusCode.InvalidArgument, "name"),
+        new("collection name uppercase", Operation.CreateCollection, Create("Upper"), 400, StatusCode.InvalidArgument, "name"),
+        new("collection without spaces", Operation.CreateCollection, """{"name":"nospaces","spaces":[]}""", 400, StatusCode.InvalidArgument, "spaces"),
+        new("space dimension zero", Operation.CreateCollection, """{"name":"dimzero","spaces":[{"name":"v1","dimension":0,"metric":"METRIC_L2","model":{"name":"m"}}]}""", 400, StatusCode.InvalidArgument, "spaces[0].dimension"),
+        new("space metric missing", Operation.CreateCollection, """{"name":"nometric","spaces":[{"name":"v1","dimension":4,"model":{"name":"m"}}]}""", 400, StatusCode.InvalidArgument, "spaces[0].metric"),
+        new("space name with dot", Operation.CreateCollection, """{"name":"dotspace","spaces":[{"name":"v.1","dimension":4,"metric":"METRIC_L2","model":{"name":"m"}}]}""", 400, StatusCode.InvalidArgument, "spaces[0].name"),
+        new("space names duplicated", Operation.CreateCollection, """{"name":"dupspace","spaces":[{"name":"v1","dimension":4,"metric":"METRIC_L2","model":{"name":"m"}},{"name":"v1","dimension":4,"metric":"METRIC_L2","model":{"name":"m"}}]}""", 400, StatusCode.InvalidArgument, "spaces[1].name"),
+        new("default space unknown", Operation.CreateCollection, """{"name":"baddefault","defaultSpace":"zz","spaces":[{"name":"v1","dimension":4,"metric":"METRIC_L2","model":{"name":"m"}}]}""", 400, StatusCode.InvalidArgument, "defaultSpace"),
+        new("add existing space", Operation.AddSpace, """{"name":"v1","dimension":4,"metric":"METRIC_L2","model":{"name":"m"}}""", 409, StatusCode.AlreadyExists, "v1"),
+        new("add space without model", Operation.AddSpace, """{"name":"v9","dimension":4,"metric":"METRIC_L2"}""", 400, StatusCode.InvalidArgument, "space.model.name"),
+    ];
+
+    public static IEnumerable<object[]> Names() => All.Select(c => new object[] { c.Name });
+
+    public static BadInputCase Find(string name) => All.Single(c => c.Name == name);
+
+    private static string Upsert(string id, string values) => $$"""{"items":[{"id":"{{id}}","vectors":{"v1":{"values":""" + values + "}}}]}";
+
+    private static string Create(string name) => $$"""{"name":"{{name.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal)}}","spaces":[{{Space}}]}""";
+}

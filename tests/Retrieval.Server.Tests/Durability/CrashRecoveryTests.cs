@@ -1,0 +1,138 @@
+using System.Globalization;
+using Grpc.Core;
+using Retrieval.Contracts.V1;
+using Retrieval.Server.Tests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace Retrieval.Server.Tests.Durability;
+
+/// <summary>
+/// A child server under a streaming upsert load is SIGKILLed at random moments and restarted; after every restart
+/// each acknowledged item must be present with bit-identical vector and payload. Cycles: 20, or
+/// <c>RETRIEVAL_CRASH_CYCLES</c>.
+/// </summary>
+public abstract class CrashRecoveryTests(ITestOutputHelper output)
+{
+    private const string Collection = "crash";
+    private const int Dimension = 16;
+    private const int BatchSize = 50;
+
+    protected abstract Task<ServerConfiguration> CreateConfigurationAsync();
+
+    protected async Task RunCrashCyclesAsync()
+    {
+        var cycles = int.TryParse(Environment.GetEnvironmentVariable("RETRIEVAL_CRASH_CYCLES"), CultureInfo.InvariantCulture, out var n) ? n : 20;
+        var configuration = await CreateConfigurationAsync();
+        var random = new Random(20261127);
+        var acknowledged = new Dictionary<string, Item>(StringComparer.Ordinal);
+        var nextId = 0;
+
+        for (var cycle = 0; cycle < cycles; cycle++)
+        {
+            configuration.RenewPorts();
+            await using var server = await ChildServerProcess.StartAsync(configuration, TimeSpan.FromSeconds(60));
+            if (cycle == 0)
+            {
+                await server.Collections.CreateCollectionAsync(new CreateCollectionRequest
+                {
+                    Name = Collection,
+                    Spaces = { new Space { Name = "v1", Dimension = Dimension, Metric = Metric.InnerProduct, Model = new ModelRef { Name = "m", Version = "1" } } },
+                });
+            }
+
+            await VerifyAsync(server, acknowledged, cycle);
+
+            using var load = new CancellationTokenSource();
+            var loadTask = StreamLoadAsync(server, random.Next(), () => nextId++, acknowledged, load.Token);
+            await Task.Delay(random.Next(200, 1500));
+            await server.KillAsync();
+            await load.CancelAsync();
+            var batches = await loadTask;
+            output.WriteLine($"cycle {cycle}: killed after {batches} acknowledged batches; {acknowledged.Count} items acknowledged in total");
+        }
+
+        configuration.RenewPorts();
+        await using var final = await ChildServerProcess.StartAsync(configuration, TimeSpan.FromSeconds(60));
+        await VerifyAsync(final, acknowledged, cycles);
+        Assert.True(acknowledged.Count > 0, "the load acknowledged nothing: the test proved nothing");
+    }
+
+    /// <summary>Streams batches of new items until the server dies; records each batch once it is answered.</summary>
+    private static async Task<int> StreamLoadAsync(ChildServerProcess server, int seed, Func<int> nextId, Dictionary<string, Item> acknowledged, CancellationToken cancellationToken)
+    {
+        var random = new Random(seed);
+        var batches = 0;
+        try
+        {
+            using var call = server.Items.StreamUpsertItems(cancellationToken: cancellationToken);
+            while (!cancellationToken.IsCancellationRequested)
+            {
+                var request = new UpsertItemsRequest { Collection = Collection };
+                for (var i = 0; i < BatchSize; i++)
+                {
+                    var id = $"item-{nextId()}";
+                    var item = new Item { Id = id, Payload = Google.Protobuf.WellKnownTypes.Struct.Parser.ParseJson($$"""{"n":{{random.Next()}},"tag":"t{{random.Next(5)}}"}""") };
+                    item.Vectors.Add("v1", new Vector { Values = { Enumerable.Range(0, Dimension).Select(_ => (float)random.NextDouble() - 0.5f) } });
+                    request.Items.Add(item);
+                }
+
+                await call.RequestStream.WriteAsync(request, cancellationToken);
+                if (!await call.ResponseStream.MoveNext(cancellationToken))
+                {
+                    break;
+                }
+
+                foreach (var item in request.Items)
+                {
+                    acknowledged[item.Id] = item;
+                }
+
+                batches++;
+            }
+        }
+        catch (Exception e) when (e is RpcException or OperationCanceledException or IOException or InvalidOperationException)
+        {
+            // The server was killed mid-call: whatever was not answered is not acknowledged.
+        }
+
+        return batches;
+    }
+
+    private static async Task VerifyAsync(ChildServerProcess server, Dictionary<string, Item> acknowledged, int cycle)
+    {
+        foreach (var chunk in acknowledged.Keys.Chunk(1000))
+        {
+            var got = await server.Items.GetItemsAsync(new GetItemsRequest { Collection = Collection, Ids = { chunk }, WithVectors = true });
+            var byId = got.Items.ToDictionary(i => i.Id, StringComparer.Ordinal);
+            foreach (var id in chunk)
+            {
+                Assert.True(byId.TryGetValue(id, out var stored), $"cycle {cycle}: acknowledged item {id} is missing after restart");
+                var expected = acknowledged[id];
+                Assert.Equal(expected.Payload, stored.Payload);
+                Assert.Equal(expected.Vectors["v1"].Values, stored.Vectors["v1"].Values);
+            }
+        }
+    }
+}
+
+public sealed class SqliteCrashRecoveryTests(ITestOutputHelper output) : CrashRecoveryTests(output), IDisposable
+{
+    private ServerConfiguration? _configuration;
+
+    [Fact]
+    public Task SigkillDuringStreamingUpserts_KeepsEveryAcknowledgedItem() => RunCrashCyclesAsync();
+
+    protected override Task<ServerConfiguration> CreateConfigurationAsync()
+    {
+        _configuration = new ServerConfiguration("sqlite", null);
+        return Task.FromResult(_configuration);
+    }
+
+    public void Dispose()
+    {
+        if (_configuration is not null && Directory.Exists(_configuration.DataDirectory))
+        {
+            Directory.Delete(_configuration.DataDirectory, recursive: true);
+        }
+    }
+}

@@ -1,0 +1,109 @@
+using System.Diagnostics;
+using Grpc.Net.Client;
+using Retrieval.Contracts.V1;
+
+namespace Retrieval.Server.Tests.Infrastructure;
+
+/// <summary>
+/// The real server binary in a child process, so a test can SIGKILL it (no shutdown hooks run) and restart it
+/// on the same store.
+/// </summary>
+internal sealed class ChildServerProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly GrpcChannel _channel;
+    private readonly HttpClient _rest;
+
+    private ChildServerProcess(Process process, ServerConfiguration configuration)
+    {
+        _process = process;
+        _channel = GrpcChannel.ForAddress(configuration.GrpcAddress);
+        _rest = new HttpClient { BaseAddress = configuration.RestAddress };
+        Collections = new Collections.CollectionsClient(_channel);
+        Items = new Items.ItemsClient(_channel);
+    }
+
+    public Collections.CollectionsClient Collections { get; }
+
+    public Items.ItemsClient Items { get; }
+
+    /// <summary>Starts the server binary built next to the tests and waits until /readyz is green.</summary>
+    public static async Task<ChildServerProcess> StartAsync(ServerConfiguration configuration, TimeSpan timeout)
+    {
+        var serverDll = Path.Combine(AppContext.BaseDirectory, "Retrieval.Server.dll");
+        if (!File.Exists(serverDll))
+        {
+            throw new FileNotFoundException("the server binary is not next to the tests", serverDll);
+        }
+
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = AppContext.BaseDirectory,
+        };
+        start.ArgumentList.Add(serverDll);
+        foreach (var argument in configuration.ToArguments())
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        var process = Process.Start(start) ?? throw new InvalidOperationException("could not start the server process");
+        // Drain the pipes so the child never blocks on a full stdout.
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        var child = new ChildServerProcess(process, configuration);
+        await child.WaitUntilReadyAsync(timeout);
+        return child;
+    }
+
+    /// <summary>SIGKILL: the process gets no chance to flush or shut down.</summary>
+    public async Task KillAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+        }
+
+        await _process.WaitForExitAsync();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await KillAsync();
+        _process.Dispose();
+        _channel.Dispose();
+        _rest.Dispose();
+    }
+
+    private async Task WaitUntilReadyAsync(TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            if (_process.HasExited)
+            {
+                throw new InvalidOperationException($"the server exited with code {_process.ExitCode} before it was ready");
+            }
+
+            try
+            {
+                using var response = await _rest.GetAsync(new Uri("/readyz", UriKind.Relative));
+                if (response.IsSuccessStatusCode)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+                // Not listening yet.
+            }
+
+            await Task.Delay(100);
+        }
+
+        throw new TimeoutException($"the server was not ready within {timeout}");
+    }
+}

@@ -1,0 +1,76 @@
+using System.Net.Http.Json;
+using Grpc.Net.Client;
+using Microsoft.AspNetCore.Builder;
+using Retrieval.Contracts.V1;
+using Retrieval.Server.Hosting;
+
+namespace Retrieval.Server.Tests.Infrastructure;
+
+/// <summary>
+/// A real server (Kestrel on loopback, real store) hosted in the test process, with a gRPC channel and a REST client.
+/// </summary>
+public sealed class InProcessServer : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly GrpcChannel _channel;
+
+    private InProcessServer(WebApplication app, ServerConfiguration configuration)
+    {
+        _app = app;
+        Configuration = configuration;
+        _channel = GrpcChannel.ForAddress(configuration.GrpcAddress);
+        Rest = new HttpClient { BaseAddress = configuration.RestAddress };
+        Collections = new Collections.CollectionsClient(_channel);
+        Items = new Items.ItemsClient(_channel);
+        Search = new Search.SearchClient(_channel);
+    }
+
+    public ServerConfiguration Configuration { get; }
+
+    public HttpClient Rest { get; }
+
+    public GrpcChannel Channel => _channel;
+
+    public Collections.CollectionsClient Collections { get; }
+
+    public Items.ItemsClient Items { get; }
+
+    public Search.SearchClient Search { get; }
+
+    public static async Task<InProcessServer> StartAsync(ServerConfiguration configuration)
+    {
+        var app = ServerExtensions.BuildRetrievalServer(configuration.ToArguments());
+        await app.StartAsync();
+        var server = new InProcessServer(app, configuration);
+        await server.WaitUntilReadyAsync(TimeSpan.FromSeconds(60));
+        return server;
+    }
+
+    public async Task WaitUntilReadyAsync(TimeSpan timeout)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        while (true)
+        {
+            using var response = await Rest.GetAsync(new Uri("/readyz", UriKind.Relative), cts.Token);
+            if (response.IsSuccessStatusCode)
+            {
+                return;
+            }
+
+            await Task.Delay(50, cts.Token);
+        }
+    }
+
+    public Task<HttpResponseMessage> PostJsonAsync(string path, string json) =>
+        Rest.PostAsync(new Uri(path, UriKind.Relative), new StringContent(json, System.Text.Encoding.UTF8, "application/json"));
+
+    public Task<T?> GetJsonAsync<T>(string path) => Rest.GetFromJsonAsync<T>(new Uri(path, UriKind.Relative));
+
+    public async ValueTask DisposeAsync()
+    {
+        Rest.Dispose();
+        _channel.Dispose();
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+}
