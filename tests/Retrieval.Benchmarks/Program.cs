@@ -2,9 +2,14 @@ namespace Retrieval.Benchmarks;
 
 internal static class Program
 {
-    private static int Main(string[] args)
+    private static async Task<int> Main(string[] args)
     {
-        Console.Error.WriteLine("usage: Retrieval.Benchmarks <suite> [options]");
+        if (args.Length > 0 && args[0] == "store-ingest")
+        {
+            return await StoreIngestBenchmark.RunAsync(args[1..]);
+        }
+
+        await Console.Error.WriteLineAsync("usage: Retrieval.Benchmarks <suite> [options]  (suites: store-ingest)");
         return args.Length == 0 ? 2 : 0;
     }
 }

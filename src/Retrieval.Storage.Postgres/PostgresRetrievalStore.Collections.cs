@@ -1,0 +1,113 @@
+using Npgsql;
+using Retrieval.Core.Errors;
+using Retrieval.Core.Model;
+using Retrieval.Core.Storage;
+
+namespace Retrieval.Storage.Postgres;
+
+/// <summary>The collection catalog.</summary>
+public sealed partial class PostgresRetrievalStore
+{
+    public async Task<IReadOnlyList<CollectionDefinition>> ListCollectionsAsync(CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(
+            "SELECT name, definition, created_at, updated_at FROM collections ORDER BY name;");
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var collections = new List<CollectionDefinition>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            collections.Add(CollectionDefinitionJson.Deserialize(
+                reader.GetString(0),
+                reader.GetString(1),
+                reader.GetFieldValue<DateTimeOffset>(2),
+                reader.GetFieldValue<DateTimeOffset>(3)));
+        }
+
+        return collections;
+    }
+
+    public async Task CreateCollectionAsync(CollectionDefinition collection, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(collection);
+
+        // ON CONFLICT DO NOTHING instead of catching a unique violation: zero rows means the name is taken.
+        await using var command = dataSource.CreateCommand("""
+            INSERT INTO collections (name, definition, last_sequence, created_at, updated_at)
+            VALUES (@name, @definition, 0, @created, @updated)
+            ON CONFLICT (name) DO NOTHING;
+            """);
+        command.Parameters.AddWithValue("name", collection.Name);
+        command.Parameters.AddWithValue("definition", CollectionDefinitionJson.Serialize(collection));
+        command.Parameters.AddWithValue("created", collection.CreatedAt.ToUniversalTime());
+        command.Parameters.AddWithValue("updated", collection.UpdatedAt.ToUniversalTime());
+        if (await command.ExecuteNonQueryAsync(cancellationToken) == 0)
+        {
+            throw RetrievalException.AlreadyExists($"collection '{collection.Name}' already exists");
+        }
+    }
+
+    public async Task UpdateCollectionAsync(CollectionDefinition collection, string? removedSpace, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(collection);
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+
+        // created_at is set once by CreateCollectionAsync; an update only moves updated_at.
+        await using (var update = new NpgsqlCommand(
+            "UPDATE collections SET definition = @definition, updated_at = @updated WHERE name = @name;", connection, transaction))
+        {
+            update.Parameters.AddWithValue("name", collection.Name);
+            update.Parameters.AddWithValue("definition", CollectionDefinitionJson.Serialize(collection));
+            update.Parameters.AddWithValue("updated", collection.UpdatedAt.ToUniversalTime());
+            if (await update.ExecuteNonQueryAsync(cancellationToken) == 0)
+            {
+                throw CollectionNotFound(collection.Name);
+            }
+        }
+
+        if (removedSpace is not null)
+        {
+            await using var remove = new NpgsqlCommand(
+                "DELETE FROM vectors WHERE collection = @name AND space = @space;", connection, transaction);
+            remove.Parameters.AddWithValue("name", collection.Name);
+            remove.Parameters.AddWithValue("space", removedSpace);
+            await remove.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+    }
+
+    public async Task<bool> DeleteCollectionAsync(string name, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+
+        // The catalog row goes first: its row lock makes a concurrent write either finish before us (and its
+        // rows are deleted below) or find no collection.
+        await using (var catalog = new NpgsqlCommand("DELETE FROM collections WHERE name = @name;", connection, transaction))
+        {
+            catalog.Parameters.AddWithValue("name", name);
+            if (await catalog.ExecuteNonQueryAsync(cancellationToken) == 0)
+            {
+                return false;
+            }
+        }
+
+        await using (var rows = new NpgsqlCommand(
+            """
+            DELETE FROM vectors WHERE collection = @name;
+            DELETE FROM items WHERE collection = @name;
+            DELETE FROM tombstones WHERE collection = @name;
+            """,
+            connection,
+            transaction))
+        {
+            rows.Parameters.AddWithValue("name", name);
+            await rows.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        return true;
+    }
+}

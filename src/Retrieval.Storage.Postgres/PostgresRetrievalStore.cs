@@ -1,0 +1,48 @@
+using Npgsql;
+using Retrieval.Core.Errors;
+using Retrieval.Core.Storage;
+
+namespace Retrieval.Storage.Postgres;
+
+/// <summary>
+/// The PostgreSQL store of record. Each operation borrows a pooled connection from one
+/// <see cref="NpgsqlDataSource"/>; writes run in READ COMMITTED transactions whose first statement locks the
+/// collection's catalog row (the sequence increment), which serializes writers of one collection.
+/// </summary>
+public sealed partial class PostgresRetrievalStore : IRetrievalStore
+{
+    private readonly NpgsqlDataSource dataSource;
+
+    /// <summary>Creates a store over the database of <paramref name="connectionString"/> (an Npgsql connection string).</summary>
+    public PostgresRetrievalStore(string connectionString)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(connectionString);
+        dataSource = NpgsqlDataSource.Create(connectionString);
+    }
+
+    public string Kind => "postgres";
+
+    /// <summary>Checks connectivity and that <c>retrieval db migrate</c> has brought the schema to this build's version.</summary>
+    public async Task OpenAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await PostgresSchema.VerifyAsync(connection, cancellationToken);
+    }
+
+    public ValueTask DisposeAsync() => dataSource.DisposeAsync();
+
+    private static RetrievalException CollectionNotFound(string name) =>
+        RetrievalException.NotFound($"collection '{name}' does not exist");
+
+    /// <summary>Throws NotFound unless the collection exists; returns its last sequence.</summary>
+    private static async Task<long> RequireCollectionAsync(
+        NpgsqlConnection connection, NpgsqlTransaction? transaction, string name, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(
+            "SELECT last_sequence FROM collections WHERE name = @name;", connection, transaction);
+        command.Parameters.AddWithValue("name", name);
+        return await command.ExecuteScalarAsync(cancellationToken) is long sequence
+            ? sequence
+            : throw CollectionNotFound(name);
+    }
+}

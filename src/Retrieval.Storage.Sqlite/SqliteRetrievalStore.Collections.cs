@@ -1,0 +1,125 @@
+using Microsoft.Data.Sqlite;
+using Retrieval.Core.Errors;
+using Retrieval.Core.Model;
+using Retrieval.Core.Storage;
+
+namespace Retrieval.Storage.Sqlite;
+
+/// <summary>The collection catalog.</summary>
+public sealed partial class SqliteRetrievalStore
+{
+    public async Task<IReadOnlyList<CollectionDefinition>> ListCollectionsAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenConnectionAsync(cancellationToken);
+        await using var command = Command(
+            connection, null, "SELECT name, definition, created_at, updated_at FROM collections ORDER BY name;");
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var collections = new List<CollectionDefinition>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            collections.Add(CollectionDefinitionJson.Deserialize(
+                reader.GetString(0),
+                reader.GetString(1),
+                UnixMicroseconds.ToDateTimeOffset(reader.GetInt64(2)),
+                UnixMicroseconds.ToDateTimeOffset(reader.GetInt64(3))));
+        }
+
+        return collections;
+    }
+
+    public Task CreateCollectionAsync(CollectionDefinition collection, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(collection);
+        return WriteTransactionAsync(
+            async (connection, transaction, ct) =>
+            {
+                // ON CONFLICT DO NOTHING instead of catching a constraint error: zero rows means the name is taken.
+                await using var command = Command(connection, transaction, """
+                    INSERT INTO collections (name, definition, last_sequence, created_at, updated_at)
+                    VALUES ($name, $definition, 0, $created, $updated)
+                    ON CONFLICT (name) DO NOTHING;
+                    """);
+                command.Parameters.AddWithValue("$name", collection.Name);
+                command.Parameters.AddWithValue("$definition", CollectionDefinitionJson.Serialize(collection));
+                command.Parameters.AddWithValue("$created", UnixMicroseconds.From(collection.CreatedAt));
+                command.Parameters.AddWithValue("$updated", UnixMicroseconds.From(collection.UpdatedAt));
+                if (await command.ExecuteNonQueryAsync(ct) == 0)
+                {
+                    throw RetrievalException.AlreadyExists($"collection '{collection.Name}' already exists");
+                }
+
+                return true;
+            },
+            cancellationToken);
+    }
+
+    public Task UpdateCollectionAsync(CollectionDefinition collection, string? removedSpace, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(collection);
+        return WriteTransactionAsync(
+            async (connection, transaction, ct) =>
+            {
+                // created_at is set once by CreateCollectionAsync; an update only moves updated_at.
+                await using var update = Command(connection, transaction, """
+                    UPDATE collections SET definition = $definition, updated_at = $updated WHERE name = $name;
+                    """);
+                update.Parameters.AddWithValue("$name", collection.Name);
+                update.Parameters.AddWithValue("$definition", CollectionDefinitionJson.Serialize(collection));
+                update.Parameters.AddWithValue("$updated", UnixMicroseconds.From(collection.UpdatedAt));
+                if (await update.ExecuteNonQueryAsync(ct) == 0)
+                {
+                    throw CollectionNotFound(collection.Name);
+                }
+
+                if (removedSpace is not null)
+                {
+                    await using var remove = Command(
+                        connection, transaction, "DELETE FROM vectors WHERE collection = $name AND space = $space;");
+                    remove.Parameters.AddWithValue("$name", collection.Name);
+                    remove.Parameters.AddWithValue("$space", removedSpace);
+                    await remove.ExecuteNonQueryAsync(ct);
+                }
+
+                return true;
+            },
+            cancellationToken);
+    }
+
+    public Task<bool> DeleteCollectionAsync(string name, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        return WriteTransactionAsync(
+            async (connection, transaction, ct) =>
+            {
+                await using var command = Command(connection, transaction, """
+                    DELETE FROM vectors WHERE collection = $name;
+                    DELETE FROM items WHERE collection = $name;
+                    DELETE FROM tombstones WHERE collection = $name;
+                    DELETE FROM collections WHERE name = $name;
+                    """);
+                command.Parameters.AddWithValue("$name", name);
+                await command.ExecuteNonQueryAsync(ct);
+
+                // The affected-row count of a multi-statement command sums all statements, so ask SQLite
+                // about the last one (the catalog row) directly.
+                await using var changes = Command(connection, transaction, "SELECT changes();");
+                return (long)(await changes.ExecuteScalarAsync(ct))! > 0;
+            },
+            cancellationToken);
+    }
+
+    private static RetrievalException CollectionNotFound(string name) =>
+        RetrievalException.NotFound($"collection '{name}' does not exist");
+
+    /// <summary>Throws NotFound unless the collection exists; returns its last sequence.</summary>
+    private static async Task<long> RequireCollectionAsync(
+        SqliteConnection connection, SqliteTransaction? transaction, string name, CancellationToken cancellationToken)
+    {
+        await using var command = Command(
+            connection, transaction, "SELECT last_sequence FROM collections WHERE name = $name;");
+        command.Parameters.AddWithValue("$name", name);
+        return await command.ExecuteScalarAsync(cancellationToken) is long sequence
+            ? sequence
+            : throw CollectionNotFound(name);
+    }
+}

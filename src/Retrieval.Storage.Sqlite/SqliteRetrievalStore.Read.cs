@@ -1,0 +1,166 @@
+using System.Runtime.CompilerServices;
+using System.Text.Json;
+using Microsoft.Data.Sqlite;
+using Retrieval.Core.Model;
+using Retrieval.Core.Storage;
+
+namespace Retrieval.Storage.Sqlite;
+
+/// <summary>Reads: the change feed, point lookups and counters, each on a pooled reader connection.</summary>
+public sealed partial class SqliteRetrievalStore
+{
+    /// <summary>Changes fetched per round: bounds memory while streaming a full load of millions of items.</summary>
+    internal const int ChangePageSize = 1000;
+
+    /// <summary>Where the first page starts: strictly after the caller's sequence.</summary>
+    private const string FirstPageCondition = "seq > $afterSeq";
+
+    /// <summary>
+    /// Where later pages start: after the last (seq, id) read. A separate statement rather than one with both
+    /// conditions, because SQLite then bounds the index scan by seq only and rescans each page's predecessors.
+    /// </summary>
+    private const string NextPageCondition = "(seq, id) > ($afterSeq, $afterId)";
+
+    /// <summary>
+    /// A page of the change feed: the first <c>$limit</c> keys of items and tombstones after the cursor merged
+    /// in (seq, id) order, each item joined with its vectors (one row per vector). Both inner queries walk their
+    /// (collection, seq, id) index from the cursor, so a page costs O(page) however large the collection is.
+    /// </summary>
+    private static readonly string FirstPageSql = ChangePageSql(FirstPageCondition);
+    private static readonly string NextPageSql = ChangePageSql(NextPageCondition);
+
+    private static string ChangePageSql(string cursorCondition) => $"""
+        SELECT k.seq, k.id, k.deleted, i.payload, v.space, v.data
+        FROM (
+            SELECT seq, id, deleted FROM (
+                SELECT seq, id, 0 AS deleted FROM (
+                    SELECT seq, id FROM items WHERE collection = $collection AND {cursorCondition}
+                    ORDER BY seq, id LIMIT $limit)
+                UNION ALL
+                SELECT seq, id, 1 AS deleted FROM (
+                    SELECT seq, id FROM tombstones WHERE collection = $collection AND {cursorCondition}
+                    ORDER BY seq, id LIMIT $limit))
+            ORDER BY seq, id LIMIT $limit) AS k
+        LEFT JOIN items AS i ON k.deleted = 0 AND i.collection = $collection AND i.id = k.id
+        LEFT JOIN vectors AS v ON k.deleted = 0 AND v.collection = $collection AND v.item_id = k.id
+        ORDER BY k.seq, k.id;
+        """;
+
+    public async IAsyncEnumerable<ItemChange> ReadChangesAsync(
+        string collection, long afterSequence, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(collection);
+        await using var connection = await OpenConnectionAsync(cancellationToken);
+
+        // One read transaction over all pages: WAL gives it a single snapshot, so a concurrent write can
+        // neither be half-seen nor make an item appear twice.
+        await using var transaction = connection.BeginTransaction(deferred: true);
+        await RequireCollectionAsync(connection, transaction, collection, cancellationToken);
+
+        await using var command = Command(connection, transaction, FirstPageSql);
+        command.Parameters.AddWithValue("$collection", collection);
+        command.Parameters.AddWithValue("$limit", ChangePageSize);
+        var afterSeq = command.Parameters.AddWithValue("$afterSeq", afterSequence);
+        var afterId = command.Parameters.AddWithValue("$afterId", string.Empty);
+
+        while (true)
+        {
+            var page = await ReadChangePageAsync(command, cancellationToken);
+            foreach (var change in page)
+            {
+                yield return change;
+            }
+
+            if (page.Count < ChangePageSize)
+            {
+                yield break;
+            }
+
+            command.CommandText = NextPageSql;
+            afterSeq.Value = page[^1].Sequence;
+            afterId.Value = page[^1].Id;
+        }
+    }
+
+    public async Task<IReadOnlyList<StoredItem>> GetItemsAsync(
+        string collection, IReadOnlyList<string> ids, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(collection);
+        ArgumentNullException.ThrowIfNull(ids);
+        await using var connection = await OpenConnectionAsync(cancellationToken);
+        await using var transaction = connection.BeginTransaction(deferred: true);
+        await RequireCollectionAsync(connection, transaction, collection, cancellationToken);
+        if (ids.Count == 0)
+        {
+            return [];
+        }
+
+        // The ids travel as one JSON array parameter (json_each), so no SQL is built from the request.
+        await using var command = Command(connection, transaction, """
+            SELECT i.seq, i.id, 0, i.payload, v.space, v.data
+            FROM items AS i
+            LEFT JOIN vectors AS v ON v.collection = i.collection AND v.item_id = i.id
+            WHERE i.collection = $collection AND i.id IN (SELECT value FROM json_each($ids))
+            ORDER BY i.id;
+            """);
+        command.Parameters.AddWithValue("$collection", collection);
+        command.Parameters.AddWithValue("$ids", JsonSerializer.Serialize(ids));
+        var changes = await ReadChangePageAsync(command, cancellationToken);
+        return changes.Select(c => c.Item!).ToList();
+    }
+
+    public async Task<long> CountItemsAsync(string collection, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(collection);
+        await using var connection = await OpenConnectionAsync(cancellationToken);
+        await using var command = Command(connection, null, """
+            SELECT (SELECT COUNT(*) FROM items WHERE collection = $collection) FROM collections WHERE name = $collection;
+            """);
+        command.Parameters.AddWithValue("$collection", collection);
+        return await command.ExecuteScalarAsync(cancellationToken) is long count ? count : throw CollectionNotFound(collection);
+    }
+
+    public async Task<long> GetLastSequenceAsync(string collection, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(collection);
+        await using var connection = await OpenConnectionAsync(cancellationToken);
+        return await RequireCollectionAsync(connection, null, collection, cancellationToken);
+    }
+
+    /// <summary>
+    /// Reads rows (seq, id, deleted, payload, space, data) where the rows of one item are adjacent, and folds
+    /// each item's vector rows into one <see cref="ItemChange"/>.
+    /// </summary>
+    private static async Task<List<ItemChange>> ReadChangePageAsync(SqliteCommand command, CancellationToken cancellationToken)
+    {
+        var changes = new List<ItemChange>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        string? currentId = null;
+        Dictionary<string, float[]>? vectors = null;
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            var sequence = reader.GetInt64(0);
+            var id = reader.GetString(1);
+            if (reader.GetInt64(2) != 0)
+            {
+                changes.Add(new ItemChange(id, sequence, null));
+                currentId = null;
+                continue;
+            }
+
+            if (id != currentId)
+            {
+                currentId = id;
+                vectors = new Dictionary<string, float[]>(StringComparer.Ordinal);
+                changes.Add(new ItemChange(id, sequence, new StoredItem(id, reader.GetString(3), vectors, sequence)));
+            }
+
+            if (!reader.IsDBNull(4))
+            {
+                vectors![reader.GetString(4)] = VectorBytes.Decode(reader.GetFieldValue<byte[]>(5));
+            }
+        }
+
+        return changes;
+    }
+}

@@ -1,0 +1,144 @@
+using Microsoft.Data.Sqlite;
+using Retrieval.Core.Model;
+using Retrieval.Core.Storage;
+
+namespace Retrieval.Storage.Sqlite;
+
+/// <summary>
+/// The write path: one transaction per batch. Deletes of ids that do not exist write no tombstone: there is
+/// nothing for a change-feed reader to remove, and unknown-id deletes must not grow the tombstone table.
+/// </summary>
+public sealed partial class SqliteRetrievalStore
+{
+    public Task<long> WriteAsync(string collection, WriteBatch batch, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(collection);
+        ArgumentNullException.ThrowIfNull(batch);
+        return WriteTransactionAsync(
+            async (connection, transaction, ct) =>
+            {
+                var sequence = await NextSequenceAsync(connection, transaction, collection, ct);
+                await UpsertAsync(connection, transaction, collection, sequence, batch.Upserts, ct);
+                await DeleteAsync(connection, transaction, collection, sequence, batch.Deletes, ct);
+                return sequence;
+            },
+            cancellationToken);
+    }
+
+    private static async Task<long> NextSequenceAsync(
+        SqliteConnection connection, SqliteTransaction transaction, string collection, CancellationToken cancellationToken)
+    {
+        await using var command = Command(connection, transaction, """
+            UPDATE collections SET last_sequence = last_sequence + 1 WHERE name = $name RETURNING last_sequence;
+            """);
+        command.Parameters.AddWithValue("$name", collection);
+        return await command.ExecuteScalarAsync(cancellationToken) is long sequence
+            ? sequence
+            : throw CollectionNotFound(collection);
+    }
+
+    private static async Task UpsertAsync(
+        SqliteConnection connection,
+        SqliteTransaction transaction,
+        string collection,
+        long sequence,
+        IReadOnlyList<ItemWrite> upserts,
+        CancellationToken cancellationToken)
+    {
+        if (upserts.Count == 0)
+        {
+            return;
+        }
+
+        // One prepared statement each, re-bound per row: SQLite's fastest bulk path inside a transaction.
+        // A null $payload keeps the stored payload; a new item without one gets '{}'.
+        await using var item = Command(connection, transaction, """
+            INSERT INTO items (collection, id, payload, seq) VALUES ($collection, $id, COALESCE($payload, '{}'), $seq)
+            ON CONFLICT (collection, id) DO UPDATE SET payload = COALESCE($payload, payload), seq = excluded.seq;
+            """);
+        var itemId = item.Parameters.Add("$id", SqliteType.Text);
+        var payload = item.Parameters.Add("$payload", SqliteType.Text);
+        item.Parameters.AddWithValue("$collection", collection);
+        item.Parameters.AddWithValue("$seq", sequence);
+
+        await using var vector = Command(connection, transaction, """
+            INSERT INTO vectors (collection, item_id, space, data, seq) VALUES ($collection, $id, $space, $data, $seq)
+            ON CONFLICT (collection, item_id, space) DO UPDATE SET data = excluded.data, seq = excluded.seq;
+            """);
+        var vectorItemId = vector.Parameters.Add("$id", SqliteType.Text);
+        var space = vector.Parameters.Add("$space", SqliteType.Text);
+        var data = vector.Parameters.Add("$data", SqliteType.Blob);
+        vector.Parameters.AddWithValue("$collection", collection);
+        vector.Parameters.AddWithValue("$seq", sequence);
+
+        // An upsert revives a deleted id: its tombstone must not reach change-feed readers any more.
+        await using var revive = Command(
+            connection, transaction, "DELETE FROM tombstones WHERE collection = $collection AND id = $id;");
+        var reviveId = revive.Parameters.Add("$id", SqliteType.Text);
+        revive.Parameters.AddWithValue("$collection", collection);
+
+        foreach (var write in upserts)
+        {
+            itemId.Value = write.Id;
+            payload.Value = (object?)write.PayloadJson ?? DBNull.Value;
+            await item.ExecuteNonQueryAsync(cancellationToken);
+
+            foreach (var (spaceName, values) in write.Vectors)
+            {
+                vectorItemId.Value = write.Id;
+                space.Value = spaceName;
+                data.Value = VectorBytes.Encode(values);
+                await vector.ExecuteNonQueryAsync(cancellationToken);
+            }
+
+            reviveId.Value = write.Id;
+            await revive.ExecuteNonQueryAsync(cancellationToken);
+        }
+    }
+
+    private static async Task DeleteAsync(
+        SqliteConnection connection,
+        SqliteTransaction transaction,
+        string collection,
+        long sequence,
+        IReadOnlyList<string> deletes,
+        CancellationToken cancellationToken)
+    {
+        if (deletes.Count == 0)
+        {
+            return;
+        }
+
+        await using var item = Command(
+            connection, transaction, "DELETE FROM items WHERE collection = $collection AND id = $id;");
+        var itemId = item.Parameters.Add("$id", SqliteType.Text);
+        item.Parameters.AddWithValue("$collection", collection);
+
+        await using var vectors = Command(
+            connection, transaction, "DELETE FROM vectors WHERE collection = $collection AND item_id = $id;");
+        var vectorsId = vectors.Parameters.Add("$id", SqliteType.Text);
+        vectors.Parameters.AddWithValue("$collection", collection);
+
+        await using var tombstone = Command(connection, transaction, """
+            INSERT INTO tombstones (collection, id, seq) VALUES ($collection, $id, $seq)
+            ON CONFLICT (collection, id) DO UPDATE SET seq = excluded.seq;
+            """);
+        var tombstoneId = tombstone.Parameters.Add("$id", SqliteType.Text);
+        tombstone.Parameters.AddWithValue("$collection", collection);
+        tombstone.Parameters.AddWithValue("$seq", sequence);
+
+        foreach (var id in deletes)
+        {
+            itemId.Value = id;
+            if (await item.ExecuteNonQueryAsync(cancellationToken) == 0)
+            {
+                continue;
+            }
+
+            vectorsId.Value = id;
+            await vectors.ExecuteNonQueryAsync(cancellationToken);
+            tombstoneId.Value = id;
+            await tombstone.ExecuteNonQueryAsync(cancellationToken);
+        }
+    }
+}

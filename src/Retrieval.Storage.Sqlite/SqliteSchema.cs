@@ -1,0 +1,104 @@
+using Microsoft.Data.Sqlite;
+using Retrieval.Core.Storage;
+
+namespace Retrieval.Storage.Sqlite;
+
+/// <summary>
+/// The SQLite schema and its migrations. The embedded store migrates itself on open (there is no operator
+/// step for a single-file database); each migration runs in the same transaction as its schema_version row.
+/// </summary>
+/// <remarks>
+/// Ids and names compare with SQLite's BINARY collation (UTF-8 byte order), the same order the PostgreSQL
+/// schema gets from <c>COLLATE "C"</c>, so both stores order the change feed identically.
+/// Timestamps are INTEGER microseconds since the Unix epoch: the precision PostgreSQL keeps.
+/// </remarks>
+internal static class SqliteSchema
+{
+    private static readonly (int Version, string Name, string Sql)[] Migrations =
+    [
+        (1, "initial schema", """
+            CREATE TABLE collections (
+                name          TEXT    NOT NULL PRIMARY KEY,
+                definition    TEXT    NOT NULL,
+                last_sequence INTEGER NOT NULL DEFAULT 0,
+                created_at    INTEGER NOT NULL,
+                updated_at    INTEGER NOT NULL
+            );
+            CREATE TABLE items (
+                collection TEXT    NOT NULL,
+                id         TEXT    NOT NULL,
+                payload    TEXT    NOT NULL,
+                seq        INTEGER NOT NULL,
+                PRIMARY KEY (collection, id)
+            );
+            CREATE INDEX items_collection_seq ON items (collection, seq, id);
+            CREATE TABLE vectors (
+                collection TEXT    NOT NULL,
+                item_id    TEXT    NOT NULL,
+                space      TEXT    NOT NULL,
+                data       BLOB    NOT NULL,
+                seq        INTEGER NOT NULL,
+                PRIMARY KEY (collection, item_id, space)
+            );
+            CREATE TABLE tombstones (
+                collection TEXT    NOT NULL,
+                id         TEXT    NOT NULL,
+                seq        INTEGER NOT NULL,
+                PRIMARY KEY (collection, id)
+            );
+            CREATE INDEX tombstones_collection_seq ON tombstones (collection, seq, id);
+            """),
+    ];
+
+    /// <summary>The schema version this build writes and reads.</summary>
+    public static int CurrentVersion => Migrations[^1].Version;
+
+    public static async Task MigrateAsync(SqliteConnection connection, CancellationToken cancellationToken)
+    {
+        await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
+        await using (var create = connection.CreateCommand())
+        {
+            create.Transaction = transaction;
+            create.CommandText = """
+                CREATE TABLE IF NOT EXISTS schema_version (
+                    version    INTEGER NOT NULL PRIMARY KEY,
+                    name       TEXT    NOT NULL,
+                    applied_at INTEGER NOT NULL
+                );
+                """;
+            await create.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        long applied;
+        await using (var query = connection.CreateCommand())
+        {
+            query.Transaction = transaction;
+            query.CommandText = "SELECT COALESCE(MAX(version), 0) FROM schema_version;";
+            applied = (long)(await query.ExecuteScalarAsync(cancellationToken))!;
+        }
+
+        if (applied > CurrentVersion)
+        {
+            throw new StoreSchemaException(
+                $"the SQLite store has schema version {applied}, newer than this build's {CurrentVersion}; upgrade the server");
+        }
+
+        foreach (var (version, name, sql) in Migrations.Where(m => m.Version > applied))
+        {
+            await using var migrate = connection.CreateCommand();
+            migrate.Transaction = transaction;
+            migrate.CommandText = sql;
+            await migrate.ExecuteNonQueryAsync(cancellationToken);
+
+            await using var record = connection.CreateCommand();
+            record.Transaction = transaction;
+            record.CommandText = "INSERT INTO schema_version (version, name, applied_at) VALUES ($version, $name, $at);";
+            record.Parameters.AddWithValue("$version", version);
+            record.Parameters.AddWithValue("$name", name);
+            record.Parameters.AddWithValue("$at", UnixMicroseconds.From(DateTimeOffset.UtcNow));
+            await record.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+    }
+}

@@ -1,0 +1,62 @@
+using Npgsql;
+using Retrieval.Core.Storage;
+
+namespace Retrieval.Storage.Postgres.Tests;
+
+/// <summary>The explicit migration step and the schema check on open; each test gets its own empty database.</summary>
+public sealed class PostgresSchemaTests
+{
+    [PostgresFact]
+    public async Task OpenAsync_UnmigratedDatabase_ThrowsStoreSchemaExceptionNamingMigrate()
+    {
+        await using var database = await TestDatabase.CreateAsync(CancellationToken.None);
+        await using var store = new PostgresRetrievalStore(database.ConnectionString);
+
+        var error = await Assert.ThrowsAsync<StoreSchemaException>(() => store.OpenAsync(CancellationToken.None));
+
+        Assert.Contains("retrieval db migrate", error.Message, StringComparison.Ordinal);
+    }
+
+    [PostgresFact]
+    public async Task MigrateAsync_RunTwice_AppliesEachMigrationOnceAndOpens()
+    {
+        await using var database = await TestDatabase.CreateAsync(CancellationToken.None);
+
+        var first = await PostgresSchema.MigrateAsync(database.ConnectionString, CancellationToken.None);
+        var second = await PostgresSchema.MigrateAsync(database.ConnectionString, CancellationToken.None);
+
+        Assert.Equal(PostgresSchema.CurrentVersion, first[^1].Version);
+        Assert.Empty(second);
+        await using var store = new PostgresRetrievalStore(database.ConnectionString);
+        await store.OpenAsync(CancellationToken.None);
+        Assert.Equal("postgres", store.Kind);
+    }
+
+    [PostgresFact]
+    public async Task MigrateAsync_Concurrently_AppliesEachMigrationOnce()
+    {
+        await using var database = await TestDatabase.CreateAsync(CancellationToken.None);
+
+        var runs = await Task.WhenAll(Enumerable.Range(0, 4)
+            .Select(_ => PostgresSchema.MigrateAsync(database.ConnectionString, CancellationToken.None)));
+
+        Assert.Equal(PostgresSchema.CurrentVersion, runs.Sum(applied => applied.Count));
+    }
+
+    [PostgresFact]
+    public async Task OpenAsync_NewerSchema_ThrowsStoreSchemaException()
+    {
+        await using var database = await TestDatabase.CreateAsync(CancellationToken.None);
+        await PostgresSchema.MigrateAsync(database.ConnectionString, CancellationToken.None);
+        await using (var connection = new NpgsqlConnection(database.ConnectionString))
+        {
+            await connection.OpenAsync();
+            await using var command = new NpgsqlCommand("INSERT INTO schema_version (version, name) VALUES (999, 'future');", connection);
+            await command.ExecuteNonQueryAsync();
+        }
+
+        await using var store = new PostgresRetrievalStore(database.ConnectionString);
+        var error = await Assert.ThrowsAsync<StoreSchemaException>(() => store.OpenAsync(CancellationToken.None));
+        Assert.Contains("newer", error.Message, StringComparison.Ordinal);
+    }
+}
