@@ -11,7 +11,8 @@ namespace Retrieval.Core.Formats;
 /// </summary>
 public static partial class NpyFormat
 {
-    private static ReadOnlySpan<byte> Magic => "\x93NUMPY"u8;
+    // 0x93 is a raw byte, not a character: a u8 string literal would encode it as two UTF-8 bytes.
+    private static ReadOnlySpan<byte> Magic => [0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y'];
 
     [GeneratedRegex(@"'descr':\s*'(?<descr>[^']+)'.*'fortran_order':\s*(?<fortran>True|False).*'shape':\s*\((?<shape>[^)]*)\)", RegexOptions.Singleline | RegexOptions.CultureInvariant)]
     private static partial Regex HeaderPattern();
