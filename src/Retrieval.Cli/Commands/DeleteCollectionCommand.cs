@@ -1,5 +1,3 @@
-using System.ComponentModel;
-using System.Globalization;
 using Retrieval.Cli.Infrastructure;
 using Retrieval.Contracts.V1;
 using Spectre.Console;

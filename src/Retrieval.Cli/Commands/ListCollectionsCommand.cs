@@ -1,4 +1,3 @@
-using System.ComponentModel;
 using System.Globalization;
 using Retrieval.Cli.Infrastructure;
 using Retrieval.Contracts.V1;

@@ -1,8 +1,4 @@
-using System.ComponentModel;
-using System.Globalization;
 using Retrieval.Cli.Infrastructure;
-using Retrieval.Contracts.V1;
-using Spectre.Console;
 using Spectre.Console.Cli;
 
 namespace Retrieval.Cli.Commands;
