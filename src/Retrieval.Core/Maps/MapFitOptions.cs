@@ -15,7 +15,7 @@ public sealed class MapFitOptions
     public int Seed { get; init; } = 1;
 
     /// <summary>
-    /// Relative ridge strength for <see cref="MapKind.Affine"/> (and the linear start of <see cref="MapKind.ResidualMlp"/>):
+    /// Relative ridge strength for <see cref="MapKind.Affine"/>:
     /// the absolute penalty is <c>α = Alpha · trace(X̃ₙᵀX̃ₙ) / d_n</c>, i.e. <c>Alpha</c> times the mean eigenvalue of the
     /// centred Gram matrix, so it does not depend on vector scale or anchor count. Default 1e-3.
     /// </summary>

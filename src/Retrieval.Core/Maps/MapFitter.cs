@@ -67,7 +67,6 @@ public static class MapFitter
                 return FitExtend(xn, xo, normalize);
 
             case MapKind.ResidualMlp:
-                RequirePositiveAlpha(options.Alpha);
                 return ResidualMlpTrainer.Train(anchors, options, normalize);
 
             default:

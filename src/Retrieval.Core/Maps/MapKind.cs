@@ -25,7 +25,7 @@ public enum MapKind
     External = 6,
 
     /// <summary>
-    /// Higher capacity (Drift-Adapter style): a trainable affine part started from the ridge solution plus a
+    /// Higher capacity (Drift-Adapter style): a trainable affine part started from the scaled centred Procrustes map plus a
     /// one-hidden-layer ReLU residual, trained on anchors with early stopping on a held-out share of them.
     /// </summary>
     ResidualMlp = 7,

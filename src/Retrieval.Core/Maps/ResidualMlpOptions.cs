@@ -21,6 +21,6 @@ public sealed class ResidualMlpOptions
     /// <summary>Mini-batch size. Default 64.</summary>
     public int BatchSize { get; init; } = 64;
 
-    /// <summary>Decoupled weight decay (AdamW) pulling the weights toward their start (ridge linear part, zero residual). Default 1e-4.</summary>
+    /// <summary>Decoupled weight decay (AdamW) pulling the weights toward their start (the Procrustes linear part; zero for the residual). Default 1e-4.</summary>
     public double WeightDecay { get; init; } = 1e-4;
 }
