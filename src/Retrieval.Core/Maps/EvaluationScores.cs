@@ -1,0 +1,8 @@
+namespace Retrieval.Core.Maps;
+
+/// <summary>Scores on a supplied evaluation set (queries embedded by both models, one shared old gallery).</summary>
+/// <param name="QueryCount">Number of evaluation queries.</param>
+/// <param name="OldToOld">Old-model queries against the old gallery: the bar a map has to reach.</param>
+/// <param name="NewToOldUnmapped">New-model queries used directly against the old gallery; null when the dimensions differ.</param>
+/// <param name="NewToOldMapped">New-model queries through the map against the old gallery.</param>
+public sealed record EvaluationScores(int QueryCount, RetrievalScores OldToOld, RetrievalScores? NewToOldUnmapped, RetrievalScores NewToOldMapped);

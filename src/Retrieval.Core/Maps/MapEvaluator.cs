@@ -1,0 +1,87 @@
+using System.Numerics.Tensors;
+using Retrieval.Core.Model;
+
+namespace Retrieval.Core.Maps;
+
+/// <summary>The measurements of a <see cref="MapReport"/>, each usable on its own.</summary>
+public static class MapEvaluator
+{
+    /// <summary>
+    /// Identification on held-out anchors: each mapped new vector (its compatible prefix) is a query, all held-out old
+    /// vectors the gallery, its own old vector the one relevant item. Also the mean cosine(mapped, old).
+    /// </summary>
+    public static (double RecallAt1, double RecallAt10, double MeanCosine) HeldOut(CompatibilityMap map, AnchorSet heldOut, Metric metric)
+    {
+        ArgumentNullException.ThrowIfNull(map);
+        ArgumentNullException.ThrowIfNull(heldOut);
+        var mapped = Prefix(map.ApplyBatch(heldOut.New, heldOut.Count), map.OutputDimension, map.CompatiblePrefix);
+        var old = heldOut.Old.ToArray();
+        var d = heldOut.OldDimension;
+        var cosine = 0d;
+        for (var i = 0; i < heldOut.Count; i++)
+        {
+            cosine += TensorPrimitives.CosineSimilarity(mapped.AsSpan(i * d, d), old.AsSpan(i * d, d));
+        }
+
+        var relevant = Enumerable.Range(0, heldOut.Count).Select(i => new[] { i }).ToArray();
+        var scores = RankingEvaluator.Evaluate(mapped, old, d, relevant, metric);
+        return (scores.RecallAt1, scores.RecallAt10, cosine / Math.Max(1, heldOut.Count));
+    }
+
+    /// <summary>
+    /// <c>‖WᵀW − I‖_F</c> of the linear part in double; when <c>d_in &lt; d_out</c> the columns cannot be orthonormal and
+    /// <c>‖WWᵀ − I‖_F</c> (orthonormal rows) is measured instead.
+    /// </summary>
+    public static double OrthogonalityError(CompatibilityMap map)
+    {
+        ArgumentNullException.ThrowIfNull(map);
+        var w = DoubleMatrix.FromRowMajor(map.Weights, map.InputDimension, map.OutputDimension);
+        var gram = map.InputDimension >= map.OutputDimension ? w.TransposeThisAndMultiply(w) : w.TransposeAndMultiply(w);
+        for (var i = 0; i < gram.RowCount; i++)
+        {
+            gram[i, i] -= 1;
+        }
+
+        return gram.FrobeniusNorm();
+    }
+
+    /// <summary>old→old, new→old unmapped (equal dimensions only) and new→old mapped on an evaluation set.</summary>
+    public static EvaluationScores Evaluate(CompatibilityMap map, EvaluationSet evaluation, Metric metric)
+    {
+        ArgumentNullException.ThrowIfNull(map);
+        ArgumentNullException.ThrowIfNull(evaluation);
+        var d = evaluation.OldDimension;
+        var relevant = evaluation.RelevantArray;
+        var oldToOld = RankingEvaluator.Evaluate(evaluation.OldQueryArray, evaluation.GalleryArray, d, relevant, metric);
+        var unmapped = evaluation.NewDimension == d
+            ? RankingEvaluator.Evaluate(evaluation.NewQueryArray, evaluation.GalleryArray, d, relevant, metric)
+            : null;
+        var mapped = Prefix(map.ApplyBatch(evaluation.NewQueries, evaluation.QueryCount), map.OutputDimension, map.CompatiblePrefix);
+        var newToOld = RankingEvaluator.Evaluate(mapped, evaluation.GalleryArray, d, relevant, metric);
+        return new EvaluationScores(evaluation.QueryCount, oldToOld, unmapped, newToOld);
+    }
+
+    /// <summary>The BCT gate: passed when mapped new→old ≥ old→old on <paramref name="metric"/>; not evaluated without scores.</summary>
+    public static GateOutcome Gate(EvaluationScores? scores, GateMetric metric) =>
+        scores is null ? GateOutcome.NotEvaluated
+        : scores.NewToOldMapped.Get(metric) >= scores.OldToOld.Get(metric) ? GateOutcome.Passed
+        : GateOutcome.Failed;
+
+    /// <summary>The first <paramref name="prefix"/> columns of each row (the array itself when nothing is cut).</summary>
+    private static float[] Prefix(float[] rows, int dimension, int prefix)
+    {
+        if (prefix == dimension)
+        {
+            return rows;
+        }
+
+        var count = rows.Length / dimension;
+        var result = new float[count * prefix];
+        for (var i = 0; i < count; i++)
+        {
+            rows.AsSpan(i * dimension, prefix).CopyTo(result.AsSpan(i * prefix));
+        }
+
+        return result;
+    }
+}
