@@ -97,7 +97,7 @@ internal sealed class SearchCommand : AsyncCommand<SearchCommand.Settings>
         }
 
         var path = settings.QueryFile!;
-        var matrix = path.EndsWith(".fvecs", StringComparison.OrdinalIgnoreCase) ? FvecsFormat.Read(path) : NpyFormat.Read(path);
+        var matrix = path.EndsWith(".fvecs", StringComparison.OrdinalIgnoreCase) ? FvecsFormat.Read(path) : NpyFile.ReadMatrix(path);
         if (settings.Row < 0 || settings.Row >= matrix.Rows)
         {
             throw new ArgumentException($"--row {settings.Row} is outside the file's {matrix.Rows} rows");

@@ -31,7 +31,7 @@ internal sealed class ItemSource
         switch (format)
         {
             case "npy":
-                return FromMatrix(NpyFormat.Read(path), space, idPrefix);
+                return FromMatrix(NpyFile.ReadMatrix(path), space, idPrefix);
             case "fvecs":
                 return FromMatrix(FvecsFormat.Read(path), space, idPrefix);
             case "jsonl" or "ndjson" or "json":
@@ -44,7 +44,7 @@ internal sealed class ItemSource
         }
     }
 
-    private static ItemSource FromMatrix(NpyArray matrix, string space, string idPrefix) =>
+    private static ItemSource FromMatrix(VectorMatrix matrix, string space, string idPrefix) =>
         new(matrix.Rows, () => Enumerable.Range(0, matrix.Rows).Select(row =>
         {
             var item = new Item { Id = idPrefix + row.ToString(CultureInfo.InvariantCulture) };

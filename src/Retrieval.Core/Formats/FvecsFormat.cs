@@ -8,13 +8,13 @@ namespace Retrieval.Core.Formats;
 /// </summary>
 public static class FvecsFormat
 {
-    public static NpyArray Read(string path)
+    public static VectorMatrix Read(string path)
     {
         using var stream = File.OpenRead(path);
         return Read(stream);
     }
 
-    public static NpyArray Read(Stream stream)
+    public static VectorMatrix Read(Stream stream)
     {
         ArgumentNullException.ThrowIfNull(stream);
         var values = new List<float>();
@@ -45,6 +45,6 @@ public static class FvecsFormat
             rows++;
         }
 
-        return new NpyArray(rows, Math.Max(dimension, 0), [.. values]);
+        return new VectorMatrix(rows, Math.Max(dimension, 0), [.. values]);
     }
 }

@@ -1,3 +1,4 @@
+using Retrieval.Core.Formats;
 using Retrieval.Core.Errors;
 
 namespace Retrieval.Core.Maps;

@@ -1,3 +1,4 @@
+using Retrieval.Core.Formats;
 using System.Diagnostics;
 using System.Globalization;
 using Retrieval.Core.Maps;

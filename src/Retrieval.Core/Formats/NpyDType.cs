@@ -1,4 +1,4 @@
-namespace Retrieval.Core.Maps;
+namespace Retrieval.Core.Formats;
 
 /// <summary>The little-endian element types the <c>.npy</c> reader understands, named by their NumPy type codes.</summary>
 public enum NpyDType

@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 using System.Globalization;
 using System.Text;
 
-namespace Retrieval.Core.Maps;
+namespace Retrieval.Core.Formats;
 
 /// <summary>
 /// A small reader and writer of NumPy <c>.npy</c> files (format 1.0–3.0): little-endian <c>f4</c>/<c>f8</c>/<c>i4</c>/<c>i8</c>,
@@ -61,6 +61,29 @@ public static class NpyFile
         var data = new byte[count * NpyArray.ElementSize(dtype)];
         stream.ReadExactly(data);
         return new NpyArray(dtype, shape, data);
+    }
+
+    /// <summary>
+    /// Reads a 1-D or 2-D floating-point array as a matrix of float32 rows (float64 is narrowed; a 1-D array is one row).
+    /// </summary>
+    /// <exception cref="InvalidDataException">Not a .npy file, more than two axes, or an integer dtype.</exception>
+    public static VectorMatrix ReadMatrix(string path)
+    {
+        using var stream = File.OpenRead(path);
+        var array = Read(stream);
+        if (array.Shape.Count is 0 or > 2)
+        {
+            throw new InvalidDataException($"{path}: a .npy of vectors has 1 or 2 axes, this one has {array.Shape.Count}");
+        }
+
+        if (array.DType is not (NpyDType.F4 or NpyDType.F8))
+        {
+            throw new InvalidDataException($"{path}: vectors must be float32 or float64, not {array.DType}");
+        }
+
+        return array.Shape.Count == 1
+            ? new VectorMatrix(1, array.Shape[0], array.ToSingleArray())
+            : new VectorMatrix(array.Shape[0], array.Shape[1], array.ToSingleArray());
     }
 
     /// <summary>Writes float32 values with the given C-order shape.</summary>

@@ -1,8 +1,9 @@
 using System.Buffers.Binary;
 using System.Text;
+using Retrieval.Core.Formats;
 using Retrieval.Core.Maps;
 
-namespace Retrieval.Core.Tests.Maps;
+namespace Retrieval.Core.Tests.Formats;
 
 public class NpyFileTests
 {
