@@ -1,3 +1,5 @@
+using Retrieval.Testing;
+
 namespace Retrieval.Storage.Postgres.Tests;
 
 /// <summary>A fact that needs a PostgreSQL server: skipped when <see cref="PostgresTestEnvironment.SkipReason"/> says so.</summary>

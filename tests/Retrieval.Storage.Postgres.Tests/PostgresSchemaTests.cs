@@ -1,5 +1,6 @@
 using Npgsql;
 using Retrieval.Core.Storage;
+using Retrieval.Testing;
 
 namespace Retrieval.Storage.Postgres.Tests;
 

@@ -1,5 +1,6 @@
 using Retrieval.Core.Storage;
 using Retrieval.Storage.Conformance;
+using Retrieval.Testing;
 
 namespace Retrieval.Storage.Postgres.Tests;
 

@@ -1,4 +1,5 @@
 using Retrieval.Storage.Conformance;
+using Retrieval.Testing;
 
 namespace Retrieval.Storage.Postgres.Tests;
 

@@ -19,7 +19,7 @@ public abstract class BadInputTests<TFixture>(TFixture fixture) : IClassFixture<
 
     private InProcessServer Server => fixture.Server;
 
-    [Theory]
+    [SkippableTheory]
     [MemberData(nameof(BadInputCases.Names), MemberType = typeof(BadInputCases))]
     public async Task Rest_BadInput_IsRefusedWithFieldAndChangesNothing(string caseName)
     {
@@ -34,16 +34,14 @@ public abstract class BadInputTests<TFixture>(TFixture fixture) : IClassFixture<
         Assert.Equal(before, await SnapshotAsync());
     }
 
-    [Theory]
+    [SkippableTheory]
     [MemberData(nameof(BadInputCases.Names), MemberType = typeof(BadInputCases))]
     public async Task Grpc_BadInput_IsRefusedWithFieldAndChangesNothing(string caseName)
     {
         var badCase = BadInputCases.Find(caseName);
-        if (badCase.GrpcStatus is not { } expected)
-        {
-            // Not expressible in protobuf (e.g. a payload that is not an object); the REST test covers it.
-            return;
-        }
+        // Some bodies are not expressible in protobuf (e.g. a payload that is not an object); REST covers them.
+        Skip.If(badCase.GrpcStatus is null, "not expressible as a protobuf request");
+        var expected = badCase.GrpcStatus!.Value;
 
         await SeedAsync();
         var before = await SnapshotAsync();
@@ -145,3 +143,5 @@ public abstract class BadInputTests<TFixture>(TFixture fixture) : IClassFixture<
 }
 
 public sealed class SqliteBadInputTests(SqliteServerFixture fixture) : BadInputTests<SqliteServerFixture>(fixture);
+
+public sealed class PostgresBadInputTests(PostgresServerFixture fixture) : BadInputTests<PostgresServerFixture>(fixture);

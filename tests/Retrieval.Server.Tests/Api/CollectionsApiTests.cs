@@ -11,7 +11,7 @@ public abstract class CollectionsApiTests<TFixture>(TFixture fixture) : IClassFi
 {
     private InProcessServer Server => fixture.Server;
 
-    [Fact]
+    [SkippableFact]
     public async Task CreateCollection_ViaRest_IsVisibleOverGrpcWithSpacesAndDefault()
     {
         var name = TestNames.Unique("create");
@@ -29,7 +29,7 @@ public abstract class CollectionsApiTests<TFixture>(TFixture fixture) : IClassFi
         Assert.Equal(0, collection.ItemCount);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task GetCollection_ViaRest_IncludesItemCount()
     {
         var name = await TestCollections.CreateAsync(Server, "count", dimension: 2);
@@ -40,7 +40,7 @@ public abstract class CollectionsApiTests<TFixture>(TFixture fixture) : IClassFi
         Assert.Equal(2, json.RootElement.GetProperty("itemCount").GetInt64());
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task ListCollections_IncludesCreatedCollection()
     {
         var name = await TestCollections.CreateAsync(Server, "list");
@@ -50,7 +50,7 @@ public abstract class CollectionsApiTests<TFixture>(TFixture fixture) : IClassFi
         Assert.Contains(name, await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task AddSpace_ThenDeleteSpace_ChangesTheLiveCollection()
     {
         var name = await TestCollections.CreateAsync(Server, "spaces");
@@ -72,7 +72,7 @@ public abstract class CollectionsApiTests<TFixture>(TFixture fixture) : IClassFi
         Assert.Empty(items.Items.Single().Vectors);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task DeleteSpace_DefaultSpace_IsRefusedWithFailedPrecondition()
     {
         var name = await TestCollections.CreateAsync(Server, "nodefaultdelete");
@@ -82,7 +82,7 @@ public abstract class CollectionsApiTests<TFixture>(TFixture fixture) : IClassFi
         Assert.Contains("default space", error.Status.Detail, StringComparison.Ordinal);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task SetDefaultSpace_SearchWithoutSpace_UsesTheNewDefault()
     {
         var name = await TestCollections.CreateAsync(Server, "default", dimension: 2);
@@ -99,7 +99,7 @@ public abstract class CollectionsApiTests<TFixture>(TFixture fixture) : IClassFi
         Assert.Equal("a", result.Hits.Single().Id);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task DeleteCollection_RemovesIt_AndNameCanBeReused()
     {
         var name = await TestCollections.CreateAsync(Server, "delete", dimension: 2);
@@ -121,3 +121,5 @@ public abstract class CollectionsApiTests<TFixture>(TFixture fixture) : IClassFi
 }
 
 public sealed class SqliteCollectionsApiTests(SqliteServerFixture fixture) : CollectionsApiTests<SqliteServerFixture>(fixture);
+
+public sealed class PostgresCollectionsApiTests(PostgresServerFixture fixture) : CollectionsApiTests<PostgresServerFixture>(fixture);

@@ -11,7 +11,7 @@ public abstract class ItemsApiTests<TFixture>(TFixture fixture) : IClassFixture<
 {
     private InProcessServer Server => fixture.Server;
 
-    [Fact]
+    [SkippableFact]
     public async Task Upsert_NamingOneSpace_KeepsOtherSpacesAndPayload()
     {
         var name = await TestCollections.CreateAsync(Server, "merge", dimension: 2);
@@ -51,7 +51,7 @@ public abstract class ItemsApiTests<TFixture>(TFixture fixture) : IClassFixture<
         Assert.Equal(2, after.Items[0].Vectors.Count);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task GetItems_UnknownIds_AreLeftOutAndOrderFollowsRequest()
     {
         var name = await TestCollections.CreateAsync(Server, "get", dimension: 2);
@@ -61,7 +61,7 @@ public abstract class ItemsApiTests<TFixture>(TFixture fixture) : IClassFixture<
         Assert.All(got.Items, i => Assert.Empty(i.Vectors));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task ScrollItems_WithFilter_PagesEveryMatchOnceInIdOrder()
     {
         var name = await TestCollections.CreateAsync(Server, "scroll", dimension: 2);
@@ -85,7 +85,7 @@ public abstract class ItemsApiTests<TFixture>(TFixture fixture) : IClassFixture<
         Assert.Equal(ids.Where((_, i) => i % 2 == 0), seen);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task CountItems_WithAndWithoutFilter()
     {
         var name = await TestCollections.CreateAsync(Server, "count", dimension: 2);
@@ -97,7 +97,7 @@ public abstract class ItemsApiTests<TFixture>(TFixture fixture) : IClassFixture<
         Assert.Equal(4, json.RootElement.GetProperty("count").GetInt64());
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task DeleteItems_ByIdsAndByFilter_RemovesFromReadsAndSearch()
     {
         var name = await TestCollections.CreateAsync(Server, "delete", dimension: 2);
@@ -119,7 +119,7 @@ public abstract class ItemsApiTests<TFixture>(TFixture fixture) : IClassFixture<
         Assert.Equal(["b"], hits.Hits.Select(h => h.Id));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task StreamUpsertItems_AnswersEachBatchAfterCommit()
     {
         var name = await TestCollections.CreateAsync(Server, "stream", dimension: 4);
@@ -144,7 +144,7 @@ public abstract class ItemsApiTests<TFixture>(TFixture fixture) : IClassFixture<
         Assert.False(await call.ResponseStream.MoveNext(CancellationToken.None));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task StreamUpsertItems_BadBatch_EndsCallWithErrorAndKeepsEarlierBatches()
     {
         var name = await TestCollections.CreateAsync(Server, "streambad", dimension: 2);
@@ -159,3 +159,5 @@ public abstract class ItemsApiTests<TFixture>(TFixture fixture) : IClassFixture<
 }
 
 public sealed class SqliteItemsApiTests(SqliteServerFixture fixture) : ItemsApiTests<SqliteServerFixture>(fixture);
+
+public sealed class PostgresItemsApiTests(PostgresServerFixture fixture) : ItemsApiTests<PostgresServerFixture>(fixture);

@@ -35,7 +35,9 @@ public sealed class MessageSizeLimitTests : IAsyncLifetime
     {
         var items = Vectors.Random(400, 256, seed: 1).Select((v, i) => ($"i{i}", v));
         var error = await Assert.ThrowsAsync<RpcException>(() => TestCollections.UpsertAsync(Server, "limits", "v1", items));
-        Assert.Equal(StatusCode.ResourceExhausted, error.StatusCode);
+        // The server answers RESOURCE_EXHAUSTED; when it does so while the client is still sending, HTTP/2 may
+        // reset the stream first and the client reports the reset instead. Either way nothing is stored.
+        Assert.True(error.StatusCode is StatusCode.ResourceExhausted or StatusCode.Internal or StatusCode.Cancelled, error.Status.ToString());
         Assert.Equal(0, (await Server.Items.CountItemsAsync(new CountItemsRequest { Collection = "limits" })).Count);
     }
 

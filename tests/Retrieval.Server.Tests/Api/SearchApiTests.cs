@@ -10,7 +10,7 @@ public abstract class SearchApiTests<TFixture>(TFixture fixture) : IClassFixture
 {
     private InProcessServer Server => fixture.Server;
 
-    [Theory]
+    [SkippableTheory]
     [InlineData(Metric.InnerProduct)]
     [InlineData(Metric.Cosine)]
     [InlineData(Metric.L2)]
@@ -33,7 +33,7 @@ public abstract class SearchApiTests<TFixture>(TFixture fixture) : IClassFixture
         }
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Search_ViaRest_ReturnsHitsBestFirstWithPayload()
     {
         var name = await TestCollections.CreateAsync(Server, "rest", dimension: 2);
@@ -47,7 +47,7 @@ public abstract class SearchApiTests<TFixture>(TFixture fixture) : IClassFixture
         Assert.Equal("a", hits[0].GetProperty("payload").GetProperty("name").GetString());
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Search_WithFilterGrammar_ReturnsOnlyMatchingItems()
     {
         var name = await TestCollections.CreateAsync(Server, "filter", dimension: 2);
@@ -73,7 +73,7 @@ public abstract class SearchApiTests<TFixture>(TFixture fixture) : IClassFixture
         Assert.Equal(expected, ids);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Search_ScoreThresholdAndOffset_PageAndCutTheRanking()
     {
         var name = await TestCollections.CreateAsync(Server, "page", dimension: 1);
@@ -84,7 +84,7 @@ public abstract class SearchApiTests<TFixture>(TFixture fixture) : IClassFixture
         Assert.Equal(["i10", "i9", "i8"], cut.Hits.Select(h => h.Id));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task SearchBatch_EqualsSingleSearchesInOrder()
     {
         const int dimension = 8;
@@ -123,3 +123,5 @@ public abstract class SearchApiTests<TFixture>(TFixture fixture) : IClassFixture
 }
 
 public sealed class SqliteSearchApiTests(SqliteServerFixture fixture) : SearchApiTests<SqliteServerFixture>(fixture);
+
+public sealed class PostgresSearchApiTests(PostgresServerFixture fixture) : SearchApiTests<PostgresServerFixture>(fixture);

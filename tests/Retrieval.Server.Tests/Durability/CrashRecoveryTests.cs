@@ -2,6 +2,8 @@ using System.Globalization;
 using Grpc.Core;
 using Retrieval.Contracts.V1;
 using Retrieval.Server.Tests.Infrastructure;
+using Retrieval.Storage.Postgres;
+using Retrieval.Testing;
 using Xunit.Abstractions;
 
 namespace Retrieval.Server.Tests.Durability;
@@ -134,5 +136,34 @@ public sealed class SqliteCrashRecoveryTests(ITestOutputHelper output) : CrashRe
         {
             Directory.Delete(_configuration.DataDirectory, recursive: true);
         }
+    }
+}
+
+public sealed class PostgresCrashRecoveryTests(ITestOutputHelper output) : CrashRecoveryTests(output), IAsyncLifetime
+{
+    private TestDatabase? _database;
+
+    [SkippableFact]
+    public Task SigkillDuringStreamingUpserts_KeepsEveryAcknowledgedItem()
+    {
+        Skip.If(PostgresTestEnvironment.SkipReason is not null, PostgresTestEnvironment.SkipReason);
+        return RunCrashCyclesAsync();
+    }
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
+    {
+        if (_database is not null)
+        {
+            await _database.DisposeAsync();
+        }
+    }
+
+    protected override async Task<ServerConfiguration> CreateConfigurationAsync()
+    {
+        _database = await TestDatabase.CreateAsync(CancellationToken.None);
+        await PostgresSchema.MigrateAsync(_database.ConnectionString, CancellationToken.None);
+        return new ServerConfiguration("postgres", _database.ConnectionString);
     }
 }

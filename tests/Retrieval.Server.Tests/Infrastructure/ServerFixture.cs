@@ -1,13 +1,35 @@
+using Retrieval.Storage.Postgres;
+using Retrieval.Testing;
+
 namespace Retrieval.Server.Tests.Infrastructure;
 
-/// <summary>One server per test class, on the store the derived fixture names.</summary>
+/// <summary>
+/// One server per test class, on the store the derived fixture names. A fixture whose store is unavailable
+/// (PostgreSQL without <c>RETRIEVAL_TEST_POSTGRES</c> outside CI) starts nothing and its tests skip.
+/// </summary>
 public abstract class ServerFixture : IAsyncLifetime
 {
     private InProcessServer? _server;
 
-    public InProcessServer Server => _server ?? throw new InvalidOperationException("server not started");
+    /// <summary>The running server; skips the calling [SkippableFact] test when the store is unavailable.</summary>
+    public InProcessServer Server
+    {
+        get
+        {
+            Skip.If(SkipReason is not null, SkipReason);
+            return _server ?? throw new InvalidOperationException("server not started");
+        }
+    }
 
-    public async Task InitializeAsync() => _server = await InProcessServer.StartAsync(await CreateConfigurationAsync());
+    protected virtual string? SkipReason => null;
+
+    public async Task InitializeAsync()
+    {
+        if (SkipReason is null)
+        {
+            _server = await InProcessServer.StartAsync(await CreateConfigurationAsync());
+        }
+    }
 
     public async Task DisposeAsync()
     {
@@ -42,5 +64,27 @@ public sealed class SqliteServerFixture : ServerFixture
         }
 
         return Task.CompletedTask;
+    }
+}
+
+public sealed class PostgresServerFixture : ServerFixture
+{
+    private TestDatabase? _database;
+
+    protected override string? SkipReason => PostgresTestEnvironment.SkipReason;
+
+    public override async Task<ServerConfiguration> CreateConfigurationAsync()
+    {
+        _database = await TestDatabase.CreateAsync(CancellationToken.None);
+        await PostgresSchema.MigrateAsync(_database.ConnectionString, CancellationToken.None);
+        return new ServerConfiguration("postgres", _database.ConnectionString);
+    }
+
+    protected override async Task CleanUpAsync()
+    {
+        if (_database is not null)
+        {
+            await _database.DisposeAsync();
+        }
     }
 }

@@ -1,6 +1,6 @@
 using Npgsql;
 
-namespace Retrieval.Storage.Postgres.Tests;
+namespace Retrieval.Testing;
 
 /// <summary>A fresh, empty database on the test server (<c>rt_&lt;guid&gt;</c>), dropped on dispose.</summary>
 public sealed class TestDatabase : IAsyncDisposable

@@ -1,4 +1,4 @@
-namespace Retrieval.Storage.Postgres.Tests;
+namespace Retrieval.Testing;
 
 /// <summary>
 /// Where the PostgreSQL tests get their server: <c>RETRIEVAL_TEST_POSTGRES</c>, an Npgsql connection string to a
