@@ -3,6 +3,7 @@ using Google.Protobuf;
 using Grpc.Core;
 using Retrieval.Contracts.V1;
 using Retrieval.Server.Tests.Infrastructure;
+using Retrieval.Testing.Server;
 
 namespace Retrieval.Server.Tests.Api;
 

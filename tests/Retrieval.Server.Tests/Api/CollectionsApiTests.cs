@@ -3,6 +3,7 @@ using System.Text.Json;
 using Grpc.Core;
 using Retrieval.Contracts.V1;
 using Retrieval.Server.Tests.Infrastructure;
+using Retrieval.Testing.Server;
 
 namespace Retrieval.Server.Tests.Api;
 

@@ -2,6 +2,7 @@ using System.Net;
 using Grpc.Health.V1;
 using Grpc.Reflection.V1Alpha;
 using Retrieval.Server.Tests.Infrastructure;
+using Retrieval.Testing.Server;
 
 namespace Retrieval.Server.Tests.Api;
 

@@ -2,6 +2,7 @@ using System.Net;
 using Grpc.Core;
 using Retrieval.Contracts.V1;
 using Retrieval.Server.Tests.Infrastructure;
+using Retrieval.Testing.Server;
 
 namespace Retrieval.Server.Tests.Api;
 

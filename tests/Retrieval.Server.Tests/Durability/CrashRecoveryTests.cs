@@ -2,6 +2,7 @@ using System.Globalization;
 using Grpc.Core;
 using Retrieval.Contracts.V1;
 using Retrieval.Server.Tests.Infrastructure;
+using Retrieval.Testing.Server;
 using Retrieval.Storage.Postgres;
 using Retrieval.Testing;
 using Xunit.Abstractions;

@@ -2,6 +2,8 @@ using System.Diagnostics;
 using Grpc.Net.Client;
 using Retrieval.Contracts.V1;
 
+using Retrieval.Testing.Server;
+
 namespace Retrieval.Server.Tests.Infrastructure;
 
 /// <summary>

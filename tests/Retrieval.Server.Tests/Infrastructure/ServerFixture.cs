@@ -1,6 +1,8 @@
 using Retrieval.Storage.Postgres;
 using Retrieval.Testing;
 
+using Retrieval.Testing.Server;
+
 namespace Retrieval.Server.Tests.Infrastructure;
 
 /// <summary>

@@ -1,5 +1,7 @@
 using Retrieval.Contracts.V1;
 
+using Retrieval.Testing.Server;
+
 namespace Retrieval.Server.Tests.Infrastructure;
 
 /// <summary>Shortcuts for arranging collections and items through the real gRPC API.</summary>

@@ -1,3 +1,4 @@
+
 namespace Retrieval.Server.Tests.Infrastructure;
 
 internal static class TestNames

@@ -1,5 +1,6 @@
 using System.Globalization;
 
+
 namespace Retrieval.Server.Tests.Infrastructure;
 
 /// <summary>Seeded test vectors and their JSON form.</summary>

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace Retrieval.Server.Tests.Infrastructure;
+namespace Retrieval.Testing.Server;
 
 public static class FreePort
 {

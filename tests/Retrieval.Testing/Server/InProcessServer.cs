@@ -4,7 +4,7 @@ using Microsoft.AspNetCore.Builder;
 using Retrieval.Contracts.V1;
 using Retrieval.Server.Hosting;
 
-namespace Retrieval.Server.Tests.Infrastructure;
+namespace Retrieval.Testing.Server;
 
 /// <summary>
 /// A real server (Kestrel on loopback, real store) hosted in the test process, with a gRPC channel and a REST client.

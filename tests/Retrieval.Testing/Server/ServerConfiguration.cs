@@ -1,4 +1,4 @@
-namespace Retrieval.Server.Tests.Infrastructure;
+namespace Retrieval.Testing.Server;
 
 /// <summary>Command-line configuration for a server under test: its own data directory and loopback ports.</summary>
 public sealed class ServerConfiguration
