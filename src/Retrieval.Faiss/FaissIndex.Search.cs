@@ -48,14 +48,15 @@ public sealed partial class FaissIndex
             NProbe = parameters?.NProbe ?? 0,
         };
         using var pin = PinFilter(filter, ref native);
+        var efSearch = native.EfSearch;
         _lock.EnterReadLock();
         try
         {
-            fixed (float* x = queries)
-            fixed (float* distances = scores)
-            fixed (long* labels = ids)
+            // Fast path: no efSearch switch needed (non-HNSW indexes have _hnswEfSearch == 0 and ignore efSearch).
+            if (efSearch <= 0 || _hnswEfSearch == 0 || efSearch == _hnswEfSearch)
             {
-                FaissException.ThrowIfFailed(NativeMethods.rf_index_search(_handle, queryCount, x, k, &native, distances, labels));
+                SearchNative(queries, k, ids, scores, &native);
+                efSearch = 0;
             }
         }
         finally
@@ -63,7 +64,51 @@ public sealed partial class FaissIndex
             _lock.ExitReadLock();
         }
 
+        if (efSearch > 0)
+        {
+            SearchWithEfSearch(queries, k, ids, scores, &native);
+        }
+
         ToHigherIsBetter(ids[..(int)needed], scores[..(int)needed]);
+    }
+
+    // Switches the index-level efSearch under the write lock, then searches under the upgradeable
+    // read lock, which still admits plain readers that want the same efSearch.
+    private unsafe void SearchWithEfSearch(ReadOnlySpan<float> queries, int k, Span<long> ids, Span<float> scores, NativeMethods.RfSearchParams* native)
+    {
+        _lock.EnterUpgradeableReadLock();
+        try
+        {
+            if (native->EfSearch != _hnswEfSearch)
+            {
+                _lock.EnterWriteLock();
+                try
+                {
+                    FaissException.ThrowIfFailed(NativeMethods.rf_index_set_hnsw_ef_search(_handle, native->EfSearch));
+                    _hnswEfSearch = native->EfSearch;
+                }
+                finally
+                {
+                    _lock.ExitWriteLock();
+                }
+            }
+
+            SearchNative(queries, k, ids, scores, native);
+        }
+        finally
+        {
+            _lock.ExitUpgradeableReadLock();
+        }
+    }
+
+    private unsafe void SearchNative(ReadOnlySpan<float> queries, int k, Span<long> ids, Span<float> scores, NativeMethods.RfSearchParams* native)
+    {
+        fixed (float* x = queries)
+        fixed (float* distances = scores)
+        fixed (long* labels = ids)
+        {
+            FaissException.ThrowIfFailed(NativeMethods.rf_index_search(_handle, queries.Length / Dimension, x, k, native, distances, labels));
+        }
     }
 
     // Points the native parameters at the filter's memory; the handle keeps it pinned until disposed.

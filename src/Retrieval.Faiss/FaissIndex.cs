@@ -18,17 +18,25 @@ namespace Retrieval.Faiss;
 /// <para>Not every index type supports every operation in Faiss 1.7.3: HNSW indexes cannot remove
 /// ids, IVF indexes must be trained before adding. Such calls throw <see cref="FaissException"/>
 /// with Faiss's message.</para>
+/// <para>Faiss 1.7.3 reads HNSW's efSearch from the index as well as from the per-search parameters, so a
+/// search whose <see cref="FaissSearchParameters.EfSearch"/> differs from the previous one switches the
+/// index-level value first: searches with one efSearch run concurrently, switches between values serialize.</para>
 /// </remarks>
 public sealed partial class FaissIndex : IDisposable
 {
     private readonly FaissIndexHandle _handle;
     private readonly ReaderWriterLockSlim _lock = new(LockRecursionPolicy.NoRecursion);
 
+    // The index-level HNSW efSearch (0 for other types); changed only under the write lock, so any
+    // reader holding the lock sees the value its search runs with.
+    private int _hnswEfSearch;
+
     private FaissIndex(FaissIndexHandle handle)
     {
         _handle = handle;
         FaissException.ThrowIfFailed(NativeMethods.rf_index_dimension(handle, out var dimension));
         FaissException.ThrowIfFailed(NativeMethods.rf_index_metric(handle, out var metric));
+        FaissException.ThrowIfFailed(NativeMethods.rf_index_hnsw_ef_search(handle, out _hnswEfSearch));
         Dimension = dimension;
         ScoreKind = metric switch
         {

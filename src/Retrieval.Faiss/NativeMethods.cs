@@ -66,6 +66,12 @@ internal static unsafe partial class NativeMethods
     [LibraryImport(Library, EntryPoint = "rf_index_ntotal")]
     internal static partial int rf_index_ntotal(FaissIndexHandle index, out long ntotal);
 
+    [LibraryImport(Library, EntryPoint = "rf_index_hnsw_ef_search")]
+    internal static partial int rf_index_hnsw_ef_search(FaissIndexHandle index, out int efSearch);
+
+    [LibraryImport(Library, EntryPoint = "rf_index_set_hnsw_ef_search")]
+    internal static partial int rf_index_set_hnsw_ef_search(FaissIndexHandle index, int efSearch);
+
     [LibraryImport(Library, EntryPoint = "rf_index_train")]
     internal static partial int rf_index_train(FaissIndexHandle index, long n, float* x);
 

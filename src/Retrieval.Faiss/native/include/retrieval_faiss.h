@@ -84,6 +84,13 @@ RF_API int rf_index_metric(const rf_index* index, int32_t* out);
 RF_API int rf_index_is_trained(const rf_index* index, int32_t* out);
 RF_API int rf_index_ntotal(const rf_index* index, int64_t* out);
 
+/* HNSW's index-level efSearch (0 for non-HNSW indexes). Faiss 1.7.3 sizes the search's candidate
+ * queue from this value even when rf_search_params.ef_search is given, so a per-request ef_search is
+ * exact only when it equals this value: callers switch it with the setter, which needs exclusive
+ * access (the managed binding does this under its lock). Setting it on a non-HNSW index is a no-op. */
+RF_API int rf_index_hnsw_ef_search(const rf_index* index, int32_t* out);
+RF_API int rf_index_set_hnsw_ef_search(rf_index* index, int32_t ef_search);
+
 /* Mutation: exclusive access required. x is row-major n x dimension. */
 RF_API int rf_index_train(rf_index* index, int64_t n, const float* x);
 RF_API int rf_index_add_with_ids(rf_index* index, int64_t n, const float* x, const int64_t* ids);

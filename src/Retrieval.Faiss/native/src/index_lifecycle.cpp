@@ -1,5 +1,6 @@
 // Creating, adopting, freeing and describing indexes.
 #include <faiss/IVFlib.h>
+#include <faiss/IndexHNSW.h>
 #include <faiss/IndexIVFPQ.h>
 #include <faiss/index_factory.h>
 
@@ -70,5 +71,23 @@ extern "C" int rf_index_ntotal(const rf_index* index, int64_t* out) {
     return rf::guard([&] {
         rf::require(index != nullptr && out != nullptr, "index and out must not be null");
         *out = index->root->ntotal;
+    });
+}
+
+extern "C" int rf_index_hnsw_ef_search(const rf_index* index, int32_t* out) {
+    return rf::guard([&] {
+        rf::require(index != nullptr && out != nullptr, "index and out must not be null");
+        const auto* hnsw = dynamic_cast<const faiss::IndexHNSW*>(index->core);
+        *out = hnsw != nullptr ? hnsw->hnsw.efSearch : 0;
+    });
+}
+
+extern "C" int rf_index_set_hnsw_ef_search(rf_index* index, int32_t ef_search) {
+    return rf::guard([&] {
+        rf::require(index != nullptr, "index must not be null");
+        rf::require(ef_search > 0, "ef_search must be positive");
+        if (auto* hnsw = dynamic_cast<faiss::IndexHNSW*>(index->core)) {
+            hnsw->hnsw.efSearch = ef_search;
+        }
     });
 }
