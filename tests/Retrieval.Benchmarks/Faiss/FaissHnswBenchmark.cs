@@ -6,7 +6,7 @@ namespace Retrieval.Benchmarks.Faiss;
 /// HNSW32 on seeded clustered data (default 100k × 128, 1000 clusters, 1000 queries, L2): build time and
 /// recall@10/QPS curves for our Faiss binding, raw Faiss through Debian's python3-faiss on the same data files
 /// with the same parameters, and USearch from NuGet. A measurement, not a test: it prints a table.
-/// Usage: RunAsync(["--n", "100000", "--dim", "128", "--queries", "1000", "--out", "artifacts/faiss-bench", "--skip-usearch"]).
+/// Usage: RunAsync(["--n", "100000", "--dim", "128", "--queries", "1000", "--out", "artifacts/faiss-bench"]); --skip-faiss / --skip-usearch leave an engine out.
 /// </summary>
 public static class FaissHnswBenchmark
 {
@@ -26,13 +26,16 @@ public static class FaissHnswBenchmark
         var data = BenchmarkData.Generate(count, queryCount, dimension, clusters: 1000, K, seed: 7);
         data.WriteTo(outDirectory);
 
-        var binding = FaissBindingHnsw.Run(data, Factory, K, Efs);
-        Console.WriteLine($"faiss-binding  build {binding.BuildSeconds:F1} s");
-        Print(binding.Points);
+        if (!args.Contains("--skip-faiss"))
+        {
+            var binding = FaissBindingHnsw.Run(data, Factory, K, Efs);
+            Console.WriteLine($"faiss-binding  build {binding.BuildSeconds:F1} s");
+            Print(binding.Points);
 
-        var python = await PythonFaissPeer.RunAsync(outDirectory, dimension, Factory, K, Efs, cancellationToken);
-        Console.WriteLine($"faiss-python   build {python.BuildSeconds:F1} s");
-        Print(python.Points);
+            var python = await PythonFaissPeer.RunAsync(outDirectory, dimension, Factory, K, Efs, cancellationToken);
+            Console.WriteLine($"faiss-python   build {python.BuildSeconds:F1} s");
+            Print(python.Points);
+        }
 
         if (!args.Contains("--skip-usearch"))
         {

@@ -8,7 +8,7 @@ namespace Retrieval.Benchmarks.Faiss;
 /// <summary>
 /// HNSW through the NuGet package Cloud.Unum.USearch with Faiss-equivalent settings (M = connectivity 32,
 /// efConstruction = expansion_add 40). The package's C# class (2.26.6) cannot reserve capacity for
-/// parallel adds nor change expansion_search after construction, so this benchmark calls those two
+/// parallel adds, size its thread slots, nor change expansion_search after construction, so this benchmark calls those three
 /// functions of the package's own libusearch_c directly on the class's native pointer. A production
 /// binding would wrap libusearch_c itself, as Retrieval.Faiss wraps Faiss.
 /// </summary>
@@ -18,12 +18,16 @@ internal static partial class USearchHnsw
     {
         using var index = new USearchIndex(MetricKind.L2sq, ScalarKind.Float32, (ulong)data.Dimension, connectivity: 32, expansionAdd: 40);
         var native = (nint)typeof(USearchIndex).GetField("_index", BindingFlags.NonPublic | BindingFlags.Instance)!.GetValue(index)!;
+        // Concurrent adds need capacity and one thread slot per concurrent caller, reserved up front.
+        var threads = Environment.ProcessorCount;
         usearch_reserve(native, (nuint)data.Count, out var error);
+        Check(error);
+        usearch_change_threads_add(native, (nuint)threads, out error);
         Check(error);
 
         var rows = Enumerable.Range(0, data.Count).Select(r => data.Vectors.AsSpan(r * data.Dimension, data.Dimension).ToArray()).ToArray();
         var watch = Stopwatch.StartNew();
-        Parallel.For(0, data.Count, r => index.Add((ulong)r, rows[r]));
+        Parallel.For(0, data.Count, new ParallelOptions { MaxDegreeOfParallelism = threads }, r => index.Add((ulong)r, rows[r]));
         var buildSeconds = watch.Elapsed.TotalSeconds;
 
         var queries = Enumerable.Range(0, data.QueryCount).Select(q => data.Queries.AsSpan(q * data.Dimension, data.Dimension).ToArray()).ToArray();
@@ -61,6 +65,9 @@ internal static partial class USearchHnsw
 
     [LibraryImport("libusearch_c")]
     private static partial void usearch_reserve(nint index, nuint capacity, out nint error);
+
+    [LibraryImport("libusearch_c")]
+    private static partial void usearch_change_threads_add(nint index, nuint threads, out nint error);
 
     [LibraryImport("libusearch_c")]
     private static partial void usearch_change_expansion_search(nint index, nuint expansion, out nint error);

@@ -185,4 +185,25 @@ public sealed unsafe class NativeContractTests
 
         Assert.Equal(defaultThreads, NativeMethods.rf_get_num_threads());
     }
+
+    [Fact]
+    public void HnswEfSearch_HnswAndFlat_ReadsAndSetsIndexLevelValue()
+    {
+        Assert.Equal(NativeMethods.RF_OK, NativeMethods.rf_index_create("HNSW16", 4, NativeMethods.RF_METRIC_L2, out var hnsw));
+        Assert.Equal(NativeMethods.RF_OK, NativeMethods.rf_index_create("Flat", 4, NativeMethods.RF_METRIC_L2, out var flat));
+        using (hnsw)
+        using (flat)
+        {
+            Assert.Equal(NativeMethods.RF_OK, NativeMethods.rf_index_hnsw_ef_search(hnsw, out var defaultEf));
+            Assert.Equal(16, defaultEf);
+            Assert.Equal(NativeMethods.RF_OK, NativeMethods.rf_index_set_hnsw_ef_search(hnsw, 77));
+            Assert.Equal(NativeMethods.RF_OK, NativeMethods.rf_index_hnsw_ef_search(hnsw, out var ef));
+            Assert.Equal(77, ef);
+            Assert.Equal(NativeMethods.RF_ERR_INVALID_ARGUMENT, NativeMethods.rf_index_set_hnsw_ef_search(hnsw, 0));
+
+            Assert.Equal(NativeMethods.RF_OK, NativeMethods.rf_index_hnsw_ef_search(flat, out var flatEf));
+            Assert.Equal(0, flatEf);
+            Assert.Equal(NativeMethods.RF_OK, NativeMethods.rf_index_set_hnsw_ef_search(flat, 32));
+        }
+    }
 }
