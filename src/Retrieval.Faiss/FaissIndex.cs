@@ -30,6 +30,7 @@ public sealed partial class FaissIndex : IDisposable
     // The index-level HNSW efSearch (0 for other types); changed only under the write lock, so any
     // reader holding the lock sees the value its search runs with.
     private int _hnswEfSearch;
+    private int _disposed;
 
     private FaissIndex(FaissIndexHandle handle)
     {
@@ -85,8 +86,23 @@ public sealed partial class FaissIndex : IDisposable
 
     public void Dispose()
     {
-        // The handle's reference count keeps the native index alive until in-flight calls return.
-        _handle.Dispose();
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        // Waits for in-flight calls, so the lock is free when it is disposed (the handle's reference
+        // count alone would keep the native index alive, but not the lock).
+        _lock.EnterWriteLock();
+        try
+        {
+            _handle.Dispose();
+        }
+        finally
+        {
+            _lock.ExitWriteLock();
+        }
+
         _lock.Dispose();
     }
 

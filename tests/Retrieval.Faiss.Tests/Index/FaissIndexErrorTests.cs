@@ -33,9 +33,10 @@ public sealed class FaissIndexErrorTests
     }
 
     [Fact]
-    public void Search_AfterDispose_ThrowsObjectDisposedException()
+    public void Search_AfterDoubleDispose_ThrowsObjectDisposedException()
     {
         var index = FaissIndex.Create("Flat", 2, ScoreKind.NegativeSquaredL2);
+        index.Dispose();
         index.Dispose();
 
         Assert.Throws<ObjectDisposedException>(() => index.Search([0f, 0f], 1));
