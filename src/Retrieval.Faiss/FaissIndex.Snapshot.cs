@@ -1,0 +1,46 @@
+namespace Retrieval.Faiss;
+
+public sealed partial class FaissIndex
+{
+    /// <summary>Writes the index (vectors, ids, trained state) to <paramref name="path"/> in Faiss's format.</summary>
+    public void Save(string path)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        Read(h =>
+        {
+            FaissException.ThrowIfFailed(NativeMethods.rf_index_write_file(h, path));
+            return true;
+        });
+    }
+
+    /// <summary>Reads an index written by <see cref="Save"/>.</summary>
+    /// <exception cref="FaissException">The file is missing, truncated or not a Faiss index.</exception>
+    public static FaissIndex Load(string path)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        return Adopt(NativeMethods.rf_index_read_file(path, out var handle), handle);
+    }
+
+    /// <summary>The index in Faiss's format, as <see cref="Save"/> would write it.</summary>
+    public unsafe byte[] Serialize() => Read(static h =>
+    {
+        FaissException.ThrowIfFailed(NativeMethods.rf_index_serialize(h, out var buffer, out var size));
+        try
+        {
+            return new ReadOnlySpan<byte>(buffer, checked((int)size)).ToArray();
+        }
+        finally
+        {
+            NativeMethods.rf_buffer_free(buffer);
+        }
+    });
+
+    /// <summary>Reads an index produced by <see cref="Serialize"/>.</summary>
+    public static unsafe FaissIndex Deserialize(ReadOnlySpan<byte> data)
+    {
+        fixed (byte* buffer = data)
+        {
+            return Adopt(NativeMethods.rf_index_deserialize(buffer, (nuint)data.Length, out var handle), handle);
+        }
+    }
+}
