@@ -32,7 +32,7 @@ internal sealed class SearchCommand : AsyncCommand<SearchCommand.Settings>
         [CommandOption("--space <SPACE>")]
         public string? Space { get; init; }
 
-        [CommandOption("-k|--k <K>")]
+        [CommandOption("-k|--top <K>")]
         public int K { get; init; } = 10;
 
         [CommandOption("--filter <JSON>")]

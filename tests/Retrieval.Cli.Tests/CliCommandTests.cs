@@ -1,0 +1,153 @@
+using Retrieval.Contracts.V1;
+using Retrieval.Core.Formats;
+using Retrieval.Storage.Postgres;
+using Retrieval.Testing;
+using Retrieval.Testing.Server;
+
+namespace Retrieval.Cli.Tests;
+
+public sealed class CliCommandTests : IAsyncLifetime
+{
+    private InProcessServer? _server;
+    private string _scratch = "";
+
+    private InProcessServer Server => _server!;
+
+    private string Address => Server.Configuration.GrpcAddress.ToString().TrimEnd('/');
+
+    public async Task InitializeAsync()
+    {
+        _server = await InProcessServer.StartAsync(new ServerConfiguration("sqlite", null));
+        _scratch = Directory.CreateTempSubdirectory("retrieval-cli-tests").FullName;
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_server is not null)
+        {
+            await _server.DisposeAsync();
+            Directory.Delete(_server.Configuration.DataDirectory, recursive: true);
+        }
+
+        Directory.Delete(_scratch, recursive: true);
+    }
+
+    [Fact]
+    public async Task CollectionsCommands_CreateListGetDelete_ChangeTheServer()
+    {
+        var (created, output) = await CliHarness.RunAsync("collections", "create", "docs", "--space", "v1:3:cosine:minilm:1", "--space", "v2:2:l2", "--server", Address);
+        Assert.True(created == 0, output);
+        var collection = await Server.Collections.GetCollectionAsync(new GetCollectionRequest { Name = "docs" });
+        Assert.Equal([(Metric.Cosine, 3), (Metric.L2, 2)], collection.Spaces.Select(s => (s.Metric, s.Dimension)));
+        Assert.Equal("minilm", collection.Spaces[0].Model.Name);
+
+        var (listed, list) = await CliHarness.RunAsync("collections", "list", "--server", Address);
+        Assert.Equal(0, listed);
+        Assert.Contains("docs", list, StringComparison.Ordinal);
+        var (got, detail) = await CliHarness.RunAsync("collections", "get", "docs", "--server", Address);
+        Assert.Equal(0, got);
+        Assert.Contains("v2", detail, StringComparison.Ordinal);
+
+        Assert.Equal(0, (await CliHarness.RunAsync("collections", "delete", "docs", "--server", Address)).ExitCode);
+        Assert.Empty((await Server.Collections.ListCollectionsAsync(new ListCollectionsRequest())).Collections);
+    }
+
+    [Fact]
+    public async Task Ingest_Npy_StreamsEveryRowAndReportsThroughput()
+    {
+        await CreateAsync("npy", 8);
+        var data = Enumerable.Range(0, 2500 * 8).Select(i => (float)Math.Sin(i)).ToArray();
+        var path = Path.Combine(_scratch, "vectors.npy");
+        using (var file = File.Create(path))
+        {
+            NpyFile.Write(file, data, 2500, 8);
+        }
+
+        var (exitCode, output) = await CliHarness.RunAsync("ingest", "npy", path, "--batch", "300", "--id-prefix", "doc-", "--server", Address);
+
+        Assert.True(exitCode == 0, output);
+        Assert.Contains("items/s", output, StringComparison.Ordinal);
+        Assert.Equal(2500, (await Server.Items.CountItemsAsync(new CountItemsRequest { Collection = "npy" })).Count);
+        var item = (await Server.Items.GetItemsAsync(new GetItemsRequest { Collection = "npy", Ids = { "doc-1234" }, WithVectors = true })).Items.Single();
+        Assert.Equal(data.AsSpan(1234 * 8, 8).ToArray(), item.Vectors["v1"].Values);
+    }
+
+    [Fact]
+    public async Task Ingest_Fvecs_StreamsEveryRow()
+    {
+        await CreateAsync("fvecs", 2);
+        var path = Path.Combine(_scratch, "vectors.fvecs");
+        using (var file = File.Create(path))
+        {
+            for (var i = 0; i < 10; i++)
+            {
+                file.Write(BitConverter.GetBytes(2));
+                file.Write(BitConverter.GetBytes((float)i));
+                file.Write(BitConverter.GetBytes(1f));
+            }
+        }
+
+        Assert.Equal(0, (await CliHarness.RunAsync("ingest", "fvecs", path, "--server", Address)).ExitCode);
+        Assert.Equal(10, (await Server.Items.CountItemsAsync(new CountItemsRequest { Collection = "fvecs" })).Count);
+    }
+
+    [Fact]
+    public async Task Ingest_Jsonl_KeepsIdsAndPayloads_ThenSearchPrintsHits()
+    {
+        await CreateAsync("jsonl", 2);
+        var path = Path.Combine(_scratch, "items.jsonl");
+        await File.WriteAllLinesAsync(path,
+        [
+            """{"id":"red","payload":{"color":"red"},"vectors":{"v1":{"values":[1,0]}}}""",
+            "",
+            """{"id":"blue","payload":{"color":"blue"},"vectors":{"v1":{"values":[0,1]}}}""",
+        ]);
+        Assert.Equal(0, (await CliHarness.RunAsync("ingest", "jsonl", path, "--server", Address)).ExitCode);
+        var stored = (await Server.Items.GetItemsAsync(new GetItemsRequest { Collection = "jsonl", Ids = { "blue" } })).Items.Single();
+        Assert.Equal("blue", stored.Payload.Fields["color"].StringValue);
+
+        var (exitCode, output) = await CliHarness.RunAsync("search", "jsonl", "--vector", "0.9,0.1", "-k", "1", "--with-payload", "--server", Address);
+        Assert.True(exitCode == 0, output);
+        Assert.Contains("red", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("blue", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Search_UnknownCollection_PrintsTheServerErrorAndFails()
+    {
+        var (exitCode, output) = await CliHarness.RunAsync("search", "missing", "--vector", "1,2", "--server", Address);
+        Assert.Equal(1, exitCode);
+        Assert.Contains("NotFound", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Ingest_MissingFile_IsAUsageError()
+    {
+        await CreateAsync("nofile", 2);
+        var (exitCode, output) = await CliHarness.RunAsync("ingest", "nofile", Path.Combine(_scratch, "absent.npy"), "--server", Address);
+        Assert.Equal(2, exitCode);
+        Assert.Contains("no such file", output, StringComparison.Ordinal);
+    }
+
+    [SkippableFact]
+    public async Task DbMigrate_AppliesTheSchemaOnce()
+    {
+        Skip.If(PostgresTestEnvironment.SkipReason is not null, PostgresTestEnvironment.SkipReason);
+        await using var database = await TestDatabase.CreateAsync(CancellationToken.None);
+        var (first, output) = await CliHarness.RunAsync("db", "migrate", "--connection", database.ConnectionString);
+        Assert.True(first == 0, output);
+        Assert.Contains($"applied {PostgresSchema.CurrentVersion} migration", output, StringComparison.Ordinal);
+        var (second, again) = await CliHarness.RunAsync("db", "migrate", "--connection", database.ConnectionString);
+        Assert.Equal(0, second);
+        Assert.Contains("applied 0 migration", again, StringComparison.Ordinal);
+        await using var store = new PostgresRetrievalStore(database.ConnectionString);
+        await store.OpenAsync(CancellationToken.None);
+    }
+
+    private Task<Collection> CreateAsync(string name, int dimension) =>
+        Server.Collections.CreateCollectionAsync(new CreateCollectionRequest
+        {
+            Name = name,
+            Spaces = { new Space { Name = "v1", Dimension = dimension, Metric = Metric.InnerProduct, Model = new ModelRef { Name = "m", Version = "1" } } },
+        }).ResponseAsync;
+}
