@@ -26,6 +26,59 @@ public static partial class NpyFormat
     public static NpyArray Read(Stream stream)
     {
         ArgumentNullException.ThrowIfNull(stream);
+        var (descr, rows, columns) = ReadHeader(stream);
+        var count = checked((int)(rows * columns));
+        var data = new float[count];
+        switch (descr)
+        {
+            case "<f4":
+                ReadFloat32(stream, data);
+                break;
+            case "<f8":
+                ReadFloat64(stream, data);
+                break;
+            default:
+                throw new InvalidDataException($".npy dtype '{descr}' is not supported; use float32 ('<f4') or float64 ('<f8')");
+        }
+
+        return new NpyArray((int)rows, (int)columns, data);
+    }
+
+    /// <summary>Writes a 2-D float32 array (format version 1.0).</summary>
+    public static void Write(Stream stream, ReadOnlySpan<float> data, int rows, int columns)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        if ((long)rows * columns != data.Length)
+        {
+            throw new ArgumentException($"{data.Length} values do not form a {rows}×{columns} array", nameof(data));
+        }
+
+        var header = string.Create(CultureInfo.InvariantCulture, $"{{'descr': '<f4', 'fortran_order': False, 'shape': ({rows}, {columns}), }}");
+        // Pad with spaces so that magic + length + header + newline is a multiple of 64 bytes.
+        var total = Magic.Length + 2 + 2 + header.Length + 1;
+        header = header.PadRight(header.Length + ((64 - (total % 64)) % 64)) + "\n";
+        stream.Write(Magic);
+        stream.Write([1, 0]);
+        Span<byte> length = stackalloc byte[2];
+        BinaryPrimitives.WriteUInt16LittleEndian(length, (ushort)header.Length);
+        stream.Write(length);
+        stream.Write(Encoding.Latin1.GetBytes(header));
+        var buffer = new byte[4096 * sizeof(float)];
+        for (var offset = 0; offset < data.Length; offset += 4096)
+        {
+            var chunk = data.Slice(offset, Math.Min(4096, data.Length - offset));
+            for (var i = 0; i < chunk.Length; i++)
+            {
+                BinaryPrimitives.WriteSingleLittleEndian(buffer.AsSpan(i * sizeof(float)), chunk[i]);
+            }
+
+            stream.Write(buffer, 0, chunk.Length * sizeof(float));
+        }
+    }
+
+    /// <summary>Reads magic, version and header dict; returns the dtype descriptor and the shape as rows × columns (1-D: one row).</summary>
+    private static (string Descr, long Rows, long Columns) ReadHeader(Stream stream)
+    {
         Span<byte> prefix = stackalloc byte[8];
         stream.ReadExactly(prefix);
         if (!prefix[..6].SequenceEqual(Magic))
@@ -69,53 +122,7 @@ public static partial class NpyFormat
             2 => (shape[0], shape[1]),
             _ => throw new InvalidDataException($".npy array has {shape.Length} dimensions; 1 or 2 expected"),
         };
-        var count = checked((int)(rows * columns));
-        var data = new float[count];
-        switch (match.Groups["descr"].Value)
-        {
-            case "<f4":
-                ReadFloat32(stream, data);
-                break;
-            case "<f8":
-                ReadFloat64(stream, data);
-                break;
-            default:
-                throw new InvalidDataException($".npy dtype '{match.Groups["descr"].Value}' is not supported; use float32 ('<f4') or float64 ('<f8')");
-        }
-
-        return new NpyArray((int)rows, (int)columns, data);
-    }
-
-    /// <summary>Writes a 2-D float32 array (format version 1.0).</summary>
-    public static void Write(Stream stream, ReadOnlySpan<float> data, int rows, int columns)
-    {
-        ArgumentNullException.ThrowIfNull(stream);
-        if ((long)rows * columns != data.Length)
-        {
-            throw new ArgumentException($"{data.Length} values do not form a {rows}×{columns} array", nameof(data));
-        }
-
-        var header = string.Create(CultureInfo.InvariantCulture, $"{{'descr': '<f4', 'fortran_order': False, 'shape': ({rows}, {columns}), }}");
-        // Pad with spaces so that magic + length + header + newline is a multiple of 64 bytes.
-        var total = Magic.Length + 2 + 2 + header.Length + 1;
-        header = header.PadRight(header.Length + ((64 - (total % 64)) % 64)) + "\n";
-        stream.Write(Magic);
-        stream.Write([1, 0]);
-        Span<byte> length = stackalloc byte[2];
-        BinaryPrimitives.WriteUInt16LittleEndian(length, (ushort)header.Length);
-        stream.Write(length);
-        stream.Write(Encoding.Latin1.GetBytes(header));
-        var buffer = new byte[4096 * sizeof(float)];
-        for (var offset = 0; offset < data.Length; offset += 4096)
-        {
-            var chunk = data.Slice(offset, Math.Min(4096, data.Length - offset));
-            for (var i = 0; i < chunk.Length; i++)
-            {
-                BinaryPrimitives.WriteSingleLittleEndian(buffer.AsSpan(i * sizeof(float)), chunk[i]);
-            }
-
-            stream.Write(buffer, 0, chunk.Length * sizeof(float));
-        }
+        return (match.Groups["descr"].Value, rows, columns);
     }
 
     private static void ReadFloat32(Stream stream, float[] data)
