@@ -25,6 +25,14 @@ internal struct Fnv1a64
         }
     }
 
+    /// <summary>Appends the four little-endian bytes of <paramref name="value"/>'s IEEE-754 bits.</summary>
+    public void Append(float value)
+    {
+        Span<byte> bytes = stackalloc byte[sizeof(float)];
+        System.Buffers.Binary.BinaryPrimitives.WriteSingleLittleEndian(bytes, value);
+        Append(bytes);
+    }
+
     public void Append(ReadOnlySpan<float> values) => Append(System.Runtime.InteropServices.MemoryMarshal.AsBytes(values));
 
     public static ulong Compute(ReadOnlySpan<byte> bytes)

@@ -1,6 +1,4 @@
 using System.Buffers;
-using System.Numerics;
-using System.Numerics.Tensors;
 
 namespace Retrieval.Core.MultiVector;
 
@@ -50,16 +48,17 @@ public sealed partial class MuveraEncoder
         var dProj = p.DProj;
         var buckets = p.BucketCount;
         var blockLength = p.BlockEncodedLength;
+        var fill = isDocument && p.FillEmptyBuckets;
         var projections = ArrayPool<float>.Shared.Rent(checked(n * _columns));
         var blocks = _sketchBucket is null ? null : ArrayPool<float>.Shared.Rent(blockLength);
         var counts = ArrayPool<int>.Shared.Rent(buckets);
         var patterns = ArrayPool<int>.Shared.Rent(n);
+        var nearest = fill ? ArrayPool<long>.Shared.Rent(buckets) : null;
         try
         {
             // One GEMM gives every hyperplane product and every projected coordinate of every repetition.
             ProjectionKernel.Multiply(tokens.Values, n, p.Dimension, _projection, _columns, projections);
             var raw = blocks is null ? destination : blocks.AsSpan(0, blockLength);
-            raw.Clear();
             for (var r = 0; r < p.Repetitions; r++)
             {
                 var repetition = raw.Slice(r * buckets * dProj, buckets * dProj);
@@ -68,22 +67,21 @@ public sealed partial class MuveraEncoder
                 for (var t = 0; t < n; t++)
                 {
                     var row = projections.AsSpan((t * _columns) + (r * _width), _width);
-                    var bucket = 0;
-                    for (var j = 0; j < p.KSim; j++)
-                    {
-                        bucket |= row[j] > 0f ? 1 << j : 0;
-                    }
-
+                    var bucket = Bucket(row);
                     patterns[t] = bucket;
-                    count[bucket]++;
+                    // The first token of a bucket overwrites the block, later ones add to it: no clearing pass.
                     var block = repetition.Slice(bucket * dProj, dProj);
-                    TensorPrimitives.Add(block, Projected(tokens, row, t), block);
+                    if (count[bucket]++ == 0)
+                    {
+                        Projected(tokens, row, t).CopyTo(block);
+                    }
+                    else
+                    {
+                        SmallVectorMath.AddInPlace(block, Projected(tokens, row, t));
+                    }
                 }
 
-                if (isDocument)
-                {
-                    FinishDocumentRepetition(tokens, repetition, count, patterns.AsSpan(0, n), projections, r);
-                }
+                FinishRepetition(tokens, repetition, count, patterns.AsSpan(0, n), nearest, isDocument, projections, r);
             }
 
             if (blocks is not null)
@@ -106,37 +104,81 @@ public sealed partial class MuveraEncoder
 
             ArrayPool<int>.Shared.Return(counts);
             ArrayPool<int>.Shared.Return(patterns);
+            if (nearest is not null)
+            {
+                ArrayPool<long>.Shared.Return(nearest);
+            }
         }
     }
 
-    /// <summary>Averages the occupied document blocks of one repetition and fills the empty ones when enabled.</summary>
-    private void FinishDocumentRepetition(TokenMatrix tokens, Span<float> repetition, ReadOnlySpan<int> count, ReadOnlySpan<int> patterns, float[] projections, int r)
+    /// <summary>b = Σ_j [⟨g_j, x⟩ &gt; 0]·2^j from the k_sim hyperplane columns at the start of a GEMM row.</summary>
+    private int Bucket(ReadOnlySpan<float> row)
+    {
+        var bucket = 0;
+        for (var j = 0; j < Parameters.KSim; j++)
+        {
+            bucket |= row[j] > 0f ? 1 << j : 0;
+        }
+
+        return bucket;
+    }
+
+    /// <summary>
+    /// Completes one repetition: documents average their occupied blocks; empty blocks are filled (documents with
+    /// <see cref="MuveraParameters.FillEmptyBuckets"/>) or zeroed.
+    /// </summary>
+    private void FinishRepetition(TokenMatrix tokens, Span<float> repetition, ReadOnlySpan<int> count, ReadOnlySpan<int> patterns, long[]? nearest, bool isDocument, float[] projections, int r)
     {
         var dProj = Parameters.DProj;
+        if (nearest is not null)
+        {
+            NearestTokens(count, patterns, nearest.AsSpan(0, count.Length));
+        }
+
         for (var bucket = 0; bucket < count.Length; bucket++)
         {
             var block = repetition.Slice(bucket * dProj, dProj);
-            if (count[bucket] > 1)
+            if (count[bucket] > 1 && isDocument)
             {
-                TensorPrimitives.Divide(block, count[bucket], block);
+                SmallVectorMath.DivideInPlace(block, count[bucket]);
             }
-            else if (count[bucket] == 0 && Parameters.FillEmptyBuckets)
+            else if (count[bucket] == 0)
             {
-                // Nearest sign pattern: minimal popcount(bucket XOR pattern_t); strict < keeps the lowest index on ties.
-                var nearest = 0;
-                var nearestDistance = int.MaxValue;
-                for (var t = 0; t < patterns.Length; t++)
+                if (nearest is null)
                 {
-                    var distance = BitOperations.PopCount((uint)(bucket ^ patterns[t]));
-                    if (distance < nearestDistance)
-                    {
-                        nearest = t;
-                        nearestDistance = distance;
-                    }
+                    block.Clear();
                 }
+                else
+                {
+                    var token = (int)nearest[bucket];
+                    Projected(tokens, projections.AsSpan((token * _columns) + (r * _width), _width), token).CopyTo(block);
+                }
+            }
+        }
+    }
 
-                var row = projections.AsSpan((nearest * _columns) + (r * _width), _width);
-                Projected(tokens, row, nearest).CopyTo(block);
+    /// <summary>
+    /// For every bucket b, the token t minimizing (popcount(b XOR pattern_t), t) — the nearest sign pattern, ties to
+    /// the lowest token index — encoded as dist·2^32 + t. A Hamming distance transform: seed each occupied bucket
+    /// with (0, its lowest token), then for each bit j relax key[b] = min(key[b], key[b XOR 2^j] + 2^32). Hamming
+    /// distance is a sum over bits, so one pass per bit is exact (the transform is separable, like a Manhattan
+    /// distance transform on a 2 × … × 2 grid); cost B·k_sim branch-free min operations instead of a scan of all
+    /// tokens for each empty bucket.
+    /// </summary>
+    private static void NearestTokens(ReadOnlySpan<int> count, ReadOnlySpan<int> patterns, Span<long> key)
+    {
+        const long Unreached = long.MaxValue >> 1;
+        key.Fill(Unreached);
+        for (var t = patterns.Length - 1; t >= 0; t--)
+        {
+            key[patterns[t]] = t;
+        }
+
+        for (var bit = 1; bit < count.Length; bit <<= 1)
+        {
+            for (var b = 0; b < key.Length; b++)
+            {
+                key[b] = Math.Min(key[b], key[b ^ bit] + (1L << 32));
             }
         }
     }

@@ -17,8 +17,9 @@ namespace Retrieval.Core.MultiVector;
 /// </remarks>
 public sealed partial class MuveraEncoder
 {
-    // Transposed stacked projection: d rows × _columns; repetition r owns columns [r·_width, (r+1)·_width):
-    // first the k_sim hyperplanes, then (without identity projection) the d_proj rows of S_r/√d_proj.
+    // Stacked projection M (d × _columns, in ProjectionKernel's packed panel layout); repetition r owns columns
+    // [r·_width, (r+1)·_width): first the k_sim hyperplanes, then (without identity projection) the d_proj rows of
+    // S_r/√d_proj. Padding columns are zero.
     private readonly float[] _projection;
     private readonly int _columns;
     private readonly int _width;
@@ -40,13 +41,17 @@ public sealed partial class MuveraEncoder
 
         var random = new DeterministicRandom(parameters.Seed);
         var scale = (float)(1.0 / Math.Sqrt(parameters.DProj));
+        // The fingerprint hashes the float bits in draw order, independent of the kernel's memory layout.
+        var fingerprint = default(Fnv1a64);
         for (var r = 0; r < parameters.Repetitions; r++)
         {
             for (var j = 0; j < parameters.KSim; j++)
             {
                 for (var c = 0; c < d; c++)
                 {
-                    _projection[(c * _columns) + (r * _width) + j] = (float)random.NextGaussian();
+                    var value = (float)random.NextGaussian();
+                    _projection[ProjectionKernel.PackedIndex(c, (r * _width) + j, d)] = value;
+                    fingerprint.Append(value);
                 }
             }
 
@@ -54,13 +59,13 @@ public sealed partial class MuveraEncoder
             {
                 for (var c = 0; c < d; c++)
                 {
-                    _projection[(c * _columns) + (r * _width) + parameters.KSim + row] = random.NextSign() * scale;
+                    var value = random.NextSign() * scale;
+                    _projection[ProjectionKernel.PackedIndex(c, (r * _width) + parameters.KSim + row, d)] = value;
+                    fingerprint.Append(value);
                 }
             }
         }
 
-        var fingerprint = default(Fnv1a64);
-        fingerprint.Append(_projection);
         if (parameters.DFinal is { } dFinal)
         {
             var length = parameters.BlockEncodedLength;
