@@ -86,6 +86,38 @@ public static class NpyFile
             : new VectorMatrix(array.Shape[0], array.Shape[1], array.ToSingleArray());
     }
 
+    /// <summary>Reads an integer array (int32, or int64 narrowed with a range check) as int32 values, row-major.</summary>
+    /// <exception cref="InvalidDataException">Not a .npy file, a floating-point dtype, or an int64 value outside int32.</exception>
+    public static int[] ReadInt32(string path)
+    {
+        using var stream = File.OpenRead(path);
+        return ReadInt32(stream);
+    }
+
+    /// <inheritdoc cref="ReadInt32(string)"/>
+    public static int[] ReadInt32(Stream stream)
+    {
+        var array = Read(stream);
+        if (array.DType is not (NpyDType.I4 or NpyDType.I8))
+        {
+            throw new InvalidDataException($".npy dtype '<{array.DType.ToString().ToLowerInvariant()}' is not an integer type; use '<i4' or '<i8'");
+        }
+
+        var values = array.ToInt64Array();
+        var result = new int[values.Length];
+        for (var i = 0; i < values.Length; i++)
+        {
+            if (values[i] is < int.MinValue or > int.MaxValue)
+            {
+                throw new InvalidDataException($".npy value {values[i]} at index {i} does not fit in int32");
+            }
+
+            result[i] = (int)values[i];
+        }
+
+        return result;
+    }
+
     /// <summary>Writes float32 values with the given C-order shape.</summary>
     public static void Write(Stream stream, ReadOnlySpan<float> values, params int[] shape)
     {
