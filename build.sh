@@ -32,7 +32,7 @@ serve() {
     log "building the server"
     dotnet build src/Retrieval.Server -c Release -nologo -v quiet
     log "starting: REST on http://127.0.0.1:7700, gRPC on http://127.0.0.1:7701, data in ./data"
-    exec dotnet src/Retrieval.Server/bin/Release/net10.0/Retrieval.Server.dll --contentRoot src/Retrieval.Server "$@"
+    exec dotnet src/Retrieval.Server/bin/Release/net10.0/Retrieval.Server.dll --contentRoot "$PWD/src/Retrieval.Server" "$@"
 }
 
 run_tests() {
