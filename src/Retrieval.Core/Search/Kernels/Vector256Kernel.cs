@@ -5,12 +5,13 @@ using System.Runtime.Intrinsics.X86;
 namespace Retrieval.Core.Search.Kernels;
 
 /// <summary>
-/// AVX2 + FMA kernels: one Vector256 accumulator per (query, row) pair, eight components per step, a masked
-/// load for the last dim mod 8 components, and one fixed reduction order. Several rows (and queries) per pass
+/// AVX2 + FMA kernels: one Vector256 accumulator per (query, row) pair, eight components per step, one fixed
+/// reduction order, then the last dim mod 8 components in scalar FMAs. Several rows (and queries) per pass
 /// so that each loaded query vector (and row vector) feeds several independent FMA chains.
 /// </summary>
 /// <remarks>
-/// Every method accumulates a pair in the same order and reduces it with <see cref="Reduce4"/>, so the same
+/// Every method accumulates a pair in the same order, reduces it with <see cref="Reduce4"/> and adds the tail
+/// the same way, so the same
 /// pair scores bit-identically whichever method computed it (see <see cref="IScoreKernel"/>).
 /// </remarks>
 internal readonly unsafe struct Vector256Kernel<TOp> : IScoreKernel
@@ -28,14 +29,14 @@ internal readonly unsafe struct Vector256Kernel<TOp> : IScoreKernel
             acc = TOp.Accumulate(acc, Vector256.Load(q + i), Vector256.Load(x + i));
         }
 
-        if (i < dim)
+        var zero = Vector256<float>.Zero;
+        var sum = Reduce4(acc, zero, zero, zero).ToScalar();
+        for (; i < dim; i++)
         {
-            var mask = TailMask(dim - i);
-            acc = TOp.Accumulate(acc, Avx.MaskLoad(q + i, mask), Avx.MaskLoad(x + i, mask));
+            sum = TOp.Accumulate(sum, q[i], x[i]);
         }
 
-        var zero = Vector256<float>.Zero;
-        return TOp.Finish(Reduce4(acc, zero, zero, zero)).ToScalar();
+        return TOp.Finish(sum);
     }
 
     public static void Score1x4(float* q, float* x, nint xStride, int dim, float* scores)
@@ -55,17 +56,7 @@ internal readonly unsafe struct Vector256Kernel<TOp> : IScoreKernel
             a3 = TOp.Accumulate(a3, qv, Vector256.Load(x3 + i));
         }
 
-        if (i < dim)
-        {
-            var mask = TailMask(dim - i);
-            var qv = Avx.MaskLoad(q + i, mask);
-            a0 = TOp.Accumulate(a0, qv, Avx.MaskLoad(x0 + i, mask));
-            a1 = TOp.Accumulate(a1, qv, Avx.MaskLoad(x1 + i, mask));
-            a2 = TOp.Accumulate(a2, qv, Avx.MaskLoad(x2 + i, mask));
-            a3 = TOp.Accumulate(a3, qv, Avx.MaskLoad(x3 + i, mask));
-        }
-
-        TOp.Finish(Reduce4(a0, a1, a2, a3)).Store(scores);
+        Finish(Reduce4(a0, a1, a2, a3), q, x, xStride, i, dim, scores);
     }
 
     // The register tile of the batch scan: 16 accumulators, 8 loads per 16 FMAs, so it is bound by FMA
@@ -115,40 +106,10 @@ internal readonly unsafe struct Vector256Kernel<TOp> : IScoreKernel
             a33 = TOp.Accumulate(a33, qv, r3);
         }
 
-        // The last dim mod 8 components: the same step with masked loads (masked lanes read as zero).
-        if (i < dim)
-        {
-            var mask = TailMask(dim - i);
-            var r0 = Avx.MaskLoad(x0 + i, mask);
-            var r1 = Avx.MaskLoad(x1 + i, mask);
-            var r2 = Avx.MaskLoad(x2 + i, mask);
-            var r3 = Avx.MaskLoad(x3 + i, mask);
-            qv = Avx.MaskLoad(q0 + i, mask);
-            a00 = TOp.Accumulate(a00, qv, r0);
-            a01 = TOp.Accumulate(a01, qv, r1);
-            a02 = TOp.Accumulate(a02, qv, r2);
-            a03 = TOp.Accumulate(a03, qv, r3);
-            qv = Avx.MaskLoad(q1 + i, mask);
-            a10 = TOp.Accumulate(a10, qv, r0);
-            a11 = TOp.Accumulate(a11, qv, r1);
-            a12 = TOp.Accumulate(a12, qv, r2);
-            a13 = TOp.Accumulate(a13, qv, r3);
-            qv = Avx.MaskLoad(q2 + i, mask);
-            a20 = TOp.Accumulate(a20, qv, r0);
-            a21 = TOp.Accumulate(a21, qv, r1);
-            a22 = TOp.Accumulate(a22, qv, r2);
-            a23 = TOp.Accumulate(a23, qv, r3);
-            qv = Avx.MaskLoad(q3 + i, mask);
-            a30 = TOp.Accumulate(a30, qv, r0);
-            a31 = TOp.Accumulate(a31, qv, r1);
-            a32 = TOp.Accumulate(a32, qv, r2);
-            a33 = TOp.Accumulate(a33, qv, r3);
-        }
-
-        TOp.Finish(Reduce4(a00, a01, a02, a03)).Store(scores);
-        TOp.Finish(Reduce4(a10, a11, a12, a13)).Store(scores + scoresStride);
-        TOp.Finish(Reduce4(a20, a21, a22, a23)).Store(scores + (2 * scoresStride));
-        TOp.Finish(Reduce4(a30, a31, a32, a33)).Store(scores + (3 * scoresStride));
+        Finish(Reduce4(a00, a01, a02, a03), q0, x, xStride, i, dim, scores);
+        Finish(Reduce4(a10, a11, a12, a13), q1, x, xStride, i, dim, scores + scoresStride);
+        Finish(Reduce4(a20, a21, a22, a23), q2, x, xStride, i, dim, scores + (2 * scoresStride));
+        Finish(Reduce4(a30, a31, a32, a33), q3, x, xStride, i, dim, scores + (3 * scoresStride));
     }
 
     /// <summary>
@@ -164,8 +125,30 @@ internal readonly unsafe struct Vector256Kernel<TOp> : IScoreKernel
         return abcd.GetLower() + abcd.GetUpper();
     }
 
-    /// <summary>A load mask whose first <paramref name="count"/> lanes (0 &lt; count &lt; 8) are set.</summary>
+    /// <summary>
+    /// Adds the last dim mod 8 components (from <paramref name="tail"/> on) of four pairs in scalar FMAs, then
+    /// stores the four scores. Scalar rather than masked loads: VEX masked loads can only use ymm0–15, which
+    /// forced a spill in the 4 × 4 tile's main loop.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> TailMask(int count) =>
-        Vector256.LessThan(Vector256<int>.Indices, Vector256.Create(count)).AsSingle();
+    private static void Finish(Vector128<float> sums, float* q, float* x, nint xStride, int tail, int dim, float* scores)
+    {
+        if (tail == dim)
+        {
+            TOp.Finish(sums).Store(scores);
+            return;
+        }
+
+        for (var r = 0; r < 4; r++)
+        {
+            var sum = sums.GetElement(r);
+            var row = x + (r * xStride);
+            for (var i = tail; i < dim; i++)
+            {
+                sum = TOp.Accumulate(sum, q[i], row[i]);
+            }
+
+            scores[r] = TOp.Finish(sum);
+        }
+    }
 }
