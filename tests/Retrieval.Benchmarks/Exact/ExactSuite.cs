@@ -16,21 +16,19 @@ internal static class ExactSuite
     {
         Directory.CreateDirectory(options.DataDirectory);
         PrintEnvironment(options);
-        var bandwidth = BandwidthProbe.MeasureGigabytesPerSecond(options.Threads, trials: 5);
-        var bandwidthOneThread = BandwidthProbe.MeasureGigabytesPerSecond(1, trials: 3);
-        Console.WriteLine(Inv($"memory bandwidth (sum over 1 GiB): {bandwidth:F1} GB/s with {options.Threads} threads, {bandwidthOneThread:F1} GB/s with 1"));
-        GC.Collect();
+        var probe = new BandwidthProbe(options.Threads);
+        Console.WriteLine(Inv($"memory bandwidth (sum over 1 GiB, {options.Threads} threads): {probe.MeasureGigabytesPerSecond(2):F1} GB/s"));
 
         var table = new List<string>
         {
-            "| N | d | mode | Retrieval QPS median (best) | Faiss QPS median (best) | vs Faiss (median) | roof QPS | vs roof (best) | top-k = Faiss |",
-            "|---|---|---|---|---|---|---|---|---|",
+            "| N | d | mode | Retrieval QPS median (best) | Faiss QPS median (best) | vs Faiss median (best) | bandwidth GB/s median (range) | roof QPS (median bandwidth) | vs roof, per-trial median (best) | top-k = Faiss |",
+            "|---|---|---|---|---|---|---|---|---|---|",
         };
         foreach (var n in options.Rows)
         {
             foreach (var dim in options.Dimensions)
             {
-                table.AddRange(RunOne(options, n, dim, bandwidth));
+                table.AddRange(RunOne(options, probe, n, dim));
                 GC.Collect();
             }
         }
@@ -40,7 +38,7 @@ internal static class ExactSuite
         return 0;
     }
 
-    private static IEnumerable<string> RunOne(ExactBenchOptions options, int n, int dim, double bandwidth)
+    private static IEnumerable<string> RunOne(ExactBenchOptions options, BandwidthProbe probe, int n, int dim)
     {
         Console.WriteLine(Inv($"--- N = {n}, d = {dim}"));
         var seed = options.Seed + ((ulong)n * 31) + (ulong)dim;
@@ -52,7 +50,10 @@ internal static class ExactSuite
         BenchData.WriteNpy(queriesPath, queries, options.BatchSize, dim);
 
         var searchOptions = new ExactSearchOptions { MaxDegreeOfParallelism = options.Threads };
-        var single = MeasureSingle(storage, queries, options, searchOptions);
+        var (single, bandwidth) = MeasureSingle(storage, queries, options, searchOptions, probe);
+        var bytes = (double)n * dim * 4;
+        var roofFraction = single.Zip(bandwidth, (qps, gbs) => qps * bytes / (gbs * 1e9)).ToArray();
+        Console.WriteLine(Inv($"bandwidth probed before each trial, GB/s: {Format(bandwidth)}"));
         var (batch, results) = MeasureBatch(storage, queries, options, searchOptions);
         Console.WriteLine(Inv($"Retrieval single QPS: {Format(single)}"));
         Console.WriteLine(Inv($"Retrieval batch QPS:  {Format(batch)}"));
@@ -82,16 +83,17 @@ internal static class ExactSuite
                 overlap += ours.Intersect(faiss.Ids[q]).Count() / (double)options.K;
             }
 
-            agreement = Inv($"{identical}/{results.Length} lists identical, id overlap {overlap / results.Length:F4}");
+            agreement = Inv($"{identical}/{results.Length} identical, overlap {overlap / results.Length:F4}");
             Console.WriteLine($"top-{options.K} agreement with Faiss: {agreement}");
         }
 
-        var roof = bandwidth * 1e9 / ((double)n * dim * 4);
-        yield return Row(n, dim, "single", single, faiss?.SingleQps, roof, agreement);
-        yield return Row(n, dim, Inv($"batch {options.BatchSize}"), batch, faiss?.BatchQps, null, agreement);
+        yield return Row(n, dim, "single", single, faiss?.SingleQps, bandwidth, roofFraction, agreement);
+        yield return Row(n, dim, Inv($"batch {options.BatchSize}"), batch, faiss?.BatchQps, null, null, agreement);
     }
 
-    private static double[] MeasureSingle(FlatVectorStorage storage, float[] queries, ExactBenchOptions options, ExactSearchOptions searchOptions)
+    /// <summary>Single-query QPS per trial, each trial preceded by a bandwidth probe of the same length.</summary>
+    private static (double[] Qps, double[] Bandwidth) MeasureSingle(
+        FlatVectorStorage storage, float[] queries, ExactBenchOptions options, ExactSearchOptions searchOptions, BandwidthProbe probe)
     {
         var dim = storage.Dimension;
         var count = queries.Length / dim;
@@ -101,9 +103,11 @@ internal static class ExactSuite
         }
 
         var qps = new double[options.Trials];
+        var bandwidth = new double[options.Trials];
         var next = 0;
         for (var t = 0; t < options.Trials; t++)
         {
+            bandwidth[t] = probe.MeasureGigabytesPerSecond(options.MinTrialSeconds);
             var done = 0;
             var watch = Stopwatch.StartNew();
             while (watch.Elapsed.TotalSeconds < options.MinTrialSeconds || done < 3)
@@ -116,7 +120,7 @@ internal static class ExactSuite
             qps[t] = done / watch.Elapsed.TotalSeconds;
         }
 
-        return qps;
+        return (qps, bandwidth);
     }
 
     private static (double[] Qps, ScoredRow[][] Results) MeasureBatch(FlatVectorStorage storage, float[] queries, ExactBenchOptions options, ExactSearchOptions searchOptions)
@@ -135,13 +139,15 @@ internal static class ExactSuite
         return (qps, results);
     }
 
-    private static string Row(int n, int dim, string mode, double[] ours, double[]? faiss, double? roof, string agreement)
+    // roofFraction: per trial, achieved QPS over the roof QPS from the probe just before that trial.
+    private static string Row(int n, int dim, string mode, double[] ours, double[]? faiss, double[]? bandwidth, double[]? roofFraction, string agreement)
     {
-        var vsFaiss = faiss is null ? "n/a" : Inv($"{Median(ours) / Median(faiss):F2}×");
+        var vsFaiss = faiss is null ? "n/a" : Inv($"{Median(ours) / Median(faiss):F2}× ({ours.Max() / faiss.Max():F2}×)");
         var faissText = faiss is null ? "n/a" : Inv($"{Median(faiss):F1} ({faiss.Max():F1})");
-        var roofText = roof is null ? "—" : Inv($"{roof:F1}");
-        var vsRoof = roof is null ? "—" : Inv($"{ours.Max() / roof.Value:P0}");
-        return Inv($"| {n:N0} | {dim} | {mode} | {Median(ours):F1} ({ours.Max():F1}) | {faissText} | {vsFaiss} | {roofText} | {vsRoof} | {agreement} |");
+        var bandwidthText = bandwidth is null ? "—" : Inv($"{Median(bandwidth):F1} ({bandwidth.Min():F1}–{bandwidth.Max():F1})");
+        var roofText = bandwidth is null ? "—" : Inv($"{Median(bandwidth) * 1e9 / ((double)n * dim * 4):F1}");
+        var vsRoof = roofFraction is null ? "—" : Inv($"{Median(roofFraction):P0} ({roofFraction.Max():P0})");
+        return Inv($"| {n:N0} | {dim} | {mode} | {Median(ours):F1} ({ours.Max():F1}) | {faissText} | {vsFaiss} | {bandwidthText} | {roofText} | {vsRoof} | {agreement} |");
     }
 
     private static void PrintEnvironment(ExactBenchOptions options)

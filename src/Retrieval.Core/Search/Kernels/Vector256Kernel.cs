@@ -10,9 +10,9 @@ namespace Retrieval.Core.Search.Kernels;
 /// so that each loaded query vector (and row vector) feeds several independent FMA chains.
 /// </summary>
 /// <remarks>
-/// Every method accumulates a pair in the same order, reduces it with <see cref="Reduce4"/> and adds the tail
-/// the same way, so the same
-/// pair scores bit-identically whichever method computed it (see <see cref="IScoreKernel"/>).
+/// Every method accumulates a pair in the same order, reduces it with <see cref="Reduce4"/> and adds the tail the
+/// same way, so a pair scores bit-identically whichever method computed it (see <see cref="IScoreKernel"/>).
+/// Needs AVX (vhaddps) and FMA; every FMA-capable x86 also has AVX2.
 /// </remarks>
 internal readonly unsafe struct Vector256Kernel<TOp> : IScoreKernel
     where TOp : struct, IVectorScoreOp
