@@ -1,15 +1,41 @@
+using Retrieval.Benchmarks.Exact;
+using Retrieval.Benchmarks.Faiss;
+using Retrieval.Benchmarks.Maps;
+using Retrieval.Benchmarks.MultiVector;
+
 namespace Retrieval.Benchmarks;
 
+/// <summary>Benchmark suites; each prints its figures and the environment it ran in. See docs/benchmarks.md.</summary>
 internal static class Program
 {
+    private const string Usage = """
+        usage: Retrieval.Benchmarks <suite> [options]
+          exact         exact search QPS vs Faiss IndexFlatIP and the memory-bandwidth roof
+                        [--n 100000,1000000] [--dim 128,768] [--k 10] [--batch 1000] [--threads N] [--trials 5] [--batch-trials 3] [--no-peer] [--data-dir DIR]
+          store-ingest  durable ingest into a store: store-ingest sqlite|postgres <count> <dim> <batch>
+          hnsw          HNSW build/recall/QPS: our Faiss binding vs python3-faiss vs USearch [--n 100000] [--dim 128] [--queries 1000] [--out DIR]
+          maps          compatibility maps on ../shared/data/wordnet-minilm-arctic: <data-folder> [--apply-only]
+          muvera        MUVERA FDE encode throughput and recall: encode|recall|all <model> <queries>
+        """;
+
     private static async Task<int> Main(string[] args)
     {
-        if (args.Length > 0 && args[0] == "store-ingest")
+        var rest = args.Length > 0 ? args[1..] : [];
+        switch (args.FirstOrDefault())
         {
-            return await StoreIngestBenchmark.RunAsync(args[1..]);
+            case "exact":
+                return ExactSuite.Run(ExactBenchOptions.Parse(rest));
+            case "store-ingest":
+                return await StoreIngestBenchmark.RunAsync(rest);
+            case "hnsw":
+                return await FaissHnswBenchmark.RunAsync(rest);
+            case "maps":
+                return await MapSanityCheck.RunAsync(rest);
+            case "muvera":
+                return await MuveraBenchmark.RunAsync(rest);
+            default:
+                await Console.Error.WriteLineAsync(Usage);
+                return 2;
         }
-
-        await Console.Error.WriteLineAsync("usage: Retrieval.Benchmarks <suite> [options]  (suites: store-ingest)");
-        return args.Length == 0 ? 2 : 0;
     }
 }

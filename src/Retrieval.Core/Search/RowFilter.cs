@@ -18,6 +18,22 @@ public sealed class RowFilter
 
     public bool Contains(int row) => (uint)row < (uint)RowCount && (_words[row >> 6] & (1UL << (row & 63))) != 0;
 
+    /// <summary>
+    /// Rows [64·index, 64·index + 64) as a bit mask (bit i = row 64·index + i): zero past the end, and bits at or
+    /// beyond <see cref="RowCount"/> cleared so that the scans agree with <see cref="Contains"/>.
+    /// </summary>
+    internal ulong Word(int index)
+    {
+        if ((uint)index >= (uint)_words.Length)
+        {
+            return 0;
+        }
+
+        var word = _words[index];
+        var rowsInWord = RowCount - (index << 6);
+        return rowsInWord >= 64 ? word : word & ((1UL << rowsInWord) - 1);
+    }
+
     /// <summary>Number of set bits.</summary>
     public int Count()
     {

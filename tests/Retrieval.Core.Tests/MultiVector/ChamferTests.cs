@@ -61,7 +61,7 @@ public sealed class ChamferTests
     public void Rerank_ReordersCandidatesByChamfer()
     {
         var (documents, queries) = MultiVectorTestData.ClusteredCorpus(seed: 6, documents: 50, queries: 1, d: 16);
-        var all = Enumerable.Range(0, documents.Count).Select(r => new Search.ScoredRow(r, 0f)).ToArray();
+        var all = Enumerable.Range(0, documents.Count).Select(r => new Retrieval.Core.Search.ScoredRow(r, 0f)).ToArray();
         var reranked = ChamferSearch.Rerank(queries[0], documents, all, 5);
         Assert.Equal(ChamferSearch.Search(queries[0], documents, 5), reranked);
     }
