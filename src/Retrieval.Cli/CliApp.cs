@@ -22,6 +22,15 @@ public static class CliApp
                 collections.AddCommand<GetCollectionCommand>("get").WithDescription("show one collection");
                 collections.AddCommand<DeleteCollectionCommand>("delete").WithDescription("delete a collection and all its items");
             });
+            config.AddBranch("maps", maps =>
+            {
+                maps.SetDescription("fit, inspect, activate and retire compatibility maps between embedding spaces");
+                maps.AddCommand<FitMapCommand>("fit").WithDescription("fit a map from items holding vectors in both spaces and print its report");
+                maps.AddCommand<ListMapsCommand>("list").WithDescription("list a collection's maps");
+                maps.AddCommand<ShowMapCommand>("show").WithDescription("show one map and its report");
+                maps.AddCommand<ActivateMapCommand>("activate").WithDescription("route queries through a map (retires the pair's previous one)");
+                maps.AddCommand<RetireMapCommand>("retire").WithDescription("stop routing queries through a map");
+            });
             config.AddCommand<IngestCommand>("ingest").WithDescription("stream vectors or items from a file into a collection");
             config.AddCommand<SearchCommand>("search").WithDescription("search a collection");
             config.AddBranch("db", db =>

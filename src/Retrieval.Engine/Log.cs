@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Retrieval.Core.Maps;
 
 namespace Retrieval.Engine;
 
@@ -34,4 +35,10 @@ internal static partial class Log
 
     [LoggerMessage(1014, LogLevel.Information, "Collection {Collection}: default space is now {Space}")]
     public static partial void DefaultSpaceChanged(ILogger logger, string collection, string space);
+
+    [LoggerMessage(1020, LogLevel.Information, "Collection {Collection}: fitted {Kind} map {MapId} from {FromSpace} to {ToSpace}, gate {Gate}")]
+    public static partial void MapFitted(ILogger logger, string collection, string mapId, MapKind kind, string fromSpace, string toSpace, GateOutcome gate);
+
+    [LoggerMessage(1021, LogLevel.Information, "Collection {Collection}: map {MapId} is now {State}")]
+    public static partial void MapStateChanged(ILogger logger, string collection, string mapId, MapState state);
 }

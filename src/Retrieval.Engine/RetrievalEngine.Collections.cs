@@ -26,6 +26,11 @@ public sealed partial class RetrievalEngine
             }
         }
 
+        for (var i = 0; i < spaces.Count; i++)
+        {
+            ValidatePrefix(spaces[i], spaces, $"spaces[{i}]");
+        }
+
         var chosenDefault = string.IsNullOrEmpty(defaultSpace) ? spaces[0].Name : defaultSpace;
         if (!names.Contains(chosenDefault))
         {
@@ -102,6 +107,8 @@ public sealed partial class RetrievalEngine
                 throw RetrievalException.AlreadyExists($"space '{space.Name}' already exists in collection '{collection}'");
             }
 
+            ValidatePrefix(space, current.Spaces, "space");
+
             return (current with { Spaces = [.. current.Spaces, space] }, null);
         }, () => Log.SpaceAdded(_logger, collection, space.Name), cancellationToken);
     }
@@ -160,6 +167,22 @@ public sealed partial class RetrievalEngine
 
     private static CollectionInfo Describe(CollectionState state) =>
         Read(state, s => new CollectionInfo(s.Definition, s.Items.Count));
+
+    /// <summary>A declared compatible prefix names another space of the collection that is no wider than this one.</summary>
+    private static void ValidatePrefix(SpaceDefinition space, IReadOnlyList<SpaceDefinition> spaces, string field)
+    {
+        if (string.IsNullOrEmpty(space.CompatiblePrefixOf))
+        {
+            return;
+        }
+
+        var old = spaces.FirstOrDefault(s => s.Name == space.CompatiblePrefixOf && s.Name != space.Name)
+            ?? throw RetrievalException.Invalid($"{field}.compatiblePrefixOf", $"'{space.CompatiblePrefixOf}' is not another space of the collection");
+        if (old.Dimension > space.Dimension)
+        {
+            throw RetrievalException.Invalid($"{field}.compatiblePrefixOf", $"space '{old.Name}' has dimension {old.Dimension}, wider than this space's {space.Dimension}");
+        }
+    }
 
     private static void ValidateSpace(SpaceDefinition space, string field)
     {

@@ -1,5 +1,6 @@
 using Retrieval.Core.Errors;
 using Retrieval.Core.Search;
+using Retrieval.Engine.Maps;
 using Retrieval.Engine.State;
 using Retrieval.Engine.Validation;
 
@@ -9,6 +10,10 @@ public sealed partial class RetrievalEngine
 {
     /// <summary>Exact top-k search over one space of a collection; hits best first.</summary>
     public IReadOnlyList<SearchHit> Search(string collection, SearchQuery query) =>
+        SearchBatch(collection, [query], "")[0].Hits;
+
+    /// <summary>Like <see cref="Search"/>, also telling which compatibility maps the query went through.</summary>
+    public SearchResult SearchWithRoute(string collection, SearchQuery query) =>
         SearchBatch(collection, [query], "")[0];
 
     /// <summary>
@@ -16,9 +21,13 @@ public sealed partial class RetrievalEngine
     /// with the same depth share one blocked batch scan.
     /// </summary>
     public IReadOnlyList<IReadOnlyList<SearchHit>> SearchBatch(string collection, IReadOnlyList<SearchQuery> queries) =>
+        SearchBatch(collection, queries, "searches").Select(r => r.Hits).ToList();
+
+    /// <summary>Like <see cref="SearchBatch(string, IReadOnlyList{SearchQuery})"/>, also telling which maps each query went through.</summary>
+    public IReadOnlyList<SearchResult> SearchBatchWithRoutes(string collection, IReadOnlyList<SearchQuery> queries) =>
         SearchBatch(collection, queries, "searches");
 
-    private IReadOnlyList<SearchHit>[] SearchBatch(string collection, IReadOnlyList<SearchQuery> queries, string fieldPrefix)
+    private SearchResult[] SearchBatch(string collection, IReadOnlyList<SearchQuery> queries, string fieldPrefix)
     {
         if (queries.Count == 0 && fieldPrefix.Length > 0)
         {
@@ -70,7 +79,7 @@ public sealed partial class RetrievalEngine
                 }
             }
 
-            return results;
+            return results.Select((hits, i) => new SearchResult(hits, prepared[i].MapsUsed)).ToArray();
         });
     }
 
@@ -96,7 +105,10 @@ public sealed partial class RetrievalEngine
 
         var vector = VectorValidator.Validate(query.Vector, definition, $"{prefix}vector");
         var filter = query.Filter is { IsEmpty: false } f ? f : null;
-        return new PreparedQuery(query with { Filter = filter }, state.GetSpace(spaceName), vector, query.Offset + query.K);
+
+        // Compatibility routing: the query may search another space through active maps or a declared prefix.
+        var routed = QueryRouter.Route(state, definition, query.TargetSpace, vector, prefix);
+        return new PreparedQuery(query with { Filter = filter }, state.GetSpace(routed?.Space ?? spaceName), routed?.Vector ?? vector, query.Offset + query.K, routed?.MapsUsed ?? []);
     }
 
     private static List<SearchHit> ToHits(CollectionState state, PreparedQuery prepared, ScoredRow[] rows)
@@ -123,5 +135,5 @@ public sealed partial class RetrievalEngine
         return hits;
     }
 
-    private sealed record PreparedQuery(SearchQuery Query, SpaceIndex Space, float[] Vector, int Depth);
+    private sealed record PreparedQuery(SearchQuery Query, SpaceIndex Space, float[] Vector, int Depth, IReadOnlyList<string> MapsUsed);
 }

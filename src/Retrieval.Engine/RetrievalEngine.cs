@@ -68,6 +68,7 @@ public sealed partial class RetrievalEngine : IAsyncDisposable
                 }
             }
 
+            await LoadMapsAsync(state, cancellationToken);
             _collections[definition.Name] = state;
             Log.CollectionLoaded(_logger, definition.Name, state.Items.Count, state.AppliedSequence, started.ElapsedMilliseconds);
         }

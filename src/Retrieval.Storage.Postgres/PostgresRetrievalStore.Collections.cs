@@ -99,6 +99,7 @@ public sealed partial class PostgresRetrievalStore
             DELETE FROM vectors WHERE collection = @name;
             DELETE FROM items WHERE collection = @name;
             DELETE FROM tombstones WHERE collection = @name;
+            DELETE FROM maps WHERE collection = @name;
             """,
             connection,
             transaction))

@@ -56,6 +56,23 @@ public static class PostgresSchema
             );
             CREATE INDEX tombstones_collection_seq ON tombstones (collection, seq, id);
             """),
+        (new PostgresMigration(2, "compatibility maps"), """
+            CREATE TABLE maps (
+                collection text COLLATE "C" NOT NULL,
+                id         text COLLATE "C" NOT NULL,
+                from_space text COLLATE "C" NOT NULL,
+                to_space   text COLLATE "C" NOT NULL,
+                kind       integer          NOT NULL,
+                state      integer          NOT NULL,
+                data       bytea            NOT NULL,
+                report     text             NOT NULL,
+                created_at timestamptz      NOT NULL,
+                updated_at timestamptz      NOT NULL,
+                PRIMARY KEY (collection, id)
+            );
+            -- The registry invariant, enforced by the database too: one active map per (collection, from, to).
+            CREATE UNIQUE INDEX maps_one_active ON maps (collection, from_space, to_space) WHERE state = 2;
+            """),
     ];
 
     /// <summary>The schema version this build reads and writes.</summary>

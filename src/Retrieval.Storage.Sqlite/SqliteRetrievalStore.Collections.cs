@@ -95,6 +95,7 @@ public sealed partial class SqliteRetrievalStore
                     DELETE FROM vectors WHERE collection = $name;
                     DELETE FROM items WHERE collection = $name;
                     DELETE FROM tombstones WHERE collection = $name;
+                    DELETE FROM maps WHERE collection = $name;
                     DELETE FROM collections WHERE name = $name;
                     """);
                 command.Parameters.AddWithValue("$name", name);

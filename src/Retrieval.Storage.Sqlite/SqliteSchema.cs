@@ -48,6 +48,23 @@ internal static class SqliteSchema
             );
             CREATE INDEX tombstones_collection_seq ON tombstones (collection, seq, id);
             """),
+        (2, "compatibility maps", """
+            CREATE TABLE maps (
+                collection TEXT    NOT NULL,
+                id         TEXT    NOT NULL,
+                from_space TEXT    NOT NULL,
+                to_space   TEXT    NOT NULL,
+                kind       INTEGER NOT NULL,
+                state      INTEGER NOT NULL,
+                data       BLOB    NOT NULL,
+                report     TEXT    NOT NULL,
+                created_at INTEGER NOT NULL,
+                updated_at INTEGER NOT NULL,
+                PRIMARY KEY (collection, id)
+            );
+            -- The registry invariant, enforced by the database too: one active map per (collection, from, to).
+            CREATE UNIQUE INDEX maps_one_active ON maps (collection, from_space, to_space) WHERE state = 2;
+            """),
     ];
 
     /// <summary>The schema version this build writes and reads.</summary>

@@ -20,3 +20,6 @@ public sealed class PostgresDurabilityTests(PostgresStoreFixture fixture) : Dura
 
 [RequiresPostgres]
 public sealed class PostgresConcurrencyTests(PostgresStoreFixture fixture) : ConcurrencyConformanceTests<PostgresStoreFixture>(fixture);
+
+[RequiresPostgres]
+public sealed class PostgresMapTests(PostgresStoreFixture fixture) : MapConformanceTests<PostgresStoreFixture>(fixture);

@@ -14,3 +14,5 @@ public sealed class SqliteChangeFeedTests(SqliteStoreFixture fixture) : ChangeFe
 public sealed class SqliteDurabilityTests(SqliteStoreFixture fixture) : DurabilityConformanceTests<SqliteStoreFixture>(fixture);
 
 public sealed class SqliteConcurrencyTests(SqliteStoreFixture fixture) : ConcurrencyConformanceTests<SqliteStoreFixture>(fixture);
+
+public sealed class SqliteMapTests(SqliteStoreFixture fixture) : MapConformanceTests<SqliteStoreFixture>(fixture);

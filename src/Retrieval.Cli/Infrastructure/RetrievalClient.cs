@@ -18,6 +18,7 @@ internal sealed class RetrievalClient : IDisposable
         Collections = new Collections.CollectionsClient(_channel);
         Items = new Items.ItemsClient(_channel);
         Search = new Search.SearchClient(_channel);
+        Maps = new Maps.MapsClient(_channel);
     }
 
     public Collections.CollectionsClient Collections { get; }
@@ -25,6 +26,8 @@ internal sealed class RetrievalClient : IDisposable
     public Items.ItemsClient Items { get; }
 
     public Search.SearchClient Search { get; }
+
+    public Maps.MapsClient Maps { get; }
 
     public void Dispose() => _channel.Dispose();
 }

@@ -1,7 +1,16 @@
 namespace Retrieval.Core.Model;
 
 /// <summary>A named embedding space of a collection: every vector in it has <see cref="Dimension"/> components.</summary>
-public sealed record SpaceDefinition(string Name, int Dimension, Metric Metric, ModelRef Model)
+/// <param name="Name">The space name, <c>[a-z0-9_-]{1,64}</c>.</param>
+/// <param name="Dimension">Components per vector.</param>
+/// <param name="Metric">How vectors are compared.</param>
+/// <param name="Model">The model that produces the vectors.</param>
+/// <param name="CompatiblePrefixOf">
+/// Another space of the collection whose vectors are comparable with this space's first <c>d</c> coordinates (a BT²/OCA
+/// trained model); a query of this space searches that one by prefix, without a map. Null when none.
+/// </param>
+/// <param name="RenormalizePrefix">Re-normalize the prefix before scoring (OCA) instead of comparing it raw (BT²).</param>
+public sealed record SpaceDefinition(string Name, int Dimension, Metric Metric, ModelRef Model, string? CompatiblePrefixOf = null, bool RenormalizePrefix = false)
 {
     /// <summary>Largest dimension a space may declare.</summary>
     public const int MaxDimension = 65536;

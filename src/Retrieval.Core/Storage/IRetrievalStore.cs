@@ -1,3 +1,4 @@
+using Retrieval.Core.Maps;
 using Retrieval.Core.Model;
 
 namespace Retrieval.Core.Storage;
@@ -29,7 +30,7 @@ public interface IRetrievalStore : IAsyncDisposable
     /// </summary>
     Task UpdateCollectionAsync(CollectionDefinition collection, string? removedSpace, CancellationToken cancellationToken);
 
-    /// <summary>Deletes a collection with all its items. Returns false when it did not exist.</summary>
+    /// <summary>Deletes a collection with all its items and maps. Returns false when it did not exist.</summary>
     Task<bool> DeleteCollectionAsync(string name, CancellationToken cancellationToken);
 
     /// <summary>
@@ -53,4 +54,19 @@ public interface IRetrievalStore : IAsyncDisposable
 
     /// <summary>The last sequence number assigned in the collection (0 when none).</summary>
     Task<long> GetLastSequenceAsync(string collection, CancellationToken cancellationToken);
+
+    /// <summary>Stores a new compatibility map. NotFound when the collection is unknown; AlreadyExists when the id is taken.</summary>
+    Task SaveMapAsync(StoredMap map, CancellationToken cancellationToken);
+
+    /// <summary>The maps of a collection ordered by creation time, then id (empty for an unknown collection).</summary>
+    Task<IReadOnlyList<StoredMap>> ListMapsAsync(string collection, CancellationToken cancellationToken);
+
+    /// <summary>One map, or null when unknown.</summary>
+    Task<StoredMap?> GetMapAsync(string collection, string id, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Moves a map to <paramref name="state"/> and sets its <c>updated_at</c>. Activating retires the active map of the
+    /// same (collection, from, to) in the same transaction, so at most one is active. Returns false when the map is unknown.
+    /// </summary>
+    Task<bool> SetMapStateAsync(string collection, string id, MapState state, DateTimeOffset updatedAt, CancellationToken cancellationToken);
 }

@@ -2,6 +2,7 @@ using Retrieval.Core.Filtering;
 using Retrieval.Core.Model;
 using Retrieval.Core.Search;
 using Retrieval.Core.Storage;
+using Retrieval.Engine.Maps;
 
 namespace Retrieval.Engine.State;
 
@@ -30,6 +31,9 @@ internal sealed class CollectionState : IDisposable
     public ReaderWriterLockSlim Lock { get; } = new(LockRecursionPolicy.NoRecursion);
 
     public ItemTable Items { get; } = new();
+
+    /// <summary>The collection's compatibility maps and the routes through the active ones (own lock).</summary>
+    public MapRegistry Maps { get; } = new();
 
     /// <summary>Set once the collection is deleted; writers that raced the delete see it and give up.</summary>
     public bool IsDeleted { get; set; }
@@ -138,6 +142,7 @@ internal sealed class CollectionState : IDisposable
     {
         WriteGate.Dispose();
         Lock.Dispose();
+        Maps.Dispose();
     }
 
     private void RemoveItem(string id)

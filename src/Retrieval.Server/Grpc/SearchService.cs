@@ -9,13 +9,13 @@ namespace Retrieval.Server.Grpc;
 internal sealed class SearchService(RetrievalEngine engine) : Contracts.V1.Search.SearchBase
 {
     public override Task<SearchResponse> Search(SearchRequest request, ServerCallContext context) =>
-        Task.FromResult(ToResponse(engine.Search(request.Collection, ToQuery(request, ""))));
+        Task.FromResult(ToResponse(engine.SearchWithRoute(request.Collection, ToQuery(request, ""))));
 
     public override Task<SearchBatchResponse> SearchBatch(SearchBatchRequest request, ServerCallContext context)
     {
         var queries = request.Searches.Select((s, i) => ToQuery(s, $"searches[{i}].")).ToList();
         var response = new SearchBatchResponse();
-        response.Results.Add(engine.SearchBatch(request.Collection, queries).Select(ToResponse));
+        response.Results.Add(engine.SearchBatchWithRoutes(request.Collection, queries).Select(ToResponse));
         return Task.FromResult(response);
     }
 
@@ -27,12 +27,14 @@ internal sealed class SearchService(RetrievalEngine engine) : Contracts.V1.Searc
         request.WithPayload,
         request.WithVectors,
         request.HasScoreThreshold ? request.ScoreThreshold : null,
-        request.Offset);
+        request.Offset,
+        request.TargetSpace);
 
-    private static SearchResponse ToResponse(IReadOnlyList<SearchHit> hits)
+    private static SearchResponse ToResponse(SearchResult result)
     {
         var response = new SearchResponse();
-        foreach (var hit in hits)
+        response.MapsUsed.Add(result.MapsUsed);
+        foreach (var hit in result.Hits)
         {
             var proto = new Hit { Id = hit.Id, Score = hit.Score };
             if (hit.PayloadJson is not null)

@@ -67,6 +67,7 @@ public static class ServerExtensions
         app.MapGrpcService<CollectionsService>();
         app.MapGrpcService<ItemsService>();
         app.MapGrpcService<SearchService>();
+        app.MapGrpcService<MapsService>();
         app.MapGrpcReflectionService();
         app.MapGrpcHealthChecksService();
         // Liveness answers as soon as the process serves HTTP; readiness waits for every collection to load.

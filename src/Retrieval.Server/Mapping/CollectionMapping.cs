@@ -24,7 +24,8 @@ internal static class CollectionMapping
             ProtoMetric.Unspecified => throw RetrievalException.Invalid($"{field}.metric", "is required: METRIC_INNER_PRODUCT, METRIC_COSINE or METRIC_L2"),
             _ => throw RetrievalException.Invalid($"{field}.metric", $"unknown metric value {(int)space.Metric}"),
         };
-        return new SpaceDefinition(space.Name, space.Dimension, metric, new ModelRef(space.Model?.Name ?? "", space.Model?.Version ?? ""));
+        return new SpaceDefinition(space.Name, space.Dimension, metric, new ModelRef(space.Model?.Name ?? "", space.Model?.Version ?? ""),
+            string.IsNullOrEmpty(space.CompatiblePrefixOf) ? null : space.CompatiblePrefixOf, space.RenormalizePrefix);
     }
 
     public static ProtoSpace ToProto(SpaceDefinition space) => new()
@@ -39,6 +40,8 @@ internal static class CollectionMapping
             _ => ProtoMetric.Unspecified,
         },
         Model = new Contracts.V1.ModelRef { Name = space.Model.Name, Version = space.Model.Version },
+        CompatiblePrefixOf = space.CompatiblePrefixOf ?? "",
+        RenormalizePrefix = space.RenormalizePrefix,
     };
 
     public static Contracts.V1.Collection ToProto(CollectionInfo info)

@@ -13,6 +13,7 @@ public enum Operation
     Scroll,
     Search,
     SearchBatch,
+    FitMap,
 }
 
 /// <summary>

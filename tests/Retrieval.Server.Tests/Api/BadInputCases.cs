@@ -3,7 +3,8 @@ using Grpc.Core;
 namespace Retrieval.Server.Tests.Api;
 
 /// <summary>
-/// The bad-input table. The seeded collection has one inner-product space <c>v1</c> of dimension 4 and item <c>seed</c>.
+/// The bad-input table. The seeded collection has inner-product spaces <c>v1</c> (dimension 4) and <c>w</c> (dimension 2, empty)
+/// and item <c>seed</c> (vector in <c>v1</c> only), and no maps.
 /// </summary>
 public static class BadInputCases
 {
@@ -62,12 +63,25 @@ public static class BadInputCases
         new("space names duplicated", Operation.CreateCollection, """{"name":"dupspace","spaces":[{"name":"v1","dimension":4,"metric":"METRIC_L2","model":{"name":"m"}},{"name":"v1","dimension":4,"metric":"METRIC_L2","model":{"name":"m"}}]}""", 400, StatusCode.InvalidArgument, "spaces[1].name"),
         new("default space unknown", Operation.CreateCollection, """{"name":"baddefault","defaultSpace":"zz","spaces":[{"name":"v1","dimension":4,"metric":"METRIC_L2","model":{"name":"m"}}]}""", 400, StatusCode.InvalidArgument, "defaultSpace"),
         new("add existing space", Operation.AddSpace, """{"name":"v1","dimension":4,"metric":"METRIC_L2","model":{"name":"m"}}""", 409, StatusCode.AlreadyExists, "v1"),
+        // Compatibility maps and routing
+        new("fit unknown from space", Operation.FitMap, FitMap("nope", "v1", "MAP_KIND_ORTHOGONAL"), 400, StatusCode.InvalidArgument, "fromSpace"),
+        new("fit unknown to space", Operation.FitMap, FitMap("w", "nope", "MAP_KIND_ORTHOGONAL"), 400, StatusCode.InvalidArgument, "toSpace"),
+        new("fit without kind", Operation.FitMap, """{"fromSpace":"w","toSpace":"v1"}""", 400, StatusCode.InvalidArgument, "kind"),
+        new("fit too few anchors", Operation.FitMap, FitMap("w", "v1", "MAP_KIND_ORTHOGONAL"), 400, StatusCode.InvalidArgument, "anchors"),
+        new("fit NaN anchor", Operation.FitMap, FitMap("w", "v1", "MAP_KIND_ORTHOGONAL", ""","anchors":[{"newVector":{"values":[1,"NaN"]},"oldVector":{"values":[1,2,3,4]}},{"newVector":{"values":[1,2]},"oldVector":{"values":[1,2,3,4]}},{"newVector":{"values":[2,1]},"oldVector":{"values":[4,3,2,1]}}]"""), 400, StatusCode.InvalidArgument, "anchors"),
+        new("fit external dimension mismatch", Operation.FitMap, FitMap("w", "v1", "MAP_KIND_EXTERNAL", ""","external":{"weights":{"values":[1,0,0,0,0,1,0,0,0,0,1,0],"shape":[3,4]}}"""), 400, StatusCode.InvalidArgument, "external.weights"),
+        new("fit external shape disagrees with values", Operation.FitMap, FitMap("w", "v1", "MAP_KIND_EXTERNAL", ""","external":{"weights":{"values":[1,0,0],"shape":[2,4]}}"""), 400, StatusCode.InvalidArgument, "external.weights"),
+        new("search unknown target space", Operation.Search, """{"vector":{"values":[1,2,3,4]},"k":1,"targetSpace":"nope"}""", 400, StatusCode.InvalidArgument, "targetSpace"),
+        new("search target without active map", Operation.Search, """{"space":"v1","vector":{"values":[1,2,3,4]},"k":1,"targetSpace":"w"}""", 400, StatusCode.FailedPrecondition, "'w'"),
         new("add space without model", Operation.AddSpace, """{"name":"v9","dimension":4,"metric":"METRIC_L2"}""", 400, StatusCode.InvalidArgument, "space.model.name"),
     ];
 
     public static IEnumerable<object[]> Names() => All.Select(c => new object[] { c.Name });
 
     public static BadInputCase Find(string name) => All.Single(c => c.Name == name);
+
+    private static string FitMap(string from, string to, string kind, string extra = "") =>
+        $$"""{"fromSpace":"{{from}}","toSpace":"{{to}}","kind":"{{kind}}"{{extra}}}""";
 
     private static string Upsert(string id, string values) => $$"""{"items":[{"id":"{{id}}","vectors":{"v1":{"values":""" + values + "}}}]}";
 

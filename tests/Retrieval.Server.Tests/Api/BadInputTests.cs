@@ -65,6 +65,7 @@ public abstract class BadInputTests<TFixture>(TFixture fixture) : IClassFixture<
             Operation.Scroll => $"/v1/collections/{c}/items:scroll",
             Operation.Search => $"/v1/collections/{c}:search",
             Operation.SearchBatch => $"/v1/collections/{c}:searchBatch",
+            Operation.FitMap => $"/v1/collections/{c}/maps:fit",
             _ => throw new ArgumentOutOfRangeException(nameof(badCase)),
         };
     }
@@ -110,6 +111,11 @@ public abstract class BadInputTests<TFixture>(TFixture fixture) : IClassFixture<
                 batch.Collection = c;
                 await Server.Search.SearchBatchAsync(batch);
                 break;
+            case Operation.FitMap:
+                var fit = StrictParser.Parse<FitMapRequest>(badCase.Body);
+                fit.Collection = c;
+                await Server.Maps.FitMapAsync(fit);
+                break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(badCase));
         }
@@ -125,6 +131,11 @@ public abstract class BadInputTests<TFixture>(TFixture fixture) : IClassFixture<
             {
                 await TestCollections.CreateAsync(Server, Seeded, dimension: 4, exactName: true);
                 await TestCollections.UpsertAsync(Server, Seeded, "v1", [("seed", [1, 2, 3, 4])], _ => """{"k":"v"}""");
+                await Server.Collections.AddSpaceAsync(new AddSpaceRequest
+                {
+                    Collection = Seeded,
+                    Space = new Space { Name = "w", Dimension = 2, Metric = Metric.InnerProduct, Model = new ModelRef { Name = "m", Version = "2" } },
+                });
             }
         }
         finally
@@ -133,13 +144,14 @@ public abstract class BadInputTests<TFixture>(TFixture fixture) : IClassFixture<
         }
     }
 
-    /// <summary>Every collection with its spaces and count, and the seeded collection's items with vectors.</summary>
+    /// <summary>Every collection with its spaces and count, and the seeded collection's items with vectors and its maps.</summary>
     private async Task<string> SnapshotAsync()
     {
         var collections = await Server.Collections.ListCollectionsAsync(new ListCollectionsRequest());
         var view = collections.Collections.Select(c => new { c.Name, c.ItemCount, c.DefaultSpace, Spaces = c.Spaces.Select(s => s.ToString()).ToList() });
         var items = await Server.Items.ScrollItemsAsync(new ScrollItemsRequest { Collection = Seeded, WithVectors = true, Limit = 1000 });
-        return JsonSerializer.Serialize(view) + items;
+        var maps = await Server.Maps.ListMapsAsync(new ListMapsRequest { Collection = Seeded });
+        return JsonSerializer.Serialize(view) + items + maps;
     }
 }
 

@@ -23,6 +23,7 @@ public sealed class InProcessServer : IAsyncDisposable
         Collections = new Collections.CollectionsClient(_channel);
         Items = new Items.ItemsClient(_channel);
         Search = new Search.SearchClient(_channel);
+        Maps = new Maps.MapsClient(_channel);
     }
 
     public ServerConfiguration Configuration { get; }
@@ -36,6 +37,8 @@ public sealed class InProcessServer : IAsyncDisposable
     public Items.ItemsClient Items { get; }
 
     public Search.SearchClient Search { get; }
+
+    public Maps.MapsClient Maps { get; }
 
     public static async Task<InProcessServer> StartAsync(ServerConfiguration configuration)
     {

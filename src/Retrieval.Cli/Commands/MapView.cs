@@ -1,0 +1,54 @@
+using System.Globalization;
+using Retrieval.Contracts.V1;
+using Spectre.Console;
+
+namespace Retrieval.Cli.Commands;
+
+/// <summary>Prints a compatibility map and its fit report as tables.</summary>
+internal static class MapView
+{
+    public static void Render(CompatibilityMap map)
+    {
+        AnsiConsole.MarkupLineInterpolated($"[bold]{map.Id}[/]: {map.Kind} map {map.FromSpace} → {map.ToSpace}, {map.State}");
+        var report = map.Report ?? new MapReport();
+        var table = new Table().AddColumns("report", "value");
+        table.AddRow("fit anchors", report.FitAnchors.ToString(CultureInfo.InvariantCulture));
+        table.AddRow("held-out anchors", report.HeldOutAnchors.ToString(CultureInfo.InvariantCulture));
+        table.AddRow("identification recall@1", Optional(report.HasIdentificationRecallAt1, report.IdentificationRecallAt1));
+        table.AddRow("identification recall@10", Optional(report.HasIdentificationRecallAt10, report.IdentificationRecallAt10));
+        table.AddRow("mean cosine", Optional(report.HasMeanCosine, report.MeanCosine));
+        table.AddRow("orthogonality error", report.OrthogonalityError.ToString("G4", CultureInfo.InvariantCulture));
+        table.AddRow("gate", Markup.Escape($"{report.Gate} ({report.GateMetric}): {report.GateReason}"));
+        AnsiConsole.Write(table);
+
+        if (report.Evaluation is { } evaluation)
+        {
+            var scores = new Table().AddColumns("setting", "recall@1", "recall@10", "mAP@10");
+            AddScores(scores, "old → old", evaluation.OldToOld);
+            AddScores(scores, "new → old unmapped", evaluation.NewToOldUnmapped);
+            AddScores(scores, "new → old mapped", evaluation.NewToOldMapped);
+            AnsiConsole.Write(scores);
+        }
+
+        foreach (var warning in report.Warnings)
+        {
+            AnsiConsole.MarkupLineInterpolated($"[yellow]warning:[/] {warning}");
+        }
+    }
+
+    private static string Optional(bool present, double value) =>
+        present ? value.ToString("F4", CultureInfo.InvariantCulture) : "–";
+
+    private static void AddScores(Table table, string setting, RetrievalScores? scores)
+    {
+        if (scores is null)
+        {
+            table.AddRow(setting, "–", "–", "–");
+            return;
+        }
+
+        table.AddRow(setting, F(scores.RecallAt1), F(scores.RecallAt10), F(scores.MapAt10));
+    }
+
+    private static string F(double value) => value.ToString("F4", CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,15 @@
+using Retrieval.Cli.Infrastructure;
+using Retrieval.Contracts.V1;
+using Spectre.Console.Cli;
+
+namespace Retrieval.Cli.Commands;
+
+internal sealed class RetireMapCommand : AsyncCommand<MapSettings>
+{
+    public override async Task<int> ExecuteAsync(CommandContext context, MapSettings settings, CancellationToken cancellationToken)
+    {
+        using var client = new RetrievalClient(settings.ResolveServer());
+        MapView.Render(await client.Maps.RetireMapAsync(new RetireMapRequest { Collection = settings.Collection, Id = settings.Id }, cancellationToken: cancellationToken));
+        return 0;
+    }
+}

@@ -1,0 +1,54 @@
+using Retrieval.Core.Maps;
+using Retrieval.Engine.State;
+
+namespace Retrieval.Engine.Maps;
+
+/// <summary>
+/// Anchors from the collection itself: the items that hold a vector in both spaces (the usual case: an operator
+/// re-embedded a sample with the new model). Ordered by item id so that a seed picks the same sample after a restart.
+/// </summary>
+internal static class AnchorSampler
+{
+    /// <summary>Caller holds the collection's read lock.</summary>
+    public static AnchorSet Collect(CollectionState state, string fromSpace, string toSpace, int maxAnchors, int seed)
+    {
+        var from = state.GetSpace(fromSpace);
+        var to = state.GetSpace(toSpace);
+        var pairs = new List<(string Id, int FromRow, int ToRow)>();
+        for (var row = 0; row < from.Count; row++)
+        {
+            var slot = from.SlotOfRow(row);
+            if (to.TryGetRow(slot, out var toRow))
+            {
+                pairs.Add((state.Items[slot]!.Id, row, toRow));
+            }
+        }
+
+        pairs.Sort((a, b) => string.CompareOrdinal(a.Id, b.Id));
+        if (maxAnchors > 0 && pairs.Count > maxAnchors)
+        {
+            // Partial Fisher–Yates: a seeded uniform sample of maxAnchors pairs, then back to id order.
+            var random = new Random(seed);
+            for (var i = 0; i < maxAnchors; i++)
+            {
+                var j = random.Next(i, pairs.Count);
+                (pairs[i], pairs[j]) = (pairs[j], pairs[i]);
+            }
+
+            pairs.RemoveRange(maxAnchors, pairs.Count - maxAnchors);
+            pairs.Sort((a, b) => string.CompareOrdinal(a.Id, b.Id));
+        }
+
+        var dn = from.Definition.Dimension;
+        var dOld = to.Definition.Dimension;
+        var newVectors = new float[pairs.Count * dn];
+        var oldVectors = new float[pairs.Count * dOld];
+        for (var i = 0; i < pairs.Count; i++)
+        {
+            from.Storage.Row(pairs[i].FromRow).CopyTo(newVectors.AsSpan(i * dn));
+            to.Storage.Row(pairs[i].ToRow).CopyTo(oldVectors.AsSpan(i * dOld));
+        }
+
+        return new AnchorSet(newVectors, dn, oldVectors, dOld);
+    }
+}

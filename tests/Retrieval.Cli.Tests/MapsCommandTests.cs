@@ -1,0 +1,66 @@
+using Retrieval.Contracts.V1;
+using Retrieval.Testing.Server;
+
+namespace Retrieval.Cli.Tests;
+
+/// <summary><c>retrieval maps …</c> against a real in-process server.</summary>
+public sealed class MapsCommandTests : IAsyncLifetime
+{
+    private InProcessServer? _server;
+
+    private InProcessServer Server => _server!;
+
+    private string Address => Server.Configuration.GrpcAddress.ToString().TrimEnd('/');
+
+    public async Task InitializeAsync() => _server = await InProcessServer.StartAsync(new ServerConfiguration("sqlite", null));
+
+    public async Task DisposeAsync()
+    {
+        if (_server is not null)
+        {
+            await _server.DisposeAsync();
+            Directory.Delete(_server.Configuration.DataDirectory, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task MapsFitListActivate_PrintReportAndChangeTheServer()
+    {
+        await Server.Collections.CreateCollectionAsync(new CreateCollectionRequest
+        {
+            Name = "docs",
+            Spaces =
+            {
+                new Space { Name = "old", Dimension = 4, Metric = Metric.InnerProduct, Model = new ModelRef { Name = "m", Version = "1" } },
+                new Space { Name = "new", Dimension = 4, Metric = Metric.InnerProduct, Model = new ModelRef { Name = "m", Version = "2" } },
+            },
+        });
+        var random = new Random(3);
+        var upsert = new UpsertItemsRequest { Collection = "docs" };
+        for (var i = 0; i < 50; i++)
+        {
+            var x = Enumerable.Range(0, 4).Select(_ => (float)random.NextDouble()).ToArray();
+            var item = new Item { Id = $"i{i}" };
+            item.Vectors.Add("new", new Vector { Values = { x } });
+            item.Vectors.Add("old", new Vector { Values = { x[1], -x[0], x[3], x[2] } });
+            upsert.Items.Add(item);
+        }
+
+        await Server.Items.UpsertItemsAsync(upsert);
+
+        var (fitted, report) = await CliHarness.RunAsync("maps", "fit", "docs", "--from", "new", "--to", "old", "--kind", "orthogonal", "--seed", "2", "--server", Address);
+        Assert.True(fitted == 0, report);
+        Assert.Contains("identification recall@10", report, StringComparison.Ordinal);
+        Assert.Contains("held-out anchors", report, StringComparison.Ordinal);
+        var id = Assert.Single((await Server.Maps.ListMapsAsync(new ListMapsRequest { Collection = "docs" })).Maps).Id;
+
+        var (listed, list) = await CliHarness.RunAsync("maps", "list", "docs", "--server", Address);
+        Assert.True(listed == 0, list);
+        Assert.Contains(id, list, StringComparison.Ordinal);
+        Assert.Contains("Draft", list, StringComparison.Ordinal);
+
+        var (activated, output) = await CliHarness.RunAsync("maps", "activate", "docs", id, "--server", Address);
+        Assert.True(activated == 0, output);
+        Assert.Equal(MapState.Active, (await Server.Maps.GetMapAsync(new GetMapRequest { Collection = "docs", Id = id })).State);
+    }
+}

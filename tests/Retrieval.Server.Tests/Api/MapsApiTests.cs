@@ -1,0 +1,237 @@
+using System.Net;
+using System.Text.Json;
+using Grpc.Core;
+using Retrieval.Contracts.V1;
+using Retrieval.Server.Tests.Infrastructure;
+using Retrieval.Testing.Server;
+
+namespace Retrieval.Server.Tests.Api;
+
+/// <summary>
+/// Compatibility maps through the real API: fit, report, activate, route searches, the gate, retirement, chains and
+/// prefix-compatible spaces. Ground truth is synthetic: old = new·R (+ noise) with a random orthogonal R.
+/// </summary>
+public abstract class MapsApiTests<TFixture>(TFixture fixture) : IClassFixture<TFixture>
+    where TFixture : ServerFixture
+{
+    private const int Dimension = 8;
+
+    private InProcessServer Server => fixture.Server;
+
+    [SkippableFact]
+    public async Task FitActivateSearch_OrthogonalViaRest_RoutesNewQueriesIntoOldIndex()
+    {
+        var rotation = SyntheticSpaces.Orthogonal(Dimension, seed: 11);
+        var name = await CreateAsync("fit", ("old", Dimension, "METRIC_INNER_PRODUCT", null), ("new", Dimension, "METRIC_INNER_PRODUCT", null));
+        var noise = new Random(5);
+        var items = Vectors.Random(200, Dimension, seed: 12);
+        await UpsertAsync(name, items.Select((x, i) => ($"i{i}", new Dictionary<string, float[]> { ["new"] = x, ["old"] = SyntheticSpaces.Multiply(x, rotation, 1e-3, noise) })));
+
+        using var fitted = await PostAsync($"/v1/collections/{name}/maps:fit", """{"fromSpace":"new","toSpace":"old","kind":"MAP_KIND_ORTHOGONAL","heldOutFraction":0.2,"seed":1}""");
+        var map = fitted.RootElement.GetProperty("map");
+        var id = map.GetProperty("id").GetString()!;
+        Assert.Equal("MAP_STATE_DRAFT", map.GetProperty("state").GetString());
+        var report = map.GetProperty("report");
+        Assert.Equal(160, report.GetProperty("fitAnchors").GetInt32());
+        Assert.Equal(40, report.GetProperty("heldOutAnchors").GetInt32());
+        // Inner-product identification favours long vectors, so @1 is below 1 even for a perfect map; @10 is the check.
+        Assert.True(report.GetProperty("identificationRecallAt1").GetDouble() > 0);
+        Assert.True(report.GetProperty("identificationRecallAt10").GetDouble() > 0.95);
+        Assert.True(report.GetProperty("meanCosine").GetDouble() > 0.999);
+        Assert.True(!report.TryGetProperty("orthogonalityError", out var orthogonality) || orthogonality.GetDouble() < 1e-3);
+        Assert.Equal("GATE_OUTCOME_NOT_EVALUATED", report.GetProperty("gate").GetString());
+        Assert.Contains("not evaluated", report.GetProperty("gateReason").GetString(), StringComparison.Ordinal);
+
+        using var activated = await PostAsync($"/v1/collections/{name}/maps/{id}:activate", """{"force":false}""");
+        Assert.Equal("MAP_STATE_ACTIVE", activated.RootElement.GetProperty("state").GetString());
+
+        var query = Vectors.Random(1, Dimension, seed: 13)[0];
+        var routed = await SearchAsync(name, "new", "old", query, k: 5);
+        var native = await SearchAsync(name, "old", "", SyntheticSpaces.Multiply(query, rotation), k: 5);
+        Assert.Equal(native.Hits.Select(h => h.Id), routed.Hits.Select(h => h.Id));
+        Assert.Equal([id], routed.MapsUsed);
+        Assert.Empty(native.MapsUsed);
+
+        // A second active map of the same pair retires the first, in the store and in memory.
+        var second = await Server.Maps.FitMapAsync(new FitMapRequest { Collection = name, FromSpace = "new", ToSpace = "old", Kind = MapKind.CanonicalQ });
+        await Server.Maps.ActivateMapAsync(new ActivateMapRequest { Collection = name, Id = second.Map.Id });
+        var listed = await Server.Maps.ListMapsAsync(new ListMapsRequest { Collection = name });
+        Assert.Equal([(id, MapState.Retired), (second.Map.Id, MapState.Active)], listed.Maps.Select(m => (m.Id, m.State)));
+        Assert.Equal([second.Map.Id], (await SearchAsync(name, "new", "old", query, k: 5)).MapsUsed);
+    }
+
+    [SkippableFact]
+    public async Task Activate_GateFailed_RefusedUnlessForcedThenRetireStopsRouting()
+    {
+        // Unrelated spaces: no map can make a new query find what the old query finds.
+        var name = await CreateAsync("gate", ("old", Dimension, "METRIC_INNER_PRODUCT", null), ("new", Dimension, "METRIC_INNER_PRODUCT", null));
+        var olds = Vectors.Random(100, Dimension, seed: 21);
+        var news = Vectors.Random(100, Dimension, seed: 22);
+        await UpsertAsync(name, olds.Select((o, i) => ($"i{i}", new Dictionary<string, float[]> { ["old"] = o, ["new"] = news[i] })));
+        var request = new FitMapRequest { Collection = name, FromSpace = "new", ToSpace = "old", Kind = MapKind.Orthogonal, Evaluation = new MapEvaluationSet() };
+        for (var q = 0; q < 20; q++)
+        {
+            request.Evaluation.Queries.Add(new EvaluationQuery
+            {
+                NewVector = new Vector { Values = { Vectors.Random(1, Dimension, seed: 100 + q)[0] } },
+                OldVector = new Vector { Values = { olds[q] } },
+                RelevantIds = { $"i{q}" },
+            });
+        }
+
+        var map = (await Server.Maps.FitMapAsync(request)).Map;
+        Assert.Equal(GateOutcome.Failed, map.Report.Gate);
+        Assert.StartsWith("failed", map.Report.GateReason, StringComparison.Ordinal);
+        Assert.True(map.Report.Evaluation.OldToOld.RecallAt10 > map.Report.Evaluation.NewToOldMapped.RecallAt10);
+
+        var refused = await Assert.ThrowsAsync<RpcException>(() => Server.Maps.ActivateMapAsync(new ActivateMapRequest { Collection = name, Id = map.Id }).ResponseAsync);
+        Assert.Equal(StatusCode.FailedPrecondition, refused.StatusCode);
+        Assert.Equal(MapState.Draft, (await Server.Maps.GetMapAsync(new GetMapRequest { Collection = name, Id = map.Id })).State);
+
+        var forced = await Server.Maps.ActivateMapAsync(new ActivateMapRequest { Collection = name, Id = map.Id, Force = true });
+        Assert.Equal(MapState.Active, forced.State);
+        Assert.Equal([map.Id], (await SearchAsync(name, "new", "old", news[0], k: 3)).MapsUsed);
+
+        using var retired = await PostAsync($"/v1/collections/{name}/maps/{map.Id}:retire", "{}");
+        Assert.Equal("MAP_STATE_RETIRED", retired.RootElement.GetProperty("state").GetString());
+        var noPath = await Assert.ThrowsAsync<RpcException>(() => SearchAsync(name, "new", "old", news[0], k: 3));
+        Assert.Equal(StatusCode.FailedPrecondition, noPath.StatusCode);
+        Assert.Contains("'new'", noPath.Status.Detail, StringComparison.Ordinal);
+        Assert.Contains("'old'", noPath.Status.Detail, StringComparison.Ordinal);
+    }
+
+    [SkippableFact]
+    public async Task Search_ChainV3ToV1_ComposesBothMapsLikeSequentialApplication()
+    {
+        var r32 = SyntheticSpaces.Orthogonal(Dimension, seed: 31);
+        var r21 = SyntheticSpaces.Orthogonal(Dimension, seed: 32);
+        var name = await CreateAsync("chain", ("v1", Dimension, "METRIC_INNER_PRODUCT", null), ("v2", Dimension, "METRIC_INNER_PRODUCT", null), ("v3", Dimension, "METRIC_INNER_PRODUCT", null));
+        var v3 = Vectors.Random(120, Dimension, seed: 33);
+        await UpsertAsync(name, v3.Select((x, i) =>
+        {
+            var x2 = SyntheticSpaces.Multiply(x, r32);
+            return ($"i{i}", new Dictionary<string, float[]> { ["v3"] = x, ["v2"] = x2, ["v1"] = SyntheticSpaces.Multiply(x2, r21) });
+        }));
+        var m32 = (await Server.Maps.FitMapAsync(new FitMapRequest { Collection = name, FromSpace = "v3", ToSpace = "v2", Kind = MapKind.Orthogonal })).Map.Id;
+        var m21 = (await Server.Maps.FitMapAsync(new FitMapRequest { Collection = name, FromSpace = "v2", ToSpace = "v1", Kind = MapKind.Orthogonal })).Map.Id;
+        await Server.Maps.ActivateMapAsync(new ActivateMapRequest { Collection = name, Id = m32 });
+        await Server.Maps.ActivateMapAsync(new ActivateMapRequest { Collection = name, Id = m21 });
+
+        var query = Vectors.Random(1, Dimension, seed: 34)[0];
+        var routed = await SearchAsync(name, "v3", "v1", query, k: 10);
+        var sequential = await SearchAsync(name, "v1", "", SyntheticSpaces.Multiply(SyntheticSpaces.Multiply(query, r32), r21), k: 10);
+        Assert.Equal([m32, m21], routed.MapsUsed);
+        Assert.Equal(sequential.Hits.Select(h => h.Id), routed.Hits.Select(h => h.Id));
+        for (var i = 0; i < sequential.Hits.Count; i++)
+        {
+            Assert.Equal(sequential.Hits[i].Score, routed.Hits[i].Score, 1e-3);
+        }
+    }
+
+    [SkippableFact]
+    public async Task Search_EmptyQuerySpaceWithInlineAnchors_RoutesImplicitly()
+    {
+        var rotation = SyntheticSpaces.Orthogonal(Dimension, seed: 41);
+        var name = await CreateAsync("implicit", ("old", Dimension, "METRIC_COSINE", null), ("new", Dimension, "METRIC_COSINE", null));
+        var olds = Vectors.Random(150, Dimension, seed: 42);
+        await UpsertAsync(name, olds.Select((o, i) => ($"i{i}", new Dictionary<string, float[]> { ["old"] = o })));
+
+        // The "new" space holds no vectors: anchors come inline, re-embedded elsewhere.
+        var request = new FitMapRequest { Collection = name, FromSpace = "new", ToSpace = "old", Kind = MapKind.Orthogonal };
+        foreach (var x in Vectors.Random(60, Dimension, seed: 43))
+        {
+            request.Anchors.Add(new AnchorPair { NewVector = new Vector { Values = { x } }, OldVector = new Vector { Values = { SyntheticSpaces.Multiply(x, rotation) } } });
+        }
+
+        var id = (await Server.Maps.FitMapAsync(request)).Map.Id;
+        await Server.Maps.ActivateMapAsync(new ActivateMapRequest { Collection = name, Id = id });
+        var query = Vectors.Random(1, Dimension, seed: 44)[0];
+        var routed = await SearchAsync(name, "new", "", query, k: 5);
+        var native = await SearchAsync(name, "old", "", SyntheticSpaces.Multiply(query, rotation), k: 5);
+        Assert.Equal([id], routed.MapsUsed);
+        Assert.Equal(native.Hits.Select(h => h.Id), routed.Hits.Select(h => h.Id));
+        for (var i = 0; i < native.Hits.Count; i++)
+        {
+            Assert.Equal(native.Hits[i].Score, routed.Hits[i].Score, 1e-3);
+        }
+    }
+
+    [SkippableFact]
+    public async Task Search_PrefixCompatibleSpace_SearchesOldIndexByPrefixWithoutMap()
+    {
+        var name = await CreateAsync("prefix", ("old", 4, "METRIC_COSINE", null), ("new", Dimension, "METRIC_COSINE", "old"));
+        var olds = Vectors.Random(80, 4, seed: 51);
+        await UpsertAsync(name, olds.Select((o, i) => ($"i{i}", new Dictionary<string, float[]> { ["old"] = o })));
+        var query = Vectors.Random(1, Dimension, seed: 52)[0];
+
+        var explicitRoute = await SearchAsync(name, "new", "old", query, k: 5);
+        var implicitRoute = await SearchAsync(name, "new", "", query, k: 5);
+        var native = await SearchAsync(name, "old", "", query[..4], k: 5);
+        Assert.Empty(explicitRoute.MapsUsed);
+        Assert.Equal(native.Hits.Select(h => (h.Id, h.Score)), explicitRoute.Hits.Select(h => (h.Id, h.Score)));
+        Assert.Equal(native.Hits.Select(h => h.Id), implicitRoute.Hits.Select(h => h.Id));
+        var collection = await Server.Collections.GetCollectionAsync(new GetCollectionRequest { Name = name });
+        Assert.Equal("old", collection.Spaces.Single(s => s.Name == "new").CompatiblePrefixOf);
+    }
+
+    [SkippableFact]
+    public async Task GetMap_UnknownId_IsNotFound()
+    {
+        var name = await CreateAsync("unknown", ("old", Dimension, "METRIC_INNER_PRODUCT", null));
+        using var response = await Server.Rest.GetAsync(new Uri($"/v1/collections/{name}/maps/map-nope", UriKind.Relative));
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+    }
+
+    private async Task<string> CreateAsync(string prefix, params (string Name, int Dimension, string Metric, string? PrefixOf)[] spaces)
+    {
+        var name = TestNames.Unique(prefix);
+        var request = new CreateCollectionRequest { Name = name };
+        foreach (var (space, dimension, metric, prefixOf) in spaces)
+        {
+            request.Spaces.Add(new Space
+            {
+                Name = space,
+                Dimension = dimension,
+                Metric = Enum.Parse<Metric>(metric["METRIC_".Length..].Replace("_", "", StringComparison.Ordinal), ignoreCase: true),
+                Model = new ModelRef { Name = space, Version = "1" },
+                CompatiblePrefixOf = prefixOf ?? "",
+                RenormalizePrefix = prefixOf is not null,
+            });
+        }
+
+        await Server.Collections.CreateCollectionAsync(request);
+        return name;
+    }
+
+    private async Task UpsertAsync(string collection, IEnumerable<(string Id, Dictionary<string, float[]> Vectors)> items)
+    {
+        var request = new UpsertItemsRequest { Collection = collection };
+        foreach (var (id, vectors) in items)
+        {
+            var item = new Item { Id = id };
+            foreach (var (space, vector) in vectors)
+            {
+                item.Vectors.Add(space, new Vector { Values = { vector } });
+            }
+
+            request.Items.Add(item);
+        }
+
+        await Server.Items.UpsertItemsAsync(request);
+    }
+
+    private async Task<SearchResponse> SearchAsync(string collection, string space, string targetSpace, float[] vector, int k) =>
+        await Server.Search.SearchAsync(new SearchRequest { Collection = collection, Space = space, TargetSpace = targetSpace, Vector = new Vector { Values = { vector } }, K = k });
+
+    private async Task<JsonDocument> PostAsync(string path, string body)
+    {
+        using var response = await Server.PostJsonAsync(path, body);
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.OK, $"POST {path}: HTTP {(int)response.StatusCode} {text}");
+        return JsonDocument.Parse(text);
+    }
+}
+
+public sealed class SqliteMapsApiTests(SqliteServerFixture fixture) : MapsApiTests<SqliteServerFixture>(fixture);
+
+public sealed class PostgresMapsApiTests(PostgresServerFixture fixture) : MapsApiTests<PostgresServerFixture>(fixture);
