@@ -24,25 +24,38 @@ public sealed partial class PostgresRetrievalStore
     /// Every merge of an upsert set in one statement. The data-modifying CTEs touch disjoint rows (ids are unique
     /// in a batch; items with and without a payload are split because ON CONFLICT's EXCLUDED row cannot tell "no
     /// payload given" from "{}"), so sharing one snapshot is safe. <c>s</c> is empty when the collection does not
-    /// exist, and then nothing is written. An upsert revives a deleted id: its tombstone is removed.
+    /// exist, and then nothing is written. When none of the ids exists yet (<c>fresh</c>, one index scan; the
+    /// preceding sequence statement holds the collection's row lock, so no other writer can add them meanwhile,
+    /// and vectors never outlive their item), plain inserts skip ON CONFLICT's speculative insertion (a pre-check
+    /// probe and a confirm WAL record per row); otherwise the merging inserts run. An upsert revives a deleted
+    /// id: its tombstone is removed.
     /// </summary>
     private const string UpsertSql = """
         WITH s AS (SELECT last_sequence AS seq FROM collections WHERE name = @collection),
+        fresh AS (SELECT NOT EXISTS (
+            SELECT 1 FROM items WHERE collection = @collection AND id = ANY(@ids::text[])) AS yes),
         w AS MATERIALIZED (SELECT * FROM unnest(@ids::text[], @payloads::text[]) AS w(id, payload)),
+        v AS MATERIALIZED (
+            SELECT * FROM unnest(@vector_ids::text[], @spaces::text[], @data::bytea[]) AS v(item_id, space, data)),
+        new_items AS (
+            INSERT INTO items (collection, id, payload, seq)
+            SELECT @collection, w.id, COALESCE(w.payload, '{}'), s.seq FROM w, s, fresh WHERE fresh.yes),
         with_payload AS (
             INSERT INTO items (collection, id, payload, seq)
-            SELECT @collection, w.id, w.payload, s.seq FROM w, s WHERE w.payload IS NOT NULL
+            SELECT @collection, w.id, w.payload, s.seq FROM w, s, fresh WHERE NOT fresh.yes AND w.payload IS NOT NULL
             ON CONFLICT (collection, id) DO UPDATE SET payload = EXCLUDED.payload, seq = EXCLUDED.seq),
         without_payload AS (
             INSERT INTO items (collection, id, payload, seq)
-            SELECT @collection, w.id, '{}', s.seq FROM w, s WHERE w.payload IS NULL
+            SELECT @collection, w.id, '{}', s.seq FROM w, s, fresh WHERE NOT fresh.yes AND w.payload IS NULL
             ON CONFLICT (collection, id) DO UPDATE SET seq = EXCLUDED.seq),
-        vecs AS (
+        new_vectors AS (
             INSERT INTO vectors (collection, item_id, space, data, seq)
-            SELECT @collection, v.item_id, v.space, v.data, s.seq
-            FROM unnest(@vector_ids::text[], @spaces::text[], @data::bytea[]) AS v(item_id, space, data), s
+            SELECT @collection, v.item_id, v.space, v.data, s.seq FROM v, s, fresh WHERE fresh.yes),
+        merged_vectors AS (
+            INSERT INTO vectors (collection, item_id, space, data, seq)
+            SELECT @collection, v.item_id, v.space, v.data, s.seq FROM v, s, fresh WHERE NOT fresh.yes
             ON CONFLICT (collection, item_id, space) DO UPDATE SET data = EXCLUDED.data, seq = EXCLUDED.seq)
-        DELETE FROM tombstones WHERE collection = @collection AND id IN (SELECT w.id FROM w)
+        DELETE FROM tombstones WHERE collection = @collection AND id = ANY(@ids::text[])
         """;
 
     private const string DeleteSql = """
