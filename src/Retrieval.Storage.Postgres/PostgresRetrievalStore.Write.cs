@@ -5,139 +5,147 @@ using Retrieval.Core.Storage;
 namespace Retrieval.Storage.Postgres;
 
 /// <summary>
-/// The write path: one transaction per batch. Upserts are merged set-wise from a source relation: array
-/// parameters (<c>unnest</c>) for small batches, temp tables filled by binary COPY for large ones (see
-/// <see cref="BulkThreshold"/>). Deletes of ids that do not exist write no tombstone: there is nothing for a
-/// change-feed reader to remove, and unknown-id deletes must not grow the tombstone table.
+/// The write path: one batch is one round trip. The statements go out as one <see cref="NpgsqlBatch"/> with a
+/// single Sync, so PostgreSQL runs them in one implicit transaction: an error in any of them rolls all of them
+/// back, and the reply comes only after the commit (and, with the default synchronous_commit, its WAL flush).
+/// The first statement increments the collection's sequence, which also row-locks the catalog row and so
+/// serializes writers of one collection; the statements after it start with fresh snapshots (READ COMMITTED),
+/// so they see whatever an earlier writer of the collection committed. Upserts travel as binary array
+/// parameters and are merged set-wise from <c>unnest</c>; nothing is staged in temp tables (their creation
+/// costs catalog writes per batch). Deletes of ids that do not exist write no tombstone: there is nothing for
+/// a change-feed reader to remove, and unknown-id deletes must not grow the tombstone table.
 /// </summary>
 public sealed partial class PostgresRetrievalStore
 {
+    private const string NextSequenceSql =
+        "UPDATE collections SET last_sequence = last_sequence + 1 WHERE name = @collection RETURNING last_sequence";
+
     /// <summary>
-    /// Upserts above this count are staged with binary COPY: it streams rows without per-parameter overhead,
-    /// while below it the fixed cost of creating the temp tables outweighs the gain.
+    /// Every merge of an upsert set in one statement. The data-modifying CTEs touch disjoint rows (ids are unique
+    /// in a batch; items with and without a payload are split because ON CONFLICT's EXCLUDED row cannot tell "no
+    /// payload given" from "{}"), so sharing one snapshot is safe. <c>s</c> is empty when the collection does not
+    /// exist, and then nothing is written. When none of the ids exists yet (<c>fresh</c>, one index scan; the
+    /// preceding sequence statement holds the collection's row lock, so no other writer can add them meanwhile,
+    /// and vectors never outlive their item), plain inserts skip ON CONFLICT's speculative insertion (a pre-check
+    /// probe and a confirm WAL record per row); otherwise the merging inserts run. An upsert revives a deleted
+    /// id: its tombstone is removed.
     /// </summary>
-    internal const int BulkThreshold = 64;
+    private const string UpsertSql = """
+        WITH s AS (SELECT last_sequence AS seq FROM collections WHERE name = @collection),
+        fresh AS (SELECT NOT EXISTS (
+            SELECT 1 FROM items WHERE collection = @collection AND id = ANY(@ids::text[])) AS yes),
+        w AS MATERIALIZED (SELECT * FROM unnest(@ids::text[], @payloads::text[]) AS w(id, payload)),
+        v AS MATERIALIZED (
+            SELECT * FROM unnest(@vector_ids::text[], @spaces::text[], @data::bytea[]) AS v(item_id, space, data)),
+        new_items AS (
+            INSERT INTO items (collection, id, payload, seq)
+            SELECT @collection, w.id, COALESCE(w.payload, '{}'), s.seq FROM w, s, fresh WHERE fresh.yes),
+        with_payload AS (
+            INSERT INTO items (collection, id, payload, seq)
+            SELECT @collection, w.id, w.payload, s.seq FROM w, s, fresh WHERE NOT fresh.yes AND w.payload IS NOT NULL
+            ON CONFLICT (collection, id) DO UPDATE SET payload = EXCLUDED.payload, seq = EXCLUDED.seq),
+        without_payload AS (
+            INSERT INTO items (collection, id, payload, seq)
+            SELECT @collection, w.id, '{}', s.seq FROM w, s, fresh WHERE NOT fresh.yes AND w.payload IS NULL
+            ON CONFLICT (collection, id) DO UPDATE SET seq = EXCLUDED.seq),
+        new_vectors AS (
+            INSERT INTO vectors (collection, item_id, space, data, seq)
+            SELECT @collection, v.item_id, v.space, v.data, s.seq FROM v, s, fresh WHERE fresh.yes),
+        merged_vectors AS (
+            INSERT INTO vectors (collection, item_id, space, data, seq)
+            SELECT @collection, v.item_id, v.space, v.data, s.seq FROM v, s, fresh WHERE NOT fresh.yes
+            ON CONFLICT (collection, item_id, space) DO UPDATE SET data = EXCLUDED.data, seq = EXCLUDED.seq)
+        DELETE FROM tombstones WHERE collection = @collection AND id = ANY(@ids::text[])
+        """;
 
-    private const string InlineItems = "unnest(@ids::text[], @payloads::text[]) AS w(id, payload)";
-    private const string InlineVectors = "unnest(@vector_ids::text[], @spaces::text[], @data::bytea[]) AS w(item_id, space, data)";
-    private const string StagedItems = "write_items AS w";
-    private const string StagedVectors = "write_vectors AS w";
-
-    /// <summary>Temp tables that live for the write transaction only (ON COMMIT DROP, and gone on rollback).</summary>
-    private const string CreateStagingSql = """
-        CREATE TEMP TABLE write_items (id text COLLATE "C" NOT NULL, payload text) ON COMMIT DROP;
-        CREATE TEMP TABLE write_vectors (item_id text COLLATE "C" NOT NULL, space text COLLATE "C" NOT NULL, data bytea NOT NULL) ON COMMIT DROP;
+    private const string DeleteSql = """
+        WITH gone AS (
+            DELETE FROM items WHERE collection = @collection AND id = ANY(@deletes::text[]) RETURNING id),
+        gone_vectors AS (
+            DELETE FROM vectors WHERE collection = @collection AND item_id IN (SELECT id FROM gone))
+        INSERT INTO tombstones (collection, id, seq)
+        SELECT @collection, gone.id, s.last_sequence FROM gone, collections AS s WHERE s.name = @collection
+        ON CONFLICT (collection, id) DO UPDATE SET seq = EXCLUDED.seq
         """;
 
     public async Task<long> WriteAsync(string collection, WriteBatch batch, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(collection);
         ArgumentNullException.ThrowIfNull(batch);
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        var sequence = await NextSequenceAsync(connection, transaction, collection, cancellationToken);
 
-        await using var merge = new NpgsqlCommand { Connection = connection, Transaction = transaction };
-        merge.Parameters.AddWithValue("collection", collection);
-        merge.Parameters.AddWithValue("seq", sequence);
-        var sql = new List<string>();
-        if (batch.Upserts.Count > BulkThreshold)
+        // Everything the batch sends is built before the connection is touched: a failure while reading the
+        // batch leaves nothing half-sent.
+        await using var command = new NpgsqlBatch();
+        var sequenceCommand = new NpgsqlBatchCommand(NextSequenceSql);
+        sequenceCommand.Parameters.AddWithValue("collection", collection);
+        command.BatchCommands.Add(sequenceCommand);
+        if (batch.Upserts.Count > 0)
         {
-            await StageUpsertsAsync(connection, transaction, batch.Upserts, cancellationToken);
-            sql.AddRange(UpsertStatements(StagedItems, StagedVectors));
-        }
-        else if (batch.Upserts.Count > 0)
-        {
-            AddInlineUpserts(merge, batch.Upserts);
-            sql.AddRange(UpsertStatements(InlineItems, InlineVectors));
+            command.BatchCommands.Add(UpsertCommand(collection, batch.Upserts));
         }
 
         if (batch.Deletes.Count > 0)
         {
-            merge.Parameters.AddWithValue("deletes", batch.Deletes.ToArray());
-            sql.Add("""
-                WITH gone AS (
-                    DELETE FROM items WHERE collection = @collection AND id = ANY(@deletes::text[]) RETURNING id),
-                gone_vectors AS (
-                    DELETE FROM vectors WHERE collection = @collection AND item_id IN (SELECT id FROM gone))
-                INSERT INTO tombstones (collection, id, seq) SELECT @collection, id, @seq FROM gone
-                ON CONFLICT (collection, id) DO UPDATE SET seq = EXCLUDED.seq
-                """);
+            var delete = new NpgsqlBatchCommand(DeleteSql);
+            delete.Parameters.AddWithValue("collection", collection);
+            delete.Parameters.AddWithValue("deletes", batch.Deletes.ToArray());
+            command.BatchCommands.Add(delete);
         }
 
-        if (sql.Count > 0)
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        command.Connection = connection;
+        long? sequence = null;
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
         {
-            // One round trip for every merge statement of the batch.
-            merge.CommandText = string.Join(";\n", sql);
-            await merge.ExecuteNonQueryAsync(cancellationToken);
-        }
-
-        await transaction.CommitAsync(cancellationToken);
-        return sequence;
-    }
-
-    /// <summary>
-    /// The merge statements over an items source (id, payload) and a vectors source (item_id, space, data).
-    /// Sources are the constants above, never request data. Items with and without a payload are two
-    /// statements because ON CONFLICT's EXCLUDED row cannot tell "no payload given" from "{}".
-    /// </summary>
-    private static string[] UpsertStatements(string items, string vectors) =>
-    [
-        $$"""
-        INSERT INTO items (collection, id, payload, seq)
-        SELECT @collection, w.id, w.payload, @seq FROM {{items}} WHERE w.payload IS NOT NULL
-        ON CONFLICT (collection, id) DO UPDATE SET payload = EXCLUDED.payload, seq = EXCLUDED.seq
-        """,
-        $$"""
-        INSERT INTO items (collection, id, payload, seq)
-        SELECT @collection, w.id, '{}', @seq FROM {{items}} WHERE w.payload IS NULL
-        ON CONFLICT (collection, id) DO UPDATE SET seq = EXCLUDED.seq
-        """,
-        $$"""
-        INSERT INTO vectors (collection, item_id, space, data, seq)
-        SELECT @collection, w.item_id, w.space, w.data, @seq FROM {{vectors}}
-        ON CONFLICT (collection, item_id, space) DO UPDATE SET data = EXCLUDED.data, seq = EXCLUDED.seq
-        """,
-        // An upsert revives a deleted id: its tombstone must not reach change-feed readers any more.
-        $"DELETE FROM tombstones WHERE collection = @collection AND id IN (SELECT w.id FROM {items})",
-    ];
-
-    private static async Task<long> NextSequenceAsync(
-        NpgsqlConnection connection, NpgsqlTransaction transaction, string collection, CancellationToken cancellationToken)
-    {
-        await using var command = new NpgsqlCommand(
-            "UPDATE collections SET last_sequence = last_sequence + 1 WHERE name = @name RETURNING last_sequence;",
-            connection,
-            transaction);
-        command.Parameters.AddWithValue("name", collection);
-        return await command.ExecuteScalarAsync(cancellationToken) is long sequence
-            ? sequence
-            : throw CollectionNotFound(collection);
-    }
-
-    private static void AddInlineUpserts(NpgsqlCommand command, IReadOnlyList<ItemWrite> upserts)
-    {
-        var ids = new string[upserts.Count];
-        var payloads = new string?[upserts.Count];
-        var vectorIds = new List<string>();
-        var spaces = new List<string>();
-        var data = new List<byte[]>();
-        for (var i = 0; i < upserts.Count; i++)
-        {
-            ids[i] = upserts[i].Id;
-            payloads[i] = upserts[i].PayloadJson;
-            foreach (var (space, vector) in upserts[i].Vectors)
+            if (await reader.ReadAsync(cancellationToken))
             {
-                vectorIds.Add(upserts[i].Id);
-                spaces.Add(space);
-                data.Add(VectorBytes.Encode(vector));
+                sequence = reader.GetInt64(0);
+            }
+
+            // Drain the remaining results so that an error of a later statement surfaces here.
+            while (await reader.NextResultAsync(cancellationToken))
+            {
             }
         }
 
+        return sequence ?? throw CollectionNotFound(collection);
+    }
+
+    private static NpgsqlBatchCommand UpsertCommand(string collection, IReadOnlyList<ItemWrite> upserts)
+    {
+        var ids = new string[upserts.Count];
+        var payloads = new string?[upserts.Count];
+        var vectorCount = 0;
+        for (var i = 0; i < upserts.Count; i++)
+        {
+            var write = upserts[i];
+            ids[i] = write.Id;
+            payloads[i] = write.PayloadJson;
+            vectorCount += write.Vectors.Count;
+        }
+
+        var vectorIds = new string[vectorCount];
+        var spaces = new string[vectorCount];
+        var data = new byte[vectorCount][];
+        var v = 0;
+        for (var i = 0; i < upserts.Count; i++)
+        {
+            foreach (var (space, vector) in upserts[i].Vectors)
+            {
+                vectorIds[v] = ids[i];
+                spaces[v] = space;
+                data[v] = VectorBytes.Encode(vector);
+                v++;
+            }
+        }
+
+        var command = new NpgsqlBatchCommand(UpsertSql);
+        command.Parameters.AddWithValue("collection", collection);
         command.Parameters.AddWithValue("ids", ids);
         command.Parameters.AddWithValue("payloads", payloads);
-        command.Parameters.AddWithValue("vector_ids", vectorIds.ToArray());
-        command.Parameters.AddWithValue("spaces", spaces.ToArray());
-        command.Parameters.AddWithValue("data", data.ToArray());
+        command.Parameters.AddWithValue("vector_ids", vectorIds);
+        command.Parameters.AddWithValue("spaces", spaces);
+        command.Parameters.AddWithValue("data", data);
+        return command;
     }
 }

@@ -17,7 +17,15 @@ public sealed partial class PostgresRetrievalStore : IRetrievalStore
     public PostgresRetrievalStore(string connectionString)
     {
         ArgumentException.ThrowIfNullOrEmpty(connectionString);
-        dataSource = NpgsqlDataSource.Create(connectionString);
+        var builder = new NpgsqlConnectionStringBuilder(connectionString);
+        if (builder.MaxAutoPrepare == 0)
+        {
+            // The write and read statements repeat with every batch and page: prepared once per physical
+            // connection, they skip parse and plan on the server. An explicit setting wins.
+            builder.MaxAutoPrepare = 32;
+        }
+
+        dataSource = NpgsqlDataSource.Create(builder.ConnectionString);
     }
 
     public string Kind => "postgres";

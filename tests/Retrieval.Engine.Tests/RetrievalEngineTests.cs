@@ -88,6 +88,9 @@ public sealed class RetrievalEngineTests
         await using var harness = await StartAsync();
         await harness.Engine.CreateCollectionAsync("c", [Space("v1", 8)], null, CancellationToken.None);
         using var stop = new CancellationTokenSource();
+        // Writers start only once both searchers are searching, so the two really overlap on a busy machine.
+        var searchersRunning = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var started = 0;
         var searches = Enumerable.Range(0, 2).Select(_ => Task.Run(() =>
         {
             var count = 0;
@@ -95,11 +98,15 @@ public sealed class RetrievalEngineTests
             {
                 var hits = harness.Engine.Search("c", new SearchQuery(null, [1, 0, 0, 0, 0, 0, 0, 0], 5));
                 Assert.True(hits.Count <= 5);
-                count++;
+                if (count++ == 0 && Interlocked.Increment(ref started) == 2)
+                {
+                    searchersRunning.SetResult();
+                }
             }
 
             return count;
         })).ToList();
+        await searchersRunning.Task;
         var writers = Enumerable.Range(0, 4).Select(w => Task.Run(async () =>
         {
             for (var b = 0; b < 20; b++)
