@@ -23,6 +23,12 @@ public sealed class OnnxEncoderOptions
     /// <summary>Graph optimization: <c>none</c>, <c>basic</c>, <c>extended</c> or <c>all</c> (default).</summary>
     public string GraphOptimizationLevel { get; set; } = "all";
 
+    /// <summary>
+    /// Largest model accepted by the streaming upload, in bytes. Default 512 MiB. (The one-message REST upload is
+    /// bounded by <c>Retrieval:MaxRequestBytes</c> instead, and base64 makes its models a third larger.)
+    /// </summary>
+    public long MaxModelBytes { get; set; } = 512L * 1024 * 1024;
+
     /// <summary>Inputs waiting per encoder before new ones are refused with RESOURCE_EXHAUSTED. Default 1024.</summary>
     public int QueueCapacity { get; set; } = 1024;
 

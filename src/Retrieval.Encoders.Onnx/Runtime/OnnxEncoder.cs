@@ -39,20 +39,36 @@ public sealed class OnnxEncoder : IDisposable
     public IReadOnlyList<Embedding> Run(IReadOnlyList<PreparedInput> batch, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(batch);
-        if (batch.Count <= MaxRunBatch)
+        if (batch.Count <= MaxRunBatch && SameShape(batch))
         {
             return RunOnce(batch, cancellationToken);
         }
 
-        var results = new List<Embedding>(batch.Count);
-        for (var start = 0; start < batch.Count; start += MaxRunBatch)
+        // Fixed-batch-1 models run item by item; tensors of different shapes (dynamic dimensions, from different
+        // requests sharing a micro-batch) cannot share one input tensor, so each shape runs on its own.
+        var results = new Embedding[batch.Count];
+        var groups = batch.Select((input, index) => (input, index)).GroupBy(p => ShapeKey(p.input));
+        foreach (var group in groups)
         {
-            var slice = batch.Skip(start).Take(MaxRunBatch).ToList();
-            results.AddRange(RunOnce(slice, cancellationToken));
+            foreach (var chunk in group.Chunk(MaxRunBatch))
+            {
+                var embeddings = RunOnce(chunk.Select(p => p.input).ToList(), cancellationToken);
+                for (var i = 0; i < chunk.Length; i++)
+                {
+                    results[chunk[i].index] = embeddings[i];
+                }
+            }
         }
 
         return results;
     }
+
+    private bool SameShape(IReadOnlyList<PreparedInput> batch) =>
+        Descriptor.InputKind == EncoderInputKind.Text || batch.All(b => b.Shape.AsSpan().SequenceEqual(batch[0].Shape));
+
+    /// <summary>Texts of any length pad into one batch; float inputs group by shape.</summary>
+    private string ShapeKey(PreparedInput input) =>
+        Descriptor.InputKind == EncoderInputKind.Text ? "" : string.Join(',', input.Shape);
 
     private Embedding[] RunOnce(IReadOnlyList<PreparedInput> batch, CancellationToken cancellationToken)
     {

@@ -1,15 +1,14 @@
 using Grpc.Core;
-using Microsoft.Extensions.Options;
 using Retrieval.Contracts.V1;
 using Retrieval.Core.Errors;
+using Retrieval.Encoders.Onnx;
 using Retrieval.Encoders.Onnx.Registry;
-using Retrieval.Server.Hosting;
 using Retrieval.Server.Mapping;
 
 namespace Retrieval.Server.Grpc;
 
 /// <summary>Thin gRPC (and transcoded REST) surface over the encoder registry.</summary>
-internal sealed class EncodersService(EncoderRegistry registry, IOptions<RetrievalServerOptions> options) : Contracts.V1.Encoders.EncodersBase
+internal sealed class EncodersService(EncoderRegistry registry, OnnxEncoderOptions options) : Contracts.V1.Encoders.EncodersBase
 {
     public override async Task<Encoder> RegisterEncoder(IAsyncStreamReader<RegisterEncoderChunk> requestStream, ServerCallContext context)
     {
@@ -30,9 +29,9 @@ internal sealed class EncodersService(EncoderRegistry registry, IOptions<Retriev
             }
 
             // The stream sidesteps the per-message limit, not the model-size limit.
-            if (model.Length + chunk.ModelChunk.Length > options.Value.MaxRequestBytes)
+            if (model.Length + chunk.ModelChunk.Length > options.MaxModelBytes)
             {
-                throw RetrievalException.Invalid("model_chunk", $"the model exceeds {options.Value.MaxRequestBytes} bytes (Retrieval:MaxRequestBytes)");
+                throw RetrievalException.Exhausted($"the model exceeds {options.MaxModelBytes} bytes (Retrieval:Encoders:MaxModelBytes)");
             }
 
             chunk.ModelChunk.WriteTo(model);

@@ -12,7 +12,7 @@ internal static class EncoderHostingExtensions
             .BindConfiguration(OnnxEncoderOptions.SectionName)
             .Validate(o => o.ExecutionProvider is "cpu" or "cuda", "Retrieval:Encoders:ExecutionProvider must be 'cpu' or 'cuda'")
             .Validate(o => o.GraphOptimizationLevel is "none" or "basic" or "extended" or "all", "Retrieval:Encoders:GraphOptimizationLevel must be none, basic, extended or all")
-            .Validate(o => o.QueueCapacity > 0 && o.MaxWaitMilliseconds >= 0 && o.IntraOpThreads >= 0 && o.InterOpThreads >= 0, "Retrieval:Encoders: queue capacity must be positive; waits and threads not negative")
+            .Validate(o => o.QueueCapacity > 0 && o.MaxModelBytes > 0 && o.MaxWaitMilliseconds >= 0 && o.IntraOpThreads >= 0 && o.InterOpThreads >= 0, "Retrieval:Encoders: queue capacity must be positive; waits and threads not negative")
             .ValidateOnStart();
         return services.AddOnnxEncoders(sp => Path.Combine(sp.GetRequiredService<IOptions<RetrievalServerOptions>>().Value.DataDirectory, "encoders"));
     }
