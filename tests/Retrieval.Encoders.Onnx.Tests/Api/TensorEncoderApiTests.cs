@@ -73,5 +73,22 @@ public sealed class TensorEncoderApiTests(EncoderServerFixture fixture) : IClass
         Assert.Equal(StatusCode.NotFound, await EncoderServerFixture.StatusOf(() => fixture.EncodeGrpcAsync("no-such-encoder", [bad])));
     }
 
+    [Fact]
+    public async Task Encode_DynamicShapesInOneRequest_RunEachShapeOnItsOwn()
+    {
+        // s = sum(x) over a dynamic-length axis: items of different lengths cannot share one input tensor.
+        var model = new OnnxGraph()
+            .Input("x", OnnxGraph.Float, "batch", "n")
+            .Initializer("axes", [1L], 1)
+            .Node("ReduceSum", ["x", "axes"], "s")
+            .Output("s", OnnxGraph.Float, "batch", 1)
+            .ToBytes();
+        await fixture.RegisterAsync(Descriptors.Mlp("sum", dimension: 1, output: "s"), model);
+
+        var vectors = await fixture.EncodeGrpcAsync("sum", [Tensor([1, 2, 3]), Tensor([4, 5]), Tensor([0.5f, 0.5f, 1]), Tensor([7])]);
+
+        Assert.Equal([6f, 9f, 2f, 7f], vectors.Select(v => v.Single()));
+    }
+
     private static EncoderInput Tensor(float[] x) => new() { Tensor = new TensorValue { Shape = { x.Length }, Values = { x } } };
 }
