@@ -159,18 +159,20 @@ public sealed class EncoderRegistry : IAsyncDisposable
         return (info, await Task.WhenAll(tasks));
     }
 
-    private Task<LoadedEncoder> LoadAsync(EncoderInfo info, CancellationToken cancellationToken)
+    private async Task<LoadedEncoder> LoadAsync(EncoderInfo info, CancellationToken cancellationToken)
     {
         var key = (info.Descriptor.Name, info.Descriptor.Version);
         var lazy = _loaded.GetOrAdd(key, _ => new Lazy<Task<LoadedEncoder>>(() => LoadFromStoreAsync(info)));
-        var task = lazy.Value;
-        if (task.IsFaulted)
+        try
+        {
+            return await lazy.Value.WaitAsync(cancellationToken);
+        }
+        catch (Exception) when (lazy.Value.IsFaulted)
         {
             // Do not cache a failed load (say, a damaged file since restored): the next call tries again.
-            _loaded.TryRemove(new KeyValuePair<(string, string), Lazy<Task<LoadedEncoder>>>(key, lazy));
+            _loaded.TryRemove(KeyValuePair.Create(key, lazy));
+            throw;
         }
-
-        return task.WaitAsync(cancellationToken);
     }
 
     private async Task<LoadedEncoder> LoadFromStoreAsync(EncoderInfo info)

@@ -5,7 +5,7 @@ using Retrieval.Testing.Server;
 
 namespace Retrieval.Encoders.Onnx.Tests.Api;
 
-/// <summary>Versions listed, fetched, deleted; registrations survive a restart; a damaged stored model is detected.</summary>
+/// <summary>Versions listed, fetched, deleted; registrations survive a restart; a damaged stored model is detected, and loads again once repaired.</summary>
 public sealed class EncoderLifecycleTests
 {
     private static readonly TensorMlp Mlp = new();
@@ -53,6 +53,11 @@ public sealed class EncoderLifecycleTests
             var error = await Assert.ThrowsAsync<RpcException>(() => Encode(client));
             Assert.Equal(StatusCode.Unavailable, error.StatusCode);
             Assert.Contains("checksum", error.Status.Detail, StringComparison.Ordinal);
+
+            // Repaired on disk: the failed load was not cached, so the same server now loads it.
+            bytes[^1] ^= 0xFF;
+            await File.WriteAllBytesAsync(modelPath, bytes);
+            Assert.Equal(before, (await Encode(client)).Embeddings[0].Values.ToArray());
         }
     }
 

@@ -1,10 +1,11 @@
 using Microsoft.Extensions.Logging;
 using Retrieval.Encoders.Onnx.Runtime;
+using Xunit.Abstractions;
 
 namespace Retrieval.Encoders.Onnx.Tests.Runtime;
 
 /// <summary>CUDA is optional: every way it can be missing must end on CPU with the reason logged, never a failure.</summary>
-public sealed class ExecutionProviderSelectorTests
+public sealed class ExecutionProviderSelectorTests(ITestOutputHelper output)
 {
     private static OnnxEncoderOptions Cuda => new() { ExecutionProvider = "cuda" };
 
@@ -23,6 +24,7 @@ public sealed class ExecutionProviderSelectorTests
     {
         var logger = new ListLogger();
         var choice = new ExecutionProviderSelector().Select(Cuda, logger);
+        output.WriteLine(choice.Reason);
 
         // The test run uses the CPU package (CI has no GPU); with -p:RetrievalOnnxGpu=true on a machine without CUDA
         // the probe fails instead, which the next test covers.
