@@ -44,6 +44,7 @@ public static class ServerExtensions
         services.AddSingleton(StoreFactory.Create);
         services.AddSingleton<RetrievalEngine>();
         services.AddHostedService<EngineStartupService>();
+        services.AddRetrievalEncoders();
 
         services.AddGrpc(grpc =>
         {
@@ -68,6 +69,7 @@ public static class ServerExtensions
         app.MapGrpcService<ItemsService>();
         app.MapGrpcService<SearchService>();
         app.MapGrpcService<MapsService>();
+        app.MapGrpcService<EncodersService>();
         app.MapGrpcReflectionService();
         app.MapGrpcHealthChecksService();
         // Liveness answers as soon as the process serves HTTP; readiness waits for every collection to load.

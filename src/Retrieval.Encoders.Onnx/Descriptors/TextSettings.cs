@@ -1,0 +1,20 @@
+namespace Retrieval.Encoders.Onnx.Descriptors;
+
+/// <summary>Tokenizer and model-input names of a text encoder (WordPiece/BERT vocabulary).</summary>
+public sealed record TextSettings
+{
+    /// <summary>Model input that takes token ids. Default <c>input_ids</c>.</summary>
+    public string InputIdsName { get; init; } = "input_ids";
+
+    /// <summary>Model input that takes the attention mask (1 = token, 0 = padding). Default <c>attention_mask</c>.</summary>
+    public string AttentionMaskName { get; init; } = "attention_mask";
+
+    /// <summary>Model input that takes token type ids (all zero for one sequence); empty when the model has none.</summary>
+    public string TokenTypeIdsName { get; init; } = "";
+
+    /// <summary>Prepended to query texts (e.g. Arctic's "Represent this sentence for searching relevant passages: ").</summary>
+    public string QueryPrefix { get; init; } = "";
+
+    /// <summary>Lower-case before WordPiece (uncased vocabularies). Default true.</summary>
+    public bool LowerCase { get; init; } = true;
+}

@@ -1,0 +1,196 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using Microsoft.Extensions.Logging;
+using Retrieval.Core.Errors;
+using Retrieval.Encoders.Onnx.Descriptors;
+using Retrieval.Encoders.Onnx.Inputs;
+using Retrieval.Encoders.Onnx.Runtime;
+
+namespace Retrieval.Encoders.Onnx.Registry;
+
+/// <summary>
+/// The encoders this server knows: registration (validated, then stored), listing, deletion, and encoding through
+/// each version's cached session and micro-batcher. Stored versions are listed at start-up but loaded (and their
+/// checksums verified) only when first used, so a large gallery of models costs no start-up time.
+/// </summary>
+public sealed class EncoderRegistry : IAsyncDisposable
+{
+    private readonly EncoderStore _store;
+    private readonly EncoderFactory _factory;
+    private readonly OnnxEncoderOptions _options;
+    private readonly ILogger<EncoderRegistry> _logger;
+    private readonly ConcurrentDictionary<(string Name, string Version), EncoderInfo> _infos = new();
+    private readonly ConcurrentDictionary<(string Name, string Version), Lazy<Task<LoadedEncoder>>> _loaded = new();
+    // Registration and deletion of the same name must not interleave; they are rare, so one lock is enough.
+    private readonly SemaphoreSlim _writes = new(1, 1);
+
+    public EncoderRegistry(EncoderStore store, EncoderFactory factory, OnnxEncoderOptions options, ILogger<EncoderRegistry> logger)
+    {
+        _store = store;
+        _factory = factory;
+        _options = options;
+        _logger = logger;
+        foreach (var (path, info, error) in store.ReadAll())
+        {
+            if (info is null)
+            {
+                Log.Unreadable(logger, path, error!);
+                continue;
+            }
+
+            _infos[(info.Descriptor.Name, info.Descriptor.Version)] = info;
+        }
+    }
+
+    public async Task<EncoderInfo> RegisterAsync(EncoderPackage package, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(package);
+        var d = package.Descriptor;
+        await _writes.WaitAsync(cancellationToken);
+        try
+        {
+            EncoderDescriptorValidator.ValidateName(d.Name);
+            EncoderDescriptorValidator.ValidateVersion(d.Version);
+            if (_infos.ContainsKey((d.Name, d.Version)))
+            {
+                throw RetrievalException.AlreadyExists($"encoder {d.Name}/{d.Version} already exists; register a new version");
+            }
+
+            OnnxEncoder encoder;
+            try
+            {
+                encoder = _factory.Create(package);
+            }
+            catch (RetrievalException e)
+            {
+                Log.Refused(_logger, d.Name, d.Version, e.Message);
+                throw;
+            }
+
+            var info = new EncoderInfo(d, Convert.ToHexStringLower(SHA256.HashData(package.Model)), package.Model.Length, DateTimeOffset.UtcNow);
+            var loaded = new LoadedEncoder(encoder, _options);
+            try
+            {
+                await _store.SaveAsync(info, package, cancellationToken);
+            }
+            catch
+            {
+                await loaded.DisposeAsync();
+                throw;
+            }
+
+            _loaded[(d.Name, d.Version)] = new Lazy<Task<LoadedEncoder>>(Task.FromResult(loaded));
+            _infos[(d.Name, d.Version)] = info;
+            Log.Registered(_logger, d.Name, d.Version, d.Dimension, d.InputKind.ToString());
+            return info;
+        }
+        finally
+        {
+            _writes.Release();
+        }
+    }
+
+    /// <summary>Every version, or those of one name; ordered by name, then registration time.</summary>
+    public IReadOnlyList<EncoderInfo> List(string? name = null) =>
+        _infos.Values
+            .Where(i => string.IsNullOrEmpty(name) || i.Descriptor.Name == name)
+            .OrderBy(i => i.Descriptor.Name, StringComparer.Ordinal)
+            .ThenBy(i => i.RegisteredAt)
+            .ToList();
+
+    /// <summary>One version; an empty version means the most recently registered one.</summary>
+    public EncoderInfo Get(string name, string? version)
+    {
+        if (!string.IsNullOrEmpty(version))
+        {
+            return _infos.TryGetValue((name, version), out var info)
+                ? info
+                : throw RetrievalException.NotFound($"encoder {name}/{version} not found");
+        }
+
+        var versions = List(name);
+        return versions.Count > 0 ? versions[^1] : throw RetrievalException.NotFound($"encoder {name} not found");
+    }
+
+    public async Task DeleteAsync(string name, string version, CancellationToken cancellationToken)
+    {
+        await _writes.WaitAsync(cancellationToken);
+        try
+        {
+            if (!_infos.TryRemove((name, version), out _))
+            {
+                throw RetrievalException.NotFound($"encoder {name}/{version} not found");
+            }
+
+            if (_loaded.TryRemove((name, version), out var lazy) && lazy.IsValueCreated && lazy.Value.IsCompletedSuccessfully)
+            {
+                await lazy.Value.Result.DisposeAsync();
+            }
+
+            _store.Delete(name, version);
+            Log.Deleted(_logger, name, version);
+        }
+        finally
+        {
+            _writes.Release();
+        }
+    }
+
+    /// <summary>Encodes inputs with one version (empty = latest); each input joins the shared micro-batches.</summary>
+    public async Task<(EncoderInfo Info, IReadOnlyList<Embedding> Embeddings)> EncodeAsync(
+        string name, string? version, IReadOnlyList<EncoderInput> inputs, bool isQuery, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        var info = Get(name, version);
+        if (inputs.Count == 0)
+        {
+            throw RetrievalException.Invalid("inputs", "must not be empty");
+        }
+
+        if (inputs.Count > _options.QueueCapacity)
+        {
+            throw RetrievalException.Invalid("inputs", $"at most {_options.QueueCapacity} inputs per request (Retrieval:Encoders:QueueCapacity)");
+        }
+
+        var loaded = await LoadAsync(info, cancellationToken);
+        // Preprocess on the caller's thread: a bad input fails this request before anything is queued.
+        var prepared = inputs.Select((input, i) => loaded.Encoder.Preprocessor.Prepare(input, isQuery, $"inputs[{i}]")).ToList();
+        var tasks = prepared.Select(p => loaded.Batcher.EnqueueAsync(p, cancellationToken)).ToList();
+        return (info, await Task.WhenAll(tasks));
+    }
+
+    private async Task<LoadedEncoder> LoadAsync(EncoderInfo info, CancellationToken cancellationToken)
+    {
+        var key = (info.Descriptor.Name, info.Descriptor.Version);
+        var lazy = _loaded.GetOrAdd(key, _ => new Lazy<Task<LoadedEncoder>>(() => LoadFromStoreAsync(info)));
+        try
+        {
+            return await lazy.Value.WaitAsync(cancellationToken);
+        }
+        catch (Exception) when (lazy.Value.IsFaulted)
+        {
+            // Do not cache a failed load (say, a damaged file since restored): the next call tries again.
+            _loaded.TryRemove(KeyValuePair.Create(key, lazy));
+            throw;
+        }
+    }
+
+    private async Task<LoadedEncoder> LoadFromStoreAsync(EncoderInfo info)
+    {
+        var d = info.Descriptor;
+        var (model, vocabulary) = await _store.LoadAsync(d.Name, d.Version, CancellationToken.None);
+        var encoder = _factory.Create(new EncoderPackage(d, model, vocabulary));
+        return new LoadedEncoder(encoder, _options);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var lazy in _loaded.Values.Where(l => l.IsValueCreated && l.Value.IsCompletedSuccessfully))
+        {
+            await lazy.Value.Result.DisposeAsync();
+        }
+
+        _loaded.Clear();
+        _writes.Dispose();
+    }
+}

@@ -1,0 +1,27 @@
+using Retrieval.Encoders.Onnx.Batching;
+using Retrieval.Encoders.Onnx.Inputs;
+using Retrieval.Encoders.Onnx.Runtime;
+
+namespace Retrieval.Encoders.Onnx.Registry;
+
+/// <summary>A registered encoder in memory: the session and the micro-batcher in front of it.</summary>
+internal sealed class LoadedEncoder : IAsyncDisposable
+{
+    public LoadedEncoder(OnnxEncoder encoder, OnnxEncoderOptions options)
+    {
+        Encoder = encoder;
+        Batcher = new MicroBatcher<PreparedInput, Embedding>(
+            options.QueueCapacity, encoder.Descriptor.MaxBatch, TimeSpan.FromMilliseconds(options.MaxWaitMilliseconds), encoder.Run);
+    }
+
+    public OnnxEncoder Encoder { get; }
+
+    public MicroBatcher<PreparedInput, Embedding> Batcher { get; }
+
+    public async ValueTask DisposeAsync()
+    {
+        // Stop the worker before the session goes: a run must never see a disposed session.
+        await Batcher.DisposeAsync();
+        Encoder.Dispose();
+    }
+}

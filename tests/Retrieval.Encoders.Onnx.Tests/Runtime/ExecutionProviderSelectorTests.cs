@@ -1,0 +1,73 @@
+using Microsoft.Extensions.Logging;
+using Retrieval.Encoders.Onnx.Runtime;
+using Xunit.Abstractions;
+
+namespace Retrieval.Encoders.Onnx.Tests.Runtime;
+
+/// <summary>CUDA is optional: every way it can be missing must end on CPU with the reason logged, never a failure.</summary>
+public sealed class ExecutionProviderSelectorTests(ITestOutputHelper output)
+{
+    private static OnnxEncoderOptions Cuda => new() { ExecutionProvider = "cuda" };
+
+    [Fact]
+    public void Select_CpuConfigured_UsesCpu()
+    {
+        var logger = new ListLogger();
+        var choice = new ExecutionProviderSelector().Select(new OnnxEncoderOptions(), logger);
+
+        Assert.False(choice.UseCuda);
+        Assert.Contains(logger.Messages, m => m.Contains("CPU", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Select_CudaConfiguredOnTheCpuBuild_FallsBackToCpuWithReason()
+    {
+        var logger = new ListLogger();
+        var choice = new ExecutionProviderSelector().Select(Cuda, logger);
+        output.WriteLine(choice.Reason);
+
+        // The test run uses the CPU package (CI has no GPU); with -p:RetrievalOnnxGpu=true on a machine without CUDA
+        // the probe fails instead, which the next test covers.
+        Assert.False(choice.UseCuda);
+        Assert.Contains(logger.Messages, m => m.Contains("falling back to CPU", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Select_CudaProbeFails_FallsBackToCpuWithTheError()
+    {
+        var logger = new ListLogger();
+        var selector = new ExecutionProviderSelector(
+            () => ["CUDAExecutionProvider", "CPUExecutionProvider"],
+            _ => throw new DllNotFoundException("libcudnn.so.9: cannot open shared object file"));
+
+        var choice = selector.Select(Cuda, logger);
+
+        Assert.False(choice.UseCuda);
+        Assert.Contains("libcudnn", choice.Reason, StringComparison.Ordinal);
+        Assert.Contains(logger.Messages, m => m.Contains("libcudnn", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Select_CudaAvailable_UsesCuda()
+    {
+        var selector = new ExecutionProviderSelector(() => ["CUDAExecutionProvider"], _ => { });
+
+        var choice = selector.Select(Cuda, new ListLogger());
+
+        Assert.True(choice.UseCuda);
+        Assert.Equal("CUDA", choice.Provider);
+    }
+
+    private sealed class ListLogger : ILogger
+    {
+        public List<string> Messages { get; } = [];
+
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+            Messages.Add(formatter(state, exception));
+    }
+}
