@@ -127,6 +127,12 @@ public sealed partial class RetrievalEngine
                 throw RetrievalException.Precondition($"space '{space}' is the default space of collection '{collection}'; make another space the default first");
             }
 
+            // A prefix-compatible space is searched through the space it extends; removing that one would strand it.
+            if (current.Spaces.FirstOrDefault(s => s.CompatiblePrefixOf == space) is { } dependent)
+            {
+                throw RetrievalException.Precondition($"space '{dependent.Name}' is declared compatiblePrefixOf '{space}'; delete it first");
+            }
+
             return (current with { Spaces = current.Spaces.Where(s => s.Name != space).ToList() }, space);
         }, () => Log.SpaceRemoved(_logger, collection, space), cancellationToken);
 

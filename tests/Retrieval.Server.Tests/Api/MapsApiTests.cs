@@ -172,6 +172,13 @@ public abstract class MapsApiTests<TFixture>(TFixture fixture) : IClassFixture<T
         Assert.Equal(native.Hits.Select(h => h.Id), implicitRoute.Hits.Select(h => h.Id));
         var collection = await Server.Collections.GetCollectionAsync(new GetCollectionRequest { Name = name });
         Assert.Equal("old", collection.Spaces.Single(s => s.Name == "new").CompatiblePrefixOf);
+
+        // The space a prefix-compatible space extends cannot be deleted from under it.
+        await Server.Collections.SetDefaultSpaceAsync(new SetDefaultSpaceRequest { Collection = name, Space = "new" });
+        var error = await Assert.ThrowsAsync<RpcException>(() =>
+            Server.Collections.DeleteSpaceAsync(new DeleteSpaceRequest { Collection = name, Space = "old" }).ResponseAsync);
+        Assert.Equal(StatusCode.FailedPrecondition, error.StatusCode);
+        Assert.Contains("compatiblePrefixOf", error.Status.Detail, StringComparison.Ordinal);
     }
 
     [SkippableFact]
