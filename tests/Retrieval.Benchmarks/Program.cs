@@ -14,7 +14,7 @@ internal static class Program
                         [--n 100000,1000000] [--dim 128,768] [--k 10] [--batch 1000] [--threads N] [--trials 5] [--batch-trials 3] [--no-peer] [--data-dir DIR]
           store-ingest  durable ingest into a store: store-ingest sqlite|postgres <count> <dim> <batch>
           hnsw          HNSW build/recall/QPS: our Faiss binding vs python3-faiss vs USearch [--n 100000] [--dim 128] [--queries 1000] [--out DIR]
-          maps          compatibility maps on ../shared/data/wordnet-minilm-arctic: <data-folder> [--apply-only]
+          maps          compatibility maps: bench --data DIR [--anchors 500,2000,5000,20000] [--plot PNG] [--markdown MD], or <minilm-arctic-folder> [--apply-only]
           muvera        MUVERA FDE encode throughput and recall: encode|recall|all <model> <queries>
         """;
 

@@ -10,7 +10,8 @@ namespace Retrieval.Benchmarks.Maps;
 /// A quick real-data sanity check of every map kind (not a test): on <c>wordnet-minilm-arctic</c>, fit arctic (new) →
 /// MiniLM (old) on 2000 seeded item pairs, then score the folder's 3000 queries against all 10000 MiniLM items by inner
 /// product, next to the README's numpy figures. Also times <see cref="CompatibilityMap.Apply"/> per query.
-/// Usage: <c>maps-sanity [data folder]</c> (default <c>../shared/data/wordnet-minilm-arctic</c>).
+/// Usage: <c>maps [data folder]</c> (default <c>../shared/data/wordnet-minilm-arctic</c>); <c>maps bench …</c> runs the
+/// full real-data benchmark (<see cref="MapsBenchmark"/>).
 /// </summary>
 public static class MapSanityCheck
 {
@@ -20,6 +21,11 @@ public static class MapSanityCheck
     public static Task<int> RunAsync(string[] args)
     {
         ArgumentNullException.ThrowIfNull(args);
+        if (args.Length > 0 && args[0] == "bench")
+        {
+            return Task.FromResult(MapsBenchmark.Run(args[1..]));
+        }
+
         if (args.Contains("--apply-only"))
         {
             TimeRandomApply(384);

@@ -1,0 +1,448 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Retrieval.Core.Formats;
+using Retrieval.Core.Maps;
+using Retrieval.Core.Model;
+
+namespace Retrieval.Benchmarks.Maps;
+
+/// <summary>
+/// Real-data compatibility-map benchmark (issue 4 §6): every model pair × map kind × anchor count, recall@1/@10 of
+/// old→old, new→new, new→old unmapped and mapped, recovery ratios, held-out anchor identification, an independent numpy
+/// reference fit (<c>peers/maps_reference.py</c>) on the same fit anchors, per-query apply cost and a ScottPlot PNG.
+/// Usage: <c>maps bench [--data DIR] [--minilm-queries N] [--fasttext-queries N] [--anchors 500,2000,5000,20000]
+/// [--plot PATH] [--markdown PATH] [--no-reference] [--no-mlp]</c>.
+/// </summary>
+internal static class MapsBenchmark
+{
+    private const int QuerySeed = 2026;
+    private const int AnchorSeed = 12345;
+    private const double HeldOutFraction = 0.2;
+    private const int SplitSeed = 1;
+    private const double LambdaBudgetSeconds = 60;
+
+    private static readonly (MapKind Kind, string Label)[] Kinds =
+    [
+        (MapKind.Orthogonal, "orthogonal"),
+        (MapKind.CanonicalQ, "canonical-Q (centred Procrustes)"),
+        (MapKind.Affine, "affine (centred ridge)"),
+        (MapKind.LambdaOrthogonal, "λ-orthogonal (λ=1)"),
+        (MapKind.OrthogonalExtend, "orthogonal-extend"),
+        (MapKind.ResidualMlp, "residual MLP"),
+    ];
+
+    public static int Run(string[] args)
+    {
+        var data = Option(args, "--data") ?? Path.Combine("..", "shared", "data");
+        var minilmQueries = int.Parse(Option(args, "--minilm-queries") ?? "3000", CultureInfo.InvariantCulture);
+        var fasttextQueries = int.Parse(Option(args, "--fasttext-queries") ?? "2000", CultureInfo.InvariantCulture);
+        var anchorCounts = (Option(args, "--anchors") ?? "500,2000,5000,20000").Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
+        var plotPath = Option(args, "--plot") ?? Path.Combine("docs", "img", "maps-minilm-arctic.png");
+        var markdownPath = Option(args, "--markdown");
+        var reference = !args.Contains("--no-reference");
+        var mlp = !args.Contains("--no-mlp");
+        var total = Stopwatch.StartNew();
+
+        PairSpec[] pairs =
+        [
+            new("MiniLM→Arctic (new arctic 384, old minilm 384)", "MiniLM→Arctic", Path.Combine(data, "wordnet-minilm-arctic"), "arctic", "minilm", minilmQueries),
+            new("fastText cbow→skipgram (new cbow 128, old skipgram 96)", "cbow→skip", Path.Combine(data, "wordnet-fasttext"), "M_new", "M_old", fasttextQueries),
+            new("fastText skipgram→cbow (new skipgram 96, old cbow 128)", "skip→cbow", Path.Combine(data, "wordnet-fasttext"), "M_old", "M_new", fasttextQueries),
+        ];
+
+        var md = new StringBuilder();
+        var baselines = new List<string>();
+        var rows = new List<ResultRow>();
+        var applyMaps = new List<(string Label, CompatibilityMap Map)>();
+        var notes = new List<string>();
+        foreach (var pair in pairs)
+        {
+            RunPair(pair, anchorCounts, reference, mlp, baselines, rows, applyMaps, notes);
+        }
+
+        md.AppendLine(Inv($"Query samples: MiniLM→Arctic {Math.Min(minilmQueries, 3000)} of 3000 queries, fastText {fasttextQueries} of 43,598 (System.Random({QuerySeed}) shuffle, first N); gallery = all items of the old model; exact inner product; rank = items scoring strictly higher."));
+        md.AppendLine(Inv($"Anchors: the first N of a System.Random({AnchorSeed}) shuffle of all item rows (nested: 500 ⊂ 2000 ⊂ …), disjoint from nothing (a query's relevant item may be an anchor); MapPipeline.Run holds out {HeldOutFraction:P0} (seed {SplitSeed}) for identification, so maps are fitted on 0.8·N; the numpy reference is fitted on exactly those 0.8·N rows."));
+        md.AppendLine();
+        md.AppendLine("| pair | setting | R@1 | R@10 |");
+        md.AppendLine("|---|---|---|---|");
+        foreach (var line in baselines)
+        {
+            md.AppendLine(line);
+        }
+
+        md.AppendLine();
+        md.AppendLine("| pair | kind | anchors (fit / held-out) | R@1 | R@10 | R@1, R@10 ÷ old→old | R@1, R@10 ÷ new→new | held-out anchors: ident. R@1 / mean cos | numpy ref R@1 / R@10 | ours ÷ ref (R@10) | fit s |");
+        md.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|");
+        foreach (var r in rows)
+        {
+            md.AppendLine(r.Markdown());
+        }
+
+        md.AppendLine();
+        foreach (var note in notes)
+        {
+            md.AppendLine(Inv($"- {note}"));
+        }
+
+        md.AppendLine();
+        md.AppendLine(ApplyCostTable(applyMaps));
+        md.AppendLine(Plot(rows.Where(r => r.PairShort == "MiniLM→Arctic").ToList(), plotPath));
+        md.AppendLine(Inv($"Total run time {total.Elapsed.TotalSeconds:F0} s."));
+        var text = md.ToString();
+        Console.WriteLine();
+        Console.WriteLine(text);
+        if (markdownPath is not null)
+        {
+            File.WriteAllText(markdownPath, text);
+        }
+
+        return 0;
+    }
+
+    private static void RunPair(PairSpec pair, int[] anchorCounts, bool reference, bool mlp, List<string> baselines, List<ResultRow> rows, List<(string, CompatibilityMap)> applyMaps, List<string> notes)
+    {
+        Console.Error.WriteLine(Inv($"[{DateTime.UtcNow:HH:mm:ss}] {pair.Name}: loading"));
+        var newItems = NpyFile.ReadMatrix(Path.Combine(pair.Folder, pair.NewPrefix + ".items.npy"));
+        var oldItems = NpyFile.ReadMatrix(Path.Combine(pair.Folder, pair.OldPrefix + ".items.npy"));
+        var newQueriesAll = NpyFile.ReadMatrix(Path.Combine(pair.Folder, pair.NewPrefix + ".queries.npy"));
+        var oldQueriesAll = NpyFile.ReadMatrix(Path.Combine(pair.Folder, pair.OldPrefix + ".queries.npy"));
+        var relevantAll = NpyFile.ReadInt32(Path.Combine(pair.Folder, "queries.relevant_item_row.npy"));
+        int dn = newItems.Columns, dOld = oldItems.Columns;
+
+        var queryRows = Enumerable.Range(0, newQueriesAll.Rows).ToArray();
+        new Random(QuerySeed).Shuffle(queryRows);
+        queryRows = queryRows[..Math.Min(pair.QuerySample, queryRows.Length)];
+        Array.Sort(queryRows);
+        var newQueries = Gather(newQueriesAll.Data, dn, queryRows);
+        var oldQueries = Gather(oldQueriesAll.Data, dOld, queryRows);
+        var relevant = queryRows.Select(q => new[] { relevantAll[q] }).ToArray();
+
+        var oldToOld = RankingEvaluator.Evaluate(oldQueries, oldItems.Data, dOld, relevant, Metric.InnerProduct);
+        var newToNew = RankingEvaluator.Evaluate(newQueries, newItems.Data, dn, relevant, Metric.InnerProduct);
+        baselines.Add(Inv($"| {pair.Short} | old→old | {oldToOld.RecallAt1:F4} | {oldToOld.RecallAt10:F4} |"));
+        baselines.Add(Inv($"| {pair.Short} | new→new | {newToNew.RecallAt1:F4} | {newToNew.RecallAt10:F4} |"));
+        if (dn == dOld)
+        {
+            var unmapped = RankingEvaluator.Evaluate(newQueries, oldItems.Data, dOld, relevant, Metric.InnerProduct);
+            baselines.Add(Inv($"| {pair.Short} | new→old unmapped | {unmapped.RecallAt1:F4} | {unmapped.RecallAt10:F4} |"));
+        }
+        else
+        {
+            baselines.Add(Inv($"| {pair.Short} | new→old unmapped | n/a ({dn}-d vs {dOld}-d) | n/a |"));
+        }
+
+        Console.Error.WriteLine(Inv($"[{DateTime.UtcNow:HH:mm:ss}] {pair.Short}: old→old R@10 {oldToOld.RecallAt10:F4}, new→new {newToNew.RecallAt10:F4} on {queryRows.Length} queries"));
+
+        var itemOrder = Enumerable.Range(0, newItems.Rows).ToArray();
+        new Random(AnchorSeed).Shuffle(itemOrder);
+        var fitsForReference = new Dictionary<string, int[]>();
+        var pairRows = new List<ResultRow>();
+        double? lambdaEstimate = null;
+        foreach (var count in anchorCounts)
+        {
+            if (count > newItems.Rows)
+            {
+                notes.Add(Inv($"{pair.Short}: {count} anchors skipped, the set has {newItems.Rows} items."));
+                continue;
+            }
+
+            var anchorRows = itemOrder[..count];
+            Array.Sort(anchorRows);
+            var anchors = new AnchorSet(Gather(newItems.Data, dn, anchorRows), dn, Gather(oldItems.Data, dOld, anchorRows), dOld);
+            var fitRows = FitRows(anchors, anchorRows);
+            fitsForReference[count.ToString(CultureInfo.InvariantCulture)] = fitRows;
+            foreach (var (kind, label) in Kinds)
+            {
+                if (kind == MapKind.OrthogonalExtend && dn < dOld)
+                {
+                    continue;
+                }
+
+                if (kind == MapKind.ResidualMlp && !mlp)
+                {
+                    continue;
+                }
+
+                var options = new MapFitOptions { Kind = kind, HeldOutFraction = HeldOutFraction, Seed = SplitSeed };
+                if (kind == MapKind.LambdaOrthogonal)
+                {
+                    // Each L-BFGS step costs O(d³) whatever the anchor count: probe 10 iterations once per pair and
+                    // extrapolate to the default iteration cap (an upper bound: it may converge earlier).
+                    if (lambdaEstimate is null)
+                    {
+                        var probe = Stopwatch.StartNew();
+                        MapFitter.Fit(anchors, new MapFitOptions { Kind = kind, MaxIterations = 10 });
+                        lambdaEstimate = probe.Elapsed.TotalSeconds / 10 * options.MaxIterations;
+                    }
+
+                    if (lambdaEstimate > LambdaBudgetSeconds)
+                    {
+                        pairRows.Add(ResultRow.Skipped(pair.Short, label, count, Inv($"skipped: estimated {lambdaEstimate:F0} s for {options.MaxIterations} L-BFGS iterations at d = {dn} (> {LambdaBudgetSeconds:F0} s)")));
+                        continue;
+                    }
+                }
+
+                var watch = Stopwatch.StartNew();
+                var result = MapPipeline.Run(anchors, options);
+                var fitSeconds = watch.Elapsed.TotalSeconds;
+                var map = result.Map;
+                var mapped = Prefix(map.ApplyBatch(newQueries, queryRows.Length), map.OutputDimension, dOld);
+                var scores = RankingEvaluator.Evaluate(mapped, oldItems.Data, dOld, relevant, Metric.InnerProduct);
+                var row = new ResultRow(pair.Short, label, kind, count, result.Report.FitAnchors, result.Report.HeldOutAnchors, scores, oldToOld, newToNew, result.Report.IdentificationRecallAt1, result.Report.MeanCosine, fitSeconds);
+                pairRows.Add(row);
+                Console.Error.WriteLine(Inv($"[{DateTime.UtcNow:HH:mm:ss}] {pair.Short} {label} {count}: R@1 {scores.RecallAt1:F4} R@10 {scores.RecallAt10:F4} held-out ident R@1 {row.HeldOutR1:F4} cos {result.Report.MeanCosine:F4} fit {fitSeconds:F1} s"));
+                if (kind == MapKind.ResidualMlp && count == anchorCounts.Where(c => c <= newItems.Rows).Max())
+                {
+                    applyMaps.Add((Inv($"residual MLP {dn}→{dOld} (hidden {map.Residual?.Hidden ?? 0}, fitted on {pair.Short})"), map));
+                }
+            }
+        }
+
+        if (reference)
+        {
+            RunReference(pair, queryRows, fitsForReference, pairRows, notes);
+        }
+
+        rows.AddRange(pairRows);
+    }
+
+    /// <summary>The item rows <see cref="MapPipeline"/> fits on: its own split of <paramref name="anchors"/>, checked against the split it makes.</summary>
+    private static int[] FitRows(AnchorSet anchors, int[] anchorRows)
+    {
+        // Same Fisher–Yates as AnchorSet.Split; verified below on the actual split so the reference cannot drift.
+        var order = Enumerable.Range(0, anchors.Count).ToArray();
+        var random = new Random(SplitSeed);
+        for (var i = order.Length - 1; i > 0; i--)
+        {
+            var j = random.Next(i + 1);
+            (order[i], order[j]) = (order[j], order[i]);
+        }
+
+        var heldOut = (int)Math.Round(anchors.Count * HeldOutFraction, MidpointRounding.AwayFromZero);
+        var fit = order[heldOut..];
+        Array.Sort(fit);
+        var split = anchors.Split(HeldOutFraction, SplitSeed);
+        if (split.Fit.Count != fit.Length || !split.Fit.New.SequenceEqual(anchors.Select(fit).New))
+        {
+            throw new InvalidOperationException("reproduced anchor split differs from AnchorSet.Split");
+        }
+
+        return fit.Select(i => anchorRows[i]).ToArray();
+    }
+
+    private static void RunReference(PairSpec pair, int[] queryRows, Dictionary<string, int[]> fits, List<ResultRow> pairRows, List<string> notes)
+    {
+        var script = Path.Combine(AppContext.BaseDirectory, "peers", "maps_reference.py");
+        var jobPath = Path.Combine(Path.GetTempPath(), Inv($"maps-reference-{Environment.ProcessId}-{pair.NewPrefix}-{pair.OldPrefix}.json"));
+        var job = new Dictionary<string, object>
+        {
+            ["new_items"] = Path.GetFullPath(Path.Combine(pair.Folder, pair.NewPrefix + ".items.npy")),
+            ["old_items"] = Path.GetFullPath(Path.Combine(pair.Folder, pair.OldPrefix + ".items.npy")),
+            ["new_queries"] = Path.GetFullPath(Path.Combine(pair.Folder, pair.NewPrefix + ".queries.npy")),
+            ["relevant"] = Path.GetFullPath(Path.Combine(pair.Folder, "queries.relevant_item_row.npy")),
+            ["query_rows"] = queryRows,
+            ["alpha"] = new MapFitOptions().Alpha,
+            ["fits"] = fits,
+        };
+        File.WriteAllText(jobPath, JsonSerializer.Serialize(job));
+        Console.Error.WriteLine(Inv($"[{DateTime.UtcNow:HH:mm:ss}] {pair.Short}: numpy reference ({jobPath}, anchor rows included)"));
+        var start = new ProcessStartInfo("/usr/bin/python3") { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(script);
+        start.ArgumentList.Add(jobPath);
+        start.Environment["OMP_NUM_THREADS"] = "1";
+        start.Environment["OPENBLAS_NUM_THREADS"] = "1";
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        process.WaitForExit();
+        if (process.ExitCode != 0)
+        {
+            notes.Add(Inv($"{pair.Short}: numpy reference failed (exit {process.ExitCode}): {stderr.Result.Trim()}"));
+            return;
+        }
+
+        using var doc = JsonDocument.Parse(stdout.Result);
+        foreach (var row in pairRows)
+        {
+            var key = row.Kind switch
+            {
+                MapKind.Orthogonal => "orthogonal",
+                MapKind.CanonicalQ => "centred",
+                MapKind.Affine => "ridge",
+                _ => null,
+            };
+            if (key is not null && row.Scores is not null && doc.RootElement.TryGetProperty(row.Anchors.ToString(CultureInfo.InvariantCulture), out var fit))
+            {
+                var pairValue = fit.GetProperty(key);
+                row.ReferenceR1 = pairValue[0].GetDouble();
+                row.ReferenceR10 = pairValue[1].GetDouble();
+            }
+        }
+    }
+
+    private static string ApplyCostTable(List<(string Label, CompatibilityMap Map)> fitted)
+    {
+        var rng = new Random(1);
+        var maps = new List<(string Label, CompatibilityMap Map)>();
+        foreach (var d in new[] { 96, 128, 384 })
+        {
+            var w = Enumerable.Range(0, d * d).Select(_ => (float)(rng.NextDouble() - 0.5)).ToArray();
+            var mean = Enumerable.Range(0, d).Select(_ => (float)rng.NextDouble()).ToArray();
+            maps.Add((Inv($"linear {d}→{d} (centred: x − μ, ·W, + b)"), new CompatibilityMap(MapKind.CanonicalQ, d, d, w, mean, mean)));
+        }
+
+        maps.AddRange(fitted);
+        var sb = new StringBuilder();
+        sb.AppendLine("Map application cost, one thread, `CompatibilityMap.Apply` on one query at a time (Stopwatch over the loop; CPU = process CPU time, excludes descheduled time on this loaded machine):");
+        sb.AppendLine();
+        sb.AppendLine("| map | queries timed | µs/query wall | µs/query CPU |");
+        sb.AppendLine("|---|---|---|---|");
+        foreach (var (label, map) in maps)
+        {
+            var (iterations, wall, cpu) = TimeApply(map);
+            sb.AppendLine(Inv($"| {label} | {iterations:N0} | {wall:F2} | {cpu:F2} |"));
+        }
+
+        return sb.ToString();
+    }
+
+    private static (int Iterations, double Wall, double Cpu) TimeApply(CompatibilityMap map)
+    {
+        var x = new float[map.InputDimension];
+        var y = new float[map.OutputDimension];
+        x.AsSpan().Fill(0.05f);
+        for (var i = 0; i < 5000; i++)
+        {
+            map.Apply(x, y);
+        }
+
+        var iterations = map.InputDimension * map.OutputDimension > 20000 ? 50_000 : 200_000;
+        var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
+        var watch = Stopwatch.StartNew();
+        for (var i = 0; i < iterations; i++)
+        {
+            x[i % x.Length] += 1e-6f;
+            map.Apply(x, y);
+        }
+
+        var wall = watch.Elapsed.TotalMicroseconds / iterations;
+        var cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalMicroseconds / iterations;
+        return (iterations, wall, cpu);
+    }
+
+    private static string Plot(List<ResultRow> rows, string path)
+    {
+        try
+        {
+            var plot = new ScottPlot.Plot();
+            foreach (var group in rows.Where(r => r.Scores is not null).GroupBy(r => r.Label))
+            {
+                var points = group.OrderBy(r => r.Anchors).ToArray();
+                var scatter = plot.Add.Scatter(points.Select(r => (double)r.Anchors).ToArray(), points.Select(r => r.Scores!.RecallAt10).ToArray());
+                scatter.LegendText = group.Key;
+                scatter.MarkerSize = 7;
+            }
+
+            var oldToOld = rows.FirstOrDefault(r => r.OldToOld is not null)?.OldToOld;
+            if (oldToOld is not null)
+            {
+                var line = plot.Add.HorizontalLine(oldToOld.RecallAt10);
+                line.LegendText = Inv($"old→old (minilm) {oldToOld.RecallAt10:F3}");
+                line.LinePattern = ScottPlot.LinePattern.Dashed;
+            }
+
+            plot.Title("MiniLM→Arctic: mapped new→old recall@10 vs anchor count");
+            plot.XLabel("anchor pairs given (80 % fitted, 20 % held out)");
+            plot.YLabel("recall@10 (arctic query → MiniLM items)");
+            plot.ShowLegend(ScottPlot.Alignment.LowerRight);
+            var full = Path.GetFullPath(path);
+            Directory.CreateDirectory(Path.GetDirectoryName(full)!);
+            plot.SavePng(full, 900, 560);
+            return Inv($"Plot written: `{path}`.");
+        }
+        catch (Exception e) when (e is TypeInitializationException or DllNotFoundException or IOException or InvalidOperationException)
+        {
+            return Inv($"Plot skipped: ScottPlot failed to render ({e.GetType().Name}: {e.Message}).");
+        }
+    }
+
+    private static float[] Gather(float[] data, int d, int[] rows)
+    {
+        var result = new float[rows.Length * d];
+        for (var i = 0; i < rows.Length; i++)
+        {
+            data.AsSpan(rows[i] * d, d).CopyTo(result.AsSpan(i * d));
+        }
+
+        return result;
+    }
+
+    private static float[] Prefix(float[] rows, int dimension, int prefix)
+    {
+        if (prefix == dimension)
+        {
+            return rows;
+        }
+
+        var count = rows.Length / dimension;
+        var result = new float[count * prefix];
+        for (var i = 0; i < count; i++)
+        {
+            rows.AsSpan(i * dimension, prefix).CopyTo(result.AsSpan(i * prefix));
+        }
+
+        return result;
+    }
+
+    private static string? Option(string[] args, string name)
+    {
+        var i = Array.IndexOf(args, name);
+        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+    }
+
+    private static string Inv(FormattableString s) => FormattableString.Invariant(s);
+
+    private sealed record PairSpec(string Name, string Short, string Folder, string NewPrefix, string OldPrefix, int QuerySample);
+
+    private sealed class ResultRow(string pairShort, string label, MapKind kind, int anchors, int fitAnchors, int heldOutAnchors, RetrievalScores? scores, RetrievalScores? oldToOld, RetrievalScores? newToNew, double? heldOutR1, double? heldOutCosine, double fitSeconds)
+    {
+        public string PairShort { get; } = pairShort;
+
+        public string Label { get; } = label;
+
+        public MapKind Kind { get; } = kind;
+
+        public int Anchors { get; } = anchors;
+
+        public RetrievalScores? Scores { get; } = scores;
+
+        public RetrievalScores? OldToOld { get; } = oldToOld;
+
+        public double? HeldOutR1 { get; } = heldOutR1;
+
+        public double? ReferenceR1 { get; set; }
+
+        public double? ReferenceR10 { get; set; }
+
+        private string? Note { get; init; }
+
+        public static ResultRow Skipped(string pairShort, string label, int anchors, string note) =>
+            new(pairShort, label, MapKind.LambdaOrthogonal, anchors, 0, 0, null, null, null, null, null, 0) { Note = note };
+
+        public string Markdown()
+        {
+            if (Scores is null)
+            {
+                return Inv($"| {PairShort} | {Label} | {Anchors} | {Note} | | | | | | | |");
+            }
+
+            var reference = ReferenceR10 is null ? "—" : Inv($"{ReferenceR1:F4} / {ReferenceR10:F4}");
+            var ratio = ReferenceR10 is > 0 ? Inv($"{Scores.RecallAt10 / ReferenceR10.Value:F3}×") : "—";
+            return Inv($"| {PairShort} | {Label} | {Anchors} ({fitAnchors} / {heldOutAnchors}) | {Scores.RecallAt1:F4} | {Scores.RecallAt10:F4} | {Ratio(Scores.RecallAt1, OldToOld!.RecallAt1)}, {Ratio(Scores.RecallAt10, OldToOld.RecallAt10)} | {Ratio(Scores.RecallAt1, newToNew!.RecallAt1)}, {Ratio(Scores.RecallAt10, newToNew.RecallAt10)} | {HeldOutR1:F4} / {heldOutCosine:F4} | {reference} | {ratio} | {fitSeconds:F1} |");
+        }
+
+        private static string Ratio(double a, double b) => b > 0 ? Inv($"{a / b:F2}") : "—";
+    }
+}
