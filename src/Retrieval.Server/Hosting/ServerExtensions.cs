@@ -1,5 +1,4 @@
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
-using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
 using Microsoft.OpenApi.Models;
 using Retrieval.Engine;
@@ -85,13 +84,4 @@ public static class ServerExtensions
         builder.AddRetrievalServer();
         return builder.Build().MapRetrievalServer();
     }
-}
-
-/// <summary>Kestrel protocol names, kept here so tests and docs agree with appsettings.json.</summary>
-public static class EndpointNames
-{
-    public const string Rest = "Rest";
-    public const string Grpc = "Grpc";
-    public const HttpProtocols RestProtocols = HttpProtocols.Http1;
-    public const HttpProtocols GrpcProtocols = HttpProtocols.Http2;
 }
