@@ -78,6 +78,9 @@ public static class BadInputCases
 
     public static IEnumerable<object[]> Names() => All.Select(c => new object[] { c.Name });
 
+    /// <summary>The cases expressible as protobuf requests (a payload that is not an object, for example, is not).</summary>
+    public static IEnumerable<object[]> GrpcNames() => All.Where(c => c.GrpcStatus is not null).Select(c => new object[] { c.Name });
+
     public static BadInputCase Find(string name) => All.Single(c => c.Name == name);
 
     private static string FitMap(string from, string to, string kind, string extra = "") =>
