@@ -43,7 +43,9 @@ run_tests() {
     log "building"
     dotnet build Retrieval.sln -c Release -nologo -v quiet
     log "running the test suite"
-    dotnet test Retrieval.sln -c Release --no-build -nologo --logger "console;verbosity=normal" "$@"
+    # A hung test fails the run (with a dump of the stuck process) instead of running into the CI time limit.
+    dotnet test Retrieval.sln -c Release --no-build -nologo --logger "console;verbosity=normal" \
+        --blame-hang-timeout 10m --blame-hang-dump-type mini "$@"
 }
 
 case "${1:-}" in

@@ -50,7 +50,8 @@ public abstract class CrashRecoveryTests(ITestOutputHelper output)
             await Task.Delay(random.Next(200, 1500));
             await server.KillAsync();
             await load.CancelAsync();
-            var batches = await loadTask;
+            // Bounded: a load call that outlives its killed server is a harness fault, reported as a timeout.
+            var batches = await loadTask.WaitAsync(TimeSpan.FromSeconds(60));
             output.WriteLine($"cycle {cycle}: killed after {batches} acknowledged batches; {acknowledged.Count} items acknowledged in total");
         }
 
@@ -67,7 +68,7 @@ public abstract class CrashRecoveryTests(ITestOutputHelper output)
         var batches = 0;
         try
         {
-            using var call = server.Items.StreamUpsertItems(cancellationToken: cancellationToken);
+            using var call = server.Items.StreamUpsertItems(deadline: DateTime.UtcNow.AddMinutes(2), cancellationToken: cancellationToken);
             while (!cancellationToken.IsCancellationRequested)
             {
                 var request = new UpsertItemsRequest { Collection = Collection };
@@ -105,7 +106,7 @@ public abstract class CrashRecoveryTests(ITestOutputHelper output)
     {
         foreach (var chunk in acknowledged.Keys.Chunk(1000))
         {
-            var got = await server.Items.GetItemsAsync(new GetItemsRequest { Collection = Collection, Ids = { chunk }, WithVectors = true });
+            var got = await server.Items.GetItemsAsync(new GetItemsRequest { Collection = Collection, Ids = { chunk }, WithVectors = true }, deadline: DateTime.UtcNow.AddMinutes(1));
             var byId = got.Items.ToDictionary(i => i.Id, StringComparer.Ordinal);
             foreach (var id in chunk)
             {

@@ -69,7 +69,8 @@ internal sealed class ChildServerProcess : IAsyncDisposable
             _process.Kill(entireProcessTree: true);
         }
 
-        await _process.WaitForExitAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await _process.WaitForExitAsync(timeout.Token);
     }
 
     public async ValueTask DisposeAsync()
@@ -92,15 +93,16 @@ internal sealed class ChildServerProcess : IAsyncDisposable
 
             try
             {
-                using var response = await _rest.GetAsync(new Uri("/readyz", UriKind.Relative));
+                using var probe = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+                using var response = await _rest.GetAsync(new Uri("/readyz", UriKind.Relative), probe.Token);
                 if (response.IsSuccessStatusCode)
                 {
                     return;
                 }
             }
-            catch (HttpRequestException)
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
             {
-                // Not listening yet.
+                // Not listening (or not answering) yet.
             }
 
             await Task.Delay(100);
