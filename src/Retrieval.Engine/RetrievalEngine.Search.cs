@@ -1,6 +1,7 @@
 using Retrieval.Core.Errors;
 using Retrieval.Core.Search;
 using Retrieval.Engine.Maps;
+using Retrieval.Engine.Migrations;
 using Retrieval.Engine.State;
 using Retrieval.Engine.Validation;
 
@@ -50,7 +51,12 @@ public sealed partial class RetrievalEngine
             }
 
             var results = new IReadOnlyList<SearchHit>[queries.Count];
-            foreach (var group in prepared.Select((p, i) => (p, i)).GroupBy(x => (x.p.Space, x.p.Depth, Filtered: x.p.Query.Filter is not null)))
+            foreach (var (p, i) in prepared.Select((p, i) => (p, i)).Where(x => x.p.Mixed))
+            {
+                results[i] = MixedHits(s, p);
+            }
+
+            foreach (var group in prepared.Select((p, i) => (p, i)).Where(x => !x.p.Mixed).GroupBy(x => (x.p.Space, x.p.Depth, Filtered: x.p.Query.Filter is not null)))
             {
                 var members = group.ToList();
                 var (space, depth, filtered) = group.Key;
@@ -106,6 +112,12 @@ public sealed partial class RetrievalEngine
         var vector = VectorValidator.Validate(query.Vector, definition, $"{prefix}vector");
         var filter = query.Filter is { IsEmpty: false } f ? f : null;
 
+        // During a migration, queries of the new space search natively where backfilled and through the map elsewhere.
+        if (MixedSearch.Applies(state, definition, query.TargetSpace))
+        {
+            return new PreparedQuery(query with { Filter = filter }, state.GetSpace(spaceName), vector, query.Offset + query.K, [state.Migration!.Row.MapId!]) { Mixed = true };
+        }
+
         // Compatibility routing: the query may search another space through active maps or a declared prefix.
         var routed = QueryRouter.Route(state, definition, query.TargetSpace, vector, prefix);
         return new PreparedQuery(query with { Filter = filter }, state.GetSpace(routed?.Space ?? spaceName), routed?.Vector ?? vector, query.Offset + query.K, routed?.MapsUsed ?? []);
@@ -135,5 +147,9 @@ public sealed partial class RetrievalEngine
         return hits;
     }
 
-    private sealed record PreparedQuery(SearchQuery Query, SpaceIndex Space, float[] Vector, int Depth, IReadOnlyList<string> MapsUsed);
+    private sealed record PreparedQuery(SearchQuery Query, SpaceIndex Space, float[] Vector, int Depth, IReadOnlyList<string> MapsUsed)
+    {
+        /// <summary>Answered by <see cref="MixedSearch"/> (native + mapped, merged) instead of one space.</summary>
+        public bool Mixed { get; init; }
+    }
 }

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Retrieval.Core.Errors;
 using Retrieval.Core.Storage;
+using Retrieval.Engine.Migrations;
 using Retrieval.Engine.State;
 
 namespace Retrieval.Engine;
@@ -17,6 +18,7 @@ public sealed partial class RetrievalEngine : IAsyncDisposable
     private readonly IRetrievalStore _store;
     private readonly EngineOptions _options;
     private readonly ILogger _logger;
+    private readonly IReadOnlyList<IBackfillVectorProducer> _backfillProducers;
     private readonly ConcurrentDictionary<string, CollectionState> _collections = new(StringComparer.Ordinal);
 
     // Serializes catalog changes (create/delete collection, add/remove space) against each other.
@@ -24,10 +26,18 @@ public sealed partial class RetrievalEngine : IAsyncDisposable
     private volatile bool _ready;
 
     public RetrievalEngine(IRetrievalStore store, EngineOptions options, ILogger<RetrievalEngine> logger)
+        : this(store, options, logger, [])
+    {
+    }
+
+    /// <summary>Creates an engine whose migrations can backfill server-side through <paramref name="backfillProducers"/>.</summary>
+    public RetrievalEngine(IRetrievalStore store, EngineOptions options, ILogger<RetrievalEngine> logger, IEnumerable<IBackfillVectorProducer> backfillProducers)
     {
         _store = store;
         _options = options;
         _logger = logger;
+        _backfillProducers = backfillProducers.ToList();
+        MigrationMetrics.Register(this);
     }
 
     /// <summary>True once every collection is loaded from the store.</summary>
@@ -69,6 +79,7 @@ public sealed partial class RetrievalEngine : IAsyncDisposable
             }
 
             await LoadMapsAsync(state, cancellationToken);
+            await LoadMigrationAsync(state, cancellationToken);
             _collections[definition.Name] = state;
             Log.CollectionLoaded(_logger, definition.Name, state.Items.Count, state.AppliedSequence, started.ElapsedMilliseconds);
         }
@@ -80,6 +91,7 @@ public sealed partial class RetrievalEngine : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         _ready = false;
+        MigrationMetrics.Unregister(this);
         foreach (var state in _collections.Values)
         {
             state.Dispose();

@@ -52,6 +52,14 @@ public sealed partial class PostgresRetrievalStore
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
 
+        await UpdateDefinitionAsync(connection, transaction, collection, removedSpace, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+    }
+
+    /// <summary>Replaces a definition inside the caller's transaction; NotFound when the collection is unknown.</summary>
+    private static async Task UpdateDefinitionAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, CollectionDefinition collection, string? removedSpace, CancellationToken cancellationToken)
+    {
         // created_at is set once by CreateCollectionAsync; an update only moves updated_at.
         await using (var update = new NpgsqlCommand(
             "UPDATE collections SET definition = @definition, updated_at = @updated WHERE name = @name;", connection, transaction))
@@ -74,7 +82,6 @@ public sealed partial class PostgresRetrievalStore
             await remove.ExecuteNonQueryAsync(cancellationToken);
         }
 
-        await transaction.CommitAsync(cancellationToken);
     }
 
     public async Task<bool> DeleteCollectionAsync(string name, CancellationToken cancellationToken)
@@ -100,6 +107,9 @@ public sealed partial class PostgresRetrievalStore
             DELETE FROM items WHERE collection = @name;
             DELETE FROM tombstones WHERE collection = @name;
             DELETE FROM maps WHERE collection = @name;
+            DELETE FROM migrations WHERE collection = @name;
+            DELETE FROM migration_events WHERE collection = @name;
+            DELETE FROM migration_derived WHERE collection = @name;
             """,
             connection,
             transaction))

@@ -20,6 +20,11 @@ public sealed partial class SqliteRetrievalStore
                 var sequence = await NextSequenceAsync(connection, transaction, collection, ct);
                 await UpsertAsync(connection, transaction, collection, sequence, batch.Upserts, ct);
                 await DeleteAsync(connection, transaction, collection, sequence, batch.Deletes, ct);
+                if (batch.Migration is { } marks)
+                {
+                    await ApplyMigrationMarksAsync(connection, transaction, collection, marks, ct);
+                }
+
                 return sequence;
             },
             cancellationToken);

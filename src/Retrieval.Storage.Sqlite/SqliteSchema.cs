@@ -65,6 +65,49 @@ internal static class SqliteSchema
             -- The registry invariant, enforced by the database too: one active map per (collection, from, to).
             CREATE UNIQUE INDEX maps_one_active ON maps (collection, from_space, to_space) WHERE state = 2;
             """),
+        (3, "model-upgrade migrations", """
+            CREATE TABLE migrations (
+                collection             TEXT    NOT NULL,
+                id                     TEXT    NOT NULL,
+                from_space             TEXT    NOT NULL,
+                to_space               TEXT    NOT NULL,
+                encoder                TEXT,
+                phase                  INTEGER NOT NULL,
+                settings               TEXT    NOT NULL,
+                map_id                 TEXT,
+                inverse_map_id         TEXT,
+                calibration            TEXT,
+                worker_cursor          TEXT,
+                client_checkpoint      TEXT,
+                backfilled             INTEGER NOT NULL DEFAULT 0,
+                mapped_on_write        INTEGER NOT NULL DEFAULT 0,
+                derived_on_write       INTEGER NOT NULL DEFAULT 0,
+                previous_default_space TEXT,
+                created_at             INTEGER NOT NULL,
+                updated_at             INTEGER NOT NULL,
+                changed_by             TEXT    NOT NULL,
+                PRIMARY KEY (collection, id)
+            );
+            -- At most one open migration (not retired = 8, not rolled back = 9) per (collection, from space).
+            CREATE UNIQUE INDEX migrations_one_open ON migrations (collection, from_space) WHERE phase NOT IN (8, 9);
+            CREATE TABLE migration_events (
+                event_no     INTEGER PRIMARY KEY AUTOINCREMENT,
+                collection   TEXT    NOT NULL,
+                migration_id TEXT    NOT NULL,
+                at           INTEGER NOT NULL,
+                from_phase   INTEGER,
+                to_phase     INTEGER NOT NULL,
+                actor        TEXT    NOT NULL,
+                note         TEXT    NOT NULL
+            );
+            CREATE INDEX migration_events_by_migration ON migration_events (collection, migration_id, event_no);
+            CREATE TABLE migration_derived (
+                collection   TEXT NOT NULL,
+                migration_id TEXT NOT NULL,
+                item_id      TEXT NOT NULL,
+                PRIMARY KEY (collection, migration_id, item_id)
+            );
+            """),
     ];
 
     /// <summary>The schema version this build writes and reads.</summary>

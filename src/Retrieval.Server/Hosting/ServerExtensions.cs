@@ -68,6 +68,7 @@ public static class ServerExtensions
         app.MapGrpcService<ItemsService>();
         app.MapGrpcService<SearchService>();
         app.MapGrpcService<MapsService>();
+        app.MapGrpcService<MigrationsService>();
         app.MapGrpcService<EncodersService>();
         app.MapGrpcReflectionService();
         app.MapGrpcHealthChecksService();
