@@ -24,6 +24,7 @@ public sealed class InProcessServer : IAsyncDisposable
         Items = new Items.ItemsClient(_channel);
         Search = new Search.SearchClient(_channel);
         Maps = new Maps.MapsClient(_channel);
+        Migrations = new Migrations.MigrationsClient(_channel);
     }
 
     public ServerConfiguration Configuration { get; }
@@ -39,6 +40,8 @@ public sealed class InProcessServer : IAsyncDisposable
     public Search.SearchClient Search { get; }
 
     public Maps.MapsClient Maps { get; }
+
+    public Migrations.MigrationsClient Migrations { get; }
 
     public static async Task<InProcessServer> StartAsync(ServerConfiguration configuration)
     {
