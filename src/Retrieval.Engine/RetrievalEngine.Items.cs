@@ -154,6 +154,7 @@ public sealed partial class RetrievalEngine
                 s.Migration?.Apply(marks);
             }
         });
+        _optimizer.Wake();
         return sequence;
     }
 

@@ -483,18 +483,8 @@ public sealed partial class RetrievalEngine
     /// <summary>Items holding an old vector but no new one. Caller holds a collection lock.</summary>
     private static long MissingNew(CollectionState state, string fromSpace, string toSpace)
     {
-        var old = state.GetSpace(fromSpace);
         var next = state.GetSpace(toSpace);
-        long missing = 0;
-        for (var row = 0; row < old.Count; row++)
-        {
-            if (!next.TryGetRow(old.SlotOfRow(row), out _))
-            {
-                missing++;
-            }
-        }
-
-        return missing;
+        return state.GetSpace(fromSpace).Slots().LongCount(slot => !next.Contains(slot));
     }
 
     private static MigrationSettings ValidateSettings(MigrationSettings? settings)

@@ -1,4 +1,6 @@
+using Retrieval.Engine.Indexes;
 using Retrieval.Engine.Migrations;
+using Retrieval.Engine.Segments;
 using Retrieval.Engine.State;
 
 namespace Retrieval.Engine;
@@ -6,10 +8,11 @@ namespace Retrieval.Engine;
 public sealed partial class RetrievalEngine
 {
     /// <summary>Runs a mixed search and turns its hits into results with their path. Caller holds the read lock.</summary>
-    private static List<SearchHit> MixedHits(CollectionState state, PreparedQuery prepared)
+    private List<SearchHit> MixedHits(CollectionState state, PreparedQuery prepared)
     {
         var query = prepared.Query;
-        var rows = MixedSearch.Run(state, state.Migration!, prepared.Vector, prepared.Depth, query.Filter);
+        var settings = new SegmentSearchSettings(new IndexSearchParameters(query.EfSearch, query.NProbe), query.Exact, _indexing.FilteredExactFraction, _indexing.RefineFactor);
+        var rows = MixedSearch.Run(state, state.Migration!, prepared.Vector, prepared.Depth, query.Filter, settings);
         var hits = new List<SearchHit>(Math.Max(0, rows.Count - query.Offset));
         long mapped = 0;
         for (var i = query.Offset; i < rows.Count; i++)

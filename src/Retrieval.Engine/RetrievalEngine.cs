@@ -2,8 +2,12 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Retrieval.Core.Errors;
+using Retrieval.Core.Model;
 using Retrieval.Core.Storage;
+using Retrieval.Engine.Indexes;
 using Retrieval.Engine.Migrations;
+using Retrieval.Engine.Segments;
+using Retrieval.Engine.Snapshots;
 using Retrieval.Engine.State;
 
 namespace Retrieval.Engine;
@@ -23,20 +27,26 @@ public sealed partial class RetrievalEngine : IAsyncDisposable
 
     // Serializes catalog changes (create/delete collection, add/remove space) against each other.
     private readonly SemaphoreSlim _catalogGate = new(1, 1);
+    private readonly IndexingOptions _indexing;
+    private readonly SnapshotStore? _snapshots;
+    private readonly SegmentOptimizer _optimizer;
     private volatile bool _ready;
 
-    public RetrievalEngine(IRetrievalStore store, EngineOptions options, ILogger<RetrievalEngine> logger)
-        : this(store, options, logger, [])
-    {
-    }
-
-    /// <summary>Creates an engine whose migrations can backfill server-side through <paramref name="backfillProducers"/>.</summary>
-    public RetrievalEngine(IRetrievalStore store, EngineOptions options, ILogger<RetrievalEngine> logger, IEnumerable<IBackfillVectorProducer> backfillProducers)
+    /// <param name="store">The store of record.</param>
+    /// <param name="options">Request limits.</param>
+    /// <param name="logger">Engine log.</param>
+    /// <param name="indexing">Approximate-index settings; null: defaults.</param>
+    /// <param name="backfillProducers">Server-side backfill sources of migrations (re-encoding); null: none (clients backfill).</param>
+    public RetrievalEngine(IRetrievalStore store, EngineOptions options, ILogger<RetrievalEngine> logger, IndexingOptions? indexing = null, IEnumerable<IBackfillVectorProducer>? backfillProducers = null)
     {
         _store = store;
         _options = options;
         _logger = logger;
-        _backfillProducers = backfillProducers.ToList();
+        _indexing = indexing ?? new IndexingOptions();
+        _indexing.Validate();
+        _snapshots = string.IsNullOrWhiteSpace(_indexing.SnapshotDirectory) ? null : new SnapshotStore(_indexing.SnapshotDirectory, _indexing, logger);
+        _optimizer = new SegmentOptimizer(() => _collections.Values, _indexing, _snapshots, logger);
+        _backfillProducers = backfillProducers?.ToList() ?? [];
         MigrationMetrics.Register(this);
     }
 
@@ -44,6 +54,8 @@ public sealed partial class RetrievalEngine : IAsyncDisposable
     public bool IsReady => _ready;
 
     public EngineOptions Options => _options;
+
+    public IndexingOptions Indexing => _indexing;
 
     /// <summary>Opens the store and loads every collection into memory, logging progress.</summary>
     public async Task StartAsync(CancellationToken cancellationToken)
@@ -57,9 +69,9 @@ public sealed partial class RetrievalEngine : IAsyncDisposable
             var definition = definitions[i];
             Log.LoadingCollection(_logger, definition.Name, i + 1, definitions.Count);
             var started = Stopwatch.StartNew();
-            var state = new CollectionState(definition);
+            var state = await LoadSnapshotAsync(definition, cancellationToken) ?? new CollectionState(definition);
             long loaded = 0;
-            await foreach (var change in _store.ReadChangesAsync(definition.Name, 0, cancellationToken))
+            await foreach (var change in _store.ReadChangesAsync(definition.Name, state.AppliedSequence, cancellationToken))
             {
                 // No reader exists yet, but the lock keeps the invariant "apply under write lock" uniform.
                 state.Lock.EnterWriteLock();
@@ -85,6 +97,10 @@ public sealed partial class RetrievalEngine : IAsyncDisposable
         }
 
         _ready = true;
+        if (_indexing.BackgroundOptimizer)
+        {
+            _optimizer.Start();
+        }
         Log.EngineReady(_logger, definitions.Count, total.ElapsedMilliseconds);
     }
 
@@ -92,6 +108,7 @@ public sealed partial class RetrievalEngine : IAsyncDisposable
     {
         _ready = false;
         MigrationMetrics.Unregister(this);
+        await _optimizer.DisposeAsync();
         foreach (var state in _collections.Values)
         {
             state.Dispose();
@@ -100,6 +117,18 @@ public sealed partial class RetrievalEngine : IAsyncDisposable
         _collections.Clear();
         _catalogGate.Dispose();
         await _store.DisposeAsync();
+    }
+
+    // Collections with an index spec (or an existing snapshot) start from their snapshot when it is usable.
+    private async Task<CollectionState?> LoadSnapshotAsync(CollectionDefinition definition, CancellationToken cancellationToken)
+    {
+        if (_snapshots is null || (!definition.Spaces.Any(s => !string.IsNullOrWhiteSpace(s.Index)) && !File.Exists(_snapshots.PathOf(definition.Name))))
+        {
+            return null;
+        }
+
+        var lastSequence = await _store.GetLastSequenceAsync(definition.Name, cancellationToken);
+        return _snapshots.TryLoad(definition, lastSequence);
     }
 
     private void EnsureReady()

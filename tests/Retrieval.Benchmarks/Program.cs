@@ -1,6 +1,7 @@
 using Retrieval.Benchmarks.Exact;
 using Retrieval.Benchmarks.Faiss;
 using Retrieval.Benchmarks.Maps;
+using Retrieval.Benchmarks.Migrations;
 using Retrieval.Benchmarks.MultiVector;
 
 namespace Retrieval.Benchmarks;
@@ -15,6 +16,8 @@ internal static class Program
           store-ingest  durable ingest into a store: store-ingest sqlite|postgres <count> <dim> <batch>
           hnsw          HNSW build/recall/QPS: our Faiss binding vs python3-faiss vs USearch [--n 100000] [--dim 128] [--queries 1000] [--out DIR]
           maps          compatibility maps: bench --data DIR [--anchors 500,2000,5000,20000] [--plot PNG] [--markdown MD], or <minilm-arctic-folder> [--apply-only]
+          mixed         migration mixed search recall at 0/25/50/75/100 % backfilled (wordnet-fasttext)
+                        [--data DIR] [--queries 2000] [--anchors 5000] [--kind orthogonal|canonical-q|affine] [--plot PNG] [--markdown MD]
           muvera        MUVERA FDE encode throughput and recall: encode|recall|all <model> <queries>
         """;
 
@@ -31,6 +34,8 @@ internal static class Program
                 return await FaissHnswBenchmark.RunAsync(rest);
             case "maps":
                 return await MapSanityCheck.RunAsync(rest);
+            case "mixed":
+                return await MixedSearchBenchmark.RunAsync(rest);
             case "muvera":
                 return await MuveraBenchmark.RunAsync(rest);
             default:

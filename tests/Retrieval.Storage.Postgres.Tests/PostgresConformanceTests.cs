@@ -25,4 +25,4 @@ public sealed class PostgresConcurrencyTests(PostgresStoreFixture fixture) : Con
 public sealed class PostgresMapTests(PostgresStoreFixture fixture) : MapConformanceTests<PostgresStoreFixture>(fixture);
 
 [RequiresPostgres]
-public sealed class PostgresMigrationTests(PostgresStoreFixture fixture) : MigrationConformanceTests<PostgresStoreFixture>(fixture);
+public sealed class PostgresMigrationStateTests(PostgresStoreFixture fixture) : MigrationConformanceTests<PostgresStoreFixture>(fixture);

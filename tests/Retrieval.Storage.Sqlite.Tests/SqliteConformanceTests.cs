@@ -17,4 +17,4 @@ public sealed class SqliteConcurrencyTests(SqliteStoreFixture fixture) : Concurr
 
 public sealed class SqliteMapTests(SqliteStoreFixture fixture) : MapConformanceTests<SqliteStoreFixture>(fixture);
 
-public sealed class SqliteMigrationTests(SqliteStoreFixture fixture) : MigrationConformanceTests<SqliteStoreFixture>(fixture);
+public sealed class SqliteMigrationStateTests(SqliteStoreFixture fixture) : MigrationConformanceTests<SqliteStoreFixture>(fixture);

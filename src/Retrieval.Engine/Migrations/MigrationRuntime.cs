@@ -67,39 +67,40 @@ internal sealed class MigrationRuntime
 
     /// <summary>True when the item has a new-space vector that is not derived (caller holds a collection lock).</summary>
     public bool IsNative(CollectionState state, int slot) =>
-        state.GetSpace(Row.ToSpace).TryGetRow(slot, out _) && !DerivedIds.Contains(state.Items[slot]!.Id);
+        state.GetSpace(Row.ToSpace).Contains(slot) && !DerivedIds.Contains(state.Items[slot]!.Id);
 
     /// <summary>
-    /// The bitsets of mixed search, rebuilt once per applied sequence: new-space rows of native items, and old-space rows
-    /// of every other item (searched through the map). Together they cover each item exactly once. Caller holds a read lock.
+    /// The slot bitsets of mixed search, rebuilt once per applied sequence: items with a native new vector, and every
+    /// other item with an old vector (searched through the map). Together they cover each item exactly once. Caller holds
+    /// a read lock.
     /// </summary>
     public (RowFilter Native, RowFilter Mapped) Filters(CollectionState state)
     {
         lock (_filterSync)
         {
-            if (_filters is { } cached && cached.Sequence == state.AppliedSequence)
+            if (_filters is { } cached && cached.Sequence == state.AppliedSequence && cached.Native.RowCount == state.Items.SlotCapacity)
             {
                 return (cached.Native, cached.Mapped);
             }
 
             var newSpace = state.GetSpace(Row.ToSpace);
             var oldSpace = state.GetSpace(Row.FromSpace);
-            var native = new RowFilter(newSpace.Count);
-            for (var row = 0; row < newSpace.Count; row++)
+            var native = new RowFilter(state.Items.SlotCapacity);
+            var mapped = new RowFilter(state.Items.SlotCapacity);
+            for (var slot = 0; slot < state.Items.SlotCapacity; slot++)
             {
-                if (DerivedIds.Count == 0 || !DerivedIds.Contains(state.Items[newSpace.SlotOfRow(row)]!.Id))
+                if (state.Items[slot] is not { } item)
                 {
-                    native.Set(row);
+                    continue;
                 }
-            }
 
-            var mapped = new RowFilter(oldSpace.Count);
-            for (var row = 0; row < oldSpace.Count; row++)
-            {
-                var slot = oldSpace.SlotOfRow(row);
-                if (!newSpace.TryGetRow(slot, out var newRow) || !native.Contains(newRow))
+                if (newSpace.Contains(slot) && !DerivedIds.Contains(item.Id))
                 {
-                    mapped.Set(row);
+                    native.Set(slot);
+                }
+                else if (oldSpace.Contains(slot))
+                {
+                    mapped.Set(slot);
                 }
             }
 

@@ -46,7 +46,7 @@ internal static class MigrationWriteRule
                     native.Add(write.Id);
                 }
 
-                var oldExists = exists && state.GetSpace(row.FromSpace).TryGetRow(slot, out _);
+                var oldExists = exists && state.GetSpace(row.FromSpace).Contains(slot);
                 if (!hasOld && !oldExists)
                 {
                     var forward = migration.Forward

@@ -2,14 +2,15 @@ using Retrieval.Core.Filtering;
 using Retrieval.Core.Migrations;
 using Retrieval.Core.Model;
 using Retrieval.Core.Search;
+using Retrieval.Engine.Segments;
 using Retrieval.Engine.State;
 
 namespace Retrieval.Engine.Migrations;
 
 /// <summary>
 /// A new-space query during backfill (DESIGN §7): items with a native new vector are searched natively, every other item
-/// through the map in the old space (each side restricted by a bitset so every item is scored once), and the two lists
-/// are merged on one scale: mapped scores go through the migration's linear calibration.
+/// through the map in the old space (each side restricted by a slot bitset so every item is scored once), and the two
+/// lists are merged on one scale: mapped scores go through the migration's linear calibration.
 /// </summary>
 internal static class MixedSearch
 {
@@ -25,35 +26,30 @@ internal static class MixedSearch
         && (string.IsNullOrEmpty(targetSpace) || targetSpace == querySpace.Name);
 
     /// <summary>Top <paramref name="depth"/> hits, best first. Caller holds the collection's read lock.</summary>
-    public static List<MixedHit> Run(CollectionState state, MigrationRuntime migration, float[] vector, int depth, PayloadFilter? filter)
+    public static List<MixedHit> Run(CollectionState state, MigrationRuntime migration, float[] vector, int depth, PayloadFilter? filter, in SegmentSearchSettings settings)
     {
         var newSpace = state.GetSpace(migration.Row.ToSpace);
         var oldSpace = state.GetSpace(migration.Row.FromSpace);
         var (native, mapped) = migration.Filters(state);
         if (filter is not null)
         {
-            native = Intersect(state, newSpace, native, filter);
-            mapped = Intersect(state, oldSpace, mapped, filter);
+            var matching = state.BuildSlotFilter(filter);
+            native = Intersect(native, matching);
+            mapped = Intersect(mapped, matching);
         }
 
         var hits = new List<MixedHit>(2 * depth);
-        if (native.Count() > 0)
+        foreach (var hit in newSpace.Search(vector, depth, native, settings))
         {
-            foreach (var row in ExactSearch.Search(newSpace.Storage, vector, depth, newSpace.ScoreKind, native))
-            {
-                hits.Add(new MixedHit(newSpace.SlotOfRow(row.Row), row.Score, false));
-            }
+            hits.Add(new MixedHit(hit.Row, hit.Score, false));
         }
 
-        if (mapped.Count() > 0)
+        var old = oldSpace.Definition;
+        var query = SpaceProjection.Apply(migration.Forward!, vector, old.Dimension, old.Metric == Metric.Cosine);
+        var calibration = migration.Details.Calibration ?? ScoreCalibration.Identity;
+        foreach (var hit in oldSpace.Search(query, depth, mapped, settings))
         {
-            var old = oldSpace.Definition;
-            var query = SpaceProjection.Apply(migration.Forward!, vector, old.Dimension, old.Metric == Metric.Cosine);
-            var calibration = migration.Details.Calibration ?? ScoreCalibration.Identity;
-            foreach (var row in ExactSearch.Search(oldSpace.Storage, query, depth, oldSpace.ScoreKind, mapped))
-            {
-                hits.Add(new MixedHit(oldSpace.SlotOfRow(row.Row), calibration.Apply(row.Score), true));
-            }
+            hits.Add(new MixedHit(hit.Row, calibration.Apply(hit.Score), true));
         }
 
         // Ties: native first, then by slot, so the order is stable.
@@ -66,14 +62,14 @@ internal static class MixedSearch
         return hits;
     }
 
-    private static RowFilter Intersect(CollectionState state, SpaceIndex space, RowFilter rows, PayloadFilter filter)
+    private static RowFilter Intersect(RowFilter a, RowFilter b)
     {
-        var result = new RowFilter(space.Count);
-        for (var row = 0; row < space.Count; row++)
+        var result = new RowFilter(a.RowCount);
+        for (var slot = 0; slot < a.RowCount; slot++)
         {
-            if (rows.Contains(row) && FilterEvaluator.Matches(filter, state.Items[space.SlotOfRow(row)]!.Payload))
+            if (a.Contains(slot) && b.Contains(slot))
             {
-                result.Set(row);
+                result.Set(slot);
             }
         }
 

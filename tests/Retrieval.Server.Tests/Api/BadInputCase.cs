@@ -14,6 +14,9 @@ public enum Operation
     Search,
     SearchBatch,
     FitMap,
+    SetIndex,
+    PlanMigration,
+    BackfillVectors,
 }
 
 /// <summary>

@@ -55,6 +55,20 @@ public abstract class MigrationsApiTests<TFixture>(TFixture fixture) : IClassFix
         var anchorHit = (await SearchAsync(name, "new", scenario.New[5], 10)).Hits[0];
         Assert.Equal((MigrationScenario.Id(5), "native"), (anchorHit.Id, anchorHit.Path));
 
+        // Progress and map usage are on /metrics (Prometheus text) while the migration is open.
+        // Gauges are read at scrape time; the exporter publishes counter updates on its own schedule, so poll briefly.
+        var metrics = await Server.Rest.GetStringAsync(new Uri("/metrics", UriKind.Relative));
+        Assert.Contains($"retrieval_migration_items{{collection=\"{name}\",migration=\"up\",state=\"missing\"}} 200", metrics, StringComparison.Ordinal);
+        bool HasHits(string text) => text.Split('\n').Any(line => line.StartsWith("retrieval_mixed_search_hits", StringComparison.Ordinal)
+            && line.Contains($"collection=\"{name}\"", StringComparison.Ordinal) && line.Contains("path=\"mapped\"", StringComparison.Ordinal));
+        for (var attempt = 0; attempt < 40 && !HasHits(metrics); attempt++)
+        {
+            await Task.Delay(250);
+            metrics = await Server.Rest.GetStringAsync(new Uri("/metrics", UriKind.Relative));
+        }
+
+        Assert.True(HasHits(metrics), metrics);
+
         var backfilling = await Server.Migrations.StartBackfillAsync(new StartBackfillRequest { Collection = name, Id = "up" });
         Assert.Equal(MigrationPhase.Backfilling, backfilling.Phase);
         await scenario.StreamBackfillAsync(Server.Migrations, name, "up", 100, 200, batch: 40);
