@@ -48,7 +48,7 @@ public sealed partial class RetrievalEngine
             }
 
             await _store.CreateCollectionAsync(definition, cancellationToken);
-            _collections[name] = new CollectionState(definition);
+            _collections[name] = new CollectionState(definition, _options.PayloadIndexes);
         }
         finally
         {

@@ -47,7 +47,7 @@ public sealed partial class RetrievalEngine : IAsyncDisposable
             var definition = definitions[i];
             Log.LoadingCollection(_logger, definition.Name, i + 1, definitions.Count);
             var started = Stopwatch.StartNew();
-            var state = new CollectionState(definition);
+            var state = new CollectionState(definition, _options.PayloadIndexes);
             long loaded = 0;
             await foreach (var change in _store.ReadChangesAsync(definition.Name, 0, cancellationToken))
             {

@@ -2,6 +2,7 @@ using Retrieval.Core.Filtering;
 using Retrieval.Core.Model;
 using Retrieval.Core.Search;
 using Retrieval.Core.Storage;
+using Retrieval.Engine.Filtering;
 using Retrieval.Engine.Maps;
 
 namespace Retrieval.Engine.State;
@@ -15,9 +16,10 @@ internal sealed class CollectionState : IDisposable
 {
     private readonly Dictionary<string, SpaceIndex> _spaces = new(StringComparer.Ordinal);
 
-    public CollectionState(CollectionDefinition definition)
+    public CollectionState(CollectionDefinition definition, PayloadIndexOptions? payloadIndexes = null)
     {
         Definition = definition;
+        PayloadIndexes = new PayloadIndexSet(payloadIndexes ?? new PayloadIndexOptions());
         foreach (var space in definition.Spaces)
         {
             _spaces.Add(space.Name, new SpaceIndex(space));
@@ -31,6 +33,9 @@ internal sealed class CollectionState : IDisposable
     public ReaderWriterLockSlim Lock { get; } = new(LockRecursionPolicy.NoRecursion);
 
     public ItemTable Items { get; } = new();
+
+    /// <summary>Indexes of the payload fields filters use, kept current by every apply.</summary>
+    public PayloadIndexSet PayloadIndexes { get; }
 
     /// <summary>The collection's compatibility maps and the routes through the active ones (own lock).</summary>
     public MapRegistry Maps { get; } = new();
@@ -67,7 +72,7 @@ internal sealed class CollectionState : IDisposable
     {
         foreach (var write in batch.Upserts)
         {
-            var slot = Items.Upsert(write.Id, write.PayloadJson);
+            var slot = UpsertItem(write.Id, write.PayloadJson);
             foreach (var (space, vector) in write.Vectors)
             {
                 _spaces[space].Set(slot, vector);
@@ -91,7 +96,7 @@ internal sealed class CollectionState : IDisposable
         }
         else
         {
-            var slot = Items.Upsert(item.Id, item.PayloadJson);
+            var slot = UpsertItem(item.Id, item.PayloadJson);
             foreach (var (name, space) in _spaces)
             {
                 if (item.Vectors.TryGetValue(name, out var vector) && vector.Length == space.Definition.Dimension)
@@ -126,16 +131,52 @@ internal sealed class CollectionState : IDisposable
     /// <summary>Rows of <paramref name="space"/> whose item payload matches the filter. Caller holds a read lock.</summary>
     public RowFilter BuildRowFilter(SpaceIndex space, PayloadFilter filter)
     {
+        var slots = MatchingSlots(filter);
         var rows = new RowFilter(space.Count);
+        if (slots.Count() * 8L < space.Count)
+        {
+            // Few matches: look each one up instead of walking every row of the space.
+            foreach (var slot in slots.Slots())
+            {
+                if (space.TryGetRow(slot, out var row))
+                {
+                    rows.Set(row);
+                }
+            }
+
+            return rows;
+        }
+
         for (var row = 0; row < space.Count; row++)
         {
-            if (FilterEvaluator.Matches(filter, Items[space.SlotOfRow(row)]!.Payload))
+            if (slots.Contains(space.SlotOfRow(row)))
             {
                 rows.Set(row);
             }
         }
 
         return rows;
+    }
+
+    /// <summary>
+    /// The slots of the items whose payload matches the filter: from the payload indexes when they can answer,
+    /// otherwise by evaluating every payload. Both give the same set. Caller holds a read lock.
+    /// </summary>
+    public SlotBits MatchingSlots(PayloadFilter filter) => PayloadIndexes.TryEvaluate(filter, Items) ?? ScanMatchingSlots(filter);
+
+    /// <summary>The slots whose payload matches, by evaluating every payload (no index). Caller holds a read lock.</summary>
+    public SlotBits ScanMatchingSlots(PayloadFilter filter)
+    {
+        var slots = new SlotBits(Items.SlotCapacity);
+        for (var slot = 0; slot < Items.SlotCapacity; slot++)
+        {
+            if (Items[slot] is { } item && FilterEvaluator.Matches(filter, item.Payload))
+            {
+                slots.Set(slot);
+            }
+        }
+
+        return slots;
     }
 
     public void Dispose()
@@ -145,8 +186,31 @@ internal sealed class CollectionState : IDisposable
         Maps.Dispose();
     }
 
+    /// <summary>Upserts the item record and moves its payload index entries from the old payload to the new one.</summary>
+    private int UpsertItem(string id, string? payloadJson)
+    {
+        var existed = Items.TryGetSlot(id, out var slot);
+        if (existed && payloadJson is not null)
+        {
+            PayloadIndexes.OnRemoved(slot, Items[slot]!.Payload);
+        }
+
+        slot = Items.Upsert(id, payloadJson);
+        if (!existed || payloadJson is not null)
+        {
+            PayloadIndexes.OnAdded(slot, Items[slot]!.Payload);
+        }
+
+        return slot;
+    }
+
     private void RemoveItem(string id)
     {
+        if (Items.TryGetSlot(id, out var existing))
+        {
+            PayloadIndexes.OnRemoved(existing, Items[existing]!.Payload);
+        }
+
         var slot = Items.Remove(id);
         if (slot < 0)
         {
