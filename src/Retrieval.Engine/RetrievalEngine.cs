@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
+using Retrieval.Core.Encoders;
 using Retrieval.Core.Errors;
 using Retrieval.Core.Storage;
 using Retrieval.Engine.State;
@@ -17,17 +18,23 @@ public sealed partial class RetrievalEngine : IAsyncDisposable
     private readonly IRetrievalStore _store;
     private readonly EngineOptions _options;
     private readonly ILogger _logger;
+    private readonly ISpaceEncoders? _encoders;
     private readonly ConcurrentDictionary<string, CollectionState> _collections = new(StringComparer.Ordinal);
 
     // Serializes catalog changes (create/delete collection, add/remove space) against each other.
     private readonly SemaphoreSlim _catalogGate = new(1, 1);
     private volatile bool _ready;
 
-    public RetrievalEngine(IRetrievalStore store, EngineOptions options, ILogger<RetrievalEngine> logger)
+    /// <param name="store">The store of record.</param>
+    /// <param name="options">Limits.</param>
+    /// <param name="logger">Engine log.</param>
+    /// <param name="encoders">Encoders spaces may name; without them, spaces take vectors only.</param>
+    public RetrievalEngine(IRetrievalStore store, EngineOptions options, ILogger<RetrievalEngine> logger, ISpaceEncoders? encoders = null)
     {
         _store = store;
         _options = options;
         _logger = logger;
+        _encoders = encoders;
     }
 
     /// <summary>True once every collection is loaded from the store.</summary>

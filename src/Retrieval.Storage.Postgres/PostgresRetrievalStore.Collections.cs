@@ -68,7 +68,12 @@ public sealed partial class PostgresRetrievalStore
         if (removedSpace is not null)
         {
             await using var remove = new NpgsqlCommand(
-                "DELETE FROM vectors WHERE collection = @name AND space = @space;", connection, transaction);
+                """
+                DELETE FROM vectors WHERE collection = @name AND space = @space;
+                DELETE FROM raw_inputs WHERE collection = @name AND space = @space;
+                """,
+                connection,
+                transaction);
             remove.Parameters.AddWithValue("name", collection.Name);
             remove.Parameters.AddWithValue("space", removedSpace);
             await remove.ExecuteNonQueryAsync(cancellationToken);
@@ -100,6 +105,7 @@ public sealed partial class PostgresRetrievalStore
             DELETE FROM items WHERE collection = @name;
             DELETE FROM tombstones WHERE collection = @name;
             DELETE FROM maps WHERE collection = @name;
+            DELETE FROM raw_inputs WHERE collection = @name;
             """,
             connection,
             transaction))

@@ -62,7 +62,9 @@ public sealed partial class PostgresRetrievalStore
         WITH gone AS (
             DELETE FROM items WHERE collection = @collection AND id = ANY(@deletes::text[]) RETURNING id),
         gone_vectors AS (
-            DELETE FROM vectors WHERE collection = @collection AND item_id IN (SELECT id FROM gone))
+            DELETE FROM vectors WHERE collection = @collection AND item_id IN (SELECT id FROM gone)),
+        gone_inputs AS (
+            DELETE FROM raw_inputs WHERE collection = @collection AND item_id IN (SELECT id FROM gone))
         INSERT INTO tombstones (collection, id, seq)
         SELECT @collection, gone.id, s.last_sequence FROM gone, collections AS s WHERE s.name = @collection
         ON CONFLICT (collection, id) DO UPDATE SET seq = EXCLUDED.seq
@@ -82,6 +84,10 @@ public sealed partial class PostgresRetrievalStore
         if (batch.Upserts.Count > 0)
         {
             command.BatchCommands.Add(UpsertCommand(collection, batch.Upserts));
+            if (RawInputsCommand(collection, batch.Upserts) is { } rawInputs)
+            {
+                command.BatchCommands.Add(rawInputs);
+            }
         }
 
         if (batch.Deletes.Count > 0)

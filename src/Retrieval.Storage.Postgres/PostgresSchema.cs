@@ -73,6 +73,20 @@ public static class PostgresSchema
             -- The registry invariant, enforced by the database too: one active map per (collection, from, to).
             CREATE UNIQUE INDEX maps_one_active ON maps (collection, from_space, to_space) WHERE state = 2;
             """),
+        (new PostgresMigration(3, "raw inputs"), """
+            -- The text, image or tensor each item's vector in a space was encoded from (collections that keep them),
+            -- so that a new model can re-encode the gallery. kind: 1 text (UTF-8), 2 image, 3 tensor.
+            CREATE TABLE raw_inputs (
+                collection text COLLATE "C" NOT NULL,
+                item_id    text COLLATE "C" NOT NULL,
+                space      text COLLATE "C" NOT NULL,
+                kind       integer          NOT NULL,
+                content    bytea            NOT NULL,
+                PRIMARY KEY (collection, item_id, space)
+            );
+            -- Images are already compressed: skip pglz attempts (still moved out of line).
+            ALTER TABLE raw_inputs ALTER COLUMN content SET STORAGE EXTERNAL;
+            """),
     ];
 
     /// <summary>The schema version this build reads and writes.</summary>

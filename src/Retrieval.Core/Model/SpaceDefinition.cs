@@ -10,7 +10,9 @@ namespace Retrieval.Core.Model;
 /// trained model); a query of this space searches that one by prefix, without a map. Null when none.
 /// </param>
 /// <param name="RenormalizePrefix">Re-normalize the prefix before scoring (OCA) instead of comparing it raw (BT²).</param>
-public sealed record SpaceDefinition(string Name, int Dimension, Metric Metric, ModelRef Model, string? CompatiblePrefixOf = null, bool RenormalizePrefix = false)
+/// <param name="Encoder">The registered encoder that turns raw inputs into this space's vectors; null when clients send vectors only.</param>
+public sealed record SpaceDefinition(
+    string Name, int Dimension, Metric Metric, ModelRef Model, string? CompatiblePrefixOf = null, bool RenormalizePrefix = false, EncoderRef? Encoder = null)
 {
     /// <summary>Largest dimension a space may declare.</summary>
     public const int MaxDimension = 65536;
