@@ -15,15 +15,15 @@ public sealed partial class PostgresRetrievalStore
     /// batch writes nothing.
     /// </summary>
     private const string RawInputsSql = """
-        WITH s AS (SELECT 1 FROM collections WHERE name = @collection),
+        WITH s AS (SELECT key FROM collections WHERE name = @collection),
         stale AS (
             DELETE FROM raw_inputs AS r
-            USING unnest(@stale_ids::text[], @stale_spaces::text[]) AS x(item_id, space)
-            WHERE r.collection = @collection AND r.item_id = x.item_id AND r.space = x.space)
-        INSERT INTO raw_inputs (collection, item_id, space, kind, content)
-        SELECT @collection, i.item_id, i.space, i.kind, i.content
+            USING unnest(@stale_ids::text[], @stale_spaces::text[]) AS x(item_id, space), s
+            WHERE r.collection_key = s.key AND r.item_id = x.item_id AND r.space = x.space)
+        INSERT INTO raw_inputs (collection_key, item_id, space, kind, content)
+        SELECT s.key, i.item_id, i.space, i.kind, i.content
         FROM unnest(@ids::text[], @spaces::text[], @kinds::integer[], @contents::bytea[]) AS i(item_id, space, kind, content), s
-        ON CONFLICT (collection, item_id, space) DO UPDATE SET kind = EXCLUDED.kind, content = EXCLUDED.content
+        ON CONFLICT (collection_key, item_id, space) DO UPDATE SET kind = EXCLUDED.kind, content = EXCLUDED.content
         """;
 
     public async Task<IReadOnlyList<StoredRawInput>> GetRawInputsAsync(
@@ -36,7 +36,8 @@ public sealed partial class PostgresRetrievalStore
         await using var command = new NpgsqlCommand(
             """
             SELECT item_id, space, kind, content FROM raw_inputs
-            WHERE collection = @collection AND item_id = ANY(@ids::text[]) AND (@space::text IS NULL OR space = @space::text)
+            WHERE collection_key = (SELECT key FROM collections WHERE name = @collection)
+              AND item_id = ANY(@ids::text[]) AND (@space::text IS NULL OR space = @space::text)
             ORDER BY item_id, space
             """,
             connection);
