@@ -1,5 +1,6 @@
 using Retrieval.Core.Errors;
 using Retrieval.Core.Model;
+using Retrieval.Engine.Indexes;
 using Retrieval.Engine.State;
 
 namespace Retrieval.Engine;
@@ -56,7 +57,7 @@ public sealed partial class RetrievalEngine
 
             // The encoder lock is held until the commit, so a named encoder cannot be deleted before the space pins it.
             await using var encoderLock = await LockEncodersAsync(spaces, cancellationToken);
-            var bound = spaces.Select((s, i) => BindEncoder(s, $"spaces[{i}]")).ToList();
+            var bound = spaces.Select((s, i) => WithCanonicalIndex(BindEncoder(s, $"spaces[{i}]"))).ToList();
             var definition = new CollectionDefinition(name, bound, chosenDefault, now, now, storeInputs);
             await _store.CreateCollectionAsync(definition, cancellationToken);
             _collections[name] = new CollectionState(definition);
@@ -97,6 +98,7 @@ public sealed partial class RetrievalEngine
             await _store.DeleteCollectionAsync(name, cancellationToken);
             state.IsDeleted = true;
             _collections.TryRemove(name, out _);
+            _snapshots?.Delete(name);
         }
         finally
         {
@@ -121,7 +123,7 @@ public sealed partial class RetrievalEngine
 
             ValidatePrefix(space, current.Spaces, "space");
 
-            return (current with { Spaces = [.. current.Spaces, BindEncoder(space, "space")] }, null);
+            return (current with { Spaces = [.. current.Spaces, WithCanonicalIndex(BindEncoder(space, "space"))] }, null);
         }, () => Log.SpaceAdded(_logger, collection, space.Name), cancellationToken);
     }
 
@@ -202,6 +204,10 @@ public sealed partial class RetrievalEngine
         }
     }
 
+    // Stored and reported in the canonical spelling (HNSW32,SQ8; IVF64,PQ8x8); empty means none.
+    private static SpaceDefinition WithCanonicalIndex(SpaceDefinition space) =>
+        space with { Index = string.IsNullOrWhiteSpace(space.Index) ? null : IndexSpec.Parse(space.Index, space.Dimension, "index").ToString() };
+
     private static void ValidateSpace(SpaceDefinition space, string field)
     {
         Names.ValidateName(space.Name, $"{field}.name");
@@ -213,6 +219,11 @@ public sealed partial class RetrievalEngine
         if (!Enum.IsDefined(space.Metric))
         {
             throw RetrievalException.Invalid($"{field}.metric", "must be METRIC_INNER_PRODUCT, METRIC_COSINE or METRIC_L2");
+        }
+
+        if (!string.IsNullOrWhiteSpace(space.Index))
+        {
+            IndexSpec.Parse(space.Index, space.Dimension, $"{field}.index");
         }
 
         if (string.IsNullOrWhiteSpace(space.Model?.Name))

@@ -26,6 +26,7 @@ internal static class CollectionMapping
         };
         return new SpaceDefinition(space.Name, space.Dimension, metric, new ModelRef(space.Model?.Name ?? "", space.Model?.Version ?? ""),
             string.IsNullOrEmpty(space.CompatiblePrefixOf) ? null : space.CompatiblePrefixOf, space.RenormalizePrefix,
+            string.IsNullOrWhiteSpace(space.Index) ? null : space.Index,
             space.Encoder is { } e ? new EncoderRef(e.Name, e.Version, e.ModelSha256) : null);
     }
 
@@ -43,6 +44,7 @@ internal static class CollectionMapping
         Model = new Contracts.V1.ModelRef { Name = space.Model.Name, Version = space.Model.Version },
         CompatiblePrefixOf = space.CompatiblePrefixOf ?? "",
         RenormalizePrefix = space.RenormalizePrefix,
+        Index = space.Index ?? "",
         Encoder = space.Encoder is { } e ? new Contracts.V1.EncoderRef { Name = e.Name, Version = e.Version, ModelSha256 = e.ModelSha256 } : null,
     };
 

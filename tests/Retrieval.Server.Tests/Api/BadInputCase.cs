@@ -16,6 +16,7 @@ public enum Operation
     FitMap,
     /// <summary>Body is "name/versions/version"; REST sends DELETE to /v1/encoders/{body}.</summary>
     DeleteEncoder,
+    SetIndex,
 }
 
 /// <summary>
