@@ -35,7 +35,13 @@ internal sealed class CollectionState : IDisposable
     public ItemTable Items { get; } = new();
 
     /// <summary>Indexes of the payload fields filters use, kept current by every apply.</summary>
-    public PayloadIndexSet PayloadIndexes { get; }
+    public PayloadIndexSet PayloadIndexes { get; private set; }
+
+    /// <summary>
+    /// Applies the engine's payload-index settings to a state built elsewhere (a snapshot). Its indexes are
+    /// dropped; they are built again from memory on first use. Caller holds the write lock or owns the state alone.
+    /// </summary>
+    public void UsePayloadIndexOptions(PayloadIndexOptions options) => PayloadIndexes = new PayloadIndexSet(options);
 
     /// <summary>The collection's compatibility maps and the routes through the active ones (own lock).</summary>
     public MapRegistry Maps { get; } = new();
@@ -48,20 +54,28 @@ internal sealed class CollectionState : IDisposable
 
     public SpaceIndex GetSpace(string name) => _spaces[name];
 
+    /// <summary>Sets the applied sequence of a state loaded from a snapshot.</summary>
+    public void RestoreSequence(long sequence) => AppliedSequence = sequence;
+
     /// <summary>Replaces the definition; adds indexes for new spaces and drops those of removed ones. Caller holds the write lock.</summary>
     public void Redefine(CollectionDefinition definition)
     {
         foreach (var space in definition.Spaces)
         {
-            if (!_spaces.ContainsKey(space.Name))
+            if (!_spaces.TryGetValue(space.Name, out var existing))
             {
                 _spaces.Add(space.Name, new SpaceIndex(space));
+            }
+            else if (existing.Definition != space)
+            {
+                existing.Redefine(space);
             }
         }
 
         foreach (var name in _spaces.Keys.Where(n => definition.FindSpace(n) is null).ToList())
         {
-            _spaces.Remove(name);
+            _spaces.Remove(name, out var removed);
+            removed!.Dispose();
         }
 
         Definition = definition;
@@ -128,34 +142,22 @@ internal sealed class CollectionState : IDisposable
         return vectors;
     }
 
-    /// <summary>Rows of <paramref name="space"/> whose item payload matches the filter. Caller holds a read lock.</summary>
-    public RowFilter BuildRowFilter(SpaceIndex space, PayloadFilter filter)
+    /// <summary>The spaces by name (read under the lock).</summary>
+    public IEnumerable<KeyValuePair<string, SpaceIndex>> Spaces => _spaces;
+
+    /// <summary>
+    /// Item slots whose payload matches the filter, as a bitset over slots (what the segments' searches take),
+    /// evaluated through the payload indexes when they can answer. Caller holds a read lock.
+    /// </summary>
+    public RowFilter BuildSlotFilter(PayloadFilter filter)
     {
-        var slots = MatchingSlots(filter);
-        var rows = new RowFilter(space.Count);
-        if (slots.Count() * 8L < space.Count)
+        var filterSlots = new RowFilter(Items.SlotCapacity);
+        foreach (var slot in MatchingSlots(filter).Slots())
         {
-            // Few matches: look each one up instead of walking every row of the space.
-            foreach (var slot in slots.Slots())
-            {
-                if (space.TryGetRow(slot, out var row))
-                {
-                    rows.Set(row);
-                }
-            }
-
-            return rows;
+            filterSlots.Set(slot);
         }
 
-        for (var row = 0; row < space.Count; row++)
-        {
-            if (slots.Contains(space.SlotOfRow(row)))
-            {
-                rows.Set(row);
-            }
-        }
-
-        return rows;
+        return filterSlots;
     }
 
     /// <summary>
@@ -181,6 +183,11 @@ internal sealed class CollectionState : IDisposable
 
     public void Dispose()
     {
+        foreach (var space in _spaces.Values)
+        {
+            space.Dispose();
+        }
+
         WriteGate.Dispose();
         Lock.Dispose();
         Maps.Dispose();

@@ -25,7 +25,9 @@ internal static class CollectionMapping
             _ => throw RetrievalException.Invalid($"{field}.metric", $"unknown metric value {(int)space.Metric}"),
         };
         return new SpaceDefinition(space.Name, space.Dimension, metric, new ModelRef(space.Model?.Name ?? "", space.Model?.Version ?? ""),
-            string.IsNullOrEmpty(space.CompatiblePrefixOf) ? null : space.CompatiblePrefixOf, space.RenormalizePrefix);
+            string.IsNullOrEmpty(space.CompatiblePrefixOf) ? null : space.CompatiblePrefixOf, space.RenormalizePrefix,
+            string.IsNullOrWhiteSpace(space.Index) ? null : space.Index,
+            space.Encoder is { } e ? new EncoderRef(e.Name, e.Version, e.ModelSha256) : null);
     }
 
     public static ProtoSpace ToProto(SpaceDefinition space) => new()
@@ -42,6 +44,8 @@ internal static class CollectionMapping
         Model = new Contracts.V1.ModelRef { Name = space.Model.Name, Version = space.Model.Version },
         CompatiblePrefixOf = space.CompatiblePrefixOf ?? "",
         RenormalizePrefix = space.RenormalizePrefix,
+        Index = space.Index ?? "",
+        Encoder = space.Encoder is { } e ? new Contracts.V1.EncoderRef { Name = e.Name, Version = e.Version, ModelSha256 = e.ModelSha256 } : null,
     };
 
     public static Contracts.V1.Collection ToProto(CollectionInfo info)
@@ -53,6 +57,7 @@ internal static class CollectionMapping
             ItemCount = info.ItemCount,
             CreatedAt = Timestamp.FromDateTimeOffset(info.Definition.CreatedAt),
             UpdatedAt = Timestamp.FromDateTimeOffset(info.Definition.UpdatedAt),
+            StoreInputs = info.Definition.StoreInputs,
         };
         collection.Spaces.Add(info.Definition.Spaces.Select(ToProto));
         return collection;

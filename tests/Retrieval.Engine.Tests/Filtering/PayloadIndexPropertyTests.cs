@@ -2,7 +2,6 @@ using System.Globalization;
 using CsCheck;
 using Retrieval.Core.Filtering;
 using Retrieval.Core.Model;
-using Retrieval.Core.Search;
 using Retrieval.Core.Storage;
 using Retrieval.Engine.Filtering;
 using Retrieval.Engine.State;
@@ -88,7 +87,7 @@ public sealed class PayloadIndexPropertyTests
     }
 
     [Fact]
-    public void BuildRowFilter_Indexed_SetsTheRowsOfMatchingItemsThatHaveTheSpace()
+    public void BuildSlotFilter_Indexed_SetsExactlyTheSlotsOfMatchingItems()
     {
         Gen.Select(GenOperation.Array[1, 60], GenFilter)
             .Sample((operations, filter) =>
@@ -96,22 +95,12 @@ public sealed class PayloadIndexPropertyTests
                 using var state = NewState();
                 var sequence = 0L;
                 Apply(state, operations, ref sequence);
-                var space = state.GetSpace(Space);
 
-                var rows = state.BuildRowFilter(space, filter);
+                var slots = state.BuildSlotFilter(filter);
 
-                var expected = new RowFilter(space.Count);
-                for (var row = 0; row < space.Count; row++)
-                {
-                    if (FilterEvaluator.Matches(filter, state.Items[space.SlotOfRow(row)]!.Payload))
-                    {
-                        expected.Set(row);
-                    }
-                }
-
-                Assert.Equal(
-                    Enumerable.Range(0, space.Count).Where(expected.Contains),
-                    Enumerable.Range(0, space.Count).Where(rows.Contains));
+                var expected = Enumerable.Range(0, state.Items.SlotCapacity)
+                    .Where(slot => state.Items[slot] is { } item && FilterEvaluator.Matches(filter, item.Payload));
+                Assert.Equal(expected, Enumerable.Range(0, state.Items.SlotCapacity).Where(slots.Contains));
             }, iter: 300);
     }
 
