@@ -1,6 +1,8 @@
 using Retrieval.Core.Errors;
 using Retrieval.Core.Search;
+using Retrieval.Engine.Indexes;
 using Retrieval.Engine.Maps;
+using Retrieval.Engine.Segments;
 using Retrieval.Engine.State;
 using Retrieval.Engine.Validation;
 
@@ -8,7 +10,7 @@ namespace Retrieval.Engine;
 
 public sealed partial class RetrievalEngine
 {
-    /// <summary>Exact top-k search over one space of a collection; hits best first.</summary>
+    /// <summary>Top-k search over one space of a collection (exact, or through the space's index); hits best first.</summary>
     public IReadOnlyList<SearchHit> Search(string collection, SearchQuery query) =>
         SearchBatch(collection, [query], "")[0].Hits;
 
@@ -50,16 +52,17 @@ public sealed partial class RetrievalEngine
             }
 
             var results = new IReadOnlyList<SearchHit>[queries.Count];
-            foreach (var group in prepared.Select((p, i) => (p, i)).GroupBy(x => (x.p.Space, x.p.Depth, Filtered: x.p.Query.Filter is not null)))
+            foreach (var group in prepared.Select((p, i) => (p, i)).GroupBy(x => (x.p.Space, x.p.Depth, Batchable: x.p.Query.Filter is null && x.p.Space.Sealed.Count == 0)))
             {
                 var members = group.ToList();
-                var (space, depth, filtered) = group.Key;
-                if (filtered || members.Count == 1)
+                var (space, depth, batchable) = group.Key;
+                if (!batchable || members.Count == 1)
                 {
                     foreach (var (p, i) in members)
                     {
-                        var rowFilter = p.Query.Filter is { } f ? s.BuildRowFilter(p.Space, f) : null;
-                        results[i] = ToHits(s, p, ExactSearch.Search(space.Storage, p.Vector, depth, space.ScoreKind, rowFilter));
+                        var slotFilter = p.Query.Filter is { } f ? s.BuildSlotFilter(f) : null;
+                        var settings = new SegmentSearchSettings(new IndexSearchParameters(p.Query.EfSearch, p.Query.NProbe), p.Query.Exact, _indexing.FilteredExactFraction, _indexing.RefineFactor);
+                        results[i] = ToHits(s, p, space.Search(p.Vector, depth, slotFilter, settings));
                     }
 
                     continue;
@@ -72,7 +75,7 @@ public sealed partial class RetrievalEngine
                     members[m].p.Vector.CopyTo(block.AsSpan(m * dimension));
                 }
 
-                var rows = ExactSearch.SearchBatch(space.Storage, block, members.Count, depth, space.ScoreKind);
+                var rows = space.SearchBatchUnsealed(block, members.Count, depth);
                 for (var m = 0; m < members.Count; m++)
                 {
                     results[members[m].i] = ToHits(s, members[m].p, rows[m]);
@@ -98,6 +101,16 @@ public sealed partial class RetrievalEngine
             throw RetrievalException.Invalid($"{prefix}offset", $"must be ≥ 0 with offset + k ≤ {_options.MaxK}");
         }
 
+        if (query.EfSearch is < 0 or > MaxEfSearch)
+        {
+            throw RetrievalException.Invalid($"{prefix}efSearch", $"must be between 0 (the default) and {MaxEfSearch}, got {query.EfSearch}");
+        }
+
+        if (query.NProbe is < 0 or > IndexSpec.MaxNList)
+        {
+            throw RetrievalException.Invalid($"{prefix}nprobe", $"must be between 0 (the default) and {IndexSpec.MaxNList}, got {query.NProbe}");
+        }
+
         if (query.ScoreThreshold is { } threshold && !float.IsFinite(threshold))
         {
             throw RetrievalException.Invalid($"{prefix}scoreThreshold", "must be a finite number");
@@ -111,6 +124,10 @@ public sealed partial class RetrievalEngine
         return new PreparedQuery(query with { Filter = filter }, state.GetSpace(routed?.Space ?? spaceName), routed?.Vector ?? vector, query.Offset + query.K, routed?.MapsUsed ?? []);
     }
 
+    /// <summary>Largest efSearch a request may ask for.</summary>
+    public const int MaxEfSearch = 65536;
+
+    // Rows are item slots: SpaceIndex.Search answers in slots.
     private static List<SearchHit> ToHits(CollectionState state, PreparedQuery prepared, ScoredRow[] rows)
     {
         var query = prepared.Query;
@@ -123,7 +140,7 @@ public sealed partial class RetrievalEngine
                 break;
             }
 
-            var slot = prepared.Space.SlotOfRow(row.Row);
+            var slot = row.Row;
             var item = state.Items[slot]!;
             hits.Add(new SearchHit(
                 item.Id,

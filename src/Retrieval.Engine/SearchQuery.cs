@@ -5,6 +5,8 @@ namespace Retrieval.Engine;
 /// <summary>
 /// One nearest-neighbour query. <see cref="Space"/> null or empty means the collection's default space.
 /// <see cref="TargetSpace"/> null or empty means the query space (see <c>QueryRouter</c> for the implicit case).
+/// <see cref="EfSearch"/> and <see cref="NProbe"/> tune approximate indexes (0: the configured default);
+/// <see cref="Exact"/> scans every segment exactly.
 /// </summary>
 public sealed record SearchQuery(
     string? Space,
@@ -15,4 +17,7 @@ public sealed record SearchQuery(
     bool WithVectors = false,
     float? ScoreThreshold = null,
     int Offset = 0,
-    string? TargetSpace = null);
+    string? TargetSpace = null,
+    int EfSearch = 0,
+    int NProbe = 0,
+    bool Exact = false);

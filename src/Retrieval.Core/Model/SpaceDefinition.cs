@@ -10,7 +10,11 @@ namespace Retrieval.Core.Model;
 /// trained model); a query of this space searches that one by prefix, without a map. Null when none.
 /// </param>
 /// <param name="RenormalizePrefix">Re-normalize the prefix before scoring (OCA) instead of comparing it raw (BT²).</param>
-public sealed record SpaceDefinition(string Name, int Dimension, Metric Metric, ModelRef Model, string? CompatiblePrefixOf = null, bool RenormalizePrefix = false)
+/// <param name="Index">
+/// The approximate index of the space's sealed segments as a factory string (<c>HNSW32</c>, <c>IVF1024,PQ16x8</c>, ...);
+/// null or empty for exact search only.
+/// </param>
+public sealed record SpaceDefinition(string Name, int Dimension, Metric Metric, ModelRef Model, string? CompatiblePrefixOf = null, bool RenormalizePrefix = false, string? Index = null)
 {
     /// <summary>Largest dimension a space may declare.</summary>
     public const int MaxDimension = 65536;

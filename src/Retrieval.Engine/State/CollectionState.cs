@@ -43,20 +43,28 @@ internal sealed class CollectionState : IDisposable
 
     public SpaceIndex GetSpace(string name) => _spaces[name];
 
+    /// <summary>Sets the applied sequence of a state loaded from a snapshot.</summary>
+    public void RestoreSequence(long sequence) => AppliedSequence = sequence;
+
     /// <summary>Replaces the definition; adds indexes for new spaces and drops those of removed ones. Caller holds the write lock.</summary>
     public void Redefine(CollectionDefinition definition)
     {
         foreach (var space in definition.Spaces)
         {
-            if (!_spaces.ContainsKey(space.Name))
+            if (!_spaces.TryGetValue(space.Name, out var existing))
             {
                 _spaces.Add(space.Name, new SpaceIndex(space));
+            }
+            else if (existing.Definition != space)
+            {
+                existing.Redefine(space);
             }
         }
 
         foreach (var name in _spaces.Keys.Where(n => definition.FindSpace(n) is null).ToList())
         {
-            _spaces.Remove(name);
+            _spaces.Remove(name, out var removed);
+            removed!.Dispose();
         }
 
         Definition = definition;
@@ -123,23 +131,31 @@ internal sealed class CollectionState : IDisposable
         return vectors;
     }
 
-    /// <summary>Rows of <paramref name="space"/> whose item payload matches the filter. Caller holds a read lock.</summary>
-    public RowFilter BuildRowFilter(SpaceIndex space, PayloadFilter filter)
+    /// <summary>The spaces by name (read under the lock).</summary>
+    public IEnumerable<KeyValuePair<string, SpaceIndex>> Spaces => _spaces;
+
+    /// <summary>Item slots whose payload matches the filter, as a bitset over slots. Caller holds a read lock.</summary>
+    public RowFilter BuildSlotFilter(PayloadFilter filter)
     {
-        var rows = new RowFilter(space.Count);
-        for (var row = 0; row < space.Count; row++)
+        var slots = new RowFilter(Items.SlotCapacity);
+        for (var slot = 0; slot < Items.SlotCapacity; slot++)
         {
-            if (FilterEvaluator.Matches(filter, Items[space.SlotOfRow(row)]!.Payload))
+            if (Items[slot] is { } item && FilterEvaluator.Matches(filter, item.Payload))
             {
-                rows.Set(row);
+                slots.Set(slot);
             }
         }
 
-        return rows;
+        return slots;
     }
 
     public void Dispose()
     {
+        foreach (var space in _spaces.Values)
+        {
+            space.Dispose();
+        }
+
         WriteGate.Dispose();
         Lock.Dispose();
         Maps.Dispose();

@@ -28,7 +28,10 @@ internal sealed class SearchService(RetrievalEngine engine) : Contracts.V1.Searc
         request.WithVectors,
         request.HasScoreThreshold ? request.ScoreThreshold : null,
         request.Offset,
-        request.TargetSpace);
+        request.TargetSpace,
+        request.EfSearch,
+        request.Nprobe,
+        request.Exact);
 
     private static SearchResponse ToResponse(SearchResult result)
     {

@@ -25,7 +25,8 @@ internal static class CollectionMapping
             _ => throw RetrievalException.Invalid($"{field}.metric", $"unknown metric value {(int)space.Metric}"),
         };
         return new SpaceDefinition(space.Name, space.Dimension, metric, new ModelRef(space.Model?.Name ?? "", space.Model?.Version ?? ""),
-            string.IsNullOrEmpty(space.CompatiblePrefixOf) ? null : space.CompatiblePrefixOf, space.RenormalizePrefix);
+            string.IsNullOrEmpty(space.CompatiblePrefixOf) ? null : space.CompatiblePrefixOf, space.RenormalizePrefix,
+            string.IsNullOrWhiteSpace(space.Index) ? null : space.Index);
     }
 
     public static ProtoSpace ToProto(SpaceDefinition space) => new()
@@ -42,6 +43,7 @@ internal static class CollectionMapping
         Model = new Contracts.V1.ModelRef { Name = space.Model.Name, Version = space.Model.Version },
         CompatiblePrefixOf = space.CompatiblePrefixOf ?? "",
         RenormalizePrefix = space.RenormalizePrefix,
+        Index = space.Index ?? "",
     };
 
     public static Contracts.V1.Collection ToProto(CollectionInfo info)
