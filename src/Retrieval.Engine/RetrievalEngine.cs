@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
+using Retrieval.Core.Encoders;
 using Retrieval.Core.Errors;
 using Retrieval.Core.Model;
 using Retrieval.Core.Storage;
@@ -22,6 +23,7 @@ public sealed partial class RetrievalEngine : IAsyncDisposable
     private readonly IRetrievalStore _store;
     private readonly EngineOptions _options;
     private readonly ILogger _logger;
+    private readonly ISpaceEncoders? _encoders;
     private readonly IReadOnlyList<IBackfillVectorProducer> _backfillProducers;
     private readonly ConcurrentDictionary<string, CollectionState> _collections = new(StringComparer.Ordinal);
 
@@ -33,15 +35,23 @@ public sealed partial class RetrievalEngine : IAsyncDisposable
     private volatile bool _ready;
 
     /// <param name="store">The store of record.</param>
-    /// <param name="options">Request limits.</param>
+    /// <param name="options">Limits.</param>
     /// <param name="logger">Engine log.</param>
-    /// <param name="indexing">Approximate-index settings; null: defaults.</param>
+    /// <param name="indexing">Segments and approximate indexes; null for the defaults.</param>
+    /// <param name="encoders">Encoders spaces may name; without them, spaces take vectors only.</param>
     /// <param name="backfillProducers">Server-side backfill sources of migrations (re-encoding); null: none (clients backfill).</param>
-    public RetrievalEngine(IRetrievalStore store, EngineOptions options, ILogger<RetrievalEngine> logger, IndexingOptions? indexing = null, IEnumerable<IBackfillVectorProducer>? backfillProducers = null)
+    public RetrievalEngine(
+        IRetrievalStore store,
+        EngineOptions options,
+        ILogger<RetrievalEngine> logger,
+        IndexingOptions? indexing = null,
+        ISpaceEncoders? encoders = null,
+        IEnumerable<IBackfillVectorProducer>? backfillProducers = null)
     {
         _store = store;
         _options = options;
         _logger = logger;
+        _encoders = encoders;
         _indexing = indexing ?? new IndexingOptions();
         _indexing.Validate();
         _snapshots = string.IsNullOrWhiteSpace(_indexing.SnapshotDirectory) ? null : new SnapshotStore(_indexing.SnapshotDirectory, _indexing, logger);
@@ -70,6 +80,7 @@ public sealed partial class RetrievalEngine : IAsyncDisposable
             Log.LoadingCollection(_logger, definition.Name, i + 1, definitions.Count);
             var started = Stopwatch.StartNew();
             var state = await LoadSnapshotAsync(definition, cancellationToken) ?? new CollectionState(definition);
+            state.UsePayloadIndexOptions(_options.PayloadIndexes);
             long loaded = 0;
             await foreach (var change in _store.ReadChangesAsync(definition.Name, state.AppliedSequence, cancellationToken))
             {

@@ -88,6 +88,14 @@ public sealed partial class PostgresRetrievalStore
             remove.Parameters.AddWithValue("name", collection.Name);
             remove.Parameters.AddWithValue("space", removedSpace);
             await remove.ExecuteNonQueryAsync(cancellationToken);
+
+            await using var removeInputs = new NpgsqlCommand(
+                "DELETE FROM raw_inputs WHERE collection_key = (SELECT key FROM collections WHERE name = @name) AND space = @space;",
+                connection,
+                transaction);
+            removeInputs.Parameters.AddWithValue("name", collection.Name);
+            removeInputs.Parameters.AddWithValue("space", removedSpace);
+            await removeInputs.ExecuteNonQueryAsync(cancellationToken);
         }
     }
 
@@ -116,6 +124,7 @@ public sealed partial class PostgresRetrievalStore
             DELETE FROM items WHERE collection_key = @key;
             DELETE FROM tombstones WHERE collection_key = @key;
             DELETE FROM maps WHERE collection = @name;
+            DELETE FROM raw_inputs WHERE collection_key = @key;
             DELETE FROM migrations WHERE collection = @name;
             DELETE FROM migration_events WHERE collection = @name;
             DELETE FROM migration_derived WHERE collection = @name;

@@ -83,8 +83,10 @@ public sealed partial class SqliteRetrievalStore
 
         if (removedSpace is not null)
         {
-            await using var remove = Command(
-                connection, transaction, "DELETE FROM vectors WHERE collection = $name AND space = $space;");
+            await using var remove = Command(connection, transaction, """
+                DELETE FROM vectors WHERE collection = $name AND space = $space;
+                DELETE FROM raw_inputs WHERE collection = $name AND space = $space;
+                """);
             remove.Parameters.AddWithValue("$name", collection.Name);
             remove.Parameters.AddWithValue("$space", removedSpace);
             await remove.ExecuteNonQueryAsync(ct);
@@ -102,6 +104,7 @@ public sealed partial class SqliteRetrievalStore
                     DELETE FROM items WHERE collection = $name;
                     DELETE FROM tombstones WHERE collection = $name;
                     DELETE FROM maps WHERE collection = $name;
+                    DELETE FROM raw_inputs WHERE collection = $name;
                     DELETE FROM migrations WHERE collection = $name;
                     DELETE FROM migration_events WHERE collection = $name;
                     DELETE FROM migration_derived WHERE collection = $name;
