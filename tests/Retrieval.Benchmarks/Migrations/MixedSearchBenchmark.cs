@@ -45,10 +45,10 @@ internal static class MixedSearchBenchmark
 
         var directory = Path.Combine(Path.GetTempPath(), "retrieval-mixed-bench-" + Guid.NewGuid().ToString("N"));
         var started = Stopwatch.StartNew();
-        await using var engine = new RetrievalEngine(new SqliteRetrievalStore(directory), new EngineOptions(), NullLogger<RetrievalEngine>.Instance,
-            new IndexingOptions { BackgroundOptimizer = false });
         try
         {
+            await using var engine = new RetrievalEngine(new SqliteRetrievalStore(directory), new EngineOptions(), NullLogger<RetrievalEngine>.Instance,
+                new IndexingOptions { BackgroundOptimizer = false });
             await engine.StartAsync(CancellationToken.None);
             await engine.CreateCollectionAsync("wn", [
                 new SpaceDefinition("old", oldItems.Columns, Metric.Cosine, new ModelRef("fasttext-skipgram", "96")),
@@ -118,7 +118,6 @@ internal static class MixedSearchBenchmark
         }
         finally
         {
-            await engine.DisposeAsync();
             Directory.Delete(directory, recursive: true);
         }
     }
