@@ -1,6 +1,7 @@
 using Retrieval.Core.Errors;
 using Retrieval.Core.Model;
 using Retrieval.Engine.State;
+using Retrieval.Engine.Validation;
 
 namespace Retrieval.Engine;
 
@@ -16,10 +17,10 @@ public sealed partial class RetrievalEngine
             throw RetrievalException.Invalid("spaces", "a collection needs at least one space");
         }
 
+        spaces = spaces.Select((s, i) => ValidateSpace(s, $"spaces[{i}]")).ToList();
         var names = new HashSet<string>(StringComparer.Ordinal);
         for (var i = 0; i < spaces.Count; i++)
         {
-            ValidateSpace(spaces[i], $"spaces[{i}]");
             if (!names.Add(spaces[i].Name))
             {
                 throw RetrievalException.Invalid($"spaces[{i}].name", $"duplicate space name '{spaces[i].Name}'");
@@ -99,7 +100,7 @@ public sealed partial class RetrievalEngine
     /// <summary>Adds a space to a live collection; existing items have no vector in it until upserted.</summary>
     public Task<CollectionInfo> AddSpaceAsync(string collection, SpaceDefinition space, CancellationToken cancellationToken)
     {
-        ValidateSpace(space, "space");
+        space = ValidateSpace(space, "space");
         return ChangeDefinitionAsync(collection, current =>
         {
             if (current.FindSpace(space.Name) is not null)
@@ -172,7 +173,13 @@ public sealed partial class RetrievalEngine
     }
 
     private static CollectionInfo Describe(CollectionState state) =>
-        Read(state, s => new CollectionInfo(s.Definition, s.Items.Count));
+        Read(state, s => new CollectionInfo(s.Definition, s.Items.Count)
+        {
+            MultiVectorStats = s.MultiVectorSpaces.Values
+                .Select(m => new MultiVectorSpaceStats(m.Definition.Name, m.Count, m.TokensReceived, m.VectorsKept))
+                .OrderBy(m => m.Space, StringComparer.Ordinal)
+                .ToList(),
+        });
 
     /// <summary>A declared compatible prefix names another space of the collection that is no wider than this one.</summary>
     private static void ValidatePrefix(SpaceDefinition space, IReadOnlyList<SpaceDefinition> spaces, string field)
@@ -184,13 +191,19 @@ public sealed partial class RetrievalEngine
 
         var old = spaces.FirstOrDefault(s => s.Name == space.CompatiblePrefixOf && s.Name != space.Name)
             ?? throw RetrievalException.Invalid($"{field}.compatiblePrefixOf", $"'{space.CompatiblePrefixOf}' is not another space of the collection");
+        if (space.IsMulti || old.IsMulti)
+        {
+            throw RetrievalException.Invalid($"{field}.compatiblePrefixOf", "prefix compatibility applies to dense spaces only");
+        }
+
         if (old.Dimension > space.Dimension)
         {
             throw RetrievalException.Invalid($"{field}.compatiblePrefixOf", $"space '{old.Name}' has dimension {old.Dimension}, wider than this space's {space.Dimension}");
         }
     }
 
-    private static void ValidateSpace(SpaceDefinition space, string field)
+    /// <summary>Validates a space; returns it as persisted (a multi-vector space gets its MUVERA state pinned).</summary>
+    private static SpaceDefinition ValidateSpace(SpaceDefinition space, string field)
     {
         Names.ValidateName(space.Name, $"{field}.name");
         if (space.Dimension is < 1 or > SpaceDefinition.MaxDimension)
@@ -212,5 +225,7 @@ public sealed partial class RetrievalEngine
         {
             throw RetrievalException.Invalid($"{field}.model", "model name and version are limited to 256 characters");
         }
+
+        return MultiVectorSpaceValidator.Validate(space, field);
     }
 }

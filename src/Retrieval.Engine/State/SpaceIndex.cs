@@ -12,10 +12,10 @@ internal sealed class SpaceIndex
     private readonly List<int> _rowToSlot = [];
     private readonly Dictionary<int, int> _slotToRow = [];
 
-    public SpaceIndex(SpaceDefinition definition)
+    public SpaceIndex(SpaceDefinition definition, int initialCapacity = 1024)
     {
         Definition = definition;
-        Storage = new FlatVectorStorage(definition.Dimension);
+        Storage = new FlatVectorStorage(definition.Dimension, initialCapacity);
         ScoreKind = definition.Metric == Metric.L2 ? ScoreKind.NegativeSquaredL2 : ScoreKind.InnerProduct;
     }
 

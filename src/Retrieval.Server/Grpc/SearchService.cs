@@ -8,14 +8,19 @@ namespace Retrieval.Server.Grpc;
 /// <summary>Thin gRPC (and transcoded REST) surface over search.</summary>
 internal sealed class SearchService(RetrievalEngine engine) : Contracts.V1.Search.SearchBase
 {
-    public override Task<SearchResponse> Search(SearchRequest request, ServerCallContext context) =>
-        Task.FromResult(ToResponse(engine.SearchWithRoute(request.Collection, ToQuery(request, ""))));
+    public override Task<SearchResponse> Search(SearchRequest request, ServerCallContext context)
+    {
+        var result = engine.SearchWithRoute(request.Collection, ToQuery(request, ""));
+        return Task.FromResult(ToResponse(result, SpacesFor(request.Collection, request.WithVectors)));
+    }
 
     public override Task<SearchBatchResponse> SearchBatch(SearchBatchRequest request, ServerCallContext context)
     {
         var queries = request.Searches.Select((s, i) => ToQuery(s, $"searches[{i}].")).ToList();
+        var results = engine.SearchBatchWithRoutes(request.Collection, queries);
+        var spaces = SpacesFor(request.Collection, request.Searches.Any(s => s.WithVectors));
         var response = new SearchBatchResponse();
-        response.Results.Add(engine.SearchBatchWithRoutes(request.Collection, queries).Select(ToResponse));
+        response.Results.Add(results.Select(r => ToResponse(r, spaces)));
         return Task.FromResult(response);
     }
 
@@ -28,9 +33,18 @@ internal sealed class SearchService(RetrievalEngine engine) : Contracts.V1.Searc
         request.WithVectors,
         request.HasScoreThreshold ? request.ScoreThreshold : null,
         request.Offset,
-        request.TargetSpace);
+        request.TargetSpace)
+    {
+        Rows = VectorMapping.ToRows(request.Vector, $"{prefix}vector"),
+        Candidates = request.Candidates,
+        Exact = request.Exact,
+    };
 
-    private static SearchResponse ToResponse(SearchResult result)
+    /// <summary>The collection's spaces when vectors are returned (multi-vectors are written back as rows).</summary>
+    private IReadOnlyList<Core.Model.SpaceDefinition>? SpacesFor(string collection, bool withVectors) =>
+        withVectors ? engine.GetCollection(collection).Definition.Spaces : null;
+
+    private static SearchResponse ToResponse(SearchResult result, IReadOnlyList<Core.Model.SpaceDefinition>? spaces)
     {
         var response = new SearchResponse();
         response.MapsUsed.Add(result.MapsUsed);
@@ -42,7 +56,7 @@ internal sealed class SearchService(RetrievalEngine engine) : Contracts.V1.Searc
                 proto.Payload = PayloadMapping.ToStruct(hit.PayloadJson);
             }
 
-            VectorMapping.CopyTo(hit.Vectors, proto.Vectors);
+            VectorMapping.CopyTo(hit.Vectors, proto.Vectors, spaces);
             response.Hits.Add(proto);
         }
 
