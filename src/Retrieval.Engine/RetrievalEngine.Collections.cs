@@ -1,5 +1,6 @@
 using Retrieval.Core.Errors;
 using Retrieval.Core.Model;
+using Retrieval.Engine.Indexes;
 using Retrieval.Engine.State;
 using Retrieval.Engine.Validation;
 
@@ -39,7 +40,7 @@ public sealed partial class RetrievalEngine
         }
 
         var now = DateTimeOffset.UtcNow;
-        var definition = new CollectionDefinition(name, [.. spaces], chosenDefault, now, now);
+        var definition = new CollectionDefinition(name, [.. spaces.Select(WithCanonicalIndex)], chosenDefault, now, now);
         await _catalogGate.WaitAsync(cancellationToken);
         try
         {
@@ -87,6 +88,7 @@ public sealed partial class RetrievalEngine
             await _store.DeleteCollectionAsync(name, cancellationToken);
             state.IsDeleted = true;
             _collections.TryRemove(name, out _);
+            _snapshots?.Delete(name);
         }
         finally
         {
@@ -110,7 +112,7 @@ public sealed partial class RetrievalEngine
 
             ValidatePrefix(space, current.Spaces, "space");
 
-            return (current with { Spaces = [.. current.Spaces, space] }, null);
+            return (current with { Spaces = [.. current.Spaces, WithCanonicalIndex(space)] }, null);
         }, () => Log.SpaceAdded(_logger, collection, space.Name), cancellationToken);
     }
 
@@ -202,6 +204,10 @@ public sealed partial class RetrievalEngine
         }
     }
 
+    // Stored and reported in the canonical spelling (HNSW32,SQ8; IVF64,PQ8x8); empty means none.
+    private static SpaceDefinition WithCanonicalIndex(SpaceDefinition space) =>
+        space with { Index = string.IsNullOrWhiteSpace(space.Index) ? null : IndexSpec.Parse(space.Index, space.Dimension, "index").ToString() };
+
     /// <summary>Validates a space; returns it as persisted (a multi-vector space gets its MUVERA state pinned).</summary>
     private static SpaceDefinition ValidateSpace(SpaceDefinition space, string field)
     {
@@ -214,6 +220,11 @@ public sealed partial class RetrievalEngine
         if (!Enum.IsDefined(space.Metric))
         {
             throw RetrievalException.Invalid($"{field}.metric", "must be METRIC_INNER_PRODUCT, METRIC_COSINE or METRIC_L2");
+        }
+
+        if (!string.IsNullOrWhiteSpace(space.Index))
+        {
+            IndexSpec.Parse(space.Index, space.Dimension, $"{field}.index");
         }
 
         if (string.IsNullOrWhiteSpace(space.Model?.Name))

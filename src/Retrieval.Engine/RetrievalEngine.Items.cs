@@ -147,6 +147,7 @@ public sealed partial class RetrievalEngine
 
         var sequence = await _store.WriteAsync(state.Definition.Name, batch, CancellationToken.None);
         Mutate(state, s => s.Apply(batch, sequence, prepared));
+        _optimizer.Wake();
         return sequence;
     }
 

@@ -1,8 +1,10 @@
 using Retrieval.Core.Errors;
 using Retrieval.Core.MultiVector;
 using Retrieval.Core.Search;
+using Retrieval.Engine.Indexes;
 using Retrieval.Engine.Maps;
 using Retrieval.Engine.MultiVector;
+using Retrieval.Engine.Segments;
 using Retrieval.Engine.State;
 using Retrieval.Engine.Validation;
 
@@ -10,7 +12,7 @@ namespace Retrieval.Engine;
 
 public sealed partial class RetrievalEngine
 {
-    /// <summary>Exact top-k search over one space of a collection; hits best first.</summary>
+    /// <summary>Top-k search over one space of a collection (exact, or through the space's index); hits best first.</summary>
     public IReadOnlyList<SearchHit> Search(string collection, SearchQuery query) =>
         SearchBatch(collection, [query], "")[0].Hits;
 
@@ -56,21 +58,23 @@ public sealed partial class RetrievalEngine
             {
                 if (prepared[i] is { MultiVector: { } multi, Tokens: { } tokens } p)
                 {
-                    var rowFilter = p.Query.Filter is { } f ? s.BuildRowFilter(multi.Fdes, f) : null;
-                    results[i] = ToHits(s, p, multi.Search(tokens, p.Depth, p.Candidates, p.Query.Exact, rowFilter));
+                    var slotFilter = p.Query.Filter is { } f ? s.BuildSlotFilter(f) : null;
+                    var settings = new SegmentSearchSettings(new IndexSearchParameters(p.Query.EfSearch, p.Query.NProbe), false, _indexing.FilteredExactFraction, _indexing.RefineFactor);
+                    results[i] = ToHits(s, p, multi.Search(tokens, p.Depth, p.Candidates, p.Query.Exact, slotFilter, settings));
                 }
             }
 
-            foreach (var group in prepared.Select((p, i) => (p, i)).Where(x => x.p.MultiVector is null).GroupBy(x => (x.p.Space, x.p.Depth, Filtered: x.p.Query.Filter is not null)))
+            foreach (var group in prepared.Select((p, i) => (p, i)).Where(x => x.p.MultiVector is null).GroupBy(x => (x.p.Space, x.p.Depth, Batchable: x.p.Query.Filter is null && x.p.Space.Sealed.Count == 0)))
             {
                 var members = group.ToList();
-                var (space, depth, filtered) = group.Key;
-                if (filtered || members.Count == 1)
+                var (space, depth, batchable) = group.Key;
+                if (!batchable || members.Count == 1)
                 {
                     foreach (var (p, i) in members)
                     {
-                        var rowFilter = p.Query.Filter is { } f ? s.BuildRowFilter(p.Space, f) : null;
-                        results[i] = ToHits(s, p, ExactSearch.Search(space.Storage, p.Vector, depth, space.ScoreKind, rowFilter));
+                        var slotFilter = p.Query.Filter is { } f ? s.BuildSlotFilter(f) : null;
+                        var settings = new SegmentSearchSettings(new IndexSearchParameters(p.Query.EfSearch, p.Query.NProbe), p.Query.Exact, _indexing.FilteredExactFraction, _indexing.RefineFactor);
+                        results[i] = ToHits(s, p, space.Search(p.Vector, depth, slotFilter, settings));
                     }
 
                     continue;
@@ -83,7 +87,7 @@ public sealed partial class RetrievalEngine
                     members[m].p.Vector.CopyTo(block.AsSpan(m * dimension));
                 }
 
-                var rows = ExactSearch.SearchBatch(space.Storage, block, members.Count, depth, space.ScoreKind);
+                var rows = space.SearchBatchUnsealed(block, members.Count, depth);
                 for (var m = 0; m < members.Count; m++)
                 {
                     results[members[m].i] = ToHits(s, members[m].p, rows[m]);
@@ -107,6 +111,16 @@ public sealed partial class RetrievalEngine
         if (query.Offset < 0 || (long)query.Offset + query.K > _options.MaxK)
         {
             throw RetrievalException.Invalid($"{prefix}offset", $"must be ≥ 0 with offset + k ≤ {_options.MaxK}");
+        }
+
+        if (query.EfSearch is < 0 or > MaxEfSearch)
+        {
+            throw RetrievalException.Invalid($"{prefix}efSearch", $"must be between 0 (the default) and {MaxEfSearch}, got {query.EfSearch}");
+        }
+
+        if (query.NProbe is < 0 or > IndexSpec.MaxNList)
+        {
+            throw RetrievalException.Invalid($"{prefix}nprobe", $"must be between 0 (the default) and {IndexSpec.MaxNList}, got {query.NProbe}");
         }
 
         if (query.ScoreThreshold is { } threshold && !float.IsFinite(threshold))
@@ -152,6 +166,7 @@ public sealed partial class RetrievalEngine
         var rows = MultiVectorValidator.Validate(query.Rows, definition, $"{prefix}vector");
         var multi = state.GetMultiVectorSpace(definition.Name);
         var candidates = query.Candidates > 0 ? query.Candidates : multi.Settings.Candidates;
+        // Space is the FDE index (an exact SpaceIndex of its own): the grouping of dense queries never sees it.
         return new PreparedQuery(query, multi.Fdes, [], query.Offset + query.K, [])
         {
             MultiVector = multi,
@@ -160,6 +175,10 @@ public sealed partial class RetrievalEngine
         };
     }
 
+    /// <summary>Largest efSearch a request may ask for.</summary>
+    public const int MaxEfSearch = 65536;
+
+    // Rows are item slots: SpaceIndex.Search answers in slots.
     private static List<SearchHit> ToHits(CollectionState state, PreparedQuery prepared, ScoredRow[] rows)
     {
         var query = prepared.Query;
@@ -172,7 +191,7 @@ public sealed partial class RetrievalEngine
                 break;
             }
 
-            var slot = prepared.Space.SlotOfRow(row.Row);
+            var slot = row.Row;
             var item = state.Items[slot]!;
             hits.Add(new SearchHit(
                 item.Id,

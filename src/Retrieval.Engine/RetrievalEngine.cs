@@ -2,7 +2,11 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Retrieval.Core.Errors;
+using Retrieval.Core.Model;
 using Retrieval.Core.Storage;
+using Retrieval.Engine.Indexes;
+using Retrieval.Engine.Segments;
+using Retrieval.Engine.Snapshots;
 using Retrieval.Engine.State;
 
 namespace Retrieval.Engine;
@@ -21,19 +25,28 @@ public sealed partial class RetrievalEngine : IAsyncDisposable
 
     // Serializes catalog changes (create/delete collection, add/remove space) against each other.
     private readonly SemaphoreSlim _catalogGate = new(1, 1);
+    private readonly IndexingOptions _indexing;
+    private readonly SnapshotStore? _snapshots;
+    private readonly SegmentOptimizer _optimizer;
     private volatile bool _ready;
 
-    public RetrievalEngine(IRetrievalStore store, EngineOptions options, ILogger<RetrievalEngine> logger)
+    public RetrievalEngine(IRetrievalStore store, EngineOptions options, ILogger<RetrievalEngine> logger, IndexingOptions? indexing = null)
     {
         _store = store;
         _options = options;
         _logger = logger;
+        _indexing = indexing ?? new IndexingOptions();
+        _indexing.Validate();
+        _snapshots = string.IsNullOrWhiteSpace(_indexing.SnapshotDirectory) ? null : new SnapshotStore(_indexing.SnapshotDirectory, _indexing, logger);
+        _optimizer = new SegmentOptimizer(() => _collections.Values, _indexing, _snapshots, logger);
     }
 
     /// <summary>True once every collection is loaded from the store.</summary>
     public bool IsReady => _ready;
 
     public EngineOptions Options => _options;
+
+    public IndexingOptions Indexing => _indexing;
 
     /// <summary>Opens the store and loads every collection into memory, logging progress.</summary>
     public async Task StartAsync(CancellationToken cancellationToken)
@@ -47,9 +60,9 @@ public sealed partial class RetrievalEngine : IAsyncDisposable
             var definition = definitions[i];
             Log.LoadingCollection(_logger, definition.Name, i + 1, definitions.Count);
             var started = Stopwatch.StartNew();
-            var state = new CollectionState(definition);
+            var state = await LoadSnapshotAsync(definition, cancellationToken) ?? new CollectionState(definition);
             long loaded = 0;
-            await foreach (var change in _store.ReadChangesAsync(definition.Name, 0, cancellationToken))
+            await foreach (var change in _store.ReadChangesAsync(definition.Name, state.AppliedSequence, cancellationToken))
             {
                 // No reader exists yet, but the lock keeps the invariant "apply under write lock" uniform.
                 state.Lock.EnterWriteLock();
@@ -74,12 +87,17 @@ public sealed partial class RetrievalEngine : IAsyncDisposable
         }
 
         _ready = true;
+        if (_indexing.BackgroundOptimizer)
+        {
+            _optimizer.Start();
+        }
         Log.EngineReady(_logger, definitions.Count, total.ElapsedMilliseconds);
     }
 
     public async ValueTask DisposeAsync()
     {
         _ready = false;
+        await _optimizer.DisposeAsync();
         foreach (var state in _collections.Values)
         {
             state.Dispose();
@@ -88,6 +106,18 @@ public sealed partial class RetrievalEngine : IAsyncDisposable
         _collections.Clear();
         _catalogGate.Dispose();
         await _store.DisposeAsync();
+    }
+
+    // Collections with an index spec (or an existing snapshot) start from their snapshot when it is usable.
+    private async Task<CollectionState?> LoadSnapshotAsync(CollectionDefinition definition, CancellationToken cancellationToken)
+    {
+        if (_snapshots is null || (!definition.Spaces.Any(s => !string.IsNullOrWhiteSpace(s.Index)) && !File.Exists(_snapshots.PathOf(definition.Name))))
+        {
+            return null;
+        }
+
+        var lastSequence = await _store.GetLastSequenceAsync(definition.Name, cancellationToken);
+        return _snapshots.TryLoad(definition, lastSequence);
     }
 
     private void EnsureReady()

@@ -67,8 +67,16 @@ public sealed partial class PostgresRetrievalStore
 
         if (removedSpace is not null)
         {
+            // Drops the space's entry from each item's parallel arrays; the items and their sequence stay.
             await using var remove = new NpgsqlCommand(
-                "DELETE FROM vectors WHERE collection = @name AND space = @space;", connection, transaction);
+                """
+                UPDATE items AS i SET (spaces, vectors) = (
+                    SELECT COALESCE(array_agg(o.space), '{}'), COALESCE(array_agg(o.data), '{}')
+                    FROM unnest(i.spaces, i.vectors) AS o(space, data) WHERE o.space <> @space)
+                WHERE i.collection_key = (SELECT key FROM collections WHERE name = @name) AND @space = ANY(i.spaces);
+                """,
+                connection,
+                transaction);
             remove.Parameters.AddWithValue("name", collection.Name);
             remove.Parameters.AddWithValue("space", removedSpace);
             await remove.ExecuteNonQueryAsync(cancellationToken);
@@ -85,26 +93,29 @@ public sealed partial class PostgresRetrievalStore
 
         // The catalog row goes first: its row lock makes a concurrent write either finish before us (and its
         // rows are deleted below) or find no collection.
-        await using (var catalog = new NpgsqlCommand("DELETE FROM collections WHERE name = @name;", connection, transaction))
+        int key;
+        await using (var catalog = new NpgsqlCommand("DELETE FROM collections WHERE name = @name RETURNING key;", connection, transaction))
         {
             catalog.Parameters.AddWithValue("name", name);
-            if (await catalog.ExecuteNonQueryAsync(cancellationToken) == 0)
+            if (await catalog.ExecuteScalarAsync(cancellationToken) is not int deleted)
             {
                 return false;
             }
+
+            key = deleted;
         }
 
         await using (var rows = new NpgsqlCommand(
             """
-            DELETE FROM vectors WHERE collection = @name;
-            DELETE FROM items WHERE collection = @name;
-            DELETE FROM tombstones WHERE collection = @name;
+            DELETE FROM items WHERE collection_key = @key;
+            DELETE FROM tombstones WHERE collection_key = @key;
             DELETE FROM maps WHERE collection = @name;
             """,
             connection,
             transaction))
         {
             rows.Parameters.AddWithValue("name", name);
+            rows.Parameters.AddWithValue("key", key);
             await rows.ExecuteNonQueryAsync(cancellationToken);
         }
 

@@ -9,38 +9,32 @@ namespace Retrieval.Storage.Postgres;
 /// <summary>Reads: the change feed, point lookups and counters.</summary>
 public sealed partial class PostgresRetrievalStore
 {
-    /// <summary>Changes fetched per round: bounds memory while streaming a full load of millions of items.</summary>
+    /// <summary>
+    /// Changes fetched per round: bounds memory while streaming a full load of millions of items. A page holds
+    /// whole batches (every change of a sequence number), so it can exceed this when one batch does.
+    /// </summary>
     internal const int ChangePageSize = 1000;
 
-    /// <summary>Where the first page starts: strictly after the caller's sequence.</summary>
-    private const string FirstPageCondition = "seq > @after_seq";
-
-    /// <summary>Where later pages start: after the last (seq, id) read, a row comparison the btree uses as its bound.</summary>
-    private const string NextPageCondition = "(seq, id) > (@after_seq, @after_id)";
-
     /// <summary>
-    /// A page of the change feed: the first @limit keys of items and tombstones after the cursor merged in
-    /// (seq, id) order, each item with its vectors aggregated into two arrays. Both inner queries walk their
-    /// (collection, seq, id) index from the cursor and the vectors come by primary-key lookups, so a page
-    /// costs O(page) however large the collection is, and nothing is sorted beyond one page.
+    /// A page of the change feed: every item and tombstone with a sequence in (@after_seq, bound], ordered by
+    /// (seq, id), where bound is the sequence of the @limit-th change after the cursor (none when fewer remain).
+    /// Both tables are walked by their (collection_key, seq) index from the cursor, so a page costs O(page)
+    /// however large the collection is, and only one page's rows are sorted by id. Paging at sequence
+    /// boundaries lets that index leave out the id (see migration 3) without re-reading a batch that spans pages.
     /// </summary>
-    private static readonly string FirstPageSql = ChangePageSql(FirstPageCondition);
-    private static readonly string NextPageSql = ChangePageSql(NextPageCondition);
-
-    private static string ChangePageSql(string cursorCondition) => $"""
-        SELECT k.seq, k.id, k.deleted, i.payload, v.spaces, v.data
-        FROM (
-            (SELECT seq, id, false AS deleted FROM items WHERE collection = @collection AND {cursorCondition}
-             ORDER BY seq, id LIMIT @limit)
+    private const string ChangePageSql = """
+        WITH c AS (SELECT key FROM collections WHERE name = @collection),
+        keys AS (
+            (SELECT seq FROM items WHERE collection_key = (SELECT key FROM c) AND seq > @after_seq ORDER BY seq LIMIT @limit)
             UNION ALL
-            (SELECT seq, id, true AS deleted FROM tombstones WHERE collection = @collection AND {cursorCondition}
-             ORDER BY seq, id LIMIT @limit)
-            ORDER BY seq, id LIMIT @limit) AS k
-        LEFT JOIN items AS i ON NOT k.deleted AND i.collection = @collection AND i.id = k.id
-        LEFT JOIN LATERAL (
-            SELECT array_agg(space) AS spaces, array_agg(data) AS data FROM vectors
-            WHERE NOT k.deleted AND collection = @collection AND item_id = k.id) AS v ON true
-        ORDER BY k.seq, k.id;
+            (SELECT seq FROM tombstones WHERE collection_key = (SELECT key FROM c) AND seq > @after_seq ORDER BY seq LIMIT @limit)),
+        bound AS (SELECT COALESCE((SELECT seq FROM keys ORDER BY seq OFFSET @limit - 1 LIMIT 1), 9223372036854775807) AS seq)
+        SELECT i.seq, i.id, false, i.payload, i.spaces, i.vectors FROM items AS i
+        WHERE i.collection_key = (SELECT key FROM c) AND i.seq > @after_seq AND i.seq <= (SELECT seq FROM bound)
+        UNION ALL
+        SELECT t.seq, t.id, true, NULL, NULL, NULL FROM tombstones AS t
+        WHERE t.collection_key = (SELECT key FROM c) AND t.seq > @after_seq AND t.seq <= (SELECT seq FROM bound)
+        ORDER BY 1, 2;
         """;
 
     public async IAsyncEnumerable<ItemChange> ReadChangesAsync(
@@ -54,11 +48,10 @@ public sealed partial class PostgresRetrievalStore
         await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, cancellationToken);
         await RequireCollectionAsync(connection, transaction, collection, cancellationToken);
 
-        await using var command = new NpgsqlCommand(FirstPageSql, connection, transaction);
+        await using var command = new NpgsqlCommand(ChangePageSql, connection, transaction);
         command.Parameters.AddWithValue("collection", collection);
         command.Parameters.AddWithValue("limit", ChangePageSize);
         var afterSeq = command.Parameters.AddWithValue("after_seq", afterSequence);
-        var afterId = command.Parameters.AddWithValue("after_id", string.Empty);
 
         while (true)
         {
@@ -68,20 +61,13 @@ public sealed partial class PostgresRetrievalStore
                 yield return change;
             }
 
+            // A page ends at a sequence boundary and is short only when nothing follows it.
             if (page.Count < ChangePageSize)
             {
                 break;
             }
 
-            if (!ReferenceEquals(command.CommandText, NextPageSql))
-            {
-                // Prepared once: the remaining pages of a full load reuse the server-side plan.
-                command.CommandText = NextPageSql;
-                await command.PrepareAsync(cancellationToken);
-            }
-
             afterSeq.Value = page[^1].Sequence;
-            afterId.Value = page[^1].Id;
         }
 
         await transaction.CommitAsync(cancellationToken);
@@ -100,14 +86,15 @@ public sealed partial class PostgresRetrievalStore
             return [];
         }
 
+        // One primary-key probe per id (see UpsertSql's remarks for why not a join), then a TID fetch.
         await using var command = new NpgsqlCommand(
             """
-            SELECT i.seq, i.id, false, i.payload, v.spaces, v.data
-            FROM items AS i
-            LEFT JOIN LATERAL (
-                SELECT array_agg(space) AS spaces, array_agg(data) AS data FROM vectors
-                WHERE collection = i.collection AND item_id = i.id) AS v ON true
-            WHERE i.collection = @collection AND i.id = ANY(@ids::text[]);
+            WITH found AS (
+                SELECT (SELECT i.ctid FROM items AS i
+                        WHERE i.collection_key = (SELECT key FROM collections WHERE name = @collection) AND i.id = x.id) AS tid
+                FROM unnest(@ids::text[]) AS x(id))
+            SELECT seq, id, false, payload, spaces, vectors FROM items
+            WHERE ctid = ANY(ARRAY(SELECT tid FROM found WHERE tid IS NOT NULL));
             """,
             connection,
             transaction);
@@ -122,7 +109,7 @@ public sealed partial class PostgresRetrievalStore
     {
         ArgumentNullException.ThrowIfNull(collection);
         await using var command = dataSource.CreateCommand("""
-            SELECT (SELECT count(*) FROM items WHERE collection = @collection) FROM collections WHERE name = @collection;
+            SELECT (SELECT count(*) FROM items WHERE collection_key = c.key) FROM collections AS c WHERE c.name = @collection;
             """);
         command.Parameters.AddWithValue("collection", collection);
         return await command.ExecuteScalarAsync(cancellationToken) is long count ? count : throw CollectionNotFound(collection);

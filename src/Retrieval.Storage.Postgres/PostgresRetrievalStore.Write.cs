@@ -20,52 +20,77 @@ public sealed partial class PostgresRetrievalStore
     private const string NextSequenceSql =
         "UPDATE collections SET last_sequence = last_sequence + 1 WHERE name = @collection RETURNING last_sequence";
 
+    /// <summary>The batch's items with their vectors when every item carries exactly one: no grouping needed.</summary>
+    private const string OneVectorPerItemRows = """
+        SELECT id, payload, ARRAY[space] AS spaces, ARRAY[data] AS vectors
+        FROM unnest(@ids::text[], @payloads::text[], @spaces::text[], @data::bytea[]) AS w(id, payload, space, data)
+        """;
+
+    /// <summary>The batch's items with their vectors grouped per item (any number of vectors per item, zero included).</summary>
+    private const string GroupedVectorRows = """
+        SELECT w.id, w.payload, COALESCE(v.spaces, '{}') AS spaces, COALESCE(v.vectors, '{}') AS vectors
+        FROM unnest(@ids::text[], @payloads::text[]) WITH ORDINALITY AS w(id, payload, item)
+        LEFT JOIN (
+            SELECT item, array_agg(space) AS spaces, array_agg(data) AS vectors
+            FROM unnest(@vector_items::bigint[], @spaces::text[], @data::bytea[]) AS v(item, space, data)
+            GROUP BY item) AS v USING (item)
+        """;
+
+    private static readonly string OneVectorPerItemUpsertSql = UpsertSql(OneVectorPerItemRows);
+    private static readonly string GroupedUpsertSql = UpsertSql(GroupedVectorRows);
+
     /// <summary>
-    /// Every merge of an upsert set in one statement. The data-modifying CTEs touch disjoint rows (ids are unique
-    /// in a batch; items with and without a payload are split because ON CONFLICT's EXCLUDED row cannot tell "no
-    /// payload given" from "{}"), so sharing one snapshot is safe. <c>s</c> is empty when the collection does not
-    /// exist, and then nothing is written. When none of the ids exists yet (<c>fresh</c>, one index scan; the
-    /// preceding sequence statement holds the collection's row lock, so no other writer can add them meanwhile,
-    /// and vectors never outlive their item), plain inserts skip ON CONFLICT's speculative insertion (a pre-check
-    /// probe and a confirm WAL record per row); otherwise the merging inserts run. An upsert revives a deleted
-    /// id: its tombstone is removed.
+    /// Every merge of an upsert set in one statement. Writers of a collection are serialized by the sequence
+    /// statement's row lock, so no other transaction can insert or change these ids meanwhile: existing items are
+    /// updated in place (their vector arrays merged: the spaces the write names replace theirs, others are kept;
+    /// a null payload keeps the stored one) and the rest are inserted plainly, without ON CONFLICT's speculative
+    /// insertion (a pre-check probe and a confirm WAL record per row). <c>s</c> is empty when the collection does
+    /// not exist, and then nothing is written. An upsert revives a deleted id: its tombstone is removed.
     /// </summary>
-    private const string UpsertSql = """
-        WITH s AS (SELECT last_sequence AS seq FROM collections WHERE name = @collection),
-        fresh AS (SELECT NOT EXISTS (
-            SELECT 1 FROM items WHERE collection = @collection AND id = ANY(@ids::text[])) AS yes),
-        w AS MATERIALIZED (SELECT * FROM unnest(@ids::text[], @payloads::text[]) AS w(id, payload)),
-        v AS MATERIALIZED (
-            SELECT * FROM unnest(@vector_ids::text[], @spaces::text[], @data::bytea[]) AS v(item_id, space, data)),
-        new_items AS (
-            INSERT INTO items (collection, id, payload, seq)
-            SELECT @collection, w.id, COALESCE(w.payload, '{}'), s.seq FROM w, s, fresh WHERE fresh.yes),
-        with_payload AS (
-            INSERT INTO items (collection, id, payload, seq)
-            SELECT @collection, w.id, w.payload, s.seq FROM w, s, fresh WHERE NOT fresh.yes AND w.payload IS NOT NULL
-            ON CONFLICT (collection, id) DO UPDATE SET payload = EXCLUDED.payload, seq = EXCLUDED.seq),
-        without_payload AS (
-            INSERT INTO items (collection, id, payload, seq)
-            SELECT @collection, w.id, '{}', s.seq FROM w, s, fresh WHERE NOT fresh.yes AND w.payload IS NULL
-            ON CONFLICT (collection, id) DO UPDATE SET seq = EXCLUDED.seq),
-        new_vectors AS (
-            INSERT INTO vectors (collection, item_id, space, data, seq)
-            SELECT @collection, v.item_id, v.space, v.data, s.seq FROM v, s, fresh WHERE fresh.yes),
-        merged_vectors AS (
-            INSERT INTO vectors (collection, item_id, space, data, seq)
-            SELECT @collection, v.item_id, v.space, v.data, s.seq FROM v, s, fresh WHERE NOT fresh.yes
-            ON CONFLICT (collection, item_id, space) DO UPDATE SET data = EXCLUDED.data, seq = EXCLUDED.seq)
-        DELETE FROM tombstones WHERE collection = @collection AND id = ANY(@ids::text[])
+    /// <remarks>
+    /// Existing rows are found by one scalar subquery per item (<c>w.existing</c>, <c>gone</c>): an equality on the
+    /// whole primary key is always planned as a unique-index probe, and scalar subqueries are never flattened
+    /// into joins. The rows are then updated and deleted by TID. A plain join of the batch to the table lets
+    /// the planner read the whole collection through its sequence index instead when statistics are stale or
+    /// missing (seen right after a bulk start), which costs O(collection) per batch.
+    /// </remarks>
+    private static string UpsertSql(string rows) => $$"""
+        WITH s AS (SELECT key, last_sequence AS seq FROM collections WHERE name = @collection),
+        w AS MATERIALIZED (
+            SELECT r.*, (SELECT i.ctid FROM items AS i WHERE i.collection_key = (SELECT key FROM s) AND i.id = r.id) AS existing
+            FROM ({{rows}}) AS r),
+        updated AS (
+            UPDATE items AS i SET
+                seq = s.seq,
+                payload = COALESCE(w.payload, i.payload),
+                (spaces, vectors) = (
+                    SELECT COALESCE(array_agg(m.space), '{}'), COALESCE(array_agg(m.data), '{}') FROM (
+                        SELECT o.space, o.data FROM unnest(i.spaces, i.vectors) AS o(space, data)
+                        WHERE o.space <> ALL (w.spaces)
+                        UNION ALL
+                        SELECT * FROM unnest(w.spaces, w.vectors)) AS m(space, data))
+            FROM w, s
+            WHERE i.ctid = ANY(ARRAY(SELECT existing FROM w WHERE existing IS NOT NULL)) AND i.ctid = w.existing),
+        inserted AS (
+            INSERT INTO items (collection_key, seq, id, payload, spaces, vectors)
+            SELECT s.key, s.seq, w.id, COALESCE(w.payload, '{}'), w.spaces, w.vectors FROM w, s
+            WHERE w.existing IS NULL),
+        revived AS (
+            SELECT (SELECT t.ctid FROM tombstones AS t WHERE t.collection_key = (SELECT key FROM s) AND t.id = w.id) AS tid
+            FROM w)
+        DELETE FROM tombstones WHERE ctid = ANY(ARRAY(SELECT tid FROM revived WHERE tid IS NOT NULL))
         """;
 
     private const string DeleteSql = """
-        WITH gone AS (
-            DELETE FROM items WHERE collection = @collection AND id = ANY(@deletes::text[]) RETURNING id),
-        gone_vectors AS (
-            DELETE FROM vectors WHERE collection = @collection AND item_id IN (SELECT id FROM gone))
-        INSERT INTO tombstones (collection, id, seq)
-        SELECT @collection, gone.id, s.last_sequence FROM gone, collections AS s WHERE s.name = @collection
-        ON CONFLICT (collection, id) DO UPDATE SET seq = EXCLUDED.seq
+        WITH s AS (SELECT key, last_sequence AS seq FROM collections WHERE name = @collection),
+        doomed AS (
+            SELECT (SELECT i.ctid FROM items AS i WHERE i.collection_key = (SELECT key FROM s) AND i.id = d.id) AS tid
+            FROM unnest(@deletes::text[]) AS d(id)),
+        gone AS (
+            DELETE FROM items WHERE ctid = ANY(ARRAY(SELECT tid FROM doomed WHERE tid IS NOT NULL)) RETURNING id)
+        INSERT INTO tombstones (collection_key, seq, id)
+        SELECT s.key, s.seq, gone.id FROM gone, s
+        ON CONFLICT (collection_key, id) DO UPDATE SET seq = EXCLUDED.seq
         """;
 
     public async Task<long> WriteAsync(string collection, WriteBatch batch, CancellationToken cancellationToken)
@@ -116,15 +141,18 @@ public sealed partial class PostgresRetrievalStore
         var ids = new string[upserts.Count];
         var payloads = new string?[upserts.Count];
         var vectorCount = 0;
+        var oneVectorEach = true;
         for (var i = 0; i < upserts.Count; i++)
         {
             var write = upserts[i];
             ids[i] = write.Id;
             payloads[i] = write.PayloadJson;
             vectorCount += write.Vectors.Count;
+            oneVectorEach &= write.Vectors.Count == 1;
         }
 
-        var vectorIds = new string[vectorCount];
+        // Vectors in item order; vectorItems[v] is the 1-based ordinal of the item vector v belongs to.
+        var vectorItems = new long[vectorCount];
         var spaces = new string[vectorCount];
         var data = new byte[vectorCount][];
         var v = 0;
@@ -132,20 +160,24 @@ public sealed partial class PostgresRetrievalStore
         {
             foreach (var (space, vector) in upserts[i].Vectors)
             {
-                vectorIds[v] = ids[i];
+                vectorItems[v] = i + 1;
                 spaces[v] = space;
                 data[v] = VectorBytes.Encode(vector);
                 v++;
             }
         }
 
-        var command = new NpgsqlBatchCommand(UpsertSql);
+        var command = new NpgsqlBatchCommand(oneVectorEach ? OneVectorPerItemUpsertSql : GroupedUpsertSql);
         command.Parameters.AddWithValue("collection", collection);
         command.Parameters.AddWithValue("ids", ids);
         command.Parameters.AddWithValue("payloads", payloads);
-        command.Parameters.AddWithValue("vector_ids", vectorIds);
         command.Parameters.AddWithValue("spaces", spaces);
         command.Parameters.AddWithValue("data", data);
+        if (!oneVectorEach)
+        {
+            command.Parameters.AddWithValue("vector_items", vectorItems);
+        }
+
         return command;
     }
 }

@@ -12,6 +12,10 @@ namespace Retrieval.Core.Model;
 /// trained model); a query of this space searches that one by prefix, without a map. Null when none.
 /// </param>
 /// <param name="RenormalizePrefix">Re-normalize the prefix before scoring (OCA) instead of comparing it raw (BT²).</param>
+/// <param name="Index">
+/// The approximate index of the space's sealed segments as a factory string (<c>HNSW32</c>, <c>IVF1024,PQ16x8</c>, ...);
+/// null or empty for exact search only.
+/// </param>
 /// <param name="Kind">Dense (one vector per item, the default) or multi (a matrix of token vectors per item).</param>
 /// <param name="MultiVector">The settings of a multi-vector space; null for a dense one.</param>
 public sealed record SpaceDefinition(
@@ -21,6 +25,7 @@ public sealed record SpaceDefinition(
     ModelRef Model,
     string? CompatiblePrefixOf = null,
     bool RenormalizePrefix = false,
+    string? Index = null,
     SpaceKind Kind = SpaceKind.Dense,
     MultiVectorSettings? MultiVector = null)
 {

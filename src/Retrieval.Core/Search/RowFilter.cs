@@ -16,6 +16,26 @@ public sealed class RowFilter
 
     public void Set(int row) => _words[row >> 6] |= 1UL << (row & 63);
 
+    /// <summary>Clears a row's bit (a tombstone in a sealed segment).</summary>
+    public void Clear(int row) => _words[row >> 6] &= ~(1UL << (row & 63));
+
+    /// <summary>Sets every row's bit.</summary>
+    public void SetAll()
+    {
+        Array.Fill(_words, ulong.MaxValue);
+        var tail = RowCount & 63;
+        if (tail != 0)
+        {
+            _words[^1] = (1UL << tail) - 1;
+        }
+    }
+
+    /// <summary>
+    /// The bits, 64 rows a word (bit i of word w = row 64·w + i), for native id selectors. Bits at or beyond
+    /// <see cref="RowCount"/> are never set by this class.
+    /// </summary>
+    public ReadOnlyMemory<ulong> Words => _words;
+
     public bool Contains(int row) => (uint)row < (uint)RowCount && (_words[row >> 6] & (1UL << (row & 63))) != 0;
 
     /// <summary>

@@ -14,13 +14,12 @@ internal static class AnchorSampler
     {
         var from = state.GetSpace(fromSpace);
         var to = state.GetSpace(toSpace);
-        var pairs = new List<(string Id, int FromRow, int ToRow)>();
-        for (var row = 0; row < from.Count; row++)
+        var pairs = new List<(string Id, int Slot)>();
+        foreach (var slot in from.Slots())
         {
-            var slot = from.SlotOfRow(row);
-            if (to.TryGetRow(slot, out var toRow))
+            if (to.Contains(slot))
             {
-                pairs.Add((state.Items[slot]!.Id, row, toRow));
+                pairs.Add((state.Items[slot]!.Id, slot));
             }
         }
 
@@ -45,8 +44,8 @@ internal static class AnchorSampler
         var oldVectors = new float[pairs.Count * dOld];
         for (var i = 0; i < pairs.Count; i++)
         {
-            from.Storage.Row(pairs[i].FromRow).CopyTo(newVectors.AsSpan(i * dn));
-            to.Storage.Row(pairs[i].ToRow).CopyTo(oldVectors.AsSpan(i * dOld));
+            from.VectorOf(pairs[i].Slot).CopyTo(newVectors.AsSpan(i * dn));
+            to.VectorOf(pairs[i].Slot).CopyTo(oldVectors.AsSpan(i * dOld));
         }
 
         return new AnchorSet(newVectors, dn, oldVectors, dOld);

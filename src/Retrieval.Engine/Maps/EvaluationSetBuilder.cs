@@ -21,10 +21,12 @@ internal static class EvaluationSetBuilder
         }
 
         var gallery = state.GetSpace(to.Name);
-        var rowOfId = new Dictionary<string, int>(gallery.Count, StringComparer.Ordinal);
-        for (var row = 0; row < gallery.Count; row++)
+        // Gallery row r is the r-th slot in the space's enumeration order.
+        var gallerySlots = gallery.Slots().ToArray();
+        var rowOfId = new Dictionary<string, int>(gallerySlots.Length, StringComparer.Ordinal);
+        for (var row = 0; row < gallerySlots.Length; row++)
         {
-            rowOfId[state.Items[gallery.SlotOfRow(row)]!.Id] = row;
+            rowOfId[state.Items[gallerySlots[row]]!.Id] = row;
         }
 
         var newQueries = new float[queries.Count * from.Dimension];
@@ -51,10 +53,10 @@ internal static class EvaluationSetBuilder
             relevant.Add(rows);
         }
 
-        var galleryVectors = new float[gallery.Count * to.Dimension];
-        for (var row = 0; row < gallery.Count; row++)
+        var galleryVectors = new float[gallerySlots.Length * to.Dimension];
+        for (var row = 0; row < gallerySlots.Length; row++)
         {
-            gallery.Storage.Row(row).CopyTo(galleryVectors.AsSpan(row * to.Dimension));
+            gallery.VectorOf(gallerySlots[row]).CopyTo(galleryVectors.AsSpan(row * to.Dimension));
         }
 
         return new EvaluationSet(newQueries, from.Dimension, oldQueries, galleryVectors, to.Dimension, relevant);

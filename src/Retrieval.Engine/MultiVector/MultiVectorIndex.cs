@@ -1,6 +1,7 @@
 using Retrieval.Core.Model;
 using Retrieval.Core.MultiVector;
 using Retrieval.Core.Search;
+using Retrieval.Engine.Segments;
 using Retrieval.Engine.State;
 
 namespace Retrieval.Engine.MultiVector;
@@ -10,12 +11,12 @@ namespace Retrieval.Engine.MultiVector;
 /// exact mode) and the item's MUVERA document FDE in a single-vector inner-product index.
 /// </summary>
 /// <remarks>
-/// The FDEs live in a <see cref="SpaceIndex"/>, the engine's own single-vector index type, so the FDE search follows
-/// whatever that index becomes (segments, ANN) without code here; its row ↔ item-slot mapping is also this space's.
+/// The FDEs live in a <see cref="SpaceIndex"/>, the engine's own single-vector index type (segments), so the FDE search
+/// follows whatever that index offers without code here. Everything is keyed by item slot, like the dense spaces.
 /// Guarded by the collection lock like every index; <see cref="Prepare"/> and <see cref="PrepareQuery"/> are pure and
 /// run outside it.
 /// </remarks>
-internal sealed class MultiVectorIndex
+internal sealed class MultiVectorIndex : IDisposable
 {
     private readonly Dictionary<int, TokenMatrix> _kept = [];
     private readonly Dictionary<int, int> _received = [];
@@ -31,9 +32,7 @@ internal sealed class MultiVectorIndex
             throw new InvalidDataException($"multi-vector space '{definition.Name}': the persisted MUVERA state does not match its parameters");
         }
 
-        var fdeSpace = new SpaceDefinition(definition.Name, Encoder.EncodedLength, Metric.InnerProduct, definition.Model);
-        // FDEs are long (2,560–10,240 floats for the presets): start small instead of the dense default of 1024 rows.
-        Fdes = new SpaceIndex(fdeSpace, initialCapacity: 16);
+        Fdes = new SpaceIndex(new SpaceDefinition(definition.Name, Encoder.EncodedLength, Metric.InnerProduct, definition.Model));
     }
 
     public SpaceDefinition Definition { get; }
@@ -42,7 +41,7 @@ internal sealed class MultiVectorIndex
 
     public MuveraEncoder Encoder { get; }
 
-    /// <summary>The document FDEs, one row per item that has a multi-vector in this space.</summary>
+    /// <summary>The document FDEs, one per item that has a multi-vector in this space.</summary>
     public SpaceIndex Fdes { get; }
 
     /// <summary>Items with a multi-vector in this space.</summary>
@@ -107,58 +106,37 @@ internal sealed class MultiVectorIndex
     /// <summary>The kept vectors of an item slot, row-major, or null when it has none in this space.</summary>
     public float[]? GetVector(int slot) => _kept.TryGetValue(slot, out var kept) ? kept.Values.ToArray() : null;
 
-    /// <summary>The kept vectors of FDE row <paramref name="row"/>.</summary>
-    public TokenMatrix TokensOfRow(int row) => _kept[Fdes.SlotOfRow(row)];
-
     /// <summary>
-    /// The best <paramref name="depth"/> rows by exact Chamfer: over every row (optionally filtered) when
-    /// <paramref name="exact"/>, else over the top <paramref name="candidates"/> rows by FDE inner product (K' ≥ depth).
-    /// Scores are Chamfer scores. Caller holds a read lock.
+    /// The best <paramref name="depth"/> item slots (<see cref="ScoredRow.Row"/> is the slot) by exact Chamfer, ties by
+    /// lower slot: over every item (those in <paramref name="slotFilter"/> when given) when <paramref name="exact"/>,
+    /// else over the top <paramref name="candidates"/> items by FDE inner product (K' ≥ depth). Scores are Chamfer
+    /// scores. Caller holds a read lock.
     /// </summary>
-    public ScoredRow[] Search(TokenMatrix query, int depth, int candidates, bool exact, RowFilter? filter)
+    public ScoredRow[] Search(TokenMatrix query, int depth, int candidates, bool exact, RowFilter? slotFilter, in SegmentSearchSettings settings)
     {
-        var documents = new RowTokens(this);
-        if (exact && filter is null)
-        {
-            return ChamferSearch.Search(query, documents, depth);
-        }
-
-        ScoredRow[] shortlist;
         if (exact)
         {
-            var rows = new List<ScoredRow>();
-            for (var row = 0; row < Count; row++)
-            {
-                if (filter!.Contains(row))
-                {
-                    rows.Add(new ScoredRow(row, 0));
-                }
-            }
-
-            shortlist = [.. rows];
-        }
-        else
-        {
-            shortlist = ExactSearch.Search(Fdes.Storage, Encoder.EncodeQuery(query), Math.Max(candidates, depth), ScoreKind.InnerProduct, filter);
+            var slots = _kept.Keys.Where(slot => slotFilter is null || slotFilter.Contains(slot)).Order().ToArray();
+            var documents = slots.Select(slot => _kept[slot]).ToArray();
+            var hits = ChamferSearch.Search(query, documents, depth);
+            return [.. hits.Select(h => new ScoredRow(slots[h.Row], h.Score))];
         }
 
-        return ChamferSearch.Rerank(query, documents, shortlist, depth);
+        // The FDE index answers in slots; its own exact flag stays off so an ANN FDE index could serve it.
+        var shortlist = Fdes.Search(Encoder.EncodeQuery(query), Math.Max(candidates, depth), slotFilter, settings with { Exact = false });
+        return ChamferSearch.Rerank(query, new SlotTokens(_kept), shortlist, depth);
     }
 
-    /// <summary>The kept vectors by FDE row, as the list <see cref="ChamferSearch"/> scans.</summary>
-    private sealed class RowTokens(MultiVectorIndex index) : IReadOnlyList<TokenMatrix>
+    public void Dispose() => Fdes.Dispose();
+
+    /// <summary>The kept vectors by item slot, as the list <see cref="ChamferSearch.Rerank"/> indexes (by candidate row = slot).</summary>
+    private sealed class SlotTokens(Dictionary<int, TokenMatrix> kept) : IReadOnlyList<TokenMatrix>
     {
-        public int Count => index.Count;
+        public int Count => kept.Count;
 
-        public TokenMatrix this[int row] => index.TokensOfRow(row);
+        public TokenMatrix this[int slot] => kept[slot];
 
-        public IEnumerator<TokenMatrix> GetEnumerator()
-        {
-            for (var row = 0; row < Count; row++)
-            {
-                yield return this[row];
-            }
-        }
+        public IEnumerator<TokenMatrix> GetEnumerator() => kept.Values.GetEnumerator();
 
         System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
     }

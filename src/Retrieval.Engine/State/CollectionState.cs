@@ -8,7 +8,7 @@ using Retrieval.Engine.MultiVector;
 namespace Retrieval.Engine.State;
 
 /// <summary>
-/// The in-memory mirror of one collection: items, payloads and one exact index per dense space, one
+/// The in-memory mirror of one collection: items, payloads, one <see cref="SpaceIndex"/> per dense space and one
 /// <see cref="MultiVectorIndex"/> per multi-vector space.
 /// Concurrency: <see cref="WriteGate"/> serializes writers end to end (store commit, then apply) so that
 /// apply order equals sequence order; <see cref="Lock"/> separates the short in-memory apply from readers.
@@ -52,25 +52,42 @@ internal sealed class CollectionState : IDisposable
     /// <summary>The multi-vector indexes by space name. Caller holds a lock (or the write gate).</summary>
     public IReadOnlyDictionary<string, MultiVectorIndex> MultiVectorSpaces => _multi;
 
+    /// <summary>Sets the applied sequence of a state loaded from a snapshot.</summary>
+    public void RestoreSequence(long sequence) => AppliedSequence = sequence;
+
     /// <summary>Replaces the definition; adds indexes for new spaces and drops those of removed ones. Caller holds the write lock.</summary>
     public void Redefine(CollectionDefinition definition)
     {
         foreach (var space in definition.Spaces)
         {
-            if (!_spaces.ContainsKey(space.Name) && !_multi.ContainsKey(space.Name))
+            if (space.IsMulti)
             {
-                AddIndex(space);
+                // A multi-vector space's settings never change after creation (they pin its encoder).
+                if (!_multi.ContainsKey(space.Name))
+                {
+                    AddIndex(space);
+                }
+            }
+            else if (!_spaces.TryGetValue(space.Name, out var existing))
+            {
+                _spaces.Add(space.Name, new SpaceIndex(space));
+            }
+            else if (existing.Definition != space)
+            {
+                existing.Redefine(space);
             }
         }
 
         foreach (var name in _spaces.Keys.Where(n => definition.FindSpace(n) is null).ToList())
         {
-            _spaces.Remove(name);
+            _spaces.Remove(name, out var removed);
+            removed!.Dispose();
         }
 
         foreach (var name in _multi.Keys.Where(n => definition.FindSpace(n) is null).ToList())
         {
-            _multi.Remove(name);
+            _multi.Remove(name, out var removed);
+            removed!.Dispose();
         }
 
         Definition = definition;
@@ -167,23 +184,36 @@ internal sealed class CollectionState : IDisposable
         return vectors;
     }
 
-    /// <summary>Rows of <paramref name="space"/> whose item payload matches the filter. Caller holds a read lock.</summary>
-    public RowFilter BuildRowFilter(SpaceIndex space, PayloadFilter filter)
+    /// <summary>The spaces by name (read under the lock).</summary>
+    public IEnumerable<KeyValuePair<string, SpaceIndex>> Spaces => _spaces;
+
+    /// <summary>Item slots whose payload matches the filter, as a bitset over slots. Caller holds a read lock.</summary>
+    public RowFilter BuildSlotFilter(PayloadFilter filter)
     {
-        var rows = new RowFilter(space.Count);
-        for (var row = 0; row < space.Count; row++)
+        var slots = new RowFilter(Items.SlotCapacity);
+        for (var slot = 0; slot < Items.SlotCapacity; slot++)
         {
-            if (FilterEvaluator.Matches(filter, Items[space.SlotOfRow(row)]!.Payload))
+            if (Items[slot] is { } item && FilterEvaluator.Matches(filter, item.Payload))
             {
-                rows.Set(row);
+                slots.Set(slot);
             }
         }
 
-        return rows;
+        return slots;
     }
 
     public void Dispose()
     {
+        foreach (var space in _spaces.Values)
+        {
+            space.Dispose();
+        }
+
+        foreach (var multi in _multi.Values)
+        {
+            multi.Dispose();
+        }
+
         WriteGate.Dispose();
         Lock.Dispose();
         Maps.Dispose();

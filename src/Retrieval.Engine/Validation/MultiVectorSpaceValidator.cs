@@ -31,6 +31,11 @@ internal static class MultiVectorSpaceValidator
                 : throw RetrievalException.Invalid(multi, "is only allowed on a SPACE_KIND_MULTI space");
         }
 
+        if (!string.IsNullOrWhiteSpace(space.Index))
+        {
+            throw RetrievalException.Invalid($"{field}.index", "a multi-vector space searches its FDE index exactly for now; leave index empty");
+        }
+
         if (space.Metric == Metric.L2)
         {
             throw RetrievalException.Invalid($"{field}.metric", "a multi-vector space compares tokens by inner product (Chamfer): use METRIC_INNER_PRODUCT, or METRIC_COSINE to normalize every token");

@@ -42,4 +42,10 @@ internal sealed class CollectionsService(RetrievalEngine engine) : Collections.C
 
     public override async Task<Collection> SetDefaultSpace(SetDefaultSpaceRequest request, ServerCallContext context) =>
         CollectionMapping.ToProto(await engine.SetDefaultSpaceAsync(request.Collection, request.Space, context.CancellationToken));
+
+    public override async Task<Collection> SetSpaceIndex(SetSpaceIndexRequest request, ServerCallContext context) =>
+        CollectionMapping.ToProto(await engine.SetSpaceIndexAsync(request.Collection, request.Space, request.Index, context.CancellationToken));
+
+    public override Task<Contracts.V1.SpaceIndexStatus> GetSpaceIndexStatus(GetSpaceIndexStatusRequest request, ServerCallContext context) =>
+        Task.FromResult(IndexStatusMapping.ToProto(engine.GetSpaceIndexStatus(request.Collection, request.Space)));
 }

@@ -33,11 +33,13 @@ internal sealed class SearchService(RetrievalEngine engine) : Contracts.V1.Searc
         request.WithVectors,
         request.HasScoreThreshold ? request.ScoreThreshold : null,
         request.Offset,
-        request.TargetSpace)
+        request.TargetSpace,
+        request.EfSearch,
+        request.Nprobe,
+        request.Exact)
     {
         Rows = VectorMapping.ToRows(request.Vector, $"{prefix}vector"),
         Candidates = request.Candidates,
-        Exact = request.Exact,
     };
 
     /// <summary>The collection's spaces when vectors are returned (multi-vectors are written back as rows).</summary>

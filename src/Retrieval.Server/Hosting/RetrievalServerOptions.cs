@@ -1,4 +1,5 @@
 using Retrieval.Engine;
+using Retrieval.Engine.Indexes;
 
 namespace Retrieval.Server.Hosting;
 
@@ -23,6 +24,9 @@ public sealed class RetrievalServerOptions
 
     /// <summary>Request limits (k, batch sizes, payload size).</summary>
     public EngineOptions Limits { get; set; } = new();
+
+    /// <summary>Segments, index builds and snapshots (<c>Retrieval:Indexing</c>). Snapshots default to <c>{DataDirectory}/snapshots</c>.</summary>
+    public IndexingOptions Indexing { get; set; } = new();
 
     public sealed class PostgresSettings
     {

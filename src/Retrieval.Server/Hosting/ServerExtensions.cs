@@ -40,6 +40,12 @@ public static class ServerExtensions
 
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = serverOptions.MaxRequestBytes);
         services.AddSingleton(sp => sp.GetRequiredService<IOptions<RetrievalServerOptions>>().Value.Limits);
+        services.AddSingleton(sp =>
+        {
+            var options = sp.GetRequiredService<IOptions<RetrievalServerOptions>>().Value;
+            options.Indexing.SnapshotDirectory ??= Path.Combine(Path.GetFullPath(options.DataDirectory), "snapshots");
+            return options.Indexing;
+        });
         services.AddSingleton(StoreFactory.Create);
         services.AddSingleton<RetrievalEngine>();
         services.AddHostedService<EngineStartupService>();

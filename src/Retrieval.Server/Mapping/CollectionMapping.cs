@@ -27,6 +27,7 @@ internal static class CollectionMapping
         var kind = MultiVectorMapping.ToKind(space.Kind, $"{field}.kind");
         return new SpaceDefinition(space.Name, space.Dimension, metric, new ModelRef(space.Model?.Name ?? "", space.Model?.Version ?? ""),
             string.IsNullOrEmpty(space.CompatiblePrefixOf) ? null : space.CompatiblePrefixOf, space.RenormalizePrefix,
+            string.IsNullOrWhiteSpace(space.Index) ? null : space.Index,
             kind, MultiVectorMapping.ToSettings(space, kind, field));
     }
 
@@ -46,6 +47,7 @@ internal static class CollectionMapping
         Model = new Contracts.V1.ModelRef { Name = space.Model.Name, Version = space.Model.Version },
         CompatiblePrefixOf = space.CompatiblePrefixOf ?? "",
         RenormalizePrefix = space.RenormalizePrefix,
+        Index = space.Index ?? "",
     };
 
     public static Contracts.V1.Collection ToProto(CollectionInfo info)

@@ -14,6 +14,7 @@ public enum Operation
     Search,
     SearchBatch,
     FitMap,
+    SetIndex,
 }
 
 /// <summary>

@@ -75,6 +75,18 @@ public static class BadInputCases
         new("search unknown target space", Operation.Search, """{"vector":{"values":[1,2,3,4]},"k":1,"targetSpace":"nope"}""", 400, StatusCode.InvalidArgument, "targetSpace"),
         new("search target without active map", Operation.Search, """{"space":"v1","vector":{"values":[1,2,3,4]},"k":1,"targetSpace":"w"}""", 400, StatusCode.FailedPrecondition, "'w'"),
         new("add space without model", Operation.AddSpace, """{"name":"v9","dimension":4,"metric":"METRIC_L2"}""", 400, StatusCode.InvalidArgument, "space.model.name"),
+        // Approximate indexes and per-request search parameters
+        new("set index unknown spec", Operation.SetIndex, """{"index":"LSH64"}""", 400, StatusCode.InvalidArgument, "index"),
+        new("set index HNSW M too small", Operation.SetIndex, """{"index":"HNSW1"}""", 400, StatusCode.InvalidArgument, "index"),
+        new("set index PQ m not dividing dimension", Operation.SetIndex, """{"index":"IVF4,PQ3x8"}""", 400, StatusCode.InvalidArgument, "index"),
+        new("set index nlist zero", Operation.SetIndex, """{"index":"IVF0,Flat"}""", 400, StatusCode.InvalidArgument, "index"),
+        new("set index unknown collection", Operation.SetIndex, """{"index":"HNSW16"}""", 404, StatusCode.NotFound, "nope-collection", Collection: "nope-collection"),
+        new("create space with bad index", Operation.CreateCollection, """{"name":"badindex","spaces":[{"name":"v1","dimension":4,"metric":"METRIC_L2","model":{"name":"m"},"index":"HNSW16,PQ4"}]}""", 400, StatusCode.InvalidArgument, "spaces[0].index"),
+        new("add space with bad index", Operation.AddSpace, """{"name":"v8","dimension":4,"metric":"METRIC_L2","model":{"name":"m"},"index":"IVF16,PQ16x8"}""", 400, StatusCode.InvalidArgument, "space.index"),
+        new("search negative efSearch", Operation.Search, """{"vector":{"values":[1,2,3,4]},"k":1,"efSearch":-1}""", 400, StatusCode.InvalidArgument, "efSearch"),
+        new("search efSearch over limit", Operation.Search, """{"vector":{"values":[1,2,3,4]},"k":1,"efSearch":70000}""", 400, StatusCode.InvalidArgument, "efSearch"),
+        new("search negative nprobe", Operation.Search, """{"vector":{"values":[1,2,3,4]},"k":1,"nprobe":-5}""", 400, StatusCode.InvalidArgument, "nprobe"),
+        new("search batch item negative nprobe", Operation.SearchBatch, """{"searches":[{"vector":{"values":[1,2,3,4]},"k":1,"nprobe":-1}]}""", 400, StatusCode.InvalidArgument, "searches[0].nprobe"),
         // Multi-vector spaces
         new("upsert multi empty rows", Operation.Upsert, MultiUpsert("[]"), 400, StatusCode.InvalidArgument, "items[0].vectors.mv.rows"),
         new("upsert multi empty row", Operation.Upsert, MultiUpsert("""[{"values":[1,2]},{"values":[]}]"""), 400, StatusCode.InvalidArgument, "items[0].vectors.mv.rows[1]"),

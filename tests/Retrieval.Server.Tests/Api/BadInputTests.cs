@@ -64,6 +64,7 @@ public abstract class BadInputTests<TFixture>(TFixture fixture) : IClassFixture<
             Operation.Search => $"/v1/collections/{c}:search",
             Operation.SearchBatch => $"/v1/collections/{c}:searchBatch",
             Operation.FitMap => $"/v1/collections/{c}/maps:fit",
+            Operation.SetIndex => $"/v1/collections/{c}/spaces/v1:setIndex",
             _ => throw new ArgumentOutOfRangeException(nameof(badCase)),
         };
     }
@@ -113,6 +114,12 @@ public abstract class BadInputTests<TFixture>(TFixture fixture) : IClassFixture<
                 var fit = StrictParser.Parse<FitMapRequest>(badCase.Body);
                 fit.Collection = c;
                 await Server.Maps.FitMapAsync(fit);
+                break;
+            case Operation.SetIndex:
+                var setIndex = StrictParser.Parse<SetSpaceIndexRequest>(badCase.Body);
+                setIndex.Collection = c;
+                setIndex.Space = "v1";
+                await Server.Collections.SetSpaceIndexAsync(setIndex);
                 break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(badCase));

@@ -23,11 +23,14 @@ internal sealed class ChildServerProcess : IAsyncDisposable
         _rest = new HttpClient { BaseAddress = configuration.RestAddress };
         Collections = new Collections.CollectionsClient(_channel);
         Items = new Items.ItemsClient(_channel);
+        Search = new Search.SearchClient(_channel);
     }
 
     public Collections.CollectionsClient Collections { get; }
 
     public Items.ItemsClient Items { get; }
+
+    public Search.SearchClient Search { get; }
 
     /// <summary>Starts the server binary built next to the tests and waits until /readyz is green.</summary>
     public static async Task<ChildServerProcess> StartAsync(ServerConfiguration configuration, TimeSpan timeout)

@@ -1,0 +1,69 @@
+using Retrieval.Core.Model;
+using Retrieval.Core.Search;
+using Retrieval.Faiss;
+
+namespace Retrieval.Engine.Indexes;
+
+/// <summary>The IVF family (IVF,Flat / IVF,PQ / IVF,SQ8) through our Faiss shim; filters become an <c>IDSelectorBitmap</c>.</summary>
+internal sealed class FaissVectorIndex : IVectorIndex
+{
+    private readonly FaissIndex _index;
+    private readonly int _defaultNProbe;
+
+    private FaissVectorIndex(IndexSpec spec, FaissIndex index, int defaultNProbe)
+    {
+        Spec = spec;
+        _index = index;
+        _defaultNProbe = defaultNProbe;
+    }
+
+    public IndexSpec Spec { get; }
+
+    public int Dimension => _index.Dimension;
+
+    public long Count => _index.Count;
+
+    public bool NeedsTraining => !_index.IsTrained;
+
+    public static FaissVectorIndex Create(IndexSpec spec, int dimension, Metric metric, IndexingOptions options) =>
+        new(spec, FaissIndex.Create(spec.FaissFactory, dimension, ScoreKindOf(metric)), options.DefaultNProbe);
+
+    public static FaissVectorIndex Deserialize(IndexSpec spec, int dimension, Metric metric, ReadOnlySpan<byte> data, IndexingOptions options)
+    {
+        var index = FaissIndex.Deserialize(data);
+        if (index.Dimension != dimension || index.ScoreKind != ScoreKindOf(metric))
+        {
+            index.Dispose();
+            throw new InvalidDataException($"the serialized Faiss index has dimension {index.Dimension} and {index.ScoreKind}, expected {dimension} and {ScoreKindOf(metric)}");
+        }
+
+        return new FaissVectorIndex(spec, index, options.DefaultNProbe);
+    }
+
+    public void Train(ReadOnlySpan<float> sample) => _index.Train(sample);
+
+    public void Add(ReadOnlySpan<long> ids, ReadOnlySpan<float> vectors) => _index.Add(ids, vectors);
+
+    public int Search(ReadOnlySpan<float> query, int k, IndexSearchParameters parameters, RowFilter? allowed, Span<long> ids, Span<float> scores)
+    {
+        var faissParameters = new FaissSearchParameters
+        {
+            NProbe = parameters.NProbe > 0 ? parameters.NProbe : _defaultNProbe,
+            Filter = allowed is null ? null : FaissIdFilter.FromBitset(allowed.Words),
+        };
+        _index.Search(query, k, ids, scores, faissParameters);
+        var found = 0;
+        while (found < k && ids[found] >= 0)
+        {
+            found++;
+        }
+
+        return found;
+    }
+
+    public byte[] Serialize() => _index.Serialize();
+
+    public void Dispose() => _index.Dispose();
+
+    private static ScoreKind ScoreKindOf(Metric metric) => metric == Metric.L2 ? ScoreKind.NegativeSquaredL2 : ScoreKind.InnerProduct;
+}

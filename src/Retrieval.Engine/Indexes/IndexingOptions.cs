@@ -1,0 +1,86 @@
+namespace Retrieval.Engine.Indexes;
+
+/// <summary>
+/// Segments, background index builds and snapshots. Bound from the <c>Retrieval:Indexing</c> configuration section.
+/// </summary>
+public sealed class IndexingOptions
+{
+    public const string SectionName = "Retrieval:Indexing";
+
+    /// <summary>
+    /// The appendable (exact) segment of a space with an index spec is sealed and indexed once it holds this many
+    /// vectors. Default 10000. Searches scan at most this many unindexed vectors per space.
+    /// </summary>
+    public int SealThreshold { get; set; } = 10_000;
+
+    /// <summary>More sealed segments than this in a space makes the optimizer merge the two smallest. Default 8.</summary>
+    public int MaxSealedSegments { get; set; } = 8;
+
+    /// <summary>Merges never produce a segment larger than this many vectors. Default 5000000.</summary>
+    public int MaxSegmentVectors { get; set; } = 5_000_000;
+
+    /// <summary>A sealed segment whose deleted/updated fraction reaches this is rebuilt without them. Default 0.2.</summary>
+    public double TombstoneRebuildFraction { get; set; } = 0.2;
+
+    /// <summary>HNSW efSearch when a request names none. Default 64 (raised to k when smaller).</summary>
+    public int DefaultEfSearch { get; set; } = 64;
+
+    /// <summary>HNSW efConstruction (USearch expansion_add). Default 64.</summary>
+    public int HnswEfConstruction { get; set; } = 64;
+
+    /// <summary>IVF lists probed when a request names none. Default 16.</summary>
+    public int DefaultNProbe { get; set; } = 16;
+
+    /// <summary>
+    /// Quantized indexes (SQ8, PQ) fetch this many times k candidates, which are then re-scored exactly from the
+    /// stored float rows (Faiss's "refine" step). Default 4.
+    /// </summary>
+    public int RefineFactor { get; set; } = 4;
+
+    /// <summary>Training sample per IVF list (k-means points per centroid); also caps nlist on small segments. Default 64.</summary>
+    public int TrainingPointsPerList { get; set; } = 64;
+
+    /// <summary>Largest training sample. Default 100000.</summary>
+    public int MaxTrainingSample { get; set; } = 100_000;
+
+    /// <summary>Seed of the training sample, so a rebuild of the same rows trains the same index. Default 20261127.</summary>
+    public int TrainingSeed { get; set; } = 20261127;
+
+    /// <summary>Threads that add vectors to an HNSW graph during a build. Default: half the processors, at least 1.</summary>
+    public int BuildThreads { get; set; } = Math.Max(1, Environment.ProcessorCount / 2);
+
+    /// <summary>Searches that may run inside one USearch graph at once. Default 64.</summary>
+    public int SearchThreadsPerIndex { get; set; } = 64;
+
+    /// <summary>
+    /// A filtered search scans a segment exactly instead of walking its index when the filter allows at most this
+    /// fraction of the segment's vectors (graph and IVF searches lose recall on very selective filters). Default 0.02.
+    /// </summary>
+    public double FilteredExactFraction { get; set; } = 0.02;
+
+    /// <summary>
+    /// Run the optimizer as a background task. Default true; embedders (tests, benchmarks) may turn it off and call
+    /// <c>RetrievalEngine.RunOptimizerUntilIdle</c> to build at chosen moments.
+    /// </summary>
+    public bool BackgroundOptimizer { get; set; } = true;
+
+    /// <summary>How often the optimizer looks for work when no write woke it, in milliseconds. Default 1000.</summary>
+    public int OptimizerIntervalMs { get; set; } = 1000;
+
+    /// <summary>Where snapshots are written; null or empty turns snapshots off. The server sets <c>{DataDirectory}/snapshots</c>.</summary>
+    public string? SnapshotDirectory { get; set; }
+
+    /// <summary>Write the collection's snapshot after every finished build. Default true.</summary>
+    public bool SnapshotAfterBuild { get; set; } = true;
+
+    internal void Validate()
+    {
+        if (SealThreshold < 1 || MaxSealedSegments < 1 || MaxSegmentVectors < SealThreshold || DefaultEfSearch < 1 ||
+            HnswEfConstruction < 1 || DefaultNProbe < 1 || TrainingPointsPerList < 1 || MaxTrainingSample < 1 ||
+            BuildThreads < 1 || SearchThreadsPerIndex < 1 || RefineFactor < 1 || OptimizerIntervalMs < 1 ||
+            TombstoneRebuildFraction is <= 0 or > 1 || FilteredExactFraction is < 0 or > 1)
+        {
+            throw new ArgumentException("Retrieval:Indexing has an out-of-range value; see docs/operations.md");
+        }
+    }
+}

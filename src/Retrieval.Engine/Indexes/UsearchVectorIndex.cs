@@ -1,0 +1,105 @@
+using Retrieval.Core.Model;
+using Retrieval.Core.Search;
+using Retrieval.USearch;
+
+namespace Retrieval.Engine.Indexes;
+
+/// <summary>
+/// HNSW through USearch. Cosine spaces hold unit vectors, so float graphs use USearch's inner product; the SQ8 spec
+/// maps to USearch's 8-bit scalars with its cosine metric for cosine spaces, and to half precision for inner
+/// product and L2 spaces (USearch's 8-bit cast normalizes vectors, which would change those rankings).
+/// </summary>
+internal sealed class UsearchVectorIndex : IVectorIndex
+{
+    private readonly UsearchIndex _graph;
+    private readonly int _defaultEfSearch;
+    private readonly int _addThreads;
+    private readonly bool _lowerDistanceIsOneMinusScore;
+
+    private UsearchVectorIndex(IndexSpec spec, UsearchIndex graph, int defaultEfSearch, int addThreads)
+    {
+        Spec = spec;
+        _graph = graph;
+        _defaultEfSearch = defaultEfSearch;
+        _addThreads = addThreads;
+        _lowerDistanceIsOneMinusScore = graph.Metric != UsearchMetric.SquaredL2;
+    }
+
+    public IndexSpec Spec { get; }
+
+    public int Dimension => _graph.Dimension;
+
+    public long Count => _graph.Count;
+
+    public bool NeedsTraining => false;
+
+    public static UsearchVectorIndex Create(IndexSpec spec, int dimension, Metric metric, long capacity, IndexingOptions options)
+    {
+        var (usearchMetric, scalar) = Layout(spec, metric);
+        var graph = UsearchIndex.Create(dimension, usearchMetric, scalar, spec.M, options.HnswEfConstruction, options.DefaultEfSearch, options.SearchThreadsPerIndex);
+        try
+        {
+            graph.Reserve(capacity, options.BuildThreads);
+            return new UsearchVectorIndex(spec, graph, options.DefaultEfSearch, options.BuildThreads);
+        }
+        catch
+        {
+            graph.Dispose();
+            throw;
+        }
+    }
+
+    public static UsearchVectorIndex Deserialize(IndexSpec spec, int dimension, Metric metric, ReadOnlySpan<byte> data, IndexingOptions options)
+    {
+        var (usearchMetric, scalar) = Layout(spec, metric);
+        var graph = UsearchIndex.Deserialize(data, dimension, usearchMetric, scalar, spec.M, options.DefaultEfSearch, options.SearchThreadsPerIndex);
+        return new UsearchVectorIndex(spec, graph, options.DefaultEfSearch, options.BuildThreads);
+    }
+
+    public void Train(ReadOnlySpan<float> sample)
+    {
+    }
+
+    public void Add(ReadOnlySpan<long> ids, ReadOnlySpan<float> vectors)
+    {
+        var dimension = Dimension;
+        if (vectors.Length != ids.Length * dimension)
+        {
+            throw new ArgumentException($"{ids.Length} ids need {ids.Length * dimension} floats, got {vectors.Length}", nameof(vectors));
+        }
+
+        // USearch inserts concurrently (one thread slot per adder, reserved at creation).
+        var idArray = ids.ToArray();
+        var data = vectors.ToArray();
+        Parallel.For(0, idArray.Length, new ParallelOptions { MaxDegreeOfParallelism = _addThreads }, i =>
+            _graph.Add((ulong)idArray[i], data.AsSpan(i * dimension, dimension)));
+    }
+
+    public int Search(ReadOnlySpan<float> query, int k, IndexSearchParameters parameters, RowFilter? allowed, Span<long> ids, Span<float> scores)
+    {
+        Span<ulong> keys = k <= 256 ? stackalloc ulong[k] : new ulong[k];
+        var ef = parameters.EfSearch > 0 ? parameters.EfSearch : _defaultEfSearch;
+        var found = _graph.Search(query, k, Math.Max(ef, k), allowed is null ? default : allowed.Words.Span, allowed is not null, keys, scores);
+        for (var i = 0; i < found; i++)
+        {
+            ids[i] = (long)keys[i];
+            scores[i] = _lowerDistanceIsOneMinusScore ? 1 - scores[i] : -scores[i];
+        }
+
+        return found;
+    }
+
+    public byte[] Serialize() => _graph.Serialize();
+
+    public void Dispose() => _graph.Dispose();
+
+    private static (UsearchMetric Metric, UsearchScalar Scalar) Layout(IndexSpec spec, Metric metric) => (spec.Kind, metric) switch
+    {
+        (IndexKind.Hnsw, Metric.L2) => (UsearchMetric.SquaredL2, UsearchScalar.F32),
+        (IndexKind.Hnsw, _) => (UsearchMetric.InnerProduct, UsearchScalar.F32),
+        (IndexKind.HnswSq8, Metric.Cosine) => (UsearchMetric.Cosine, UsearchScalar.I8),
+        (IndexKind.HnswSq8, Metric.L2) => (UsearchMetric.SquaredL2, UsearchScalar.F16),
+        (IndexKind.HnswSq8, _) => (UsearchMetric.InnerProduct, UsearchScalar.F16),
+        _ => throw new ArgumentException($"{spec} is not an HNSW spec", nameof(spec)),
+    };
+}

@@ -1,0 +1,65 @@
+using Retrieval.Core.Model;
+using Retrieval.Core.Search;
+using Retrieval.Engine.Indexes;
+using Retrieval.Engine.State;
+
+namespace Retrieval.Engine.Snapshots;
+
+/// <summary>
+/// A consistent picture of a collection at one sequence, captured under the read lock and written without it.
+/// Items are numbered by their position in <see cref="Ids"/>; spaces refer to items by that number (slots are not
+/// stable across restarts). Sealed rows and indexes are immutable, so they are referenced, not copied.
+/// </summary>
+internal sealed record CollectionImage(long Sequence, CollectionDefinition Definition, string[] Ids, string[] Payloads, SpaceImage[] Spaces)
+{
+    /// <summary>Caller holds the collection's read lock.</summary>
+    public static CollectionImage Capture(CollectionState state)
+    {
+        var itemOfSlot = new int[state.Items.SlotCapacity];
+        var ids = new List<string>(state.Items.Count);
+        var payloads = new List<string>(state.Items.Count);
+        for (var slot = 0; slot < itemOfSlot.Length; slot++)
+        {
+            if (state.Items[slot] is { } item)
+            {
+                itemOfSlot[slot] = ids.Count;
+                ids.Add(item.Id);
+                payloads.Add(item.PayloadJson);
+            }
+            else
+            {
+                itemOfSlot[slot] = -1;
+            }
+        }
+
+        var spaces = state.Spaces.Select(p => SpaceImage.Capture(p.Key, p.Value, itemOfSlot)).ToArray();
+        return new CollectionImage(state.AppliedSequence, state.Definition, [.. ids], [.. payloads], spaces);
+    }
+}
+
+internal sealed record SpaceImage(string Name, int Dimension, long NextSegmentId, float[] AppendableData, int[] AppendableItems, SegmentImage[] Sealed)
+{
+    public static SpaceImage Capture(string name, SpaceIndex space, int[] itemOfSlot)
+    {
+        var appendable = space.Appendable;
+        var dimension = space.Definition.Dimension;
+        var data = appendable.Storage.RawData.AsSpan(0, appendable.Count * dimension).ToArray();
+        var items = new int[appendable.Count];
+        for (var row = 0; row < items.Length; row++)
+        {
+            items[row] = itemOfSlot[appendable.SlotOfRow(row)];
+        }
+
+        var sealedImages = space.Sealed.Select(s => new SegmentImage(
+            s.Id,
+            s.Storage,
+            // A dead row's slot may hold another item now (or none): its number is never read back, so −1.
+            s.RowToSlot.Select((slot, row) => s.Live.Contains(row) ? itemOfSlot[slot] : -1).ToArray(),
+            s.Live.Words.ToArray(),
+            s.BuiltFor,
+            s.Index)).ToArray();
+        return new SpaceImage(name, dimension, space.NextSegmentId, data, items, sealedImages);
+    }
+}
+
+internal sealed record SegmentImage(long Id, FlatVectorStorage Storage, int[] Items, ulong[] LiveWords, IndexSpec? BuiltFor, IVectorIndex? Index);

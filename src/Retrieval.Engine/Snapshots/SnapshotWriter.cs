@@ -1,0 +1,82 @@
+using System.Runtime.InteropServices;
+using Retrieval.Core.Storage;
+
+namespace Retrieval.Engine.Snapshots;
+
+/// <summary>Writes a <see cref="CollectionImage"/> atomically: temporary file, fsync, rename over the old snapshot.</summary>
+internal static class SnapshotWriter
+{
+    public static long Write(CollectionImage image, string path)
+    {
+        var temporary = path + ".tmp";
+        long bytes;
+        using (var file = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20))
+        {
+            using (var hashing = new HashingStream(file))
+            using (var writer = new BinaryWriter(hashing, System.Text.Encoding.UTF8, leaveOpen: true))
+            {
+                WriteBody(writer, image);
+                writer.Flush();
+                file.Write(hashing.Hash());
+            }
+
+            file.Write(SnapshotFormat.EndMagic);
+            file.Flush(flushToDisk: true);
+            bytes = file.Length;
+        }
+
+        File.Move(temporary, path, overwrite: true);
+        return bytes;
+    }
+
+    private static void WriteBody(BinaryWriter writer, CollectionImage image)
+    {
+        writer.Write(SnapshotFormat.Magic);
+        writer.Write(SnapshotFormat.Version);
+        writer.Write(image.Sequence);
+        writer.Write(SnapshotFormat.Microseconds(image.Definition.CreatedAt));
+        writer.Write(CollectionDefinitionJson.Serialize(image.Definition));
+        writer.Write(image.Ids.Length);
+        for (var i = 0; i < image.Ids.Length; i++)
+        {
+            writer.Write(image.Ids[i]);
+            writer.Write(image.Payloads[i]);
+        }
+
+        writer.Write(image.Spaces.Length);
+        foreach (var space in image.Spaces)
+        {
+            writer.Write(space.Name);
+            writer.Write(space.Dimension);
+            writer.Write(space.NextSegmentId);
+            WriteInts(writer, space.AppendableItems);
+            WriteFloats(writer, space.AppendableData);
+            writer.Write(space.Sealed.Length);
+            foreach (var segment in space.Sealed)
+            {
+                writer.Write(segment.Id);
+                WriteInts(writer, segment.Items);
+                WriteFloats(writer, segment.Storage.RawData.AsSpan(0, segment.Storage.Count * space.Dimension));
+                writer.Write(segment.LiveWords.Length);
+                writer.Write(MemoryMarshal.AsBytes(segment.LiveWords.AsSpan()));
+                writer.Write(segment.BuiltFor?.ToString() ?? "");
+                writer.Write(segment.Index?.Spec.ToString() ?? "");
+                var index = segment.Index?.Serialize() ?? [];
+                writer.Write(index.Length);
+                writer.Write(index);
+            }
+        }
+    }
+
+    private static void WriteInts(BinaryWriter writer, int[] values)
+    {
+        writer.Write(values.Length);
+        writer.Write(MemoryMarshal.AsBytes(values.AsSpan()));
+    }
+
+    private static void WriteFloats(BinaryWriter writer, ReadOnlySpan<float> values)
+    {
+        writer.Write(values.Length);
+        writer.Write(MemoryMarshal.AsBytes(values));
+    }
+}

@@ -1,0 +1,144 @@
+using Microsoft.Extensions.Logging;
+using Retrieval.Core.Model;
+using Retrieval.Engine.Tests.Segments;
+using Retrieval.Engine.Tests.Support;
+using static Retrieval.Engine.Tests.EngineHarness;
+
+namespace Retrieval.Engine.Tests.Snapshots;
+
+/// <summary>Restart from a snapshot plus the store's later changes; missing and corrupt snapshots rebuild from the store.</summary>
+public sealed class SnapshotRestartTests
+{
+    [Fact]
+    public async Task Reopen_WithSnapshot_LoadsIndexedSegmentsAndReplaysLaterWrites()
+    {
+        var log = new ListLogger();
+        await using var harness = await StartAsync(null, SegmentedSearchTests.Manual, log);
+        var data = new ClusteredVectors(1500, 20, 16, 10, seed: 21, normalize: false);
+        await SegmentedSearchTests.Fill(harness, data, Metric.Cosine, "HNSW16");
+        harness.Engine.RunOptimizerUntilIdle(CancellationToken.None);
+        var indexed = harness.Engine.GetSpaceIndexStatus("c", "v");
+        Assert.True(File.Exists(SnapshotPath(harness)));
+
+        // Changes after the snapshot: only the store has them.
+        await harness.Engine.UpsertAsync("c", [Item("late", "v", data.Query(0)), Item("i1", "v", data.Query(1))], CancellationToken.None);
+        await harness.Engine.DeleteAsync("c", ["i2"], CancellationToken.None);
+        var expected = Enumerable.Range(0, data.QueryCount).Select(q => Ids(harness.Engine, data.Query(q))).ToList();
+
+        await harness.ReopenAsync();
+
+        Assert.Contains(log.Lines, l => l.Contains("snapshot loaded", StringComparison.Ordinal));
+        var reloaded = harness.Engine.GetSpaceIndexStatus("c", "v");
+        Assert.Equal(indexed.Segments.Select(s => s.Id), reloaded.Segments.Select(s => s.Id));
+        Assert.Equal(indexed.IndexedVectors - 2, reloaded.IndexedVectors);
+        Assert.Equal(data.Count, harness.Engine.Count("c", null));
+        Assert.Empty(harness.Engine.GetItems("c", ["i2"], withVectors: false));
+        Assert.Equal(expected, Enumerable.Range(0, data.QueryCount).Select(q => Ids(harness.Engine, data.Query(q))).ToList());
+        Assert.Equal("late", harness.Engine.Search("c", new SearchQuery("v", data.Query(0), 1))[0].Id);
+    }
+
+    [Fact]
+    public async Task Reopen_WithoutSnapshot_RebuildsFromTheStore()
+    {
+        var log = new ListLogger();
+        await using var harness = await StartAsync(null, SegmentedSearchTests.Manual, log);
+        var data = new ClusteredVectors(1200, 10, 16, 10, seed: 22, normalize: false);
+        await SegmentedSearchTests.Fill(harness, data, Metric.L2, "IVF8,Flat");
+        harness.Engine.RunOptimizerUntilIdle(CancellationToken.None);
+        var expected = Enumerable.Range(0, data.QueryCount).Select(q => ExactIds(harness.Engine, data.Query(q))).ToList();
+        File.Delete(SnapshotPath(harness));
+
+        await harness.ReopenAsync();
+
+        Assert.Contains(log.Lines, l => l.Contains("snapshot not used (missing)", StringComparison.Ordinal));
+        Assert.Equal(data.Count, harness.Engine.GetSpaceIndexStatus("c", "v").AppendableVectors);
+        Assert.Equal(expected, Enumerable.Range(0, data.QueryCount).Select(q => ExactIds(harness.Engine, data.Query(q))).ToList());
+        harness.Engine.RunOptimizerUntilIdle(CancellationToken.None);
+        Assert.Equal(data.Count, harness.Engine.GetSpaceIndexStatus("c", "v").IndexedVectors);
+    }
+
+    [Theory]
+    [InlineData("flip")]
+    [InlineData("truncate")]
+    public async Task Reopen_WithCorruptSnapshot_RebuildsFromTheStoreAndSaysWhy(string damage)
+    {
+        var log = new ListLogger();
+        await using var harness = await StartAsync(null, SegmentedSearchTests.Manual, log);
+        var data = new ClusteredVectors(1200, 10, 16, 10, seed: 23, normalize: false);
+        await SegmentedSearchTests.Fill(harness, data, Metric.InnerProduct, "HNSW8,SQ8");
+        harness.Engine.RunOptimizerUntilIdle(CancellationToken.None);
+        var expected = Enumerable.Range(0, data.QueryCount).Select(q => ExactIds(harness.Engine, data.Query(q))).ToList();
+        var path = SnapshotPath(harness);
+        var bytes = await File.ReadAllBytesAsync(path);
+        if (damage == "flip")
+        {
+            bytes[bytes.Length / 2] ^= 0x40;
+        }
+        else
+        {
+            Array.Resize(ref bytes, bytes.Length - 100);
+        }
+
+        await File.WriteAllBytesAsync(path, bytes);
+        await harness.ReopenAsync();
+
+        Assert.Contains(log.Lines, l => l.Contains("snapshot not used (corrupt:", StringComparison.Ordinal));
+        Assert.Empty(harness.Engine.GetSpaceIndexStatus("c", "v").Segments);
+        Assert.Equal(data.Count, harness.Engine.Count("c", null));
+        Assert.Equal(expected, Enumerable.Range(0, data.QueryCount).Select(q => ExactIds(harness.Engine, data.Query(q))).ToList());
+    }
+
+    [Fact]
+    public async Task Reopen_AfterSpaceAdded_TreatsSnapshotAsStale()
+    {
+        var log = new ListLogger();
+        await using var harness = await StartAsync(null, SegmentedSearchTests.Manual, log);
+        var data = new ClusteredVectors(600, 1, 8, 5, seed: 24, normalize: false);
+        await SegmentedSearchTests.Fill(harness, data, Metric.L2, "HNSW8");
+        harness.Engine.RunOptimizerUntilIdle(CancellationToken.None);
+        await harness.Engine.AddSpaceAsync("c", Space("w", 4), CancellationToken.None);
+
+        await harness.ReopenAsync();
+
+        Assert.Contains(log.Lines, l => l.Contains("snapshot not used (stale: the collection's spaces changed", StringComparison.Ordinal));
+        Assert.Equal(data.Count, harness.Engine.Count("c", null));
+    }
+
+    private static string SnapshotPath(EngineHarness harness) => Path.Combine(harness.Directory, "snapshots", "c.snapshot");
+
+    private static List<string> Ids(RetrievalEngine engine, float[] query) =>
+        [.. engine.Search("c", new SearchQuery("v", query, 10)).Select(h => h.Id)];
+
+    private static List<string> ExactIds(RetrievalEngine engine, float[] query) =>
+        [.. engine.Search("c", new SearchQuery("v", query, 10, Exact: true)).Select(h => h.Id)];
+
+    /// <summary>Keeps formatted log lines so tests can check that a fallback says why.</summary>
+    private sealed class ListLogger : ILogger<RetrievalEngine>
+    {
+        private readonly List<string> _lines = [];
+
+        public IReadOnlyList<string> Lines
+        {
+            get
+            {
+                lock (_lines)
+                {
+                    return [.. _lines];
+                }
+            }
+        }
+
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            lock (_lines)
+            {
+                _lines.Add(formatter(state, exception));
+            }
+        }
+    }
+}
