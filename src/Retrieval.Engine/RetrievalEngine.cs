@@ -111,6 +111,12 @@ public sealed partial class RetrievalEngine : IAsyncDisposable
     // Collections with an index spec (or an existing snapshot) start from their snapshot when it is usable.
     private async Task<CollectionState?> LoadSnapshotAsync(CollectionDefinition definition, CancellationToken cancellationToken)
     {
+        // Snapshots do not hold multi-vector spaces (their pruned tokens and FDEs): such a collection loads from the store.
+        if (definition.Spaces.Any(s => s.IsMulti))
+        {
+            return null;
+        }
+
         if (_snapshots is null || (!definition.Spaces.Any(s => !string.IsNullOrWhiteSpace(s.Index)) && !File.Exists(_snapshots.PathOf(definition.Name))))
         {
             return null;

@@ -34,6 +34,31 @@ public sealed class MultiVectorSpaceTests
     }
 
     [Fact]
+    public async Task Reopen_WithSnapshotsOfAnIndexedDenseSpace_KeepsEveryMultiVector()
+    {
+        // Snapshots hold dense segments only: a collection that also has a multi-vector space must load from the store.
+        await using var harness = await StartAsync(null, Segments.SegmentedSearchTests.Manual, null);
+        var (documents, queries) = ClusteredCorpus(seed: 12, documents: 600, queries: 3);
+        var settings = new MultiVectorSettings { Muvera = MuveraParameters.CompactPreset(Dimension, seed: 11) };
+        await harness.Engine.CreateCollectionAsync("c",
+        [
+            Space("v", Dimension, Metric.InnerProduct, "HNSW16"),
+            new SpaceDefinition("mv", Dimension, Metric.InnerProduct, new ModelRef("test", "1"), Kind: SpaceKind.Multi, MultiVector: settings),
+        ], "v", CancellationToken.None);
+        await harness.Engine.UpsertAsync("c", documents.Select((d, i) => new ItemWrite($"d{i}", null, new Dictionary<string, float[]> { ["v"] = d[0] })
+        {
+            MultiVectors = new Dictionary<string, IReadOnlyList<float[]>> { ["mv"] = d },
+        }).ToList(), CancellationToken.None);
+        harness.Engine.RunOptimizerUntilIdle(CancellationToken.None);
+        var before = queries.Select(q => Ids(harness.Engine.Search("c", Query(q, k: 5) with { Exact = true }))).ToList();
+
+        await harness.ReopenAsync();
+
+        Assert.Equal(documents.Count, harness.Engine.GetCollection("c").MultiVectorStats.Single().Items);
+        Assert.Equal(before, queries.Select(q => Ids(harness.Engine.Search("c", Query(q, k: 5) with { Exact = true }))).ToList());
+    }
+
+    [Fact]
     public async Task Search_ExactMode_MatchesNaiveChamferRankingAndScores()
     {
         await using var harness = await StartAsync();
