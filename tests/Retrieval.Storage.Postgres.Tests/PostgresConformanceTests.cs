@@ -26,3 +26,6 @@ public sealed class PostgresMapTests(PostgresStoreFixture fixture) : MapConforma
 
 [RequiresPostgres]
 public sealed class PostgresMultiVectorTests(PostgresStoreFixture fixture) : MultiVectorConformanceTests<PostgresStoreFixture>(fixture);
+
+[RequiresPostgres]
+public sealed class PostgresRawInputTests(PostgresStoreFixture fixture) : RawInputConformanceTests<PostgresStoreFixture>(fixture);

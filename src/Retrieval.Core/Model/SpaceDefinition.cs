@@ -16,6 +16,7 @@ namespace Retrieval.Core.Model;
 /// The approximate index of the space's sealed segments as a factory string (<c>HNSW32</c>, <c>IVF1024,PQ16x8</c>, ...);
 /// null or empty for exact search only.
 /// </param>
+/// <param name="Encoder">The registered encoder that turns raw inputs into this space's vectors; null when clients send vectors only.</param>
 /// <param name="Kind">Dense (one vector per item, the default) or multi (a matrix of token vectors per item).</param>
 /// <param name="MultiVector">The settings of a multi-vector space; null for a dense one.</param>
 public sealed record SpaceDefinition(
@@ -26,6 +27,7 @@ public sealed record SpaceDefinition(
     string? CompatiblePrefixOf = null,
     bool RenormalizePrefix = false,
     string? Index = null,
+    EncoderRef? Encoder = null,
     SpaceKind Kind = SpaceKind.Dense,
     MultiVectorSettings? MultiVector = null)
 {

@@ -31,6 +31,11 @@ internal static class MultiVectorSpaceValidator
                 : throw RetrievalException.Invalid(multi, "is only allowed on a SPACE_KIND_MULTI space");
         }
 
+        if (space.Encoder is not null)
+        {
+            throw RetrievalException.Invalid($"{field}.encoder", "raw inputs are not wired for multi-vector spaces yet; send token rows");
+        }
+
         if (!string.IsNullOrWhiteSpace(space.Index))
         {
             throw RetrievalException.Invalid($"{field}.index", "a multi-vector space searches its FDE index exactly for now; leave index empty");

@@ -66,7 +66,7 @@ internal static class WriteValidator
                 }
             }
 
-            validated.Add(new ItemWrite(item.Id, item.PayloadJson, vectors));
+            validated.Add(new ItemWrite(item.Id, item.PayloadJson, vectors, item.RawInputs));
         }
 
         return validated;

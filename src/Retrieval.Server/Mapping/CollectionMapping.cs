@@ -28,6 +28,7 @@ internal static class CollectionMapping
         return new SpaceDefinition(space.Name, space.Dimension, metric, new ModelRef(space.Model?.Name ?? "", space.Model?.Version ?? ""),
             string.IsNullOrEmpty(space.CompatiblePrefixOf) ? null : space.CompatiblePrefixOf, space.RenormalizePrefix,
             string.IsNullOrWhiteSpace(space.Index) ? null : space.Index,
+            space.Encoder is { } e ? new EncoderRef(e.Name, e.Version, e.ModelSha256) : null,
             kind, MultiVectorMapping.ToSettings(space, kind, field));
     }
 
@@ -48,6 +49,7 @@ internal static class CollectionMapping
         CompatiblePrefixOf = space.CompatiblePrefixOf ?? "",
         RenormalizePrefix = space.RenormalizePrefix,
         Index = space.Index ?? "",
+        Encoder = space.Encoder is { } e ? new Contracts.V1.EncoderRef { Name = e.Name, Version = e.Version, ModelSha256 = e.ModelSha256 } : null,
     };
 
     public static Contracts.V1.Collection ToProto(CollectionInfo info)
@@ -59,6 +61,7 @@ internal static class CollectionMapping
             ItemCount = info.ItemCount,
             CreatedAt = Timestamp.FromDateTimeOffset(info.Definition.CreatedAt),
             UpdatedAt = Timestamp.FromDateTimeOffset(info.Definition.UpdatedAt),
+            StoreInputs = info.Definition.StoreInputs,
         };
         collection.Spaces.Add(info.Definition.Spaces.Select(ToProto));
         collection.MultiVectorStats.Add(info.MultiVectorStats.Select(MultiVectorMapping.ToProto));

@@ -25,7 +25,10 @@ internal static class ItemMapping
                 }
             }
 
-            return new ItemWrite(item.Id, PayloadMapping.ToJson(item.Payload), dense) { MultiVectors = multi.Count == 0 ? null : multi };
+            var inputs = item.Inputs.Count == 0
+                ? null
+                : item.Inputs.ToDictionary(p => p.Key, p => InputMapping.ToRawInput(p.Value, $"items[{i}].inputs.{p.Key}"), StringComparer.Ordinal);
+            return new ItemWrite(item.Id, PayloadMapping.ToJson(item.Payload), dense, inputs) { MultiVectors = multi.Count == 0 ? null : multi };
         }).ToList();
 
     /// <param name="view">The item.</param>
