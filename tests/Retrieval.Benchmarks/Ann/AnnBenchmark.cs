@@ -19,6 +19,15 @@ internal static class AnnBenchmark
     public static async Task<int> RunAsync(string[] args)
     {
         var options = Options.Parse(args);
+        if (options.FromLogs.Count > 0)
+        {
+            // Re-plots and re-tabulates earlier runs (their printed points) without measuring again.
+            var logged = options.FromLogs.SelectMany(AnnLog.Read).ToList();
+            Console.WriteLine(Markdown(logged, []));
+            Console.WriteLine(AnnPlot.Write(logged, options.Plot));
+            return 0;
+        }
+
         var datasets = new List<Func<AnnDataset>>();
         foreach (var name in options.Datasets)
         {
@@ -40,20 +49,34 @@ internal static class AnnBenchmark
             Console.WriteLine($"== {data.Name}: {data.Count} vectors, {data.QueryCount} queries, {data.Metric}");
             var pq = data.Dimension % 16 == 0 ? 16 : 8;
             var nlist = Math.Clamp((int)Math.Sqrt(data.Count) * 2, 16, 1024);
-            foreach (var (specText, values) in new[] { ("HNSW32", EfValues), ($"IVF{nlist},PQ{pq}x8", NProbeValues) })
+            foreach (var (specText, values, refine) in new[] { ("HNSW32", EfValues, false), ($"IVF{nlist},PQ{pq}x8", NProbeValues, false), ($"IVF{nlist},PQ{pq}x8", NProbeValues, true) })
             {
+                if (!options.Indexes.Contains(refine ? "ivfpq-refine" : specText.StartsWith("HNSW", StringComparison.Ordinal) ? "hnsw" : "ivfpq"))
+                {
+                    continue;
+                }
+
                 var spec = IndexSpec.Parse(specText, data.Dimension, "index");
                 var indexing = new IndexingOptions { HnswEfConstruction = 40, BuildThreads = Math.Max(1, System.Environment.ProcessorCount), TrainingPointsPerList = 39 };
                 var watch = Stopwatch.StartNew();
                 using var index = IndexBuilder.Build(spec, data.Metric, data.Storage, indexing, null, CancellationToken.None);
                 var ourBuild = watch.Elapsed.TotalSeconds;
-                var ours = values.Select(v => Measure(data, index, spec, v)).ToList();
+                // One query at a time on one thread, as the peer (omp_set_num_threads(1)): no OpenMP fan-out per query.
+                global::Retrieval.Faiss.FaissRuntime.ThreadCount = 1;
+                var ours = values.Select(v => Measure(data, index, spec, v, refine ? RefineFactor : 1)).ToList();
+                global::Retrieval.Faiss.FaissRuntime.ThreadCount = 0;
                 points.AddRange(ours);
                 ours.ForEach(p => Console.WriteLine(Format(p)));
 
                 var directory = Path.Combine(options.WorkDirectory, data.Name.Split(' ')[0]);
                 data.WriteTo(directory, spec.IsIvf ? IndexBuilder.TrainingSample(index.Spec, data.Storage, indexing) : []);
-                var (peerBuild, peer) = await AnnPythonPeer.RunAsync(data, directory, index.Spec.ToString(), K, values, CancellationToken.None);
+                var peerFactory = refine ? $"{index.Spec},RFlat" : index.Spec.ToString();
+                var (peerBuild, peer) = await AnnPythonPeer.RunAsync(data, directory, peerFactory, K, values, CancellationToken.None);
+                if (refine)
+                {
+                    peer = [.. peer.Select(p => p with { Index = ours[0].Index })];
+                }
+
                 points.AddRange(peer);
                 peer.ForEach(p => Console.WriteLine(Format(p)));
                 builds.Add(Inv($"| {data.Name} | {index.Spec} | {ourBuild:F1} s | {peerBuild:F1} s |"));
@@ -71,11 +94,15 @@ internal static class AnnBenchmark
         return 0;
     }
 
-    private static AnnPoint Measure(AnnDataset data, IVectorIndex index, IndexSpec spec, int value)
+    // The engine's serving path for quantized indexes: refine × k candidates, re-scored exactly, best k kept.
+    private const int RefineFactor = 4;
+
+    private static AnnPoint Measure(AnnDataset data, IVectorIndex index, IndexSpec spec, int value, int refine)
     {
         var parameters = spec.IsIvf ? new IndexSearchParameters(0, value) : new IndexSearchParameters(value, 0);
         var ids = new long[data.QueryCount * K];
-        var scores = new float[K];
+        var candidates = new long[K * refine];
+        var scores = new float[K * refine];
         var best = double.MaxValue;
         for (var trial = 0; trial < 2; trial++)
         {
@@ -83,13 +110,36 @@ internal static class AnnBenchmark
             var watch = Stopwatch.StartNew();
             for (var q = 0; q < data.QueryCount; q++)
             {
-                index.Search(data.Query(q), K, parameters, null, ids.AsSpan(q * K, K), scores);
+                if (refine == 1)
+                {
+                    index.Search(data.Query(q), K, parameters, null, ids.AsSpan(q * K, K), scores);
+                    continue;
+                }
+
+                var found = index.Search(data.Query(q), K * refine, parameters, null, candidates, scores);
+                Rerank(data, data.Query(q), candidates.AsSpan(0, found), scores.AsSpan(0, found));
+                candidates.AsSpan(0, Math.Min(K, found)).CopyTo(ids.AsSpan(q * K, K));
             }
 
             best = Math.Min(best, watch.Elapsed.TotalSeconds);
         }
 
-        return new AnnPoint(data.Name, spec.ToString(), spec.IsIvf ? "ours (Faiss shim)" : "ours (USearch)", value, data.Recall(ids, K), data.QueryCount / best);
+        var label = refine > 1 ? $"{spec}+refine×{refine}" : spec.ToString();
+        return new AnnPoint(data.Name, label, spec.IsIvf ? "ours (Faiss shim)" : "ours (USearch)", value, data.Recall(ids, K), data.QueryCount / best);
+    }
+
+    private static void Rerank(AnnDataset data, ReadOnlySpan<float> query, Span<long> ids, Span<float> scores)
+    {
+        for (var i = 0; i < ids.Length; i++)
+        {
+            var row = data.Storage.Row((int)ids[i]);
+            scores[i] = data.Metric == Core.Model.Metric.L2
+                ? -System.Numerics.Tensors.TensorPrimitives.Distance(query, row)
+                : System.Numerics.Tensors.TensorPrimitives.Dot(query, row);
+        }
+
+        // Best first: sort by descending score.
+        scores.Sort(ids, static (a, b) => b.CompareTo(a));
     }
 
     private static string Markdown(List<AnnPoint> points, List<string> builds)
@@ -128,7 +178,7 @@ internal static class AnnBenchmark
 
     private static string Inv(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 
-    private sealed record Options(IReadOnlyList<string> Datasets, string DataRoot, int SyntheticCount, int Queries, string WorkDirectory, string? Markdown, string Plot)
+    private sealed record Options(IReadOnlyList<string> FromLogs, IReadOnlyList<string> Datasets, IReadOnlyList<string> Indexes, string DataRoot, int SyntheticCount, int Queries, string WorkDirectory, string? Markdown, string Plot)
     {
         public static Options Parse(string[] args)
         {
@@ -139,7 +189,9 @@ internal static class AnnBenchmark
             }
 
             return new Options(
+                args.Contains("--from-logs") ? Value("--from-logs", "").Split(',') : [],
                 Value("--data", "fasttext,minilm,synthetic").Split(','),
+                Value("--indexes", "hnsw,ivfpq,ivfpq-refine").Split(','),
                 Value("--data-root", "../shared/data"),
                 int.Parse(Value("--n", "200000"), CultureInfo.InvariantCulture),
                 int.Parse(Value("--queries", "1000"), CultureInfo.InvariantCulture),

@@ -14,11 +14,11 @@ internal static class AnnPlot
             for (var f = 0; f < families.Count; f++)
             {
                 var plot = new ScottPlot.Plot();
-                foreach (var curve in families[f].GroupBy(p => (p.Dataset, p.Engine)))
+                foreach (var curve in families[f].GroupBy(p => (p.Dataset, p.Engine, p.Index)))
                 {
                     var ordered = curve.OrderBy(p => p.Parameter).ToArray();
                     var scatter = plot.Add.Scatter(ordered.Select(p => p.Recall).ToArray(), ordered.Select(p => Math.Log10(p.Qps)).ToArray());
-                    scatter.LegendText = $"{curve.Key.Dataset} — {curve.Key.Engine}";
+                    scatter.LegendText = $"{curve.Key.Dataset} — {curve.Key.Index} — {curve.Key.Engine}";
                     scatter.MarkerSize = 6;
                     if (curve.Key.Engine == "python3-faiss")
                     {

@@ -23,7 +23,13 @@ def main():
 
     index = faiss.index_factory(dim, factory, faiss.METRIC_INNER_PRODUCT if metric == "ip" else faiss.METRIC_L2)
     ivf = None
-    if factory.startswith("IVF"):
+    if factory.endswith(",RFlat"):
+        # Exact re-ranking of k_factor × k candidates: what our engine does for quantized indexes.
+        refine = faiss.downcast_index(index)
+        refine.k_factor = float(sys.argv[7]) if len(sys.argv) > 7 else 4.0
+        ivf = faiss.extract_index_ivf(refine.base_index)
+        faiss.downcast_index(ivf).do_polysemous_training = False
+    elif factory.startswith("IVF"):
         ivf = faiss.extract_index_ivf(index)
         if "PQ" in factory:
             # Same as our shim: polysemous training only serves Hamming-threshold search.
