@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Retrieval.Core.Encoders;
 using Retrieval.Encoders.Onnx.Registry;
 using Retrieval.Encoders.Onnx.Runtime;
 
@@ -22,6 +23,7 @@ public static class EncoderServiceCollectionExtensions
             return new EncoderStore(options.Directory.Length > 0 ? options.Directory : defaultDirectory(sp));
         });
         services.AddSingleton<EncoderRegistry>();
+        services.AddSingleton<ISpaceEncoders, RegistrySpaceEncoders>();
         return services;
     }
 }

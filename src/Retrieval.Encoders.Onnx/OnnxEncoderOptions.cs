@@ -29,9 +29,12 @@ public sealed class OnnxEncoderOptions
     /// </summary>
     public long MaxModelBytes { get; set; } = 512L * 1024 * 1024;
 
-    /// <summary>Inputs waiting per encoder before new ones are refused with RESOURCE_EXHAUSTED. Default 1024.</summary>
+    /// <summary>Inputs waiting or running per encoder before new requests are refused with RESOURCE_EXHAUSTED. Default 1024.</summary>
     public int QueueCapacity { get; set; } = 1024;
 
-    /// <summary>How long a partial batch waits for more inputs, in milliseconds. Default 2.</summary>
-    public int MaxWaitMilliseconds { get; set; } = 2;
+    /// <summary>
+    /// How long a partial batch waits for more inputs, in milliseconds. Default 0: a batch takes whatever queued while
+    /// the previous one ran, which batches concurrent requests under load without delaying a lone one.
+    /// </summary>
+    public int MaxWaitMilliseconds { get; set; }
 }

@@ -8,7 +8,15 @@ namespace Retrieval.Engine;
 public sealed partial class RetrievalEngine
 {
     /// <summary>Creates a collection. The default space is <paramref name="defaultSpace"/>, or the first space.</summary>
-    public async Task<CollectionInfo> CreateCollectionAsync(string name, IReadOnlyList<SpaceDefinition> spaces, string? defaultSpace, CancellationToken cancellationToken)
+    public Task<CollectionInfo> CreateCollectionAsync(string name, IReadOnlyList<SpaceDefinition> spaces, string? defaultSpace, CancellationToken cancellationToken) =>
+        CreateCollectionAsync(name, spaces, defaultSpace, storeInputs: false, cancellationToken);
+
+    /// <summary>
+    /// Creates a collection. The default space is <paramref name="defaultSpace"/>, or the first space. With
+    /// <paramref name="storeInputs"/> the store of record keeps the raw input each vector was encoded from.
+    /// </summary>
+    public async Task<CollectionInfo> CreateCollectionAsync(
+        string name, IReadOnlyList<SpaceDefinition> spaces, string? defaultSpace, bool storeInputs, CancellationToken cancellationToken)
     {
         EnsureReady();
         Names.ValidateName(name, "name");
@@ -39,7 +47,6 @@ public sealed partial class RetrievalEngine
         }
 
         var now = DateTimeOffset.UtcNow;
-        var definition = new CollectionDefinition(name, [.. spaces.Select(WithCanonicalIndex)], chosenDefault, now, now);
         await _catalogGate.WaitAsync(cancellationToken);
         try
         {
@@ -48,6 +55,10 @@ public sealed partial class RetrievalEngine
                 throw RetrievalException.AlreadyExists($"collection '{name}' already exists");
             }
 
+            // The encoder lock is held until the commit, so a named encoder cannot be deleted before the space pins it.
+            await using var encoderLock = await LockEncodersAsync(spaces, cancellationToken);
+            var bound = spaces.Select((s, i) => WithCanonicalIndex(BindEncoder(s, $"spaces[{i}]"))).ToList();
+            var definition = new CollectionDefinition(name, bound, chosenDefault, now, now, storeInputs);
             await _store.CreateCollectionAsync(definition, cancellationToken);
             _collections[name] = new CollectionState(definition);
         }
@@ -57,7 +68,7 @@ public sealed partial class RetrievalEngine
         }
 
         Log.CollectionCreated(_logger, name, string.Join(",", names));
-        return new CollectionInfo(definition, 0);
+        return Describe(_collections[name]);
     }
 
     public IReadOnlyList<CollectionInfo> ListCollections()
@@ -99,10 +110,11 @@ public sealed partial class RetrievalEngine
     }
 
     /// <summary>Adds a space to a live collection; existing items have no vector in it until upserted.</summary>
-    public Task<CollectionInfo> AddSpaceAsync(string collection, SpaceDefinition space, CancellationToken cancellationToken)
+    public async Task<CollectionInfo> AddSpaceAsync(string collection, SpaceDefinition space, CancellationToken cancellationToken)
     {
         ValidateSpace(space, "space");
-        return ChangeDefinitionAsync(collection, current =>
+        await using var encoderLock = await LockEncodersAsync([space], cancellationToken);
+        return await ChangeDefinitionAsync(collection, current =>
         {
             if (current.FindSpace(space.Name) is not null)
             {
@@ -111,7 +123,7 @@ public sealed partial class RetrievalEngine
 
             ValidatePrefix(space, current.Spaces, "space");
 
-            return (current with { Spaces = [.. current.Spaces, WithCanonicalIndex(space)] }, null);
+            return (current with { Spaces = [.. current.Spaces, WithCanonicalIndex(BindEncoder(space, "space"))] }, null);
         }, () => Log.SpaceAdded(_logger, collection, space.Name), cancellationToken);
     }
 

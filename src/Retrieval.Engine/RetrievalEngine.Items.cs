@@ -12,14 +12,20 @@ public sealed partial class RetrievalEngine
     /// Upserts a batch atomically: validated as a whole, committed in one transaction, applied to the indexes,
     /// then acknowledged. Merge semantics are those of <see cref="ItemWrite"/>.
     /// </summary>
+    /// <remarks>
+    /// Items may carry raw inputs (<see cref="ItemWrite.RawInputs"/>) in place of vectors for spaces that name an
+    /// encoder: they are encoded first, outside the write gate, so slow models never hold up other writers.
+    /// </remarks>
     public async Task<WriteResult> UpsertAsync(string collection, IReadOnlyList<ItemWrite> items, CancellationToken cancellationToken)
     {
         var state = GetState(collection);
+        var (encoded, encodersUsed) = await EncodeInputsAsync(state, items, cancellationToken);
         await state.WriteGate.WaitAsync(cancellationToken);
         try
         {
+            EnsureEncodersUnchanged(state.Definition, encodersUsed);
             // Validated under the gate: the space list cannot change between validation and commit.
-            var validated = WriteValidator.ValidateUpserts(items, state.Definition, _options);
+            var validated = WriteValidator.ValidateUpserts(encoded, state.Definition, _options);
             var sequence = await CommitAsync(state, WriteBatch.ForUpserts(validated));
             return new WriteResult(validated.Count, sequence);
         }

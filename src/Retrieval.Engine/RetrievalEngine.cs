@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
+using Retrieval.Core.Encoders;
 using Retrieval.Core.Errors;
 using Retrieval.Core.Model;
 using Retrieval.Core.Storage;
@@ -21,6 +22,7 @@ public sealed partial class RetrievalEngine : IAsyncDisposable
     private readonly IRetrievalStore _store;
     private readonly EngineOptions _options;
     private readonly ILogger _logger;
+    private readonly ISpaceEncoders? _encoders;
     private readonly ConcurrentDictionary<string, CollectionState> _collections = new(StringComparer.Ordinal);
 
     // Serializes catalog changes (create/delete collection, add/remove space) against each other.
@@ -30,11 +32,18 @@ public sealed partial class RetrievalEngine : IAsyncDisposable
     private readonly SegmentOptimizer _optimizer;
     private volatile bool _ready;
 
-    public RetrievalEngine(IRetrievalStore store, EngineOptions options, ILogger<RetrievalEngine> logger, IndexingOptions? indexing = null)
+    /// <param name="store">The store of record.</param>
+    /// <param name="options">Limits.</param>
+    /// <param name="logger">Engine log.</param>
+    /// <param name="indexing">Segments and approximate indexes; null for the defaults.</param>
+    /// <param name="encoders">Encoders spaces may name; without them, spaces take vectors only.</param>
+    public RetrievalEngine(
+        IRetrievalStore store, EngineOptions options, ILogger<RetrievalEngine> logger, IndexingOptions? indexing = null, ISpaceEncoders? encoders = null)
     {
         _store = store;
         _options = options;
         _logger = logger;
+        _encoders = encoders;
         _indexing = indexing ?? new IndexingOptions();
         _indexing.Validate();
         Faiss.FaissRuntime.ThreadCount = _indexing.FaissThreads;

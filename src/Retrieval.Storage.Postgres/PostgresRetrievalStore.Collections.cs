@@ -80,6 +80,14 @@ public sealed partial class PostgresRetrievalStore
             remove.Parameters.AddWithValue("name", collection.Name);
             remove.Parameters.AddWithValue("space", removedSpace);
             await remove.ExecuteNonQueryAsync(cancellationToken);
+
+            await using var removeInputs = new NpgsqlCommand(
+                "DELETE FROM raw_inputs WHERE collection_key = (SELECT key FROM collections WHERE name = @name) AND space = @space;",
+                connection,
+                transaction);
+            removeInputs.Parameters.AddWithValue("name", collection.Name);
+            removeInputs.Parameters.AddWithValue("space", removedSpace);
+            await removeInputs.ExecuteNonQueryAsync(cancellationToken);
         }
 
         await transaction.CommitAsync(cancellationToken);
@@ -110,6 +118,7 @@ public sealed partial class PostgresRetrievalStore
             DELETE FROM items WHERE collection_key = @key;
             DELETE FROM tombstones WHERE collection_key = @key;
             DELETE FROM maps WHERE collection = @name;
+            DELETE FROM raw_inputs WHERE collection_key = @key;
             """,
             connection,
             transaction))

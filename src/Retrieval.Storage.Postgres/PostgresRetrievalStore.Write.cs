@@ -87,7 +87,9 @@ public sealed partial class PostgresRetrievalStore
             SELECT (SELECT i.ctid FROM items AS i WHERE i.collection_key = (SELECT key FROM s) AND i.id = d.id) AS tid
             FROM unnest(@deletes::text[]) AS d(id)),
         gone AS (
-            DELETE FROM items WHERE ctid = ANY(ARRAY(SELECT tid FROM doomed WHERE tid IS NOT NULL)) RETURNING id)
+            DELETE FROM items WHERE ctid = ANY(ARRAY(SELECT tid FROM doomed WHERE tid IS NOT NULL)) RETURNING id),
+        gone_inputs AS (
+            DELETE FROM raw_inputs WHERE collection_key = (SELECT key FROM s) AND item_id IN (SELECT id FROM gone))
         INSERT INTO tombstones (collection_key, seq, id)
         SELECT s.key, s.seq, gone.id FROM gone, s
         ON CONFLICT (collection_key, id) DO UPDATE SET seq = EXCLUDED.seq
@@ -107,6 +109,10 @@ public sealed partial class PostgresRetrievalStore
         if (batch.Upserts.Count > 0)
         {
             command.BatchCommands.Add(UpsertCommand(collection, batch.Upserts));
+            if (RawInputsCommand(collection, batch.Upserts) is { } rawInputs)
+            {
+                command.BatchCommands.Add(rawInputs);
+            }
         }
 
         if (batch.Deletes.Count > 0)

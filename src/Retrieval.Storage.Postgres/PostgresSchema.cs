@@ -123,6 +123,20 @@ public static class PostgresSchema
             CREATE INDEX items_collection_seq ON items (collection_key, seq);
             CREATE INDEX tombstones_collection_seq ON tombstones (collection_key, seq);
             """),
+        (new PostgresMigration(4, "raw inputs"), """
+            -- The text, image or tensor each item's vector in a space was encoded from (collections created with
+            -- storeInputs), so that a new model can re-encode the gallery. kind: 1 text (UTF-8), 2 image, 3 tensor.
+            CREATE TABLE raw_inputs (
+                collection_key integer          NOT NULL,
+                item_id        text COLLATE "C" NOT NULL,
+                space          text COLLATE "C" NOT NULL,
+                kind           integer          NOT NULL,
+                content        bytea            NOT NULL,
+                PRIMARY KEY (collection_key, item_id, space)
+            );
+            -- Images are already compressed: skip pglz attempts (still moved out of line).
+            ALTER TABLE raw_inputs ALTER COLUMN content SET STORAGE EXTERNAL;
+            """),
     ];
 
     /// <summary>The schema version this build reads and writes.</summary>

@@ -73,8 +73,10 @@ public sealed partial class SqliteRetrievalStore
 
                 if (removedSpace is not null)
                 {
-                    await using var remove = Command(
-                        connection, transaction, "DELETE FROM vectors WHERE collection = $name AND space = $space;");
+                    await using var remove = Command(connection, transaction, """
+                        DELETE FROM vectors WHERE collection = $name AND space = $space;
+                        DELETE FROM raw_inputs WHERE collection = $name AND space = $space;
+                        """);
                     remove.Parameters.AddWithValue("$name", collection.Name);
                     remove.Parameters.AddWithValue("$space", removedSpace);
                     await remove.ExecuteNonQueryAsync(ct);
@@ -96,6 +98,7 @@ public sealed partial class SqliteRetrievalStore
                     DELETE FROM items WHERE collection = $name;
                     DELETE FROM tombstones WHERE collection = $name;
                     DELETE FROM maps WHERE collection = $name;
+                    DELETE FROM raw_inputs WHERE collection = $name;
                     DELETE FROM collections WHERE name = $name;
                     """);
                 command.Parameters.AddWithValue("$name", name);

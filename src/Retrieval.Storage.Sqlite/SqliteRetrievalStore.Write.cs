@@ -19,7 +19,9 @@ public sealed partial class SqliteRetrievalStore
             {
                 var sequence = await NextSequenceAsync(connection, transaction, collection, ct);
                 await UpsertAsync(connection, transaction, collection, sequence, batch.Upserts, ct);
+                await WriteRawInputsAsync(connection, transaction, collection, batch.Upserts, ct);
                 await DeleteAsync(connection, transaction, collection, sequence, batch.Deletes, ct);
+                await DeleteRawInputsAsync(connection, transaction, collection, batch.Deletes, ct);
                 return sequence;
             },
             cancellationToken);

@@ -65,6 +65,18 @@ internal static class SqliteSchema
             -- The registry invariant, enforced by the database too: one active map per (collection, from, to).
             CREATE UNIQUE INDEX maps_one_active ON maps (collection, from_space, to_space) WHERE state = 2;
             """),
+        (3, "raw inputs", """
+            -- The text, image or tensor each item's vector in a space was encoded from (collections that keep them),
+            -- so that a new model can re-encode the gallery. kind: 1 text (UTF-8), 2 image, 3 tensor.
+            CREATE TABLE raw_inputs (
+                collection TEXT    NOT NULL,
+                item_id    TEXT    NOT NULL,
+                space      TEXT    NOT NULL,
+                kind       INTEGER NOT NULL,
+                content    BLOB    NOT NULL,
+                PRIMARY KEY (collection, item_id, space)
+            );
+            """),
     ];
 
     /// <summary>The schema version this build writes and reads.</summary>

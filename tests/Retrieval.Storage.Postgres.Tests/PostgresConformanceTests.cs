@@ -23,3 +23,6 @@ public sealed class PostgresConcurrencyTests(PostgresStoreFixture fixture) : Con
 
 [RequiresPostgres]
 public sealed class PostgresMapTests(PostgresStoreFixture fixture) : MapConformanceTests<PostgresStoreFixture>(fixture);
+
+[RequiresPostgres]
+public sealed class PostgresRawInputTests(PostgresStoreFixture fixture) : RawInputConformanceTests<PostgresStoreFixture>(fixture);

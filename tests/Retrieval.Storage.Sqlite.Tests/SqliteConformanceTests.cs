@@ -16,3 +16,5 @@ public sealed class SqliteDurabilityTests(SqliteStoreFixture fixture) : Durabili
 public sealed class SqliteConcurrencyTests(SqliteStoreFixture fixture) : ConcurrencyConformanceTests<SqliteStoreFixture>(fixture);
 
 public sealed class SqliteMapTests(SqliteStoreFixture fixture) : MapConformanceTests<SqliteStoreFixture>(fixture);
+
+public sealed class SqliteRawInputTests(SqliteStoreFixture fixture) : RawInputConformanceTests<SqliteStoreFixture>(fixture);

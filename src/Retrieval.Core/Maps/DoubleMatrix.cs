@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using MathNet.Numerics.LinearAlgebra;
 
 namespace Retrieval.Core.Maps;
@@ -18,6 +19,27 @@ internal static class DoubleMatrix
         }
 
         return Matrix<double>.Build.Dense(rows, cols, storage);
+    }
+
+    /// <summary>
+    /// <c>‖M‖_F</c> straight from the storage. MathNet 5's <c>FrobeniusNorm()</c> forms <c>M·Mᵀ</c> first, which for an
+    /// n × d anchor matrix is an n × n product (70 s at n = 5000, d = 384).
+    /// </summary>
+    public static double FrobeniusNorm(Matrix<double> m) =>
+        TensorPrimitives.Norm<double>(m.AsColumnMajorArray() ?? m.ToColumnMajorArray());
+
+    /// <summary><c>XᵀY</c> through <see cref="RowMajorGemm"/>: MathNet's managed product runs below 1 GFlop/s.</summary>
+    public static Matrix<double> TransposeThisAndMultiply(Matrix<double> x, Matrix<double> y)
+    {
+        if (x.RowCount != y.RowCount)
+        {
+            throw new ArgumentException("X and Y must have the same number of rows");
+        }
+
+        // Column-major storage of X is the row-major storage of Xᵀ.
+        var product = new double[x.ColumnCount * y.ColumnCount];
+        RowMajorGemm.Multiply(x.AsColumnMajorArray() ?? x.ToColumnMajorArray(), y.ToRowMajorArray(), product, x.ColumnCount, x.RowCount, y.ColumnCount);
+        return Matrix<double>.Build.DenseOfRowMajor(x.ColumnCount, y.ColumnCount, product);
     }
 
     public static float[] ToRowMajorSingle(Matrix<double> m)

@@ -9,9 +9,24 @@ namespace Retrieval.Core.Maps;
 internal static class Lbfgs
 {
     /// <summary>Minimizes <paramref name="objective"/> (value returned, gradient written into its second argument) from <paramref name="start"/>.</summary>
+    /// <param name="objective">The function; writes its gradient into the second array.</param>
+    /// <param name="start">The starting point.</param>
+    /// <param name="maxIterations">Iteration cap; the best point so far is returned when it is reached.</param>
+    /// <param name="memory">Number of curvature pairs kept.</param>
+    /// <param name="preconditioner">
+    /// Optional positive diagonal estimate of the inverse Hessian, used as the initial matrix of the two-loop recursion
+    /// (scaled each iteration by <c>sᵀy / yᵀDy</c>). On badly conditioned problems this cuts the iteration count by
+    /// orders of magnitude.
+    /// </param>
     /// <returns>The minimizer and the number of iterations used.</returns>
-    public static (double[] X, int Iterations) Minimize(Func<double[], double[], double> objective, double[] start, int maxIterations, int memory = 10)
+    public static (double[] X, int Iterations) Minimize(
+        Func<double[], double[], double> objective, double[] start, int maxIterations, int memory = 10, double[]? preconditioner = null)
     {
+        if (preconditioner is not null && preconditioner.Length != start.Length)
+        {
+            throw new ArgumentException("the preconditioner must have one entry per variable", nameof(preconditioner));
+        }
+
         var n = start.Length;
         var x = (double[])start.Clone();
         var g = new double[n];
@@ -41,10 +56,26 @@ internal static class Lbfgs
                 TensorPrimitives.MultiplyAdd<double>(y[i], -alphas[i], direction, direction);
             }
 
-            var gamma = s.Count > 0
-                ? TensorPrimitives.Dot<double>(s[^1], y[^1]) / TensorPrimitives.Dot<double>(y[^1], y[^1])
-                : 1 / gradientNorm;
-            TensorPrimitives.Multiply<double>(direction, gamma, direction);
+            if (preconditioner is null)
+            {
+                var gamma = s.Count > 0
+                    ? TensorPrimitives.Dot<double>(s[^1], y[^1]) / TensorPrimitives.Dot<double>(y[^1], y[^1])
+                    : 1 / gradientNorm;
+                TensorPrimitives.Multiply<double>(direction, gamma, direction);
+            }
+            else
+            {
+                // H₀ = γ·D with γ = sᵀy / yᵀDy, the diagonal generalization of the scaling above.
+                var gamma = 1.0;
+                if (s.Count > 0)
+                {
+                    TensorPrimitives.Multiply<double>(y[^1], preconditioner, trial);
+                    gamma = TensorPrimitives.Dot<double>(s[^1], y[^1]) / TensorPrimitives.Dot<double>(y[^1], trial);
+                }
+
+                TensorPrimitives.Multiply<double>(direction, preconditioner, direction);
+                TensorPrimitives.Multiply<double>(direction, gamma, direction);
+            }
             for (var i = 0; i < s.Count; i++)
             {
                 var beta = rho[i] * TensorPrimitives.Dot<double>(y[i], direction);

@@ -42,7 +42,7 @@ public static class MapEvaluator
             gram[i, i] -= 1;
         }
 
-        return gram.FrobeniusNorm();
+        return DoubleMatrix.FrobeniusNorm(gram);
     }
 
     /// <summary>old→old, new→old unmapped (equal dimensions only) and new→old mapped on an evaluation set.</summary>

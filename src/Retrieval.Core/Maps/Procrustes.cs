@@ -9,7 +9,7 @@ internal static class Procrustes
     /// <c>argmin ‖XW − Y‖_F</c> over <c>W</c> with orthonormal columns (or rows): with <c>M = XᵀY = UΣVᵀ</c>,
     /// <c>W = U_k V_kᵀ</c> for <c>k = min(d_x, d_y)</c> — the thin SVD, equivalent to zero-padding the smaller side.
     /// </summary>
-    public static Matrix<double> Solve(Matrix<double> x, Matrix<double> y) => FromCrossCovariance(x.TransposeThisAndMultiply(y));
+    public static Matrix<double> Solve(Matrix<double> x, Matrix<double> y) => FromCrossCovariance(DoubleMatrix.TransposeThisAndMultiply(x, y));
 
     /// <summary>The polar factor <c>U_k V_kᵀ</c> of <c>M</c>.</summary>
     public static Matrix<double> FromCrossCovariance(Matrix<double> m)

@@ -86,14 +86,14 @@ internal static partial class ResidualMlpTrainer
     {
         var q = Procrustes.Solve(z, t);
         var zq = z * q;
-        var den = zq.FrobeniusNorm();
+        var den = DoubleMatrix.FrobeniusNorm(zq);
         den *= den;
         return den > 0 ? q * (zq.PointwiseMultiply(t).ColumnSums().Sum() / den) : q;
     }
 
     private static double RmsRowNorm(Matrix<double> m)
     {
-        var f = m.FrobeniusNorm();
+        var f = DoubleMatrix.FrobeniusNorm(m);
         var rms = f / Math.Sqrt(m.RowCount);
         return rms > 0 ? rms : 1;
     }

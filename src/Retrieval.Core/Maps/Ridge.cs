@@ -12,14 +12,14 @@ internal static class Ridge
     /// </summary>
     public static Matrix<double> Solve(Matrix<double> xCentred, Matrix<double> yCentred, double relativeAlpha)
     {
-        var gram = xCentred.TransposeThisAndMultiply(xCentred);
+        var gram = DoubleMatrix.TransposeThisAndMultiply(xCentred, xCentred);
         var alpha = AbsoluteAlpha(gram, relativeAlpha);
         for (var i = 0; i < gram.RowCount; i++)
         {
             gram[i, i] += alpha;
         }
 
-        var cross = xCentred.TransposeThisAndMultiply(yCentred);
+        var cross = DoubleMatrix.TransposeThisAndMultiply(xCentred, yCentred);
         return gram.Cholesky().Solve(cross);
     }
 

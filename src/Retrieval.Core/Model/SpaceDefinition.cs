@@ -14,7 +14,16 @@ namespace Retrieval.Core.Model;
 /// The approximate index of the space's sealed segments as a factory string (<c>HNSW32</c>, <c>IVF1024,PQ16x8</c>, ...);
 /// null or empty for exact search only.
 /// </param>
-public sealed record SpaceDefinition(string Name, int Dimension, Metric Metric, ModelRef Model, string? CompatiblePrefixOf = null, bool RenormalizePrefix = false, string? Index = null)
+/// <param name="Encoder">The registered encoder that turns raw inputs into this space's vectors; null when clients send vectors only.</param>
+public sealed record SpaceDefinition(
+    string Name,
+    int Dimension,
+    Metric Metric,
+    ModelRef Model,
+    string? CompatiblePrefixOf = null,
+    bool RenormalizePrefix = false,
+    string? Index = null,
+    EncoderRef? Encoder = null)
 {
     /// <summary>Largest dimension a space may declare.</summary>
     public const int MaxDimension = 65536;

@@ -17,14 +17,14 @@ public static class CollectionDefinitionJson
     };
 
     public static string Serialize(CollectionDefinition collection) =>
-        JsonSerializer.Serialize(new Persisted(collection.Spaces, collection.DefaultSpace), Options);
+        JsonSerializer.Serialize(new Persisted(collection.Spaces, collection.DefaultSpace, collection.StoreInputs), Options);
 
     public static CollectionDefinition Deserialize(string name, string json, DateTimeOffset createdAt, DateTimeOffset updatedAt)
     {
         var persisted = JsonSerializer.Deserialize<Persisted>(json, Options)
             ?? throw new InvalidDataException($"collection '{name}' has an empty definition");
-        return new CollectionDefinition(name, persisted.Spaces, persisted.DefaultSpace, createdAt, updatedAt);
+        return new CollectionDefinition(name, persisted.Spaces, persisted.DefaultSpace, createdAt, updatedAt, persisted.StoreInputs);
     }
 
-    private sealed record Persisted(IReadOnlyList<SpaceDefinition> Spaces, string DefaultSpace);
+    private sealed record Persisted(IReadOnlyList<SpaceDefinition> Spaces, string DefaultSpace, bool StoreInputs = false);
 }

@@ -49,6 +49,14 @@ public interface IRetrievalStore : IAsyncDisposable
     /// <summary>The current state of the given ids; unknown ids are left out. Order is unspecified.</summary>
     Task<IReadOnlyList<StoredItem>> GetItemsAsync(string collection, IReadOnlyList<string> ids, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// The raw inputs stored for the given ids (collections that keep them): in one space, or every space when
+    /// <paramref name="space"/> is null. Ids without a stored input are left out; order is unspecified. NotFound when
+    /// the collection is unknown. Inputs are written by <see cref="WriteAsync"/> (<see cref="ItemWrite.RawInputs"/>)
+    /// and removed with their item, space or collection.
+    /// </summary>
+    Task<IReadOnlyList<StoredRawInput>> GetRawInputsAsync(string collection, IReadOnlyList<string> ids, string? space, CancellationToken cancellationToken);
+
     /// <summary>Number of live items.</summary>
     Task<long> CountItemsAsync(string collection, CancellationToken cancellationToken);
 

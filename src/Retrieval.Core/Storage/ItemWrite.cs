@@ -4,5 +4,8 @@ namespace Retrieval.Core.Storage;
 /// One item of an upsert batch, already validated. Merge semantics: the vectors of the spaces named in
 /// <see cref="Vectors"/> are set, other spaces keep theirs; <see cref="PayloadJson"/> replaces the stored
 /// payload when not null (a new item without payload gets <c>{}</c>).
+/// <see cref="RawInputs"/> is null unless the collection stores raw inputs; then it holds the input each space's vector
+/// was encoded from, and a space written with a vector but no input loses its stored input (it would be stale).
 /// </summary>
-public sealed record ItemWrite(string Id, string? PayloadJson, IReadOnlyDictionary<string, float[]> Vectors);
+public sealed record ItemWrite(
+    string Id, string? PayloadJson, IReadOnlyDictionary<string, float[]> Vectors, IReadOnlyDictionary<string, RawInput>? RawInputs = null);

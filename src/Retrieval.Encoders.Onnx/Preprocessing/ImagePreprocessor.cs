@@ -17,8 +17,13 @@ public sealed class ImagePreprocessor(ImageSettings settings) : IInputPreprocess
             throw RetrievalException.Invalid(field, "this encoder takes images");
         }
 
-        using var decoded = SKBitmap.Decode(image.Bytes.Span)
+        // SKBitmap.Decode(bytes) throws ArgumentNullException on data no codec recognizes; asking for a codec first
+        // tells "not an image" apart from a real fault.
+        using var data = SKData.CreateCopy(image.Bytes.Span);
+        using var codec = SKCodec.Create(data)
             ?? throw RetrievalException.Invalid($"{field}.image", "not a decodable JPEG or PNG image");
+        using var decoded = SKBitmap.Decode(codec)
+            ?? throw RetrievalException.Invalid($"{field}.image", "the image data is truncated or corrupt");
         return FromBitmap(decoded);
     }
 

@@ -112,15 +112,31 @@ public sealed class EncoderRegistry : IAsyncDisposable
         return versions.Count > 0 ? versions[^1] : throw RetrievalException.NotFound($"encoder {name} not found");
     }
 
-    public async Task DeleteAsync(string name, string version, CancellationToken cancellationToken)
+    public Task DeleteAsync(string name, string version, CancellationToken cancellationToken) =>
+        DeleteAsync(name, version, () => [], cancellationToken);
+
+    /// <summary>
+    /// Deletes a version unless <paramref name="users"/> (asked under the registry's lock, which binding a space to an
+    /// encoder also holds) names a space that pins it: FAILED_PRECONDITION then, naming those spaces.
+    /// </summary>
+    public async Task DeleteAsync(string name, string version, Func<IReadOnlyList<string>> users, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(users);
         await _writes.WaitAsync(cancellationToken);
         try
         {
-            if (!_infos.TryRemove((name, version), out _))
+            if (!_infos.ContainsKey((name, version)))
             {
                 throw RetrievalException.NotFound($"encoder {name}/{version} not found");
             }
+
+            var pinnedBy = users();
+            if (pinnedBy.Count > 0)
+            {
+                throw RetrievalException.Precondition($"encoder {name}/{version} is in use by space(s) {string.Join(", ", pinnedBy)}; delete or change those spaces first");
+            }
+
+            _infos.TryRemove((name, version), out _);
 
             if (_loaded.TryRemove((name, version), out var lazy) && lazy.IsValueCreated && lazy.Value.IsCompletedSuccessfully)
             {
@@ -136,10 +152,35 @@ public sealed class EncoderRegistry : IAsyncDisposable
         }
     }
 
-    /// <summary>Encodes inputs with one version (empty = latest); each input joins the shared micro-batches.</summary>
-    public async Task<(EncoderInfo Info, IReadOnlyList<Embedding> Embeddings)> EncodeAsync(
-        string name, string? version, IReadOnlyList<EncoderInput> inputs, bool isQuery, CancellationToken cancellationToken)
+    /// <summary>One version, or null when it is not registered (an empty version means the latest).</summary>
+    public EncoderInfo? Find(string name, string? version)
     {
+        if (!string.IsNullOrEmpty(version))
+        {
+            return _infos.GetValueOrDefault((name, version));
+        }
+
+        var versions = List(name);
+        return versions.Count > 0 ? versions[^1] : null;
+    }
+
+    /// <summary>Holds registration and deletion off until disposed (see <see cref="DeleteAsync(string, string, Func{IReadOnlyList{string}}, CancellationToken)"/>).</summary>
+    public async Task<IAsyncDisposable> LockAsync(CancellationToken cancellationToken)
+    {
+        await _writes.WaitAsync(cancellationToken);
+        return new Releaser(_writes);
+    }
+
+    /// <summary>Encodes inputs with one version (empty = latest); each request's inputs join the shared micro-batches.</summary>
+    public Task<(EncoderInfo Info, IReadOnlyList<Embedding> Embeddings)> EncodeAsync(
+        string name, string? version, IReadOnlyList<EncoderInput> inputs, bool isQuery, CancellationToken cancellationToken) =>
+        EncodeAsync(name, version, inputs, isQuery, i => $"inputs[{i}]", cancellationToken);
+
+    /// <summary>Like the overload without <paramref name="fieldOf"/>, naming a bad input <c>fieldOf(index)</c> in its error.</summary>
+    public async Task<(EncoderInfo Info, IReadOnlyList<Embedding> Embeddings)> EncodeAsync(
+        string name, string? version, IReadOnlyList<EncoderInput> inputs, bool isQuery, Func<int, string> fieldOf, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(fieldOf);
         ArgumentNullException.ThrowIfNull(inputs);
         var info = Get(name, version);
         if (inputs.Count == 0)
@@ -154,9 +195,8 @@ public sealed class EncoderRegistry : IAsyncDisposable
 
         var loaded = await LoadAsync(info, cancellationToken);
         // Preprocess on the caller's thread: a bad input fails this request before anything is queued.
-        var prepared = inputs.Select((input, i) => loaded.Encoder.Preprocessor.Prepare(input, isQuery, $"inputs[{i}]")).ToList();
-        var tasks = prepared.Select(p => loaded.Batcher.EnqueueAsync(p, cancellationToken)).ToList();
-        return (info, await Task.WhenAll(tasks));
+        var prepared = inputs.Select((input, i) => loaded.Encoder.Preprocessor.Prepare(input, isQuery, fieldOf(i))).ToList();
+        return (info, await loaded.Batcher.EnqueueRangeAsync(prepared, cancellationToken));
     }
 
     private async Task<LoadedEncoder> LoadAsync(EncoderInfo info, CancellationToken cancellationToken)
@@ -192,5 +232,20 @@ public sealed class EncoderRegistry : IAsyncDisposable
 
         _loaded.Clear();
         _writes.Dispose();
+    }
+
+    private sealed class Releaser(SemaphoreSlim semaphore) : IAsyncDisposable
+    {
+        private int _released;
+
+        public ValueTask DisposeAsync()
+        {
+            if (Interlocked.Exchange(ref _released, 1) == 0)
+            {
+                semaphore.Release();
+            }
+
+            return ValueTask.CompletedTask;
+        }
     }
 }

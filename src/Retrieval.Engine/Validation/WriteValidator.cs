@@ -46,7 +46,7 @@ internal static class WriteValidator
                 vectors.Add(spaceName, VectorValidator.Validate(vector, space, field));
             }
 
-            validated.Add(new ItemWrite(item.Id, item.PayloadJson, vectors));
+            validated.Add(new ItemWrite(item.Id, item.PayloadJson, vectors, item.RawInputs));
         }
 
         return validated;

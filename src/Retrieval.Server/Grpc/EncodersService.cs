@@ -3,12 +3,13 @@ using Retrieval.Contracts.V1;
 using Retrieval.Core.Errors;
 using Retrieval.Encoders.Onnx;
 using Retrieval.Encoders.Onnx.Registry;
+using Retrieval.Engine;
 using Retrieval.Server.Mapping;
 
 namespace Retrieval.Server.Grpc;
 
 /// <summary>Thin gRPC (and transcoded REST) surface over the encoder registry.</summary>
-internal sealed class EncodersService(EncoderRegistry registry, OnnxEncoderOptions options) : Contracts.V1.Encoders.EncodersBase
+internal sealed class EncodersService(EncoderRegistry registry, OnnxEncoderOptions options, RetrievalEngine engine) : Contracts.V1.Encoders.EncodersBase
 {
     public override async Task<Encoder> RegisterEncoder(IAsyncStreamReader<RegisterEncoderChunk> requestStream, ServerCallContext context)
     {
@@ -59,7 +60,8 @@ internal sealed class EncodersService(EncoderRegistry registry, OnnxEncoderOptio
 
     public override async Task<DeleteEncoderResponse> DeleteEncoder(DeleteEncoderRequest request, ServerCallContext context)
     {
-        await registry.DeleteAsync(request.Name, request.Version, context.CancellationToken);
+        // A space naming the version pins it: the registry asks the engine under the lock that space binding holds too.
+        await registry.DeleteAsync(request.Name, request.Version, () => engine.EncoderUsers(request.Name, request.Version), context.CancellationToken);
         return new DeleteEncoderResponse();
     }
 

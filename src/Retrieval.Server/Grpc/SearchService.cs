@@ -1,5 +1,6 @@
 using Grpc.Core;
 using Retrieval.Contracts.V1;
+using Retrieval.Core.Errors;
 using Retrieval.Engine;
 using Retrieval.Server.Mapping;
 
@@ -8,20 +9,39 @@ namespace Retrieval.Server.Grpc;
 /// <summary>Thin gRPC (and transcoded REST) surface over search.</summary>
 internal sealed class SearchService(RetrievalEngine engine) : Contracts.V1.Search.SearchBase
 {
-    public override Task<SearchResponse> Search(SearchRequest request, ServerCallContext context) =>
-        Task.FromResult(ToResponse(engine.SearchWithRoute(request.Collection, ToQuery(request, ""))));
+    public override async Task<SearchResponse> Search(SearchRequest request, ServerCallContext context) =>
+        ToResponse(engine.SearchWithRoute(request.Collection, ToQuery(request, "", await QueryVectorAsync(request.Collection, request, "", context.CancellationToken))));
 
-    public override Task<SearchBatchResponse> SearchBatch(SearchBatchRequest request, ServerCallContext context)
+    public override async Task<SearchBatchResponse> SearchBatch(SearchBatchRequest request, ServerCallContext context)
     {
-        var queries = request.Searches.Select((s, i) => ToQuery(s, $"searches[{i}].")).ToList();
+        // Raw inputs of the batch are encoded concurrently, so they share the encoder's micro-batches.
+        var vectors = await Task.WhenAll(request.Searches.Select((s, i) => QueryVectorAsync(request.Collection, s, $"searches[{i}].", context.CancellationToken)));
+        var queries = request.Searches.Select((s, i) => ToQuery(s, $"searches[{i}].", vectors[i])).ToList();
         var response = new SearchBatchResponse();
         response.Results.Add(engine.SearchBatchWithRoutes(request.Collection, queries).Select(ToResponse));
-        return Task.FromResult(response);
+        return response;
     }
 
-    private static SearchQuery ToQuery(SearchRequest request, string prefix) => new(
+    /// <summary>The query vector: the one sent, or the raw input encoded by the space's encoder.</summary>
+    private async Task<float[]> QueryVectorAsync(string collection, SearchRequest request, string prefix, CancellationToken cancellationToken)
+    {
+        if (request.Input is null)
+        {
+            return VectorMapping.ToArray(request.Vector);
+        }
+
+        if (request.Vector is { Values.Count: > 0 })
+        {
+            throw RetrievalException.Invalid($"{prefix}input", "send either vector or input, not both");
+        }
+
+        var field = $"{prefix}input";
+        return await engine.EncodeQueryAsync(collection, request.Space, InputMapping.ToRawInput(request.Input, field), field, cancellationToken);
+    }
+
+    private static SearchQuery ToQuery(SearchRequest request, string prefix, float[] vector) => new(
         request.Space,
-        VectorMapping.ToArray(request.Vector),
+        vector,
         request.K,
         FilterMapping.ToFilter(request.Filter, $"{prefix}filter"),
         request.WithPayload,

@@ -26,7 +26,8 @@ internal static class CollectionMapping
         };
         return new SpaceDefinition(space.Name, space.Dimension, metric, new ModelRef(space.Model?.Name ?? "", space.Model?.Version ?? ""),
             string.IsNullOrEmpty(space.CompatiblePrefixOf) ? null : space.CompatiblePrefixOf, space.RenormalizePrefix,
-            string.IsNullOrWhiteSpace(space.Index) ? null : space.Index);
+            string.IsNullOrWhiteSpace(space.Index) ? null : space.Index,
+            space.Encoder is { } e ? new EncoderRef(e.Name, e.Version, e.ModelSha256) : null);
     }
 
     public static ProtoSpace ToProto(SpaceDefinition space) => new()
@@ -44,6 +45,7 @@ internal static class CollectionMapping
         CompatiblePrefixOf = space.CompatiblePrefixOf ?? "",
         RenormalizePrefix = space.RenormalizePrefix,
         Index = space.Index ?? "",
+        Encoder = space.Encoder is { } e ? new Contracts.V1.EncoderRef { Name = e.Name, Version = e.Version, ModelSha256 = e.ModelSha256 } : null,
     };
 
     public static Contracts.V1.Collection ToProto(CollectionInfo info)
@@ -55,6 +57,7 @@ internal static class CollectionMapping
             ItemCount = info.ItemCount,
             CreatedAt = Timestamp.FromDateTimeOffset(info.Definition.CreatedAt),
             UpdatedAt = Timestamp.FromDateTimeOffset(info.Definition.UpdatedAt),
+            StoreInputs = info.Definition.StoreInputs,
         };
         collection.Spaces.Add(info.Definition.Spaces.Select(ToProto));
         return collection;

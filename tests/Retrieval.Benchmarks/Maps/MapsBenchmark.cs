@@ -13,7 +13,7 @@ namespace Retrieval.Benchmarks.Maps;
 /// old→old, new→new, new→old unmapped and mapped, recovery ratios, held-out anchor identification, an independent numpy
 /// reference fit (<c>peers/maps_reference.py</c>) on the same fit anchors, per-query apply cost and a ScottPlot PNG.
 /// Usage: <c>maps bench [--data DIR] [--minilm-queries N] [--fasttext-queries N] [--anchors 500,2000,5000,20000]
-/// [--plot PATH] [--markdown PATH] [--no-reference] [--no-mlp]</c>.
+/// [--plot PATH] [--markdown PATH] [--no-reference] [--no-mlp] [--kinds LambdaOrthogonal,CanonicalQ,...]</c>.
 /// </summary>
 internal static class MapsBenchmark
 {
@@ -21,7 +21,6 @@ internal static class MapsBenchmark
     private const int AnchorSeed = 12345;
     private const double HeldOutFraction = 0.2;
     private const int SplitSeed = 1;
-    private const double LambdaBudgetSeconds = 60;
 
     private static readonly (MapKind Kind, string Label)[] Kinds =
     [
@@ -43,6 +42,7 @@ internal static class MapsBenchmark
         var markdownPath = Option(args, "--markdown");
         var reference = !args.Contains("--no-reference");
         var mlp = !args.Contains("--no-mlp");
+        var kinds = Option(args, "--kinds")?.Split(',').Select(k => Enum.Parse<MapKind>(k, ignoreCase: true)).ToHashSet();
         var total = Stopwatch.StartNew();
 
         PairSpec[] pairs =
@@ -59,7 +59,7 @@ internal static class MapsBenchmark
         var notes = new List<string>();
         foreach (var pair in pairs)
         {
-            RunPair(pair, anchorCounts, reference, mlp, baselines, rows, applyMaps, notes);
+            RunPair(pair, anchorCounts, reference, mlp, kinds, baselines, rows, applyMaps, notes);
         }
 
         md.AppendLine(Inv($"Query samples: MiniLM→Arctic {Math.Min(minilmQueries, 3000)} of 3000 queries, fastText {fasttextQueries} of 43,598 (System.Random({QuerySeed}) shuffle, first N); gallery = all items of the old model; exact inner product; rank = items scoring strictly higher."));
@@ -101,7 +101,7 @@ internal static class MapsBenchmark
         return 0;
     }
 
-    private static void RunPair(PairSpec pair, int[] anchorCounts, bool reference, bool mlp, List<string> baselines, List<ResultRow> rows, List<(string, CompatibilityMap)> applyMaps, List<string> notes)
+    private static void RunPair(PairSpec pair, int[] anchorCounts, bool reference, bool mlp, HashSet<MapKind>? kinds, List<string> baselines, List<ResultRow> rows, List<(string, CompatibilityMap)> applyMaps, List<string> notes)
     {
         Console.Error.WriteLine(Inv($"[{DateTime.UtcNow:HH:mm:ss}] {pair.Name}: loading"));
         var newItems = NpyFile.ReadMatrix(Path.Combine(pair.Folder, pair.NewPrefix + ".items.npy"));
@@ -139,7 +139,6 @@ internal static class MapsBenchmark
         new Random(AnchorSeed).Shuffle(itemOrder);
         var fitsForReference = new Dictionary<string, int[]>();
         var pairRows = new List<ResultRow>();
-        double? lambdaEstimate = null;
         foreach (var count in anchorCounts)
         {
             if (count > newItems.Rows)
@@ -165,25 +164,12 @@ internal static class MapsBenchmark
                     continue;
                 }
 
-                var options = new MapFitOptions { Kind = kind, HeldOutFraction = HeldOutFraction, Seed = SplitSeed };
-                if (kind == MapKind.LambdaOrthogonal)
+                if (kinds is not null && !kinds.Contains(kind))
                 {
-                    // Each L-BFGS step costs O(d³) whatever the anchor count: probe 10 iterations once per pair and
-                    // extrapolate to the default iteration cap (an upper bound: it may converge earlier).
-                    if (lambdaEstimate is null)
-                    {
-                        var probe = Stopwatch.StartNew();
-                        MapFitter.Fit(anchors, new MapFitOptions { Kind = kind, MaxIterations = 10 });
-                        lambdaEstimate = probe.Elapsed.TotalSeconds / 10 * options.MaxIterations;
-                    }
-
-                    if (lambdaEstimate > LambdaBudgetSeconds)
-                    {
-                        pairRows.Add(ResultRow.Skipped(pair.Short, label, count, Inv($"skipped: estimated {lambdaEstimate:F0} s for {options.MaxIterations} L-BFGS iterations at d = {dn} (> {LambdaBudgetSeconds:F0} s)")));
-                        continue;
-                    }
+                    continue;
                 }
 
+                var options = new MapFitOptions { Kind = kind, HeldOutFraction = HeldOutFraction, Seed = SplitSeed };
                 var watch = Stopwatch.StartNew();
                 var result = MapPipeline.Run(anchors, options);
                 var fitSeconds = watch.Elapsed.TotalSeconds;

@@ -44,6 +44,27 @@ public class LambdaOrthogonalTests
         Assert.True(errors[2].Distance < 1e-2, $"distance to Procrustes {errors[2].Distance}");
     }
 
+    [Theory]
+    [InlineData(12, 7)]
+    [InlineData(7, 12)]
+    public void Fit_RectangularMaps_SpanLeastSquaresToProcrustes(int newDimension, int oldDimension)
+    {
+        // Both penalty forms: orthonormal columns (d_n ≥ d_o) and orthonormal rows (d_n < d_o). Isotropic new vectors,
+        // because with orthonormal columns the constrained optimum is the polar factor only when X̃ᵀX̃ ∝ I.
+        var rng = Synthetic.Rng(5);
+        var t = MathNet.Numerics.LinearAlgebra.Matrix<double>.Build.Dense(newDimension, oldDimension, (_, _) => rng.NextDouble() - 0.5);
+        var anchors = Synthetic.Pairs(rng, 400, t, noise: 0.05, isotropic: true);
+        var ridge = Synthetic.Weights(MapFitter.Fit(anchors, new MapFitOptions { Kind = MapKind.Affine, Alpha = 1e-12 }));
+        var procrustes = Synthetic.Weights(MapFitter.Fit(anchors, new MapFitOptions { Kind = MapKind.CanonicalQ }));
+
+        var leastSquares = MapFitter.Fit(anchors, new MapFitOptions { Kind = MapKind.LambdaOrthogonal, Lambda = 0 });
+        var nearOrthogonal = MapFitter.Fit(anchors, new MapFitOptions { Kind = MapKind.LambdaOrthogonal, Lambda = 1e5 });
+
+        Assert.True(Synthetic.RelativeError(Synthetic.Weights(leastSquares), ridge) < 1e-4);
+        Assert.True(Synthetic.RelativeError(Synthetic.Weights(nearOrthogonal), procrustes) < 1e-2);
+        Assert.True(MapEvaluator.OrthogonalityError(nearOrthogonal) < 1e-2);
+    }
+
     [Fact]
     public void Fit_NegativeLambda_IsRejected()
     {

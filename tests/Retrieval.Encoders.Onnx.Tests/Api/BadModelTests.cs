@@ -1,7 +1,7 @@
 using System.Net;
 using Grpc.Core;
 using Retrieval.Contracts.V1;
-using Retrieval.Encoders.Onnx.Tests.Models;
+using Retrieval.Testing.Onnx;
 
 namespace Retrieval.Encoders.Onnx.Tests.Api;
 

@@ -1,5 +1,5 @@
 using Retrieval.Contracts.V1;
-using Retrieval.Encoders.Onnx.Tests.Models;
+using Retrieval.Testing.Onnx;
 
 namespace Retrieval.Encoders.Onnx.Tests.Api;
 

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using Google.Protobuf;
 using Retrieval.Contracts.V1;
-using Retrieval.Encoders.Onnx.Tests.Models;
+using Retrieval.Testing.Onnx;
 using Xunit.Abstractions;
 
 namespace Retrieval.Encoders.Onnx.Tests.Api;

@@ -2,7 +2,7 @@ using System.Net;
 using Microsoft.ML.Tokenizers;
 using Retrieval.Contracts.V1;
 using Retrieval.Encoders.Onnx.Preprocessing;
-using Retrieval.Encoders.Onnx.Tests.Models;
+using Retrieval.Testing.Onnx;
 
 namespace Retrieval.Encoders.Onnx.Tests.Api;
 

@@ -14,6 +14,8 @@ public enum Operation
     Search,
     SearchBatch,
     FitMap,
+    /// <summary>Body is "name/versions/version"; REST sends DELETE to /v1/encoders/{body}.</summary>
+    DeleteEncoder,
     SetIndex,
 }
 

@@ -3,8 +3,9 @@ using Grpc.Core;
 namespace Retrieval.Server.Tests.Api;
 
 /// <summary>
-/// The bad-input table. The seeded collection has inner-product spaces <c>v1</c> (dimension 4) and <c>w</c> (dimension 2, empty)
-/// and item <c>seed</c> (vector in <c>v1</c> only), and no maps.
+/// The bad-input table. The seeded collection has inner-product spaces <c>v1</c> (dimension 4) and <c>w</c> (dimension 2, empty),
+/// both without encoder, and <c>img</c> (dimension 3) bound to the image encoder <c>channel-means/1</c>; item <c>seed</c>
+/// (vector in <c>v1</c> only), and no maps.
 /// </summary>
 public static class BadInputCases
 {
@@ -74,6 +75,23 @@ public static class BadInputCases
         new("search unknown target space", Operation.Search, """{"vector":{"values":[1,2,3,4]},"k":1,"targetSpace":"nope"}""", 400, StatusCode.InvalidArgument, "targetSpace"),
         new("search target without active map", Operation.Search, """{"space":"v1","vector":{"values":[1,2,3,4]},"k":1,"targetSpace":"w"}""", 400, StatusCode.FailedPrecondition, "'w'"),
         new("add space without model", Operation.AddSpace, """{"name":"v9","dimension":4,"metric":"METRIC_L2"}""", 400, StatusCode.InvalidArgument, "space.model.name"),
+        // Raw inputs and encoders
+        new("upsert input for space without encoder", Operation.Upsert, """{"items":[{"id":"a","inputs":{"v1":{"text":"red shoe"}}}]}""", 400, StatusCode.InvalidArgument, "items[0].inputs.v1"),
+        new("upsert input for unknown space", Operation.Upsert, """{"items":[{"id":"a","inputs":{"nope":{"text":"red shoe"}}}]}""", 400, StatusCode.InvalidArgument, "items[0].inputs.nope"),
+        new("upsert input without value", Operation.Upsert, """{"items":[{"id":"a","inputs":{"img":{}}}]}""", 400, StatusCode.InvalidArgument, "items[0].inputs.img"),
+        new("upsert text to image encoder", Operation.Upsert, """{"items":[{"id":"a","inputs":{"img":{"text":"red shoe"}}}]}""", 400, StatusCode.InvalidArgument, "items[0].inputs.img"),
+        new("upsert undecodable image", Operation.Upsert, """{"items":[{"id":"a","inputs":{"img":{"image":"bm90IGFuIGltYWdl"}}}]}""", 400, StatusCode.InvalidArgument, "items[0].inputs.img.image"),
+        new("upsert vector and input for one space", Operation.Upsert, """{"items":[{"id":"a","vectors":{"img":{"values":[1,2,3]}},"inputs":{"img":{"image":"bm90IGFuIGltYWdl"}}}]}""", 400, StatusCode.InvalidArgument, "items[0].inputs.img"),
+        new("upsert bad image later in batch", Operation.Upsert, """{"items":[{"id":"ok","vectors":{"v1":{"values":[1,2,3,4]}}},{"id":"b","inputs":{"img":{"image":"AAAA"}}}]}""", 400, StatusCode.InvalidArgument, "items[1].inputs.img.image"),
+        new("search input on space without encoder", Operation.Search, """{"input":{"text":"red shoe"},"k":1}""", 400, StatusCode.InvalidArgument, "input"),
+        new("search text to image encoder", Operation.Search, """{"space":"img","input":{"text":"red shoe"},"k":1}""", 400, StatusCode.InvalidArgument, "input"),
+        new("search undecodable image", Operation.Search, """{"space":"img","input":{"image":"bm90IGFuIGltYWdl"},"k":1}""", 400, StatusCode.InvalidArgument, "input.image"),
+        new("search vector and input", Operation.Search, """{"space":"img","vector":{"values":[1,2,3]},"input":{"text":"x"},"k":1}""", 400, StatusCode.InvalidArgument, "input"),
+        new("search batch item input on space without encoder", Operation.SearchBatch, """{"searches":[{"vector":{"values":[1,2,3,4]},"k":1},{"space":"w","input":{"text":"x"},"k":1}]}""", 400, StatusCode.InvalidArgument, "searches[1].input"),
+        new("add space with unknown encoder", Operation.AddSpace, """{"name":"v8","dimension":3,"metric":"METRIC_L2","model":{"name":"m"},"encoder":{"name":"nope"}}""", 400, StatusCode.InvalidArgument, "space.encoder"),
+        new("add space with encoder of other dimension", Operation.AddSpace, """{"name":"v8","dimension":5,"metric":"METRIC_L2","model":{"name":"m"},"encoder":{"name":"channel-means","version":"1"}}""", 400, StatusCode.InvalidArgument, "space.encoder"),
+        new("create collection with unknown encoder version", Operation.CreateCollection, """{"name":"badenc","spaces":[{"name":"v1","dimension":3,"metric":"METRIC_L2","model":{"name":"m"},"encoder":{"name":"channel-means","version":"9"}}]}""", 400, StatusCode.InvalidArgument, "spaces[0].encoder"),
+        new("delete encoder in use", Operation.DeleteEncoder, "channel-means/versions/1", 400, StatusCode.FailedPrecondition, "seeded-bad-input/img"),
         // Approximate indexes and per-request search parameters
         new("set index unknown spec", Operation.SetIndex, """{"index":"LSH64"}""", 400, StatusCode.InvalidArgument, "index"),
         new("set index HNSW M too small", Operation.SetIndex, """{"index":"HNSW1"}""", 400, StatusCode.InvalidArgument, "index"),

@@ -3,13 +3,14 @@ using Google.Protobuf;
 using Grpc.Core;
 using Retrieval.Contracts.V1;
 using Retrieval.Server.Tests.Infrastructure;
+using Retrieval.Testing.Onnx;
 using Retrieval.Testing.Server;
 
 namespace Retrieval.Server.Tests.Api;
 
 /// <summary>
 /// Every bad input in <see cref="BadInputCases"/>, over REST and gRPC: the right status, a message naming the
-/// field, and no change to any collection or item.
+/// field, and no change to any collection, item or encoder.
 /// </summary>
 public abstract class BadInputTests<TFixture>(TFixture fixture) : IClassFixture<TFixture>
     where TFixture : ServerFixture
@@ -28,7 +29,9 @@ public abstract class BadInputTests<TFixture>(TFixture fixture) : IClassFixture<
         await SeedAsync();
         var before = await SnapshotAsync();
 
-        using var response = await Server.PostJsonAsync(RestPath(badCase), badCase.Body);
+        using var response = badCase.Operation == Operation.DeleteEncoder
+            ? await Server.Rest.DeleteAsync(new Uri(RestPath(badCase), UriKind.Relative))
+            : await Server.PostJsonAsync(RestPath(badCase), badCase.Body);
         var body = await response.Content.ReadAsStringAsync();
         Assert.True(badCase.HttpStatus == (int)response.StatusCode, $"{caseName}: HTTP {(int)response.StatusCode} {body}");
         Assert.Contains(badCase.Field, body, StringComparison.Ordinal);
@@ -64,6 +67,7 @@ public abstract class BadInputTests<TFixture>(TFixture fixture) : IClassFixture<
             Operation.Search => $"/v1/collections/{c}:search",
             Operation.SearchBatch => $"/v1/collections/{c}:searchBatch",
             Operation.FitMap => $"/v1/collections/{c}/maps:fit",
+            Operation.DeleteEncoder => $"/v1/encoders/{badCase.Body}",
             Operation.SetIndex => $"/v1/collections/{c}/spaces/v1:setIndex",
             _ => throw new ArgumentOutOfRangeException(nameof(badCase)),
         };
@@ -110,6 +114,10 @@ public abstract class BadInputTests<TFixture>(TFixture fixture) : IClassFixture<
                 batch.Collection = c;
                 await Server.Search.SearchBatchAsync(batch);
                 break;
+            case Operation.DeleteEncoder:
+                var parts = badCase.Body.Split("/versions/");
+                await Server.Encoders.DeleteEncoderAsync(new DeleteEncoderRequest { Name = parts[0], Version = parts[1] });
+                break;
             case Operation.FitMap:
                 var fit = StrictParser.Parse<FitMapRequest>(badCase.Body);
                 fit.Collection = c;
@@ -141,6 +149,33 @@ public abstract class BadInputTests<TFixture>(TFixture fixture) : IClassFixture<
                     Collection = Seeded,
                     Space = new Space { Name = "w", Dimension = 2, Metric = Metric.InnerProduct, Model = new ModelRef { Name = "m", Version = "2" } },
                 });
+                await Server.Encoders.UploadEncoderAsync(new UploadEncoderRequest
+                {
+                    Descriptor_ = new EncoderDescriptor
+                    {
+                        Name = "channel-means",
+                        Version = "1",
+                        Dimension = TinyImageModel.Dim,
+                        Metric = Metric.InnerProduct,
+                        InputKind = InputKind.Image,
+                        InputName = "pixels",
+                        OutputName = "means",
+                        Image = new ImageSettings { Width = TinyImageModel.Size, Height = TinyImageModel.Size, ResizeShorterSide = 0 },
+                    },
+                    Model = ByteString.CopyFrom(TinyImageModel.Model()),
+                });
+                await Server.Collections.AddSpaceAsync(new AddSpaceRequest
+                {
+                    Collection = Seeded,
+                    Space = new Space
+                    {
+                        Name = "img",
+                        Dimension = TinyImageModel.Dim,
+                        Metric = Metric.InnerProduct,
+                        Model = new ModelRef { Name = "channel-means", Version = "1" },
+                        Encoder = new EncoderRef { Name = "channel-means" },
+                    },
+                });
             }
         }
         finally
@@ -156,7 +191,8 @@ public abstract class BadInputTests<TFixture>(TFixture fixture) : IClassFixture<
         var view = collections.Collections.Select(c => new { c.Name, c.ItemCount, c.DefaultSpace, Spaces = c.Spaces.Select(s => s.ToString()).ToList() });
         var items = await Server.Items.ScrollItemsAsync(new ScrollItemsRequest { Collection = Seeded, WithVectors = true, Limit = 1000 });
         var maps = await Server.Maps.ListMapsAsync(new ListMapsRequest { Collection = Seeded });
-        return JsonSerializer.Serialize(view) + items + maps;
+        var encoders = await Server.Encoders.ListEncodersAsync(new ListEncodersRequest());
+        return JsonSerializer.Serialize(view) + items + maps + encoders;
     }
 }
 

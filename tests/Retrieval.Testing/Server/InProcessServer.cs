@@ -24,6 +24,7 @@ public sealed class InProcessServer : IAsyncDisposable
         Items = new Items.ItemsClient(_channel);
         Search = new Search.SearchClient(_channel);
         Maps = new Maps.MapsClient(_channel);
+        Encoders = new Contracts.V1.Encoders.EncodersClient(_channel);
     }
 
     public ServerConfiguration Configuration { get; }
@@ -32,6 +33,9 @@ public sealed class InProcessServer : IAsyncDisposable
 
     public GrpcChannel Channel => _channel;
 
+    /// <summary>The server's services, for tests that reach past the API (for example, the engine's migration calls).</summary>
+    public IServiceProvider Services => _app.Services;
+
     public Collections.CollectionsClient Collections { get; }
 
     public Items.ItemsClient Items { get; }
@@ -39,6 +43,8 @@ public sealed class InProcessServer : IAsyncDisposable
     public Search.SearchClient Search { get; }
 
     public Maps.MapsClient Maps { get; }
+
+    public Contracts.V1.Encoders.EncodersClient Encoders { get; }
 
     public static async Task<InProcessServer> StartAsync(ServerConfiguration configuration)
     {

@@ -1,7 +1,7 @@
 using Google.Protobuf;
-using Retrieval.Encoders.Onnx.Tests.Onnx;
+using Retrieval.Testing.Onnx.Proto;
 
-namespace Retrieval.Encoders.Onnx.Tests.Models;
+namespace Retrieval.Testing.Onnx;
 
 /// <summary>A small builder for ONNX graphs, so tests can write real models without any Python tooling.</summary>
 public sealed class OnnxGraph
@@ -52,6 +52,13 @@ public sealed class OnnxGraph
 
     public static AttributeProto IntAttribute(string name, long value) =>
         new() { Name = name, Type = AttributeProto.Types.AttributeType.Int, I = value };
+
+    public static AttributeProto IntsAttribute(string name, params long[] values)
+    {
+        var attribute = new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.Ints };
+        attribute.Ints.Add(values);
+        return attribute;
+    }
 
     public byte[] ToBytes()
     {

@@ -1,4 +1,4 @@
-namespace Retrieval.Encoders.Onnx.Tests.Models;
+namespace Retrieval.Testing.Onnx;
 
 /// <summary>y = relu(x · W + b): a 4 → 8 tensor encoder, with the same math in plain C# to check the server against.</summary>
 public sealed class TensorMlp

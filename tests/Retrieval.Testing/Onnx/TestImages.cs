@@ -1,6 +1,6 @@
 using SkiaSharp;
 
-namespace Retrieval.Encoders.Onnx.Tests.Models;
+namespace Retrieval.Testing.Onnx;
 
 /// <summary>Images the tests draw themselves (PNG or JPEG bytes), so no binary fixtures are shipped.</summary>
 public static class TestImages

@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace Retrieval.Encoders.Onnx.Tests.Models;
+namespace Retrieval.Testing.Onnx;
 
 /// <summary>
 /// A BERT-shaped text model: token states = tanh(Embedding[input_ids] · W) × attention_mask, output

@@ -1,0 +1,99 @@
+using Retrieval.Core.Encoders;
+using Retrieval.Core.Errors;
+using Retrieval.Core.Model;
+using Retrieval.Core.Storage;
+using Retrieval.Encoders.Onnx.Descriptors;
+using Retrieval.Encoders.Onnx.Inputs;
+
+namespace Retrieval.Encoders.Onnx.Registry;
+
+/// <summary>The engine's view of the registry: binds spaces to encoder versions and encodes their raw inputs.</summary>
+public sealed class RegistrySpaceEncoders(EncoderRegistry registry, OnnxEncoderOptions options) : ISpaceEncoders
+{
+    public Task<IAsyncDisposable> LockAsync(CancellationToken cancellationToken) => registry.LockAsync(cancellationToken);
+
+    public EncoderRef Bind(EncoderRef requested, SpaceDefinition space, string field)
+    {
+        ArgumentNullException.ThrowIfNull(requested);
+        ArgumentNullException.ThrowIfNull(space);
+        if (string.IsNullOrEmpty(requested.Name))
+        {
+            throw RetrievalException.Invalid($"{field}.name", "is required");
+        }
+
+        var info = registry.Find(requested.Name, requested.Version)
+            ?? throw RetrievalException.Invalid(field, $"unknown encoder {requested.Name}/{(string.IsNullOrEmpty(requested.Version) ? "(latest)" : requested.Version)}");
+        var d = info.Descriptor;
+        if (d.Kind != EncoderKind.Dense)
+        {
+            throw RetrievalException.Invalid(field, $"encoder {d.Name}/{d.Version} makes token vectors (multi); a dense space needs a dense encoder");
+        }
+
+        if (d.Dimension != space.Dimension)
+        {
+            throw RetrievalException.Invalid(field, $"encoder {d.Name}/{d.Version} makes {d.Dimension}-d vectors; the space has dimension {space.Dimension}");
+        }
+
+        if (!string.IsNullOrEmpty(requested.ModelSha256) && requested.ModelSha256 != info.ModelSha256)
+        {
+            throw RetrievalException.Invalid($"{field}.modelSha256", $"encoder {d.Name}/{d.Version} has model checksum {info.ModelSha256}");
+        }
+
+        return new EncoderRef(d.Name, d.Version, info.ModelSha256);
+    }
+
+    public async Task<IReadOnlyList<float[]>> EncodeAsync(
+        EncoderRef encoder, IReadOnlyList<RawInput> inputs, bool isQuery, Func<int, string> fieldOf, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(encoder);
+        ArgumentNullException.ThrowIfNull(inputs);
+        ArgumentNullException.ThrowIfNull(fieldOf);
+        var info = registry.Find(encoder.Name, encoder.Version)
+            ?? throw RetrievalException.Precondition($"encoder {encoder.Name}/{encoder.Version} named by the space is not registered on this server");
+        if (encoder.ModelSha256.Length > 0 && encoder.ModelSha256 != info.ModelSha256)
+        {
+            throw RetrievalException.Precondition(
+                $"encoder {encoder.Name}/{encoder.Version} here has model checksum {info.ModelSha256}, but the space was bound to {encoder.ModelSha256}");
+        }
+
+        var converted = inputs.Select((input, i) => ToEncoderInput(input, fieldOf(i))).ToList();
+        // Large upserts go in slices of half the queue, one after another: the encoder stays busy without one
+        // request taking the whole queue from concurrent searches.
+        var slice = Math.Max(1, options.QueueCapacity / 2);
+        var vectors = new float[inputs.Count][];
+        for (var start = 0; start < converted.Count; start += slice)
+        {
+            var count = Math.Min(slice, converted.Count - start);
+            var offset = start;
+            var (_, embeddings) = await registry.EncodeAsync(
+                encoder.Name, encoder.Version, converted.GetRange(start, count), isQuery, i => fieldOf(offset + i), cancellationToken);
+            for (var i = 0; i < count; i++)
+            {
+                vectors[start + i] = embeddings[i].Values;
+            }
+        }
+
+        return vectors;
+    }
+
+    private static EncoderInput ToEncoderInput(RawInput input, string field)
+    {
+        switch (input.Kind)
+        {
+            case RawInputKind.Text:
+                return new TextInput(input.Text);
+            case RawInputKind.Image:
+                if (input.Content.Length == 0)
+                {
+                    throw RetrievalException.Invalid($"{field}.image", "is empty");
+                }
+
+                return new ImageInput(input.Content);
+            case RawInputKind.Tensor:
+                var (shape, values) = input.ReadTensor();
+                return new TensorInput(shape, values);
+            default:
+                throw RetrievalException.Invalid(field, "needs one of text, image or tensor");
+        }
+    }
+}
