@@ -1,3 +1,5 @@
+using Retrieval.Engine.Filtering;
+
 namespace Retrieval.Engine;
 
 /// <summary>Limits and behaviour of the engine. Bound from the <c>Retrieval:Limits</c> configuration section.</summary>
@@ -20,4 +22,7 @@ public sealed class EngineOptions
 
     /// <summary>Log a load-progress line every this many items. Default 100000.</summary>
     public int LoadProgressInterval { get; set; } = 100_000;
+
+    /// <summary>Automatic payload indexes for filtered reads (on by default).</summary>
+    public PayloadIndexOptions PayloadIndexes { get; set; } = new();
 }

@@ -60,7 +60,7 @@ public sealed partial class RetrievalEngine
             var bound = spaces.Select((s, i) => WithCanonicalIndex(BindEncoder(s, $"spaces[{i}]"))).ToList();
             var definition = new CollectionDefinition(name, bound, chosenDefault, now, now, storeInputs);
             await _store.CreateCollectionAsync(definition, cancellationToken);
-            _collections[name] = new CollectionState(definition);
+            _collections[name] = new CollectionState(definition, _options.PayloadIndexes);
         }
         finally
         {

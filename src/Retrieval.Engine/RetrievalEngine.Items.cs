@@ -112,10 +112,11 @@ public sealed partial class RetrievalEngine
         return Read(state, s =>
         {
             var page = new List<ItemView>(Math.Min(pageSize, s.Items.Count));
+            var matching = filter is null || filter.IsEmpty ? null : s.MatchingSlots(filter);
             foreach (var id in s.Items.IdsAfter(after))
             {
                 s.Items.TryGetSlot(id, out var slot);
-                if (filter is not null && !FilterEvaluator.Matches(filter, s.Items[slot]!.Payload))
+                if (matching is not null && !matching.Contains(slot))
                 {
                     continue;
                 }
@@ -155,16 +156,8 @@ public sealed partial class RetrievalEngine
         return sequence;
     }
 
-    private static IEnumerable<string> MatchingIds(CollectionState state, PayloadFilter filter)
-    {
-        for (var slot = 0; slot < state.Items.SlotCapacity; slot++)
-        {
-            if (state.Items[slot] is { } item && FilterEvaluator.Matches(filter, item.Payload))
-            {
-                yield return item.Id;
-            }
-        }
-    }
+    private static IEnumerable<string> MatchingIds(CollectionState state, PayloadFilter filter) =>
+        state.MatchingSlots(filter).Slots().Select(slot => state.Items[slot]!.Id);
 
     private static ItemView View(CollectionState state, int slot, bool withVectors)
     {

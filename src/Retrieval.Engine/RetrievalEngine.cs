@@ -71,6 +71,7 @@ public sealed partial class RetrievalEngine : IAsyncDisposable
             Log.LoadingCollection(_logger, definition.Name, i + 1, definitions.Count);
             var started = Stopwatch.StartNew();
             var state = await LoadSnapshotAsync(definition, cancellationToken) ?? new CollectionState(definition);
+            state.UsePayloadIndexOptions(_options.PayloadIndexes);
             long loaded = 0;
             await foreach (var change in _store.ReadChangesAsync(definition.Name, state.AppliedSequence, cancellationToken))
             {

@@ -1,6 +1,7 @@
 using Retrieval.Benchmarks.Ann;
 using Retrieval.Benchmarks.Exact;
 using Retrieval.Benchmarks.Faiss;
+using Retrieval.Benchmarks.Filtering;
 using Retrieval.Benchmarks.Maps;
 using Retrieval.Benchmarks.MultiVector;
 
@@ -14,6 +15,7 @@ internal static class Program
           exact         exact search QPS vs Faiss IndexFlatIP and the memory-bandwidth roof
                         [--n 100000,1000000] [--dim 128,768] [--k 10] [--batch 1000] [--threads N] [--trials 5] [--batch-trials 3] [--no-peer] [--data-dir DIR]
           store-ingest  durable ingest into a store: store-ingest sqlite|postgres <count> <dim> <batch>
+          filtered-search  filtered exact search with vs without payload indexes: [items] [dim] [queries] [k]
           hnsw          HNSW build/recall/QPS: our Faiss binding vs python3-faiss vs USearch [--n 100000] [--dim 128] [--queries 1000] [--out DIR]
           maps          compatibility maps: bench --data DIR [--anchors 500,2000,5000,20000] [--plot PNG] [--markdown MD], or <minilm-arctic-folder> [--apply-only]
           ann           recall@10 vs QPS of HNSW and IVF-PQ: our index layer vs python3-faiss, same parameters
@@ -32,6 +34,8 @@ internal static class Program
                 return ExactSuite.Run(ExactBenchOptions.Parse(rest));
             case "store-ingest":
                 return await StoreIngestBenchmark.RunAsync(rest);
+            case "filtered-search":
+                return await FilteredSearchBenchmark.RunAsync(rest);
             case "hnsw":
                 return await FaissHnswBenchmark.RunAsync(rest);
             case "maps":

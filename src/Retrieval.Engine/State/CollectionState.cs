@@ -2,6 +2,7 @@ using Retrieval.Core.Filtering;
 using Retrieval.Core.Model;
 using Retrieval.Core.Search;
 using Retrieval.Core.Storage;
+using Retrieval.Engine.Filtering;
 using Retrieval.Engine.Maps;
 
 namespace Retrieval.Engine.State;
@@ -15,9 +16,10 @@ internal sealed class CollectionState : IDisposable
 {
     private readonly Dictionary<string, SpaceIndex> _spaces = new(StringComparer.Ordinal);
 
-    public CollectionState(CollectionDefinition definition)
+    public CollectionState(CollectionDefinition definition, PayloadIndexOptions? payloadIndexes = null)
     {
         Definition = definition;
+        PayloadIndexes = new PayloadIndexSet(payloadIndexes ?? new PayloadIndexOptions());
         foreach (var space in definition.Spaces)
         {
             _spaces.Add(space.Name, new SpaceIndex(space));
@@ -31,6 +33,15 @@ internal sealed class CollectionState : IDisposable
     public ReaderWriterLockSlim Lock { get; } = new(LockRecursionPolicy.NoRecursion);
 
     public ItemTable Items { get; } = new();
+
+    /// <summary>Indexes of the payload fields filters use, kept current by every apply.</summary>
+    public PayloadIndexSet PayloadIndexes { get; private set; }
+
+    /// <summary>
+    /// Applies the engine's payload-index settings to a state built elsewhere (a snapshot). Its indexes are
+    /// dropped; they are built again from memory on first use. Caller holds the write lock or owns the state alone.
+    /// </summary>
+    public void UsePayloadIndexOptions(PayloadIndexOptions options) => PayloadIndexes = new PayloadIndexSet(options);
 
     /// <summary>The collection's compatibility maps and the routes through the active ones (own lock).</summary>
     public MapRegistry Maps { get; } = new();
@@ -75,7 +86,7 @@ internal sealed class CollectionState : IDisposable
     {
         foreach (var write in batch.Upserts)
         {
-            var slot = Items.Upsert(write.Id, write.PayloadJson);
+            var slot = UpsertItem(write.Id, write.PayloadJson);
             foreach (var (space, vector) in write.Vectors)
             {
                 _spaces[space].Set(slot, vector);
@@ -99,7 +110,7 @@ internal sealed class CollectionState : IDisposable
         }
         else
         {
-            var slot = Items.Upsert(item.Id, item.PayloadJson);
+            var slot = UpsertItem(item.Id, item.PayloadJson);
             foreach (var (name, space) in _spaces)
             {
                 if (item.Vectors.TryGetValue(name, out var vector) && vector.Length == space.Definition.Dimension)
@@ -134,10 +145,31 @@ internal sealed class CollectionState : IDisposable
     /// <summary>The spaces by name (read under the lock).</summary>
     public IEnumerable<KeyValuePair<string, SpaceIndex>> Spaces => _spaces;
 
-    /// <summary>Item slots whose payload matches the filter, as a bitset over slots. Caller holds a read lock.</summary>
+    /// <summary>
+    /// Item slots whose payload matches the filter, as a bitset over slots (what the segments' searches take),
+    /// evaluated through the payload indexes when they can answer. Caller holds a read lock.
+    /// </summary>
     public RowFilter BuildSlotFilter(PayloadFilter filter)
     {
-        var slots = new RowFilter(Items.SlotCapacity);
+        var filterSlots = new RowFilter(Items.SlotCapacity);
+        foreach (var slot in MatchingSlots(filter).Slots())
+        {
+            filterSlots.Set(slot);
+        }
+
+        return filterSlots;
+    }
+
+    /// <summary>
+    /// The slots of the items whose payload matches the filter: from the payload indexes when they can answer,
+    /// otherwise by evaluating every payload. Both give the same set. Caller holds a read lock.
+    /// </summary>
+    public SlotBits MatchingSlots(PayloadFilter filter) => PayloadIndexes.TryEvaluate(filter, Items) ?? ScanMatchingSlots(filter);
+
+    /// <summary>The slots whose payload matches, by evaluating every payload (no index). Caller holds a read lock.</summary>
+    public SlotBits ScanMatchingSlots(PayloadFilter filter)
+    {
+        var slots = new SlotBits(Items.SlotCapacity);
         for (var slot = 0; slot < Items.SlotCapacity; slot++)
         {
             if (Items[slot] is { } item && FilterEvaluator.Matches(filter, item.Payload))
@@ -161,8 +193,31 @@ internal sealed class CollectionState : IDisposable
         Maps.Dispose();
     }
 
+    /// <summary>Upserts the item record and moves its payload index entries from the old payload to the new one.</summary>
+    private int UpsertItem(string id, string? payloadJson)
+    {
+        var existed = Items.TryGetSlot(id, out var slot);
+        if (existed && payloadJson is not null)
+        {
+            PayloadIndexes.OnRemoved(slot, Items[slot]!.Payload);
+        }
+
+        slot = Items.Upsert(id, payloadJson);
+        if (!existed || payloadJson is not null)
+        {
+            PayloadIndexes.OnAdded(slot, Items[slot]!.Payload);
+        }
+
+        return slot;
+    }
+
     private void RemoveItem(string id)
     {
+        if (Items.TryGetSlot(id, out var existing))
+        {
+            PayloadIndexes.OnRemoved(existing, Items[existing]!.Payload);
+        }
+
         var slot = Items.Remove(id);
         if (slot < 0)
         {
