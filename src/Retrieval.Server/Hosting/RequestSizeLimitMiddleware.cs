@@ -13,7 +13,9 @@ internal sealed class RequestSizeLimitMiddleware(RequestDelegate next, IOptions<
 
     public async Task InvokeAsync(HttpContext context)
     {
-        if (context.Request.ContentLength is { } length && length > _limit && !IsGrpc(context.Request))
+        // The multipart encoder upload has its own, larger limit (Retrieval:Encoders:MaxModelBytes).
+        if (context.Request.ContentLength is { } length && length > _limit && !IsGrpc(context.Request)
+            && !context.Request.Path.Equals(EncoderUploadEndpoint.Path, StringComparison.Ordinal))
         {
             context.Response.StatusCode = StatusCodes.Status413PayloadTooLarge;
             await context.Response.WriteAsJsonAsync(new

@@ -75,6 +75,7 @@ public static class ServerExtensions
         app.MapGrpcService<SearchService>();
         app.MapGrpcService<MapsService>();
         app.MapGrpcService<EncodersService>();
+        app.MapEncoderUpload();
         app.MapGrpcReflectionService();
         app.MapGrpcHealthChecksService();
         // Liveness answers as soon as the process serves HTTP; readiness waits for every collection to load.
