@@ -46,6 +46,7 @@ public sealed partial class RetrievalEngine : IAsyncDisposable
         _encoders = encoders;
         _indexing = indexing ?? new IndexingOptions();
         _indexing.Validate();
+        Faiss.FaissRuntime.ThreadCount = _indexing.FaissThreads;
         _snapshots = string.IsNullOrWhiteSpace(_indexing.SnapshotDirectory) ? null : new SnapshotStore(_indexing.SnapshotDirectory, _indexing, logger);
         _optimizer = new SegmentOptimizer(() => _collections.Values, _indexing, _snapshots, logger);
     }
