@@ -1,6 +1,7 @@
 using Retrieval.Cli.Commands;
 using Retrieval.Cli.Commands.Migration;
 using Retrieval.Cli.Infrastructure;
+using Spectre.Console;
 using Spectre.Console.Cli;
 
 namespace Retrieval.Cli;
@@ -14,6 +15,9 @@ public static class CliApp
         app.Configure(config =>
         {
             config.SetApplicationName("retrieval");
+            // Bind the console of this run explicitly: Spectre otherwise keeps the first console it saw (in-process
+            // tests swap AnsiConsole.Console per run).
+            config.ConfigureConsole(AnsiConsole.Console);
             config.SetExceptionHandler((exception, _) => GrpcErrorFilter.Report(exception));
             config.AddBranch("collections", collections =>
             {

@@ -68,7 +68,7 @@ public sealed partial class RetrievalEngine
             }
 
             var before = migration.Row.Backfilled;
-            var sequence = await CommitAsync(state, new WriteBatch(writes, []), checkpoint, null);
+            var sequence = await CommitAsync(state, new WriteBatch(writes, []), clientCheckpoint: checkpoint);
             var after = state.Migration?.Row.Backfilled ?? before;
             MigrationMetrics.BackfilledItems(collection, id, after - before);
             return new BackfillResult(writes.Count, skipped, sequence, Describe(state, state.Migration!.Row));
@@ -147,7 +147,7 @@ public sealed partial class RetrievalEngine
             }
 
             var before = current.Row.Backfilled;
-            await CommitAsync(state, new WriteBatch(writes, []), null, cursor);
+            await CommitAsync(state, new WriteBatch(writes, []), workerCursor: cursor);
             MigrationMetrics.BackfilledItems(collection, current.Row.Id, (state.Migration?.Row.Backfilled ?? before) - before);
             var progress = Read(state, s => Progress(s, state.Migration!));
             MigrationLog.BackfillProgress(_logger, collection, current.Row.Id, progress.NativeItems, progress.TotalItems, cursor);

@@ -17,6 +17,8 @@ public sealed class SqliteConcurrencyTests(SqliteStoreFixture fixture) : Concurr
 
 public sealed class SqliteMapTests(SqliteStoreFixture fixture) : MapConformanceTests<SqliteStoreFixture>(fixture);
 
+public sealed class SqliteMultiVectorTests(SqliteStoreFixture fixture) : MultiVectorConformanceTests<SqliteStoreFixture>(fixture);
+
 public sealed class SqliteRawInputTests(SqliteStoreFixture fixture) : RawInputConformanceTests<SqliteStoreFixture>(fixture);
 
 public sealed class SqliteMigrationStateTests(SqliteStoreFixture fixture) : MigrationConformanceTests<SqliteStoreFixture>(fixture);
