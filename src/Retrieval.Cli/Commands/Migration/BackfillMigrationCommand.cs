@@ -19,7 +19,7 @@ internal sealed class BackfillMigrationCommand : AsyncCommand<BackfillMigrationC
     internal sealed class Settings : MigrationSettings
     {
         [CommandOption("--vectors <FILE>")]
-        [Description(".npy (rows × dim) of new-space vectors, or .jsonl with {\"id\": ..., \"vector\": [...]} per line")]
+        [Description(".npy (rows × dim) of new-space vectors, or .jsonl with {\"id\": ..., \"vector\": [[...]]} per line")]
         public string? Vectors { get; init; }
 
         [CommandOption("--ids <FILE>")]
