@@ -1,3 +1,4 @@
+using Retrieval.Benchmarks.Encoders;
 using Retrieval.Benchmarks.Exact;
 using Retrieval.Benchmarks.Faiss;
 using Retrieval.Benchmarks.Filtering;
@@ -17,6 +18,8 @@ internal static class Program
           filtered-search  filtered exact search with vs without payload indexes: [items] [dim] [queries] [k]
           hnsw          HNSW build/recall/QPS: our Faiss binding vs python3-faiss vs USearch [--n 100000] [--dim 128] [--queries 1000] [--out DIR]
           maps          compatibility maps: bench --data DIR [--anchors 500,2000,5000,20000] [--plot PNG] [--markdown MD], or <minilm-arctic-folder> [--apply-only]
+          encoders      ONNX encoders through the server's Encode RPC vs a raw ORT session on the same inputs
+                        [--models resnet18,minilm,arctic-xs] [--batches 1,8,32] [--items 320]
           muvera        MUVERA FDE encode throughput and recall: encode|recall|all <model> <queries>
         """;
 
@@ -35,6 +38,8 @@ internal static class Program
                 return await FaissHnswBenchmark.RunAsync(rest);
             case "maps":
                 return await MapSanityCheck.RunAsync(rest);
+            case "encoders":
+                return await EncoderBenchmark.RunAsync(rest);
             case "muvera":
                 return await MuveraBenchmark.RunAsync(rest);
             default:
