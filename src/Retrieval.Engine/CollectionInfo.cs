@@ -3,4 +3,8 @@ using Retrieval.Core.Model;
 namespace Retrieval.Engine;
 
 /// <summary>A collection's definition with its live item count.</summary>
-public sealed record CollectionInfo(CollectionDefinition Definition, long ItemCount);
+public sealed record CollectionInfo(CollectionDefinition Definition, long ItemCount)
+{
+    /// <summary>Per multi-vector space: items, token vectors received and vectors kept after pruning (space name order).</summary>
+    public IReadOnlyList<MultiVectorSpaceStats> MultiVectorStats { get; init; } = [];
+}

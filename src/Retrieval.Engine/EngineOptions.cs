@@ -11,6 +11,9 @@ public sealed class EngineOptions
     /// <summary>Most items in one upsert/delete/get batch. Default 10000.</summary>
     public int MaxBatchItems { get; set; } = 10_000;
 
+    /// <summary>Largest K' (FDE shortlist reranked by exact Chamfer) of one multi-vector search. Default 10000.</summary>
+    public int MaxCandidates { get; set; } = 10_000;
+
     /// <summary>Most searches in one search batch. Default 1000.</summary>
     public int MaxSearchBatch { get; set; } = 1_000;
 

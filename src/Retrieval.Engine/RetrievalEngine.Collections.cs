@@ -2,6 +2,7 @@ using Retrieval.Core.Errors;
 using Retrieval.Core.Model;
 using Retrieval.Engine.Indexes;
 using Retrieval.Engine.State;
+using Retrieval.Engine.Validation;
 
 namespace Retrieval.Engine;
 
@@ -25,10 +26,10 @@ public sealed partial class RetrievalEngine
             throw RetrievalException.Invalid("spaces", "a collection needs at least one space");
         }
 
+        spaces = spaces.Select((s, i) => ValidateSpace(s, $"spaces[{i}]")).ToList();
         var names = new HashSet<string>(StringComparer.Ordinal);
         for (var i = 0; i < spaces.Count; i++)
         {
-            ValidateSpace(spaces[i], $"spaces[{i}]");
             if (!names.Add(spaces[i].Name))
             {
                 throw RetrievalException.Invalid($"spaces[{i}].name", $"duplicate space name '{spaces[i].Name}'");
@@ -112,7 +113,7 @@ public sealed partial class RetrievalEngine
     /// <summary>Adds a space to a live collection; existing items have no vector in it until upserted.</summary>
     public async Task<CollectionInfo> AddSpaceAsync(string collection, SpaceDefinition space, CancellationToken cancellationToken)
     {
-        ValidateSpace(space, "space");
+        space = ValidateSpace(space, "space");
         await using var encoderLock = await LockEncodersAsync([space], cancellationToken);
         return await ChangeDefinitionAsync(collection, current =>
         {
@@ -186,7 +187,13 @@ public sealed partial class RetrievalEngine
     }
 
     private static CollectionInfo Describe(CollectionState state) =>
-        Read(state, s => new CollectionInfo(s.Definition, s.Items.Count));
+        Read(state, s => new CollectionInfo(s.Definition, s.Items.Count)
+        {
+            MultiVectorStats = s.MultiVectorSpaces.Values
+                .Select(m => new MultiVectorSpaceStats(m.Definition.Name, m.Count, m.TokensReceived, m.VectorsKept))
+                .OrderBy(m => m.Space, StringComparer.Ordinal)
+                .ToList(),
+        });
 
     /// <summary>A declared compatible prefix names another space of the collection that is no wider than this one.</summary>
     private static void ValidatePrefix(SpaceDefinition space, IReadOnlyList<SpaceDefinition> spaces, string field)
@@ -198,6 +205,11 @@ public sealed partial class RetrievalEngine
 
         var old = spaces.FirstOrDefault(s => s.Name == space.CompatiblePrefixOf && s.Name != space.Name)
             ?? throw RetrievalException.Invalid($"{field}.compatiblePrefixOf", $"'{space.CompatiblePrefixOf}' is not another space of the collection");
+        if (space.IsMulti || old.IsMulti)
+        {
+            throw RetrievalException.Invalid($"{field}.compatiblePrefixOf", "prefix compatibility applies to dense spaces only");
+        }
+
         if (old.Dimension > space.Dimension)
         {
             throw RetrievalException.Invalid($"{field}.compatiblePrefixOf", $"space '{old.Name}' has dimension {old.Dimension}, wider than this space's {space.Dimension}");
@@ -208,7 +220,8 @@ public sealed partial class RetrievalEngine
     private static SpaceDefinition WithCanonicalIndex(SpaceDefinition space) =>
         space with { Index = string.IsNullOrWhiteSpace(space.Index) ? null : IndexSpec.Parse(space.Index, space.Dimension, "index").ToString() };
 
-    private static void ValidateSpace(SpaceDefinition space, string field)
+    /// <summary>Validates a space; returns it as persisted (a multi-vector space gets its MUVERA state pinned).</summary>
+    private static SpaceDefinition ValidateSpace(SpaceDefinition space, string field)
     {
         Names.ValidateName(space.Name, $"{field}.name");
         if (space.Dimension is < 1 or > SpaceDefinition.MaxDimension)
@@ -235,5 +248,7 @@ public sealed partial class RetrievalEngine
         {
             throw RetrievalException.Invalid($"{field}.model", "model name and version are limited to 256 characters");
         }
+
+        return MultiVectorSpaceValidator.Validate(space, field);
     }
 }

@@ -15,6 +15,11 @@ public sealed partial class RetrievalEngine
         {
             var definition = current.FindSpace(space)
                 ?? throw RetrievalException.NotFound($"space '{space}' not found in collection '{collection}'");
+            if (definition.IsMulti)
+            {
+                throw RetrievalException.Invalid("index", $"space '{space}' is multi-vector: its FDE index is searched exactly for now");
+            }
+
             var canonical = string.IsNullOrWhiteSpace(index) ? null : IndexSpec.Parse(index, definition.Dimension, "index").ToString();
             var updated = definition with { Index = canonical };
             return (current with { Spaces = [.. current.Spaces.Select(s => s.Name == space ? updated : s)] }, null);
@@ -34,7 +39,7 @@ public sealed partial class RetrievalEngine
                 throw RetrievalException.NotFound($"space '{space}' not found in collection '{collection}'");
             }
 
-            return SpaceIndexStatus.Of(s.GetSpace(space));
+            return SpaceIndexStatus.Of(s.MultiVectorSpaces.TryGetValue(space, out var multi) ? multi.Fdes : s.GetSpace(space));
         });
     }
 

@@ -1,6 +1,7 @@
 using Retrieval.Core.Errors;
 using Retrieval.Core.Filtering;
 using Retrieval.Core.Storage;
+using Retrieval.Engine.MultiVector;
 using Retrieval.Engine.State;
 using Retrieval.Engine.Validation;
 
@@ -26,7 +27,8 @@ public sealed partial class RetrievalEngine
             EnsureEncodersUnchanged(state.Definition, encodersUsed);
             // Validated under the gate: the space list cannot change between validation and commit.
             var validated = WriteValidator.ValidateUpserts(encoded, state.Definition, _options);
-            var sequence = await CommitAsync(state, WriteBatch.ForUpserts(validated));
+            var prepared = PrepareMultiVectors(state, validated);
+            var sequence = await CommitAsync(state, WriteBatch.ForUpserts(validated), prepared);
             return new WriteResult(validated.Count, sequence);
         }
         finally
@@ -143,7 +145,7 @@ public sealed partial class RetrievalEngine
 
     // The store write and the in-memory apply must not be abandoned half way: once the transaction may have
     // committed, the indexes must follow it, so client cancellation stops at the gate, not here.
-    private async Task<long> CommitAsync(CollectionState state, WriteBatch batch)
+    private async Task<long> CommitAsync(CollectionState state, WriteBatch batch, IReadOnlyDictionary<(string Id, string Space), PreparedMultiVector>? prepared = null)
     {
         if (state.IsDeleted)
         {
@@ -151,9 +153,35 @@ public sealed partial class RetrievalEngine
         }
 
         var sequence = await _store.WriteAsync(state.Definition.Name, batch, CancellationToken.None);
-        Mutate(state, s => s.Apply(batch, sequence));
+        Mutate(state, s => s.Apply(batch, sequence, prepared));
         _optimizer.Wake();
         return sequence;
+    }
+
+    /// <summary>
+    /// Prunes and encodes the batch's multi-vectors before the store write, in parallel and outside the collection
+    /// lock, so readers never wait for k-means or FDE encoding. Caller holds the write gate (the spaces cannot change).
+    /// </summary>
+    private static Dictionary<(string Id, string Space), PreparedMultiVector>? PrepareMultiVectors(CollectionState state, List<ItemWrite> items)
+    {
+        var multi = state.MultiVectorSpaces;
+        if (multi.Count == 0)
+        {
+            return null;
+        }
+
+        var work = items
+            .SelectMany(item => item.Vectors.Where(v => multi.ContainsKey(v.Key)).Select(v => (item.Id, Space: v.Key, Rows: v.Value)))
+            .ToArray();
+        var results = new PreparedMultiVector[work.Length];
+        Parallel.For(0, work.Length, i => results[i] = multi[work[i].Space].Prepare(work[i].Rows));
+        var prepared = new Dictionary<(string Id, string Space), PreparedMultiVector>(work.Length);
+        for (var i = 0; i < work.Length; i++)
+        {
+            prepared[(work[i].Id, work[i].Space)] = results[i];
+        }
+
+        return prepared;
     }
 
     private static IEnumerable<string> MatchingIds(CollectionState state, PayloadFilter filter) =>

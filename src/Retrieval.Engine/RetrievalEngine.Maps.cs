@@ -144,8 +144,11 @@ public sealed partial class RetrievalEngine
             throw RetrievalException.Invalid(field, "is required");
         }
 
-        return state.Definition.FindSpace(name)
+        var space = state.Definition.FindSpace(name)
             ?? throw RetrievalException.Invalid(field, $"unknown space '{name}' in collection '{state.Definition.Name}'");
+        return space.IsMulti
+            ? throw RetrievalException.Invalid(field, $"space '{name}' is multi-vector; compatibility maps join dense spaces")
+            : space;
     }
 
     private static RegisteredMap RequireMap(CollectionState state, string? id) =>

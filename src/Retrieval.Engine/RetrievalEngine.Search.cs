@@ -1,7 +1,9 @@
 using Retrieval.Core.Errors;
+using Retrieval.Core.MultiVector;
 using Retrieval.Core.Search;
 using Retrieval.Engine.Indexes;
 using Retrieval.Engine.Maps;
+using Retrieval.Engine.MultiVector;
 using Retrieval.Engine.Segments;
 using Retrieval.Engine.State;
 using Retrieval.Engine.Validation;
@@ -52,7 +54,17 @@ public sealed partial class RetrievalEngine
             }
 
             var results = new IReadOnlyList<SearchHit>[queries.Count];
-            foreach (var group in prepared.Select((p, i) => (p, i)).GroupBy(x => (x.p.Space, x.p.Depth, Batchable: x.p.Query.Filter is null && x.p.Space.Sealed.Count == 0)))
+            for (var i = 0; i < prepared.Length; i++)
+            {
+                if (prepared[i] is { MultiVector: { } multi, Tokens: { } tokens } p)
+                {
+                    var slotFilter = p.Query.Filter is { } f ? s.BuildSlotFilter(f) : null;
+                    var settings = new SegmentSearchSettings(new IndexSearchParameters(p.Query.EfSearch, p.Query.NProbe), false, _indexing.FilteredExactFraction, _indexing.RefineFactor);
+                    results[i] = ToHits(s, p, multi.Search(tokens, p.Depth, p.Candidates, p.Query.Exact, slotFilter, settings));
+                }
+            }
+
+            foreach (var group in prepared.Select((p, i) => (p, i)).Where(x => x.p.MultiVector is null).GroupBy(x => (x.p.Space, x.p.Depth, Batchable: x.p.Query.Filter is null && x.p.Space.Sealed.Count == 0)))
             {
                 var members = group.ToList();
                 var (space, depth, batchable) = group.Key;
@@ -116,12 +128,51 @@ public sealed partial class RetrievalEngine
             throw RetrievalException.Invalid($"{prefix}scoreThreshold", "must be a finite number");
         }
 
-        var vector = VectorValidator.Validate(query.Vector, definition, $"{prefix}vector");
         var filter = query.Filter is { IsEmpty: false } f ? f : null;
+        if (definition.IsMulti)
+        {
+            return PrepareMultiVector(state, definition, query with { Filter = filter }, prefix);
+        }
+
+        if (query.Rows is not null)
+        {
+            throw RetrievalException.Invalid($"{prefix}vector.values", $"space '{spaceName}' is dense: send one vector as values, not rows");
+        }
+
+        var vector = VectorValidator.Validate(query.Vector, definition, $"{prefix}vector");
 
         // Compatibility routing: the query may search another space through active maps or a declared prefix.
         var routed = QueryRouter.Route(state, definition, query.TargetSpace, vector, prefix);
         return new PreparedQuery(query with { Filter = filter }, state.GetSpace(routed?.Space ?? spaceName), routed?.Vector ?? vector, query.Offset + query.K, routed?.MapsUsed ?? []);
+    }
+
+    private PreparedQuery PrepareMultiVector(CollectionState state, Core.Model.SpaceDefinition definition, SearchQuery query, string prefix)
+    {
+        if (!string.IsNullOrEmpty(query.TargetSpace) && query.TargetSpace != definition.Name)
+        {
+            throw RetrievalException.Invalid($"{prefix}targetSpace", $"space '{definition.Name}' is multi-vector; compatibility routing applies to dense spaces only");
+        }
+
+        if (query.Candidates < 0 || query.Candidates > _options.MaxCandidates)
+        {
+            throw RetrievalException.Invalid($"{prefix}candidates", $"must be between 0 (the space's default) and {_options.MaxCandidates}, got {query.Candidates}");
+        }
+
+        if (query.Rows is null && query.Vector.Length > 0)
+        {
+            throw RetrievalException.Invalid($"{prefix}vector.rows", $"space '{definition.Name}' is multi-vector: send the query's token vectors as rows, not values");
+        }
+
+        var rows = MultiVectorValidator.Validate(query.Rows, definition, $"{prefix}vector");
+        var multi = state.GetMultiVectorSpace(definition.Name);
+        var candidates = query.Candidates > 0 ? query.Candidates : multi.Settings.Candidates;
+        // Space is the FDE index (an exact SpaceIndex of its own): the grouping of dense queries never sees it.
+        return new PreparedQuery(query, multi.Fdes, [], query.Offset + query.K, [])
+        {
+            MultiVector = multi,
+            Tokens = multi.PrepareQuery(rows),
+            Candidates = candidates,
+        };
     }
 
     /// <summary>Largest efSearch a request may ask for.</summary>
@@ -152,5 +203,15 @@ public sealed partial class RetrievalEngine
         return hits;
     }
 
-    private sealed record PreparedQuery(SearchQuery Query, SpaceIndex Space, float[] Vector, int Depth, IReadOnlyList<string> MapsUsed);
+    private sealed record PreparedQuery(SearchQuery Query, SpaceIndex Space, float[] Vector, int Depth, IReadOnlyList<string> MapsUsed)
+    {
+        /// <summary>Set for a multi-vector query: the space's index (<see cref="Space"/> is its FDE index).</summary>
+        public MultiVectorIndex? MultiVector { get; init; }
+
+        /// <summary>The query's token vectors as searched (after k_q pruning and ball carving).</summary>
+        public TokenMatrix? Tokens { get; init; }
+
+        /// <summary>K' of a multi-vector query.</summary>
+        public int Candidates { get; init; }
+    }
 }

@@ -46,6 +46,7 @@ public sealed partial class RetrievalEngine : IAsyncDisposable
         _encoders = encoders;
         _indexing = indexing ?? new IndexingOptions();
         _indexing.Validate();
+        Faiss.FaissRuntime.ThreadCount = _indexing.FaissThreads;
         _snapshots = string.IsNullOrWhiteSpace(_indexing.SnapshotDirectory) ? null : new SnapshotStore(_indexing.SnapshotDirectory, _indexing, logger);
         _optimizer = new SegmentOptimizer(() => _collections.Values, _indexing, _snapshots, logger);
     }
@@ -121,6 +122,12 @@ public sealed partial class RetrievalEngine : IAsyncDisposable
     // Collections with an index spec (or an existing snapshot) start from their snapshot when it is usable.
     private async Task<CollectionState?> LoadSnapshotAsync(CollectionDefinition definition, CancellationToken cancellationToken)
     {
+        // Snapshots do not hold multi-vector spaces (their pruned tokens and FDEs): such a collection loads from the store.
+        if (definition.Spaces.Any(s => s.IsMulti))
+        {
+            return null;
+        }
+
         if (_snapshots is null || (!definition.Spaces.Any(s => !string.IsNullOrWhiteSpace(s.Index)) && !File.Exists(_snapshots.PathOf(definition.Name))))
         {
             return null;

@@ -6,7 +6,8 @@ namespace Retrieval.Engine;
 /// One nearest-neighbour query. <see cref="Space"/> null or empty means the collection's default space.
 /// <see cref="TargetSpace"/> null or empty means the query space (see <c>QueryRouter</c> for the implicit case).
 /// <see cref="EfSearch"/> and <see cref="NProbe"/> tune approximate indexes (0: the configured default);
-/// <see cref="Exact"/> scans every segment exactly.
+/// <see cref="Exact"/> scans every segment exactly (a multi-vector space: scores every item by exact Chamfer).
+/// A multi-vector space is queried with <see cref="Rows"/> (token vectors) instead of <see cref="Vector"/>.
 /// </summary>
 public sealed record SearchQuery(
     string? Space,
@@ -20,4 +21,11 @@ public sealed record SearchQuery(
     string? TargetSpace = null,
     int EfSearch = 0,
     int NProbe = 0,
-    bool Exact = false);
+    bool Exact = false)
+{
+    /// <summary>The query's token vectors, for a multi-vector space; null for a dense query.</summary>
+    public IReadOnlyList<float[]>? Rows { get; init; }
+
+    /// <summary>Multi-vector spaces: K', the FDE shortlist reranked by exact Chamfer; 0 uses the space's default.</summary>
+    public int Candidates { get; init; }
+}

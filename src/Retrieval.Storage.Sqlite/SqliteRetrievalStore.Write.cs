@@ -73,7 +73,17 @@ public sealed partial class SqliteRetrievalStore
         vector.Parameters.AddWithValue("$collection", collection);
         vector.Parameters.AddWithValue("$seq", sequence);
 
-        // An upsert revives a deleted id: its tombstone must not reach change-feed readers any more.
+        // An upsert revives a deleted id: its tombstone must not reach change-feed readers any more. Most
+        // collections hold no tombstones at all; one probe per batch then saves a statement per item. The
+        // transaction holds SQLite's write lock, and the batch's own deletes run after its upserts.
+        bool anyTombstones;
+        await using (var probe = Command(
+            connection, transaction, "SELECT EXISTS (SELECT 1 FROM tombstones WHERE collection = $collection);"))
+        {
+            probe.Parameters.AddWithValue("$collection", collection);
+            anyTombstones = await probe.ExecuteScalarAsync(cancellationToken) is 1L;
+        }
+
         await using var revive = Command(
             connection, transaction, "DELETE FROM tombstones WHERE collection = $collection AND id = $id;");
         var reviveId = revive.Parameters.Add("$id", SqliteType.Text);
@@ -93,8 +103,11 @@ public sealed partial class SqliteRetrievalStore
                 await vector.ExecuteNonQueryAsync(cancellationToken);
             }
 
-            reviveId.Value = write.Id;
-            await revive.ExecuteNonQueryAsync(cancellationToken);
+            if (anyTombstones)
+            {
+                reviveId.Value = write.Id;
+                await revive.ExecuteNonQueryAsync(cancellationToken);
+            }
         }
     }
 

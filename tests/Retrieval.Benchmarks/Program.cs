@@ -1,3 +1,4 @@
+using Retrieval.Benchmarks.Ann;
 using Retrieval.Benchmarks.Encoders;
 using Retrieval.Benchmarks.Exact;
 using Retrieval.Benchmarks.Faiss;
@@ -20,6 +21,10 @@ internal static class Program
           maps          compatibility maps: bench --data DIR [--anchors 500,2000,5000,20000] [--plot PNG] [--markdown MD], or <minilm-arctic-folder> [--apply-only]
           encoders      ONNX encoders through the server's Encode RPC vs a raw ORT session on the same inputs
                         [--models resnet18,minilm,arctic-xs] [--batches 1,8,32] [--items 320]
+          ann           recall@10 vs QPS of HNSW and IVF-PQ: our index layer vs python3-faiss, same parameters
+                        [--data fasttext,minilm,synthetic] [--indexes hnsw,ivfpq,ivfpq-refine] [--data-root ../shared/data] [--n 200000] [--queries 1000] [--plot PNG] [--markdown MD]
+          ann-serve     end to end: gRPC load generator (bounded concurrency) against a running server vs the in-process engine
+                        [--n 100000] [--queries 1000] [--concurrency 1,2,4,8] [--seconds 5]
           muvera        MUVERA FDE encode throughput and recall: encode|recall|all <model> <queries>
         """;
 
@@ -40,6 +45,10 @@ internal static class Program
                 return await MapSanityCheck.RunAsync(rest);
             case "encoders":
                 return await EncoderBenchmark.RunAsync(rest);
+            case "ann":
+                return await AnnBenchmark.RunAsync(rest);
+            case "ann-serve":
+                return await ServeBenchmark.RunAsync(rest);
             case "muvera":
                 return await MuveraBenchmark.RunAsync(rest);
             default:

@@ -25,4 +25,7 @@ public sealed class PostgresConcurrencyTests(PostgresStoreFixture fixture) : Con
 public sealed class PostgresMapTests(PostgresStoreFixture fixture) : MapConformanceTests<PostgresStoreFixture>(fixture);
 
 [RequiresPostgres]
+public sealed class PostgresMultiVectorTests(PostgresStoreFixture fixture) : MultiVectorConformanceTests<PostgresStoreFixture>(fixture);
+
+[RequiresPostgres]
 public sealed class PostgresRawInputTests(PostgresStoreFixture fixture) : RawInputConformanceTests<PostgresStoreFixture>(fixture);

@@ -17,4 +17,6 @@ public sealed class SqliteConcurrencyTests(SqliteStoreFixture fixture) : Concurr
 
 public sealed class SqliteMapTests(SqliteStoreFixture fixture) : MapConformanceTests<SqliteStoreFixture>(fixture);
 
+public sealed class SqliteMultiVectorTests(SqliteStoreFixture fixture) : MultiVectorConformanceTests<SqliteStoreFixture>(fixture);
+
 public sealed class SqliteRawInputTests(SqliteStoreFixture fixture) : RawInputConformanceTests<SqliteStoreFixture>(fixture);

@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace Retrieval.Core.MultiVector;
 
 /// <summary>
@@ -38,15 +40,19 @@ public sealed record MuveraParameters
     public ulong Seed { get; init; }
 
     /// <summary>B = 2^k_sim buckets per repetition.</summary>
+    [JsonIgnore]
     public int BucketCount => 1 << KSim;
 
     /// <summary>True when d_proj = d: blocks hold the raw token vectors.</summary>
+    [JsonIgnore]
     public bool UsesIdentityProjection => DProj == Dimension;
 
     /// <summary>Length before the optional Count-Sketch: R·2^k_sim·d_proj.</summary>
+    [JsonIgnore]
     public int BlockEncodedLength => Repetitions * BucketCount * DProj;
 
     /// <summary>Length of an encoding: <see cref="DFinal"/> when set, else R·2^k_sim·d_proj.</summary>
+    [JsonIgnore]
     public int EncodedLength => DFinal ?? BlockEncodedLength;
 
     /// <summary>(R, k_sim, d_proj) = (20, 5, 16): 10240 dimensions, the paper's end-to-end setting.</summary>

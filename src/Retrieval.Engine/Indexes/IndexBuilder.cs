@@ -55,7 +55,7 @@ public static class IndexBuilder
     }
 
     /// <summary>Row-major vectors of a seeded sample of rows (all rows when few).</summary>
-    internal static float[] TrainingSample(IndexSpec spec, FlatVectorStorage rows, IndexingOptions options)
+    public static float[] TrainingSample(IndexSpec spec, FlatVectorStorage rows, IndexingOptions options)
     {
         var wanted = (long)spec.NList * options.TrainingPointsPerList;
         if (spec.Kind == IndexKind.IvfPq)

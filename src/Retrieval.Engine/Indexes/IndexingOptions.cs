@@ -49,6 +49,13 @@ public sealed class IndexingOptions
     /// <summary>Threads that add vectors to an HNSW graph during a build. Default: half the processors, at least 1.</summary>
     public int BuildThreads { get; set; } = Math.Max(1, Environment.ProcessorCount / 2);
 
+    /// <summary>
+    /// OpenMP threads of each Faiss call (process-wide; 0 = OpenMP's default, every core). Default 1: a server runs many
+    /// single-query searches at once, and fanning each over every core made IVF-PQ searches 2–3× slower than one
+    /// thread (docs/benchmarks.md, "Approximate search"). Builds then train and add on one OpenMP thread too.
+    /// </summary>
+    public int FaissThreads { get; set; } = 1;
+
     /// <summary>Searches that may run inside one USearch graph at once. Default 64.</summary>
     public int SearchThreadsPerIndex { get; set; } = 64;
 
@@ -77,7 +84,7 @@ public sealed class IndexingOptions
     {
         if (SealThreshold < 1 || MaxSealedSegments < 1 || MaxSegmentVectors < SealThreshold || DefaultEfSearch < 1 ||
             HnswEfConstruction < 1 || DefaultNProbe < 1 || TrainingPointsPerList < 1 || MaxTrainingSample < 1 ||
-            BuildThreads < 1 || SearchThreadsPerIndex < 1 || RefineFactor < 1 || OptimizerIntervalMs < 1 ||
+            BuildThreads < 1 || SearchThreadsPerIndex < 1 || RefineFactor < 1 || FaissThreads < 0 || OptimizerIntervalMs < 1 ||
             TombstoneRebuildFraction is <= 0 or > 1 || FilteredExactFraction is < 0 or > 1)
         {
             throw new ArgumentException("Retrieval:Indexing has an out-of-range value; see docs/operations.md");

@@ -20,7 +20,7 @@ internal static class QueryRouter
             throw RetrievalException.Invalid($"{prefix}targetSpace", $"unknown space '{targetSpace}' in collection '{definition.Name}'");
         }
 
-        bool IsTarget(string space) => definition.FindSpace(space) is not null && space != querySpace.Name
+        bool IsTarget(string space) => definition.FindSpace(space) is { IsMulti: false } && space != querySpace.Name
             && (string.IsNullOrEmpty(targetSpace) ? state.GetSpace(space).Count > 0 : space == targetSpace);
 
         if (string.IsNullOrEmpty(targetSpace) || targetSpace == querySpace.Name)

@@ -12,7 +12,9 @@ internal sealed class AppendableSegment(int dimension)
     private readonly List<int> _rowToSlot = [];
     private readonly Dictionary<int, int> _slotToRow = [];
 
-    public FlatVectorStorage Storage { get; } = new(dimension);
+    // At most 1 MiB up front: FDE segments of multi-vector spaces have 2,560–10,240 dimensions, and 1024 rows of
+    // those would reserve 10–40 MiB for every empty space.
+    public FlatVectorStorage Storage { get; } = new(dimension, Math.Clamp((1 << 18) / dimension, 1, 1024));
 
     public int Count => Storage.Count;
 

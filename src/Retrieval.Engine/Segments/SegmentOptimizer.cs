@@ -19,6 +19,10 @@ internal sealed class SegmentOptimizer : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _wake = new(0, 1);
     private readonly CancellationTokenSource _stop = new();
+
+    // Serializes jobs between the background loop and RunOptimizerUntilIdle callers: a plan is only valid
+    // until the next job runs.
+    private readonly Lock _jobLock = new();
     private Task? _loop;
 
     public SegmentOptimizer(Func<IEnumerable<CollectionState>> collections, IndexingOptions options, SnapshotStore? snapshots, ILogger logger)
@@ -84,6 +88,14 @@ internal sealed class SegmentOptimizer : IAsyncDisposable
 
     /// <summary>Runs the first job found in any collection; false when there was nothing to do.</summary>
     internal bool RunOneJob(CancellationToken cancellationToken)
+    {
+        lock (_jobLock)
+        {
+            return RunFirstJob(cancellationToken);
+        }
+    }
+
+    private bool RunFirstJob(CancellationToken cancellationToken)
     {
         foreach (var state in _collections())
         {

@@ -4,17 +4,20 @@ using Retrieval.Core.Search;
 using Retrieval.Core.Storage;
 using Retrieval.Engine.Filtering;
 using Retrieval.Engine.Maps;
+using Retrieval.Engine.MultiVector;
 
 namespace Retrieval.Engine.State;
 
 /// <summary>
-/// The in-memory mirror of one collection: items, payloads and one exact index per space.
+/// The in-memory mirror of one collection: items, payloads, one <see cref="SpaceIndex"/> per dense space and one
+/// <see cref="MultiVectorIndex"/> per multi-vector space.
 /// Concurrency: <see cref="WriteGate"/> serializes writers end to end (store commit, then apply) so that
 /// apply order equals sequence order; <see cref="Lock"/> separates the short in-memory apply from readers.
 /// </summary>
 internal sealed class CollectionState : IDisposable
 {
     private readonly Dictionary<string, SpaceIndex> _spaces = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, MultiVectorIndex> _multi = new(StringComparer.Ordinal);
 
     public CollectionState(CollectionDefinition definition, PayloadIndexOptions? payloadIndexes = null)
     {
@@ -22,7 +25,7 @@ internal sealed class CollectionState : IDisposable
         PayloadIndexes = new PayloadIndexSet(payloadIndexes ?? new PayloadIndexOptions());
         foreach (var space in definition.Spaces)
         {
-            _spaces.Add(space.Name, new SpaceIndex(space));
+            AddIndex(space);
         }
     }
 
@@ -54,6 +57,12 @@ internal sealed class CollectionState : IDisposable
 
     public SpaceIndex GetSpace(string name) => _spaces[name];
 
+    /// <summary>The index of a multi-vector space. Readers hold a read lock; writers holding the write gate may read it without.</summary>
+    public MultiVectorIndex GetMultiVectorSpace(string name) => _multi[name];
+
+    /// <summary>The multi-vector indexes by space name. Caller holds a lock (or the write gate).</summary>
+    public IReadOnlyDictionary<string, MultiVectorIndex> MultiVectorSpaces => _multi;
+
     /// <summary>Sets the applied sequence of a state loaded from a snapshot.</summary>
     public void RestoreSequence(long sequence) => AppliedSequence = sequence;
 
@@ -62,7 +71,15 @@ internal sealed class CollectionState : IDisposable
     {
         foreach (var space in definition.Spaces)
         {
-            if (!_spaces.TryGetValue(space.Name, out var existing))
+            if (space.IsMulti)
+            {
+                // A multi-vector space's settings never change after creation (they pin its encoder).
+                if (!_multi.ContainsKey(space.Name))
+                {
+                    AddIndex(space);
+                }
+            }
+            else if (!_spaces.TryGetValue(space.Name, out var existing))
             {
                 _spaces.Add(space.Name, new SpaceIndex(space));
             }
@@ -78,18 +95,34 @@ internal sealed class CollectionState : IDisposable
             removed!.Dispose();
         }
 
+        foreach (var name in _multi.Keys.Where(n => definition.FindSpace(n) is null).ToList())
+        {
+            _multi.Remove(name, out var removed);
+            removed!.Dispose();
+        }
+
         Definition = definition;
     }
 
-    /// <summary>Applies a committed batch with upsert-merge semantics. Caller holds the write lock.</summary>
-    public void Apply(WriteBatch batch, long sequence)
+    /// <summary>
+    /// Applies a committed batch with upsert-merge semantics. Multi-vectors come <paramref name="prepared"/> (pruned
+    /// and encoded outside the lock) when the caller has them, keyed by (item id, space). Caller holds the write lock.
+    /// </summary>
+    public void Apply(WriteBatch batch, long sequence, IReadOnlyDictionary<(string Id, string Space), PreparedMultiVector>? prepared = null)
     {
         foreach (var write in batch.Upserts)
         {
             var slot = UpsertItem(write.Id, write.PayloadJson);
             foreach (var (space, vector) in write.Vectors)
             {
-                _spaces[space].Set(slot, vector);
+                if (_multi.TryGetValue(space, out var multi))
+                {
+                    multi.Set(slot, prepared is not null && prepared.TryGetValue((write.Id, space), out var ready) ? ready : multi.Prepare(vector));
+                }
+                else
+                {
+                    _spaces[space].Set(slot, vector);
+                }
             }
         }
 
@@ -122,6 +155,18 @@ internal sealed class CollectionState : IDisposable
                     space.Remove(slot);
                 }
             }
+
+            foreach (var (name, multi) in _multi)
+            {
+                if (item.Vectors.TryGetValue(name, out var vector) && vector.Length > 0 && vector.Length % multi.Definition.Dimension == 0)
+                {
+                    multi.Set(slot, multi.Prepare(vector));
+                }
+                else
+                {
+                    multi.Remove(slot);
+                }
+            }
         }
 
         AppliedSequence = Math.Max(AppliedSequence, change.Sequence);
@@ -136,6 +181,14 @@ internal sealed class CollectionState : IDisposable
             if (space.GetVector(slot) is { } vector)
             {
                 vectors.Add(name, vector);
+            }
+        }
+
+        foreach (var (name, multi) in _multi)
+        {
+            if (multi.GetVector(slot) is { } rows)
+            {
+                vectors.Add(name, rows);
             }
         }
 
@@ -188,6 +241,11 @@ internal sealed class CollectionState : IDisposable
             space.Dispose();
         }
 
+        foreach (var multi in _multi.Values)
+        {
+            multi.Dispose();
+        }
+
         WriteGate.Dispose();
         Lock.Dispose();
         Maps.Dispose();
@@ -227,6 +285,23 @@ internal sealed class CollectionState : IDisposable
         foreach (var space in _spaces.Values)
         {
             space.Remove(slot);
+        }
+
+        foreach (var multi in _multi.Values)
+        {
+            multi.Remove(slot);
+        }
+    }
+
+    private void AddIndex(SpaceDefinition space)
+    {
+        if (space.IsMulti)
+        {
+            _multi.Add(space.Name, new MultiVectorIndex(space));
+        }
+        else
+        {
+            _spaces.Add(space.Name, new SpaceIndex(space));
         }
     }
 }

@@ -43,7 +43,27 @@ internal static class WriteValidator
                 var field = $"{prefix}.vectors.{spaceName}";
                 var space = collection.FindSpace(spaceName)
                     ?? throw RetrievalException.Invalid(field, $"unknown space '{spaceName}' in collection '{collection.Name}'");
-                vectors.Add(spaceName, VectorValidator.Validate(vector, space, field));
+                vectors.Add(spaceName, !space.IsMulti
+                    ? VectorValidator.Validate(vector, space, field)
+                    : vector.Length == 0
+                        ? MultiVectorValidator.Validate(null, space, field)
+                        : throw RetrievalException.Invalid($"{field}.rows", $"space '{spaceName}' is multi-vector: send its token vectors as rows, not values"));
+            }
+
+            foreach (var (spaceName, rows) in item.MultiVectors ?? new Dictionary<string, IReadOnlyList<float[]>>())
+            {
+                var field = $"{prefix}.vectors.{spaceName}";
+                var space = collection.FindSpace(spaceName)
+                    ?? throw RetrievalException.Invalid(field, $"unknown space '{spaceName}' in collection '{collection.Name}'");
+                if (!space.IsMulti)
+                {
+                    throw RetrievalException.Invalid($"{field}.values", $"space '{spaceName}' is dense: send one vector as values, not rows");
+                }
+
+                if (!vectors.TryAdd(spaceName, MultiVectorValidator.Validate(rows, space, field)))
+                {
+                    throw RetrievalException.Invalid(field, "both values and rows were given");
+                }
             }
 
             validated.Add(new ItemWrite(item.Id, item.PayloadJson, vectors, item.RawInputs));

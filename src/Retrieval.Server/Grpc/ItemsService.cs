@@ -44,7 +44,9 @@ internal sealed class ItemsService(RetrievalEngine engine) : Items.ItemsBase
     public override Task<GetItemsResponse> GetItems(GetItemsRequest request, ServerCallContext context)
     {
         var response = new GetItemsResponse();
-        response.Items.Add(engine.GetItems(request.Collection, request.Ids, request.WithVectors).Select(ItemMapping.ToProto));
+        var items = engine.GetItems(request.Collection, request.Ids, request.WithVectors);
+        var spaces = SpacesFor(request.Collection, request.WithVectors);
+        response.Items.Add(items.Select(item => ItemMapping.ToProto(item, spaces)));
         return Task.FromResult(response);
     }
 
@@ -52,9 +54,14 @@ internal sealed class ItemsService(RetrievalEngine engine) : Items.ItemsBase
     {
         var page = engine.Scroll(request.Collection, FilterMapping.ToFilter(request.Filter, "filter"), request.Limit, request.Cursor, request.WithVectors);
         var response = new ScrollItemsResponse { NextCursor = page.NextCursor ?? "" };
-        response.Items.Add(page.Items.Select(ItemMapping.ToProto));
+        var spaces = SpacesFor(request.Collection, request.WithVectors);
+        response.Items.Add(page.Items.Select(item => ItemMapping.ToProto(item, spaces)));
         return Task.FromResult(response);
     }
+
+    /// <summary>The collection's spaces when vectors are returned (multi-vectors are written back as rows).</summary>
+    private IReadOnlyList<Core.Model.SpaceDefinition>? SpacesFor(string collection, bool withVectors) =>
+        withVectors ? engine.GetCollection(collection).Definition.Spaces : null;
 
     public override Task<CountItemsResponse> CountItems(CountItemsRequest request, ServerCallContext context) =>
         Task.FromResult(new CountItemsResponse { Count = engine.Count(request.Collection, FilterMapping.ToFilter(request.Filter, "filter")) });

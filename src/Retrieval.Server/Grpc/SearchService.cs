@@ -9,16 +9,21 @@ namespace Retrieval.Server.Grpc;
 /// <summary>Thin gRPC (and transcoded REST) surface over search.</summary>
 internal sealed class SearchService(RetrievalEngine engine) : Contracts.V1.Search.SearchBase
 {
-    public override async Task<SearchResponse> Search(SearchRequest request, ServerCallContext context) =>
-        ToResponse(engine.SearchWithRoute(request.Collection, ToQuery(request, "", await QueryVectorAsync(request.Collection, request, "", context.CancellationToken))));
+    public override async Task<SearchResponse> Search(SearchRequest request, ServerCallContext context)
+    {
+        var result = engine.SearchWithRoute(request.Collection, ToQuery(request, "", await QueryVectorAsync(request.Collection, request, "", context.CancellationToken)));
+        return ToResponse(result, SpacesFor(request.Collection, request.WithVectors));
+    }
 
     public override async Task<SearchBatchResponse> SearchBatch(SearchBatchRequest request, ServerCallContext context)
     {
         // Raw inputs of the batch are encoded concurrently, so they share the encoder's micro-batches.
         var vectors = await Task.WhenAll(request.Searches.Select((s, i) => QueryVectorAsync(request.Collection, s, $"searches[{i}].", context.CancellationToken)));
         var queries = request.Searches.Select((s, i) => ToQuery(s, $"searches[{i}].", vectors[i])).ToList();
+        var results = engine.SearchBatchWithRoutes(request.Collection, queries);
+        var spaces = SpacesFor(request.Collection, request.Searches.Any(s => s.WithVectors));
         var response = new SearchBatchResponse();
-        response.Results.Add(engine.SearchBatchWithRoutes(request.Collection, queries).Select(ToResponse));
+        response.Results.Add(results.Select(r => ToResponse(r, spaces)));
         return response;
     }
 
@@ -51,9 +56,17 @@ internal sealed class SearchService(RetrievalEngine engine) : Contracts.V1.Searc
         request.TargetSpace,
         request.EfSearch,
         request.Nprobe,
-        request.Exact);
+        request.Exact)
+    {
+        Rows = VectorMapping.ToRows(request.Vector, $"{prefix}vector"),
+        Candidates = request.Candidates,
+    };
 
-    private static SearchResponse ToResponse(SearchResult result)
+    /// <summary>The collection's spaces when vectors are returned (multi-vectors are written back as rows).</summary>
+    private IReadOnlyList<Core.Model.SpaceDefinition>? SpacesFor(string collection, bool withVectors) =>
+        withVectors ? engine.GetCollection(collection).Definition.Spaces : null;
+
+    private static SearchResponse ToResponse(SearchResult result, IReadOnlyList<Core.Model.SpaceDefinition>? spaces)
     {
         var response = new SearchResponse();
         response.MapsUsed.Add(result.MapsUsed);
@@ -65,7 +78,7 @@ internal sealed class SearchService(RetrievalEngine engine) : Contracts.V1.Searc
                 proto.Payload = PayloadMapping.ToStruct(hit.PayloadJson);
             }
 
-            VectorMapping.CopyTo(hit.Vectors, proto.Vectors);
+            VectorMapping.CopyTo(hit.Vectors, proto.Vectors, spaces);
             response.Hits.Add(proto);
         }
 

@@ -24,14 +24,18 @@ internal static class CollectionMapping
             ProtoMetric.Unspecified => throw RetrievalException.Invalid($"{field}.metric", "is required: METRIC_INNER_PRODUCT, METRIC_COSINE or METRIC_L2"),
             _ => throw RetrievalException.Invalid($"{field}.metric", $"unknown metric value {(int)space.Metric}"),
         };
+        var kind = MultiVectorMapping.ToKind(space.Kind, $"{field}.kind");
         return new SpaceDefinition(space.Name, space.Dimension, metric, new ModelRef(space.Model?.Name ?? "", space.Model?.Version ?? ""),
             string.IsNullOrEmpty(space.CompatiblePrefixOf) ? null : space.CompatiblePrefixOf, space.RenormalizePrefix,
             string.IsNullOrWhiteSpace(space.Index) ? null : space.Index,
-            space.Encoder is { } e ? new EncoderRef(e.Name, e.Version, e.ModelSha256) : null);
+            space.Encoder is { } e ? new EncoderRef(e.Name, e.Version, e.ModelSha256) : null,
+            kind, MultiVectorMapping.ToSettings(space, kind, field));
     }
 
     public static ProtoSpace ToProto(SpaceDefinition space) => new()
     {
+        Kind = space.IsMulti ? Contracts.V1.SpaceKind.Multi : Contracts.V1.SpaceKind.Dense,
+        MultiVector = space.MultiVector is { } settings ? MultiVectorMapping.ToProto(settings) : null,
         Name = space.Name,
         Dimension = space.Dimension,
         Metric = space.Metric switch
@@ -60,6 +64,7 @@ internal static class CollectionMapping
             StoreInputs = info.Definition.StoreInputs,
         };
         collection.Spaces.Add(info.Definition.Spaces.Select(ToProto));
+        collection.MultiVectorStats.Add(info.MultiVectorStats.Select(MultiVectorMapping.ToProto));
         return collection;
     }
 }

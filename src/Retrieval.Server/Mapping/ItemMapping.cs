@@ -1,4 +1,5 @@
 using Retrieval.Contracts.V1;
+using Retrieval.Core.Model;
 using Retrieval.Core.Storage;
 using Retrieval.Engine;
 
@@ -6,19 +7,36 @@ namespace Retrieval.Server.Mapping;
 
 internal static class ItemMapping
 {
+    /// <summary>Dense vectors go to <see cref="ItemWrite.Vectors"/>, token rows to <see cref="ItemWrite.MultiVectors"/>.</summary>
     public static List<ItemWrite> ToWrites(IReadOnlyList<Item> items) =>
-        items.Select((item, i) => new ItemWrite(
-            item.Id,
-            PayloadMapping.ToJson(item.Payload),
-            item.Vectors.ToDictionary(v => v.Key, v => VectorMapping.ToArray(v.Value), StringComparer.Ordinal),
-            item.Inputs.Count == 0
-                ? null
-                : item.Inputs.ToDictionary(p => p.Key, p => InputMapping.ToRawInput(p.Value, $"items[{i}].inputs.{p.Key}"), StringComparer.Ordinal))).ToList();
+        items.Select((item, i) =>
+        {
+            var dense = new Dictionary<string, float[]>(StringComparer.Ordinal);
+            var multi = new Dictionary<string, IReadOnlyList<float[]>>(StringComparer.Ordinal);
+            foreach (var (space, vector) in item.Vectors)
+            {
+                if (VectorMapping.ToRows(vector, $"items[{i}].vectors.{space}") is { } rows)
+                {
+                    multi.Add(space, rows);
+                }
+                else
+                {
+                    dense.Add(space, VectorMapping.ToArray(vector));
+                }
+            }
 
-    public static Item ToProto(ItemView view)
+            var inputs = item.Inputs.Count == 0
+                ? null
+                : item.Inputs.ToDictionary(p => p.Key, p => InputMapping.ToRawInput(p.Value, $"items[{i}].inputs.{p.Key}"), StringComparer.Ordinal);
+            return new ItemWrite(item.Id, PayloadMapping.ToJson(item.Payload), dense, inputs) { MultiVectors = multi.Count == 0 ? null : multi };
+        }).ToList();
+
+    /// <param name="view">The item.</param>
+    /// <param name="spaces">The collection's spaces, so that multi-vectors come back as rows.</param>
+    public static Item ToProto(ItemView view, IReadOnlyList<SpaceDefinition>? spaces)
     {
         var item = new Item { Id = view.Id, Payload = PayloadMapping.ToStruct(view.PayloadJson) };
-        VectorMapping.CopyTo(view.Vectors, item.Vectors);
+        VectorMapping.CopyTo(view.Vectors, item.Vectors, spaces);
         return item;
     }
 }

@@ -130,6 +130,9 @@ public sealed class SegmentedSearchTests
         await using var harness = await StartAsync(null, dir => WithBackgroundOptimizer(Manual(dir)), null);
         await harness.Engine.CreateCollectionAsync("c", [Space("v", 8, Metric.Cosine, "HNSW8")], null, CancellationToken.None);
         using var stop = new CancellationTokenSource();
+        // Writers start only once both searchers are searching, so the two really overlap on a busy machine.
+        var searchersRunning = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var started = 0;
         var searches = Enumerable.Range(0, 2).Select(_ => Task.Run(() =>
         {
             var count = 0;
@@ -137,11 +140,15 @@ public sealed class SegmentedSearchTests
             {
                 var hits = harness.Engine.Search("c", new SearchQuery(null, [1, 0, 0, 0, 0, 0, 0, 1], 5, EfSearch: 16 + (count % 3)));
                 Assert.True(hits.Count <= 5);
-                count++;
+                if (count++ == 0 && Interlocked.Increment(ref started) == 2)
+                {
+                    searchersRunning.SetResult();
+                }
             }
 
             return count;
         })).ToList();
+        await searchersRunning.Task;
         var writers = Enumerable.Range(0, 3).Select(w => Task.Run(async () =>
         {
             var random = new Random(w);

@@ -4,8 +4,8 @@ namespace Retrieval.Server.Tests.Api;
 
 /// <summary>
 /// The bad-input table. The seeded collection has inner-product spaces <c>v1</c> (dimension 4) and <c>w</c> (dimension 2, empty),
-/// both without encoder, and <c>img</c> (dimension 3) bound to the image encoder <c>channel-means/1</c>; item <c>seed</c>
-/// (vector in <c>v1</c> only), and no maps.
+/// the multi-vector space <c>mv</c> (dimension 2, at most 3 tokens), and <c>img</c> (dimension 3) bound to the image
+/// encoder <c>channel-means/1</c>; item <c>seed</c> (a vector in <c>v1</c>, two token rows in <c>mv</c>), and no maps.
 /// </summary>
 public static class BadInputCases
 {
@@ -104,6 +104,35 @@ public static class BadInputCases
         new("search efSearch over limit", Operation.Search, """{"vector":{"values":[1,2,3,4]},"k":1,"efSearch":70000}""", 400, StatusCode.InvalidArgument, "efSearch"),
         new("search negative nprobe", Operation.Search, """{"vector":{"values":[1,2,3,4]},"k":1,"nprobe":-5}""", 400, StatusCode.InvalidArgument, "nprobe"),
         new("search batch item negative nprobe", Operation.SearchBatch, """{"searches":[{"vector":{"values":[1,2,3,4]},"k":1,"nprobe":-1}]}""", 400, StatusCode.InvalidArgument, "searches[0].nprobe"),
+        // Multi-vector spaces
+        new("upsert multi empty rows", Operation.Upsert, MultiUpsert("[]"), 400, StatusCode.InvalidArgument, "items[0].vectors.mv.rows"),
+        new("upsert multi empty row", Operation.Upsert, MultiUpsert("""[{"values":[1,2]},{"values":[]}]"""), 400, StatusCode.InvalidArgument, "items[0].vectors.mv.rows[1]"),
+        new("upsert multi ragged rows", Operation.Upsert, MultiUpsert("""[{"values":[1,2]},{"values":[1,2,3]}]"""), 400, StatusCode.InvalidArgument, "items[0].vectors.mv.rows[1]"),
+        new("upsert multi wrong dimension", Operation.Upsert, MultiUpsert("""[{"values":[1,2,3]},{"values":[1,2,3]}]"""), 400, StatusCode.InvalidArgument, "items[0].vectors.mv.rows[0]"),
+        new("upsert multi NaN", Operation.Upsert, MultiUpsert("""[{"values":[1,2]},{"values":[1,"NaN"]}]"""), 400, StatusCode.InvalidArgument, "items[0].vectors.mv.rows[1]"),
+        new("upsert multi Infinity", Operation.Upsert, MultiUpsert("""[{"values":["-Infinity",2]}]"""), 400, StatusCode.InvalidArgument, "items[0].vectors.mv.rows[0]"),
+        new("upsert multi over token limit", Operation.Upsert, MultiUpsert("""[{"values":[1,2]},{"values":[1,2]},{"values":[1,2]},{"values":[1,2]}]"""), 400, StatusCode.InvalidArgument, "items[0].vectors.mv.rows"),
+        new("upsert multi nested rows", Operation.Upsert, MultiUpsert("""[{"rows":[{"values":[1,2]}]}]"""), 400, StatusCode.InvalidArgument, "items[0].vectors.mv.rows[0]"),
+        new("upsert multi as values", Operation.Upsert, """{"items":[{"id":"a","vectors":{"mv":{"values":[1,2]}}}]}""", 400, StatusCode.InvalidArgument, "items[0].vectors.mv.rows"),
+        new("upsert multi values and rows", Operation.Upsert, """{"items":[{"id":"a","vectors":{"mv":{"values":[1,2],"rows":[{"values":[1,2]}]}}}]}""", 400, StatusCode.InvalidArgument, "items[0].vectors.mv"),
+        new("upsert dense as rows", Operation.Upsert, """{"items":[{"id":"a","vectors":{"v1":{"rows":[{"values":[1,2,3,4]}]}}}]}""", 400, StatusCode.InvalidArgument, "items[0].vectors.v1.values"),
+        new("search multi without rows", Operation.Search, """{"space":"mv","k":1}""", 400, StatusCode.InvalidArgument, "vector.rows"),
+        new("search multi as values", Operation.Search, """{"space":"mv","vector":{"values":[1,2]},"k":1}""", 400, StatusCode.InvalidArgument, "vector.rows"),
+        new("search multi ragged rows", Operation.Search, MultiSearch("""[{"values":[1,2]},{"values":[1]}]"""), 400, StatusCode.InvalidArgument, "vector.rows[1]"),
+        new("search multi NaN", Operation.Search, MultiSearch("""[{"values":["NaN",2]}]"""), 400, StatusCode.InvalidArgument, "vector.rows[0]"),
+        new("search multi over token limit", Operation.Search, MultiSearch("""[{"values":[1,2]},{"values":[1,2]},{"values":[1,2]},{"values":[1,2]}]"""), 400, StatusCode.InvalidArgument, "vector.rows"),
+        new("search multi negative candidates", Operation.Search, MultiSearch("""[{"values":[1,2]}]""", "\"candidates\":-1"), 400, StatusCode.InvalidArgument, "candidates"),
+        new("search multi candidates over limit", Operation.Search, MultiSearch("""[{"values":[1,2]}]""", "\"candidates\":10001"), 400, StatusCode.InvalidArgument, "candidates"),
+        new("search multi with target space", Operation.Search, MultiSearch("""[{"values":[1,2]}]""", "\"targetSpace\":\"w\""), 400, StatusCode.InvalidArgument, "targetSpace"),
+        new("search dense with rows", Operation.Search, """{"space":"v1","vector":{"rows":[{"values":[1,2,3,4]}]},"k":1}""", 400, StatusCode.InvalidArgument, "vector.values"),
+        new("multi space with L2", Operation.CreateCollection, MultiCreate("mvl2", "METRIC_L2", ""), 400, StatusCode.InvalidArgument, "spaces[0].metric"),
+        new("multi space bad repetitions", Operation.CreateCollection, MultiCreate("mvreps", "METRIC_INNER_PRODUCT", """{"muvera":{"repetitions":-2}}"""), 400, StatusCode.InvalidArgument, "spaces[0].multiVector.muvera"),
+        new("multi space encoding too long", Operation.CreateCollection, MultiCreate("mvlong", "METRIC_INNER_PRODUCT", """{"muvera":{"kSim":12,"dProj":64}}"""), 400, StatusCode.InvalidArgument, "spaces[0].multiVector.muvera"),
+        new("multi space bad pruning ratio", Operation.CreateCollection, MultiCreate("mvratio", "METRIC_INNER_PRODUCT", """{"pruning":{"method":"PRUNING_METHOD_KMEANS_RATIO","ratio":1.5}}"""), 400, StatusCode.InvalidArgument, "spaces[0].multiVector.pruning"),
+        new("multi space negative token limit", Operation.CreateCollection, MultiCreate("mvtokens", "METRIC_INNER_PRODUCT", """{"maxTokens":-1}"""), 400, StatusCode.InvalidArgument, "spaces[0].multiVector.maxTokens"),
+        new("dense space with multi settings", Operation.CreateCollection, """{"name":"densemv","spaces":[{"name":"v1","dimension":4,"metric":"METRIC_L2","model":{"name":"m"},"multiVector":{"maxTokens":5}}]}""", 400, StatusCode.InvalidArgument, "spaces[0].multiVector"),
+        new("multi space prefix compatible", Operation.AddSpace, """{"name":"mv2","dimension":4,"metric":"METRIC_INNER_PRODUCT","model":{"name":"m"},"kind":"SPACE_KIND_MULTI","compatiblePrefixOf":"w"}""", 400, StatusCode.InvalidArgument, "space.compatiblePrefixOf"),
+        new("fit map from multi space", Operation.FitMap, FitMap("mv", "w", "MAP_KIND_ORTHOGONAL"), 400, StatusCode.InvalidArgument, "fromSpace"),
     ];
 
     public static IEnumerable<object[]> Names() => All.Select(c => new object[] { c.Name });
@@ -115,6 +144,15 @@ public static class BadInputCases
 
     private static string FitMap(string from, string to, string kind, string extra = "") =>
         $$"""{"fromSpace":"{{from}}","toSpace":"{{to}}","kind":"{{kind}}"{{extra}}}""";
+
+    private static string MultiUpsert(string rows) => """{"items":[{"id":"a","vectors":{"mv":{"rows":""" + rows + "}}}]}";
+
+    private static string MultiSearch(string rows, string extra = "") =>
+        """{"space":"mv","vector":{"rows":""" + rows + """},"k":1""" + (extra.Length > 0 ? "," + extra : "") + "}";
+
+    private static string MultiCreate(string name, string metric, string multiVector) =>
+        "{\"name\":\"" + name + "\",\"spaces\":[{\"name\":\"mv\",\"dimension\":4,\"metric\":\"" + metric +
+        "\",\"model\":{\"name\":\"m\"},\"kind\":\"SPACE_KIND_MULTI\"" + (multiVector.Length > 0 ? ",\"multiVector\":" + multiVector : "") + "}]}";
 
     private static string Upsert(string id, string values) => $$"""{"items":[{"id":"{{id}}","vectors":{"v1":{"values":""" + values + "}}}]}";
 

@@ -176,6 +176,17 @@ public abstract class BadInputTests<TFixture>(TFixture fixture) : IClassFixture<
                         Encoder = new EncoderRef { Name = "channel-means" },
                     },
                 });
+                await Server.Collections.AddSpaceAsync(new AddSpaceRequest
+                {
+                    Collection = Seeded,
+                    Space = new Space
+                    {
+                        Name = "mv", Dimension = 2, Metric = Metric.InnerProduct, Model = new ModelRef { Name = "m", Version = "3" },
+                        Kind = SpaceKind.Multi, MultiVector = new MultiVectorConfig { MaxTokens = 3 },
+                    },
+                });
+                var seedRows = new Vector { Rows = { new Vector { Values = { 1, 0 } }, new Vector { Values = { 0, 1 } } } };
+                await Server.Items.UpsertItemsAsync(new UpsertItemsRequest { Collection = Seeded, Items = { new Item { Id = "seed", Vectors = { ["mv"] = seedRows } } } });
             }
         }
         finally

@@ -37,8 +37,10 @@ public sealed class MessageSizeLimitTests : IAsyncLifetime
         var items = Vectors.Random(400, 256, seed: 1).Select((v, i) => ($"i{i}", v));
         var error = await Assert.ThrowsAsync<RpcException>(() => TestCollections.UpsertAsync(Server, "limits", "v1", items));
         // The server answers RESOURCE_EXHAUSTED; when it does so while the client is still sending, HTTP/2 may
-        // reset the stream first and the client reports the reset instead. Either way nothing is stored.
-        Assert.True(error.StatusCode is StatusCode.ResourceExhausted or StatusCode.Internal or StatusCode.Cancelled, error.Status.ToString());
+        // reset the stream first and the client reports the reset instead; under heavy load the server can also see the
+        // reset while it is still reading and answer Unknown ("Exception was thrown by handler"). The point of the test
+        // is that the request fails and nothing is stored.
+        Assert.True(error.StatusCode is StatusCode.ResourceExhausted or StatusCode.Internal or StatusCode.Cancelled or StatusCode.Unknown, error.Status.ToString());
         Assert.Equal(0, (await Server.Items.CountItemsAsync(new CountItemsRequest { Collection = "limits" })).Count);
     }
 

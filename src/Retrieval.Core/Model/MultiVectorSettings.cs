@@ -1,0 +1,43 @@
+using Retrieval.Core.MultiVector;
+
+namespace Retrieval.Core.Model;
+
+/// <summary>
+/// The settings of a <see cref="SpaceKind.Multi"/> space: how documents are encoded (MUVERA), pruned (CRISP-style)
+/// and searched. Persisted with the space definition; <see cref="EncoderState"/> pins the random matrices.
+/// </summary>
+public sealed record MultiVectorSettings
+{
+    /// <summary>Default largest number of token vectors of one item or query.</summary>
+    public const int DefaultMaxTokens = 1024;
+
+    /// <summary>Default shortlist length K' of the FDE search before the Chamfer rerank.</summary>
+    public const int DefaultCandidates = 100;
+
+    /// <summary>MUVERA parameters; <see cref="MuveraParameters.Dimension"/> equals the space's dimension.</summary>
+    public required MuveraParameters Muvera { get; init; }
+
+    /// <summary>Pruning applied to every item at ingest. Default: none.</summary>
+    public PruningOptions Pruning { get; init; } = new();
+
+    /// <summary>
+    /// Query-side k-means to this many centroids (CRISP's k_q), or null (default) to keep every query token.
+    /// </summary>
+    public int? QueryCentroids { get; init; }
+
+    /// <summary>Query ball carving threshold τ (merge query tokens with ⟨q, q'⟩ ≥ τ), or null (default) for off.</summary>
+    public float? BallCarvingTau { get; init; }
+
+    /// <summary>Largest number of token vectors one item or query may hold. Default <see cref="DefaultMaxTokens"/>.</summary>
+    public int MaxTokens { get; init; } = DefaultMaxTokens;
+
+    /// <summary>K' used when a search does not set one. Default <see cref="DefaultCandidates"/>.</summary>
+    public int Candidates { get; init; } = DefaultCandidates;
+
+    /// <summary>
+    /// <see cref="MuveraEncoder.Serialize"/>'s blob in base64, set when the space is created: reloading checks that the
+    /// regenerated matrices are bit-identical to the ones the stored encodings were made with. A string, not bytes, so
+    /// that definitions compare by value.
+    /// </summary>
+    public string? EncoderState { get; init; }
+}

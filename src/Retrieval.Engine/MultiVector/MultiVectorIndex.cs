@@ -1,0 +1,143 @@
+using Retrieval.Core.Model;
+using Retrieval.Core.MultiVector;
+using Retrieval.Core.Search;
+using Retrieval.Engine.Segments;
+using Retrieval.Engine.State;
+
+namespace Retrieval.Engine.MultiVector;
+
+/// <summary>
+/// The index of one multi-vector space: per item the token vectors kept after pruning (for the Chamfer rerank and the
+/// exact mode) and the item's MUVERA document FDE in a single-vector inner-product index.
+/// </summary>
+/// <remarks>
+/// The FDEs live in a <see cref="SpaceIndex"/>, the engine's own single-vector index type (segments), so the FDE search
+/// follows whatever that index offers without code here. Everything is keyed by item slot, like the dense spaces.
+/// Guarded by the collection lock like every index; <see cref="Prepare"/> and <see cref="PrepareQuery"/> are pure and
+/// run outside it.
+/// </remarks>
+internal sealed class MultiVectorIndex : IDisposable
+{
+    private readonly Dictionary<int, TokenMatrix> _kept = [];
+    private readonly Dictionary<int, int> _received = [];
+
+    public MultiVectorIndex(SpaceDefinition definition)
+    {
+        Definition = definition;
+        Settings = definition.MultiVector
+            ?? throw new InvalidDataException($"multi-vector space '{definition.Name}' has no multi-vector settings");
+        Encoder = Settings.EncoderState is { } state ? MuveraEncoder.Deserialize(Convert.FromBase64String(state)) : new MuveraEncoder(Settings.Muvera);
+        if (Encoder.Parameters != Settings.Muvera)
+        {
+            throw new InvalidDataException($"multi-vector space '{definition.Name}': the persisted MUVERA state does not match its parameters");
+        }
+
+        Fdes = new SpaceIndex(new SpaceDefinition(definition.Name, Encoder.EncodedLength, Metric.InnerProduct, definition.Model));
+    }
+
+    public SpaceDefinition Definition { get; }
+
+    public MultiVectorSettings Settings { get; }
+
+    public MuveraEncoder Encoder { get; }
+
+    /// <summary>The document FDEs, one per item that has a multi-vector in this space.</summary>
+    public SpaceIndex Fdes { get; }
+
+    /// <summary>Items with a multi-vector in this space.</summary>
+    public int Count => Fdes.Count;
+
+    /// <summary>Token vectors received for the items now in the index (before pruning).</summary>
+    public long TokensReceived { get; private set; }
+
+    /// <summary>Vectors the index keeps for those items (after pruning).</summary>
+    public long VectorsKept { get; private set; }
+
+    /// <summary>Prunes a validated row-major token matrix and encodes its document FDE. Thread-safe.</summary>
+    public PreparedMultiVector Prepare(ReadOnlySpan<float> rowMajor)
+    {
+        var tokens = TokenMatrix.FromRowMajor(rowMajor, Definition.Dimension);
+        var kept = TokenPruner.Prune(tokens, Settings.Pruning);
+        return new PreparedMultiVector(kept, Encoder.EncodeDocument(kept), tokens.Count);
+    }
+
+    /// <summary>The query as it is searched: k_q pruning, then ball carving, when the space asks for them. Thread-safe.</summary>
+    public TokenMatrix PrepareQuery(ReadOnlySpan<float> rowMajor)
+    {
+        var query = TokenMatrix.FromRowMajor(rowMajor, Definition.Dimension);
+        if (Settings.QueryCentroids is { } centroids)
+        {
+            query = TokenPruner.Prune(query, PruningOptions.KMeans(centroids, Settings.Pruning.Seed) with { Iterations = Settings.Pruning.Iterations });
+        }
+
+        if (Settings.BallCarvingTau is { } tau)
+        {
+            query = QueryBallCarving.Carve(query, tau);
+        }
+
+        return query;
+    }
+
+    /// <summary>Sets (adds or replaces) the multi-vector of an item slot.</summary>
+    public void Set(int slot, PreparedMultiVector prepared)
+    {
+        Remove(slot);
+        Fdes.Set(slot, prepared.Encoding);
+        _kept[slot] = prepared.Kept;
+        _received[slot] = prepared.TokensReceived;
+        TokensReceived += prepared.TokensReceived;
+        VectorsKept += prepared.Kept.Count;
+    }
+
+    /// <summary>Removes the multi-vector of an item slot, if it has one.</summary>
+    public void Remove(int slot)
+    {
+        if (!_kept.Remove(slot, out var kept))
+        {
+            return;
+        }
+
+        _received.Remove(slot, out var received);
+        TokensReceived -= received;
+        VectorsKept -= kept.Count;
+        Fdes.Remove(slot);
+    }
+
+    /// <summary>The kept vectors of an item slot, row-major, or null when it has none in this space.</summary>
+    public float[]? GetVector(int slot) => _kept.TryGetValue(slot, out var kept) ? kept.Values.ToArray() : null;
+
+    /// <summary>
+    /// The best <paramref name="depth"/> item slots (<see cref="ScoredRow.Row"/> is the slot) by exact Chamfer, ties by
+    /// lower slot: over every item (those in <paramref name="slotFilter"/> when given) when <paramref name="exact"/>,
+    /// else over the top <paramref name="candidates"/> items by FDE inner product (K' ≥ depth). Scores are Chamfer
+    /// scores. Caller holds a read lock.
+    /// </summary>
+    public ScoredRow[] Search(TokenMatrix query, int depth, int candidates, bool exact, RowFilter? slotFilter, in SegmentSearchSettings settings)
+    {
+        if (exact)
+        {
+            var slots = _kept.Keys.Where(slot => slotFilter is null || slotFilter.Contains(slot)).Order().ToArray();
+            var documents = slots.Select(slot => _kept[slot]).ToArray();
+            var hits = ChamferSearch.Search(query, documents, depth);
+            return [.. hits.Select(h => new ScoredRow(slots[h.Row], h.Score))];
+        }
+
+        // The FDE index answers in slots; its own exact flag stays off so an ANN FDE index could serve it.
+        var shortlist = Fdes.Search(Encoder.EncodeQuery(query), Math.Max(candidates, depth), slotFilter, settings with { Exact = false });
+        return ChamferSearch.Rerank(query, new SlotTokens(_kept), shortlist, depth);
+    }
+
+    public void Dispose() => Fdes.Dispose();
+
+    /// <summary>The kept vectors by item slot, as the list <see cref="ChamferSearch.Rerank"/> indexes (by candidate row = slot).</summary>
+    private sealed class SlotTokens(Dictionary<int, TokenMatrix> kept) : IReadOnlyList<TokenMatrix>
+    {
+        public int Count => kept.Count;
+
+        public TokenMatrix this[int slot] => kept[slot];
+
+        public IEnumerator<TokenMatrix> GetEnumerator() => kept.Values.GetEnumerator();
+
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+    }
+}

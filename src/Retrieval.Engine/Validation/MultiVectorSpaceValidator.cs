@@ -1,0 +1,101 @@
+using Retrieval.Core.Errors;
+using Retrieval.Core.Model;
+using Retrieval.Core.MultiVector;
+
+namespace Retrieval.Engine.Validation;
+
+/// <summary>
+/// Checks the kind-specific part of a space definition and pins a new multi-vector space's MUVERA state
+/// (<see cref="MultiVectorSettings.EncoderState"/>), so its FDEs are reproducible bit for bit after a restart.
+/// </summary>
+internal static class MultiVectorSpaceValidator
+{
+    /// <summary>Longest FDE a space may use (floats per item in the FDE index): 2^17, 512 KiB per item.</summary>
+    public const int MaxEncodedLength = 1 << 17;
+
+    /// <summary>Most token vectors per item or query a space may allow.</summary>
+    public const int MaxTokensLimit = 65536;
+
+    public static SpaceDefinition Validate(SpaceDefinition space, string field)
+    {
+        if (!Enum.IsDefined(space.Kind))
+        {
+            throw RetrievalException.Invalid($"{field}.kind", "must be SPACE_KIND_DENSE or SPACE_KIND_MULTI");
+        }
+
+        var multi = $"{field}.multiVector";
+        if (!space.IsMulti)
+        {
+            return space.MultiVector is null
+                ? space
+                : throw RetrievalException.Invalid(multi, "is only allowed on a SPACE_KIND_MULTI space");
+        }
+
+        if (space.Encoder is not null)
+        {
+            throw RetrievalException.Invalid($"{field}.encoder", "raw inputs are not wired for multi-vector spaces yet; send token rows");
+        }
+
+        if (!string.IsNullOrWhiteSpace(space.Index))
+        {
+            throw RetrievalException.Invalid($"{field}.index", "a multi-vector space searches its FDE index exactly for now; leave index empty");
+        }
+
+        if (space.Metric == Metric.L2)
+        {
+            throw RetrievalException.Invalid($"{field}.metric", "a multi-vector space compares tokens by inner product (Chamfer): use METRIC_INNER_PRODUCT, or METRIC_COSINE to normalize every token");
+        }
+
+        var settings = space.MultiVector ?? throw RetrievalException.Invalid(multi, "is required for a SPACE_KIND_MULTI space");
+        if (settings.Muvera.Dimension != space.Dimension)
+        {
+            throw RetrievalException.Invalid($"{multi}.muvera", $"is for dimension {settings.Muvera.Dimension}, the space has {space.Dimension}");
+        }
+
+        try
+        {
+            settings.Muvera.Validate();
+        }
+        catch (ArgumentException e)
+        {
+            throw RetrievalException.Invalid($"{multi}.muvera", e.Message);
+        }
+
+        if (settings.Muvera.EncodedLength > MaxEncodedLength)
+        {
+            throw RetrievalException.Invalid($"{multi}.muvera", $"the encoding would have {settings.Muvera.EncodedLength} dimensions, more than {MaxEncodedLength}; lower R, k_sim or d_proj, or set d_final");
+        }
+
+        try
+        {
+            settings.Pruning.Validate();
+        }
+        catch (ArgumentException e)
+        {
+            throw RetrievalException.Invalid($"{multi}.pruning", e.Message);
+        }
+
+        if (settings.MaxTokens is < 1 or > MaxTokensLimit)
+        {
+            throw RetrievalException.Invalid($"{multi}.maxTokens", $"must be between 1 and {MaxTokensLimit}, got {settings.MaxTokens}");
+        }
+
+        if (settings.Candidates < 1)
+        {
+            throw RetrievalException.Invalid($"{multi}.candidates", $"must be ≥ 1, got {settings.Candidates}");
+        }
+
+        if (settings.QueryCentroids is < 1)
+        {
+            throw RetrievalException.Invalid($"{multi}.queryCentroids", $"must be ≥ 1 when set, got {settings.QueryCentroids}");
+        }
+
+        if (settings.BallCarvingTau is { } tau && !float.IsFinite(tau))
+        {
+            throw RetrievalException.Invalid($"{multi}.ballCarvingTau", "must be a finite number");
+        }
+
+        // Drawn once here and persisted: a reload regenerates the matrices from the seed and checks the fingerprint.
+        return space with { MultiVector = settings with { EncoderState = Convert.ToBase64String(new MuveraEncoder(settings.Muvera).Serialize()) } };
+    }
+}

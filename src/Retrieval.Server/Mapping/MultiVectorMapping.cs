@@ -1,0 +1,136 @@
+using Retrieval.Core.Errors;
+using Retrieval.Core.Model;
+using Retrieval.Core.MultiVector;
+using Retrieval.Engine;
+using Proto = Retrieval.Contracts.V1;
+
+namespace Retrieval.Server.Mapping;
+
+/// <summary>Multi-vector space settings and statistics ⇄ their messages. Zero / unset fields take the documented defaults.</summary>
+internal static class MultiVectorMapping
+{
+    public static SpaceKind ToKind(Proto.SpaceKind kind, string field) => kind switch
+    {
+        Proto.SpaceKind.Unspecified or Proto.SpaceKind.Dense => SpaceKind.Dense,
+        Proto.SpaceKind.Multi => SpaceKind.Multi,
+        _ => throw RetrievalException.Invalid(field, $"unknown space kind value {(int)kind}"),
+    };
+
+    /// <summary>The settings of a multi space (defaults for every unset field); null for a dense space.</summary>
+    public static MultiVectorSettings? ToSettings(Proto.Space space, SpaceKind kind, string field)
+    {
+        if (kind != SpaceKind.Multi)
+        {
+            return space.MultiVector is null
+                ? null
+                : throw RetrievalException.Invalid($"{field}.multiVector", "is only allowed on a SPACE_KIND_MULTI space");
+        }
+
+        var config = space.MultiVector ?? new Proto.MultiVectorConfig();
+        var muvera = config.Muvera ?? new Proto.MuveraConfig();
+        var preset = muvera.Preset switch
+        {
+            Proto.MuveraPreset.Unspecified or Proto.MuveraPreset.Compact => MuveraParameters.CompactPreset(space.Dimension, muvera.Seed),
+            Proto.MuveraPreset.EndToEnd => MuveraParameters.EndToEndPreset(space.Dimension, muvera.Seed),
+            _ => throw RetrievalException.Invalid($"{field}.multiVector.muvera.preset", $"unknown preset value {(int)muvera.Preset}"),
+        };
+        var parameters = preset with
+        {
+            KSim = muvera.HasKSim ? muvera.KSim : preset.KSim,
+            DProj = muvera.DProj != 0 ? muvera.DProj : preset.DProj,
+            Repetitions = muvera.Repetitions != 0 ? muvera.Repetitions : preset.Repetitions,
+            DFinal = muvera.DFinal != 0 ? muvera.DFinal : null,
+            FillEmptyBuckets = !muvera.HasFillEmptyBuckets || muvera.FillEmptyBuckets,
+        };
+
+        var pruning = config.Pruning ?? new Proto.PruningConfig();
+        var defaults = new PruningOptions();
+        var options = new PruningOptions
+        {
+            Method = pruning.Method switch
+            {
+                Proto.PruningMethod.Unspecified or Proto.PruningMethod.None => PruningMethod.None,
+                Proto.PruningMethod.KmeansFixed => PruningMethod.KMeansFixed,
+                Proto.PruningMethod.KmeansRatio => PruningMethod.KMeansRatio,
+                Proto.PruningMethod.Ward => PruningMethod.WardPooling,
+                _ => throw RetrievalException.Invalid($"{field}.multiVector.pruning.method", $"unknown pruning method value {(int)pruning.Method}"),
+            },
+            TargetCount = pruning.Centroids != 0 ? pruning.Centroids : defaults.TargetCount,
+            Ratio = pruning.Ratio != 0 ? pruning.Ratio : defaults.Ratio,
+            PoolFactor = pruning.PoolFactor != 0 ? pruning.PoolFactor : defaults.PoolFactor,
+            Iterations = pruning.Iterations != 0 ? pruning.Iterations : defaults.Iterations,
+            Seed = pruning.Seed,
+        };
+
+        return new MultiVectorSettings
+        {
+            Muvera = parameters,
+            Pruning = options,
+            QueryCentroids = config.QueryCentroids != 0 ? config.QueryCentroids : null,
+            BallCarvingTau = config.HasBallCarvingTau ? config.BallCarvingTau : null,
+            MaxTokens = config.MaxTokens != 0 ? config.MaxTokens : MultiVectorSettings.DefaultMaxTokens,
+            Candidates = config.Candidates != 0 ? config.Candidates : MultiVectorSettings.DefaultCandidates,
+        };
+    }
+
+    public static Proto.MultiVectorConfig ToProto(MultiVectorSettings settings)
+    {
+        var p = settings.Muvera;
+        var muvera = new Proto.MuveraConfig
+        {
+            KSim = p.KSim,
+            DProj = p.DProj,
+            Repetitions = p.Repetitions,
+            DFinal = p.DFinal ?? 0,
+            FillEmptyBuckets = p.FillEmptyBuckets,
+            Seed = p.Seed,
+        };
+        if (p with { Seed = 0 } == MuveraParameters.CompactPreset(p.Dimension))
+        {
+            muvera.Preset = Proto.MuveraPreset.Compact;
+        }
+        else if (p with { Seed = 0 } == MuveraParameters.EndToEndPreset(p.Dimension))
+        {
+            muvera.Preset = Proto.MuveraPreset.EndToEnd;
+        }
+
+        var o = settings.Pruning;
+        var config = new Proto.MultiVectorConfig
+        {
+            Muvera = muvera,
+            Pruning = new Proto.PruningConfig
+            {
+                Method = o.Method switch
+                {
+                    PruningMethod.KMeansFixed => Proto.PruningMethod.KmeansFixed,
+                    PruningMethod.KMeansRatio => Proto.PruningMethod.KmeansRatio,
+                    PruningMethod.WardPooling => Proto.PruningMethod.Ward,
+                    _ => Proto.PruningMethod.None,
+                },
+                Centroids = o.TargetCount,
+                Ratio = o.Ratio,
+                PoolFactor = o.PoolFactor,
+                Iterations = o.Iterations,
+                Seed = o.Seed,
+            },
+            QueryCentroids = settings.QueryCentroids ?? 0,
+            MaxTokens = settings.MaxTokens,
+            Candidates = settings.Candidates,
+        };
+        if (settings.BallCarvingTau is { } tau)
+        {
+            config.BallCarvingTau = tau;
+        }
+
+        return config;
+    }
+
+    public static Proto.MultiVectorStats ToProto(MultiVectorSpaceStats stats) => new()
+    {
+        Space = stats.Space,
+        Items = stats.Items,
+        TokensReceived = stats.TokensReceived,
+        VectorsKept = stats.VectorsKept,
+        Reduction = stats.Reduction,
+    };
+}
