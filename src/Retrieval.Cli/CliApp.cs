@@ -1,5 +1,7 @@
 using Retrieval.Cli.Commands;
+using Retrieval.Cli.Commands.Migration;
 using Retrieval.Cli.Infrastructure;
+using Spectre.Console;
 using Spectre.Console.Cli;
 
 namespace Retrieval.Cli;
@@ -13,6 +15,9 @@ public static class CliApp
         app.Configure(config =>
         {
             config.SetApplicationName("retrieval");
+            // Bind the console of this run explicitly: Spectre otherwise keeps the first console it saw (in-process
+            // tests swap AnsiConsole.Console per run).
+            config.ConfigureConsole(AnsiConsole.Console);
             config.SetExceptionHandler((exception, _) => GrpcErrorFilter.Report(exception));
             config.AddBranch("collections", collections =>
             {
@@ -30,6 +35,21 @@ public static class CliApp
                 maps.AddCommand<ShowMapCommand>("show").WithDescription("show one map and its report");
                 maps.AddCommand<ActivateMapCommand>("activate").WithDescription("route queries through a map (retires the pair's previous one)");
                 maps.AddCommand<RetireMapCommand>("retire").WithDescription("stop routing queries through a map");
+            });
+            config.AddBranch("migration", migration =>
+            {
+                migration.SetDescription("model-upgrade migrations: plan → fit → evaluate → activate → backfill → cutover → retire (or rollback)");
+                migration.AddCommand<PlanMigrationCommand>("plan").WithDescription("plan a migration from the default (or --from) space to a new space");
+                migration.AddCommand<FitMigrationCommand>("fit").WithDescription("fit the new→old map, its inverse and the score calibration on items holding both spaces");
+                migration.AddCommand<EvaluateMigrationCommand>("evaluate").WithDescription("measure the map on queries embedded by both models (BCT gate)");
+                migration.AddCommand<ActivateMigrationCommand>("activate").WithDescription("send new-space queries through the map (mixed search)");
+                migration.AddCommand<BackfillMigrationCommand>("backfill").WithDescription("start the backfill and stream new vectors from a file (resumable), or follow a server-side backfill");
+                migration.AddCommand<StatusMigrationCommand>("status").WithDescription("list migrations, or show one (--watch: live progress)");
+                migration.AddCommand<PauseMigrationCommand>("pause").WithDescription("pause the backfill");
+                migration.AddCommand<ResumeMigrationCommand>("resume").WithDescription("resume the backfill");
+                migration.AddCommand<CutoverMigrationCommand>("cutover").WithDescription("make the new space the default space (every item needs a new vector)");
+                migration.AddCommand<RollbackMigrationCommand>("rollback").WithDescription("return to the behaviour before the migration (any phase before retire)");
+                migration.AddCommand<RetireMigrationCommand>("retire").WithDescription("delete the old space, its vectors and index");
             });
             config.AddCommand<IngestCommand>("ingest").WithDescription("stream vectors or items from a file into a collection");
             config.AddCommand<SearchCommand>("search").WithDescription("search a collection");

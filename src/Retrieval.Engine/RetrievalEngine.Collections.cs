@@ -137,6 +137,11 @@ public sealed partial class RetrievalEngine
                 throw RetrievalException.NotFound($"space '{space}' not found in collection '{collection}'");
             }
 
+            if (GetState(collection).Migration is { } migration && (migration.Row.FromSpace == space || migration.Row.ToSpace == space))
+            {
+                throw RetrievalException.Precondition($"space '{space}' takes part in open migration '{migration.Row.Id}'; retire or roll it back first");
+            }
+
             if (current.DefaultSpace == space)
             {
                 throw RetrievalException.Precondition($"space '{space}' is the default space of collection '{collection}'; make another space the default first");

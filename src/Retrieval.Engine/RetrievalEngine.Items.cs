@@ -145,15 +145,29 @@ public sealed partial class RetrievalEngine
 
     // The store write and the in-memory apply must not be abandoned half way: once the transaction may have
     // committed, the indexes must follow it, so client cancellation stops at the gate, not here.
-    private async Task<long> CommitAsync(CollectionState state, WriteBatch batch, IReadOnlyDictionary<(string Id, string Space), PreparedMultiVector>? prepared = null)
+    // An open migration may add vectors (through its maps) and marks that commit with the batch: see MigrationWriteRule.
+    private async Task<long> CommitAsync(
+        CollectionState state,
+        WriteBatch batch,
+        IReadOnlyDictionary<(string Id, string Space), PreparedMultiVector>? prepared = null,
+        string? clientCheckpoint = null,
+        string? workerCursor = null)
     {
         if (state.IsDeleted)
         {
             throw RetrievalException.NotFound($"collection '{state.Definition.Name}' not found");
         }
 
+        batch = WithMigrationMarks(state, batch, clientCheckpoint, workerCursor);
         var sequence = await _store.WriteAsync(state.Definition.Name, batch, CancellationToken.None);
-        Mutate(state, s => s.Apply(batch, sequence, prepared));
+        Mutate(state, s =>
+        {
+            s.Apply(batch, sequence, prepared);
+            if (batch.Migration is { } marks)
+            {
+                s.Migration?.Apply(marks);
+            }
+        });
         _optimizer.Wake();
         return sequence;
     }

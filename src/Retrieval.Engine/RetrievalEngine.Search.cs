@@ -3,6 +3,7 @@ using Retrieval.Core.MultiVector;
 using Retrieval.Core.Search;
 using Retrieval.Engine.Indexes;
 using Retrieval.Engine.Maps;
+using Retrieval.Engine.Migrations;
 using Retrieval.Engine.MultiVector;
 using Retrieval.Engine.Segments;
 using Retrieval.Engine.State;
@@ -54,6 +55,11 @@ public sealed partial class RetrievalEngine
             }
 
             var results = new IReadOnlyList<SearchHit>[queries.Count];
+            foreach (var (p, i) in prepared.Select((p, i) => (p, i)).Where(x => x.p.Mixed))
+            {
+                results[i] = MixedHits(s, p);
+            }
+
             for (var i = 0; i < prepared.Length; i++)
             {
                 if (prepared[i] is { MultiVector: { } multi, Tokens: { } tokens } p)
@@ -64,7 +70,7 @@ public sealed partial class RetrievalEngine
                 }
             }
 
-            foreach (var group in prepared.Select((p, i) => (p, i)).Where(x => x.p.MultiVector is null).GroupBy(x => (x.p.Space, x.p.Depth, Batchable: x.p.Query.Filter is null && x.p.Space.Sealed.Count == 0)))
+            foreach (var group in prepared.Select((p, i) => (p, i)).Where(x => !x.p.Mixed && x.p.MultiVector is null).GroupBy(x => (x.p.Space, x.p.Depth, Batchable: x.p.Query.Filter is null && x.p.Space.Sealed.Count == 0)))
             {
                 var members = group.ToList();
                 var (space, depth, batchable) = group.Key;
@@ -141,6 +147,12 @@ public sealed partial class RetrievalEngine
 
         var vector = VectorValidator.Validate(query.Vector, definition, $"{prefix}vector");
 
+        // During a migration, queries of the new space search natively where backfilled and through the map elsewhere.
+        if (MixedSearch.Applies(state, definition, query.TargetSpace))
+        {
+            return new PreparedQuery(query with { Filter = filter }, state.GetSpace(spaceName), vector, query.Offset + query.K, [state.Migration!.Row.MapId!]) { Mixed = true };
+        }
+
         // Compatibility routing: the query may search another space through active maps or a declared prefix.
         var routed = QueryRouter.Route(state, definition, query.TargetSpace, vector, prefix);
         return new PreparedQuery(query with { Filter = filter }, state.GetSpace(routed?.Space ?? spaceName), routed?.Vector ?? vector, query.Offset + query.K, routed?.MapsUsed ?? []);
@@ -205,6 +217,8 @@ public sealed partial class RetrievalEngine
 
     private sealed record PreparedQuery(SearchQuery Query, SpaceIndex Space, float[] Vector, int Depth, IReadOnlyList<string> MapsUsed)
     {
+        /// <summary>Answered by <see cref="MixedSearch"/> (native + mapped, merged) instead of one space.</summary>
+        public bool Mixed { get; init; }
         /// <summary>Set for a multi-vector query: the space's index (<see cref="Space"/> is its FDE index).</summary>
         public MultiVectorIndex? MultiVector { get; init; }
 

@@ -6,6 +6,7 @@ using Retrieval.Core.Errors;
 using Retrieval.Core.Model;
 using Retrieval.Core.Storage;
 using Retrieval.Engine.Indexes;
+using Retrieval.Engine.Migrations;
 using Retrieval.Engine.Segments;
 using Retrieval.Engine.Snapshots;
 using Retrieval.Engine.State;
@@ -23,6 +24,7 @@ public sealed partial class RetrievalEngine : IAsyncDisposable
     private readonly EngineOptions _options;
     private readonly ILogger _logger;
     private readonly ISpaceEncoders? _encoders;
+    private readonly IReadOnlyList<IBackfillVectorProducer> _backfillProducers;
     private readonly ConcurrentDictionary<string, CollectionState> _collections = new(StringComparer.Ordinal);
 
     // Serializes catalog changes (create/delete collection, add/remove space) against each other.
@@ -37,8 +39,14 @@ public sealed partial class RetrievalEngine : IAsyncDisposable
     /// <param name="logger">Engine log.</param>
     /// <param name="indexing">Segments and approximate indexes; null for the defaults.</param>
     /// <param name="encoders">Encoders spaces may name; without them, spaces take vectors only.</param>
+    /// <param name="backfillProducers">Server-side backfill sources of migrations (re-encoding); null: none (clients backfill).</param>
     public RetrievalEngine(
-        IRetrievalStore store, EngineOptions options, ILogger<RetrievalEngine> logger, IndexingOptions? indexing = null, ISpaceEncoders? encoders = null)
+        IRetrievalStore store,
+        EngineOptions options,
+        ILogger<RetrievalEngine> logger,
+        IndexingOptions? indexing = null,
+        ISpaceEncoders? encoders = null,
+        IEnumerable<IBackfillVectorProducer>? backfillProducers = null)
     {
         _store = store;
         _options = options;
@@ -49,6 +57,8 @@ public sealed partial class RetrievalEngine : IAsyncDisposable
         Faiss.FaissRuntime.ThreadCount = _indexing.FaissThreads;
         _snapshots = string.IsNullOrWhiteSpace(_indexing.SnapshotDirectory) ? null : new SnapshotStore(_indexing.SnapshotDirectory, _indexing, logger);
         _optimizer = new SegmentOptimizer(() => _collections.Values, _indexing, _snapshots, logger);
+        _backfillProducers = backfillProducers?.ToList() ?? [];
+        MigrationMetrics.Register(this);
     }
 
     /// <summary>True once every collection is loaded from the store.</summary>
@@ -93,6 +103,7 @@ public sealed partial class RetrievalEngine : IAsyncDisposable
             }
 
             await LoadMapsAsync(state, cancellationToken);
+            await LoadMigrationAsync(state, cancellationToken);
             _collections[definition.Name] = state;
             Log.CollectionLoaded(_logger, definition.Name, state.Items.Count, state.AppliedSequence, started.ElapsedMilliseconds);
         }
@@ -108,6 +119,7 @@ public sealed partial class RetrievalEngine : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         _ready = false;
+        MigrationMetrics.Unregister(this);
         await _optimizer.DisposeAsync();
         foreach (var state in _collections.Values)
         {

@@ -52,6 +52,14 @@ public sealed partial class PostgresRetrievalStore
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
 
+        await UpdateDefinitionAsync(connection, transaction, collection, removedSpace, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+    }
+
+    /// <summary>Replaces a definition inside the caller's transaction; NotFound when the collection is unknown.</summary>
+    private static async Task UpdateDefinitionAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, CollectionDefinition collection, string? removedSpace, CancellationToken cancellationToken)
+    {
         // created_at is set once by CreateCollectionAsync; an update only moves updated_at.
         await using (var update = new NpgsqlCommand(
             "UPDATE collections SET definition = @definition, updated_at = @updated WHERE name = @name;", connection, transaction))
@@ -89,8 +97,6 @@ public sealed partial class PostgresRetrievalStore
             removeInputs.Parameters.AddWithValue("space", removedSpace);
             await removeInputs.ExecuteNonQueryAsync(cancellationToken);
         }
-
-        await transaction.CommitAsync(cancellationToken);
     }
 
     public async Task<bool> DeleteCollectionAsync(string name, CancellationToken cancellationToken)
@@ -119,6 +125,9 @@ public sealed partial class PostgresRetrievalStore
             DELETE FROM tombstones WHERE collection_key = @key;
             DELETE FROM maps WHERE collection = @name;
             DELETE FROM raw_inputs WHERE collection_key = @key;
+            DELETE FROM migrations WHERE collection = @name;
+            DELETE FROM migration_events WHERE collection = @name;
+            DELETE FROM migration_derived WHERE collection = @name;
             """,
             connection,
             transaction))

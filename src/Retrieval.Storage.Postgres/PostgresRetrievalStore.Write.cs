@@ -123,6 +123,11 @@ public sealed partial class PostgresRetrievalStore
             command.BatchCommands.Add(delete);
         }
 
+        if (batch.Migration is { } marks)
+        {
+            AddMigrationMarks(command, collection, marks);
+        }
+
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         command.Connection = connection;
         long? sequence = null;

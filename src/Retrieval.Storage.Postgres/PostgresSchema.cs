@@ -137,6 +137,49 @@ public static class PostgresSchema
             -- Images are already compressed: skip pglz attempts (still moved out of line).
             ALTER TABLE raw_inputs ALTER COLUMN content SET STORAGE EXTERNAL;
             """),
+        (new PostgresMigration(5, "model-upgrade migrations"), """
+            CREATE TABLE migrations (
+                collection             text COLLATE "C" NOT NULL,
+                id                     text COLLATE "C" NOT NULL,
+                from_space             text COLLATE "C" NOT NULL,
+                to_space               text COLLATE "C" NOT NULL,
+                encoder                text,
+                phase                  integer          NOT NULL,
+                settings               text             NOT NULL,
+                map_id                 text,
+                inverse_map_id         text,
+                calibration            text,
+                worker_cursor          text COLLATE "C",
+                client_checkpoint      text,
+                backfilled             bigint           NOT NULL DEFAULT 0,
+                mapped_on_write        bigint           NOT NULL DEFAULT 0,
+                derived_on_write       bigint           NOT NULL DEFAULT 0,
+                previous_default_space text,
+                created_at             timestamptz      NOT NULL,
+                updated_at             timestamptz      NOT NULL,
+                changed_by             text             NOT NULL,
+                PRIMARY KEY (collection, id)
+            );
+            -- At most one open migration (not retired = 8, not rolled back = 9) per (collection, from space).
+            CREATE UNIQUE INDEX migrations_one_open ON migrations (collection, from_space) WHERE phase NOT IN (8, 9);
+            CREATE TABLE migration_events (
+                event_no     bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                collection   text COLLATE "C" NOT NULL,
+                migration_id text COLLATE "C" NOT NULL,
+                at           timestamptz      NOT NULL,
+                from_phase   integer,
+                to_phase     integer          NOT NULL,
+                actor        text             NOT NULL,
+                note         text             NOT NULL
+            );
+            CREATE INDEX migration_events_by_migration ON migration_events (collection, migration_id, event_no);
+            CREATE TABLE migration_derived (
+                collection   text COLLATE "C" NOT NULL,
+                migration_id text COLLATE "C" NOT NULL,
+                item_id      text COLLATE "C" NOT NULL,
+                PRIMARY KEY (collection, migration_id, item_id)
+            );
+            """),
     ];
 
     /// <summary>The schema version this build reads and writes.</summary>

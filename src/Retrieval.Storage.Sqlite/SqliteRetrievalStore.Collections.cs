@@ -59,32 +59,38 @@ public sealed partial class SqliteRetrievalStore
         return WriteTransactionAsync(
             async (connection, transaction, ct) =>
             {
-                // created_at is set once by CreateCollectionAsync; an update only moves updated_at.
-                await using var update = Command(connection, transaction, """
-                    UPDATE collections SET definition = $definition, updated_at = $updated WHERE name = $name;
-                    """);
-                update.Parameters.AddWithValue("$name", collection.Name);
-                update.Parameters.AddWithValue("$definition", CollectionDefinitionJson.Serialize(collection));
-                update.Parameters.AddWithValue("$updated", UnixMicroseconds.From(collection.UpdatedAt));
-                if (await update.ExecuteNonQueryAsync(ct) == 0)
-                {
-                    throw CollectionNotFound(collection.Name);
-                }
-
-                if (removedSpace is not null)
-                {
-                    await using var remove = Command(connection, transaction, """
-                        DELETE FROM vectors WHERE collection = $name AND space = $space;
-                        DELETE FROM raw_inputs WHERE collection = $name AND space = $space;
-                        """);
-                    remove.Parameters.AddWithValue("$name", collection.Name);
-                    remove.Parameters.AddWithValue("$space", removedSpace);
-                    await remove.ExecuteNonQueryAsync(ct);
-                }
-
+                await UpdateDefinitionAsync(connection, transaction, collection, removedSpace, ct);
                 return true;
             },
             cancellationToken);
+    }
+
+    /// <summary>Replaces a definition inside the caller's transaction; NotFound when the collection is unknown.</summary>
+    private static async Task UpdateDefinitionAsync(
+        SqliteConnection connection, SqliteTransaction transaction, CollectionDefinition collection, string? removedSpace, CancellationToken ct)
+    {
+        // created_at is set once by CreateCollectionAsync; an update only moves updated_at.
+        await using var update = Command(connection, transaction, """
+            UPDATE collections SET definition = $definition, updated_at = $updated WHERE name = $name;
+            """);
+        update.Parameters.AddWithValue("$name", collection.Name);
+        update.Parameters.AddWithValue("$definition", CollectionDefinitionJson.Serialize(collection));
+        update.Parameters.AddWithValue("$updated", UnixMicroseconds.From(collection.UpdatedAt));
+        if (await update.ExecuteNonQueryAsync(ct) == 0)
+        {
+            throw CollectionNotFound(collection.Name);
+        }
+
+        if (removedSpace is not null)
+        {
+            await using var remove = Command(connection, transaction, """
+                DELETE FROM vectors WHERE collection = $name AND space = $space;
+                DELETE FROM raw_inputs WHERE collection = $name AND space = $space;
+                """);
+            remove.Parameters.AddWithValue("$name", collection.Name);
+            remove.Parameters.AddWithValue("$space", removedSpace);
+            await remove.ExecuteNonQueryAsync(ct);
+        }
     }
 
     public Task<bool> DeleteCollectionAsync(string name, CancellationToken cancellationToken)
@@ -99,6 +105,9 @@ public sealed partial class SqliteRetrievalStore
                     DELETE FROM tombstones WHERE collection = $name;
                     DELETE FROM maps WHERE collection = $name;
                     DELETE FROM raw_inputs WHERE collection = $name;
+                    DELETE FROM migrations WHERE collection = $name;
+                    DELETE FROM migration_events WHERE collection = $name;
+                    DELETE FROM migration_derived WHERE collection = $name;
                     DELETE FROM collections WHERE name = $name;
                     """);
                 command.Parameters.AddWithValue("$name", name);

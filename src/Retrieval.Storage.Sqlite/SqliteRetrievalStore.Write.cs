@@ -22,6 +22,11 @@ public sealed partial class SqliteRetrievalStore
                 await WriteRawInputsAsync(connection, transaction, collection, batch.Upserts, ct);
                 await DeleteAsync(connection, transaction, collection, sequence, batch.Deletes, ct);
                 await DeleteRawInputsAsync(connection, transaction, collection, batch.Deletes, ct);
+                if (batch.Migration is { } marks)
+                {
+                    await ApplyMigrationMarksAsync(connection, transaction, collection, marks, ct);
+                }
+
                 return sequence;
             },
             cancellationToken);

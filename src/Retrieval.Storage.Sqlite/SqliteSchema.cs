@@ -77,6 +77,49 @@ internal static class SqliteSchema
                 PRIMARY KEY (collection, item_id, space)
             );
             """),
+        (4, "model-upgrade migrations", """
+            CREATE TABLE migrations (
+                collection             TEXT    NOT NULL,
+                id                     TEXT    NOT NULL,
+                from_space             TEXT    NOT NULL,
+                to_space               TEXT    NOT NULL,
+                encoder                TEXT,
+                phase                  INTEGER NOT NULL,
+                settings               TEXT    NOT NULL,
+                map_id                 TEXT,
+                inverse_map_id         TEXT,
+                calibration            TEXT,
+                worker_cursor          TEXT,
+                client_checkpoint      TEXT,
+                backfilled             INTEGER NOT NULL DEFAULT 0,
+                mapped_on_write        INTEGER NOT NULL DEFAULT 0,
+                derived_on_write       INTEGER NOT NULL DEFAULT 0,
+                previous_default_space TEXT,
+                created_at             INTEGER NOT NULL,
+                updated_at             INTEGER NOT NULL,
+                changed_by             TEXT    NOT NULL,
+                PRIMARY KEY (collection, id)
+            );
+            -- At most one open migration (not retired = 8, not rolled back = 9) per (collection, from space).
+            CREATE UNIQUE INDEX migrations_one_open ON migrations (collection, from_space) WHERE phase NOT IN (8, 9);
+            CREATE TABLE migration_events (
+                event_no     INTEGER PRIMARY KEY AUTOINCREMENT,
+                collection   TEXT    NOT NULL,
+                migration_id TEXT    NOT NULL,
+                at           INTEGER NOT NULL,
+                from_phase   INTEGER,
+                to_phase     INTEGER NOT NULL,
+                actor        TEXT    NOT NULL,
+                note         TEXT    NOT NULL
+            );
+            CREATE INDEX migration_events_by_migration ON migration_events (collection, migration_id, event_no);
+            CREATE TABLE migration_derived (
+                collection   TEXT NOT NULL,
+                migration_id TEXT NOT NULL,
+                item_id      TEXT NOT NULL,
+                PRIMARY KEY (collection, migration_id, item_id)
+            );
+            """),
     ];
 
     /// <summary>The schema version this build writes and reads.</summary>

@@ -4,6 +4,7 @@ using Retrieval.Benchmarks.Exact;
 using Retrieval.Benchmarks.Faiss;
 using Retrieval.Benchmarks.Filtering;
 using Retrieval.Benchmarks.Maps;
+using Retrieval.Benchmarks.Migrations;
 using Retrieval.Benchmarks.MultiVector;
 
 namespace Retrieval.Benchmarks;
@@ -21,6 +22,8 @@ internal static class Program
           maps          compatibility maps: bench --data DIR [--anchors 500,2000,5000,20000] [--plot PNG] [--markdown MD], or <minilm-arctic-folder> [--apply-only]
           encoders      ONNX encoders through the server's Encode RPC vs a raw ORT session on the same inputs
                         [--models resnet18,minilm,arctic-xs] [--batches 1,8,32] [--items 320]
+          mixed         migration mixed search recall at 0/25/50/75/100 % backfilled (wordnet-fasttext)
+                        [--data DIR] [--queries 2000] [--anchors 5000] [--kind orthogonal|canonical-q|affine] [--plot PNG] [--markdown MD]
           ann           recall@10 vs QPS of HNSW and IVF-PQ: our index layer vs python3-faiss, same parameters
                         [--data fasttext,minilm,synthetic] [--indexes hnsw,ivfpq,ivfpq-refine] [--data-root ../shared/data] [--n 200000] [--queries 1000] [--plot PNG] [--markdown MD]
           ann-serve     end to end: gRPC load generator (bounded concurrency) against a running server vs the in-process engine
@@ -45,6 +48,8 @@ internal static class Program
                 return await MapSanityCheck.RunAsync(rest);
             case "encoders":
                 return await EncoderBenchmark.RunAsync(rest);
+            case "mixed":
+                return await MixedSearchBenchmark.RunAsync(rest);
             case "ann":
                 return await AnnBenchmark.RunAsync(rest);
             case "ann-serve":

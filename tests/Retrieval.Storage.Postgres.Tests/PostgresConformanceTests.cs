@@ -29,3 +29,6 @@ public sealed class PostgresMultiVectorTests(PostgresStoreFixture fixture) : Mul
 
 [RequiresPostgres]
 public sealed class PostgresRawInputTests(PostgresStoreFixture fixture) : RawInputConformanceTests<PostgresStoreFixture>(fixture);
+
+[RequiresPostgres]
+public sealed class PostgresMigrationStateTests(PostgresStoreFixture fixture) : MigrationConformanceTests<PostgresStoreFixture>(fixture);

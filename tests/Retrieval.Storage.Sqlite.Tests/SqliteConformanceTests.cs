@@ -20,3 +20,5 @@ public sealed class SqliteMapTests(SqliteStoreFixture fixture) : MapConformanceT
 public sealed class SqliteMultiVectorTests(SqliteStoreFixture fixture) : MultiVectorConformanceTests<SqliteStoreFixture>(fixture);
 
 public sealed class SqliteRawInputTests(SqliteStoreFixture fixture) : RawInputConformanceTests<SqliteStoreFixture>(fixture);
+
+public sealed class SqliteMigrationStateTests(SqliteStoreFixture fixture) : MigrationConformanceTests<SqliteStoreFixture>(fixture);

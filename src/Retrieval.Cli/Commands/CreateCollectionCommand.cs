@@ -11,11 +11,11 @@ internal sealed class CreateCollectionCommand : AsyncCommand<CreateCollectionCom
     internal sealed class Settings : ServerSettings
     {
         [CommandArgument(0, "<NAME>")]
-        [Description("collection name ([a-z0-9_-]{1,64})")]
+        [Description("collection name: 1 to 64 of a-z, 0-9, _ and -")]
         public string Name { get; init; } = "";
 
         [CommandOption("--space <SPEC>")]
-        [Description("a space as name:dimension:metric[:model[:version]] (metric: ip, cosine, l2); repeat for several")]
+        [Description("a space as name:dimension:metric[[:model[[:version]]]] (metric: ip, cosine, l2); repeat for several")]
         public string[] Spaces { get; init; } = [];
 
         [CommandOption("--default-space <SPACE>")]

@@ -36,7 +36,7 @@ internal sealed class SearchCommand : AsyncCommand<SearchCommand.Settings>
         public int K { get; init; } = 10;
 
         [CommandOption("--filter <JSON>")]
-        [Description("payload filter as JSON, e.g. '{\"must\":[{\"key\":\"color\",\"match\":{\"value\":\"red\"}}]}'")]
+        [Description("payload filter as JSON, e.g. '{\"must\":[[{\"key\":\"color\",\"match\":{\"value\":\"red\"}}]]}'")]
         public string? Filter { get; init; }
 
         [CommandOption("--with-payload")]

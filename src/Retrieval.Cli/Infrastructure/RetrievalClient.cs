@@ -19,6 +19,7 @@ internal sealed class RetrievalClient : IDisposable
         Items = new Items.ItemsClient(_channel);
         Search = new Search.SearchClient(_channel);
         Maps = new Maps.MapsClient(_channel);
+        Migrations = new Migrations.MigrationsClient(_channel);
     }
 
     public Collections.CollectionsClient Collections { get; }
@@ -28,6 +29,8 @@ internal sealed class RetrievalClient : IDisposable
     public Search.SearchClient Search { get; }
 
     public Maps.MapsClient Maps { get; }
+
+    public Migrations.MigrationsClient Migrations { get; }
 
     public void Dispose() => _channel.Dispose();
 }

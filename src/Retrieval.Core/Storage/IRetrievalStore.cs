@@ -1,4 +1,5 @@
 using Retrieval.Core.Maps;
+using Retrieval.Core.Migrations;
 using Retrieval.Core.Model;
 
 namespace Retrieval.Core.Storage;
@@ -77,4 +78,38 @@ public interface IRetrievalStore : IAsyncDisposable
     /// same (collection, from, to) in the same transaction, so at most one is active. Returns false when the map is unknown.
     /// </summary>
     Task<bool> SetMapStateAsync(string collection, string id, MapState state, DateTimeOffset updatedAt, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Stores a new migration and its first audit event. NotFound when the collection is unknown; AlreadyExists when the id
+    /// is taken; FailedPrecondition when another migration of the same (collection, from space) is still open.
+    /// </summary>
+    Task CreateMigrationAsync(StoredMigration migration, string note, CancellationToken cancellationToken);
+
+    /// <summary>The migrations of a collection ordered by creation time, then id (empty for an unknown collection).</summary>
+    Task<IReadOnlyList<StoredMigration>> ListMigrationsAsync(string collection, CancellationToken cancellationToken);
+
+    /// <summary>One migration, or null when unknown.</summary>
+    Task<StoredMigration?> GetMigrationAsync(string collection, string id, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Compare-and-set of a migration's phase and plan (phase, settings, maps, calibration, previous default space,
+    /// updated_at, changed_by; never its counters or checkpoints, which only <see cref="WriteAsync"/> moves): applied only
+    /// when the stored phase is still <paramref name="expectedPhase"/>, with an audit event when the phase changes. When
+    /// <paramref name="definition"/> is given the collection's definition is replaced in the same transaction (and the
+    /// vectors of <paramref name="removedSpace"/> deleted), so cutover and retire are atomic. Returns false when the phase
+    /// differed or the migration is unknown; nothing changed then.
+    /// </summary>
+    Task<bool> UpdateMigrationAsync(
+        StoredMigration migration,
+        MigrationPhase expectedPhase,
+        string note,
+        CollectionDefinition? definition,
+        string? removedSpace,
+        CancellationToken cancellationToken);
+
+    /// <summary>Ids of the items whose new-space vector is derived (through the inverse map) under the migration.</summary>
+    Task<IReadOnlyList<string>> ListDerivedItemsAsync(string collection, string migrationId, CancellationToken cancellationToken);
+
+    /// <summary>The migration's audit trail, oldest first.</summary>
+    Task<IReadOnlyList<MigrationEvent>> ListMigrationEventsAsync(string collection, string migrationId, CancellationToken cancellationToken);
 }

@@ -6,6 +6,9 @@ namespace Retrieval.Core.Storage;
 /// </summary>
 public sealed record WriteBatch(IReadOnlyList<ItemWrite> Upserts, IReadOnlyList<string> Deletes)
 {
+    /// <summary>Effects on the collection's open migration, committed with the batch; null when none.</summary>
+    public MigrationMarks? Migration { get; init; }
+
     public static WriteBatch ForUpserts(IReadOnlyList<ItemWrite> upserts) => new(upserts, []);
 
     public static WriteBatch ForDeletes(IReadOnlyList<string> ids) => new([], ids);

@@ -49,6 +49,9 @@ internal sealed class CollectionState : IDisposable
     /// <summary>The collection's compatibility maps and the routes through the active ones (own lock).</summary>
     public MapRegistry Maps { get; } = new();
 
+    /// <summary>The collection's open model-upgrade migration, or null; replaced as a whole on every phase change.</summary>
+    public Migrations.MigrationRuntime? Migration { get; set; }
+
     /// <summary>Set once the collection is deleted; writers that raced the delete see it and give up.</summary>
     public bool IsDeleted { get; set; }
 

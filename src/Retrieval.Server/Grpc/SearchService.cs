@@ -72,7 +72,7 @@ internal sealed class SearchService(RetrievalEngine engine) : Contracts.V1.Searc
         response.MapsUsed.Add(result.MapsUsed);
         foreach (var hit in result.Hits)
         {
-            var proto = new Hit { Id = hit.Id, Score = hit.Score };
+            var proto = new Hit { Id = hit.Id, Score = hit.Score, Path = hit.Path ?? "" };
             if (hit.PayloadJson is not null)
             {
                 proto.Payload = PayloadMapping.ToStruct(hit.PayloadJson);

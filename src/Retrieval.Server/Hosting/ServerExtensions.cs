@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using Microsoft.OpenApi.Models;
+using Prometheus;
 using Retrieval.Engine;
 using Retrieval.Server.Grpc;
 using Serilog;
@@ -49,6 +50,11 @@ public static class ServerExtensions
         services.AddSingleton(StoreFactory.Create);
         services.AddSingleton<RetrievalEngine>();
         services.AddHostedService<EngineStartupService>();
+        services.AddOptions<BackfillWorkerOptions>()
+            .BindConfiguration(BackfillWorkerOptions.SectionName)
+            .Validate(o => o.BatchSize > 0 && o.IdleDelayMilliseconds > 0, "Retrieval:Backfill:BatchSize and IdleDelayMilliseconds must be positive")
+            .ValidateOnStart();
+        services.AddHostedService<BackfillWorkerService>();
         services.AddRetrievalEncoders();
 
         services.AddGrpc(grpc =>
@@ -70,15 +76,19 @@ public static class ServerExtensions
         app.UseSerilogRequestLogging();
         app.UseMiddleware<RequestSizeLimitMiddleware>();
         app.UseSwagger();
+        app.UseHttpMetrics();
         app.MapGrpcService<CollectionsService>();
         app.MapGrpcService<ItemsService>();
         app.MapGrpcService<SearchService>();
         app.MapGrpcService<MapsService>();
+        app.MapGrpcService<MigrationsService>();
         app.MapGrpcService<EncodersService>();
         app.MapEncoderUpload();
         app.MapGrpcReflectionService();
         app.MapGrpcHealthChecksService();
         // Liveness answers as soon as the process serves HTTP; readiness waits for every collection to load.
+        // Prometheus text format; scraped over HTTP/1.1, so in practice on the REST port (the gRPC port speaks HTTP/2 only).
+        app.MapMetrics("/metrics");
         app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false });
         app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = check => check.Tags.Contains(ReadyTag) });
         return app;

@@ -59,7 +59,7 @@ internal static class MapMapping
         UpdatedAt = Timestamp.FromDateTimeOffset(info.UpdatedAt),
     };
 
-    private static MapReport ToProto(CoreReport report)
+    internal static MapReport ToProto(CoreReport report)
     {
         var proto = new MapReport
         {
@@ -113,7 +113,7 @@ internal static class MapMapping
     private static RetrievalScores ToProto(CoreScores scores) =>
         new() { RecallAt1 = scores.RecallAt1, RecallAt10 = scores.RecallAt10, MapAt10 = scores.MapAt10 };
 
-    private static CoreMapKind ToKind(MapKind kind) => kind switch
+    internal static CoreMapKind ToKind(MapKind kind) => kind switch
     {
         MapKind.Orthogonal => CoreMapKind.Orthogonal,
         MapKind.CanonicalQ => CoreMapKind.CanonicalQ,
@@ -126,7 +126,7 @@ internal static class MapMapping
         _ => throw RetrievalException.Invalid("kind", $"unknown value {(int)kind}"),
     };
 
-    private static MapKind ToProto(CoreMapKind kind) => kind switch
+    internal static MapKind ToProto(CoreMapKind kind) => kind switch
     {
         CoreMapKind.Orthogonal => MapKind.Orthogonal,
         CoreMapKind.CanonicalQ => MapKind.CanonicalQ,

@@ -17,6 +17,8 @@ public enum Operation
     /// <summary>Body is "name/versions/version"; REST sends DELETE to /v1/encoders/{body}.</summary>
     DeleteEncoder,
     SetIndex,
+    PlanMigration,
+    BackfillVectors,
 }
 
 /// <summary>

@@ -103,6 +103,18 @@ public static class BadInputCases
         new("search negative efSearch", Operation.Search, """{"vector":{"values":[1,2,3,4]},"k":1,"efSearch":-1}""", 400, StatusCode.InvalidArgument, "efSearch"),
         new("search efSearch over limit", Operation.Search, """{"vector":{"values":[1,2,3,4]},"k":1,"efSearch":70000}""", 400, StatusCode.InvalidArgument, "efSearch"),
         new("search negative nprobe", Operation.Search, """{"vector":{"values":[1,2,3,4]},"k":1,"nprobe":-5}""", 400, StatusCode.InvalidArgument, "nprobe"),
+        // Migrations (the seeded collection has no migration; BackfillVectors names migration 'nope')
+        new("plan migration unknown to space", Operation.PlanMigration, """{"toSpace":"nope"}""", 400, StatusCode.InvalidArgument, "toSpace"),
+        new("plan migration to the from space", Operation.PlanMigration, """{"toSpace":"v1"}""", 400, StatusCode.InvalidArgument, "toSpace"),
+        new("plan migration without to space", Operation.PlanMigration, """{"fromSpace":"v1"}""", 400, StatusCode.InvalidArgument, "toSpace"),
+        new("plan migration bad id", Operation.PlanMigration, """{"id":"Bad Id","toSpace":"w"}""", 400, StatusCode.InvalidArgument, "id"),
+        new("plan migration negative rate", Operation.PlanMigration, """{"toSpace":"w","settings":{"itemsPerSecond":-1}}""", 400, StatusCode.InvalidArgument, "settings.itemsPerSecond"),
+        new("plan migration external map kind", Operation.PlanMigration, """{"toSpace":"w","settings":{"mapKind":"MAP_KIND_EXTERNAL"}}""", 400, StatusCode.InvalidArgument, "settings.mapKind"),
+        new("plan migration held-out fraction 1", Operation.PlanMigration, """{"toSpace":"w","settings":{"heldOutFraction":1}}""", 400, StatusCode.InvalidArgument, "settings.heldOutFraction"),
+        new("plan migration encoder nobody serves", Operation.PlanMigration, """{"toSpace":"w","encoder":"no-such-encoder"}""", 400, StatusCode.FailedPrecondition, "no-such-encoder"),
+        new("plan migration unknown collection", Operation.PlanMigration, """{"toSpace":"w"}""", 404, StatusCode.NotFound, "nope-collection", Collection: "nope-collection"),
+        new("backfill vectors unknown migration", Operation.BackfillVectors, """{"vectors":[{"id":"seed","vector":{"values":[1,2]}}]}""", 404, StatusCode.NotFound, "'nope'"),
+        new("backfill vectors empty batch", Operation.BackfillVectors, """{"vectors":[]}""", 400, StatusCode.InvalidArgument, "vectors"),
         new("search batch item negative nprobe", Operation.SearchBatch, """{"searches":[{"vector":{"values":[1,2,3,4]},"k":1,"nprobe":-1}]}""", 400, StatusCode.InvalidArgument, "searches[0].nprobe"),
         // Multi-vector spaces
         new("upsert multi empty rows", Operation.Upsert, MultiUpsert("[]"), 400, StatusCode.InvalidArgument, "items[0].vectors.mv.rows"),

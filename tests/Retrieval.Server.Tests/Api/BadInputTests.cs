@@ -69,6 +69,8 @@ public abstract class BadInputTests<TFixture>(TFixture fixture) : IClassFixture<
             Operation.FitMap => $"/v1/collections/{c}/maps:fit",
             Operation.DeleteEncoder => $"/v1/encoders/{badCase.Body}",
             Operation.SetIndex => $"/v1/collections/{c}/spaces/v1:setIndex",
+            Operation.PlanMigration => $"/v1/collections/{c}/migrations",
+            Operation.BackfillVectors => $"/v1/collections/{c}/migrations/nope:backfillVectors",
             _ => throw new ArgumentOutOfRangeException(nameof(badCase)),
         };
     }
@@ -128,6 +130,17 @@ public abstract class BadInputTests<TFixture>(TFixture fixture) : IClassFixture<
                 setIndex.Collection = c;
                 setIndex.Space = "v1";
                 await Server.Collections.SetSpaceIndexAsync(setIndex);
+                break;
+            case Operation.PlanMigration:
+                var plan = StrictParser.Parse<PlanMigrationRequest>(badCase.Body);
+                plan.Collection = c;
+                await Server.Migrations.PlanMigrationAsync(plan);
+                break;
+            case Operation.BackfillVectors:
+                var backfill = StrictParser.Parse<BackfillVectorsRequest>(badCase.Body);
+                backfill.Collection = c;
+                backfill.Id = "nope";
+                await Server.Migrations.BackfillVectorsAsync(backfill);
                 break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(badCase));
@@ -202,8 +215,9 @@ public abstract class BadInputTests<TFixture>(TFixture fixture) : IClassFixture<
         var view = collections.Collections.Select(c => new { c.Name, c.ItemCount, c.DefaultSpace, Spaces = c.Spaces.Select(s => s.ToString()).ToList() });
         var items = await Server.Items.ScrollItemsAsync(new ScrollItemsRequest { Collection = Seeded, WithVectors = true, Limit = 1000 });
         var maps = await Server.Maps.ListMapsAsync(new ListMapsRequest { Collection = Seeded });
+        var migrations = await Server.Migrations.ListMigrationsAsync(new ListMigrationsRequest { Collection = Seeded });
         var encoders = await Server.Encoders.ListEncodersAsync(new ListEncodersRequest());
-        return JsonSerializer.Serialize(view) + items + maps + encoders;
+        return JsonSerializer.Serialize(view) + items + maps + migrations + encoders;
     }
 }
 

@@ -23,12 +23,15 @@ internal sealed class ChildServerProcess : IAsyncDisposable
         _rest = new HttpClient { BaseAddress = configuration.RestAddress };
         Collections = new Collections.CollectionsClient(_channel);
         Items = new Items.ItemsClient(_channel);
+        Migrations = new Migrations.MigrationsClient(_channel);
         Search = new Search.SearchClient(_channel);
     }
 
     public Collections.CollectionsClient Collections { get; }
 
     public Items.ItemsClient Items { get; }
+
+    public Migrations.MigrationsClient Migrations { get; }
 
     public Search.SearchClient Search { get; }
 

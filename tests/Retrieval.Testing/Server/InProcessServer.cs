@@ -25,6 +25,7 @@ public sealed class InProcessServer : IAsyncDisposable
         Search = new Search.SearchClient(_channel);
         Maps = new Maps.MapsClient(_channel);
         Encoders = new Contracts.V1.Encoders.EncodersClient(_channel);
+        Migrations = new Migrations.MigrationsClient(_channel);
     }
 
     public ServerConfiguration Configuration { get; }
@@ -45,6 +46,8 @@ public sealed class InProcessServer : IAsyncDisposable
     public Maps.MapsClient Maps { get; }
 
     public Contracts.V1.Encoders.EncodersClient Encoders { get; }
+
+    public Migrations.MigrationsClient Migrations { get; }
 
     public static async Task<InProcessServer> StartAsync(ServerConfiguration configuration)
     {

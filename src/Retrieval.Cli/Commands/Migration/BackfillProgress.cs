@@ -1,0 +1,42 @@
+using Retrieval.Cli.Infrastructure;
+using Retrieval.Contracts.V1;
+using Spectre.Console;
+
+namespace Retrieval.Cli.Commands.Migration;
+
+/// <summary>A live progress bar of a server-side backfill (items, rate, ETA), fed by polling the migration.</summary>
+internal static class BackfillProgress
+{
+    private static readonly TimeSpan PollInterval = TimeSpan.FromSeconds(1);
+
+    public static async Task WatchAsync(RetrievalClient client, GetMigrationRequest request, CancellationToken cancellationToken)
+    {
+        await Columns(AnsiConsole.Progress()).StartAsync(async progress =>
+        {
+            var migration = await client.Migrations.GetMigrationAsync(request, cancellationToken: cancellationToken);
+            var task = progress.AddTask($"backfill {Markup.Escape(migration.Id)}", maxValue: Math.Max(1, migration.Progress.TotalItems));
+            while (true)
+            {
+                task.MaxValue = Math.Max(1, migration.Progress.TotalItems);
+                task.Value = migration.Progress.NativeItems + migration.Progress.DerivedItems;
+                if (migration.Progress.MissingNewItems == 0 || migration.Phase is not (MigrationPhase.Backfilling or MigrationPhase.Active))
+                {
+                    break;
+                }
+
+                await Task.Delay(PollInterval, cancellationToken);
+                migration = await client.Migrations.GetMigrationAsync(request, cancellationToken: cancellationToken);
+            }
+        });
+    }
+
+    /// <summary>The columns every migration progress bar shows: items done/total, rate, ETA.</summary>
+    public static Progress Columns(Progress progress) => progress.Columns(
+        new TaskDescriptionColumn(),
+        new ProgressBarColumn(),
+        new PercentageColumn(),
+        new ItemCountColumn(),
+        new ItemRateColumn(),
+        new RemainingTimeColumn(),
+        new SpinnerColumn());
+}

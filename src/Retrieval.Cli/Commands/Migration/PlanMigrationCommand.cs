@@ -1,0 +1,68 @@
+using System.ComponentModel;
+using Retrieval.Cli.Infrastructure;
+using Retrieval.Contracts.V1;
+using Spectre.Console.Cli;
+
+namespace Retrieval.Cli.Commands.Migration;
+
+/// <summary><c>retrieval migration plan</c>: creates a migration from the default (or given) space to a new one.</summary>
+internal sealed class PlanMigrationCommand : AsyncCommand<PlanMigrationCommand.Settings>
+{
+    internal sealed class Settings : ServerSettings
+    {
+        [CommandArgument(0, "<COLLECTION>")]
+        public string Collection { get; init; } = "";
+
+        [CommandOption("--to <SPACE>")]
+        [Description("the new model's space (add it to the collection first)")]
+        public string To { get; init; } = "";
+
+        [CommandOption("--from <SPACE>")]
+        [Description("the old space (default: the collection's default space)")]
+        public string? From { get; init; }
+
+        [CommandOption("--id <ID>")]
+        [Description("migration id (default: generated)")]
+        public string? Id { get; init; }
+
+        [CommandOption("--kind <KIND>")]
+        [Description("map kind: orthogonal (default), canonical-q, affine, lambda-orthogonal, orthogonal-extend, residual-mlp")]
+        public string Kind { get; init; } = "orthogonal";
+
+        [CommandOption("--encoder <NAME>")]
+        [Description("re-encode stored raw inputs server-side with this encoder (default: the client supplies vectors)")]
+        public string? Encoder { get; init; }
+
+        [CommandOption("--rate <ITEMS_PER_SECOND>")]
+        [Description("server-side backfill rate limit (default: unthrottled)")]
+        public double Rate { get; init; }
+
+        [CommandOption("--max-anchors <N>")]
+        public int MaxAnchors { get; init; }
+
+        [CommandOption("--seed <SEED>")]
+        public int? Seed { get; init; }
+    }
+
+    public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)
+    {
+        var request = new PlanMigrationRequest
+        {
+            Collection = settings.Collection,
+            Id = settings.Id ?? "",
+            FromSpace = settings.From ?? "",
+            ToSpace = settings.To,
+            Encoder = settings.Encoder ?? "",
+            Actor = MigrationSettings.Actor,
+            Settings = new Contracts.V1.MigrationSettings { MapKind = MapKinds.Parse(settings.Kind), ItemsPerSecond = settings.Rate, MaxAnchors = settings.MaxAnchors },
+        };
+        if (settings.Seed is { } seed)
+        {
+            request.Settings.Seed = seed;
+        }
+
+        using var client = new RetrievalClient(settings.ResolveServer());
+        MigrationView.Render(await client.Migrations.PlanMigrationAsync(request, cancellationToken: cancellationToken));
+        return 0;
+    }
+}

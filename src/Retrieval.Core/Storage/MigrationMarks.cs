@@ -1,0 +1,24 @@
+namespace Retrieval.Core.Storage;
+
+/// <summary>
+/// What a write batch does to an open migration, committed in the same transaction as the batch: counters move by the
+/// deltas, checkpoints advance, and the set of items whose new-space vector is derived (not native) changes.
+/// Because the marks commit with the data, a crash can lose neither one without the other.
+/// </summary>
+/// <param name="MigrationId">The open migration of the batch's collection.</param>
+/// <param name="BackfilledDelta">Items whose new vector became native with this batch.</param>
+/// <param name="MappedOnWriteDelta">Old vectors produced through the map in this batch.</param>
+/// <param name="DerivedOnWriteDelta">New vectors derived through the inverse map in this batch.</param>
+/// <param name="DerivedIds">Items whose new vector is derived after this batch.</param>
+/// <param name="NativeIds">Items whose new vector is native after this batch, or that were deleted: no longer derived.</param>
+/// <param name="WorkerCursor">New worker cursor, or null to keep it.</param>
+/// <param name="ClientCheckpoint">New client checkpoint, or null to keep it.</param>
+public sealed record MigrationMarks(
+    string MigrationId,
+    long BackfilledDelta,
+    long MappedOnWriteDelta,
+    long DerivedOnWriteDelta,
+    IReadOnlyList<string> DerivedIds,
+    IReadOnlyList<string> NativeIds,
+    string? WorkerCursor = null,
+    string? ClientCheckpoint = null);

@@ -1,0 +1,18 @@
+using Retrieval.Core.Storage;
+
+namespace Retrieval.Engine.Migrations;
+
+/// <summary>A migration as callers see it: its row, options, what fit/evaluate established, and live progress.</summary>
+public sealed record MigrationInfo(StoredMigration Row, MigrationSettings Settings, MigrationDetails Details, MigrationProgress Progress);
+
+/// <summary>
+/// Live progress from the in-memory collection: <see cref="NativeItems"/> have a native new vector, <see cref="DerivedItems"/>
+/// one derived through the inverse map, <see cref="MissingNewItems"/> none yet (they are the work left).
+/// </summary>
+public sealed record MigrationProgress(long TotalItems, long NativeItems, long DerivedItems, long MissingNewItems)
+{
+    public static MigrationProgress None { get; } = new(0, 0, 0, 0);
+
+    /// <summary>Share of items with a native new vector, in [0, 1].</summary>
+    public double Fraction => TotalItems == 0 ? 1 : (double)NativeItems / TotalItems;
+}

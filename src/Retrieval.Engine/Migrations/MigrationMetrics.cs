@@ -1,0 +1,63 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
+
+namespace Retrieval.Engine.Migrations;
+
+/// <summary>
+/// Migration and map-usage metrics on the <c>Retrieval.Migrations</c> meter (exported by the server on <c>/metrics</c>):
+/// backfill progress gauges per migration, and counters of mixed-search hits by path.
+/// </summary>
+public static class MigrationMetrics
+{
+    public const string MeterName = "Retrieval.Migrations";
+
+    private static readonly Meter Meter = new(MeterName);
+
+    private static readonly ConcurrentDictionary<RetrievalEngine, byte> Engines = new();
+
+    private static readonly Counter<long> Hits = Meter.CreateCounter<long>(
+        "retrieval_mixed_search_hits", "hits", "Hits returned by mixed search during a migration, by path (native or mapped).");
+
+    private static readonly Counter<long> Backfilled = Meter.CreateCounter<long>(
+        "retrieval_migration_backfilled_items", "items", "Items given a native new-space vector by a migration's backfill.");
+
+    static MigrationMetrics()
+    {
+        Meter.CreateObservableGauge("retrieval_migration_items", Observe, "items",
+            "Items of collections with an open migration, by state (native, derived, missing) of their new-space vector.");
+    }
+
+    internal static void Register(RetrievalEngine engine) => Engines.TryAdd(engine, 0);
+
+    internal static void Unregister(RetrievalEngine engine) => Engines.TryRemove(engine, out _);
+
+    internal static void MixedSearch(string collection, long native, long mapped)
+    {
+        var tag = new KeyValuePair<string, object?>("collection", collection);
+        Hits.Add(native, tag, new("path", "native"));
+        Hits.Add(mapped, tag, new("path", "mapped"));
+    }
+
+    internal static void BackfilledItems(string collection, string migration, long count)
+    {
+        if (count > 0)
+        {
+            Backfilled.Add(count, new("collection", collection), new("migration", migration));
+        }
+    }
+
+    private static IEnumerable<Measurement<long>> Observe()
+    {
+        foreach (var engine in Engines.Keys)
+        {
+            foreach (var (collection, migration, progress) in engine.OpenMigrationProgress())
+            {
+                var c = new KeyValuePair<string, object?>("collection", collection);
+                var m = new KeyValuePair<string, object?>("migration", migration);
+                yield return new(progress.NativeItems, c, m, new("state", "native"));
+                yield return new(progress.DerivedItems, c, m, new("state", "derived"));
+                yield return new(progress.MissingNewItems, c, m, new("state", "missing"));
+            }
+        }
+    }
+}

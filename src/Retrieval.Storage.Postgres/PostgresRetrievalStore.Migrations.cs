@@ -1,0 +1,302 @@
+using Npgsql;
+using Retrieval.Core.Errors;
+using Retrieval.Core.Migrations;
+using Retrieval.Core.Model;
+using Retrieval.Core.Storage;
+
+namespace Retrieval.Storage.Postgres;
+
+/// <summary>The model-upgrade migration state machine: rows, audit events and the derived-item marks.</summary>
+public sealed partial class PostgresRetrievalStore
+{
+    private const string MigrationColumns = """
+        collection, id, from_space, to_space, encoder, phase, settings, map_id, inverse_map_id, calibration,
+        worker_cursor, client_checkpoint, backfilled, mapped_on_write, derived_on_write, previous_default_space,
+        created_at, updated_at, changed_by
+        """;
+
+    public async Task CreateMigrationAsync(StoredMigration migration, string note, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(migration);
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+
+        // FOR UPDATE on the catalog row serializes migration plans of one collection (and races a collection delete).
+        await using (var lockCollection = new NpgsqlCommand("SELECT 1 FROM collections WHERE name = @name FOR UPDATE;", connection, transaction))
+        {
+            lockCollection.Parameters.AddWithValue("name", migration.Collection);
+            if (await lockCollection.ExecuteScalarAsync(cancellationToken) is null)
+            {
+                throw CollectionNotFound(migration.Collection);
+            }
+        }
+
+        await using (var exists = new NpgsqlCommand("SELECT 1 FROM migrations WHERE collection = @collection AND id = @id;", connection, transaction))
+        {
+            exists.Parameters.AddWithValue("collection", migration.Collection);
+            exists.Parameters.AddWithValue("id", migration.Id);
+            if (await exists.ExecuteScalarAsync(cancellationToken) is not null)
+            {
+                throw RetrievalException.AlreadyExists($"migration '{migration.Id}' already exists in collection '{migration.Collection}'");
+            }
+        }
+
+        await using (var open = new NpgsqlCommand(
+            "SELECT id, phase FROM migrations WHERE collection = @collection AND from_space = @from AND phase NOT IN (8, 9);", connection, transaction))
+        {
+            open.Parameters.AddWithValue("collection", migration.Collection);
+            open.Parameters.AddWithValue("from", migration.FromSpace);
+            await using var reader = await open.ExecuteReaderAsync(cancellationToken);
+            if (await reader.ReadAsync(cancellationToken))
+            {
+                throw RetrievalException.Precondition(
+                    $"migration '{reader.GetString(0)}' of space '{migration.FromSpace}' in collection '{migration.Collection}' is still open (phase {MigrationPhases.Name((MigrationPhase)reader.GetInt32(1))}); cut it over and retire it, or roll it back, first");
+            }
+        }
+
+        await using (var insert = new NpgsqlCommand(
+            $"""
+            INSERT INTO migrations ({MigrationColumns}) VALUES (@collection, @id, @from, @to, @encoder, @phase, @settings, @map, @inverse,
+                @calibration, @cursor, @checkpoint, @backfilled, @mapped, @derived, @previous, @created, @updated, @by);
+            """,
+            connection,
+            transaction))
+        {
+            BindMigration(insert, migration);
+            insert.Parameters.AddWithValue("cursor", (object?)migration.WorkerCursor ?? DBNull.Value);
+            insert.Parameters.AddWithValue("checkpoint", (object?)migration.ClientCheckpoint ?? DBNull.Value);
+            insert.Parameters.AddWithValue("backfilled", migration.Backfilled);
+            insert.Parameters.AddWithValue("mapped", migration.MappedOnWrite);
+            insert.Parameters.AddWithValue("derived", migration.DerivedOnWrite);
+            insert.Parameters.AddWithValue("created", migration.CreatedAt.ToUniversalTime());
+            await insert.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await InsertEventAsync(connection, transaction, migration, null, note, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+    }
+
+    public async Task<IReadOnlyList<StoredMigration>> ListMigrationsAsync(string collection, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(
+            $"SELECT {MigrationColumns} FROM migrations WHERE collection = @collection ORDER BY created_at, id;");
+        command.Parameters.AddWithValue("collection", collection);
+        return await ReadMigrationsAsync(command, cancellationToken);
+    }
+
+    public async Task<StoredMigration?> GetMigrationAsync(string collection, string id, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(
+            $"SELECT {MigrationColumns} FROM migrations WHERE collection = @collection AND id = @id;");
+        command.Parameters.AddWithValue("collection", collection);
+        command.Parameters.AddWithValue("id", id);
+        return (await ReadMigrationsAsync(command, cancellationToken)).SingleOrDefault();
+    }
+
+    public async Task<bool> UpdateMigrationAsync(
+        StoredMigration migration,
+        MigrationPhase expectedPhase,
+        string note,
+        CollectionDefinition? definition,
+        string? removedSpace,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(migration);
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await using (var update = new NpgsqlCommand(
+            """
+            UPDATE migrations SET phase = @phase, settings = @settings, map_id = @map, inverse_map_id = @inverse,
+                calibration = @calibration, previous_default_space = @previous, updated_at = @updated, changed_by = @by,
+                encoder = @encoder
+            WHERE collection = @collection AND id = @id AND phase = @expected AND from_space = @from AND to_space = @to;
+            """,
+            connection,
+            transaction))
+        {
+            BindMigration(update, migration);
+            update.Parameters.AddWithValue("expected", (int)expectedPhase);
+            if (await update.ExecuteNonQueryAsync(cancellationToken) == 0)
+            {
+                return false;
+            }
+        }
+
+        if (migration.Phase != expectedPhase)
+        {
+            await InsertEventAsync(connection, transaction, migration, expectedPhase, note, cancellationToken);
+        }
+
+        if (!MigrationPhases.IsOpen(migration.Phase))
+        {
+            // A closed migration has nothing left to re-backfill.
+            await using var clear = new NpgsqlCommand(
+                "DELETE FROM migration_derived WHERE collection = @collection AND migration_id = @id;", connection, transaction);
+            clear.Parameters.AddWithValue("collection", migration.Collection);
+            clear.Parameters.AddWithValue("id", migration.Id);
+            await clear.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        if (definition is not null)
+        {
+            await UpdateDefinitionAsync(connection, transaction, definition, removedSpace, cancellationToken);
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        return true;
+    }
+
+    public async Task<IReadOnlyList<string>> ListDerivedItemsAsync(string collection, string migrationId, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(
+            "SELECT item_id FROM migration_derived WHERE collection = @collection AND migration_id = @id ORDER BY item_id;");
+        command.Parameters.AddWithValue("collection", collection);
+        command.Parameters.AddWithValue("id", migrationId);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var ids = new List<string>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            ids.Add(reader.GetString(0));
+        }
+
+        return ids;
+    }
+
+    public async Task<IReadOnlyList<MigrationEvent>> ListMigrationEventsAsync(string collection, string migrationId, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("""
+            SELECT at, from_phase, to_phase, actor, note FROM migration_events
+            WHERE collection = @collection AND migration_id = @id ORDER BY event_no;
+            """);
+        command.Parameters.AddWithValue("collection", collection);
+        command.Parameters.AddWithValue("id", migrationId);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var events = new List<MigrationEvent>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            events.Add(new MigrationEvent(
+                migrationId,
+                reader.GetFieldValue<DateTimeOffset>(0),
+                reader.IsDBNull(1) ? null : (MigrationPhase)reader.GetInt32(1),
+                (MigrationPhase)reader.GetInt32(2),
+                reader.GetString(3),
+                reader.GetString(4)));
+        }
+
+        return events;
+    }
+
+    /// <summary>
+    /// Adds a batch's migration marks to the write batch: they run in the batch's implicit transaction. The engine checks
+    /// that the migration is open under the collection's write gate before it builds the marks.
+    /// </summary>
+    private static void AddMigrationMarks(NpgsqlBatch batch, string collection, MigrationMarks marks)
+    {
+        var counters = new NpgsqlBatchCommand("""
+            UPDATE migrations SET backfilled = backfilled + @backfilled, mapped_on_write = mapped_on_write + @mapped,
+                derived_on_write = derived_on_write + @derived, worker_cursor = COALESCE(@cursor, worker_cursor),
+                client_checkpoint = COALESCE(@checkpoint, client_checkpoint)
+            WHERE collection = @collection AND id = @id AND phase NOT IN (8, 9)
+            """);
+        counters.Parameters.AddWithValue("backfilled", marks.BackfilledDelta);
+        counters.Parameters.AddWithValue("mapped", marks.MappedOnWriteDelta);
+        counters.Parameters.AddWithValue("derived", marks.DerivedOnWriteDelta);
+        counters.Parameters.Add(new NpgsqlParameter<string?>("cursor", NpgsqlTypes.NpgsqlDbType.Text) { TypedValue = marks.WorkerCursor });
+        counters.Parameters.Add(new NpgsqlParameter<string?>("checkpoint", NpgsqlTypes.NpgsqlDbType.Text) { TypedValue = marks.ClientCheckpoint });
+        counters.Parameters.AddWithValue("collection", collection);
+        counters.Parameters.AddWithValue("id", marks.MigrationId);
+        batch.BatchCommands.Add(counters);
+
+        if (marks.DerivedIds.Count > 0)
+        {
+            var derive = new NpgsqlBatchCommand("""
+                INSERT INTO migration_derived (collection, migration_id, item_id)
+                SELECT @collection, @id, unnest(@items::text[]) ON CONFLICT DO NOTHING
+                """);
+            derive.Parameters.AddWithValue("collection", collection);
+            derive.Parameters.AddWithValue("id", marks.MigrationId);
+            derive.Parameters.AddWithValue("items", marks.DerivedIds.ToArray());
+            batch.BatchCommands.Add(derive);
+        }
+
+        if (marks.NativeIds.Count > 0)
+        {
+            var native = new NpgsqlBatchCommand("""
+                DELETE FROM migration_derived WHERE collection = @collection AND migration_id = @id AND item_id = ANY(@items::text[])
+                """);
+            native.Parameters.AddWithValue("collection", collection);
+            native.Parameters.AddWithValue("id", marks.MigrationId);
+            native.Parameters.AddWithValue("items", marks.NativeIds.ToArray());
+            batch.BatchCommands.Add(native);
+        }
+    }
+
+    private static void BindMigration(NpgsqlCommand command, StoredMigration migration)
+    {
+        command.Parameters.AddWithValue("collection", migration.Collection);
+        command.Parameters.AddWithValue("id", migration.Id);
+        command.Parameters.AddWithValue("from", migration.FromSpace);
+        command.Parameters.AddWithValue("to", migration.ToSpace);
+        command.Parameters.AddWithValue("encoder", (object?)migration.Encoder ?? DBNull.Value);
+        command.Parameters.AddWithValue("phase", (int)migration.Phase);
+        command.Parameters.AddWithValue("settings", migration.Settings);
+        command.Parameters.AddWithValue("map", (object?)migration.MapId ?? DBNull.Value);
+        command.Parameters.AddWithValue("inverse", (object?)migration.InverseMapId ?? DBNull.Value);
+        command.Parameters.AddWithValue("calibration", (object?)migration.CalibrationJson ?? DBNull.Value);
+        command.Parameters.AddWithValue("previous", (object?)migration.PreviousDefaultSpace ?? DBNull.Value);
+        command.Parameters.AddWithValue("updated", migration.UpdatedAt.ToUniversalTime());
+        command.Parameters.AddWithValue("by", migration.ChangedBy);
+    }
+
+    private static async Task InsertEventAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, StoredMigration migration, MigrationPhase? from, string note, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(
+            """
+            INSERT INTO migration_events (collection, migration_id, at, from_phase, to_phase, actor, note)
+            VALUES (@collection, @id, @at, @from, @to, @actor, @note);
+            """,
+            connection,
+            transaction);
+        command.Parameters.AddWithValue("collection", migration.Collection);
+        command.Parameters.AddWithValue("id", migration.Id);
+        command.Parameters.AddWithValue("at", migration.UpdatedAt.ToUniversalTime());
+        command.Parameters.Add(new NpgsqlParameter<int?>("from", NpgsqlTypes.NpgsqlDbType.Integer) { TypedValue = from is { } f ? (int)f : null });
+        command.Parameters.AddWithValue("to", (int)migration.Phase);
+        command.Parameters.AddWithValue("actor", migration.ChangedBy);
+        command.Parameters.AddWithValue("note", note);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    private static async Task<List<StoredMigration>> ReadMigrationsAsync(NpgsqlCommand command, CancellationToken cancellationToken)
+    {
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var migrations = new List<StoredMigration>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            string? Text(int i) => reader.IsDBNull(i) ? null : reader.GetString(i);
+            migrations.Add(new StoredMigration(
+                reader.GetString(1),
+                reader.GetString(0),
+                reader.GetString(2),
+                reader.GetString(3),
+                Text(4),
+                (MigrationPhase)reader.GetInt32(5),
+                reader.GetString(6),
+                Text(7),
+                Text(8),
+                Text(9),
+                Text(10),
+                Text(11),
+                reader.GetInt64(12),
+                reader.GetInt64(13),
+                reader.GetInt64(14),
+                Text(15),
+                reader.GetFieldValue<DateTimeOffset>(16),
+                reader.GetFieldValue<DateTimeOffset>(17),
+                reader.GetString(18)));
+        }
+
+        return migrations;
+    }
+}

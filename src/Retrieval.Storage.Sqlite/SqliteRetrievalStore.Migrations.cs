@@ -1,0 +1,295 @@
+using Microsoft.Data.Sqlite;
+using Retrieval.Core.Errors;
+using Retrieval.Core.Migrations;
+using Retrieval.Core.Model;
+using Retrieval.Core.Storage;
+
+namespace Retrieval.Storage.Sqlite;
+
+/// <summary>The model-upgrade migration state machine: rows, audit events and the derived-item marks.</summary>
+public sealed partial class SqliteRetrievalStore
+{
+    private const string MigrationColumns = """
+        collection, id, from_space, to_space, encoder, phase, settings, map_id, inverse_map_id, calibration,
+        worker_cursor, client_checkpoint, backfilled, mapped_on_write, derived_on_write, previous_default_space,
+        created_at, updated_at, changed_by
+        """;
+
+    public Task CreateMigrationAsync(StoredMigration migration, string note, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(migration);
+        return WriteTransactionAsync(
+            async (connection, transaction, ct) =>
+            {
+                await RequireCollectionAsync(connection, transaction, migration.Collection, ct);
+                await using (var exists = Command(connection, transaction, "SELECT 1 FROM migrations WHERE collection = $collection AND id = $id;"))
+                {
+                    exists.Parameters.AddWithValue("$collection", migration.Collection);
+                    exists.Parameters.AddWithValue("$id", migration.Id);
+                    if (await exists.ExecuteScalarAsync(ct) is not null)
+                    {
+                        throw RetrievalException.AlreadyExists($"migration '{migration.Id}' already exists in collection '{migration.Collection}'");
+                    }
+                }
+
+                await using (var open = Command(connection, transaction, """
+                    SELECT id, phase FROM migrations WHERE collection = $collection AND from_space = $from AND phase NOT IN (8, 9);
+                    """))
+                {
+                    open.Parameters.AddWithValue("$collection", migration.Collection);
+                    open.Parameters.AddWithValue("$from", migration.FromSpace);
+                    await using var reader = await open.ExecuteReaderAsync(ct);
+                    if (await reader.ReadAsync(ct))
+                    {
+                        throw OpenMigrationExists(migration, reader.GetString(0), (MigrationPhase)reader.GetInt32(1));
+                    }
+                }
+
+                await using var insert = Command(connection, transaction, $"""
+                    INSERT INTO migrations ({MigrationColumns}) VALUES ($collection, $id, $from, $to, $encoder, $phase, $settings, $map,
+                        $inverse, $calibration, $cursor, $checkpoint, $backfilled, $mapped, $derived, $previous, $created, $updated, $by);
+                    """);
+                BindMigration(insert, migration);
+                insert.Parameters.AddWithValue("$cursor", (object?)migration.WorkerCursor ?? DBNull.Value);
+                insert.Parameters.AddWithValue("$checkpoint", (object?)migration.ClientCheckpoint ?? DBNull.Value);
+                insert.Parameters.AddWithValue("$backfilled", migration.Backfilled);
+                insert.Parameters.AddWithValue("$mapped", migration.MappedOnWrite);
+                insert.Parameters.AddWithValue("$derived", migration.DerivedOnWrite);
+                insert.Parameters.AddWithValue("$created", UnixMicroseconds.From(migration.CreatedAt));
+                await insert.ExecuteNonQueryAsync(ct);
+                await InsertEventAsync(connection, transaction, migration, null, note, ct);
+                return true;
+            },
+            cancellationToken);
+    }
+
+    public async Task<IReadOnlyList<StoredMigration>> ListMigrationsAsync(string collection, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenConnectionAsync(cancellationToken);
+        await using var command = Command(
+            connection, null, $"SELECT {MigrationColumns} FROM migrations WHERE collection = $collection ORDER BY created_at, id;");
+        command.Parameters.AddWithValue("$collection", collection);
+        return await ReadMigrationsAsync(command, cancellationToken);
+    }
+
+    public async Task<StoredMigration?> GetMigrationAsync(string collection, string id, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenConnectionAsync(cancellationToken);
+        await using var command = Command(
+            connection, null, $"SELECT {MigrationColumns} FROM migrations WHERE collection = $collection AND id = $id;");
+        command.Parameters.AddWithValue("$collection", collection);
+        command.Parameters.AddWithValue("$id", id);
+        return (await ReadMigrationsAsync(command, cancellationToken)).SingleOrDefault();
+    }
+
+    public Task<bool> UpdateMigrationAsync(
+        StoredMigration migration,
+        MigrationPhase expectedPhase,
+        string note,
+        CollectionDefinition? definition,
+        string? removedSpace,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(migration);
+        return WriteTransactionAsync(
+            async (connection, transaction, ct) =>
+            {
+                await using var update = Command(connection, transaction, """
+                    UPDATE migrations SET phase = $phase, settings = $settings, map_id = $map, inverse_map_id = $inverse,
+                        calibration = $calibration, previous_default_space = $previous, updated_at = $updated, changed_by = $by,
+                        encoder = $encoder
+                    WHERE collection = $collection AND id = $id AND phase = $expected AND from_space = $from AND to_space = $to;
+                    """);
+                BindMigration(update, migration);
+                update.Parameters.AddWithValue("$expected", (int)expectedPhase);
+                if (await update.ExecuteNonQueryAsync(ct) == 0)
+                {
+                    return false;
+                }
+
+                if (migration.Phase != expectedPhase)
+                {
+                    await InsertEventAsync(connection, transaction, migration, expectedPhase, note, ct);
+                }
+
+                if (!MigrationPhases.IsOpen(migration.Phase))
+                {
+                    // A closed migration has nothing left to re-backfill.
+                    await using var clear = Command(
+                        connection, transaction, "DELETE FROM migration_derived WHERE collection = $collection AND migration_id = $id;");
+                    clear.Parameters.AddWithValue("$collection", migration.Collection);
+                    clear.Parameters.AddWithValue("$id", migration.Id);
+                    await clear.ExecuteNonQueryAsync(ct);
+                }
+
+                if (definition is not null)
+                {
+                    await UpdateDefinitionAsync(connection, transaction, definition, removedSpace, ct);
+                }
+
+                return true;
+            },
+            cancellationToken);
+    }
+
+    public async Task<IReadOnlyList<string>> ListDerivedItemsAsync(string collection, string migrationId, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenConnectionAsync(cancellationToken);
+        await using var command = Command(connection, null, """
+            SELECT item_id FROM migration_derived WHERE collection = $collection AND migration_id = $id ORDER BY item_id;
+            """);
+        command.Parameters.AddWithValue("$collection", collection);
+        command.Parameters.AddWithValue("$id", migrationId);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var ids = new List<string>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            ids.Add(reader.GetString(0));
+        }
+
+        return ids;
+    }
+
+    public async Task<IReadOnlyList<MigrationEvent>> ListMigrationEventsAsync(string collection, string migrationId, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenConnectionAsync(cancellationToken);
+        await using var command = Command(connection, null, """
+            SELECT at, from_phase, to_phase, actor, note FROM migration_events
+            WHERE collection = $collection AND migration_id = $id ORDER BY event_no;
+            """);
+        command.Parameters.AddWithValue("$collection", collection);
+        command.Parameters.AddWithValue("$id", migrationId);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var events = new List<MigrationEvent>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            events.Add(new MigrationEvent(
+                migrationId,
+                UnixMicroseconds.ToDateTimeOffset(reader.GetInt64(0)),
+                reader.IsDBNull(1) ? null : (MigrationPhase)reader.GetInt32(1),
+                (MigrationPhase)reader.GetInt32(2),
+                reader.GetString(3),
+                reader.GetString(4)));
+        }
+
+        return events;
+    }
+
+    /// <summary>Applies a batch's migration marks inside the batch's transaction.</summary>
+    private static async Task ApplyMigrationMarksAsync(
+        SqliteConnection connection, SqliteTransaction transaction, string collection, MigrationMarks marks, CancellationToken cancellationToken)
+    {
+        await using var counters = Command(connection, transaction, """
+            UPDATE migrations SET backfilled = backfilled + $backfilled, mapped_on_write = mapped_on_write + $mapped,
+                derived_on_write = derived_on_write + $derived, worker_cursor = COALESCE($cursor, worker_cursor),
+                client_checkpoint = COALESCE($checkpoint, client_checkpoint)
+            WHERE collection = $collection AND id = $id AND phase NOT IN (8, 9);
+            """);
+        counters.Parameters.AddWithValue("$backfilled", marks.BackfilledDelta);
+        counters.Parameters.AddWithValue("$mapped", marks.MappedOnWriteDelta);
+        counters.Parameters.AddWithValue("$derived", marks.DerivedOnWriteDelta);
+        counters.Parameters.AddWithValue("$cursor", (object?)marks.WorkerCursor ?? DBNull.Value);
+        counters.Parameters.AddWithValue("$checkpoint", (object?)marks.ClientCheckpoint ?? DBNull.Value);
+        counters.Parameters.AddWithValue("$collection", collection);
+        counters.Parameters.AddWithValue("$id", marks.MigrationId);
+        if (await counters.ExecuteNonQueryAsync(cancellationToken) == 0)
+        {
+            // The engine checks the phase under the collection's write gate; reaching here means the two disagree.
+            throw RetrievalException.Precondition($"migration '{marks.MigrationId}' of collection '{collection}' is not open");
+        }
+
+        await using var derive = Command(connection, transaction, """
+            INSERT INTO migration_derived (collection, migration_id, item_id) VALUES ($collection, $id, $item) ON CONFLICT DO NOTHING;
+            """);
+        derive.Parameters.AddWithValue("$collection", collection);
+        derive.Parameters.AddWithValue("$id", marks.MigrationId);
+        var derivedItem = derive.Parameters.Add("$item", SqliteType.Text);
+        foreach (var item in marks.DerivedIds)
+        {
+            derivedItem.Value = item;
+            await derive.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await using var native = Command(connection, transaction, """
+            DELETE FROM migration_derived WHERE collection = $collection AND migration_id = $id AND item_id = $item;
+            """);
+        native.Parameters.AddWithValue("$collection", collection);
+        native.Parameters.AddWithValue("$id", marks.MigrationId);
+        var nativeItem = native.Parameters.Add("$item", SqliteType.Text);
+        foreach (var item in marks.NativeIds)
+        {
+            nativeItem.Value = item;
+            await native.ExecuteNonQueryAsync(cancellationToken);
+        }
+    }
+
+    private static RetrievalException OpenMigrationExists(StoredMigration migration, string openId, MigrationPhase phase) =>
+        RetrievalException.Precondition(
+            $"migration '{openId}' of space '{migration.FromSpace}' in collection '{migration.Collection}' is still open (phase {MigrationPhases.Name(phase)}); cut it over and retire it, or roll it back, first");
+
+    private static void BindMigration(SqliteCommand command, StoredMigration migration)
+    {
+        command.Parameters.AddWithValue("$collection", migration.Collection);
+        command.Parameters.AddWithValue("$id", migration.Id);
+        command.Parameters.AddWithValue("$from", migration.FromSpace);
+        command.Parameters.AddWithValue("$to", migration.ToSpace);
+        command.Parameters.AddWithValue("$encoder", (object?)migration.Encoder ?? DBNull.Value);
+        command.Parameters.AddWithValue("$phase", (int)migration.Phase);
+        command.Parameters.AddWithValue("$settings", migration.Settings);
+        command.Parameters.AddWithValue("$map", (object?)migration.MapId ?? DBNull.Value);
+        command.Parameters.AddWithValue("$inverse", (object?)migration.InverseMapId ?? DBNull.Value);
+        command.Parameters.AddWithValue("$calibration", (object?)migration.CalibrationJson ?? DBNull.Value);
+        command.Parameters.AddWithValue("$previous", (object?)migration.PreviousDefaultSpace ?? DBNull.Value);
+        command.Parameters.AddWithValue("$updated", UnixMicroseconds.From(migration.UpdatedAt));
+        command.Parameters.AddWithValue("$by", migration.ChangedBy);
+    }
+
+    private static async Task InsertEventAsync(
+        SqliteConnection connection, SqliteTransaction transaction, StoredMigration migration, MigrationPhase? from, string note, CancellationToken ct)
+    {
+        await using var command = Command(connection, transaction, """
+            INSERT INTO migration_events (collection, migration_id, at, from_phase, to_phase, actor, note)
+            VALUES ($collection, $id, $at, $from, $to, $actor, $note);
+            """);
+        command.Parameters.AddWithValue("$collection", migration.Collection);
+        command.Parameters.AddWithValue("$id", migration.Id);
+        command.Parameters.AddWithValue("$at", UnixMicroseconds.From(migration.UpdatedAt));
+        command.Parameters.AddWithValue("$from", from is { } f ? (int)f : DBNull.Value);
+        command.Parameters.AddWithValue("$to", (int)migration.Phase);
+        command.Parameters.AddWithValue("$actor", migration.ChangedBy);
+        command.Parameters.AddWithValue("$note", note);
+        await command.ExecuteNonQueryAsync(ct);
+    }
+
+    private static async Task<List<StoredMigration>> ReadMigrationsAsync(SqliteCommand command, CancellationToken cancellationToken)
+    {
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var migrations = new List<StoredMigration>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            string? Text(int i) => reader.IsDBNull(i) ? null : reader.GetString(i);
+            migrations.Add(new StoredMigration(
+                reader.GetString(1),
+                reader.GetString(0),
+                reader.GetString(2),
+                reader.GetString(3),
+                Text(4),
+                (MigrationPhase)reader.GetInt32(5),
+                reader.GetString(6),
+                Text(7),
+                Text(8),
+                Text(9),
+                Text(10),
+                Text(11),
+                reader.GetInt64(12),
+                reader.GetInt64(13),
+                reader.GetInt64(14),
+                Text(15),
+                UnixMicroseconds.ToDateTimeOffset(reader.GetInt64(16)),
+                UnixMicroseconds.ToDateTimeOffset(reader.GetInt64(17)),
+                reader.GetString(18)));
+        }
+
+        return migrations;
+    }
+}
