@@ -1,4 +1,5 @@
 using Retrieval.Benchmarks.Ann;
+using Retrieval.Benchmarks.Encoders;
 using Retrieval.Benchmarks.Exact;
 using Retrieval.Benchmarks.Faiss;
 using Retrieval.Benchmarks.Filtering;
@@ -19,6 +20,8 @@ internal static class Program
           filtered-search  filtered exact search with vs without payload indexes: [items] [dim] [queries] [k]
           hnsw          HNSW build/recall/QPS: our Faiss binding vs python3-faiss vs USearch [--n 100000] [--dim 128] [--queries 1000] [--out DIR]
           maps          compatibility maps: bench --data DIR [--anchors 500,2000,5000,20000] [--plot PNG] [--markdown MD], or <minilm-arctic-folder> [--apply-only]
+          encoders      ONNX encoders through the server's Encode RPC vs a raw ORT session on the same inputs
+                        [--models resnet18,minilm,arctic-xs] [--batches 1,8,32] [--items 320]
           mixed         migration mixed search recall at 0/25/50/75/100 % backfilled (wordnet-fasttext)
                         [--data DIR] [--queries 2000] [--anchors 5000] [--kind orthogonal|canonical-q|affine] [--plot PNG] [--markdown MD]
           ann           recall@10 vs QPS of HNSW and IVF-PQ: our index layer vs python3-faiss, same parameters
@@ -43,6 +46,8 @@ internal static class Program
                 return await FaissHnswBenchmark.RunAsync(rest);
             case "maps":
                 return await MapSanityCheck.RunAsync(rest);
+            case "encoders":
+                return await EncoderBenchmark.RunAsync(rest);
             case "mixed":
                 return await MixedSearchBenchmark.RunAsync(rest);
             case "ann":
