@@ -4,26 +4,28 @@ using System.Diagnostics.Metrics;
 namespace Retrieval.Engine.Migrations;
 
 /// <summary>
-/// Migration and map-usage metrics on the <c>Retrieval.Migrations</c> meter (exported by the server on <c>/metrics</c>):
+/// Migration and map-usage metrics on the <c>Retrieval</c> meter (exported by the server on <c>/metrics</c>):
 /// backfill progress gauges per migration, and counters of mixed-search hits by path.
 /// </summary>
 public static class MigrationMetrics
 {
-    public const string MeterName = "Retrieval.Migrations";
+    // prometheus-net prefixes every instrument with the meter name ("Retrieval" → "retrieval_"), so the instruments
+    // themselves carry no prefix: the series read retrieval_migration_items, not retrieval_migrations_retrieval_….
+    public const string MeterName = "Retrieval";
 
     private static readonly Meter Meter = new(MeterName);
 
     private static readonly ConcurrentDictionary<RetrievalEngine, byte> Engines = new();
 
     private static readonly Counter<long> Hits = Meter.CreateCounter<long>(
-        "retrieval_mixed_search_hits", "hits", "Hits returned by mixed search during a migration, by path (native or mapped).");
+        "mixed_search_hits", "hits", "Hits returned by mixed search during a migration, by path (native or mapped).");
 
     private static readonly Counter<long> Backfilled = Meter.CreateCounter<long>(
-        "retrieval_migration_backfilled_items", "items", "Items given a native new-space vector by a migration's backfill.");
+        "migration_backfilled_items", "items", "Items given a native new-space vector by a migration's backfill.");
 
     static MigrationMetrics()
     {
-        Meter.CreateObservableGauge("retrieval_migration_items", Observe, "items",
+        Meter.CreateObservableGauge("migration_items", Observe, "items",
             "Items of collections with an open migration, by state (native, derived, missing) of their new-space vector.");
     }
 

@@ -58,7 +58,8 @@ public abstract class MigrationsApiTests<TFixture>(TFixture fixture) : IClassFix
         // Progress and map usage are on /metrics (Prometheus text) while the migration is open.
         // Progress gauges are read at scrape time. (Counters reach the exporter on its own schedule; not asserted here.)
         var metrics = await Server.Rest.GetStringAsync(new Uri("/metrics", UriKind.Relative));
-        Assert.Contains($"retrieval_migrations_retrieval_migration_items{{collection=\"{name}\",migration=\"up\",state=\"missing\"}} 200", metrics, StringComparison.Ordinal);
+        // Anchored at the line start: the series name is exactly retrieval_migration_items (no doubled meter prefix).
+        Assert.Contains($"\nretrieval_migration_items{{collection=\"{name}\",migration=\"up\",state=\"missing\"}} 200", "\n" + metrics, StringComparison.Ordinal);
 
         var backfilling = await Server.Migrations.StartBackfillAsync(new StartBackfillRequest { Collection = name, Id = "up" });
         Assert.Equal(MigrationPhase.Backfilling, backfilling.Phase);
