@@ -62,6 +62,14 @@ internal sealed partial class ErrorInterceptor(ILogger<ErrorInterceptor> logger)
             return new RpcException(new Status(StatusCode.Cancelled, "the call was cancelled"));
         }
 
+        // A client that resets its stream surfaces as an IOException from the request reader once the call is aborted:
+        // the client's doing, not a server fault, so no error-level stack trace (what it had sent before is committed).
+        if (exception is IOException && context.CancellationToken.IsCancellationRequested)
+        {
+            LogClientGone(logger, context.Method, exception.Message);
+            return new RpcException(new Status(StatusCode.Cancelled, "the client reset the stream"));
+        }
+
         LogUnhandled(logger, context.Method, exception);
         return new RpcException(new Status(StatusCode.Internal, "internal error; see the server log"));
     }
@@ -76,6 +84,9 @@ internal sealed partial class ErrorInterceptor(ILogger<ErrorInterceptor> logger)
         ErrorKind.Unavailable => StatusCode.Unavailable,
         _ => StatusCode.Internal,
     };
+
+    [LoggerMessage(2101, LogLevel.Information, "Client left {Method}: {Reason}")]
+    private static partial void LogClientGone(ILogger logger, string method, string reason);
 
     [LoggerMessage(2100, LogLevel.Error, "Unhandled error in {Method}")]
     private static partial void LogUnhandled(ILogger logger, string method, Exception exception);
