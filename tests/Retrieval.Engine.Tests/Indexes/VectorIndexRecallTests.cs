@@ -2,6 +2,7 @@ using Retrieval.Core.Model;
 using Retrieval.Core.Search;
 using Retrieval.Engine.Indexes;
 using Retrieval.Engine.Tests.Support;
+using Retrieval.TestData;
 
 namespace Retrieval.Engine.Tests.Indexes;
 
@@ -89,16 +90,16 @@ public sealed class VectorIndexRecallTests
     [Fact]
     public void Build_IvfOnSmallSegment_CapsListsToTrainingPoints()
     {
-        var data = new ClusteredVectors(640, 1, 16, 8, seed: 5, normalize: false);
+        var data = new ClusteredData(640, 1, 16, 8, seed: 5, normalize: false, spread: 0.2f);
         var options = new IndexingOptions { TrainingPointsPerList = 64 };
         using var index = IndexBuilder.Build(IndexSpec.Parse("IVF1024,Flat", 16, "index"), Metric.L2, Recall.Storage(data), options, null, CancellationToken.None);
         Assert.Equal(10, index.Spec.NList);
         Assert.Equal(640, index.Count);
     }
 
-    internal static (ClusteredVectors Data, FlatVectorStorage Storage, IVectorIndex Index) Build(string spec, Metric metric)
+    internal static (ClusteredData Data, FlatVectorStorage Storage, IVectorIndex Index) Build(string spec, Metric metric)
     {
-        var data = new ClusteredVectors(4000, 100, 32, 30, seed: 42, normalize: metric == Metric.Cosine);
+        var data = new ClusteredData(4000, 100, 32, 30, seed: 42, normalize: metric == Metric.Cosine, spread: 0.2f);
         var storage = Recall.Storage(data);
         var options = new IndexingOptions { TrainingPointsPerList = 40, BuildThreads = 2 };
         var index = IndexBuilder.Build(IndexSpec.Parse(spec, data.Dimension, "index"), metric, storage, options, null, CancellationToken.None);
@@ -106,7 +107,7 @@ public sealed class VectorIndexRecallTests
         return (data, storage, index);
     }
 
-    private static double Measure(ClusteredVectors data, FlatVectorStorage storage, IVectorIndex index, Metric metric, RowFilter? filter)
+    private static double Measure(ClusteredData data, FlatVectorStorage storage, IVectorIndex index, Metric metric, RowFilter? filter)
     {
         var kind = metric == Metric.L2 ? ScoreKind.NegativeSquaredL2 : ScoreKind.InnerProduct;
         var exact = new List<IReadOnlyCollection<long>>();

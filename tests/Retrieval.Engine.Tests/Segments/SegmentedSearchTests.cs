@@ -2,6 +2,7 @@ using Retrieval.Core.Filtering;
 using Retrieval.Core.Model;
 using Retrieval.Engine.Indexes;
 using Retrieval.Engine.Tests.Support;
+using Retrieval.TestData;
 using static Retrieval.Engine.Tests.EngineHarness;
 
 namespace Retrieval.Engine.Tests.Segments;
@@ -30,7 +31,7 @@ public sealed class SegmentedSearchTests
     public async Task Search_AfterSealAndBuild_MatchesExactWithinRecallFloor(string spec, Metric metric, double floor)
     {
         await using var harness = await StartAsync(null, Manual, null);
-        var data = new ClusteredVectors(1800, 50, 32, 20, seed: 7, normalize: false);
+        var data = new ClusteredData(1800, 50, 32, 20, seed: 7, normalize: false, spread: 0.2f);
         await Fill(harness, data, metric, spec);
         harness.Engine.RunOptimizerUntilIdle(CancellationToken.None);
 
@@ -49,7 +50,7 @@ public sealed class SegmentedSearchTests
     public async Task Search_WithFilter_ReturnsOnlyMatchingItemsWithRecall()
     {
         await using var harness = await StartAsync(null, Manual, null);
-        var data = new ClusteredVectors(1800, 50, 32, 20, seed: 8, normalize: false);
+        var data = new ClusteredData(1800, 50, 32, 20, seed: 8, normalize: false, spread: 0.2f);
         await Fill(harness, data, Metric.Cosine, "HNSW16");
         harness.Engine.RunOptimizerUntilIdle(CancellationToken.None);
         var filter = new PayloadFilter([new FilterCondition("even", ["even"], new MatchCondition([ScalarValue.Of(true)]), null)], [], []);
@@ -64,7 +65,7 @@ public sealed class SegmentedSearchTests
     public async Task UpdatesAndDeletes_InSealedSegments_AreTombstonedUntilRebuild()
     {
         await using var harness = await StartAsync(null, Manual, null);
-        var data = new ClusteredVectors(1200, 5, 16, 10, seed: 9, normalize: false);
+        var data = new ClusteredData(1200, 5, 16, 10, seed: 9, normalize: false, spread: 0.2f);
         await Fill(harness, data, Metric.L2, "HNSW16");
         harness.Engine.RunOptimizerUntilIdle(CancellationToken.None);
 
@@ -87,7 +88,7 @@ public sealed class SegmentedSearchTests
     public async Task SetIndex_OnLiveCollection_RebuildsWhileSearchesKeepAnswering()
     {
         await using var harness = await StartAsync(null, Manual, null);
-        var data = new ClusteredVectors(1200, 20, 16, 10, seed: 10, normalize: false);
+        var data = new ClusteredData(1200, 20, 16, 10, seed: 10, normalize: false, spread: 0.2f);
         await Fill(harness, data, Metric.InnerProduct, "HNSW16");
         harness.Engine.RunOptimizerUntilIdle(CancellationToken.None);
 
@@ -112,7 +113,7 @@ public sealed class SegmentedSearchTests
     {
         await using var harness = await StartAsync(null, Manual, null);
         await harness.Engine.CreateCollectionAsync("c", [Space("v", 8, Metric.L2, "HNSW8")], null, CancellationToken.None);
-        var data = new ClusteredVectors(3000, 1, 8, 10, seed: 11, normalize: false);
+        var data = new ClusteredData(3000, 1, 8, 10, seed: 11, normalize: false, spread: 0.2f);
         for (var start = 0; start < data.Count; start += 500)
         {
             await harness.Engine.UpsertAsync("c", [.. Enumerable.Range(start, 500).Select(i => Item($"i{i}", "v", data.Row(i)))], CancellationToken.None);
@@ -182,7 +183,7 @@ public sealed class SegmentedSearchTests
         return options;
     }
 
-    internal static async Task Fill(EngineHarness harness, ClusteredVectors data, Metric metric, string spec)
+    internal static async Task Fill(EngineHarness harness, ClusteredData data, Metric metric, string spec)
     {
         await harness.Engine.CreateCollectionAsync("c", [Space("v", data.Dimension, metric, spec)], null, CancellationToken.None);
         for (var start = 0; start < data.Count; start += 300)
@@ -194,7 +195,7 @@ public sealed class SegmentedSearchTests
         }
     }
 
-    internal static double RecallAgainstExact(RetrievalEngine engine, ClusteredVectors data, PayloadFilter? filter)
+    internal static double RecallAgainstExact(RetrievalEngine engine, ClusteredData data, PayloadFilter? filter)
     {
         var exact = new List<IReadOnlyCollection<long>>();
         var approximate = new List<IReadOnlyCollection<long>>();

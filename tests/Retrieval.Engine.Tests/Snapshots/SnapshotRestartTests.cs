@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Retrieval.Core.Model;
 using Retrieval.Engine.Tests.Segments;
-using Retrieval.Engine.Tests.Support;
+using Retrieval.TestData;
 using static Retrieval.Engine.Tests.EngineHarness;
 
 namespace Retrieval.Engine.Tests.Snapshots;
@@ -14,7 +14,7 @@ public sealed class SnapshotRestartTests
     {
         var log = new ListLogger();
         await using var harness = await StartAsync(null, SegmentedSearchTests.Manual, log);
-        var data = new ClusteredVectors(1500, 20, 16, 10, seed: 21, normalize: false);
+        var data = new ClusteredData(1500, 20, 16, 10, seed: 21, normalize: false, spread: 0.2f);
         await SegmentedSearchTests.Fill(harness, data, Metric.Cosine, "HNSW16");
         harness.Engine.RunOptimizerUntilIdle(CancellationToken.None);
         var indexed = harness.Engine.GetSpaceIndexStatus("c", "v");
@@ -42,7 +42,7 @@ public sealed class SnapshotRestartTests
     {
         var log = new ListLogger();
         await using var harness = await StartAsync(null, SegmentedSearchTests.Manual, log);
-        var data = new ClusteredVectors(1200, 10, 16, 10, seed: 22, normalize: false);
+        var data = new ClusteredData(1200, 10, 16, 10, seed: 22, normalize: false, spread: 0.2f);
         await SegmentedSearchTests.Fill(harness, data, Metric.L2, "IVF8,Flat");
         harness.Engine.RunOptimizerUntilIdle(CancellationToken.None);
         var expected = Enumerable.Range(0, data.QueryCount).Select(q => ExactIds(harness.Engine, data.Query(q))).ToList();
@@ -64,7 +64,7 @@ public sealed class SnapshotRestartTests
     {
         var log = new ListLogger();
         await using var harness = await StartAsync(null, SegmentedSearchTests.Manual, log);
-        var data = new ClusteredVectors(1200, 10, 16, 10, seed: 23, normalize: false);
+        var data = new ClusteredData(1200, 10, 16, 10, seed: 23, normalize: false, spread: 0.2f);
         await SegmentedSearchTests.Fill(harness, data, Metric.InnerProduct, "HNSW8,SQ8");
         harness.Engine.RunOptimizerUntilIdle(CancellationToken.None);
         var expected = Enumerable.Range(0, data.QueryCount).Select(q => ExactIds(harness.Engine, data.Query(q))).ToList();
@@ -93,7 +93,7 @@ public sealed class SnapshotRestartTests
     {
         var log = new ListLogger();
         await using var harness = await StartAsync(null, SegmentedSearchTests.Manual, log);
-        var data = new ClusteredVectors(600, 1, 8, 5, seed: 24, normalize: false);
+        var data = new ClusteredData(600, 1, 8, 5, seed: 24, normalize: false, spread: 0.2f);
         await SegmentedSearchTests.Fill(harness, data, Metric.L2, "HNSW8");
         harness.Engine.RunOptimizerUntilIdle(CancellationToken.None);
         await harness.Engine.AddSpaceAsync("c", Space("w", 4), CancellationToken.None);

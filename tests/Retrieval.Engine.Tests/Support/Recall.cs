@@ -1,3 +1,4 @@
+using Retrieval.TestData;
 using Retrieval.Core.Search;
 
 namespace Retrieval.Engine.Tests.Support;
@@ -19,7 +20,7 @@ internal static class Recall
         return wanted == 0 ? 1 : (double)found / wanted;
     }
 
-    public static FlatVectorStorage Storage(ClusteredVectors data)
+    public static FlatVectorStorage Storage(ClusteredData data)
     {
         var storage = new FlatVectorStorage(data.Dimension, data.Count);
         for (var row = 0; row < data.Count; row++)

@@ -1,3 +1,4 @@
+using Retrieval.TestData;
 using Retrieval.Core.Search;
 using Retrieval.Faiss.Tests.Support;
 

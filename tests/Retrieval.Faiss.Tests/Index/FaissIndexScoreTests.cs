@@ -1,3 +1,4 @@
+using Retrieval.TestData;
 using System.Numerics.Tensors;
 using Retrieval.Core.Search;
 using Retrieval.Faiss.Tests.Support;

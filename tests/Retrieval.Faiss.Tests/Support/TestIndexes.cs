@@ -1,3 +1,4 @@
+using Retrieval.TestData;
 using Retrieval.Core.Search;
 
 namespace Retrieval.Faiss.Tests.Support;
