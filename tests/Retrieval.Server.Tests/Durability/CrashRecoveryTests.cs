@@ -2,8 +2,6 @@ using System.Globalization;
 using Grpc.Core;
 using Retrieval.Contracts.V1;
 using Retrieval.Server.Tests.Infrastructure;
-using Retrieval.Testing.Server;
-using Retrieval.Storage.Postgres;
 using Retrieval.Testing;
 using Xunit.Abstractions;
 
@@ -20,12 +18,13 @@ public abstract class CrashRecoveryTests(ITestOutputHelper output)
     private const int Dimension = 16;
     private const int BatchSize = 50;
 
-    protected abstract Task<ServerConfiguration> CreateConfigurationAsync();
+    protected abstract Task<ChildServerStore> CreateStoreAsync();
 
     protected async Task RunCrashCyclesAsync()
     {
         var cycles = int.TryParse(Environment.GetEnvironmentVariable("RETRIEVAL_CRASH_CYCLES"), CultureInfo.InvariantCulture, out var n) ? n : 20;
-        var configuration = await CreateConfigurationAsync();
+        await using var store = await CreateStoreAsync();
+        var configuration = store.Configuration;
         var random = new Random(20261127);
         var acknowledged = new Dictionary<string, Item>(StringComparer.Ordinal);
         var nextId = 0;
@@ -119,32 +118,16 @@ public abstract class CrashRecoveryTests(ITestOutputHelper output)
     }
 }
 
-public sealed class SqliteCrashRecoveryTests(ITestOutputHelper output) : CrashRecoveryTests(output), IDisposable
+public sealed class SqliteCrashRecoveryTests(ITestOutputHelper output) : CrashRecoveryTests(output)
 {
-    private ServerConfiguration? _configuration;
-
     [Fact]
     public Task SigkillDuringStreamingUpserts_KeepsEveryAcknowledgedItem() => RunCrashCyclesAsync();
 
-    protected override Task<ServerConfiguration> CreateConfigurationAsync()
-    {
-        _configuration = new ServerConfiguration("sqlite", null);
-        return Task.FromResult(_configuration);
-    }
-
-    public void Dispose()
-    {
-        if (_configuration is not null && Directory.Exists(_configuration.DataDirectory))
-        {
-            Directory.Delete(_configuration.DataDirectory, recursive: true);
-        }
-    }
+    protected override Task<ChildServerStore> CreateStoreAsync() => ChildServerStore.SqliteAsync();
 }
 
-public sealed class PostgresCrashRecoveryTests(ITestOutputHelper output) : CrashRecoveryTests(output), IAsyncLifetime
+public sealed class PostgresCrashRecoveryTests(ITestOutputHelper output) : CrashRecoveryTests(output)
 {
-    private TestDatabase? _database;
-
     [SkippableFact]
     public Task SigkillDuringStreamingUpserts_KeepsEveryAcknowledgedItem()
     {
@@ -152,20 +135,5 @@ public sealed class PostgresCrashRecoveryTests(ITestOutputHelper output) : Crash
         return RunCrashCyclesAsync();
     }
 
-    public Task InitializeAsync() => Task.CompletedTask;
-
-    public async Task DisposeAsync()
-    {
-        if (_database is not null)
-        {
-            await _database.DisposeAsync();
-        }
-    }
-
-    protected override async Task<ServerConfiguration> CreateConfigurationAsync()
-    {
-        _database = await TestDatabase.CreateAsync(CancellationToken.None);
-        await PostgresSchema.MigrateAsync(_database.ConnectionString, CancellationToken.None);
-        return new ServerConfiguration("postgres", _database.ConnectionString);
-    }
+    protected override Task<ChildServerStore> CreateStoreAsync() => ChildServerStore.PostgresAsync();
 }

@@ -2,7 +2,6 @@ using System.Globalization;
 using Grpc.Core;
 using Retrieval.Contracts.V1;
 using Retrieval.Server.Tests.Infrastructure;
-using Retrieval.Storage.Postgres;
 using Retrieval.Testing;
 using Retrieval.Testing.Server;
 using Xunit.Abstractions;
@@ -20,11 +19,12 @@ public abstract class MigrationCrashTests(ITestOutputHelper output)
     private const int Anchors = 150;
     private const int Cycles = 3;
 
-    protected abstract Task<ServerConfiguration> CreateConfigurationAsync();
+    protected abstract Task<ChildServerStore> CreateStoreAsync();
 
     protected async Task RunAsync()
     {
-        var configuration = await CreateConfigurationAsync();
+        await using var store = await CreateStoreAsync();
+        var configuration = store.Configuration;
         var scenario = new MigrationScenario(Items, Anchors, seed: 71);
         var random = new Random(72);
         string name;
@@ -119,32 +119,16 @@ public abstract class MigrationCrashTests(ITestOutputHelper output)
     }
 }
 
-public sealed class SqliteMigrationCrashTests(ITestOutputHelper output) : MigrationCrashTests(output), IDisposable
+public sealed class SqliteMigrationCrashTests(ITestOutputHelper output) : MigrationCrashTests(output)
 {
-    private ServerConfiguration? _configuration;
-
     [Fact]
     public Task SigkillDuringBackfill_ResumeFromCheckpoint_LosesAndDuplicatesNothing() => RunAsync();
 
-    protected override Task<ServerConfiguration> CreateConfigurationAsync()
-    {
-        _configuration = new ServerConfiguration("sqlite", null);
-        return Task.FromResult(_configuration);
-    }
-
-    public void Dispose()
-    {
-        if (_configuration is not null && Directory.Exists(_configuration.DataDirectory))
-        {
-            Directory.Delete(_configuration.DataDirectory, recursive: true);
-        }
-    }
+    protected override Task<ChildServerStore> CreateStoreAsync() => ChildServerStore.SqliteAsync();
 }
 
-public sealed class PostgresMigrationCrashTests(ITestOutputHelper output) : MigrationCrashTests(output), IAsyncLifetime
+public sealed class PostgresMigrationCrashTests(ITestOutputHelper output) : MigrationCrashTests(output)
 {
-    private TestDatabase? _database;
-
     [SkippableFact]
     public Task SigkillDuringBackfill_ResumeFromCheckpoint_LosesAndDuplicatesNothing()
     {
@@ -152,20 +136,5 @@ public sealed class PostgresMigrationCrashTests(ITestOutputHelper output) : Migr
         return RunAsync();
     }
 
-    public Task InitializeAsync() => Task.CompletedTask;
-
-    public async Task DisposeAsync()
-    {
-        if (_database is not null)
-        {
-            await _database.DisposeAsync();
-        }
-    }
-
-    protected override async Task<ServerConfiguration> CreateConfigurationAsync()
-    {
-        _database = await TestDatabase.CreateAsync(CancellationToken.None);
-        await PostgresSchema.MigrateAsync(_database.ConnectionString, CancellationToken.None);
-        return new ServerConfiguration("postgres", _database.ConnectionString);
-    }
+    protected override Task<ChildServerStore> CreateStoreAsync() => ChildServerStore.PostgresAsync();
 }
