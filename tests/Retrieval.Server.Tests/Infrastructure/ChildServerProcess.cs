@@ -15,10 +15,13 @@ internal sealed class ChildServerProcess : IAsyncDisposable
     private readonly Process _process;
     private readonly GrpcChannel _channel;
     private readonly HttpClient _rest;
+    private readonly Queue<string> _recentOutput = new();
+    private readonly DateTime _started = DateTime.UtcNow;
 
     private ChildServerProcess(Process process, ServerConfiguration configuration)
     {
         _process = process;
+        GrpcPort = configuration.GrpcPort;
         _channel = GrpcChannel.ForAddress(configuration.GrpcAddress);
         _rest = new HttpClient { BaseAddress = configuration.RestAddress };
         Collections = new Collections.CollectionsClient(_channel);
@@ -34,6 +37,25 @@ internal sealed class ChildServerProcess : IAsyncDisposable
     public Migrations.MigrationsClient Migrations { get; }
 
     public Search.SearchClient Search { get; }
+
+    public int GrpcPort { get; }
+
+    /// <summary>
+    /// What a failing test should print: whether the child still runs, how long it has, and its last output lines
+    /// (the child logs warnings and errors only, so these are the ones that matter).
+    /// </summary>
+    public string Diagnostics()
+    {
+        string[] lines;
+        lock (_recentOutput)
+        {
+            lines = [.. _recentOutput];
+        }
+
+        var state = _process.HasExited ? $"exited with code {_process.ExitCode}" : $"running (pid {_process.Id})";
+        var output = lines.Length == 0 ? "(no output)" : string.Join(Environment.NewLine, lines);
+        return $"server {state}, gRPC port {GrpcPort}, started {(DateTime.UtcNow - _started).TotalSeconds:F0} s ago; last output:{Environment.NewLine}{output}";
+    }
 
     /// <summary>Starts the server binary built next to the tests and waits until /readyz is green.</summary>
     public static async Task<ChildServerProcess> StartAsync(ServerConfiguration configuration, TimeSpan timeout)
@@ -57,12 +79,12 @@ internal sealed class ChildServerProcess : IAsyncDisposable
         }
 
         var process = Process.Start(start) ?? throw new InvalidOperationException("could not start the server process");
-        // Drain the pipes so the child never blocks on a full stdout.
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
+        var child = new ChildServerProcess(process, configuration);
+        // Drain the pipes so the child never blocks on a full stdout, keeping the tail for Diagnostics().
+        process.OutputDataReceived += (_, e) => child.Remember(e.Data);
+        process.ErrorDataReceived += (_, e) => child.Remember(e.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        var child = new ChildServerProcess(process, configuration);
         await child.WaitUntilReadyAsync(timeout);
         return child;
     }
@@ -85,6 +107,23 @@ internal sealed class ChildServerProcess : IAsyncDisposable
         _process.Dispose();
         _channel.Dispose();
         _rest.Dispose();
+    }
+
+    private void Remember(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (_recentOutput)
+        {
+            _recentOutput.Enqueue(line);
+            while (_recentOutput.Count > 40)
+            {
+                _recentOutput.Dequeue();
+            }
+        }
     }
 
     private async Task WaitUntilReadyAsync(TimeSpan timeout)
@@ -114,6 +153,6 @@ internal sealed class ChildServerProcess : IAsyncDisposable
             await Task.Delay(100);
         }
 
-        throw new TimeoutException($"the server was not ready within {timeout}");
+        throw new TimeoutException($"the server was not ready within {timeout}; {Diagnostics()}");
     }
 }
