@@ -26,6 +26,7 @@ public static class CliApp
                 collections.AddCommand<ListCollectionsCommand>("list").WithDescription("list collections");
                 collections.AddCommand<GetCollectionCommand>("get").WithDescription("show one collection");
                 collections.AddCommand<DeleteCollectionCommand>("delete").WithDescription("delete a collection and all its items");
+                collections.AddCommand<SetIndexCommand>("set-index").WithDescription("set, change or remove (none) the index of a space; the build runs in the background (--watch follows it)");
             });
             config.AddBranch("maps", maps =>
             {

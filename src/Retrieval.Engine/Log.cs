@@ -69,6 +69,9 @@ internal static partial class Log
     [LoggerMessage(1113, LogLevel.Warning, "Collection {Collection}: snapshot not used ({Reason}); rebuilding from the store")]
     public static partial void SnapshotNotUsed(ILogger logger, string collection, string reason);
 
+    [LoggerMessage(1114, LogLevel.Information, "Writing snapshots of {Count} collections changed since their last snapshot (shutdown)")]
+    public static partial void SnapshotsAtShutdown(ILogger logger, int count);
+
     [LoggerMessage(1120, LogLevel.Information, "Collection {Collection} space {Space}: index spec is now {Spec}")]
     public static partial void IndexSpecChanged(ILogger logger, string collection, string space, string spec);
 }

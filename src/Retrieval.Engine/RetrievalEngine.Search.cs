@@ -76,11 +76,21 @@ public sealed partial class RetrievalEngine
                 var (space, depth, batchable) = group.Key;
                 if (!batchable || members.Count == 1)
                 {
-                    foreach (var (p, i) in members)
+                    // Filters first, on this thread (payload indexes are built lazily on first use); then the
+                    // segment searches of a batch run on up to every core, each index call on one thread (Faiss
+                    // and USearch are called per query with one thread, so cores are never oversubscribed).
+                    var slotFilters = members.Select(m => m.p.Query.Filter is { } f ? s.BuildSlotFilter(f) : null).ToArray();
+                    var hits = new ScoredRow[members.Count][];
+                    var parallelism = new ParallelOptions { MaxDegreeOfParallelism = members.Count == 1 ? 1 : Environment.ProcessorCount };
+                    Parallel.For(0, members.Count, parallelism, m =>
                     {
-                        var slotFilter = p.Query.Filter is { } f ? s.BuildSlotFilter(f) : null;
-                        var settings = new SegmentSearchSettings(new IndexSearchParameters(p.Query.EfSearch, p.Query.NProbe), p.Query.Exact, _indexing.FilteredExactFraction, _indexing.RefineFactor);
-                        results[i] = ToHits(s, p, space.Search(p.Vector, depth, slotFilter, settings));
+                        var query = members[m].p.Query;
+                        var settings = new SegmentSearchSettings(new IndexSearchParameters(query.EfSearch, query.NProbe), query.Exact, _indexing.FilteredExactFraction, _indexing.RefineFactor);
+                        hits[m] = space.Search(members[m].p.Vector, depth, slotFilters[m], settings);
+                    });
+                    for (var m = 0; m < members.Count; m++)
+                    {
+                        results[members[m].i] = ToHits(s, members[m].p, hits[m]);
                     }
 
                     continue;

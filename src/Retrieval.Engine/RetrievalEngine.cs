@@ -118,9 +118,14 @@ public sealed partial class RetrievalEngine : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        var wasReady = _ready;
         _ready = false;
         MigrationMetrics.Unregister(this);
         await _optimizer.DisposeAsync();
+        if (wasReady)
+        {
+            WriteShutdownSnapshots();
+        }
         foreach (var state in _collections.Values)
         {
             state.Dispose();
@@ -134,19 +139,44 @@ public sealed partial class RetrievalEngine : IAsyncDisposable
     // Collections with an index spec (or an existing snapshot) start from their snapshot when it is usable.
     private async Task<CollectionState?> LoadSnapshotAsync(CollectionDefinition definition, CancellationToken cancellationToken)
     {
-        // Snapshots do not hold multi-vector spaces (their pruned tokens and FDEs): such a collection loads from the store.
-        if (definition.Spaces.Any(s => s.IsMulti))
-        {
-            return null;
-        }
-
-        if (_snapshots is null || (!definition.Spaces.Any(s => !string.IsNullOrWhiteSpace(s.Index)) && !File.Exists(_snapshots.PathOf(definition.Name))))
+        if (!UsesSnapshots(definition))
         {
             return null;
         }
 
         var lastSequence = await _store.GetLastSequenceAsync(definition.Name, cancellationToken);
         return _snapshots.TryLoad(definition, lastSequence);
+    }
+
+    // Snapshots do not hold multi-vector spaces (their pruned tokens and FDEs): such a collection loads from the store.
+    // Others use one when a space has an index spec, or when one exists (the spec was removed since).
+    [System.Diagnostics.CodeAnalysis.MemberNotNullWhen(true, nameof(_snapshots))]
+    private bool UsesSnapshots(CollectionDefinition definition) =>
+        _snapshots is not null && !definition.Spaces.Any(s => s.IsMulti) &&
+        (definition.Spaces.Any(s => !string.IsNullOrWhiteSpace(s.Index)) || File.Exists(_snapshots.PathOf(definition.Name)));
+
+    // After the optimizer has stopped (a build in flight is abandoned: its segments are written unbuilt and built
+    // again after the restart), so nothing changes the collections any more.
+    private void WriteShutdownSnapshots()
+    {
+        if (_snapshots is null || !_indexing.SnapshotAtShutdown)
+        {
+            return;
+        }
+
+        var changed = _collections.Values
+            .Where(s => !s.IsDeleted && s.AppliedSequence != s.SnapshotSequence && UsesSnapshots(s.Definition))
+            .ToList();
+        if (changed.Count == 0)
+        {
+            return;
+        }
+
+        Log.SnapshotsAtShutdown(_logger, changed.Count);
+        foreach (var state in changed)
+        {
+            _snapshots.TryWrite(state);
+        }
     }
 
     private void EnsureReady()

@@ -46,7 +46,13 @@ public sealed partial class FaissIndex
         {
             EfSearch = parameters?.EfSearch ?? 0,
             NProbe = parameters?.NProbe ?? 0,
+            NumThreads = parameters?.Threads ?? 0,
         };
+        if (native.NumThreads < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(parameters), native.NumThreads, "Threads must be >= 0");
+        }
+
         using var pin = PinFilter(filter, ref native);
         var efSearch = native.EfSearch;
         _lock.EnterReadLock();

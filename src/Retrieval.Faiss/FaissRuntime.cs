@@ -18,4 +18,40 @@ public static class FaissRuntime
         get => NativeMethods.rf_get_num_threads();
         set => FaissException.ThrowIfFailed(NativeMethods.rf_set_num_threads(value));
     }
+
+    [ThreadStatic]
+    private static int t_threads;
+
+    /// <summary>The OpenMP threads of Faiss calls made on the calling thread: its <see cref="UseThreadsOnThisThread"/> setting, else <see cref="ThreadCount"/>.</summary>
+    public static int ThreadCountOnThisThread => NativeMethods.rf_get_thread_num_threads();
+
+    /// <summary>
+    /// Until the returned scope is disposed, Faiss calls made on the calling thread (train, add, remove, and searches
+    /// that name no <see cref="FaissSearchParameters.Threads"/>) use <paramref name="threads"/> OpenMP threads instead
+    /// of <see cref="ThreadCount"/>: an index build can use every core while searches elsewhere stay on one thread.
+    /// Synchronous code only (the setting belongs to the OS thread); scopes nest.
+    /// </summary>
+    public static ThreadScope UseThreadsOnThisThread(int threads)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(threads);
+        var previous = t_threads;
+        Set(threads);
+        return new ThreadScope(previous);
+    }
+
+    private static void Set(int threads)
+    {
+        FaissException.ThrowIfFailed(NativeMethods.rf_set_thread_num_threads(threads));
+        t_threads = threads;
+    }
+
+    /// <summary>Restores the calling thread's previous setting when disposed.</summary>
+    public readonly struct ThreadScope : IDisposable
+    {
+        private readonly int _previous;
+
+        internal ThreadScope(int previous) => _previous = previous;
+
+        public void Dispose() => Set(_previous);
+    }
 }

@@ -31,6 +31,7 @@ internal static unsafe partial class NativeMethods
         public long FilterBitmapBytes;
         public long* FilterIds;
         public long FilterIdCount;
+        public int NumThreads;
     }
 
     // Returns a pointer into thread-local native storage: it must not be freed by the marshaller,
@@ -46,6 +47,12 @@ internal static unsafe partial class NativeMethods
 
     [LibraryImport(Library, EntryPoint = "rf_get_num_threads")]
     internal static partial int rf_get_num_threads();
+
+    [LibraryImport(Library, EntryPoint = "rf_set_thread_num_threads")]
+    internal static partial int rf_set_thread_num_threads(int threads);
+
+    [LibraryImport(Library, EntryPoint = "rf_get_thread_num_threads")]
+    internal static partial int rf_get_thread_num_threads();
 
     [LibraryImport(Library, EntryPoint = "rf_index_create", StringMarshalling = StringMarshalling.Utf8)]
     internal static partial int rf_index_create(string factory, int dimension, int metric, out FaissIndexHandle index);

@@ -25,7 +25,10 @@ internal static class Program
           mixed         migration mixed search recall at 0/25/50/75/100 % backfilled (wordnet-fasttext)
                         [--data DIR] [--queries 2000] [--anchors 5000] [--kind orthogonal|canonical-q|affine] [--plot PNG] [--markdown MD]
           ann           recall@10 vs QPS of HNSW and IVF-PQ: our index layer vs python3-faiss, same parameters
-                        [--data fasttext,minilm,synthetic] [--indexes hnsw,ivfpq,ivfpq-refine] [--data-root ../shared/data] [--n 200000] [--queries 1000] [--plot PNG] [--markdown MD]
+                        [--data fasttext,minilm,synthetic] [--indexes hnsw,ivfpq,ivfpq-refine,ivfpq-fine] [--data-root ../shared/data] [--n 200000] [--queries 1000]
+                        [--ef 16,...,512] [--nprobe 1,...,128] [--peer-timeout 1800] [--plot PNG] [--markdown MD]
+          ann-overhead  per-query CPU and wall time of our IVF-PQ path vs python3-faiss on the same index file, interleaved
+                        [--data fasttext|minilm|synthetic] [--spec IVF488,PQ16x8] [--nprobe 1,4,16,64] [--rounds 5] [--queries 1000]
           ann-serve     end to end: gRPC load generator (bounded concurrency) against a running server vs the in-process engine
                         [--n 100000] [--queries 1000] [--concurrency 1,2,4,8] [--seconds 5]
           muvera        MUVERA FDE encode throughput and recall: encode|recall|all <model> <queries>
@@ -52,6 +55,8 @@ internal static class Program
                 return await MixedSearchBenchmark.RunAsync(rest);
             case "ann":
                 return await AnnBenchmark.RunAsync(rest);
+            case "ann-overhead":
+                return await AnnOverheadBenchmark.RunAsync(rest);
             case "ann-serve":
                 return await ServeBenchmark.RunAsync(rest);
             case "muvera":

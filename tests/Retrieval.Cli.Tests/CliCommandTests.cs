@@ -53,6 +53,35 @@ public sealed class CliCommandTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task CollectionsCreateWithIndex_AndSetIndex_ChangeTheSpaceSpec()
+    {
+        var (created, output) = await CliHarness.RunAsync("collections", "create", "ann", "--space", "v1:4:l2", "--space", "v2:2:ip", "--index", "v1=HNSW16", "--server", Address);
+        Assert.True(created == 0, output);
+        Assert.Contains("HNSW16", output, StringComparison.Ordinal);
+        var collection = await Server.Collections.GetCollectionAsync(new GetCollectionRequest { Name = "ann" });
+        Assert.Equal(["HNSW16", ""], collection.Spaces.Select(s => s.Index));
+
+        var (set, setOutput) = await CliHarness.RunAsync("collections", "set-index", "ann", "v2", "IVF4,Flat", "--server", Address);
+        Assert.True(set == 0, setOutput);
+        Assert.Contains("IVF4,Flat", setOutput, StringComparison.Ordinal);
+        Assert.Equal("IVF4,Flat", (await Server.Collections.GetSpaceIndexStatusAsync(new GetSpaceIndexStatusRequest { Collection = "ann", Space = "v2" })).Spec);
+
+        Assert.Equal(0, (await CliHarness.RunAsync("collections", "set-index", "ann", "v1", "none", "--server", Address)).ExitCode);
+        collection = await Server.Collections.GetCollectionAsync(new GetCollectionRequest { Name = "ann" });
+        Assert.Equal(["", "IVF4,Flat"], collection.Spaces.Select(s => s.Index));
+
+        // A bad spec is the server's INVALID_ARGUMENT naming the field, and changes nothing.
+        var (bad, badOutput) = await CliHarness.RunAsync("collections", "set-index", "ann", "v2", "HNSW0", "--server", Address);
+        Assert.NotEqual(0, bad);
+        Assert.Contains("index", badOutput, StringComparison.OrdinalIgnoreCase);
+        Assert.Equal("IVF4,Flat", (await Server.Collections.GetCollectionAsync(new GetCollectionRequest { Name = "ann" })).Spaces[1].Index);
+
+        var (unknown, unknownOutput) = await CliHarness.RunAsync("collections", "create", "bad", "--space", "v1:4:l2", "--index", "v9=HNSW16", "--server", Address);
+        Assert.NotEqual(0, unknown);
+        Assert.Contains("v9=HNSW16", unknownOutput, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Ingest_Npy_StreamsEveryRowAndReportsThroughput()
     {
         await CreateAsync("npy", 8);

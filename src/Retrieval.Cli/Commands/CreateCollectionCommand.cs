@@ -18,6 +18,10 @@ internal sealed class CreateCollectionCommand : AsyncCommand<CreateCollectionCom
         [Description("a space as name:dimension:metric[[:model[[:version]]]] (metric: ip, cosine, l2); repeat for several")]
         public string[] Spaces { get; init; } = [];
 
+        [CommandOption("--index <SPACE=SPEC>")]
+        [Description("an index for a space, e.g. v1=HNSW32 or v1=IVF1024,PQ32x8 (HNSW{M}[[,SQ8]], IVF{n},Flat|PQ{m}x{bits}|SQ8); repeat per space; default: exact search")]
+        public string[] Indexes { get; init; } = [];
+
         [CommandOption("--default-space <SPACE>")]
         [Description("the space a search without --space uses (default: the first)")]
         public string? DefaultSpace { get; init; }
@@ -28,6 +32,18 @@ internal sealed class CreateCollectionCommand : AsyncCommand<CreateCollectionCom
         using var client = new RetrievalClient(settings.ResolveServer());
         var request = new CreateCollectionRequest { Name = settings.Name, DefaultSpace = settings.DefaultSpace ?? "" };
         request.Spaces.Add(settings.Spaces.Select(SpaceSpec.Parse));
+        foreach (var index in settings.Indexes)
+        {
+            var separator = index.IndexOf('=', StringComparison.Ordinal);
+            var space = separator > 0 ? request.Spaces.FirstOrDefault(s => s.Name == index[..separator]) : null;
+            if (space is null)
+            {
+                throw new FormatException($"--index '{index}' must look like SPACE=SPEC and name a space given with --space");
+            }
+
+            space.Index = index[(separator + 1)..];
+        }
+
         var collection = await client.Collections.CreateCollectionAsync(request, cancellationToken: cancellationToken);
         CollectionView.Render(collection);
         return 0;

@@ -9,12 +9,14 @@ internal sealed class FaissVectorIndex : IVectorIndex
 {
     private readonly FaissIndex _index;
     private readonly int _defaultNProbe;
+    private readonly int _buildThreads;
 
-    private FaissVectorIndex(IndexSpec spec, FaissIndex index, int defaultNProbe)
+    private FaissVectorIndex(IndexSpec spec, FaissIndex index, IndexingOptions options)
     {
         Spec = spec;
         _index = index;
-        _defaultNProbe = defaultNProbe;
+        _defaultNProbe = options.DefaultNProbe;
+        _buildThreads = options.BuildThreads;
     }
 
     public IndexSpec Spec { get; }
@@ -26,7 +28,7 @@ internal sealed class FaissVectorIndex : IVectorIndex
     public bool NeedsTraining => !_index.IsTrained;
 
     public static FaissVectorIndex Create(IndexSpec spec, int dimension, Metric metric, IndexingOptions options) =>
-        new(spec, FaissIndex.Create(spec.FaissFactory, dimension, ScoreKindOf(metric)), options.DefaultNProbe);
+        new(spec, FaissIndex.Create(spec.FaissFactory, dimension, ScoreKindOf(metric)), options);
 
     public static FaissVectorIndex Deserialize(IndexSpec spec, int dimension, Metric metric, ReadOnlySpan<byte> data, IndexingOptions options)
     {
@@ -37,18 +39,30 @@ internal sealed class FaissVectorIndex : IVectorIndex
             throw new InvalidDataException($"the serialized Faiss index has dimension {index.Dimension} and {index.ScoreKind}, expected {dimension} and {ScoreKindOf(metric)}");
         }
 
-        return new FaissVectorIndex(spec, index, options.DefaultNProbe);
+        return new FaissVectorIndex(spec, index, options);
     }
 
-    public void Train(ReadOnlySpan<float> sample) => _index.Train(sample);
+    // Builds run on the optimizer's thread, one at a time: k-means training and adding (coarse assignment, encoding)
+    // spread over BuildThreads OpenMP threads there, whatever the process-wide setting that searches use.
+    public void Train(ReadOnlySpan<float> sample)
+    {
+        using var threads = FaissRuntime.UseThreadsOnThisThread(_buildThreads);
+        _index.Train(sample);
+    }
 
-    public void Add(ReadOnlySpan<long> ids, ReadOnlySpan<float> vectors) => _index.Add(ids, vectors);
+    public void Add(ReadOnlySpan<long> ids, ReadOnlySpan<float> vectors)
+    {
+        using var threads = FaissRuntime.UseThreadsOnThisThread(_buildThreads);
+        _index.Add(ids, vectors);
+    }
 
     public int Search(ReadOnlySpan<float> query, int k, IndexSearchParameters parameters, RowFilter? allowed, Span<long> ids, Span<float> scores)
     {
         var faissParameters = new FaissSearchParameters
         {
             NProbe = parameters.NProbe > 0 ? parameters.NProbe : _defaultNProbe,
+            // The engine asks one query per call (and spreads a batch's queries over cores itself): one thread.
+            Threads = 1,
             Filter = allowed is null ? null : FaissIdFilter.FromBitset(allowed.Words),
         };
         _index.Search(query, k, ids, scores, faissParameters);

@@ -46,13 +46,17 @@ public sealed class IndexingOptions
     /// <summary>Seed of the training sample, so a rebuild of the same rows trains the same index. Default 20261127.</summary>
     public int TrainingSeed { get; set; } = 20261127;
 
-    /// <summary>Threads that add vectors to an HNSW graph during a build. Default: half the processors, at least 1.</summary>
+    /// <summary>
+    /// Threads of an index build: those adding vectors to an HNSW graph, and the OpenMP threads of Faiss's training and
+    /// adding (set on the building thread only, so searches keep <see cref="FaissThreads"/>). Default: half the
+    /// processors, at least 1.
+    /// </summary>
     public int BuildThreads { get; set; } = Math.Max(1, Environment.ProcessorCount / 2);
 
     /// <summary>
-    /// OpenMP threads of each Faiss call (process-wide; 0 = OpenMP's default, every core). Default 1: a server runs many
-    /// single-query searches at once, and fanning each over every core made IVF-PQ searches 2–3× slower than one
-    /// thread (docs/benchmarks.md, "Approximate search"). Builds then train and add on one OpenMP thread too.
+    /// OpenMP threads of Faiss calls that name none (process-wide; 0 = OpenMP's default, every core). Default 1. The
+    /// engine's own calls name theirs: each search is one query on one thread (a batch is spread over the cores by the
+    /// engine), and builds use <see cref="BuildThreads"/>.
     /// </summary>
     public int FaissThreads { get; set; } = 1;
 
@@ -79,6 +83,12 @@ public sealed class IndexingOptions
 
     /// <summary>Write the collection's snapshot after every finished build. Default true.</summary>
     public bool SnapshotAfterBuild { get; set; } = true;
+
+    /// <summary>
+    /// On a graceful shutdown, write the snapshot of every collection changed since its last one, so that a clean
+    /// restart replays nothing and rebuilds nothing. Default true.
+    /// </summary>
+    public bool SnapshotAtShutdown { get; set; } = true;
 
     internal void Validate()
     {

@@ -35,6 +35,7 @@ internal sealed class SnapshotStore
         {
             var image = Locked.Read(state, CollectionImage.Capture);
             var bytes = SnapshotWriter.Write(image, PathOf(name));
+            state.SnapshotSequence = image.Sequence;
             Log.SnapshotWritten(_logger, name, image.Sequence, bytes, started.ElapsedMilliseconds);
             return true;
         }

@@ -66,8 +66,15 @@ internal sealed class CollectionState : IDisposable
     /// <summary>The multi-vector indexes by space name. Caller holds a lock (or the write gate).</summary>
     public IReadOnlyDictionary<string, MultiVectorIndex> MultiVectorSpaces => _multi;
 
+    /// <summary>The sequence the collection's newest snapshot covers (written or loaded); −1 when it has none.</summary>
+    public long SnapshotSequence { get; set; } = -1;
+
     /// <summary>Sets the applied sequence of a state loaded from a snapshot.</summary>
-    public void RestoreSequence(long sequence) => AppliedSequence = sequence;
+    public void RestoreSequence(long sequence)
+    {
+        AppliedSequence = sequence;
+        SnapshotSequence = sequence;
+    }
 
     /// <summary>Replaces the definition; adds indexes for new spaces and drops those of removed ones. Caller holds the write lock.</summary>
     public void Redefine(CollectionDefinition definition)

@@ -22,6 +22,8 @@ internal static class AnnPythonPeer
         }
 
         using var process = Process.Start(start) ?? throw new InvalidOperationException("could not start /usr/bin/python3");
+        // A cancelled run (the caller's time bound) must not leave the peer building in the background.
+        await using var kill = cancellationToken.Register(() => process.Kill(entireProcessTree: true));
         var buildSeconds = double.NaN;
         var points = new List<AnnPoint>();
         while (await process.StandardOutput.ReadLineAsync(cancellationToken) is { } line)

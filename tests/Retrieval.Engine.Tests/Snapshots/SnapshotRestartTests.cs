@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Retrieval.Core.Model;
+using Retrieval.Engine.Indexes;
 using Retrieval.Engine.Tests.Segments;
 using Retrieval.TestData;
 using static Retrieval.Engine.Tests.EngineHarness;
@@ -13,14 +14,14 @@ public sealed class SnapshotRestartTests
     public async Task Reopen_WithSnapshot_LoadsIndexedSegmentsAndReplaysLaterWrites()
     {
         var log = new ListLogger();
-        await using var harness = await StartAsync(null, SegmentedSearchTests.Manual, log);
+        await using var harness = await StartAsync(null, WithoutShutdownSnapshot, log);
         var data = new ClusteredData(1500, 20, 16, 10, seed: 21, normalize: false, spread: 0.2f);
         await SegmentedSearchTests.Fill(harness, data, Metric.Cosine, "HNSW16");
         harness.Engine.RunOptimizerUntilIdle(CancellationToken.None);
         var indexed = harness.Engine.GetSpaceIndexStatus("c", "v");
         Assert.True(File.Exists(SnapshotPath(harness)));
 
-        // Changes after the snapshot: only the store has them.
+        // Changes after the snapshot: only the store has them (the shutdown snapshot is off, as after a crash).
         await harness.Engine.UpsertAsync("c", [Item("late", "v", data.Query(0)), Item("i1", "v", data.Query(1))], CancellationToken.None);
         await harness.Engine.DeleteAsync("c", ["i2"], CancellationToken.None);
         var expected = Enumerable.Range(0, data.QueryCount).Select(q => Ids(harness.Engine, data.Query(q))).ToList();
@@ -41,7 +42,7 @@ public sealed class SnapshotRestartTests
     public async Task Reopen_WithoutSnapshot_RebuildsFromTheStore()
     {
         var log = new ListLogger();
-        await using var harness = await StartAsync(null, SegmentedSearchTests.Manual, log);
+        await using var harness = await StartAsync(null, WithoutShutdownSnapshot, log);
         var data = new ClusteredData(1200, 10, 16, 10, seed: 22, normalize: false, spread: 0.2f);
         await SegmentedSearchTests.Fill(harness, data, Metric.L2, "IVF8,Flat");
         harness.Engine.RunOptimizerUntilIdle(CancellationToken.None);
@@ -63,7 +64,7 @@ public sealed class SnapshotRestartTests
     public async Task Reopen_WithCorruptSnapshot_RebuildsFromTheStoreAndSaysWhy(string damage)
     {
         var log = new ListLogger();
-        await using var harness = await StartAsync(null, SegmentedSearchTests.Manual, log);
+        await using var harness = await StartAsync(null, WithoutShutdownSnapshot, log);
         var data = new ClusteredData(1200, 10, 16, 10, seed: 23, normalize: false, spread: 0.2f);
         await SegmentedSearchTests.Fill(harness, data, Metric.InnerProduct, "HNSW8,SQ8");
         harness.Engine.RunOptimizerUntilIdle(CancellationToken.None);
@@ -92,7 +93,7 @@ public sealed class SnapshotRestartTests
     public async Task Reopen_AfterSpaceAdded_TreatsSnapshotAsStale()
     {
         var log = new ListLogger();
-        await using var harness = await StartAsync(null, SegmentedSearchTests.Manual, log);
+        await using var harness = await StartAsync(null, WithoutShutdownSnapshot, log);
         var data = new ClusteredData(600, 1, 8, 5, seed: 24, normalize: false, spread: 0.2f);
         await SegmentedSearchTests.Fill(harness, data, Metric.L2, "HNSW8");
         harness.Engine.RunOptimizerUntilIdle(CancellationToken.None);
@@ -102,6 +103,55 @@ public sealed class SnapshotRestartTests
 
         Assert.Contains(log.Lines, l => l.Contains("snapshot not used (stale: the collection's spaces changed", StringComparison.Ordinal));
         Assert.Equal(data.Count, harness.Engine.Count("c", null));
+    }
+
+    [Fact]
+    public async Task Reopen_AfterCleanShutdown_LoadsTheShutdownSnapshotAndReplaysAndBuildsNothing()
+    {
+        var log = new ListLogger();
+        await using var harness = await StartAsync(null, SegmentedSearchTests.Manual, log);
+        var data = new ClusteredData(1300, 10, 16, 10, seed: 25, normalize: false, spread: 0.2f);
+        await SegmentedSearchTests.Fill(harness, data, Metric.L2, "IVF8,Flat");
+        harness.Engine.RunOptimizerUntilIdle(CancellationToken.None);
+        var afterBuild = new FileInfo(SnapshotPath(harness)).LastWriteTimeUtc;
+
+        // Writes after the last build: a sealed row updated, one deleted, one added to the appendable segment.
+        await harness.Engine.UpsertAsync("c", [Item("late", "v", data.Query(0)), Item("i1", "v", data.Query(1))], CancellationToken.None);
+        await harness.Engine.DeleteAsync("c", ["i2"], CancellationToken.None);
+        var before = harness.Engine.GetSpaceIndexStatus("c", "v");
+        var expected = Enumerable.Range(0, data.QueryCount).Select(q => Ids(harness.Engine, data.Query(q))).ToList();
+
+        await harness.ReopenAsync();
+
+        Assert.Contains(log.Lines, l => l.Contains("Writing snapshots of 1 collections", StringComparison.Ordinal));
+        Assert.True(new FileInfo(SnapshotPath(harness)).LastWriteTimeUtc >= afterBuild);
+        var written = SequenceIn(log.Lines.Last(l => l.Contains("snapshot written at sequence", StringComparison.Ordinal)));
+        Assert.Equal(written, SequenceIn(log.Lines.Last(l => l.Contains("snapshot loaded at sequence", StringComparison.Ordinal))));
+        var reopened = log.Lines.Count;
+        var after = harness.Engine.GetSpaceIndexStatus("c", "v");
+        Assert.Equal(before.Segments.Select(s => (s.Id, s.Vectors)), after.Segments.Select(s => (s.Id, s.Vectors)));
+        Assert.Equal(before.IndexedVectors, after.IndexedVectors);
+        Assert.Equal(before.AppendableVectors, after.AppendableVectors);
+        Assert.Equal(expected, Enumerable.Range(0, data.QueryCount).Select(q => Ids(harness.Engine, data.Query(q))).ToList());
+
+        // Nothing to seal or build: the restart rebuilt nothing.
+        harness.Engine.RunOptimizerUntilIdle(CancellationToken.None);
+        Assert.DoesNotContain(log.Lines.Skip(reopened), l => l.Contains(": building ", StringComparison.Ordinal) || l.Contains("sealed segment", StringComparison.Ordinal));
+
+        // An unchanged collection is not written again at the next shutdown.
+        var lines = log.Lines.Count;
+        await harness.ReopenAsync();
+        Assert.DoesNotContain(log.Lines.Skip(lines), l => l.Contains("Writing snapshots", StringComparison.Ordinal));
+    }
+
+    private static long SequenceIn(string line) =>
+        long.Parse(line.Split("at sequence ")[1].Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture);
+
+    private static IndexingOptions WithoutShutdownSnapshot(string directory)
+    {
+        var options = SegmentedSearchTests.Manual(directory);
+        options.SnapshotAtShutdown = false;
+        return options;
     }
 
     private static string SnapshotPath(EngineHarness harness) => Path.Combine(harness.Directory, "snapshots", "c.snapshot");

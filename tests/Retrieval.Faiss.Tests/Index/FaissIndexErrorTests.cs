@@ -2,6 +2,7 @@ using Retrieval.Core.Search;
 
 namespace Retrieval.Faiss.Tests.Index;
 
+[Collection(nameof(FaissRuntime))]
 public sealed class FaissIndexErrorTests
 {
     [Fact]

@@ -60,6 +60,8 @@ typedef struct rf_search_params {
     int64_t filter_bitmap_bytes;
     const int64_t* filter_ids;      /* NULL: no id-list filter */
     int64_t filter_id_count;
+    int32_t num_threads;            /* OpenMP threads of this call (Faiss parallelises a batch over its
+                                       queries); <= 0: the calling thread's setting, else the process's */
 } rf_search_params;
 
 /* The message of the last failed call on this thread (empty if none). Valid until the next
@@ -73,6 +75,13 @@ RF_API const char* rf_faiss_version(void);
  * the shim applies it on the calling thread at the start of every call. */
 RF_API int rf_set_num_threads(int32_t threads);
 RF_API int32_t rf_get_num_threads(void);
+
+/* OpenMP threads of the following calls made on the calling OS thread (train, add, remove, search
+ * without rf_search_params.num_threads), overriding the process-wide setting; 0 clears the override.
+ * Lets one thread build with every core while searches elsewhere stay on one thread each. */
+RF_API int rf_set_thread_num_threads(int32_t threads);
+/* The OpenMP threads a call on the calling thread would use without rf_search_params.num_threads. */
+RF_API int32_t rf_get_thread_num_threads(void);
 
 /* Lifecycle and properties. rf_index_create wraps indexes that cannot store caller ids (Flat,
  * HNSW, ...) in an IndexIDMap, and switches off IVF-PQ's polysemous training (useless without

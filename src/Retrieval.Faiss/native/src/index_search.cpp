@@ -81,7 +81,8 @@ extern "C" int rf_index_search(
         if (n == 0) {
             return;
         }
-        rf::apply_num_threads();
+        rf::require(params == nullptr || params->num_threads >= 0, "num_threads must be >= 0");
+        rf::apply_num_threads(params != nullptr ? params->num_threads : 0);
 
         const std::unique_ptr<faiss::IDSelector> filter = make_filter(params);
         std::unique_ptr<faiss::IDSelector> translated;

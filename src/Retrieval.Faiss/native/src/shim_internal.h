@@ -34,9 +34,10 @@ void set_last_error(const char* message);
 template <typename Fn>
 int guard(Fn&& fn) noexcept;
 
-// Applies the process-wide thread setting to the calling thread (OpenMP's nthreads is a per-thread
-// setting, and managed callers come from arbitrary pool threads).
-void apply_num_threads() noexcept;
+// Applies the thread count of this call to the calling thread (OpenMP's nthreads is a per-thread
+// setting, and managed callers come from arbitrary pool threads): call_threads when > 0, else the
+// calling thread's override, else the process-wide setting.
+void apply_num_threads(int32_t call_threads = 0) noexcept;
 
 // Builds the handle around a freshly created or loaded index, wrapping it in an IndexIDMap when
 // it cannot store caller ids itself.
