@@ -95,7 +95,7 @@ public sealed partial class RetrievalEngine
             var write = validated[i];
             if (added.Added.Contains(i))
             {
-                var keep = same && (!added.Stored.TryGetValue(i, out var input) || Read(state, s => HoldsOldVector(s, added.FromSpace, write)));
+                var keep = same && (!added.Stored.ContainsKey(i) || Read(state, s => HoldsOldVector(s, added.FromSpace, write)));
                 write = keep ? KeepStoredInput(write, added, i) : WithoutSpace(write, added.ToSpace);
                 encoded += keep ? 1 : 0;
             }
