@@ -41,6 +41,33 @@ public sealed partial class RetrievalEngine
     }
 
     /// <summary>
+    /// The raw inputs stored for <paramref name="ids"/>, by item id and then by space, for reads that ask for them
+    /// (<c>with_inputs</c>). FAILED_PRECONDITION for a collection created without <c>storeInputs</c>: it keeps none,
+    /// and an empty answer would read as inputs that were lost.
+    /// </summary>
+    public async Task<IReadOnlyDictionary<string, IReadOnlyDictionary<string, RawInput>>> ReadItemInputsAsync(
+        string collection, IReadOnlyList<string> ids, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(ids);
+        var state = GetState(collection);
+        if (!state.Definition.StoreInputs)
+        {
+            throw RetrievalException.Precondition($"with_inputs: collection '{collection}' was created without storeInputs; it keeps no raw inputs");
+        }
+
+        if (ids.Count == 0)
+        {
+            return new Dictionary<string, IReadOnlyDictionary<string, RawInput>>();
+        }
+
+        var stored = await _store.GetRawInputsAsync(collection, ids, space: null, cancellationToken);
+        return stored.GroupBy(r => r.ItemId, StringComparer.Ordinal).ToDictionary(
+            g => g.Key,
+            g => (IReadOnlyDictionary<string, RawInput>)g.ToDictionary(r => r.Space, r => r.Input, StringComparer.Ordinal),
+            StringComparer.Ordinal);
+    }
+
+    /// <summary>
     /// Encodes gallery inputs (not queries) with <paramref name="space"/>'s encoder: one vector each, in order. The
     /// vectors are not written; upsert them (for example, during a migration's backfill).
     /// </summary>

@@ -47,7 +47,11 @@ public static partial class EncoderDescriptorValidator
         switch (d.InputKind)
         {
             case EncoderInputKind.Text:
-                Require(hasVocabulary, "vocabulary", "a text encoder needs its WordPiece vocabulary (vocab.txt)");
+                var text = d.Text ?? new TextSettings();
+                Require(Enum.IsDefined(text.Tokenizer), "descriptor.text.tokenizer", "must be wordpiece or sentencepiece");
+                Require(hasVocabulary, "vocabulary", text.Tokenizer == TokenizerKind.SentencePiece
+                    ? "a SentencePiece text encoder needs its tokenizer model (the .model file)"
+                    : "a text encoder needs its WordPiece vocabulary (vocab.txt)");
                 Require(d.MaxSequenceLength is >= 3 and <= 8192, "descriptor.max_sequence_length", "must be in 3..8192");
                 break;
             case EncoderInputKind.Image:

@@ -24,6 +24,13 @@ public enum Pooling
     Max = 3,
 }
 
+/// <summary>How a text encoder's tokenizer file is read: a WordPiece vocab.txt or a SentencePiece model (unigram or BPE).</summary>
+public enum TokenizerKind
+{
+    WordPiece = 0,
+    SentencePiece = 1,
+}
+
 /// <summary>Order of the colour channels in the image tensor the model expects.</summary>
 public enum ChannelOrder
 {

@@ -1,6 +1,6 @@
 namespace Retrieval.Encoders.Onnx.Descriptors;
 
-/// <summary>Tokenizer and model-input names of a text encoder (WordPiece/BERT vocabulary).</summary>
+/// <summary>Tokenizer and model-input names of a text encoder (WordPiece/BERT vocabulary or SentencePiece model).</summary>
 public sealed record TextSettings
 {
     /// <summary>Model input that takes token ids. Default <c>input_ids</c>.</summary>
@@ -15,6 +15,15 @@ public sealed record TextSettings
     /// <summary>Prepended to query texts (e.g. Arctic's "Represent this sentence for searching relevant passages: ").</summary>
     public string QueryPrefix { get; init; } = "";
 
-    /// <summary>Lower-case before WordPiece (uncased vocabularies). Default true.</summary>
+    /// <summary>Lower-case before WordPiece (uncased vocabularies). Default true. SentencePiece models normalize themselves.</summary>
     public bool LowerCase { get; init; } = true;
+
+    /// <summary>How the uploaded tokenizer file is read. Default WordPiece (encoders registered before SentencePiece existed).</summary>
+    public TokenizerKind Tokenizer { get; init; } = TokenizerKind.WordPiece;
+
+    /// <summary>SentencePiece: start each text with the model's beginning-of-sentence piece. Default false (T5-style encoders).</summary>
+    public bool AddBeginningOfSentence { get; init; }
+
+    /// <summary>SentencePiece: end each text with the model's end-of-sentence piece, kept when truncating. Default true.</summary>
+    public bool AddEndOfSentence { get; init; } = true;
 }

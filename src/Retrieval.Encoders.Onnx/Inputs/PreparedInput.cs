@@ -13,7 +13,7 @@ public sealed class PreparedInput
         Shape = shape;
     }
 
-    /// <summary>WordPiece ids with [CLS]/[SEP], for text encoders.</summary>
+    /// <summary>Token ids with the tokenizer's special tokens, for text encoders.</summary>
     public long[]? TokenIds { get; }
 
     /// <summary>Row-major float values, for image and tensor encoders.</summary>

@@ -53,7 +53,7 @@ public sealed class EncoderFactory(OnnxSessionFactory sessions)
         return descriptor.InputKind switch
         {
             EncoderInputKind.Text => new TextPreprocessor(
-                TextPreprocessor.LoadVocabulary(package.Vocabulary, descriptor.Text ?? new TextSettings()),
+                TextTokenizers.Load(package.Vocabulary, descriptor.Text ?? new TextSettings()),
                 descriptor.Text ?? new TextSettings(),
                 descriptor.MaxSequenceLength),
             EncoderInputKind.Image => CheckImageShape(new ImagePreprocessor(descriptor.Image ?? new ImageSettings()), descriptor, signature),

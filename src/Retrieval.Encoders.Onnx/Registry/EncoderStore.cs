@@ -1,12 +1,13 @@
 using System.Security.Cryptography;
 using System.Text.Json;
 using Retrieval.Core.Errors;
+using Retrieval.Encoders.Onnx.Descriptors;
 
 namespace Retrieval.Encoders.Onnx.Registry;
 
 /// <summary>
 /// Registered encoders on disk: <c>&lt;root&gt;/&lt;name&gt;/&lt;version&gt;/</c> with <c>model.onnx</c>, optional
-/// <c>vocab.txt</c>, <c>encoder.json</c> and <c>SHA256SUMS</c>. A version is written into a temporary directory and
+/// tokenizer file (<c>vocab.txt</c> for WordPiece, <c>tokenizer.model</c> for SentencePiece), <c>encoder.json</c> and <c>SHA256SUMS</c>. A version is written into a temporary directory and
 /// renamed into place, so a crash leaves either the whole version or none; checksums are verified on every load so
 /// a damaged file is reported rather than run.
 /// </summary>
@@ -14,6 +15,7 @@ public sealed class EncoderStore(string root)
 {
     private const string ModelFile = "model.onnx";
     private const string VocabularyFile = "vocab.txt";
+    private const string SentencePieceFile = "tokenizer.model";
     private const string InfoFile = "encoder.json";
     private const string ChecksumFile = "SHA256SUMS";
 
@@ -36,7 +38,8 @@ public sealed class EncoderStore(string root)
             var files = new List<(string Name, byte[] Bytes)> { (ModelFile, package.Model) };
             if (package.Vocabulary is not null)
             {
-                files.Add((VocabularyFile, package.Vocabulary));
+                var sentencePiece = info.Descriptor.Text?.Tokenizer == TokenizerKind.SentencePiece;
+                files.Add((sentencePiece ? SentencePieceFile : VocabularyFile, package.Vocabulary));
             }
 
             files.Add((InfoFile, JsonSerializer.SerializeToUtf8Bytes(info, DescriptorJson.Options)));
@@ -87,7 +90,7 @@ public sealed class EncoderStore(string root)
         }
     }
 
-    /// <summary>Reads a version's model and vocabulary after checking every file against SHA256SUMS.</summary>
+    /// <summary>Reads a version's model and tokenizer file after checking every file against SHA256SUMS.</summary>
     public async Task<(byte[] Model, byte[]? Vocabulary)> LoadAsync(string name, string version, CancellationToken cancellationToken)
     {
         var directory = VersionDirectory(name, version);
@@ -111,7 +114,7 @@ public sealed class EncoderStore(string root)
             throw RetrievalException.Unavailable($"encoder {name}/{version}: {ModelFile} is not listed in {ChecksumFile}");
         }
 
-        return (model, contents.GetValueOrDefault(VocabularyFile));
+        return (model, contents.GetValueOrDefault(VocabularyFile) ?? contents.GetValueOrDefault(SentencePieceFile));
     }
 
     public void Delete(string name, string version)

@@ -1,6 +1,7 @@
 using Grpc.Core;
 using Retrieval.Contracts.V1;
 using Retrieval.Core.Errors;
+using Retrieval.Core.Storage;
 using Retrieval.Engine;
 using Retrieval.Server.Mapping;
 
@@ -41,22 +42,42 @@ internal sealed class ItemsService(RetrievalEngine engine) : Items.ItemsBase
         return new DeleteItemsResponse { Deleted = result.Count, Sequence = result.Sequence };
     }
 
-    public override Task<GetItemsResponse> GetItems(GetItemsRequest request, ServerCallContext context)
+    public override async Task<GetItemsResponse> GetItems(GetItemsRequest request, ServerCallContext context)
     {
         var response = new GetItemsResponse();
         var items = engine.GetItems(request.Collection, request.Ids, request.WithVectors);
         var spaces = SpacesFor(request.Collection, request.WithVectors);
-        response.Items.Add(items.Select(item => ItemMapping.ToProto(item, spaces)));
-        return Task.FromResult(response);
+        var inputs = await InputsForAsync(request.Collection, request.WithInputs, items, context.CancellationToken);
+        response.Items.Add(items.Select(item => WithInputs(ItemMapping.ToProto(item, spaces), inputs)));
+        return response;
     }
 
-    public override Task<ScrollItemsResponse> ScrollItems(ScrollItemsRequest request, ServerCallContext context)
+    public override async Task<ScrollItemsResponse> ScrollItems(ScrollItemsRequest request, ServerCallContext context)
     {
         var page = engine.Scroll(request.Collection, FilterMapping.ToFilter(request.Filter, "filter"), request.Limit, request.Cursor, request.WithVectors);
         var response = new ScrollItemsResponse { NextCursor = page.NextCursor ?? "" };
         var spaces = SpacesFor(request.Collection, request.WithVectors);
-        response.Items.Add(page.Items.Select(item => ItemMapping.ToProto(item, spaces)));
-        return Task.FromResult(response);
+        var inputs = await InputsForAsync(request.Collection, request.WithInputs, page.Items, context.CancellationToken);
+        response.Items.Add(page.Items.Select(item => WithInputs(ItemMapping.ToProto(item, spaces), inputs)));
+        return response;
+    }
+
+    /// <summary>The stored raw inputs of the items read, when the request asks for them (read from the store of record).</summary>
+    private async Task<IReadOnlyDictionary<string, IReadOnlyDictionary<string, RawInput>>?> InputsForAsync(
+        string collection, bool withInputs, IReadOnlyList<ItemView> items, CancellationToken cancellationToken) =>
+        withInputs ? await engine.ReadItemInputsAsync(collection, items.Select(i => i.Id).ToList(), cancellationToken) : null;
+
+    private static Item WithInputs(Item item, IReadOnlyDictionary<string, IReadOnlyDictionary<string, RawInput>>? inputs)
+    {
+        if (inputs is not null && inputs.TryGetValue(item.Id, out var bySpace))
+        {
+            foreach (var (space, input) in bySpace)
+            {
+                item.Inputs[space] = InputMapping.ToProto(input);
+            }
+        }
+
+        return item;
     }
 
     /// <summary>The collection's spaces when vectors are returned (multi-vectors are written back as rows).</summary>

@@ -60,6 +60,14 @@ internal static class EncoderMapping
             TokenTypeIdsName = t.TokenTypeIdsName,
             QueryPrefix = t.QueryPrefix,
             LowerCase = !t.HasLowerCase || t.LowerCase,
+            Tokenizer = t.Tokenizer switch
+            {
+                Proto.TokenizerKind.Wordpiece => TokenizerKind.WordPiece,
+                Proto.TokenizerKind.Sentencepiece => TokenizerKind.SentencePiece,
+                _ => throw RetrievalException.Invalid("descriptor.text.tokenizer", "must be TOKENIZER_KIND_WORDPIECE or TOKENIZER_KIND_SENTENCEPIECE"),
+            },
+            AddBeginningOfSentence = t.HasAddBos ? t.AddBos : defaults.AddBeginningOfSentence,
+            AddEndOfSentence = t.HasAddEos ? t.AddEos : defaults.AddEndOfSentence,
         };
     }
 
@@ -110,6 +118,9 @@ internal static class EncoderMapping
                 TokenTypeIdsName = t.TokenTypeIdsName,
                 QueryPrefix = t.QueryPrefix,
                 LowerCase = t.LowerCase,
+                Tokenizer = t.Tokenizer == TokenizerKind.SentencePiece ? Proto.TokenizerKind.Sentencepiece : Proto.TokenizerKind.Wordpiece,
+                AddBos = t.AddBeginningOfSentence,
+                AddEos = t.AddEndOfSentence,
             };
         }
 

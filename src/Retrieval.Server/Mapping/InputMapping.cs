@@ -15,4 +15,18 @@ internal static class InputMapping
         Proto.EncoderInput.ValueOneofCase.Tensor => RawInput.FromTensor(input.Tensor.Shape, input.Tensor.Values.ToArray()),
         _ => throw RetrievalException.Invalid(field, "needs one of text, image or tensor"),
     };
+
+    /// <summary>A stored input as it was sent (GetItems/ScrollItems with <c>with_inputs</c>).</summary>
+    public static Proto.EncoderInput ToProto(RawInput input) => input.Kind switch
+    {
+        RawInputKind.Text => new Proto.EncoderInput { Text = input.Text },
+        RawInputKind.Image => new Proto.EncoderInput { Image = Google.Protobuf.ByteString.CopyFrom(input.Content) },
+        _ => TensorToProto(input),
+    };
+
+    private static Proto.EncoderInput TensorToProto(RawInput input)
+    {
+        var (shape, values) = input.ReadTensor();
+        return new Proto.EncoderInput { Tensor = new Proto.TensorValue { Shape = { shape }, Values = { values } } };
+    }
 }

@@ -46,7 +46,7 @@ internal sealed record BenchmarkedModel(
             Text = new Contracts.V1.TextSettings { TokenTypeIdsName = "token_type_ids" },
         };
         var settings = new TextSettings { TokenTypeIdsName = "token_type_ids" };
-        var preprocessor = new TextPreprocessor(TextPreprocessor.LoadVocabulary(vocabulary, settings), settings, MaxTokens);
+        var preprocessor = new TextPreprocessor(TextTokenizers.Load(vocabulary, settings), settings, MaxTokens);
         var inputs = texts.Select(t => new Contracts.V1.EncoderInput { Text = t }).ToArray();
         var prepared = texts.Select((t, i) => preprocessor.Prepare(new TextInput(t), isQuery: false, $"inputs[{i}]")).ToArray();
         return new BenchmarkedModel(name, descriptor, model, vocabulary, inputs, prepared, settings);

@@ -71,7 +71,7 @@ public sealed class TextEncoderApiTests(EncoderServerFixture fixture) : IClassFi
     [Fact]
     public void Tokenizer_SmallVocabulary_RoundTrips()
     {
-        var tokenizer = TextPreprocessor.LoadVocabulary(TinyTextModel.VocabularyBytes, new global::Retrieval.Encoders.Onnx.Descriptors.TextSettings());
+        var tokenizer = WordPieceTextTokenizer.Load(TinyTextModel.VocabularyBytes, new global::Retrieval.Encoders.Onnx.Descriptors.TextSettings()).Tokenizer;
         var ids = tokenizer.EncodeToIds("The dogs played", addSpecialTokens: true, considerPreTokenization: true, considerNormalization: true);
 
         Assert.Equal([2, 5, 8, 17, 19, 20, 3], ids);

@@ -16,18 +16,22 @@ internal sealed class ChildServerProcess : IAsyncDisposable
     private readonly GrpcChannel _channel;
     private readonly HttpClient _rest;
     private readonly Queue<string> _recentOutput = new();
+    private readonly List<GrpcChannel> _extraChannels = [];
+    private readonly Uri _grpcAddress;
     private readonly DateTime _started = DateTime.UtcNow;
 
     private ChildServerProcess(Process process, ServerConfiguration configuration)
     {
         _process = process;
         GrpcPort = configuration.GrpcPort;
+        _grpcAddress = configuration.GrpcAddress;
         _channel = GrpcChannel.ForAddress(configuration.GrpcAddress);
         _rest = new HttpClient { BaseAddress = configuration.RestAddress };
         Collections = new Collections.CollectionsClient(_channel);
         Items = new Items.ItemsClient(_channel);
         Migrations = new Migrations.MigrationsClient(_channel);
         Search = new Search.SearchClient(_channel);
+        Encoders = new Contracts.V1.Encoders.EncodersClient(_channel);
     }
 
     public Collections.CollectionsClient Collections { get; }
@@ -38,7 +42,19 @@ internal sealed class ChildServerProcess : IAsyncDisposable
 
     public Search.SearchClient Search { get; }
 
+    public Contracts.V1.Encoders.EncodersClient Encoders { get; }
+
     public int GrpcPort { get; }
+
+    /// <summary>
+    /// An items client on a new channel (a new HTTP/2 connection): tells a stuck connection apart from a stuck server.
+    /// </summary>
+    public Items.ItemsClient FreshItemsClient()
+    {
+        var channel = GrpcChannel.ForAddress(_grpcAddress);
+        _extraChannels.Add(channel);
+        return new Items.ItemsClient(channel);
+    }
 
     /// <summary>
     /// What a failing test should print: whether the child still runs, how long it has, and its last output lines
@@ -106,6 +122,11 @@ internal sealed class ChildServerProcess : IAsyncDisposable
         await KillAsync();
         _process.Dispose();
         _channel.Dispose();
+        foreach (var channel in _extraChannels)
+        {
+            channel.Dispose();
+        }
+
         _rest.Dispose();
     }
 

@@ -18,12 +18,18 @@ public sealed class TinyTextModel
         "over", "house", "run", "##s", "##ning", "play", "##ed", "red", "blue", "car", "fast", ".", ",", "query", ":",
     ];
 
-    public TinyTextModel(int seed = 11)
+    /// <param name="seed">Seeds the embedding table and projection.</param>
+    /// <param name="vocabularySize">Rows of the embedding table; default the WordPiece <see cref="Vocabulary"/>'s size
+    /// (a SentencePiece model passes its piece count).</param>
+    public TinyTextModel(int seed = 11, int vocabularySize = 0)
     {
+        VocabularySize = vocabularySize > 0 ? vocabularySize : Vocabulary.Length;
         var random = new Random(seed);
-        Embeddings = Enumerable.Range(0, Vocabulary.Length * Hidden).Select(_ => (float)(random.NextDouble() - 0.5)).ToArray();
+        Embeddings = Enumerable.Range(0, VocabularySize * Hidden).Select(_ => (float)(random.NextDouble() - 0.5)).ToArray();
         W = Enumerable.Range(0, Hidden * Dim).Select(_ => (float)(random.NextDouble() - 0.5)).ToArray();
     }
+
+    public int VocabularySize { get; }
 
     public float[] Embeddings { get; }
 
@@ -34,7 +40,7 @@ public sealed class TinyTextModel
     public byte[] Model(string outputName = "last_hidden_state") => new OnnxGraph()
         .Input("input_ids", OnnxGraph.Int64, "batch", "tokens")
         .Input("attention_mask", OnnxGraph.Int64, "batch", "tokens")
-        .Initializer("E", Embeddings, Vocabulary.Length, Hidden)
+        .Initializer("E", Embeddings, VocabularySize, Hidden)
         .Initializer("W", W, Hidden, Dim)
         .Initializer("axes", [-1L], 1)
         .Node("Gather", ["E", "input_ids"], "emb")

@@ -1,0 +1,11 @@
+namespace Retrieval.Encoders.Onnx.Preprocessing;
+
+/// <summary>Turns one text into the token ids a text encoder takes, special tokens included.</summary>
+public interface ITextTokenizer
+{
+    /// <summary>
+    /// Token ids of <paramref name="text"/> with the tokenizer's special tokens, at most <paramref name="maxTokens"/>
+    /// of them; a longer text loses its tail but keeps the closing special token, as the models expect.
+    /// </summary>
+    long[] Encode(string text, int maxTokens);
+}
