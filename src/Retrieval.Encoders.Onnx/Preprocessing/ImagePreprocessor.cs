@@ -43,7 +43,11 @@ public sealed class ImagePreprocessor : IInputPreprocessor
         using var data = SKData.CreateCopy(image.Bytes.Span);
         using var codec = SKCodec.Create(data)
             ?? throw RetrievalException.Invalid($"{field}.image", "not a decodable JPEG or PNG image");
-        using var decoded = SKBitmap.Decode(codec)
+        // Decode straight into the RGBA/unpremultiplied layout the resize writes: resizing from the platform's native
+        // BGRA/premultiplied layout into it took Skia's slow conversion path, about twice the time of the whole
+        // same-layout decode + resize (docs/benchmarks.md, "Encoders").
+        var layout = new SKImageInfo(codec.Info.Width, codec.Info.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul);
+        using var decoded = SKBitmap.Decode(codec, layout)
             ?? throw RetrievalException.Invalid($"{field}.image", "the image data is truncated or corrupt");
         return FromBitmap(decoded);
     }
