@@ -85,8 +85,8 @@ public sealed partial class RetrievalEngine
         var result = new List<(string, string, double)>();
         foreach (var state in _collections.Values)
         {
-            if (!state.IsDeleted && state.Migration is { Phase: MigrationPhase.Backfilling, Row.Encoder: { } encoder } migration
-                && _backfillProducers.Any(p => p.CanProduce(state.Definition.Name, migration.Row.ToSpace, encoder)))
+            if (!state.IsDeleted && state.Migration is { Phase: MigrationPhase.Backfilling } migration
+                && JobOf(state.Definition, migration) is { } job && FindProducer(job, out _) is not null)
             {
                 result.Add((state.Definition.Name, migration.Row.Id, MigrationSettings.Deserialize(migration.Row.Settings).ItemsPerSecond));
             }
@@ -100,16 +100,23 @@ public sealed partial class RetrievalEngine
     /// lack a native new vector are produced and committed with the advanced cursor; once the walk is done, derived items are
     /// re-backfilled. Returns how many items were walked (0: nothing left, or the migration is not backfilling).
     /// </summary>
+    /// <remarks>
+    /// The producer runs outside the write gate, so a client may write an item meanwhile: under the gate, an item is
+    /// written only when it still exists, is still not native, and still holds the old vector the input was read with;
+    /// otherwise the client's write stands (a derived item is walked again with the derived ones). An item the producer
+    /// has nothing for (no stored input, or an input the encoder refuses) is left for the client: the walk passes it, and
+    /// a derived one is not retried until the server restarts.
+    /// </remarks>
     public async Task<int> RunBackfillStepAsync(string collection, int maxItems, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxItems, 1);
         var state = GetState(collection);
-        if (state.Migration is not { Phase: MigrationPhase.Backfilling, Row.Encoder: { } encoder } migration)
+        if (state.Migration is not { Phase: MigrationPhase.Backfilling } migration || JobOf(state.Definition, migration) is not { } job)
         {
             return 0;
         }
 
-        var producer = _backfillProducers.FirstOrDefault(p => p.CanProduce(collection, migration.Row.ToSpace, encoder));
+        var producer = FindProducer(job, out _);
         if (producer is null)
         {
             return 0;
@@ -121,7 +128,7 @@ public sealed partial class RetrievalEngine
             return 0;
         }
 
-        var produced = items.Count == 0 ? [] : await producer.ProduceAsync(collection, migration.Row.ToSpace, encoder, items, cancellationToken);
+        var produced = items.Count == 0 ? [] : await producer.ProduceAsync(job, items, cancellationToken);
         if (produced.Count != items.Count)
         {
             throw new InvalidOperationException($"backfill producer returned {produced.Count} vectors for {items.Count} items");
@@ -137,17 +144,29 @@ public sealed partial class RetrievalEngine
 
             var space = current.NewSpace(state.Definition);
             var writes = new List<ItemWrite>(items.Count);
+            var leftForClient = new List<string>();
             for (var i = 0; i < items.Count; i++)
             {
-                if (produced[i] is { } vector && Read(state, s => s.Items.TryGetSlot(items[i].Id, out _)))
+                var item = items[i];
+                if (produced[i] is not { } result)
                 {
-                    var validated = VectorValidator.Validate(vector, space, $"encoder '{encoder}' output for item '{items[i].Id}'");
-                    writes.Add(new ItemWrite(items[i].Id, null, new Dictionary<string, float[]>(StringComparer.Ordinal) { [space.Name] = validated }));
+                    leftForClient.Add(item.Id);
+                    continue;
+                }
+
+                if (Read(state, s => Unchanged(s, current, item)))
+                {
+                    var validated = VectorValidator.Validate(result.Vector, space, $"encoder '{job.Encoder}' output for item '{item.Id}'");
+                    var inputs = state.Definition.StoreInputs && result.Input is { } input
+                        ? new Dictionary<string, RawInput>(StringComparer.Ordinal) { [space.Name] = input }
+                        : null;
+                    writes.Add(new ItemWrite(item.Id, null, new Dictionary<string, float[]>(StringComparer.Ordinal) { [space.Name] = validated }, inputs));
                 }
             }
 
             var before = current.Row.Backfilled;
             await CommitAsync(state, new WriteBatch(writes, []), workerCursor: cursor);
+            Mutate(state, _ => current.LeftForClient.UnionWith(leftForClient));
             MigrationMetrics.BackfilledItems(collection, current.Row.Id, (state.Migration?.Row.Backfilled ?? before) - before);
             var progress = Read(state, s => Progress(s, state.Migration!));
             MigrationLog.BackfillProgress(_logger, collection, current.Row.Id, progress.NativeItems, progress.TotalItems, cursor);
@@ -159,9 +178,52 @@ public sealed partial class RetrievalEngine
         }
     }
 
+    /// <summary>What the server-side backfill of an open migration with an encoder fills; null without an encoder.</summary>
+    private static BackfillJob? JobOf(CollectionDefinition definition, MigrationRuntime migration) =>
+        migration.Row.Encoder is { } encoder && definition.FindSpace(migration.Row.ToSpace) is { } to
+            ? new BackfillJob(definition, migration.Row.FromSpace, to, encoder)
+            : null;
+
+    /// <summary>The first producer that can fill <paramref name="job"/>; otherwise null and every producer's reason.</summary>
+    private IBackfillVectorProducer? FindProducer(BackfillJob job, out string whyNot)
+    {
+        var reasons = new List<string>();
+        foreach (var producer in _backfillProducers)
+        {
+            if (producer.WhyNot(job) is not { } reason)
+            {
+                whyNot = "";
+                return producer;
+            }
+
+            reasons.Add(reason);
+        }
+
+        whyNot = reasons.Count == 0 ? "this server runs no encoders" : string.Join("; ", reasons);
+        return null;
+    }
+
+    /// <summary>
+    /// True when the item still exists, is still not native, and still holds the old vector it was read with, so a
+    /// produced vector does not overwrite a client's newer write. Caller holds a lock.
+    /// </summary>
+    private static bool Unchanged(CollectionState state, MigrationRuntime migration, BackfillSourceItem item)
+    {
+        if (!state.Items.TryGetSlot(item.Id, out var slot) || migration.IsNative(state, slot))
+        {
+            return false;
+        }
+
+        var old = state.GetSpace(migration.Row.FromSpace);
+        return item.Vectors.TryGetValue(migration.Row.FromSpace, out var read)
+            ? old.Contains(slot) && old.VectorOf(slot).SequenceEqual(read)
+            : !old.Contains(slot);
+    }
+
     /// <summary>
     /// The next items the worker handles: ids after the cursor in ordinal order (the ones already native are walked past),
-    /// or, once the walk reached the end, the derived items. Caller holds a read lock.
+    /// or, once the walk reached the end, the derived items the producer has not already left for the client. Caller holds
+    /// a read lock.
     /// </summary>
     private static (List<BackfillSourceItem> Items, string? Cursor, int Walked) NextBackfillItems(CollectionState state, MigrationRuntime migration, int maxItems)
     {
@@ -188,7 +250,7 @@ public sealed partial class RetrievalEngine
             return (items, last, walked);
         }
 
-        foreach (var id in migration.DerivedIds.Order(StringComparer.Ordinal).Take(maxItems))
+        foreach (var id in migration.DerivedIds.Where(id => !migration.LeftForClient.Contains(id)).Order(StringComparer.Ordinal).Take(maxItems))
         {
             if (state.Items.TryGetSlot(id, out var slot))
             {

@@ -223,7 +223,14 @@ public sealed partial class RetrievalEngine
 
     // Stored and reported in the canonical spelling (HNSW32,SQ8; IVF64,PQ8x8); empty means none.
     private static SpaceDefinition WithCanonicalIndex(SpaceDefinition space) =>
-        space with { Index = string.IsNullOrWhiteSpace(space.Index) ? null : IndexSpec.Parse(space.Index, space.Dimension, "index").ToString() };
+        space with { Index = string.IsNullOrWhiteSpace(space.Index) ? null : IndexSpec.Parse(space.Index, IndexedDimension(space), "index").ToString() };
+
+    /// <summary>
+    /// Length of the vectors a space's index holds: its dimension, or for a (validated) multi-vector space the length
+    /// of its MUVERA encodings, which is what its FDE index stores.
+    /// </summary>
+    private static int IndexedDimension(SpaceDefinition space) =>
+        space is { IsMulti: true, MultiVector: { } multi } ? multi.Muvera.EncodedLength : space.Dimension;
 
     /// <summary>Validates a space; returns it as persisted (a multi-vector space gets its MUVERA state pinned).</summary>
     private static SpaceDefinition ValidateSpace(SpaceDefinition space, string field)
@@ -239,8 +246,9 @@ public sealed partial class RetrievalEngine
             throw RetrievalException.Invalid($"{field}.metric", "must be METRIC_INNER_PRODUCT, METRIC_COSINE or METRIC_L2");
         }
 
-        if (!string.IsNullOrWhiteSpace(space.Index))
+        if (!string.IsNullOrWhiteSpace(space.Index) && !space.IsMulti)
         {
+            // A multi-vector space's spec is checked by MultiVectorSpaceValidator, against its encoded length.
             IndexSpec.Parse(space.Index, space.Dimension, $"{field}.index");
         }
 

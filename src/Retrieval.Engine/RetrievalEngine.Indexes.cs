@@ -15,12 +15,8 @@ public sealed partial class RetrievalEngine
         {
             var definition = current.FindSpace(space)
                 ?? throw RetrievalException.NotFound($"space '{space}' not found in collection '{collection}'");
-            if (definition.IsMulti)
-            {
-                throw RetrievalException.Invalid("index", $"space '{space}' is multi-vector: its FDE index is searched exactly for now");
-            }
-
-            var canonical = string.IsNullOrWhiteSpace(index) ? null : IndexSpec.Parse(index, definition.Dimension, "index").ToString();
+            // A multi-vector space's index holds its FDEs: the spec is checked against the encoded length.
+            var canonical = string.IsNullOrWhiteSpace(index) ? null : IndexSpec.Parse(index, IndexedDimension(definition), "index").ToString();
             var updated = definition with { Index = canonical };
             return (current with { Spaces = [.. current.Spaces.Select(s => s.Name == space ? updated : s)] }, null);
         }, () => Log.IndexSpecChanged(_logger, collection, space, string.IsNullOrWhiteSpace(index) ? "exact" : index), cancellationToken);

@@ -20,13 +20,14 @@ public sealed partial class RetrievalEngine
     public async Task<WriteResult> UpsertAsync(string collection, IReadOnlyList<ItemWrite> items, CancellationToken cancellationToken)
     {
         var state = GetState(collection);
-        var (encoded, encodersUsed) = await EncodeInputsAsync(state, items, cancellationToken);
+        var (withMigrationInputs, migrationInputs) = await AddMigrationInputsAsync(state, items, cancellationToken);
+        var (encoded, encodersUsed) = await EncodeInputsAsync(state, withMigrationInputs, cancellationToken);
         await state.WriteGate.WaitAsync(cancellationToken);
         try
         {
             EnsureEncodersUnchanged(state.Definition, encodersUsed);
             // Validated under the gate: the space list cannot change between validation and commit.
-            var validated = WriteValidator.ValidateUpserts(encoded, state.Definition, _options);
+            var validated = SettleMigrationInputs(state, WriteValidator.ValidateUpserts(encoded, state.Definition, _options), migrationInputs);
             var prepared = PrepareMultiVectors(state, validated);
             var sequence = await CommitAsync(state, WriteBatch.ForUpserts(validated), prepared);
             return new WriteResult(validated.Count, sequence);

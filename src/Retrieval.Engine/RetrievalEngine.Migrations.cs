@@ -35,10 +35,10 @@ public sealed partial class RetrievalEngine
             throw RetrievalException.Invalid("toSpace", "must differ from fromSpace");
         }
 
-        if (!string.IsNullOrEmpty(plan.Encoder) && !_backfillProducers.Any(p => p.CanProduce(collection, to.Name, plan.Encoder)))
+        if (!string.IsNullOrEmpty(plan.Encoder) && FindProducer(new BackfillJob(state.Definition, from.Name, to, plan.Encoder), out var whyNot) is null)
         {
             throw RetrievalException.Precondition(
-                $"no server-side producer can re-encode items of collection '{collection}' into space '{to.Name}' with encoder '{plan.Encoder}' (it needs stored raw inputs); plan without an encoder and backfill from the client");
+                $"the server cannot re-encode items of collection '{collection}' into space '{to.Name}' with encoder '{plan.Encoder}': {whyNot}; plan without an encoder and backfill from the client");
         }
 
         await state.WriteGate.WaitAsync(cancellationToken);
@@ -477,7 +477,27 @@ public sealed partial class RetrievalEngine
 
         var withNew = state.GetSpace(migration.Row.ToSpace).Count;
         var derived = migration.DerivedIds.Count;
-        return new MigrationProgress(state.Items.Count, withNew - derived, derived, MissingNew(state, migration.Row.FromSpace, migration.Row.ToSpace));
+        return new MigrationProgress(state.Items.Count, withNew - derived, derived, MissingNew(state, migration.Row.FromSpace, migration.Row.ToSpace), LeftForClient(state, migration));
+    }
+
+    /// <summary>
+    /// Items the server-side walk has passed (ordinal id ≤ its cursor) that still lack a native new vector and that it will
+    /// not produce: not derived (those are walked again at the end) unless the producer already gave up on them. Caller
+    /// holds a collection lock.
+    /// </summary>
+    private static long LeftForClient(CollectionState state, MigrationRuntime migration)
+    {
+        if (migration.Row.Encoder is null || migration.Row.WorkerCursor is not { } cursor)
+        {
+            return 0;
+        }
+
+        return state.GetSpace(migration.Row.FromSpace).Slots().LongCount(slot =>
+        {
+            var id = state.Items[slot]!.Id;
+            return string.CompareOrdinal(id, cursor) <= 0 && !migration.IsNative(state, slot)
+                && (!migration.DerivedIds.Contains(id) || migration.LeftForClient.Contains(id));
+        });
     }
 
     /// <summary>Items holding an old vector but no new one. Caller holds a collection lock.</summary>

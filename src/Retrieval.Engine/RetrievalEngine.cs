@@ -39,7 +39,10 @@ public sealed partial class RetrievalEngine : IAsyncDisposable
     /// <param name="logger">Engine log.</param>
     /// <param name="indexing">Segments and approximate indexes; null for the defaults.</param>
     /// <param name="encoders">Encoders spaces may name; without them, spaces take vectors only.</param>
-    /// <param name="backfillProducers">Server-side backfill sources of migrations (re-encoding); null: none (clients backfill).</param>
+    /// <param name="backfillProducers">
+    /// Further server-side backfill sources of migrations; re-encoding stored raw inputs is built in when
+    /// <paramref name="encoders"/> are given.
+    /// </param>
     public RetrievalEngine(
         IRetrievalStore store,
         EngineOptions options,
@@ -57,7 +60,8 @@ public sealed partial class RetrievalEngine : IAsyncDisposable
         Faiss.FaissRuntime.ThreadCount = _indexing.FaissThreads;
         _snapshots = string.IsNullOrWhiteSpace(_indexing.SnapshotDirectory) ? null : new SnapshotStore(_indexing.SnapshotDirectory, _indexing, logger);
         _optimizer = new SegmentOptimizer(() => _collections.Values, _indexing, _snapshots, logger);
-        _backfillProducers = backfillProducers?.ToList() ?? [];
+        // With encoders, the server can re-encode stored raw inputs itself (source b of a migration's backfill).
+        _backfillProducers = [.. backfillProducers ?? [], .. encoders is null ? [] : new[] { new RawInputBackfillProducer(store, encoders, logger) }];
         MigrationMetrics.Register(this);
     }
 

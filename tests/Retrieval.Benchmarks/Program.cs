@@ -29,6 +29,7 @@ internal static class Program
           ann-serve     end to end: gRPC load generator (bounded concurrency) against a running server vs the in-process engine
                         [--n 100000] [--queries 1000] [--concurrency 1,2,4,8] [--seconds 5]
           muvera        MUVERA FDE encode throughput and recall: encode|recall|all <model> <queries>
+          muvera-index  MUVERA with the FDEs in HNSW / IVF indexes vs the exact FDE scan: "<specs;…>" compact|end-to-end <queries>
         """;
 
     private static async Task<int> Main(string[] args)
@@ -56,6 +57,8 @@ internal static class Program
                 return await ServeBenchmark.RunAsync(rest);
             case "muvera":
                 return await MuveraBenchmark.RunAsync(rest);
+            case "muvera-index":
+                return FdeIndexBenchmark.Run(rest);
             default:
                 await Console.Error.WriteLineAsync(Usage);
                 return 2;

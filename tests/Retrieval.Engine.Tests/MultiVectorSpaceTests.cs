@@ -100,6 +100,69 @@ public sealed class MultiVectorSpaceTests
         Assert.True(recall >= Floor, $"recall@10 {recall:F3} < {Floor}");
     }
 
+    [Theory]
+    [InlineData("HNSW16")]
+    [InlineData("IVF8,Flat")]
+    public async Task Search_FdesInAnApproximateIndex_BuildSegmentsAndKeepTheRecallFloor(string index)
+    {
+        // The FDEs of a multi-vector space can sit in any single-vector index: the optimizer seals and indexes them
+        // like a dense space, and the FDE shortlist + Chamfer rerank keeps the exact-FDE floor.
+        const double Floor = 0.8;
+        await using var harness = await StartAsync(null, Segments.SegmentedSearchTests.Manual, null);
+        var (documents, queries) = ClusteredCorpus(seed: 7, documents: 1200, queries: 30);
+        await CreateAsync(harness, new PruningOptions(), index);
+        await UpsertAsync(harness, documents);
+        harness.Engine.RunOptimizerUntilIdle(CancellationToken.None);
+
+        var status = harness.Engine.GetSpaceIndexStatus("c", "mv");
+        Assert.Equal(IndexSpecText(index), status.Spec);
+        Assert.Equal(documents.Count, status.TotalVectors);
+        Assert.True(status.IndexedVectors >= 1000, $"only {status.IndexedVectors} FDEs are in indexed segments");
+
+        var found = 0;
+        foreach (var query in queries)
+        {
+            var exact = Ids(harness.Engine.Search("c", Query(query, k: 10) with { Exact = true })).ToHashSet();
+            found += harness.Engine.Search("c", Query(query, k: 10) with { Candidates = 40, EfSearch = 128, NProbe = 8 }).Count(h => exact.Contains(h.Id));
+        }
+
+        var recall = found / (10.0 * queries.Count);
+        Assert.True(recall >= Floor, $"recall@10 {recall:F3} < {Floor} with the FDEs in {index}");
+    }
+
+    [Fact]
+    public async Task SetSpaceIndex_OnALiveMultiVectorSpace_IndexesItsFdesAndChecksTheSpecAgainstTheEncodedLength()
+    {
+        await using var harness = await StartAsync(null, Segments.SegmentedSearchTests.Manual, null);
+        var (documents, queries) = ClusteredCorpus(seed: 13, documents: 700, queries: 5);
+        await CreateAsync(harness, new PruningOptions());
+        await UpsertAsync(harness, documents);
+        harness.Engine.RunOptimizerUntilIdle(CancellationToken.None);
+        Assert.Equal(0, harness.Engine.GetSpaceIndexStatus("c", "mv").IndexedVectors);
+        var before = queries.Select(q => Ids(harness.Engine.Search("c", Query(q, k: 5) with { Candidates = 700 }))).ToList();
+
+        // The compact preset encodes 20·16·8 = 2560 floats: PQ7 does not divide that (though the token dimension
+        // is 16), PQ32 does.
+        var error = await Assert.ThrowsAsync<Core.Errors.RetrievalException>(() => harness.Engine.SetSpaceIndexAsync("c", "mv", "IVF4,PQ7x8", CancellationToken.None));
+        Assert.Equal(("index", true), (error.Field, error.Message.Contains("2560", StringComparison.Ordinal)));
+        Assert.Null(harness.Engine.GetSpaceIndexStatus("c", "mv").Spec);
+
+        await harness.Engine.SetSpaceIndexAsync("c", "mv", "ivf4,pq32x4", CancellationToken.None);
+        harness.Engine.RunOptimizerUntilIdle(CancellationToken.None);
+        var status = harness.Engine.GetSpaceIndexStatus("c", "mv");
+        Assert.Equal("IVF4,PQ32x4", status.Spec);
+        Assert.True(status.IndexedVectors >= 500, $"only {status.IndexedVectors} FDEs indexed");
+        // K' = every item: the shortlist holds the whole collection whatever the index, so the rerank gives the same answer.
+        Assert.Equal(before, queries.Select(q => Ids(harness.Engine.Search("c", Query(q, k: 5) with { Candidates = 700, NProbe = 4 }))).ToList());
+
+        await harness.ReopenAsync();
+        harness.Engine.RunOptimizerUntilIdle(CancellationToken.None);
+        Assert.Equal("IVF4,PQ32x4", harness.Engine.GetSpaceIndexStatus("c", "mv").Spec);
+        Assert.Equal(before, queries.Select(q => Ids(harness.Engine.Search("c", Query(q, k: 5) with { Candidates = 700, NProbe = 4 }))).ToList());
+    }
+
+    private static string IndexSpecText(string index) => Engine.Indexes.IndexSpec.Parse(index, 2560, "index").ToString();
+
     [Fact]
     public async Task Upsert_WithPruning_KeepsCentroidsAndReportsTheReduction()
     {
@@ -141,10 +204,10 @@ public sealed class MultiVectorSpaceTests
         }
     }
 
-    private static async Task CreateAsync(EngineHarness harness, PruningOptions pruning)
+    private static async Task CreateAsync(EngineHarness harness, PruningOptions pruning, string? index = null)
     {
         var settings = new MultiVectorSettings { Muvera = MuveraParameters.CompactPreset(Dimension, seed: 11), Pruning = pruning };
-        var space = new SpaceDefinition("mv", Dimension, Metric.InnerProduct, new ModelRef("test", "1"), Kind: SpaceKind.Multi, MultiVector: settings);
+        var space = new SpaceDefinition("mv", Dimension, Metric.InnerProduct, new ModelRef("test", "1"), Index: index, Kind: SpaceKind.Multi, MultiVector: settings);
         await harness.Engine.CreateCollectionAsync("c", [space], null, CancellationToken.None);
     }
 

@@ -1,21 +1,33 @@
+using Retrieval.Core.Model;
+using Retrieval.Core.Storage;
+
 namespace Retrieval.Engine.Migrations;
 
 /// <summary>An item handed to a <see cref="IBackfillVectorProducer"/>: its id, payload JSON and current vectors by space.</summary>
 public sealed record BackfillSourceItem(string Id, string PayloadJson, IReadOnlyDictionary<string, float[]> Vectors);
 
+/// <summary>What a server-side backfill fills: the collection as it is now, the migration's two spaces and its encoder name.</summary>
+public sealed record BackfillJob(CollectionDefinition Collection, string FromSpace, SpaceDefinition ToSpace, string Encoder);
+
+/// <summary>
+/// A new-space vector made by a producer, and the raw input it was encoded from (stored as the new space's input when
+/// the collection keeps inputs, so a later migration can re-encode again).
+/// </summary>
+public sealed record ProducedVector(float[] Vector, RawInput? Input);
+
 /// <summary>
 /// The seam for server-side backfill (source b): produces new-space vectors for items, e.g. by re-encoding each item's
-/// stored raw input with the new space's encoder. The backfill worker calls it outside every lock, then commits the
-/// vectors with the migration's cursor in one transaction.
+/// stored raw input with the new space's encoder (<see cref="RawInputBackfillProducer"/>). The backfill worker calls it
+/// outside every lock, then commits the vectors with the migration's cursor in one transaction.
 /// </summary>
 public interface IBackfillVectorProducer
 {
-    /// <summary>True when this producer can fill <paramref name="space"/> of <paramref name="collection"/> with <paramref name="encoder"/>.</summary>
-    bool CanProduce(string collection, string space, string encoder);
+    /// <summary>Null when this producer can fill <paramref name="job"/>; otherwise why not (for the operator's error message).</summary>
+    string? WhyNot(BackfillJob job);
 
     /// <summary>
-    /// One vector per item, in order; null for an item that has nothing to encode (it is left for the client). The vectors
+    /// One result per item, in order; null for an item that has nothing to encode (it is left for the client). The vectors
     /// are validated against the space like any write.
     /// </summary>
-    Task<IReadOnlyList<float[]?>> ProduceAsync(string collection, string space, string encoder, IReadOnlyList<BackfillSourceItem> items, CancellationToken cancellationToken);
+    Task<IReadOnlyList<ProducedVector?>> ProduceAsync(BackfillJob job, IReadOnlyList<BackfillSourceItem> items, CancellationToken cancellationToken);
 }

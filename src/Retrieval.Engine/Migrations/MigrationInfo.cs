@@ -8,8 +8,10 @@ public sealed record MigrationInfo(StoredMigration Row, MigrationSettings Settin
 /// <summary>
 /// Live progress from the in-memory collection: <see cref="NativeItems"/> have a native new vector, <see cref="DerivedItems"/>
 /// one derived through the inverse map, <see cref="MissingNewItems"/> none yet (they are the work left).
+/// <see cref="LeftForClientItems"/>: with a server-side encoder, items the worker has walked past without a native vector
+/// because it had nothing to encode (no stored raw input, or one the encoder refused); the client backfills them.
 /// </summary>
-public sealed record MigrationProgress(long TotalItems, long NativeItems, long DerivedItems, long MissingNewItems)
+public sealed record MigrationProgress(long TotalItems, long NativeItems, long DerivedItems, long MissingNewItems, long LeftForClientItems = 0)
 {
     public static MigrationProgress None { get; } = new(0, 0, 0, 0);
 

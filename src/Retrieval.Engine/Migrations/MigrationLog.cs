@@ -19,4 +19,7 @@ internal static partial class MigrationLog
 
     [LoggerMessage(1104, LogLevel.Information, "Collection {Collection}: migration {MigrationId} loaded in phase {Phase} ({Derived} derived items)")]
     public static partial void Loaded(ILogger logger, string collection, string migrationId, string phase, int derived);
+
+    [LoggerMessage(1105, LogLevel.Warning, "Collection {Collection}: encoder {Encoder} refused the stored input of item {ItemId} while re-encoding into space {Space}; the item is left for the client: {Reason}")]
+    public static partial void InputRefused(ILogger logger, string collection, string encoder, string itemId, string space, string reason);
 }

@@ -23,6 +23,10 @@ public static class MigrationMetrics
     private static readonly Counter<long> Backfilled = Meter.CreateCounter<long>(
         "migration_backfilled_items", "items", "Items given a native new-space vector by a migration's backfill.");
 
+    private static readonly Counter<long> Encoded = Meter.CreateCounter<long>(
+        "migration_encoded_on_write_items", "items",
+        "Writes carrying only an old-space vector whose new-space vector the new encoder made from a raw input (instead of the inverse map).");
+
     static MigrationMetrics()
     {
         Meter.CreateObservableGauge("migration_items", Observe, "items",
@@ -45,6 +49,14 @@ public static class MigrationMetrics
         if (count > 0)
         {
             Backfilled.Add(count, new("collection", collection), new("migration", migration));
+        }
+    }
+
+    internal static void EncodedOnWrite(string collection, string migration, long count)
+    {
+        if (count > 0)
+        {
+            Encoded.Add(count, new("collection", collection), new("migration", migration));
         }
     }
 

@@ -40,6 +40,12 @@ internal sealed class MigrationRuntime
     /// <summary>Items whose new vector is derived through <see cref="Inverse"/>; guarded by the collection lock.</summary>
     public HashSet<string> DerivedIds { get; }
 
+    /// <summary>
+    /// Items the server-side producer had nothing for (no stored raw input, or one the encoder refused): the worker does
+    /// not retry them while the server runs; the client backfills them. Only the worker touches it, under the write gate.
+    /// </summary>
+    public HashSet<string> LeftForClient { get; } = new(StringComparer.Ordinal);
+
     public MigrationPhase Phase => Row.Phase;
 
     /// <summary>Applies the counters and checkpoints of a committed batch (caller holds the write lock).</summary>

@@ -32,10 +32,10 @@ internal sealed class MultiVectorIndex : IDisposable
             throw new InvalidDataException($"multi-vector space '{definition.Name}': the persisted MUVERA state does not match its parameters");
         }
 
-        Fdes = new SpaceIndex(new SpaceDefinition(definition.Name, Encoder.EncodedLength, Metric.InnerProduct, definition.Model));
+        Fdes = new SpaceIndex(FdeDefinition(definition, Encoder.EncodedLength));
     }
 
-    public SpaceDefinition Definition { get; }
+    public SpaceDefinition Definition { get; private set; }
 
     public MultiVectorSettings Settings { get; }
 
@@ -52,6 +52,25 @@ internal sealed class MultiVectorIndex : IDisposable
 
     /// <summary>Vectors the index keeps for those items (after pruning).</summary>
     public long VectorsKept { get; private set; }
+
+    /// <summary>
+    /// Takes a changed definition of the space; only its index spec may change (the MUVERA settings pin the encoder).
+    /// The FDE index follows the spec: the optimizer builds it in the background. Caller holds the write lock.
+    /// </summary>
+    public void Redefine(SpaceDefinition definition)
+    {
+        if (definition.MultiVector != Settings)
+        {
+            throw new InvalidOperationException($"multi-vector space '{definition.Name}': its multi-vector settings cannot change");
+        }
+
+        Definition = definition;
+        Fdes.Redefine(FdeDefinition(definition, Encoder.EncodedLength));
+    }
+
+    /// <summary>The FDE index's own definition: one inner-product vector of the encoded length per item, indexed by the space's spec.</summary>
+    private static SpaceDefinition FdeDefinition(SpaceDefinition space, int encodedLength) =>
+        new(space.Name, encodedLength, Metric.InnerProduct, space.Model, Index: space.Index);
 
     /// <summary>Prunes a validated row-major token matrix and encodes its document FDE. Thread-safe.</summary>
     public PreparedMultiVector Prepare(ReadOnlySpan<float> rowMajor)

@@ -104,7 +104,7 @@ internal sealed class SegmentOptimizer : IAsyncDisposable
                 continue;
             }
 
-            foreach (var (name, space) in Locked.Read(state, s => s.Spaces.ToList()))
+            foreach (var (name, space) in Locked.Read(state, s => s.IndexedSpaces.ToList()))
             {
                 var job = Locked.Read(state, _ => OptimizerPlanner.Plan(space, _options));
                 switch (job)
@@ -157,7 +157,7 @@ internal sealed class SegmentOptimizer : IAsyncDisposable
         var swapped = Locked.Write(state, s =>
         {
             // The space may have been removed, re-specified or rebuilt from a snapshot meanwhile: then the work is void.
-            if (s.IsDeleted || !s.Spaces.Any(p => ReferenceEquals(p.Value, space)) || space.Spec != job.Spec ||
+            if (s.IsDeleted || !s.IndexedSpaces.Any(p => ReferenceEquals(p.Value, space)) || space.Spec != job.Spec ||
                 !job.Sources.All(space.Sealed.Contains))
             {
                 return false;

@@ -66,6 +66,13 @@ internal sealed class CollectionState : IDisposable
     /// <summary>The multi-vector indexes by space name. Caller holds a lock (or the write gate).</summary>
     public IReadOnlyDictionary<string, MultiVectorIndex> MultiVectorSpaces => _multi;
 
+    /// <summary>
+    /// Every segmented vector index the optimizer looks after, by space name: each dense space's index and each
+    /// multi-vector space's FDE index. Caller holds a lock.
+    /// </summary>
+    public IEnumerable<KeyValuePair<string, SpaceIndex>> IndexedSpaces =>
+        _spaces.Concat(_multi.Select(m => new KeyValuePair<string, SpaceIndex>(m.Key, m.Value.Fdes)));
+
     /// <summary>Sets the applied sequence of a state loaded from a snapshot.</summary>
     public void RestoreSequence(long sequence) => AppliedSequence = sequence;
 
@@ -76,10 +83,14 @@ internal sealed class CollectionState : IDisposable
         {
             if (space.IsMulti)
             {
-                // A multi-vector space's settings never change after creation (they pin its encoder).
-                if (!_multi.ContainsKey(space.Name))
+                // A multi-vector space's settings never change after creation (they pin its encoder); its index spec may.
+                if (!_multi.TryGetValue(space.Name, out var existingMulti))
                 {
                     AddIndex(space);
+                }
+                else if (existingMulti.Definition != space)
+                {
+                    existingMulti.Redefine(space);
                 }
             }
             else if (!_spaces.TryGetValue(space.Name, out var existing))

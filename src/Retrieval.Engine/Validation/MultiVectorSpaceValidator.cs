@@ -36,11 +36,6 @@ internal static class MultiVectorSpaceValidator
             throw RetrievalException.Invalid($"{field}.encoder", "raw inputs are not wired for multi-vector spaces yet; send token rows");
         }
 
-        if (!string.IsNullOrWhiteSpace(space.Index))
-        {
-            throw RetrievalException.Invalid($"{field}.index", "a multi-vector space searches its FDE index exactly for now; leave index empty");
-        }
-
         if (space.Metric == Metric.L2)
         {
             throw RetrievalException.Invalid($"{field}.metric", "a multi-vector space compares tokens by inner product (Chamfer): use METRIC_INNER_PRODUCT, or METRIC_COSINE to normalize every token");
@@ -73,6 +68,12 @@ internal static class MultiVectorSpaceValidator
         catch (ArgumentException e)
         {
             throw RetrievalException.Invalid($"{multi}.pruning", e.Message);
+        }
+
+        if (!string.IsNullOrWhiteSpace(space.Index))
+        {
+            // The index holds the FDEs (R·2^k_sim·d_proj or d_final floats per item), not the tokens.
+            Indexes.IndexSpec.Parse(space.Index, settings.Muvera.EncodedLength, $"{field}.index");
         }
 
         if (settings.MaxTokens is < 1 or > MaxTokensLimit)

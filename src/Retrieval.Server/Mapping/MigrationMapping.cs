@@ -84,6 +84,7 @@ internal static class MigrationMapping
                 DerivedItems = info.Progress.DerivedItems,
                 MissingNewItems = info.Progress.MissingNewItems,
                 Fraction = info.Progress.Fraction,
+                LeftForClientItems = info.Progress.LeftForClientItems,
             },
             Backfilled = row.Backfilled,
             MappedOnWrite = row.MappedOnWrite,

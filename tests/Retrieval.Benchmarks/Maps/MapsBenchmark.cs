@@ -138,6 +138,7 @@ internal static class MapsBenchmark
         var itemOrder = Enumerable.Range(0, newItems.Rows).ToArray();
         new Random(AnchorSeed).Shuffle(itemOrder);
         var fitsForReference = new Dictionary<string, int[]>();
+        var oursForReference = new Dictionary<string, Dictionary<string, string>>();
         var pairRows = new List<ResultRow>();
         foreach (var count in anchorCounts)
         {
@@ -154,18 +155,14 @@ internal static class MapsBenchmark
             fitsForReference[count.ToString(CultureInfo.InvariantCulture)] = fitRows;
             foreach (var (kind, label) in Kinds)
             {
+                if ((kind == MapKind.ResidualMlp && !mlp) || (kinds is not null && !kinds.Contains(kind)))
+                {
+                    continue;
+                }
+
                 if (kind == MapKind.OrthogonalExtend && dn < dOld)
                 {
-                    continue;
-                }
-
-                if (kind == MapKind.ResidualMlp && !mlp)
-                {
-                    continue;
-                }
-
-                if (kinds is not null && !kinds.Contains(kind))
-                {
+                    pairRows.Add(ResultRow.Skipped(pair.Short, label, kind, count, Inv($"n/a: extend needs d_new ≥ d_old ({dn} < {dOld}); an orthogonal Q ∈ O({dn}) cannot carry {dOld} old coordinates")));
                     continue;
                 }
 
@@ -178,6 +175,24 @@ internal static class MapsBenchmark
                 var scores = RankingEvaluator.Evaluate(mapped, oldItems.Data, dOld, relevant, Metric.InnerProduct);
                 var row = new ResultRow(pair.Short, label, kind, count, result.Report.FitAnchors, result.Report.HeldOutAnchors, scores, oldToOld, newToNew, result.Report.IdentificationRecallAt1, result.Report.MeanCosine, fitSeconds);
                 pairRows.Add(row);
+                if (reference && ReferenceKey(kind) is { } key && kind is MapKind.LambdaOrthogonal or MapKind.OrthogonalExtend)
+                {
+                    // The reference compares its own solution with ours (objective value, distance, orthogonality).
+                    var weightsPath = Path.Combine(Path.GetTempPath(), Inv($"maps-reference-{Environment.ProcessId}-{pair.NewPrefix}-{pair.OldPrefix}-{count}-{key}.npy"));
+                    using (var file = File.Create(weightsPath))
+                    {
+                        NpyFile.Write(file, map.Weights, map.InputDimension, map.OutputDimension);
+                    }
+
+                    var countKey = count.ToString(CultureInfo.InvariantCulture);
+                    if (!oursForReference.TryGetValue(countKey, out var byKind))
+                    {
+                        oursForReference[countKey] = byKind = [];
+                    }
+
+                    byKind[key] = weightsPath;
+                }
+
                 Console.Error.WriteLine(Inv($"[{DateTime.UtcNow:HH:mm:ss}] {pair.Short} {label} {count}: R@1 {scores.RecallAt1:F4} R@10 {scores.RecallAt10:F4} held-out ident R@1 {row.HeldOutR1:F4} cos {result.Report.MeanCosine:F4} fit {fitSeconds:F1} s"));
                 if (kind == MapKind.ResidualMlp && count == anchorCounts.Where(c => c <= newItems.Rows).Max())
                 {
@@ -188,7 +203,7 @@ internal static class MapsBenchmark
 
         if (reference)
         {
-            RunReference(pair, queryRows, fitsForReference, pairRows, notes);
+            RunReference(pair, queryRows, fitsForReference, oursForReference, pairRows, notes);
         }
 
         rows.AddRange(pairRows);
@@ -218,7 +233,18 @@ internal static class MapsBenchmark
         return fit.Select(i => anchorRows[i]).ToArray();
     }
 
-    private static void RunReference(PairSpec pair, int[] queryRows, Dictionary<string, int[]> fits, List<ResultRow> pairRows, List<string> notes)
+    /// <summary>The name <c>maps_reference.py</c> gives the independent fit of a kind; null for kinds it does not fit (the residual MLP is not linear).</summary>
+    private static string? ReferenceKey(MapKind kind) => kind switch
+    {
+        MapKind.Orthogonal => "orthogonal",
+        MapKind.CanonicalQ => "centred",
+        MapKind.Affine => "ridge",
+        MapKind.LambdaOrthogonal => "lambda_orthogonal",
+        MapKind.OrthogonalExtend => "orthogonal_extend",
+        _ => null,
+    };
+
+    private static void RunReference(PairSpec pair, int[] queryRows, Dictionary<string, int[]> fits, Dictionary<string, Dictionary<string, string>> ours, List<ResultRow> pairRows, List<string> notes)
     {
         var script = Path.Combine(AppContext.BaseDirectory, "peers", "maps_reference.py");
         var jobPath = Path.Combine(Path.GetTempPath(), Inv($"maps-reference-{Environment.ProcessId}-{pair.NewPrefix}-{pair.OldPrefix}.json"));
@@ -230,7 +256,10 @@ internal static class MapsBenchmark
             ["relevant"] = Path.GetFullPath(Path.Combine(pair.Folder, "queries.relevant_item_row.npy")),
             ["query_rows"] = queryRows,
             ["alpha"] = new MapFitOptions().Alpha,
+            ["lambda"] = new MapFitOptions().Lambda,
+            ["kinds"] = pairRows.Where(r => r.Scores is not null).Select(r => ReferenceKey(r.Kind)).OfType<string>().Distinct().ToArray(),
             ["fits"] = fits,
+            ["ours"] = ours,
         };
         File.WriteAllText(jobPath, JsonSerializer.Serialize(job));
         Console.Error.WriteLine(Inv($"[{DateTime.UtcNow:HH:mm:ss}] {pair.Short}: numpy reference ({jobPath}, anchor rows included)"));
@@ -239,34 +268,54 @@ internal static class MapsBenchmark
         start.ArgumentList.Add(jobPath);
         start.Environment["OMP_NUM_THREADS"] = "1";
         start.Environment["OPENBLAS_NUM_THREADS"] = "1";
-        using var process = Process.Start(start)!;
+        var watch = Stopwatch.StartNew();
+        using var process = new Process { StartInfo = start };
+        var stderr = new StringBuilder();
+        process.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is not null)
+            {
+                // The reference logs its Newton iterations: pass them on as progress.
+                Console.Error.WriteLine(Inv($"  [numpy] {e.Data}"));
+                lock (stderr)
+                {
+                    stderr.AppendLine(e.Data);
+                }
+            }
+        };
+        process.Start();
+        process.BeginErrorReadLine();
         var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
         process.WaitForExit();
         if (process.ExitCode != 0)
         {
-            notes.Add(Inv($"{pair.Short}: numpy reference failed (exit {process.ExitCode}): {stderr.Result.Trim()}"));
+            notes.Add(Inv($"{pair.Short}: numpy reference failed (exit {process.ExitCode}): {stderr.ToString().Trim()}"));
             return;
         }
+
+        Console.Error.WriteLine(Inv($"[{DateTime.UtcNow:HH:mm:ss}] {pair.Short}: numpy reference done in {watch.Elapsed.TotalSeconds:F0} s"));
 
         using var doc = JsonDocument.Parse(stdout.Result);
         foreach (var row in pairRows)
         {
-            var key = row.Kind switch
-            {
-                MapKind.Orthogonal => "orthogonal",
-                MapKind.CanonicalQ => "centred",
-                MapKind.Affine => "ridge",
-                _ => null,
-            };
+            var key = ReferenceKey(row.Kind);
             if (key is not null && row.Scores is not null && doc.RootElement.TryGetProperty(row.Anchors.ToString(CultureInfo.InvariantCulture), out var fit))
             {
                 var pairValue = fit.GetProperty(key);
                 row.ReferenceR1 = pairValue[0].GetDouble();
                 row.ReferenceR10 = pairValue[1].GetDouble();
+                if (fit.TryGetProperty(key + "_check", out var check))
+                {
+                    notes.Add(Inv($"{pair.Short}, {row.Anchors} anchors, {key} reference check: {CheckText(check)}"));
+                }
             }
         }
     }
+
+    private static string CheckText(JsonElement check) =>
+        string.Join(", ", check.EnumerateObject().Select(p => p.Value.ValueKind == JsonValueKind.Number
+            ? Inv($"{p.Name} {p.Value.GetDouble():G6}")
+            : Inv($"{p.Name} {p.Value}")));
 
     private static string ApplyCostTable(List<(string Label, CompatibilityMap Map)> fitted)
     {
@@ -414,8 +463,8 @@ internal static class MapsBenchmark
 
         private string? Note { get; init; }
 
-        public static ResultRow Skipped(string pairShort, string label, int anchors, string note) =>
-            new(pairShort, label, MapKind.LambdaOrthogonal, anchors, 0, 0, null, null, null, null, null, 0) { Note = note };
+        public static ResultRow Skipped(string pairShort, string label, MapKind kind, int anchors, string note) =>
+            new(pairShort, label, kind, anchors, 0, 0, null, null, null, null, null, 0) { Note = note };
 
         public string Markdown()
         {

@@ -1,3 +1,4 @@
+using MathNet.Numerics.LinearAlgebra;
 using Retrieval.Core.Maps;
 
 namespace Retrieval.Core.Tests.Maps;
@@ -52,7 +53,7 @@ public class LambdaOrthogonalTests
         // Both penalty forms: orthonormal columns (d_n ≥ d_o) and orthonormal rows (d_n < d_o). Isotropic new vectors,
         // because with orthonormal columns the constrained optimum is the polar factor only when X̃ᵀX̃ ∝ I.
         var rng = Synthetic.Rng(5);
-        var t = MathNet.Numerics.LinearAlgebra.Matrix<double>.Build.Dense(newDimension, oldDimension, (_, _) => rng.NextDouble() - 0.5);
+        var t = Matrix<double>.Build.Dense(newDimension, oldDimension, (_, _) => rng.NextDouble() - 0.5);
         var anchors = Synthetic.Pairs(rng, 400, t, noise: 0.05, isotropic: true);
         var ridge = Synthetic.Weights(MapFitter.Fit(anchors, new MapFitOptions { Kind = MapKind.Affine, Alpha = 1e-12 }));
         var procrustes = Synthetic.Weights(MapFitter.Fit(anchors, new MapFitOptions { Kind = MapKind.CanonicalQ }));
@@ -64,6 +65,49 @@ public class LambdaOrthogonalTests
         Assert.True(Synthetic.RelativeError(Synthetic.Weights(nearOrthogonal), procrustes) < 1e-2);
         Assert.True(MapEvaluator.OrthogonalityError(nearOrthogonal) < 1e-2);
     }
+
+    [Theory]
+    [InlineData(12, 12)]
+    [InlineData(12, 7)]
+    [InlineData(7, 12)]
+    public void Fit_IntermediateLambda_IsALocalMinimumOfTheDocumentedObjective(int newDimension, int oldDimension)
+    {
+        // The objective written out here from MapFitOptions.Lambda's documentation, not taken from the solver:
+        // ‖X̃W − Ỹ‖²/‖Ỹ‖² + λ·‖E‖²/min(d_n, d_o), E = WᵀW − I (d_n ≥ d_o) or WWᵀ − I. Every nearby W must score higher.
+        const double lambda = 0.5;
+        var rng = Synthetic.Rng(21);
+        var t = Matrix<double>.Build.Dense(newDimension, oldDimension, (_, _) => rng.NextDouble() - 0.5);
+        var anchors = Synthetic.Pairs(rng, 300, t, Synthetic.Gaussian(rng, oldDimension, 0.3), noise: 0.1);
+        var xc = Centred(anchors.New.ToArray(), newDimension);
+        var yc = Centred(anchors.Old.ToArray(), oldDimension);
+        double Objective(Matrix<double> w)
+        {
+            var residual = (xc * w) - yc;
+            var gram = newDimension >= oldDimension ? w.TransposeThisAndMultiply(w) : w.TransposeAndMultiply(w);
+            var error = gram - Matrix<double>.Build.DenseIdentity(gram.RowCount);
+            return (Squared(residual) / Squared(yc)) + (lambda * Squared(error) / Math.Min(newDimension, oldDimension));
+        }
+
+        var fitted = Synthetic.Weights(MapFitter.Fit(anchors, new MapFitOptions { Kind = MapKind.LambdaOrthogonal, Lambda = lambda }));
+        var atFit = Objective(fitted);
+
+        for (var trial = 0; trial < 20; trial++)
+        {
+            var direction = Matrix<double>.Build.Dense(newDimension, oldDimension, (_, _) => rng.NextDouble() - 0.5);
+            direction *= 1e-3 * fitted.FrobeniusNorm() / direction.FrobeniusNorm();
+            Assert.True(Objective(fitted + direction) > atFit, $"f(W + D) ≤ f(W) in trial {trial}");
+            Assert.True(Objective(fitted - direction) > atFit, $"f(W − D) ≤ f(W) in trial {trial}");
+        }
+    }
+
+    private static Matrix<double> Centred(float[] rows, int d)
+    {
+        var m = Matrix<double>.Build.Dense(rows.Length / d, d, (i, j) => rows[(i * d) + j]);
+        var means = m.ColumnSums() / m.RowCount;
+        return m - Matrix<double>.Build.Dense(m.RowCount, d, (_, j) => means[j]);
+    }
+
+    private static double Squared(Matrix<double> m) => m.Enumerate().Sum(v => v * v);
 
     [Fact]
     public void Fit_NegativeLambda_IsRejected()

@@ -31,6 +31,7 @@ internal sealed class ChildServerProcess : IAsyncDisposable
         Items = new Items.ItemsClient(_channel);
         Migrations = new Migrations.MigrationsClient(_channel);
         Search = new Search.SearchClient(_channel);
+        Encoders = new Contracts.V1.Encoders.EncodersClient(_channel);
     }
 
     public Collections.CollectionsClient Collections { get; }
@@ -40,6 +41,8 @@ internal sealed class ChildServerProcess : IAsyncDisposable
     public Migrations.MigrationsClient Migrations { get; }
 
     public Search.SearchClient Search { get; }
+
+    public Contracts.V1.Encoders.EncodersClient Encoders { get; }
 
     public int GrpcPort { get; }
 

@@ -56,7 +56,14 @@ internal sealed class BackfillMigrationCommand : AsyncCommand<BackfillMigrationC
         if (settings.Vectors is null)
         {
             await BackfillProgress.WatchAsync(client, request, cancellationToken);
-            MigrationView.Render(await client.Migrations.GetMigrationAsync(request, cancellationToken: cancellationToken));
+            var done = await client.Migrations.GetMigrationAsync(request, cancellationToken: cancellationToken);
+            MigrationView.Render(done);
+            if (done.Progress?.LeftForClientItems > 0)
+            {
+                AnsiConsole.MarkupLineInterpolated(
+                    $"[yellow]{done.Progress.LeftForClientItems:N0} items had no stored raw input (or the encoder refused it): backfill them with --vectors before cutover[/]");
+            }
+
             return 0;
         }
 

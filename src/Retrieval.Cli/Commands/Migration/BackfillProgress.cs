@@ -17,9 +17,10 @@ internal static class BackfillProgress
             var task = progress.AddTask($"backfill {Markup.Escape(migration.Id)}", maxValue: Math.Max(1, migration.Progress.TotalItems));
             while (true)
             {
+                var pending = Pending(migration);
                 task.MaxValue = Math.Max(1, migration.Progress.TotalItems);
-                task.Value = migration.Progress.NativeItems + migration.Progress.DerivedItems;
-                if (migration.Progress.MissingNewItems == 0 || migration.Phase is not (MigrationPhase.Backfilling or MigrationPhase.Active))
+                task.Value = migration.Progress.TotalItems - pending;
+                if (pending == 0 || migration.Phase is not (MigrationPhase.Backfilling or MigrationPhase.Active))
                 {
                     break;
                 }
@@ -28,6 +29,18 @@ internal static class BackfillProgress
                 migration = await client.Migrations.GetMigrationAsync(request, cancellationToken: cancellationToken);
             }
         });
+    }
+
+    /// <summary>
+    /// Items the backfill still has to reach: without an encoder, those lacking a new vector; with one, also the derived
+    /// items the worker re-encodes at the end, less those it left for the client (no stored raw input).
+    /// </summary>
+    internal static long Pending(Contracts.V1.Migration migration)
+    {
+        var p = migration.Progress ?? new MigrationProgress();
+        return string.IsNullOrEmpty(migration.Encoder)
+            ? p.MissingNewItems
+            : Math.Max(0, p.MissingNewItems + p.DerivedItems - p.LeftForClientItems);
     }
 
     /// <summary>The columns every migration progress bar shows: items done/total, rate, ETA.</summary>

@@ -30,6 +30,11 @@ internal static class MigrationView
         table.AddRow("native new vectors", string.Create(CultureInfo.InvariantCulture, $"{p.NativeItems:N0} ({p.Fraction:P1})"));
         table.AddRow("derived new vectors", N(p.DerivedItems));
         table.AddRow("missing new vectors", N(p.MissingNewItems));
+        if (!string.IsNullOrEmpty(migration.Encoder))
+        {
+            table.AddRow(Markup.Escape($"re-encoded by '{migration.Encoder}'; left for the client"), N(p.LeftForClientItems));
+        }
+
         table.AddRow("backfilled / mapped on write / derived on write", $"{N(migration.Backfilled)} / {N(migration.MappedOnWrite)} / {N(migration.DerivedOnWrite)}");
         table.AddRow("client checkpoint / worker cursor", Markup.Escape($"{Or(migration.ClientCheckpoint)} / {Or(migration.WorkerCursor)}"));
         table.AddRow("last change", Markup.Escape($"{migration.UpdatedAt?.ToDateTimeOffset():u} by {migration.ChangedBy}"));
