@@ -20,6 +20,13 @@ public sealed class OnnxEncoderOptions
     /// <summary>Threads across independent operators; 0 (default) lets ONNX Runtime choose.</summary>
     public int InterOpThreads { get; set; }
 
+    /// <summary>
+    /// Whether ONNX Runtime's intra-op threads spin while waiting for work (its <c>session.intra_op.allow_spinning</c>).
+    /// Default true, ONNX Runtime's own default. Spinning threads burn CPU that request handling and search on the
+    /// same cores could use; docs/benchmarks.md ("Encoders") measures both settings.
+    /// </summary>
+    public bool AllowSpinning { get; set; } = true;
+
     /// <summary>Graph optimization: <c>none</c>, <c>basic</c>, <c>extended</c> or <c>all</c> (default).</summary>
     public string GraphOptimizationLevel { get; set; } = "all";
 

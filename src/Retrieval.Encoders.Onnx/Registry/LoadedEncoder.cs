@@ -10,8 +10,11 @@ internal sealed class LoadedEncoder : IAsyncDisposable
     public LoadedEncoder(OnnxEncoder encoder, OnnxEncoderOptions options)
     {
         Encoder = encoder;
+        // A batch is what one model run takes: for a fixed-batch-1 model (ResNet18) one input, so each result goes back
+        // as soon as its run ends instead of waiting for a gathered batch's other runs, and clients' next inputs
+        // arrive (and are decoded) while the model works rather than all at once after it.
         Batcher = new MicroBatcher<PreparedInput, Embedding>(
-            options.QueueCapacity, encoder.Descriptor.MaxBatch, TimeSpan.FromMilliseconds(options.MaxWaitMilliseconds), encoder.Run);
+            options.QueueCapacity, encoder.MaxRunBatch, TimeSpan.FromMilliseconds(options.MaxWaitMilliseconds), encoder.Run);
     }
 
     public OnnxEncoder Encoder { get; }

@@ -36,9 +36,20 @@ public sealed class OnnxEncoder : IDisposable
     /// <summary>Largest batch one run takes: 1 for models whose batch dimension is fixed at 1.</summary>
     public int MaxRunBatch => Signature.FixedBatchOfOne ? 1 : Descriptor.MaxBatch;
 
+    /// <summary>
+    /// Most padding a text run may carry, as a share of its real tokens: a run pads every text to its longest, and on
+    /// a CPU the padded positions cost as much as real ones, so mixed lengths run in length-sorted groups instead.
+    /// </summary>
+    public const double MaxTextPadding = 0.25;
+
     public IReadOnlyList<Embedding> Run(IReadOnlyList<PreparedInput> batch, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(batch);
+        if (Descriptor.InputKind == EncoderInputKind.Text && batch.Count > 1)
+        {
+            return RunTextByLength(batch, cancellationToken);
+        }
+
         if (batch.Count <= MaxRunBatch && SameShape(batch))
         {
             return RunOnce(batch, cancellationToken);
@@ -58,6 +69,45 @@ public sealed class OnnxEncoder : IDisposable
                     results[chunk[i].index] = embeddings[i];
                 }
             }
+        }
+
+        return results;
+    }
+
+    /// <summary>
+    /// Texts sorted by token count and cut into runs of at most <see cref="MaxRunBatch"/> whose padding stays within
+    /// <see cref="MaxTextPadding"/> of their real tokens; results go back in the callers' order.
+    /// </summary>
+    private Embedding[] RunTextByLength(IReadOnlyList<PreparedInput> batch, CancellationToken cancellationToken)
+    {
+        var order = Enumerable.Range(0, batch.Count).OrderBy(i => batch[i].TokenIds!.Length).ToArray();
+        var results = new Embedding[batch.Count];
+        var start = 0;
+        while (start < order.Length)
+        {
+            // Sorted ascending, so each added text is the run's longest: the run pads to it.
+            long real = batch[order[start]].TokenIds!.Length;
+            var end = start + 1;
+            while (end < order.Length && end - start < MaxRunBatch)
+            {
+                long longest = batch[order[end]].TokenIds!.Length;
+                if ((end - start + 1) * longest > (1 + MaxTextPadding) * (real + longest))
+                {
+                    break;
+                }
+
+                real += longest;
+                end++;
+            }
+
+            var run = order[start..end];
+            var embeddings = RunOnce(run.Select(i => batch[i]).ToList(), cancellationToken);
+            for (var i = 0; i < run.Length; i++)
+            {
+                results[run[i]] = embeddings[i];
+            }
+
+            start = end;
         }
 
         return results;

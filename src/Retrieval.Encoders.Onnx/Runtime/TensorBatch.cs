@@ -11,6 +11,13 @@ internal static class TensorBatch
     public static BatchInputs Build(IReadOnlyList<PreparedInput> batch, EncoderDescriptor descriptor)
     {
         var shape = batch[0].Shape;
+        long[] full = [batch.Count, .. shape.Select(d => (long)d)];
+        if (batch.Count == 1)
+        {
+            // One item (every run of a fixed-batch-1 model such as ResNet18): its own array is the tensor, no copy.
+            return new BatchInputs([descriptor.InputName], [OrtValue.CreateTensorValueFromMemory(batch[0].Values!, full)], null, 0);
+        }
+
         var perItem = batch[0].Values!.Length;
         var data = new float[batch.Count * perItem];
         for (var i = 0; i < batch.Count; i++)
@@ -24,7 +31,6 @@ internal static class TensorBatch
             batch[i].Values!.CopyTo(data, i * perItem);
         }
 
-        long[] full = [batch.Count, .. shape.Select(d => (long)d)];
         return new BatchInputs([descriptor.InputName], [OrtValue.CreateTensorValueFromMemory(data, full)], null, 0);
     }
 }

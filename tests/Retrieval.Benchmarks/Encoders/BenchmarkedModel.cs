@@ -9,7 +9,7 @@ namespace Retrieval.Benchmarks.Encoders;
 /// <summary>
 /// One pretrained encoder under test: the descriptor a user would upload, the model bytes, and the benchmark's inputs
 /// both raw (sent to the server) and preprocessed by the server's own preprocessor (fed to the raw ORT session), so
-/// both sides see the same tokens and the same tensors.
+/// both sides see the same tokens and the same tensors. The preprocessor is kept so its own cost can be timed.
 /// </summary>
 internal sealed record BenchmarkedModel(
     string Name,
@@ -18,7 +18,9 @@ internal sealed record BenchmarkedModel(
     byte[]? Vocabulary,
     IReadOnlyList<Contracts.V1.EncoderInput> Inputs,
     IReadOnlyList<PreparedInput> Prepared,
-    TextSettings? Tokenization)
+    TextSettings? Tokenization,
+    IInputPreprocessor Preprocessor,
+    IReadOnlyList<EncoderInput> RawInputs)
 {
     /// <summary>Longest token sequence the text encoders take (the server truncates to it; the raw side sees the same ids).</summary>
     public const int MaxTokens = 128;
@@ -48,8 +50,9 @@ internal sealed record BenchmarkedModel(
         var settings = new TextSettings { TokenTypeIdsName = "token_type_ids" };
         var preprocessor = new TextPreprocessor(TextTokenizers.Load(vocabulary, settings), settings, MaxTokens);
         var inputs = texts.Select(t => new Contracts.V1.EncoderInput { Text = t }).ToArray();
-        var prepared = texts.Select((t, i) => preprocessor.Prepare(new TextInput(t), isQuery: false, $"inputs[{i}]")).ToArray();
-        return new BenchmarkedModel(name, descriptor, model, vocabulary, inputs, prepared, settings);
+        var raw = texts.Select(t => (EncoderInput)new TextInput(t)).ToArray();
+        var prepared = raw.Select((t, i) => preprocessor.Prepare(t, isQuery: false, $"inputs[{i}]")).ToArray();
+        return new BenchmarkedModel(name, descriptor, model, vocabulary, inputs, prepared, settings, preprocessor, raw);
     }
 
     /// <summary>ML.NET's ResNet18 (fixed batch 1) with the preprocessing its test registers: BGR, ImageNet means in 0..255.</summary>
@@ -88,8 +91,9 @@ internal sealed record BenchmarkedModel(
             ChannelOrder = ChannelOrder.Bgr,
         });
         var inputs = images.Select(b => new Contracts.V1.EncoderInput { Image = Google.Protobuf.ByteString.CopyFrom(b) }).ToArray();
-        var prepared = images.Select((b, i) => preprocessor.Prepare(new ImageInput(b), isQuery: false, $"inputs[{i}]")).ToArray();
-        return new BenchmarkedModel("resnet18", descriptor, File.ReadAllBytes(modelPath), null, inputs, prepared, null);
+        var raw = images.Select(b => (EncoderInput)new ImageInput(b)).ToArray();
+        var prepared = raw.Select((b, i) => preprocessor.Prepare(b, isQuery: false, $"inputs[{i}]")).ToArray();
+        return new BenchmarkedModel("resnet18", descriptor, File.ReadAllBytes(modelPath), null, inputs, prepared, null, preprocessor, raw);
     }
 
     private static byte[] Resource(string assemblyName, string suffix)

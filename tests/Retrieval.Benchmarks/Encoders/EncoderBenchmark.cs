@@ -7,20 +7,24 @@ using Retrieval.Testing.Server;
 namespace Retrieval.Benchmarks.Encoders;
 
 /// <summary>
-/// Encoder throughput and per-request latency through the server (gRPC Encode RPC of an in-process server, its
-/// registry and micro-batcher) against a raw ONNX Runtime session on the same prepared inputs, in the same run.
-/// Raw and server blocks alternate so machine load drifts affect both sides alike.
+/// Encoder throughput, per-request latency and CPU per item through the server (gRPC Encode RPC of an in-process
+/// server, its registry and micro-batcher) against a raw ONNX Runtime session on the same prepared inputs, in the
+/// same run. Requests alternate one by one (raw, server, server, raw, ...) so machine load drifts hit both sides
+/// alike; then <see cref="ConcurrentEncodeBenchmark"/> measures what the batcher is for.
 /// </summary>
 internal static class EncoderBenchmark
 {
-    private const int Blocks = 4;
     private const int WarmupRequests = 2;
+    private const int PreprocessingPasses = 5;
 
     public static async Task<int> RunAsync(string[] args)
     {
         var models = Option(args, "--models", "resnet18,minilm,arctic-xs").Split(',');
         var batches = Option(args, "--batches", "1,8,32").Split(',').Select(b => int.Parse(b, CultureInfo.InvariantCulture)).ToArray();
         var items = int.Parse(Option(args, "--items", "320"), CultureInfo.InvariantCulture);
+        var concurrency = int.Parse(Option(args, "--concurrency", "32"), CultureInfo.InvariantCulture);
+        var concurrentItems = Option(args, "--concurrent-items", "");
+        var rounds = int.Parse(Option(args, "--rounds", "3"), CultureInfo.InvariantCulture);
         if (batches.Any(b => b is < 1 or > BenchmarkedModel.MaxBatch))
         {
             await Console.Error.WriteLineAsync($"--batches: each between 1 and {BenchmarkedModel.MaxBatch}");
@@ -29,38 +33,79 @@ internal static class EncoderBenchmark
 
         var cpu = File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':')[1].Trim() ?? "?";
         Console.WriteLine($"encoders: {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC; cpu {cpu}, {Environment.ProcessorCount} cores; ONNX Runtime {OrtEnv.Instance().GetVersionString()}; .NET {Environment.Version}");
-        Console.WriteLine($"per configuration: max(16, {items}/batch) timed requests per side (rounded up to {Blocks} alternating blocks) after {WarmupRequests} warm-up requests");
+        Console.WriteLine($"load average at start: {LoadAverage()}");
+        Console.WriteLine($"per configuration: max(16, {items}/batch) timed requests per side, alternating one by one, after {WarmupRequests} warm-up requests");
 
         // The endpoint protocols normally come from appsettings.json in the content root (the working directory);
         // naming them here lets the suite run from any directory.
         var configuration = new ServerConfiguration("sqlite", null);
         configuration.Extra["Kestrel:Endpoints:Grpc:Protocols"] = "Http2";
         configuration.Extra["Kestrel:Endpoints:Rest:Protocols"] = "Http1";
+        var spinning = Option(args, "--spinning", "true");
+        configuration.Extra["Retrieval:Encoders:AllowSpinning"] = spinning;
+        Console.WriteLine($"ONNX Runtime intra-op spinning: {spinning} (server and raw peer alike)");
         await using var server = await InProcessServer.StartAsync(configuration);
         var rows = new List<string>();
+        var concurrentRows = new List<string>();
         foreach (var name in models)
         {
             var model = Load(name.Trim());
             var clock = Stopwatch.StartNew();
             await EncoderUpload.RegisterAsync(server.Encoders, model.Descriptor, model.Model, model.Vocabulary);
             Console.WriteLine($"{model.Name}: registered {model.Model.Length / 1e6:F1} MB through the upload stream in {clock.Elapsed.TotalSeconds:F1} s");
-            using var raw = new RawOrtRunner(model);
+            Console.WriteLine(Inv($"  server preprocessing alone (tokenize / decode + resize + normalize): {PreprocessingMilliseconds(model):F3} ms per item (median of {PreprocessingPasses} passes)"));
+            if (model.Tokenization is null)
+            {
+                Console.WriteLine($"  image preprocessing breakdown: {ImagePreprocessingBreakdown.Measure(model, model.Descriptor.Image.ResizeShorterSide)}");
+            }
+
+            using var raw = new RawOrtRunner(model, bool.Parse(spinning));
             foreach (var batch in batches)
             {
                 var (rawSample, serverSample) = await MeasureAsync(server, model, raw, batch, Math.Max(16, (items + batch - 1) / batch));
                 var ratio = serverSample.ItemsPerSecond / rawSample.ItemsPerSecond;
-                Console.WriteLine($"  batch {batch,2}  raw {rawSample.Summary()}  |  server {serverSample.Summary()}  |  server/raw {ratio:F2}  ({rawSample.Requests} requests, {rawSample.Items} items per side)");
-                rows.Add(string.Create(
-                    CultureInfo.InvariantCulture,
-                    $"| {model.Name} | {batch} | {rawSample.Requests} × {batch} | {rawSample.ItemsPerSecond:F1} | {serverSample.ItemsPerSecond:F1} | {ratio:F2} | {rawSample.Percentile(50):F1} / {rawSample.Percentile(99):F1} | {serverSample.Percentile(50):F1} / {serverSample.Percentile(99):F1} |"));
+                var medianRatio = serverSample.MedianItemsPerSecond / rawSample.MedianItemsPerSecond;
+                Console.WriteLine($"  batch {batch,2}  raw {rawSample.Summary()}");
+                Console.WriteLine($"            server {serverSample.Summary()}  |  server/raw {ratio:F2} (at p50 {medianRatio:F2})  ({rawSample.Requests} requests per side)  load {LoadAverage()}");
+                rows.Add(Inv(
+                    $"| {model.Name} | {batch} | {rawSample.Requests} × {batch} | {rawSample.MedianItemsPerSecond:F1} | {serverSample.MedianItemsPerSecond:F1} | **{medianRatio:F2}** | {ratio:F2} | {rawSample.Percentile(50):F1} / {rawSample.Percentile(99):F1} | {serverSample.Percentile(50):F1} / {serverSample.Percentile(99):F1} | {rawSample.CpuMillisecondsPerItem:F1} / {serverSample.CpuMillisecondsPerItem:F1} |"));
             }
+
+            var count = concurrentItems.Length > 0 ? int.Parse(concurrentItems, CultureInfo.InvariantCulture) : model.Tokenization is null ? 64 : 256;
+            concurrentRows.Add(await ConcurrentEncodeBenchmark.RunAsync(server, model, raw, concurrency, count, rounds));
         }
 
         Console.WriteLine();
-        Console.WriteLine("| model | batch | requests × batch (per side) | raw ORT items/s | server items/s | server/raw | raw p50 / p99 ms | server p50 / p99 ms |");
-        Console.WriteLine("|---|---|---|---|---|---|---|---|");
+        Console.WriteLine($"load average at the end: {LoadAverage()}");
+        Console.WriteLine("| model | batch | requests × batch (per side) | raw ORT items/s at p50 | server items/s at p50 | server / raw at p50 | server / raw, summed time | raw p50 / p99 ms | server p50 / p99 ms | CPU ms per item raw / server |");
+        Console.WriteLine("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|");
         rows.ForEach(Console.WriteLine);
+        Console.WriteLine();
+        Console.WriteLine(ConcurrentEncodeBenchmark.Header);
+        concurrentRows.ForEach(Console.WriteLine);
         return 0;
+    }
+
+    public static string LoadAverage() => File.ReadAllText("/proc/loadavg").Split(' ')[..3].Aggregate((a, b) => a + " " + b);
+
+    private static string Inv(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>What the server does per item before the batcher, which the raw peer is spared: median of whole passes over the inputs.</summary>
+    private static double PreprocessingMilliseconds(BenchmarkedModel model)
+    {
+        var passes = new List<double>();
+        for (var pass = 0; pass < PreprocessingPasses; pass++)
+        {
+            var clock = Stopwatch.StartNew();
+            for (var i = 0; i < model.RawInputs.Count; i++)
+            {
+                model.Preprocessor.Prepare(model.RawInputs[i], isQuery: false, "inputs");
+            }
+
+            passes.Add(clock.Elapsed.TotalMilliseconds / model.RawInputs.Count);
+        }
+
+        return Percentiles.Median(passes);
     }
 
     private static BenchmarkedModel Load(string name) => name switch
@@ -76,7 +121,6 @@ internal static class EncoderBenchmark
     private static async Task<(LatencySample Raw, LatencySample Server)> MeasureAsync(
         InProcessServer server, BenchmarkedModel model, RawOrtRunner raw, int batch, int requests)
     {
-        requests = (requests + Blocks - 1) / Blocks * Blocks;
         // Request r carries inputs r*batch .. r*batch+batch-1 of the pool (wrapping), identical on both sides.
         var indices = Enumerable.Range(0, requests + WarmupRequests)
             .Select(r => Enumerable.Range(r * batch, batch).Select(i => i % model.Inputs.Count).ToArray())
@@ -97,28 +141,41 @@ internal static class EncoderBenchmark
 
         var rawSample = new LatencySample(batch);
         var serverSample = new LatencySample(batch);
-        var perBlock = requests / Blocks;
-        for (var block = 0; block < Blocks; block++)
+        for (var r = 0; r < requests; r++)
         {
-            for (var r = block * perBlock; r < (block + 1) * perBlock; r++)
+            // Alternate which side goes first, so neither always runs right after the other's burst.
+            if (r % 2 == 0)
             {
-                var clock = Stopwatch.StartNew();
-                raw.Run(rawBatches[r]);
-                rawSample.Add(clock.Elapsed.TotalMilliseconds);
+                TimeRaw(raw, rawBatches[r], rawSample);
+                await TimeServerAsync(server, serverRequests[r], model.Descriptor.Dimension, serverSample);
             }
-
-            for (var r = block * perBlock; r < (block + 1) * perBlock; r++)
+            else
             {
-                var clock = Stopwatch.StartNew();
-                await EncodeAsync(server, serverRequests[r], model.Descriptor.Dimension);
-                serverSample.Add(clock.Elapsed.TotalMilliseconds);
+                await TimeServerAsync(server, serverRequests[r], model.Descriptor.Dimension, serverSample);
+                TimeRaw(raw, rawBatches[r], rawSample);
             }
         }
 
         return (rawSample, serverSample);
     }
 
-    private static async Task EncodeAsync(InProcessServer server, EncodeRequest request, int dimension)
+    private static void TimeRaw(RawOrtRunner raw, IReadOnlyList<Retrieval.Encoders.Onnx.Inputs.PreparedInput> batch, LatencySample sample)
+    {
+        var cpu = ProcessCpu.Milliseconds();
+        var clock = Stopwatch.StartNew();
+        raw.Run(batch);
+        sample.Add(clock.Elapsed.TotalMilliseconds, ProcessCpu.Milliseconds() - cpu);
+    }
+
+    private static async Task TimeServerAsync(InProcessServer server, EncodeRequest request, int dimension, LatencySample sample)
+    {
+        var cpu = ProcessCpu.Milliseconds();
+        var clock = Stopwatch.StartNew();
+        await EncodeAsync(server, request, dimension);
+        sample.Add(clock.Elapsed.TotalMilliseconds, ProcessCpu.Milliseconds() - cpu);
+    }
+
+    public static async Task EncodeAsync(InProcessServer server, EncodeRequest request, int dimension)
     {
         var response = await server.Encoders.EncodeAsync(request);
         if (response.Embeddings.Count != request.Inputs.Count || response.Embeddings.Any(e => e.Values.Count != dimension))

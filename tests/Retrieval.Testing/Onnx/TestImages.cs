@@ -24,6 +24,9 @@ public static class TestImages
         }
     });
 
+    /// <summary>One flat colour (PNG, lossless): every pixel of any resize or crop keeps it.</summary>
+    public static byte[] Solid(byte red, byte green, byte blue) => Draw(40, 30, SKEncodedImageFormat.Png, canvas => canvas.Clear(new SKColor(red, green, blue)));
+
     private static byte[] Draw(int width, int height, SKEncodedImageFormat format, Action<SKCanvas> draw)
     {
         using var bitmap = new SKBitmap(width, height);
