@@ -1,4 +1,7 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace Retrieval.Core.MultiVector;
 
@@ -64,24 +67,28 @@ public sealed partial class MuveraEncoder
                 var repetition = raw.Slice(r * buckets * dProj, buckets * dProj);
                 var count = counts.AsSpan(0, buckets);
                 count.Clear();
+                ref var countBase = ref MemoryMarshal.GetReference(count);
+                var occupied = 0;
                 for (var t = 0; t < n; t++)
                 {
-                    var row = projections.AsSpan((t * _columns) + (r * _width), _width);
-                    var bucket = Bucket(row);
+                    var rowOffset = (t * _columns) + (r * _width);
+                    var bucket = Bucket(projections, rowOffset, p.KSim);
                     patterns[t] = bucket;
                     // The first token of a bucket overwrites the block, later ones add to it: no clearing pass.
                     var block = repetition.Slice(bucket * dProj, dProj);
-                    if (count[bucket]++ == 0)
+                    var projected = Projected(tokens, projections.AsSpan(rowOffset, _width), t);
+                    if (Unsafe.Add(ref countBase, bucket)++ == 0)
                     {
-                        Projected(tokens, row, t).CopyTo(block);
+                        occupied++;
+                        projected.CopyTo(block);
                     }
                     else
                     {
-                        SmallVectorMath.AddInPlace(block, Projected(tokens, row, t));
+                        SmallVectorMath.AddInPlace(block, projected);
                     }
                 }
 
-                FinishRepetition(tokens, repetition, count, patterns.AsSpan(0, n), nearest, isDocument, projections, r);
+                FinishRepetition(tokens, repetition, count, occupied, patterns.AsSpan(0, n), nearest, isDocument, projections, r);
             }
 
             if (blocks is not null)
@@ -112,12 +119,31 @@ public sealed partial class MuveraEncoder
     }
 
     /// <summary>b = Σ_j [⟨g_j, x⟩ &gt; 0]·2^j from the k_sim hyperplane columns at the start of a GEMM row.</summary>
-    private int Bucket(ReadOnlySpan<float> row)
+    /// <remarks>
+    /// One vector compare and a sign-bit extraction instead of k_sim data-dependent branches, which mispredict half
+    /// the time on random signs. The vector may read past the row's k_sim columns (into the next columns or the
+    /// rented buffer's tail, never past the array) — those bits are masked off. GreaterThan is false for NaN, like
+    /// the scalar <c>&gt;</c>, so both paths give the same bucket for every input.
+    /// </remarks>
+    internal static int Bucket(float[] projections, int rowOffset, int kSim)
+    {
+        if (Vector256.IsHardwareAccelerated && kSim <= Vector256<float>.Count && rowOffset <= projections.Length - Vector256<float>.Count)
+        {
+            var row = Vector256.LoadUnsafe(ref MemoryMarshal.GetArrayDataReference(projections), (nuint)rowOffset);
+            var signs = Vector256.GreaterThan(row, Vector256<float>.Zero).ExtractMostSignificantBits();
+            return (int)(signs & ((1u << kSim) - 1));
+        }
+
+        return BucketScalar(projections.AsSpan(rowOffset, kSim));
+    }
+
+    /// <summary>The definition of <see cref="Bucket"/>, one hyperplane at a time.</summary>
+    internal static int BucketScalar(ReadOnlySpan<float> hyperplaneProducts)
     {
         var bucket = 0;
-        for (var j = 0; j < Parameters.KSim; j++)
+        for (var j = 0; j < hyperplaneProducts.Length; j++)
         {
-            bucket |= row[j] > 0f ? 1 << j : 0;
+            bucket |= hyperplaneProducts[j] > 0f ? 1 << j : 0;
         }
 
         return bucket;
@@ -127,10 +153,16 @@ public sealed partial class MuveraEncoder
     /// Completes one repetition: documents average their occupied blocks; empty blocks are filled (documents with
     /// <see cref="MuveraParameters.FillEmptyBuckets"/>) or zeroed.
     /// </summary>
-    private void FinishRepetition(TokenMatrix tokens, Span<float> repetition, ReadOnlySpan<int> count, ReadOnlySpan<int> patterns, long[]? nearest, bool isDocument, float[] projections, int r)
+    private void FinishRepetition(TokenMatrix tokens, Span<float> repetition, ReadOnlySpan<int> count, int occupied, ReadOnlySpan<int> patterns, long[]? nearest, bool isDocument, float[] projections, int r)
     {
         var dProj = Parameters.DProj;
-        if (nearest is not null)
+        if (occupied == count.Length && !isDocument)
+        {
+            return; // every block holds a plain query sum: nothing to average, fill or clear
+        }
+
+        // The distance transform only serves empty buckets: skip it when every bucket is occupied.
+        if (nearest is not null && occupied < count.Length)
         {
             NearestTokens(count, patterns, nearest.AsSpan(0, count.Length));
         }
@@ -168,17 +200,21 @@ public sealed partial class MuveraEncoder
     private static void NearestTokens(ReadOnlySpan<int> count, ReadOnlySpan<int> patterns, Span<long> key)
     {
         const long Unreached = long.MaxValue >> 1;
+        const long OneBit = 1L << 32;
         key.Fill(Unreached);
+        ref var keyBase = ref MemoryMarshal.GetReference(key);
         for (var t = patterns.Length - 1; t >= 0; t--)
         {
             key[patterns[t]] = t;
         }
 
+        // Buckets are 0 … 2^k_sim − 1 and key.Length = 2^k_sim, so b XOR bit stays in range: no bounds checks needed.
         for (var bit = 1; bit < count.Length; bit <<= 1)
         {
             for (var b = 0; b < key.Length; b++)
             {
-                key[b] = Math.Min(key[b], key[b ^ bit] + (1L << 32));
+                ref var kb = ref Unsafe.Add(ref keyBase, b);
+                kb = Math.Min(kb, Unsafe.Add(ref keyBase, b ^ bit) + OneBit);
             }
         }
     }

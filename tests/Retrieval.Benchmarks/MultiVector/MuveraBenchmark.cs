@@ -91,9 +91,37 @@ internal static class MuveraBenchmark
                 Console.WriteLine(
                     $"encode {(document ? "documents" : "queries")} (R, k_sim, d_proj) = ({parameters.Repetitions}, {parameters.KSim}, {parameters.DProj}), {label} of {(double)tokens / sample.Length:F1} tokens: " +
                     $"best {bestRate / encoder.MultiplyAddsPerToken / 1e6:F2} M tokens/s = {bestRate / 1e9:F1} G multiply-adds/s; {100 * bestRate / roof:F0}% of roof " +
-                    $"({encoder.MultiplyAddsPerToken} multiply-adds/token, one thread)");
+                    $"({encoder.MultiplyAddsPerToken} multiply-adds/token, one thread); output checksum {OutputChecksum(encoder, sample, document):X16}");
             }
         }
+    }
+
+    /// <summary>
+    /// FNV-1a 64 over the bits of every encoding of <paramref name="sample"/>: equal checksums across builds show that
+    /// a speed change left every output bit as it was (encodings are persisted and compared bit for bit).
+    /// </summary>
+    private static ulong OutputChecksum(MuveraEncoder encoder, TokenMatrix[] sample, bool document)
+    {
+        var hash = 14695981039346656037UL;
+        var destination = new float[encoder.EncodedLength];
+        foreach (var item in sample)
+        {
+            if (document)
+            {
+                encoder.EncodeDocument(item, destination);
+            }
+            else
+            {
+                encoder.EncodeQuery(item, destination);
+            }
+
+            foreach (var value in destination)
+            {
+                hash = (hash ^ BitConverter.SingleToUInt32Bits(value)) * 1099511628211UL;
+            }
+        }
+
+        return hash;
     }
 
     private static void Recall(WordNetMultiVectors data, int queryCount)

@@ -155,4 +155,28 @@ public sealed class MuveraEncoderTests
 
         return found;
     }
+
+    [Fact]
+    public void Bucket_VectorSignBits_MatchScalarDefinition_OnRandomRows()
+    {
+        // Values include ±0, NaN and tiny magnitudes, the cases where a vector compare could differ from the scalar >.
+        var special = new[] { 0f, -0f, float.NaN, float.Epsilon, -float.Epsilon, 1f, -1f };
+        var rows = from kSim in Gen.Int[0, MuveraParameters.MaxKSim] from length in Gen.Int[1, 40] from seed in Gen.ULong select (kSim, length, seed);
+        rows.Sample(shape =>
+        {
+            var (kSim, length, seed) = shape;
+            var random = new DeterministicRandom(seed);
+            var buffer = new float[Math.Max(length, kSim)];
+            for (var i = 0; i < buffer.Length; i++)
+            {
+                buffer[i] = random.NextInt(4) == 0 ? special[random.NextInt(special.Length)] : (float)random.NextGaussian();
+            }
+
+            // Every row start, including those near the end where the vector load is not allowed.
+            for (var offset = 0; offset + kSim <= buffer.Length; offset++)
+            {
+                Assert.Equal(MuveraEncoder.BucketScalar(buffer.AsSpan(offset, kSim)), MuveraEncoder.Bucket(buffer, offset, kSim));
+            }
+        }, iter: 300);
+    }
 }
