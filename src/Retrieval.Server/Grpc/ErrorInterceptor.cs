@@ -62,9 +62,10 @@ internal sealed partial class ErrorInterceptor(ILogger<ErrorInterceptor> logger)
             return new RpcException(new Status(StatusCode.Cancelled, "the call was cancelled"));
         }
 
-        // A client that resets its stream surfaces as an IOException from the request reader once the call is aborted:
-        // the client's doing, not a server fault, so no error-level stack trace (what it had sent before is committed).
-        if (exception is IOException && context.CancellationToken.IsCancellationRequested)
+        // A client that resets its stream surfaces as an IOException from the request reader: the client's doing, not a
+        // server fault, so no error-level stack trace (what it had sent before is committed). The call's token is not
+        // always cancelled yet when the reader throws, so an IOException thrown by Kestrel's own transport code counts too.
+        if (exception is IOException && (context.CancellationToken.IsCancellationRequested || ThrownByKestrel(exception)))
         {
             LogClientGone(logger, context.Method, exception.Message);
             return new RpcException(new Status(StatusCode.Cancelled, "the client reset the stream"));
@@ -73,6 +74,9 @@ internal sealed partial class ErrorInterceptor(ILogger<ErrorInterceptor> logger)
         LogUnhandled(logger, context.Method, exception);
         return new RpcException(new Status(StatusCode.Internal, "internal error; see the server log"));
     }
+
+    private static bool ThrownByKestrel(Exception exception) =>
+        exception.TargetSite?.DeclaringType?.Namespace?.StartsWith("Microsoft.AspNetCore.Server.Kestrel", StringComparison.Ordinal) == true;
 
     internal static StatusCode ToStatusCode(ErrorKind kind) => kind switch
     {
