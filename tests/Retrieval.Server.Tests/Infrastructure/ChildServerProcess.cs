@@ -73,8 +73,35 @@ internal sealed class ChildServerProcess : IAsyncDisposable
         return $"server {state}, gRPC port {GrpcPort}, started {(DateTime.UtcNow - _started).TotalSeconds:F0} s ago; last output:{Environment.NewLine}{output}";
     }
 
-    /// <summary>Starts the server binary built next to the tests and waits until /readyz is green.</summary>
+    /// <summary>
+    /// Starts the server binary built next to the tests and waits until /readyz is green. A child that cannot bind its
+    /// ports (another process took one between <see cref="ServerConfiguration.RenewPorts"/> and the bind: ports are
+    /// picked free, then released) is started again on new ports; any other early exit fails with its output.
+    /// </summary>
     public static async Task<ChildServerProcess> StartAsync(ServerConfiguration configuration, TimeSpan timeout)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            var child = Launch(configuration);
+            try
+            {
+                await child.WaitUntilReadyAsync(timeout);
+                return child;
+            }
+            catch (ChildServerExitedException e) when (attempt < 3 && e.Message.Contains("address already in use", StringComparison.OrdinalIgnoreCase))
+            {
+                await child.DisposeAsync();
+                configuration.RenewPorts();
+            }
+            catch
+            {
+                await child.DisposeAsync();
+                throw;
+            }
+        }
+    }
+
+    private static ChildServerProcess Launch(ServerConfiguration configuration)
     {
         var serverDll = Path.Combine(AppContext.BaseDirectory, "Retrieval.Server.dll");
         if (!File.Exists(serverDll))
@@ -101,7 +128,6 @@ internal sealed class ChildServerProcess : IAsyncDisposable
         process.ErrorDataReceived += (_, e) => child.Remember(e.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        await child.WaitUntilReadyAsync(timeout);
         return child;
     }
 
@@ -154,7 +180,9 @@ internal sealed class ChildServerProcess : IAsyncDisposable
         {
             if (_process.HasExited)
             {
-                throw new InvalidOperationException($"the server exited with code {_process.ExitCode} before it was ready");
+                // Without a timeout this also waits for the redirected output to be read to its end.
+                await _process.WaitForExitAsync();
+                throw new ChildServerExitedException($"the server exited with code {_process.ExitCode} before it was ready; {Diagnostics()}");
             }
 
             try
@@ -177,3 +205,6 @@ internal sealed class ChildServerProcess : IAsyncDisposable
         throw new TimeoutException($"the server was not ready within {timeout}; {Diagnostics()}");
     }
 }
+
+/// <summary>The child server process ended before it was ready; the message carries its last output.</summary>
+internal sealed class ChildServerExitedException(string message) : Exception(message);
