@@ -268,35 +268,6 @@ public sealed partial class PostgresRetrievalStore
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    private static async Task<List<StoredMigration>> ReadMigrationsAsync(NpgsqlCommand command, CancellationToken cancellationToken)
-    {
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        var migrations = new List<StoredMigration>();
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            string? Text(int i) => reader.IsDBNull(i) ? null : reader.GetString(i);
-            migrations.Add(new StoredMigration(
-                reader.GetString(1),
-                reader.GetString(0),
-                reader.GetString(2),
-                reader.GetString(3),
-                Text(4),
-                (MigrationPhase)reader.GetInt32(5),
-                reader.GetString(6),
-                Text(7),
-                Text(8),
-                Text(9),
-                Text(10),
-                Text(11),
-                reader.GetInt64(12),
-                reader.GetInt64(13),
-                reader.GetInt64(14),
-                Text(15),
-                reader.GetFieldValue<DateTimeOffset>(16),
-                reader.GetFieldValue<DateTimeOffset>(17),
-                reader.GetString(18)));
-        }
-
-        return migrations;
-    }
+    private static Task<List<StoredMigration>> ReadMigrationsAsync(NpgsqlCommand command, CancellationToken cancellationToken) =>
+        StoredMigrationReader.ReadAllAsync(command, static (r, i) => r.GetFieldValue<DateTimeOffset>(i), cancellationToken);
 }

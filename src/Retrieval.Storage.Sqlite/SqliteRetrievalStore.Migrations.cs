@@ -261,35 +261,6 @@ public sealed partial class SqliteRetrievalStore
         await command.ExecuteNonQueryAsync(ct);
     }
 
-    private static async Task<List<StoredMigration>> ReadMigrationsAsync(SqliteCommand command, CancellationToken cancellationToken)
-    {
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        var migrations = new List<StoredMigration>();
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            string? Text(int i) => reader.IsDBNull(i) ? null : reader.GetString(i);
-            migrations.Add(new StoredMigration(
-                reader.GetString(1),
-                reader.GetString(0),
-                reader.GetString(2),
-                reader.GetString(3),
-                Text(4),
-                (MigrationPhase)reader.GetInt32(5),
-                reader.GetString(6),
-                Text(7),
-                Text(8),
-                Text(9),
-                Text(10),
-                Text(11),
-                reader.GetInt64(12),
-                reader.GetInt64(13),
-                reader.GetInt64(14),
-                Text(15),
-                UnixMicroseconds.ToDateTimeOffset(reader.GetInt64(16)),
-                UnixMicroseconds.ToDateTimeOffset(reader.GetInt64(17)),
-                reader.GetString(18)));
-        }
-
-        return migrations;
-    }
+    private static Task<List<StoredMigration>> ReadMigrationsAsync(SqliteCommand command, CancellationToken cancellationToken) =>
+        StoredMigrationReader.ReadAllAsync(command, static (r, i) => UnixMicroseconds.ToDateTimeOffset(r.GetInt64(i)), cancellationToken);
 }
