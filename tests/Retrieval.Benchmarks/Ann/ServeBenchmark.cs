@@ -131,6 +131,22 @@ internal static class ServeBenchmark
         }
 
         var inPeak = options.Concurrency.Max(c => Median(inRuns[c]).Qps);
+        if (options.Batch > 1)
+        {
+            // The same queries, options.Batch per SearchBatch call: the per-call cost of gRPC and HTTP/2 is shared.
+            var batches = Enumerable.Range(0, data.QueryCount).Select(q =>
+            {
+                var batch = new SearchBatchRequest { Collection = Collection };
+                batch.Searches.Add(Enumerable.Range(q, options.Batch).Select(i => Request(data, i, ef)));
+                return batch;
+            }).ToArray();
+            foreach (var c in new[] { 1, options.Concurrency.Max() })
+            {
+                var run = await MeasureAsync(() => LoadGenerator.ClosedLoopAsync(c, options.Seconds, q => client.SearchBatchAsync(batches[q % batches.Length]).ResponseAsync), server);
+                Console.WriteLine(Inv($"server, SearchBatch of {options.Batch}, concurrency {c}: {run.Qps * options.Batch:F0} queries/s ({run.Qps * options.Batch / inPeak:F2}× the in-process peak); per call p50 {run.P50:F3} ms, p99 {run.P99:F3} ms; CPU ms per query: server {run.ServerCpuPerRequest / options.Batch:F3}, client {run.ClientCpuPerRequest / options.Batch:F3}"));
+            }
+        }
+
         var serverPeak = options.Concurrency.Max(c => Median(serverRuns[c]).Qps);
         Console.WriteLine(Inv($"peak QPS: in-process {inPeak:F0}, server {serverPeak:F0}: server / in-process {serverPeak / inPeak:F2}×"));
 

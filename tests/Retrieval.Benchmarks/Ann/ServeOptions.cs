@@ -5,7 +5,7 @@ namespace Retrieval.Benchmarks.Ann;
 /// <summary>Options of <c>ann-serve</c>; see Program's usage text.</summary>
 internal sealed record ServeOptions(
     int Count, int Queries, int[] Concurrency, double Seconds, double WarmupSeconds, int Rounds, double OpenFraction, int EfConstruction,
-    IReadOnlyList<ServerVariant> Variants)
+    int Batch, IReadOnlyList<ServerVariant> Variants)
 {
     public static ServeOptions Parse(string[] args)
     {
@@ -24,6 +24,7 @@ internal sealed record ServeOptions(
             int.Parse(Value("--rounds", "3"), CultureInfo.InvariantCulture),
             double.Parse(Value("--open-fraction", "0.5"), CultureInfo.InvariantCulture),
             int.Parse(Value("--ef-construction", "40"), CultureInfo.InvariantCulture),
+            int.Parse(Value("--batch", "16"), CultureInfo.InvariantCulture),
             [.. Value("--server-env", "default").Split(';').Select(ServerVariant.Parse)]);
     }
 }
