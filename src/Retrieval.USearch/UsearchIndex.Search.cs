@@ -6,7 +6,8 @@ public sealed partial class UsearchIndex
 {
     /// <summary>
     /// Writes up to <paramref name="k"/> nearest keys and their distances (lower is better), best first, and returns
-    /// how many were found. <paramref name="expansion"/> is efSearch (0: the index default; raised to k when smaller).
+    /// how many were found. <paramref name="expansion"/> is efSearch (0: the index's default, the value it was created with; raised to k when
+    /// smaller).
     /// With <paramref name="allowedKeys"/>, only keys whose bit is set are returned: key i is allowed when bit i % 64 of
     /// word i / 64 is set; keys past the end are excluded. The predicate runs inside the graph walk.
     /// </summary>
@@ -19,33 +20,42 @@ public sealed partial class UsearchIndex
             throw new ArgumentException($"k={k} needs {k} slots in keys and distances");
         }
 
-        var wanted = expansion <= 0 ? _expansion : Math.Max(expansion, k);
+        var wanted = Math.Max(expansion <= 0 ? _defaultExpansion : expansion, k);
         _searchSlots.Wait();
         try
         {
-            _expansionLock.EnterUpgradeableReadLock();
+            // The common case, a search with the expansion already set, holds the lock shared so that searches run
+            // concurrently. (An upgradeable read lock would serialize them: only one thread may hold it at a time.)
+            _expansionLock.EnterReadLock();
+            try
+            {
+                if (wanted == _expansion)
+                {
+                    return SearchNative(query, k, allowedKeys, filtered, keys, distances);
+                }
+            }
+            finally
+            {
+                _expansionLock.ExitReadLock();
+            }
+
+            // Another expansion: switch it and search under the write lock, so no search sees a half-made switch and
+            // this search runs with the value it asked for even if another switch is waiting.
+            _expansionLock.EnterWriteLock();
             try
             {
                 if (wanted != _expansion)
                 {
-                    _expansionLock.EnterWriteLock();
-                    try
-                    {
-                        NativeMethods.usearch_change_expansion_search(_handle, (nuint)wanted, out var changeError);
-                        UsearchException.ThrowIfFailed(changeError);
-                        _expansion = wanted;
-                    }
-                    finally
-                    {
-                        _expansionLock.ExitWriteLock();
-                    }
+                    NativeMethods.usearch_change_expansion_search(_handle, (nuint)wanted, out var changeError);
+                    UsearchException.ThrowIfFailed(changeError);
+                    _expansion = wanted;
                 }
 
                 return SearchNative(query, k, allowedKeys, filtered, keys, distances);
             }
             finally
             {
-                _expansionLock.ExitUpgradeableReadLock();
+                _expansionLock.ExitWriteLock();
             }
         }
         finally

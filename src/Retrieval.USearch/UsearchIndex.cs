@@ -17,6 +17,7 @@ public sealed partial class UsearchIndex : IDisposable
     private readonly UsearchIndexHandle _handle;
     private readonly ReaderWriterLockSlim _expansionLock = new(LockRecursionPolicy.NoRecursion);
     private readonly SemaphoreSlim _searchSlots;
+    private readonly int _defaultExpansion;
     private int _expansion;
     private int _disposed;
 
@@ -26,6 +27,7 @@ public sealed partial class UsearchIndex : IDisposable
         Dimension = dimension;
         Metric = metric;
         Scalar = scalar;
+        _defaultExpansion = expansion;
         _expansion = expansion;
         SearchThreads = searchThreads;
         _searchSlots = new SemaphoreSlim(searchThreads, searchThreads);
@@ -39,6 +41,17 @@ public sealed partial class UsearchIndex : IDisposable
 
     /// <summary>Most searches that run inside the library at once; further callers wait for a slot.</summary>
     public int SearchThreads { get; }
+
+    /// <summary>The graph's build-time candidate list (HNSW efConstruction) that adds use.</summary>
+    public int ExpansionAdd
+    {
+        get
+        {
+            var expansion = NativeMethods.usearch_expansion_add(_handle, out var error);
+            UsearchException.ThrowIfFailed(error);
+            return (int)expansion;
+        }
+    }
 
     /// <summary>Number of vectors in the graph.</summary>
     public long Count

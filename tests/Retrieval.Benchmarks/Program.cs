@@ -26,7 +26,7 @@ internal static class Program
                         [--data DIR] [--queries 2000] [--anchors 5000] [--kind orthogonal|canonical-q|affine] [--plot PNG] [--markdown MD]
           ann           recall@10 vs QPS of HNSW and IVF-PQ: our index layer vs python3-faiss, same parameters
                         [--data fasttext,minilm,synthetic] [--indexes hnsw,ivfpq,ivfpq-refine,ivfpq-fine] [--data-root ../shared/data] [--n 200000] [--queries 1000]
-                        [--ef 16,...,512] [--nprobe 1,...,128] [--peer-timeout 1800] [--plot PNG] [--markdown MD]
+                        [--ef 16,...,512] [--ef-construction 40] [--nprobe 1,...,128] [--peer-timeout 1800] [--plot PNG] [--markdown MD]
           ann-overhead  per-query CPU and wall time of our IVF-PQ path vs python3-faiss on the same index file, interleaved
                         [--data fasttext|minilm|synthetic] [--spec IVF488,PQ16x8] [--nprobe 1,4,16,64] [--rounds 5] [--queries 1000]
           ann-serve     end to end: gRPC load generator (bounded concurrency) against a running server vs the in-process engine

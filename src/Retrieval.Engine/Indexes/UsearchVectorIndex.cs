@@ -31,12 +31,15 @@ internal sealed class UsearchVectorIndex : IVectorIndex
 
     public long Count => _graph.Count;
 
+    /// <summary>The efConstruction the graph was built with (the spec's, else the configured default).</summary>
+    internal int EfConstruction => _graph.ExpansionAdd;
+
     public bool NeedsTraining => false;
 
     public static UsearchVectorIndex Create(IndexSpec spec, int dimension, Metric metric, long capacity, IndexingOptions options)
     {
         var (usearchMetric, scalar) = Layout(spec, metric);
-        var graph = UsearchIndex.Create(dimension, usearchMetric, scalar, spec.M, options.HnswEfConstruction, options.DefaultEfSearch, options.SearchThreadsPerIndex);
+        var graph = UsearchIndex.Create(dimension, usearchMetric, scalar, spec.M, spec.EfConstructionOr(options.HnswEfConstruction), options.DefaultEfSearch, options.SearchThreadsPerIndex);
         try
         {
             graph.Reserve(capacity, options.BuildThreads);

@@ -51,7 +51,7 @@ internal static class AnnBenchmark
             // (coarser codes plateau below it: the "ivfpq-refine" rows).
             var configurations = new[]
             {
-                ("hnsw", "HNSW32", options.EfValues, false),
+                ("hnsw", $"HNSW32,efConstruction={options.EfConstruction}", options.EfValues, false),
                 ("ivfpq", $"IVF{nlist},PQ{pq}x8", options.NProbeValues, false),
                 ("ivfpq-refine", $"IVF{nlist},PQ{pq}x8", options.NProbeValues, true),
                 ("ivfpq-fine", $"IVF{nlist},PQ{data.Dimension / 2}x8", options.NProbeValues, true),
@@ -64,7 +64,7 @@ internal static class AnnBenchmark
                 }
 
                 var spec = IndexSpec.Parse(specText, data.Dimension, "index");
-                var indexing = new IndexingOptions { HnswEfConstruction = 40, BuildThreads = Math.Max(1, System.Environment.ProcessorCount), TrainingPointsPerList = 39 };
+                var indexing = new IndexingOptions { HnswEfConstruction = options.EfConstruction, BuildThreads = Math.Max(1, System.Environment.ProcessorCount), TrainingPointsPerList = 39 };
                 var watch = Stopwatch.StartNew();
                 using var index = IndexBuilder.Build(spec, data.Metric, data.Storage, indexing, null, CancellationToken.None);
                 var ourBuild = watch.Elapsed.TotalSeconds;
@@ -77,13 +77,14 @@ internal static class AnnBenchmark
 
                 var directory = Path.Combine(options.WorkDirectory, data.Name.Split(' ')[0]);
                 data.WriteTo(directory, spec.IsIvf ? IndexBuilder.TrainingSample(index.Spec, data.Storage, indexing) : []);
-                var peerFactory = refine ? $"{index.Spec},RFlat" : index.Spec.ToString();
+                // Faiss's factory strings have no efConstruction term: the peer sets it as a parameter (the same value).
+                var peerFactory = refine ? $"{index.Spec},RFlat" : spec.IsIvf ? index.Spec.ToString() : $"HNSW{spec.M}";
                 using var peerTimeout = new CancellationTokenSource(TimeSpan.FromSeconds(options.PeerTimeoutSeconds));
                 double peerBuild;
                 List<AnnPoint> peer;
                 try
                 {
-                    (peerBuild, peer) = await AnnPythonPeer.RunAsync(data, directory, peerFactory, K, values, peerTimeout.Token);
+                    (peerBuild, peer) = await AnnPythonPeer.RunAsync(data, directory, peerFactory, K, values, options.EfConstruction, peerTimeout.Token);
                 }
                 catch (OperationCanceledException) when (peerTimeout.IsCancellationRequested)
                 {
@@ -93,10 +94,8 @@ internal static class AnnBenchmark
                     continue;
                 }
 
-                if (refine)
-                {
-                    peer = [.. peer.Select(p => p with { Index = ours[0].Index })];
-                }
+                // One label per index for both sides (the peer's factory string spells refine and efConstruction differently).
+                peer = [.. peer.Select(p => p with { Index = ours[0].Index })];
 
                 points.AddRange(peer);
                 peer.ForEach(p => Console.WriteLine(Format(p)));
@@ -201,7 +200,7 @@ internal static class AnnBenchmark
 
     private sealed record Options(
         IReadOnlyList<string> FromLogs, IReadOnlyList<string> Datasets, IReadOnlyList<string> Indexes, string DataRoot, int SyntheticCount, int Queries,
-        string WorkDirectory, string? Markdown, string Plot, int[] EfValues, int[] NProbeValues, int PeerTimeoutSeconds)
+        string WorkDirectory, string? Markdown, string Plot, int[] EfValues, int[] NProbeValues, int PeerTimeoutSeconds, int EfConstruction)
     {
         public static Options Parse(string[] args)
         {
@@ -223,7 +222,8 @@ internal static class AnnBenchmark
                 Value("--plot", "docs/ann-recall-qps"),
                 Ints(Value("--ef", "16,32,64,128,256,512")),
                 Ints(Value("--nprobe", "1,2,4,8,16,32,64,128")),
-                int.Parse(Value("--peer-timeout", "1800"), CultureInfo.InvariantCulture));
+                int.Parse(Value("--peer-timeout", "1800"), CultureInfo.InvariantCulture),
+                int.Parse(Value("--ef-construction", "40"), CultureInfo.InvariantCulture));
         }
 
         private static int[] Ints(string list) => [.. list.Split(',').Select(v => int.Parse(v, CultureInfo.InvariantCulture))];

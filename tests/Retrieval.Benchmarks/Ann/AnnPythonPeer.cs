@@ -8,14 +8,14 @@ namespace Retrieval.Benchmarks.Ann;
 internal static class AnnPythonPeer
 {
     public static async Task<(double BuildSeconds, List<AnnPoint> Points)> RunAsync(
-        AnnDataset data, string directory, string factory, int k, IReadOnlyList<int> values, CancellationToken cancellationToken)
+        AnnDataset data, string directory, string factory, int k, IReadOnlyList<int> values, int efConstruction, CancellationToken cancellationToken)
     {
         var script = Path.Combine(AppContext.BaseDirectory, "peers", "ann_peer.py");
         var start = new ProcessStartInfo("/usr/bin/python3") { RedirectStandardOutput = true, UseShellExecute = false };
         foreach (var argument in new[]
         {
             script, directory, data.Dimension.ToString(CultureInfo.InvariantCulture), k.ToString(CultureInfo.InvariantCulture), factory,
-            data.Metric == Core.Model.Metric.L2 ? "l2" : "ip", string.Join(',', values),
+            data.Metric == Core.Model.Metric.L2 ? "l2" : "ip", string.Join(',', values), efConstruction.ToString(CultureInfo.InvariantCulture),
         })
         {
             start.ArgumentList.Add(argument);

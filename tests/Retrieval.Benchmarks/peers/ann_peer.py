@@ -16,6 +16,7 @@ def recall(ids, truth, k):
 def main():
     directory, dim, k, factory, metric = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5]
     values = [int(v) for v in sys.argv[6].split(",")]
+    ef_construction = int(sys.argv[7]) if len(sys.argv) > 7 else 40
     xb = np.fromfile(f"{directory}/base.f32", dtype=np.float32).reshape(-1, dim)
     xq = np.fromfile(f"{directory}/queries.f32", dtype=np.float32).reshape(-1, dim)
     xt = np.fromfile(f"{directory}/train.f32", dtype=np.float32).reshape(-1, dim)
@@ -26,7 +27,7 @@ def main():
     if factory.endswith(",RFlat"):
         # Exact re-ranking of k_factor × k candidates: what our engine does for quantized indexes.
         refine = faiss.downcast_index(index)
-        refine.k_factor = float(sys.argv[7]) if len(sys.argv) > 7 else 4.0
+        refine.k_factor = float(sys.argv[8]) if len(sys.argv) > 8 else 4.0
         ivf = faiss.extract_index_ivf(refine.base_index)
         faiss.downcast_index(ivf).do_polysemous_training = False
     elif factory.startswith("IVF"):
@@ -35,7 +36,7 @@ def main():
             # Same as our shim: polysemous training only serves Hamming-threshold search.
             faiss.downcast_index(ivf).do_polysemous_training = False
     else:
-        index.hnsw.efConstruction = 40
+        index.hnsw.efConstruction = ef_construction
     start = time.perf_counter()
     index.train(xt)
     index.add(xb)

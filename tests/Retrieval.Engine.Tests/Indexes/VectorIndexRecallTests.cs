@@ -87,6 +87,50 @@ public sealed class VectorIndexRecallTests
         }
     }
 
+    [Theory]
+    [InlineData("HNSW16", 48)]
+    [InlineData("HNSW16,efConstruction=120", 120)]
+    [InlineData("HNSW16,SQ8,efConstruction=24", 24)]
+    public void Build_Hnsw_UsesTheSpecsEfConstructionElseTheConfiguredOne(string spec, int expected)
+    {
+        var data = new ClusteredData(500, 10, 16, 5, seed: 3, normalize: false, spread: 0.2f);
+        var options = new IndexingOptions { HnswEfConstruction = 48, BuildThreads = 2 };
+        using var index = IndexBuilder.Build(IndexSpec.Parse(spec, 16, "index"), Metric.L2, Recall.Storage(data), options, null, CancellationToken.None);
+        Assert.Equal(expected, Assert.IsType<UsearchVectorIndex>(index).EfConstruction);
+    }
+
+    [Fact]
+    public void Search_ConcurrentCallersWithDifferentEfSearch_EachGetTheResultOfItsOwnEf()
+    {
+        // efSearch is an index-level setting in USearch's C API: searches with one value share a read lock and those
+        // asking for another switch it under the write lock. A search that ran with another caller's value would
+        // return a different candidate list than the same search run alone.
+        // Wide clusters in 64 dimensions: a graph walk with ef = k misses neighbours that ef = 200 finds.
+        var data = new ClusteredData(4000, 100, 64, 10, seed: 11, normalize: false, spread: 1.0f);
+        var options = new IndexingOptions { HnswEfConstruction = 16, BuildThreads = 2 };
+        using var index = IndexBuilder.Build(IndexSpec.Parse("HNSW8", data.Dimension, "index"), Metric.L2, Recall.Storage(data), options, null, CancellationToken.None);
+        var efs = new[] { 10, 200 };
+        var expected = new long[efs.Length][][];
+        for (var e = 0; e < efs.Length; e++)
+        {
+            expected[e] = [.. Enumerable.Range(0, data.QueryCount).Select(q => SearchOne(index, data.Query(q), null, efs[e]).Ids)];
+        }
+
+        var differing = Enumerable.Range(0, data.QueryCount).Count(q => !expected[0][q].SequenceEqual(expected[1][q]));
+        Assert.True(differing >= data.QueryCount / 4, $"only {differing} queries tell ef 10 from ef 200: the test could not see a wrong ef");
+        var wrong = 0;
+        Parallel.For(0, 20 * efs.Length * data.QueryCount, new ParallelOptions { MaxDegreeOfParallelism = 8 }, i =>
+        {
+            var e = i % efs.Length;
+            var q = i / efs.Length % data.QueryCount;
+            if (!expected[e][q].SequenceEqual(SearchOne(index, data.Query(q), null, efs[e]).Ids))
+            {
+                Interlocked.Increment(ref wrong);
+            }
+        });
+        Assert.Equal(0, wrong);
+    }
+
     [Fact]
     public void Build_IvfOnSmallSegment_CapsListsToTrainingPoints()
     {
@@ -127,11 +171,11 @@ public sealed class VectorIndexRecallTests
         return Recall.Of(exact, approximate);
     }
 
-    private static (long[] Ids, float[] Scores) SearchOne(IVectorIndex index, float[] query, RowFilter? filter)
+    private static (long[] Ids, float[] Scores) SearchOne(IVectorIndex index, float[] query, RowFilter? filter, int efSearch = 0)
     {
         var ids = new long[K];
         var scores = new float[K];
-        var found = index.Search(query, K, Parameters, filter, ids, scores);
+        var found = index.Search(query, K, efSearch > 0 ? Parameters with { EfSearch = efSearch } : Parameters, filter, ids, scores);
         return (ids[..found], scores[..found]);
     }
 }

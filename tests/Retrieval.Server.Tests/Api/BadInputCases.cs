@@ -97,6 +97,8 @@ public static class BadInputCases
         new("set index HNSW M too small", Operation.SetIndex, """{"index":"HNSW1"}""", 400, StatusCode.InvalidArgument, "index"),
         new("set index PQ m not dividing dimension", Operation.SetIndex, """{"index":"IVF4,PQ3x8"}""", 400, StatusCode.InvalidArgument, "index"),
         new("set index nlist zero", Operation.SetIndex, """{"index":"IVF0,Flat"}""", 400, StatusCode.InvalidArgument, "index"),
+        new("set index HNSW efConstruction zero", Operation.SetIndex, """{"index":"HNSW16,efConstruction=0"}""", 400, StatusCode.InvalidArgument, "index"),
+        new("set index efConstruction on IVF", Operation.SetIndex, """{"index":"IVF4,Flat,efConstruction=40"}""", 400, StatusCode.InvalidArgument, "index"),
         new("set index unknown collection", Operation.SetIndex, """{"index":"HNSW16"}""", 404, StatusCode.NotFound, "nope-collection", Collection: "nope-collection"),
         new("create space with bad index", Operation.CreateCollection, """{"name":"badindex","spaces":[{"name":"v1","dimension":4,"metric":"METRIC_L2","model":{"name":"m"},"index":"HNSW16,PQ4"}]}""", 400, StatusCode.InvalidArgument, "spaces[0].index"),
         new("add space with bad index", Operation.AddSpace, """{"name":"v8","dimension":4,"metric":"METRIC_L2","model":{"name":"m"},"index":"IVF16,PQ16x8"}""", 400, StatusCode.InvalidArgument, "space.index"),

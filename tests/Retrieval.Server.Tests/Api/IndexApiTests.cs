@@ -86,6 +86,18 @@ public sealed class IndexApiTests : IAsyncLifetime
         var hits = await Server.Search.SearchAsync(new SearchRequest { Collection = name, Vector = new Vector { Values = { items[42] } }, K = 1, Nprobe = 8 });
         Assert.Equal("i42", hits.Hits[0].Id);
 
+        // An HNSW build parameter is part of the spec: stored, reported in canonical spelling, and built with.
+        using (var response = await Server.PostJsonAsync($"/v1/collections/{name}/spaces/v1:setIndex", """{"index":"hnsw16, efconstruction = 80"}"""))
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+
+        status = await WaitForAsync(name, s => s.Spec.StartsWith("HNSW", StringComparison.Ordinal) && s.Segments.Count > 0 && s.Segments.All(g => g.Indexed) && s.Build is null);
+        Assert.Equal("HNSW16,efConstruction=80", status.Spec);
+        Assert.All(status.Segments, s => Assert.Equal("HNSW16,efConstruction=80", s.IndexSpec));
+        hits = await Server.Search.SearchAsync(new SearchRequest { Collection = name, Vector = new Vector { Values = { items[42] } }, K = 1, EfSearch = 32 });
+        Assert.Equal("i42", hits.Hits[0].Id);
+
         using var unknown = await Server.PostJsonAsync($"/v1/collections/{name}/spaces/nope:setIndex", """{"index":"HNSW16"}""");
         Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
     }
