@@ -31,7 +31,8 @@ internal static class Program
                         [--data fasttext|minilm|synthetic] [--spec IVF488,PQ16x8] [--nprobe 1,4,16,64] [--rounds 5] [--queries 1000]
           ann-serve     end to end: gRPC load generator (bounded concurrency) against a running server vs the in-process engine
                         [--n 100000] [--queries 1000] [--concurrency 1,2,4,8] [--seconds 5]
-          muvera        MUVERA FDE encode throughput and recall: encode|recall|all <model> <queries>
+          muvera        MUVERA FDE encode throughput and recall: encode|recall|all <model> <queries> [folder]
+                        ["R,k,dproj[,c|,cN];…" (c = centered SimHash)] ["none,dedup,kdN,ratioX,wardN,dedup+…"]
           muvera-index  MUVERA with the FDEs in HNSW / IVF indexes vs the exact FDE scan: "<specs;…>" compact|end-to-end <queries>
         """;
 
