@@ -74,4 +74,7 @@ internal static partial class Log
 
     [LoggerMessage(1120, LogLevel.Information, "Collection {Collection} space {Space}: index spec is now {Spec}")]
     public static partial void IndexSpecChanged(ILogger logger, string collection, string space, string spec);
+
+    [LoggerMessage(1170, LogLevel.Information, "Collection {Collection} space {Space}: SimHash center learned from the first write (up to {Tokens} tokens) and pinned")]
+    public static partial void CenterLearned(ILogger logger, string collection, string space, int tokens);
 }

@@ -1,5 +1,6 @@
 using Retrieval.Core.Errors;
 using Retrieval.Core.Filtering;
+using Retrieval.Core.Model;
 using Retrieval.Core.Storage;
 using Retrieval.Engine.MultiVector;
 using Retrieval.Engine.State;
@@ -28,6 +29,7 @@ public sealed partial class RetrievalEngine
             EnsureEncodersUnchanged(state.Definition, encodersUsed);
             // Validated under the gate: the space list cannot change between validation and commit.
             var validated = SettleMigrationInputs(state, WriteValidator.ValidateUpserts(encoded, state.Definition, _options), migrationInputs);
+            await PinLearnedCentersAsync(state, validated, cancellationToken);
             var prepared = PrepareMultiVectors(state, validated);
             var sequence = await CommitAsync(state, WriteBatch.ForUpserts(validated), prepared);
             return new WriteResult(validated.Count, sequence);
@@ -171,6 +173,45 @@ public sealed partial class RetrievalEngine
         });
         _optimizer.Wake();
         return sequence;
+    }
+
+    /// <summary>
+    /// The first write to a multi-vector space that learns its SimHash center pins the center before anything is
+    /// encoded: the mean of the batch's first tokens in that space, persisted with the space definition (the store
+    /// write precedes the item commit, so no FDE is ever made with another center; should the item commit then fail,
+    /// the center stays pinned from a batch that was not written). Caller holds the write gate.
+    /// </summary>
+    private async Task PinLearnedCentersAsync(CollectionState state, List<ItemWrite> items, CancellationToken cancellationToken)
+    {
+        var pending = state.MultiVectorSpaces.Values.Where(m => m.Settings.AwaitsCenter).ToList();
+        var pinned = new List<SpaceDefinition>();
+        foreach (var multi in pending)
+        {
+            var name = multi.Definition.Name;
+            var rows = items.Where(item => item.Vectors.ContainsKey(name)).Select(item => item.Vectors[name]).ToList();
+            if (rows.Count > 0)
+            {
+                pinned.Add(multi.WithLearnedCenter(rows));
+            }
+        }
+
+        if (pinned.Count == 0)
+        {
+            return;
+        }
+
+        var current = state.Definition;
+        var updated = current with
+        {
+            Spaces = [.. current.Spaces.Select(s => pinned.FirstOrDefault(p => p.Name == s.Name) ?? s)],
+            UpdatedAt = DateTimeOffset.UtcNow,
+        };
+        await _store.UpdateCollectionAsync(updated, null, cancellationToken);
+        Mutate(state, s => s.Redefine(updated));
+        foreach (var space in pinned)
+        {
+            Log.CenterLearned(_logger, current.Name, space.Name, space.MultiVector!.LearnCenterTokens!.Value);
+        }
     }
 
     /// <summary>

@@ -33,7 +33,8 @@ internal static class Program
                         [--n 100000] [--queries 1000] [--concurrency 1,2,4,8] [--seconds 3] [--warmup 2] [--rounds 3] [--open-fraction 0.5]
                         [--ef-construction 40] [--batch 16 (SearchBatch rows; 1: none)]
                         [--server-env "default;DOTNET_gcServer=0;SERVER_DIR=/other/build/bin,DOTNET_TieredPGO=0"]
-          muvera        MUVERA FDE encode throughput and recall: encode|recall|all <model> <queries>
+          muvera        MUVERA FDE encode throughput and recall: encode|recall|all <model> <queries> [folder]
+                        ["R,k,dproj[,c|,cN];…" (c = centered SimHash)] ["none,dedup,kdN,ratioX,wardN,dedup+…"]
           muvera-index  MUVERA with the FDEs in HNSW / IVF indexes vs the exact FDE scan: "<specs;…>" compact|end-to-end <queries>
         """;
 

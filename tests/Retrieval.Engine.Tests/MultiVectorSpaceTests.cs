@@ -59,6 +59,81 @@ public sealed class MultiVectorSpaceTests
     }
 
     [Fact]
+    public async Task LearnedCenter_IsPinnedByTheFirstWrite_AndEncodingsStayBitIdenticalAfterRestart()
+    {
+        await using var harness = await StartAsync();
+        var (documents, queries) = ClusteredCorpus(seed: 21, documents: 120, queries: 5);
+        var settings = new MultiVectorSettings { Muvera = MuveraParameters.CompactPreset(Dimension, seed: 11), LearnCenterTokens = 50 };
+        await harness.Engine.CreateCollectionAsync("c", [new SpaceDefinition("mv", Dimension, Metric.InnerProduct, new ModelRef("test", "1"), Kind: SpaceKind.Multi, MultiVector: settings)], null, CancellationToken.None);
+        Assert.True(MultiSettings(harness).AwaitsCenter);
+
+        await harness.Engine.UpsertAsync("c", documents.Take(60).Select((d, i) => Write($"d{i}", d)).ToList(), CancellationToken.None);
+        var pinned = MultiSettings(harness);
+        var expected = TokenCenter.MeanOf(documents.Take(60).Select(TokenMatrix.FromRows), Dimension, 50);
+        Assert.Equal(expected, pinned.Muvera.Center);
+        Assert.False(pinned.AwaitsCenter);
+        // Later writes keep the center; every item is encoded with it.
+        await harness.Engine.UpsertAsync("c", documents.Skip(60).Select((d, i) => Write($"d{i + 60}", d)).ToList(), CancellationToken.None);
+        Assert.Equal(pinned, MultiSettings(harness));
+        var encoder = new MuveraEncoder(pinned.Muvera);
+        for (var i = 0; i < documents.Count; i += 17)
+        {
+            Assert.Equal(encoder.EncodeDocument(TokenMatrix.FromRows(documents[i])), harness.Engine.GetMultiVectorEncoding("c", "mv", $"d{i}"));
+        }
+
+        var before = documents.Select((_, i) => harness.Engine.GetMultiVectorEncoding("c", "mv", $"d{i}")!).ToList();
+        var resultsBefore = queries.Select(q => Ids(harness.Engine.Search("c", Query(q, k: 5) with { Candidates = 10 }))).ToList();
+
+        await harness.ReopenAsync();
+
+        Assert.Equal(pinned, MultiSettings(harness));
+        for (var i = 0; i < documents.Count; i++)
+        {
+            Assert.True(before[i].AsSpan().SequenceEqual(harness.Engine.GetMultiVectorEncoding("c", "mv", $"d{i}")), $"encoding of d{i} changed across the restart");
+        }
+
+        Assert.Equal(resultsBefore, queries.Select(q => Ids(harness.Engine.Search("c", Query(q, k: 5) with { Candidates = 10 }))).ToList());
+    }
+
+    [Fact]
+    public async Task ExplicitCenter_EncodesWithIt_AndSpaceDefinitionRefusesCenterPlusLearning()
+    {
+        await using var harness = await StartAsync();
+        var (documents, _) = ClusteredCorpus(seed: 22, documents: 20, queries: 0);
+        var center = new TokenCenter(Noisy(new DeterministicRandom(23), new float[Dimension], 1));
+        var muvera = MuveraParameters.CompactPreset(Dimension, seed: 11) with { Center = center };
+        var space = new SpaceDefinition("mv", Dimension, Metric.InnerProduct, new ModelRef("test", "1"), Kind: SpaceKind.Multi, MultiVector: new MultiVectorSettings { Muvera = muvera });
+        await harness.Engine.CreateCollectionAsync("c", [space], null, CancellationToken.None);
+        await UpsertAsync(harness, documents);
+        Assert.Equal(new MuveraEncoder(muvera).EncodeDocument(TokenMatrix.FromRows(documents[3])), harness.Engine.GetMultiVectorEncoding("c", "mv", "d3"));
+
+        var both = space with { MultiVector = new MultiVectorSettings { Muvera = muvera, LearnCenterTokens = 10 } };
+        var error = await Assert.ThrowsAsync<Core.Errors.RetrievalException>(() => harness.Engine.CreateCollectionAsync("c2", [both], null, CancellationToken.None));
+        Assert.Contains("multiVector.muvera.center", error.Message);
+    }
+
+    [Fact]
+    public async Task Dedup_DropsRepeatedTokens_ReportsTheReduction_AndLeavesExactChamferScoresUnchanged()
+    {
+        await using var harness = await StartAsync();
+        var (documents, queries) = ClusteredCorpus(seed: 24, documents: 30, queries: 4);
+        var repeated = documents.Select(d => d.Concat(d.Take(3)).ToArray()).ToList();
+        await CreateAsync(harness, PruningOptions.Deduplicate());
+        await UpsertAsync(harness, repeated);
+        var stats = harness.Engine.GetCollection("c").MultiVectorStats.Single();
+        Assert.Equal(repeated.Sum(d => (long)d.Length), stats.TokensReceived);
+        Assert.Equal(documents.Sum(d => (long)d.Length), stats.VectorsKept);
+        foreach (var query in queries)
+        {
+            var hits = harness.Engine.Search("c", Query(query, k: 5) with { Exact = true });
+            Assert.All(hits, h => Assert.Equal(NaiveChamfer(query, repeated[int.Parse(h.Id[1..], System.Globalization.CultureInfo.InvariantCulture)]), h.Score, 1e-4));
+        }
+    }
+
+    private static MultiVectorSettings MultiSettings(EngineHarness harness) =>
+        harness.Engine.GetCollection("c").Definition.Spaces.Single(s => s.Name == "mv").MultiVector!;
+
+    [Fact]
     public async Task Search_ExactMode_MatchesNaiveChamferRankingAndScores()
     {
         await using var harness = await StartAsync();

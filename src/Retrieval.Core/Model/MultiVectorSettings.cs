@@ -31,6 +31,18 @@ public sealed record MultiVectorSettings
     /// <summary>Largest number of token vectors one item or query may hold. Default <see cref="DefaultMaxTokens"/>.</summary>
     public int MaxTokens { get; init; } = DefaultMaxTokens;
 
+    /// <summary>
+    /// Learn the SimHash center (<see cref="MuveraParameters.Center"/>) as the mean of the first this-many token vectors
+    /// of the first write to the space, then keep it; null (default) for no learned center. Until that write the
+    /// center is unset; the write pins it into <see cref="MuveraParameters.Center"/> and <see cref="EncoderState"/>
+    /// before any item is encoded, so every FDE of the space uses the same center.
+    /// </summary>
+    public int? LearnCenterTokens { get; init; }
+
+    /// <summary>True while a learned center waits for the space's first write.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public bool AwaitsCenter => LearnCenterTokens is not null && Muvera.Center is null;
+
     /// <summary>K' used when a search does not set one. Default <see cref="DefaultCandidates"/>.</summary>
     public int Candidates { get; init; } = DefaultCandidates;
 

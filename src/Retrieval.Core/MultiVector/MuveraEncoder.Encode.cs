@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
@@ -48,178 +47,184 @@ public sealed partial class MuveraEncoder
         }
 
         var n = tokens.Count;
-        var dProj = p.DProj;
-        var buckets = p.BucketCount;
+        if (n >= NearestKeys.MaxTokens)
+        {
+            throw new ArgumentException($"{n} tokens; the encoder takes fewer than {NearestKeys.MaxTokens}", nameof(tokens));
+        }
+
         var blockLength = p.BlockEncodedLength;
+        var scratch = EncodeScratch.For(n * _columns, p.BucketCount, n, _sketchBucket is null ? 0 : blockLength);
+        var projections = scratch.Projections;
+        // One GEMM gives every hyperplane product and every projected coordinate of every repetition.
+        ProjectionKernel.Multiply(tokens.Values, n, p.Dimension, _projection, _columns, projections);
+        var raw = _sketchBucket is null ? destination : scratch.Blocks.AsSpan(0, blockLength);
+        ref var rawBase = ref MemoryMarshal.GetReference(raw);
+        var buckets = p.BucketCount;
+        var dProj = p.DProj;
         var fill = isDocument && p.FillEmptyBuckets;
-        var projections = ArrayPool<float>.Shared.Rent(checked(n * _columns));
-        var blocks = _sketchBucket is null ? null : ArrayPool<float>.Shared.Rent(blockLength);
-        var counts = ArrayPool<int>.Shared.Rent(buckets);
-        var patterns = ArrayPool<int>.Shared.Rent(n);
-        var nearest = fill ? ArrayPool<long>.Shared.Rent(buckets) : null;
-        try
+        for (var r = 0; r < p.Repetitions; r++)
         {
-            // One GEMM gives every hyperplane product and every projected coordinate of every repetition.
-            ProjectionKernel.Multiply(tokens.Values, n, p.Dimension, _projection, _columns, projections);
-            var raw = blocks is null ? destination : blocks.AsSpan(0, blockLength);
-            for (var r = 0; r < p.Repetitions; r++)
+            ref var repetition = ref Unsafe.Add(ref rawBase, r * buckets * dProj);
+            var occupied = AssignBuckets(tokens, projections, r, ref repetition, scratch);
+            if (occupied == buckets)
             {
-                var repetition = raw.Slice(r * buckets * dProj, buckets * dProj);
-                var count = counts.AsSpan(0, buckets);
-                count.Clear();
-                ref var countBase = ref MemoryMarshal.GetReference(count);
-                var occupied = 0;
-                for (var t = 0; t < n; t++)
+                if (isDocument)
                 {
-                    var rowOffset = (t * _columns) + (r * _width);
-                    var bucket = Bucket(projections, rowOffset, p.KSim);
-                    patterns[t] = bucket;
-                    // The first token of a bucket overwrites the block, later ones add to it: no clearing pass.
-                    var block = repetition.Slice(bucket * dProj, dProj);
-                    var projected = Projected(tokens, projections.AsSpan(rowOffset, _width), t);
-                    if (Unsafe.Add(ref countBase, bucket)++ == 0)
-                    {
-                        occupied++;
-                        projected.CopyTo(block);
-                    }
-                    else
-                    {
-                        SmallVectorMath.AddInPlace(block, projected);
-                    }
+                    Average(ref repetition, scratch, occupied);
                 }
 
-                FinishRepetition(tokens, repetition, count, occupied, patterns.AsSpan(0, n), nearest, isDocument, projections, r);
+                continue; // every block is written: nothing to fill or clear
             }
 
-            if (blocks is not null)
+            if (isDocument)
             {
-                // Count-Sketch: F'[h(i)] += s(i)·F[i]; E⟨F'_q, F'_d⟩ = ⟨F_q, F_d⟩ because h, s are shared by both sides.
-                destination.Clear();
-                for (var i = 0; i < blockLength; i++)
-                {
-                    destination[_sketchBucket![i]] += _sketchSign![i] * raw[i];
-                }
+                Average(ref repetition, scratch, occupied);
             }
-        }
-        finally
-        {
-            ArrayPool<float>.Shared.Return(projections);
-            if (blocks is not null)
+
+            if (fill)
             {
-                ArrayPool<float>.Shared.Return(blocks);
+                FillEmptyBlocks(tokens, projections, r, ref repetition, scratch);
             }
-
-            ArrayPool<int>.Shared.Return(counts);
-            ArrayPool<int>.Shared.Return(patterns);
-            if (nearest is not null)
+            else
             {
-                ArrayPool<long>.Shared.Return(nearest);
+                ClearEmptyBlocks(ref repetition, scratch);
             }
         }
-    }
 
-    /// <summary>b = Σ_j [⟨g_j, x⟩ &gt; 0]·2^j from the k_sim hyperplane columns at the start of a GEMM row.</summary>
-    /// <remarks>
-    /// One vector compare and a sign-bit extraction instead of k_sim data-dependent branches, which mispredict half
-    /// the time on random signs. The vector may read past the row's k_sim columns (into the next columns or the
-    /// rented buffer's tail, never past the array) — those bits are masked off. GreaterThan is false for NaN, like
-    /// the scalar <c>&gt;</c>, so both paths give the same bucket for every input.
-    /// </remarks>
-    internal static int Bucket(float[] projections, int rowOffset, int kSim)
-    {
-        if (Vector256.IsHardwareAccelerated && kSim <= Vector256<float>.Count && rowOffset <= projections.Length - Vector256<float>.Count)
+        if (_sketchBucket is not null)
         {
-            var row = Vector256.LoadUnsafe(ref MemoryMarshal.GetArrayDataReference(projections), (nuint)rowOffset);
-            var signs = Vector256.GreaterThan(row, Vector256<float>.Zero).ExtractMostSignificantBits();
-            return (int)(signs & ((1u << kSim) - 1));
+            // Count-Sketch: F'[h(i)] += s(i)·F[i]; E⟨F'_q, F'_d⟩ = ⟨F_q, F_d⟩ because h, s are shared by both sides.
+            destination.Clear();
+            for (var i = 0; i < blockLength; i++)
+            {
+                destination[_sketchBucket[i]] += _sketchSign![i] * raw[i];
+            }
         }
-
-        return BucketScalar(projections.AsSpan(rowOffset, kSim));
-    }
-
-    /// <summary>The definition of <see cref="Bucket"/>, one hyperplane at a time.</summary>
-    internal static int BucketScalar(ReadOnlySpan<float> hyperplaneProducts)
-    {
-        var bucket = 0;
-        for (var j = 0; j < hyperplaneProducts.Length; j++)
-        {
-            bucket |= hyperplaneProducts[j] > 0f ? 1 << j : 0;
-        }
-
-        return bucket;
     }
 
     /// <summary>
-    /// Completes one repetition: documents average their occupied blocks; empty blocks are filled (documents with
-    /// <see cref="MuveraParameters.FillEmptyBuckets"/>) or zeroed.
+    /// Repetition r's bucket of every token, and the block sums: the first token of a bucket overwrites its block (no
+    /// clearing pass), later ones add to it. Records per token its bucket, per bucket its count, and the occupied
+    /// buckets in order of first use. Returns how many buckets are occupied.
     /// </summary>
-    private void FinishRepetition(TokenMatrix tokens, Span<float> repetition, ReadOnlySpan<int> count, int occupied, ReadOnlySpan<int> patterns, long[]? nearest, bool isDocument, float[] projections, int r)
+    private int AssignBuckets(TokenMatrix tokens, float[] projections, int r, ref float repetition, EncodeScratch scratch)
+    {
+        var kSim = Parameters.KSim;
+        var dProj = Parameters.DProj;
+        var n = tokens.Count;
+        ref var count = ref MemoryMarshal.GetArrayDataReference(scratch.Counts);
+        ref var pattern = ref MemoryMarshal.GetArrayDataReference(scratch.Patterns);
+        ref var occupiedList = ref MemoryMarshal.GetArrayDataReference(scratch.Occupied);
+        new Span<int>(scratch.Counts, 0, Parameters.BucketCount).Clear();
+        var occupied = 0;
+        for (var t = 0; t < n; t++)
+        {
+            var rowOffset = (t * _columns) + (r * _width);
+            var bucket = Bucket(projections, rowOffset, _thresholds, r * _width, kSim);
+            Unsafe.Add(ref pattern, t) = bucket;
+            ref var block = ref Unsafe.Add(ref repetition, bucket * dProj);
+            ref var projected = ref ProjectedRow(tokens, projections, rowOffset, t);
+            if (Unsafe.Add(ref count, bucket)++ == 0)
+            {
+                Unsafe.Add(ref occupiedList, occupied++) = bucket;
+                BlockMath.Copy(ref projected, ref block, dProj);
+            }
+            else
+            {
+                BlockMath.Add(ref projected, ref block, dProj);
+            }
+        }
+
+        return occupied;
+    }
+
+    /// <summary>Documents: each occupied block holding several tokens becomes their mean (a true division, as always).</summary>
+    private void Average(ref float repetition, EncodeScratch scratch, int occupied)
     {
         var dProj = Parameters.DProj;
-        if (occupied == count.Length && !isDocument)
+        for (var i = 0; i < occupied; i++)
         {
-            return; // every block holds a plain query sum: nothing to average, fill or clear
-        }
-
-        // The distance transform only serves empty buckets: skip it when every bucket is occupied.
-        if (nearest is not null && occupied < count.Length)
-        {
-            NearestTokens(count, patterns, nearest.AsSpan(0, count.Length));
-        }
-
-        for (var bucket = 0; bucket < count.Length; bucket++)
-        {
-            var block = repetition.Slice(bucket * dProj, dProj);
-            if (count[bucket] > 1 && isDocument)
+            var bucket = scratch.Occupied[i];
+            var count = scratch.Counts[bucket];
+            if (count > 1)
             {
-                SmallVectorMath.DivideInPlace(block, count[bucket]);
+                BlockMath.Divide(ref Unsafe.Add(ref repetition, bucket * dProj), count, dProj);
             }
-            else if (count[bucket] == 0)
+        }
+    }
+
+    /// <summary>Queries, and documents without fill: empty blocks hold zeros.</summary>
+    private void ClearEmptyBlocks(ref float repetition, EncodeScratch scratch)
+    {
+        var dProj = Parameters.DProj;
+        for (var bucket = 0; bucket < Parameters.BucketCount; bucket++)
+        {
+            if (scratch.Counts[bucket] == 0)
             {
-                if (nearest is null)
-                {
-                    block.Clear();
-                }
-                else
-                {
-                    var token = (int)nearest[bucket];
-                    Projected(tokens, projections.AsSpan((token * _columns) + (r * _width), _width), token).CopyTo(block);
-                }
+                BlockMath.Clear(ref Unsafe.Add(ref repetition, bucket * dProj), dProj);
             }
         }
     }
 
     /// <summary>
-    /// For every bucket b, the token t minimizing (popcount(b XOR pattern_t), t) — the nearest sign pattern, ties to
-    /// the lowest token index — encoded as dist·2^32 + t. A Hamming distance transform: seed each occupied bucket
-    /// with (0, its lowest token), then for each bit j relax key[b] = min(key[b], key[b XOR 2^j] + 2^32). Hamming
-    /// distance is a sum over bits, so one pass per bit is exact (the transform is separable, like a Manhattan
-    /// distance transform on a 2 × … × 2 grid); cost B·k_sim branch-free min operations instead of a scan of all
-    /// tokens for each empty bucket.
+    /// Documents with fill: every empty block b takes ψ_r(p*) of the token p* whose bit pattern is nearest to b
+    /// (Hamming distance, ties to the lowest token index; <see cref="NearestKeys"/>).
     /// </summary>
-    private static void NearestTokens(ReadOnlySpan<int> count, ReadOnlySpan<int> patterns, Span<long> key)
+    private void FillEmptyBlocks(TokenMatrix tokens, float[] projections, int r, ref float repetition, EncodeScratch scratch)
     {
-        const long Unreached = long.MaxValue >> 1;
-        const long OneBit = 1L << 32;
-        key.Fill(Unreached);
-        ref var keyBase = ref MemoryMarshal.GetReference(key);
-        for (var t = patterns.Length - 1; t >= 0; t--)
+        var dProj = Parameters.DProj;
+        var keys = scratch.Keys;
+        NearestKeys.Compute(scratch.Patterns.AsSpan(0, tokens.Count), keys.AsSpan(0, Parameters.BucketCount));
+        for (var bucket = 0; bucket < Parameters.BucketCount; bucket++)
         {
-            key[patterns[t]] = t;
-        }
-
-        // Buckets are 0 … 2^k_sim − 1 and key.Length = 2^k_sim, so b XOR bit stays in range: no bounds checks needed.
-        for (var bit = 1; bit < count.Length; bit <<= 1)
-        {
-            for (var b = 0; b < key.Length; b++)
+            if (scratch.Counts[bucket] == 0)
             {
-                ref var kb = ref Unsafe.Add(ref keyBase, b);
-                kb = Math.Min(kb, Unsafe.Add(ref keyBase, b ^ bit) + OneBit);
+                var token = NearestKeys.TokenOf(keys[bucket]);
+                ref var source = ref ProjectedRow(tokens, projections, (token * _columns) + (r * _width), token);
+                BlockMath.Copy(ref source, ref Unsafe.Add(ref repetition, bucket * dProj), dProj);
             }
         }
     }
 
     /// <summary>ψ_r(x_t): the token itself with the identity projection, else the projected columns of its GEMM row.</summary>
-    private ReadOnlySpan<float> Projected(TokenMatrix tokens, ReadOnlySpan<float> row, int token) =>
-        Parameters.UsesIdentityProjection ? tokens.Row(token) : row.Slice(Parameters.KSim, Parameters.DProj);
+    private ref float ProjectedRow(TokenMatrix tokens, float[] projections, int rowOffset, int token) =>
+        ref Parameters.UsesIdentityProjection
+            ? ref MemoryMarshal.GetReference(tokens.Values[(token * Parameters.Dimension)..])
+            : ref projections[rowOffset + Parameters.KSim];
+
+    /// <summary>
+    /// b = Σ_j [⟨g_j, x⟩ &gt; θ_j]·2^j from the k_sim hyperplane columns at the start of a GEMM row, θ_j = ⟨g_j, μ⟩ the
+    /// thresholds at <paramref name="thresholdOffset"/> (all 0 without a center).
+    /// </summary>
+    /// <remarks>
+    /// One vector compare and a sign-bit extraction instead of k_sim data-dependent branches, which mispredict half
+    /// the time on random signs. The vectors may read past the k_sim columns (into the next columns or the buffers'
+    /// tails, never past the arrays) — those bits are masked off. GreaterThan is false for NaN, like the scalar
+    /// <c>&gt;</c>, so both paths give the same bucket for every input.
+    /// </remarks>
+    internal static int Bucket(float[] projections, int rowOffset, float[] thresholds, int thresholdOffset, int kSim)
+    {
+        if (Vector256.IsHardwareAccelerated && kSim <= Vector256<float>.Count
+            && rowOffset <= projections.Length - Vector256<float>.Count && thresholdOffset <= thresholds.Length - Vector256<float>.Count)
+        {
+            var row = Vector256.LoadUnsafe(ref MemoryMarshal.GetArrayDataReference(projections), (nuint)rowOffset);
+            var threshold = Vector256.LoadUnsafe(ref MemoryMarshal.GetArrayDataReference(thresholds), (nuint)thresholdOffset);
+            var signs = Vector256.GreaterThan(row, threshold).ExtractMostSignificantBits();
+            return (int)(signs & ((1u << kSim) - 1));
+        }
+
+        return BucketScalar(projections.AsSpan(rowOffset, kSim), thresholds.AsSpan(thresholdOffset, kSim));
+    }
+
+    /// <summary>The definition of <see cref="Bucket"/>, one hyperplane at a time.</summary>
+    internal static int BucketScalar(ReadOnlySpan<float> hyperplaneProducts, ReadOnlySpan<float> thresholds)
+    {
+        var bucket = 0;
+        for (var j = 0; j < hyperplaneProducts.Length; j++)
+        {
+            bucket |= hyperplaneProducts[j] > thresholds[j] ? 1 << j : 0;
+        }
+
+        return bucket;
+    }
 }

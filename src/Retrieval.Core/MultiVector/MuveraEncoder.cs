@@ -11,7 +11,9 @@ namespace Retrieval.Core.MultiVector;
 /// — unless d_proj = d — the d_proj × d sign matrix S_r (row by row, one random bit each). After all repetitions, when
 /// d_final is set: for each of the R·B·d_proj coordinates i, a bucket h(i) ∈ [0, d_final) then a sign s(i) = ±1.</para>
 /// <para>Bucket of token x in repetition r: b = Σ_j [⟨g_{r,j}, x⟩ &gt; 0]·2^j, i.e. bit j (least significant first)
-/// is hyperplane j's sign bit; an inner product of exactly 0 gives bit 0.</para>
+/// is hyperplane j's sign bit; an inner product of exactly 0 gives bit 0. With a center μ
+/// (<see cref="MuveraParameters.Center"/>) bit j is [⟨g_{r,j}, x⟩ &gt; ⟨g_{r,j}, μ⟩], the threshold computed once per
+/// hyperplane (float products summed in double, rounded to float).</para>
 /// <para>Layout of F: repetition-major, then bucket, then the d_proj coordinates of the block:
 /// F[(r·B + b)·d_proj + c].</para>
 /// </remarks>
@@ -23,6 +25,9 @@ public sealed partial class MuveraEncoder
     private readonly float[] _projection;
     private readonly int _columns;
     private readonly int _width;
+    // Bucket thresholds ⟨g_{r,j}, μ⟩ at the hyperplane columns' positions (r·_width + j), zero without a center; padded
+    // by one vector so a Vector256 load at any repetition's first column stays inside the array.
+    private readonly float[] _thresholds;
     private readonly int[]? _sketchBucket;
     private readonly float[]? _sketchSign;
 
@@ -62,6 +67,29 @@ public sealed partial class MuveraEncoder
                     var value = random.NextSign() * scale;
                     _projection[ProjectionKernel.PackedIndex(c, (r * _width) + parameters.KSim + row, d)] = value;
                     fingerprint.Append(value);
+                }
+            }
+        }
+
+        _thresholds = new float[_columns + System.Runtime.Intrinsics.Vector256<float>.Count];
+        if (parameters.Center is { } center)
+        {
+            // ⟨g, x − μ⟩ > 0 ⇔ ⟨g, x⟩ > ⟨g, μ⟩: the GEMM's hyperplane products are compared with a per-hyperplane
+            // threshold, so centering costs no extra pass over the tokens. Float products summed exactly in double,
+            // in a fixed order, then rounded once: the same center always gives the same thresholds.
+            var mu = center.AsSpan();
+            for (var r = 0; r < parameters.Repetitions; r++)
+            {
+                for (var j = 0; j < parameters.KSim; j++)
+                {
+                    var column = (r * _width) + j;
+                    var sum = 0.0;
+                    for (var c = 0; c < d; c++)
+                    {
+                        sum += (double)_projection[ProjectionKernel.PackedIndex(c, column, d)] * mu[c];
+                    }
+
+                    _thresholds[column] = (float)sum;
                 }
             }
         }

@@ -39,6 +39,13 @@ public sealed record MuveraParameters
     /// <summary>Seed of the <see cref="DeterministicRandom"/> that draws every matrix. Default 0.</summary>
     public ulong Seed { get; init; }
 
+    /// <summary>
+    /// The point the SimHash hyperplanes pass through (bucket bits = signs of ⟨g, x − μ⟩), or null (default) for the
+    /// origin. Only bucket assignment changes: the blocks still hold ψ(x) of the tokens themselves.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public TokenCenter? Center { get; init; }
+
     /// <summary>B = 2^k_sim buckets per repetition.</summary>
     [JsonIgnore]
     public int BucketCount => 1 << KSim;
@@ -95,5 +102,7 @@ public sealed record MuveraParameters
         {
             throw new ArgumentException($"DFinal must be ≥ 1 when set, got {DFinal}");
         }
+
+        Center?.Validate(Dimension);
     }
 }

@@ -21,8 +21,22 @@ public sealed record PruningOptions
     /// <summary>Seed of the k-means++ draws. Default 0.</summary>
     public ulong Seed { get; init; }
 
+    /// <summary>
+    /// Drop duplicate tokens of an item before <see cref="Method"/> runs: a token within <see cref="DedupDistance"/>
+    /// (Euclidean) of an earlier kept token is dropped. With distance 0 (exact duplicates) Chamfer is unchanged, since a
+    /// maximum over a set does not depend on repeats; within δ it changes by at most ‖q‖·δ per query token. Default
+    /// false. The FDE may change (a document block averages its tokens, so repeats weigh in it).
+    /// </summary>
+    public bool Dedup { get; init; }
+
+    /// <summary>Largest Euclidean distance at which <see cref="Dedup"/> treats two tokens as duplicates (≥ 0). Default 0: exact.</summary>
+    public float DedupDistance { get; init; }
+
     /// <summary>Centroid re-normalization rule. Default <see cref="CentroidNormalization.Auto"/>.</summary>
     public CentroidNormalization Normalization { get; init; } = CentroidNormalization.Auto;
+
+    /// <summary>Only duplicate removal (exact when <paramref name="distance"/> is 0).</summary>
+    public static PruningOptions Deduplicate(float distance = 0) => new() { Dedup = true, DedupDistance = distance };
 
     /// <summary>k-means to <paramref name="count"/> centroids (k_d or k_q).</summary>
     public static PruningOptions KMeans(int count, ulong seed = 0) => new() { Method = PruningMethod.KMeansFixed, TargetCount = count, Seed = seed };
@@ -49,6 +63,11 @@ public sealed record PruningOptions
         if (TargetCount < 1 || Iterations < 0 || PoolFactor < 1 || !(Ratio > 0 && Ratio <= 1))
         {
             throw new ArgumentException($"invalid pruning options: TargetCount {TargetCount} (≥ 1), Ratio {Ratio} ((0, 1]), PoolFactor {PoolFactor} (≥ 1), Iterations {Iterations} (≥ 0)");
+        }
+
+        if (!(DedupDistance >= 0) || !float.IsFinite(DedupDistance))
+        {
+            throw new ArgumentException($"invalid pruning options: DedupDistance {DedupDistance} must be a finite number ≥ 0");
         }
     }
 }

@@ -10,14 +10,19 @@ namespace Retrieval.Core.MultiVector;
 public static class TokenPruner
 {
     /// <summary>
-    /// The pruned multi-vector. Returns <paramref name="tokens"/> itself when the method is
-    /// <see cref="PruningMethod.None"/> or the target is not below the token count.
+    /// The pruned multi-vector: duplicates dropped first when <see cref="PruningOptions.Dedup"/> is set, then the
+    /// method applied to what is left. Returns <paramref name="tokens"/> itself when nothing changes.
     /// </summary>
     public static TokenMatrix Prune(TokenMatrix tokens, PruningOptions options)
     {
         ArgumentNullException.ThrowIfNull(tokens);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
+        if (options.Dedup)
+        {
+            tokens = DuplicateTokens.Drop(tokens, options.DedupDistance);
+        }
+
         var target = options.TargetFor(tokens.Count);
         if (options.Method == PruningMethod.None || target >= tokens.Count)
         {

@@ -5,8 +5,9 @@ namespace Retrieval.Encoders.Onnx.Runtime;
 
 /// <summary>
 /// Decides once, at start-up, between CUDA and CPU. CUDA is used only when configured, compiled into the native
-/// library (the GPU package), and a probe session option accepts it (which loads the CUDA provider library and so
-/// fails when CUDA/cuDNN are missing). Any failure falls back to CPU with the reason logged, never a crash.
+/// library (the GPU package), and a probe model runs on it: creating the session loads the CUDA provider library
+/// (failing when CUDA libraries are missing) and initialises the device (failing when the driver and CUDA runtime do
+/// not match, or the device is absent). Any failure falls back to CPU with the reason logged, never a crash.
 /// </summary>
 public sealed class ExecutionProviderSelector
 {
@@ -73,9 +74,26 @@ public sealed class ExecutionProviderSelector
         return new ExecutionProviderChoice(true, options.CudaDeviceId, $"configured; device {options.CudaDeviceId}");
     }
 
-    private static void ProbeCuda(int deviceId)
+    /// <summary>Runs <see cref="CudaProbeModel"/> on the device; throws when the device cannot run it.</summary>
+    internal static void ProbeCuda(int deviceId)
     {
-        using var probe = new SessionOptions();
-        probe.AppendExecutionProvider_CUDA(deviceId);
+        using var options = new SessionOptions();
+        options.AppendExecutionProvider_CUDA(deviceId);
+        RunProbe(options);
+    }
+
+    /// <summary>Runs the probe model with the given options and checks its one output value.</summary>
+    internal static void RunProbe(SessionOptions options)
+    {
+        using var session = new InferenceSession(CudaProbeModel.Bytes, options);
+        float[] value = [1.5f];
+        using var input = OrtValue.CreateTensorValueFromMemory(value, [1]);
+        using var runOptions = new RunOptions();
+        using var outputs = session.Run(runOptions, [CudaProbeModel.InputName], [input], [CudaProbeModel.OutputName]);
+        var result = outputs[0].GetTensorDataAsSpan<float>();
+        if (result.Length != 1 || result[0] != 1.5f)
+        {
+            throw new InvalidOperationException("the CUDA probe model returned a wrong value");
+        }
     }
 }

@@ -26,20 +26,16 @@ internal sealed class MultiVectorIndex : IDisposable
         Definition = definition;
         Settings = definition.MultiVector
             ?? throw new InvalidDataException($"multi-vector space '{definition.Name}' has no multi-vector settings");
-        Encoder = Settings.EncoderState is { } state ? MuveraEncoder.Deserialize(Convert.FromBase64String(state)) : new MuveraEncoder(Settings.Muvera);
-        if (Encoder.Parameters != Settings.Muvera)
-        {
-            throw new InvalidDataException($"multi-vector space '{definition.Name}': the persisted MUVERA state does not match its parameters");
-        }
-
+        Encoder = EncoderOf(definition.Name, Settings);
         Fdes = new SpaceIndex(FdeDefinition(definition, Encoder.EncodedLength));
     }
 
     public SpaceDefinition Definition { get; private set; }
 
-    public MultiVectorSettings Settings { get; }
+    /// <summary>The space's settings; they change only once, when a learned center is pinned (<see cref="Redefine"/>).</summary>
+    public MultiVectorSettings Settings { get; private set; }
 
-    public MuveraEncoder Encoder { get; }
+    public MuveraEncoder Encoder { get; private set; }
 
     /// <summary>The document FDEs, one per item that has a multi-vector in this space.</summary>
     public SpaceIndex Fdes { get; }
@@ -54,18 +50,50 @@ internal sealed class MultiVectorIndex : IDisposable
     public long VectorsKept { get; private set; }
 
     /// <summary>
-    /// Takes a changed definition of the space; only its index spec may change (the MUVERA settings pin the encoder).
-    /// The FDE index follows the spec: the optimizer builds it in the background. Caller holds the write lock.
+    /// Takes a changed definition of the space; only its index spec may change (the MUVERA settings pin the encoder),
+    /// except that a space awaiting its learned center takes the center once, before it holds any item. The FDE index
+    /// follows the spec: the optimizer builds it in the background. Caller holds the write lock.
     /// </summary>
     public void Redefine(SpaceDefinition definition)
     {
         if (definition.MultiVector != Settings)
         {
-            throw new InvalidOperationException($"multi-vector space '{definition.Name}': its multi-vector settings cannot change");
+            var pinsCenter = Settings.AwaitsCenter && Count == 0 && definition.MultiVector is { AwaitsCenter: false } pinned
+                && pinned with { Muvera = pinned.Muvera with { Center = null }, EncoderState = Settings.EncoderState } == Settings;
+            if (!pinsCenter)
+            {
+                throw new InvalidOperationException($"multi-vector space '{definition.Name}': its multi-vector settings cannot change");
+            }
+
+            Settings = definition.MultiVector!;
+            Encoder = EncoderOf(definition.Name, Settings);
         }
 
         Definition = definition;
         Fdes.Redefine(FdeDefinition(definition, Encoder.EncodedLength));
+    }
+
+    /// <summary>The encoder the persisted state pins; its parameters must be the settings' own.</summary>
+    private static MuveraEncoder EncoderOf(string space, MultiVectorSettings settings)
+    {
+        var encoder = settings.EncoderState is { } state ? MuveraEncoder.Deserialize(Convert.FromBase64String(state)) : new MuveraEncoder(settings.Muvera);
+        return encoder.Parameters == settings.Muvera
+            ? encoder
+            : throw new InvalidDataException($"multi-vector space '{space}': the persisted MUVERA state does not match its parameters");
+    }
+
+    /// <summary>
+    /// The space's definition with its learned center pinned: the mean of the first
+    /// <see cref="MultiVectorSettings.LearnCenterTokens"/> token rows of <paramref name="rowMajorBatch"/> (validated rows,
+    /// in write order), and the encoder state that persists it.
+    /// </summary>
+    public SpaceDefinition WithLearnedCenter(IEnumerable<float[]> rowMajorBatch)
+    {
+        var d = Definition.Dimension;
+        var center = TokenCenter.MeanOf(rowMajorBatch.Select(rows => TokenMatrix.FromRowMajor(rows, d)), d, Settings.LearnCenterTokens!.Value);
+        var muvera = Settings.Muvera with { Center = center };
+        var state = Convert.ToBase64String(new MuveraEncoder(muvera).Serialize());
+        return Definition with { MultiVector = Settings with { Muvera = muvera, EncoderState = state } };
     }
 
     /// <summary>The FDE index's own definition: one inner-product vector of the encoded length per item, indexed by the space's spec.</summary>
@@ -75,6 +103,12 @@ internal sealed class MultiVectorIndex : IDisposable
     /// <summary>Prunes a validated row-major token matrix and encodes its document FDE. Thread-safe.</summary>
     public PreparedMultiVector Prepare(ReadOnlySpan<float> rowMajor)
     {
+        if (Settings.AwaitsCenter)
+        {
+            // The first write pins the center before encoding (RetrievalEngine.PinLearnedCentersAsync).
+            throw new InvalidOperationException($"multi-vector space '{Definition.Name}' has no learned center yet; an item cannot be encoded before it is pinned");
+        }
+
         var tokens = TokenMatrix.FromRowMajor(rowMajor, Definition.Dimension);
         var kept = TokenPruner.Prune(tokens, Settings.Pruning);
         return new PreparedMultiVector(kept, Encoder.EncodeDocument(kept), tokens.Count);

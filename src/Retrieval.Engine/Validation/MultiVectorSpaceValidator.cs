@@ -13,6 +13,9 @@ internal static class MultiVectorSpaceValidator
     /// <summary>Longest FDE a space may use (floats per item in the FDE index): 2^17, 512 KiB per item.</summary>
     public const int MaxEncodedLength = 1 << 17;
 
+    /// <summary>Most token vectors a learned center may average.</summary>
+    public const int MaxLearnCenterTokens = 10_000_000;
+
     /// <summary>Most token vectors per item or query a space may allow.</summary>
     public const int MaxTokensLimit = 65536;
 
@@ -45,6 +48,15 @@ internal static class MultiVectorSpaceValidator
         if (settings.Muvera.Dimension != space.Dimension)
         {
             throw RetrievalException.Invalid($"{multi}.muvera", $"is for dimension {settings.Muvera.Dimension}, the space has {space.Dimension}");
+        }
+
+        try
+        {
+            settings.Muvera.Center?.Validate(space.Dimension);
+        }
+        catch (ArgumentException e)
+        {
+            throw RetrievalException.Invalid($"{multi}.muvera.center.values", e.Message);
         }
 
         try
@@ -89,6 +101,19 @@ internal static class MultiVectorSpaceValidator
         if (settings.QueryCentroids is < 1)
         {
             throw RetrievalException.Invalid($"{multi}.queryCentroids", $"must be ≥ 1 when set, got {settings.QueryCentroids}");
+        }
+
+        if (settings.LearnCenterTokens is { } learn)
+        {
+            if (learn is < 1 or > MaxLearnCenterTokens)
+            {
+                throw RetrievalException.Invalid($"{multi}.muvera.center.learnTokens", $"must be between 1 and {MaxLearnCenterTokens}, got {learn}");
+            }
+
+            if (settings.Muvera.Center is not null)
+            {
+                throw RetrievalException.Invalid($"{multi}.muvera.center", "give either the center's values or learnTokens, not both");
+            }
         }
 
         if (settings.BallCarvingTau is { } tau && !float.IsFinite(tau))

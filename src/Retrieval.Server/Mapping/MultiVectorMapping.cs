@@ -41,7 +41,12 @@ internal static class MultiVectorMapping
             Repetitions = muvera.Repetitions != 0 ? muvera.Repetitions : preset.Repetitions,
             DFinal = muvera.DFinal != 0 ? muvera.DFinal : null,
             FillEmptyBuckets = !muvera.HasFillEmptyBuckets || muvera.FillEmptyBuckets,
+            Center = muvera.Center is { Values.Count: > 0 } center ? new TokenCenter([.. center.Values]) : null,
         };
+        if (muvera.Center is { LearnTokens: < 0 })
+        {
+            throw RetrievalException.Invalid($"{field}.multiVector.muvera.center.learnTokens", $"must be ≥ 1 when set, got {muvera.Center.LearnTokens}");
+        }
 
         var pruning = config.Pruning ?? new Proto.PruningConfig();
         var defaults = new PruningOptions();
@@ -60,6 +65,8 @@ internal static class MultiVectorMapping
             PoolFactor = pruning.PoolFactor != 0 ? pruning.PoolFactor : defaults.PoolFactor,
             Iterations = pruning.Iterations != 0 ? pruning.Iterations : defaults.Iterations,
             Seed = pruning.Seed,
+            Dedup = pruning.Dedup,
+            DedupDistance = pruning.DedupDistance,
         };
 
         return new MultiVectorSettings
@@ -68,6 +75,7 @@ internal static class MultiVectorMapping
             Pruning = options,
             QueryCentroids = config.QueryCentroids != 0 ? config.QueryCentroids : null,
             BallCarvingTau = config.HasBallCarvingTau ? config.BallCarvingTau : null,
+            LearnCenterTokens = muvera.Center is { LearnTokens: > 0 } learned ? learned.LearnTokens : null,
             MaxTokens = config.MaxTokens != 0 ? config.MaxTokens : MultiVectorSettings.DefaultMaxTokens,
             Candidates = config.Candidates != 0 ? config.Candidates : MultiVectorSettings.DefaultCandidates,
         };
@@ -85,11 +93,20 @@ internal static class MultiVectorMapping
             FillEmptyBuckets = p.FillEmptyBuckets,
             Seed = p.Seed,
         };
-        if (p with { Seed = 0 } == MuveraParameters.CompactPreset(p.Dimension))
+        if (p.Center is not null || settings.LearnCenterTokens is not null)
+        {
+            muvera.Center = new Proto.MuveraCenter { LearnTokens = settings.LearnCenterTokens ?? 0 };
+            if (p.Center is { } center)
+            {
+                muvera.Center.Values.AddRange(center.Values);
+            }
+        }
+
+        if (p with { Seed = 0, Center = null } == MuveraParameters.CompactPreset(p.Dimension))
         {
             muvera.Preset = Proto.MuveraPreset.Compact;
         }
-        else if (p with { Seed = 0 } == MuveraParameters.EndToEndPreset(p.Dimension))
+        else if (p with { Seed = 0, Center = null } == MuveraParameters.EndToEndPreset(p.Dimension))
         {
             muvera.Preset = Proto.MuveraPreset.EndToEnd;
         }
@@ -112,6 +129,8 @@ internal static class MultiVectorMapping
                 PoolFactor = o.PoolFactor,
                 Iterations = o.Iterations,
                 Seed = o.Seed,
+                Dedup = o.Dedup,
+                DedupDistance = o.DedupDistance,
             },
             QueryCentroids = settings.QueryCentroids ?? 0,
             MaxTokens = settings.MaxTokens,

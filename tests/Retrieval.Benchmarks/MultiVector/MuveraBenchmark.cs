@@ -9,11 +9,17 @@ namespace Retrieval.Benchmarks.MultiVector;
 /// MUVERA on the WordNet × fastText multi-vectors: single-core FDE encoding throughput against the measured FMA roof,
 /// and recall@10 of FDE → top-K' → exact Chamfer rerank against the exact Chamfer top-10 on the unpruned tokens, for
 /// both presets, with and without CRISP-style k-means pruning of the documents.
-/// Usage: <c>muvera [all|encode|recall] [model=M_old] [queries=200] [folder=/work/shared/data/wordnet-fasttext]</c>.
+/// Usage: <c>muvera [all|encode|recall] [model=M_old] [queries=200] [folder=/work/shared/data/wordnet-fasttext]
+/// [configs] [prunings]</c>: configs are <c>R,k_sim,d_proj[,c|,cN]</c> separated by <c>;</c> (<c>c</c>: SimHash
+/// centered on the mean of every item token; <c>cN</c>: on the mean of the first N item tokens, as a space that learns
+/// its center from a first write of N tokens), prunings are <c>none</c>, <c>dedup</c>, <c>kdN</c>, <c>ratioX</c>,
+/// <c>wardN</c> or <c>dedup+…</c>, separated by <c>,</c>.
 /// </summary>
 internal static class MuveraBenchmark
 {
     private static readonly int[] Shortlists = [10, 25, 50, 100, 200, 500, 1000];
+    private const string DefaultConfigs = "20,4,8;20,4,8,c;20,5,16;20,5,16,c";
+    private const string DefaultPrunings = "none,dedup,kd8,ratio0.5,kd4";
 
     public static async Task<int> RunAsync(string[] args)
     {
@@ -37,7 +43,7 @@ internal static class MuveraBenchmark
 
         if (mode is "all" or "recall")
         {
-            Recall(data, queryCount);
+            Recall(data, queryCount, args.Length > 4 ? args[4] : DefaultConfigs, args.Length > 5 ? args[5] : DefaultPrunings);
         }
 
         return 0;
@@ -124,46 +130,41 @@ internal static class MuveraBenchmark
         return hash;
     }
 
-    private static void Recall(WordNetMultiVectors data, int queryCount)
+    private static void Recall(WordNetMultiVectors data, int queryCount, string configList, string pruningList)
     {
         var random = new DeterministicRandom(777);
         var queries = Sample(data.Queries, queryCount, random);
         var watch = Stopwatch.StartNew();
         var exact = queries.Select(q => ChamferSearch.Search(q, data.Items, 10).Select(r => r.Row).ToHashSet()).ToArray();
         Console.WriteLine($"exact Chamfer top-10 (brute force, parallel): {watch.Elapsed.TotalMilliseconds / queries.Length:F1} ms/query over {data.Items.Count} items");
+        var configs = configList.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(c => ParseConfig(c, data)).ToArray();
+        var prunings = pruningList.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(n => (Name: n, Options: ParsePruning(n))).ToArray();
         Console.WriteLine();
-        Console.WriteLine($"| pruning | vectors kept | preset (R,k,d_proj) | dims | {string.Join(" | ", Shortlists.Select(s => $"K'={s}"))} |");
-        Console.WriteLine($"|---|---|---|---|{string.Concat(Shortlists.Select(_ => "---|"))}");
-        var prunings = new (string Name, PruningOptions Options)[]
-        {
-            ("none", new PruningOptions()),
-            ("k-means k_d=8", PruningOptions.KMeans(8)),
-            ("k-means k_d=4", PruningOptions.KMeans(4)),
-            ("k-means ratio 0.5", PruningOptions.KMeansToRatio(0.5)),
-        };
+        Console.WriteLine($"| pruning | vectors kept | (R,k_sim,d_proj) | center | dims | {string.Join(" | ", Shortlists.Select(s => $"K'={s}"))} |");
+        Console.WriteLine($"|---|---|---|---|---|{string.Concat(Shortlists.Select(_ => "---|"))}");
         var curves = new List<(string Label, double[] Recalls)>();
         foreach (var (name, options) in prunings)
         {
             var documents = new TokenMatrix[data.Items.Count];
             Parallel.For(0, documents.Length, i => documents[i] = TokenPruner.Prune(data.Items[i], options));
             var kept = documents.Sum(d => (long)d.Count) / (double)data.ItemTokenCount;
-            if (options.Method != PruningMethod.None)
+            if (options.Method != PruningMethod.None || options.Dedup)
             {
                 // The pruning's own loss: exact Chamfer on the kept vectors (every item reranked) against the unpruned top-10.
                 var hits = queries.Select((q, i) => ChamferSearch.Search(q, documents, 10).Count(r => exact[i].Contains(r.Row))).Sum();
-                Console.WriteLine($"{name}: {100 * kept:F1}% of the vectors kept; exact Chamfer on them (K' = all) recall@10 {hits / (10.0 * queries.Length):F3}");
+                Console.WriteLine($"{name}: {100 * kept:F1}% of the vectors kept ({1 / kept:F2}× fewer); exact Chamfer on them (K' = all) recall@10 {hits / (10.0 * queries.Length):F3}");
             }
 
-            foreach (var parameters in new[] { MuveraParameters.CompactPreset(data.Dimension, seed: 1), MuveraParameters.EndToEndPreset(data.Dimension, seed: 1) })
+            foreach (var (parameters, centerLabel) in configs)
             {
                 var encoder = new MuveraEncoder(parameters);
                 var recalls = RecallAtShortlists(encoder, documents, queries, exact, out var timing, out var fdes);
                 var preset = $"({parameters.Repetitions},{parameters.KSim},{parameters.DProj})";
                 Console.WriteLine(
-                    $"| {name} | {100 * kept:F1}% ({1 / kept:F2}× fewer) | {preset} | {parameters.EncodedLength} | " +
+                    $"| {name} | {100 * kept:F1}% ({1 / kept:F2}× fewer) | {preset} | {centerLabel} | {parameters.EncodedLength} | " +
                     $"{string.Join(" | ", recalls.Select(r => r.ToString("F3", CultureInfo.InvariantCulture)))} |  <!-- {timing} -->");
-                curves.Add(($"{name}, {preset}", recalls));
-                if (options.Method == PruningMethod.None)
+                curves.Add(($"{name}, {preset}{(parameters.Center is null ? "" : " centered")}", recalls));
+                if (options.Method == PruningMethod.None && !options.Dedup)
                 {
                     Latency(encoder, fdes, documents, queries, preset);
                 }
@@ -171,6 +172,44 @@ internal static class MuveraBenchmark
         }
 
         PlotRecall(curves, "docs/img/muvera-recall.png");
+    }
+
+    /// <summary><c>R,k_sim,d_proj[,c|,cN]</c> (seed 1, as every row of the table).</summary>
+    private static (MuveraParameters Parameters, string CenterLabel) ParseConfig(string text, WordNetMultiVectors data)
+    {
+        var parts = text.Split(',', StringSplitOptions.TrimEntries);
+        var parameters = new MuveraParameters
+        {
+            Dimension = data.Dimension,
+            Repetitions = int.Parse(parts[0], CultureInfo.InvariantCulture),
+            KSim = int.Parse(parts[1], CultureInfo.InvariantCulture),
+            DProj = int.Parse(parts[2], CultureInfo.InvariantCulture),
+            Seed = 1,
+        };
+        if (parts.Length < 4)
+        {
+            return (parameters, "none");
+        }
+
+        var tokens = parts[3] == "c" ? int.MaxValue : int.Parse(parts[3].TrimStart('c'), CultureInfo.InvariantCulture);
+        var center = TokenCenter.MeanOf(data.Items, data.Dimension, tokens);
+        var label = tokens == int.MaxValue ? "mean of all item tokens" : $"mean of first {tokens} tokens";
+        return (parameters with { Center = center }, label);
+    }
+
+    private static PruningOptions ParsePruning(string name)
+    {
+        var dedup = name.StartsWith("dedup", StringComparison.Ordinal);
+        var rest = dedup ? name["dedup".Length..].TrimStart('+') : name;
+        var options = rest switch
+        {
+            "" or "none" => new PruningOptions(),
+            _ when rest.StartsWith("kd", StringComparison.Ordinal) => PruningOptions.KMeans(int.Parse(rest[2..], CultureInfo.InvariantCulture)),
+            _ when rest.StartsWith("ratio", StringComparison.Ordinal) => PruningOptions.KMeansToRatio(double.Parse(rest[5..], CultureInfo.InvariantCulture)),
+            _ when rest.StartsWith("ward", StringComparison.Ordinal) => PruningOptions.Ward(int.Parse(rest[4..], CultureInfo.InvariantCulture)),
+            _ => throw new ArgumentException($"unknown pruning '{name}' (none, dedup, kdN, ratioX, wardN, dedup+…)"),
+        };
+        return options with { Dedup = dedup };
     }
 
     /// <summary>

@@ -159,23 +159,29 @@ public sealed class MuveraEncoderTests
     [Fact]
     public void Bucket_VectorSignBits_MatchScalarDefinition_OnRandomRows()
     {
-        // Values include ±0, NaN and tiny magnitudes, the cases where a vector compare could differ from the scalar >.
+        // Values include ±0, NaN and tiny magnitudes, the cases where a vector compare could differ from the scalar >;
+        // thresholds are zero (no center) or drawn the same way (a center).
         var special = new[] { 0f, -0f, float.NaN, float.Epsilon, -float.Epsilon, 1f, -1f };
-        var rows = from kSim in Gen.Int[0, MuveraParameters.MaxKSim] from length in Gen.Int[1, 40] from seed in Gen.ULong select (kSim, length, seed);
+        var rows = from kSim in Gen.Int[0, MuveraParameters.MaxKSim] from length in Gen.Int[1, 40] from centered in Gen.Bool from seed in Gen.ULong
+                   select (kSim, length, centered, seed);
         rows.Sample(shape =>
         {
-            var (kSim, length, seed) = shape;
+            var (kSim, length, centered, seed) = shape;
             var random = new DeterministicRandom(seed);
+            float Draw() => random.NextInt(4) == 0 ? special[random.NextInt(special.Length)] : (float)random.NextGaussian();
             var buffer = new float[Math.Max(length, kSim)];
+            var thresholds = new float[buffer.Length];
             for (var i = 0; i < buffer.Length; i++)
             {
-                buffer[i] = random.NextInt(4) == 0 ? special[random.NextInt(special.Length)] : (float)random.NextGaussian();
+                buffer[i] = Draw();
+                thresholds[i] = centered ? Draw() : 0f;
             }
 
             // Every row start, including those near the end where the vector load is not allowed.
             for (var offset = 0; offset + kSim <= buffer.Length; offset++)
             {
-                Assert.Equal(MuveraEncoder.BucketScalar(buffer.AsSpan(offset, kSim)), MuveraEncoder.Bucket(buffer, offset, kSim));
+                var expected = MuveraEncoder.BucketScalar(buffer.AsSpan(offset, kSim), thresholds.AsSpan(offset, kSim));
+                Assert.Equal(expected, MuveraEncoder.Bucket(buffer, offset, thresholds, offset, kSim));
             }
         }, iter: 300);
     }

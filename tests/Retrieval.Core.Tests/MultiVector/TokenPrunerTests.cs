@@ -68,4 +68,32 @@ public sealed class TokenPrunerTests
         Assert.Same(tokens, TokenPruner.Prune(tokens, new PruningOptions()));
         Assert.Same(tokens, TokenPruner.Prune(tokens, PruningOptions.KMeans(8)));
     }
+
+    [Fact]
+    public void Dedup_Exact_KeepsFirstOfEachRepeat_InOrder_AndChamferIsUnchanged()
+    {
+        var random = new DeterministicRandom(90);
+        var distinct = MultiVectorTestData.Gaussian(random, 5, 8);
+        int[] order = [0, 1, 0, 2, 3, 1, 4, 4, 2];
+        var rows = order.SelectMany(t => distinct.Row(t).ToArray()).ToArray();
+        var tokens = TokenMatrix.FromRowMajor(rows, 8);
+        var kept = TokenPruner.Prune(tokens, PruningOptions.Deduplicate());
+        Assert.Equal(distinct.Values.ToArray(), kept.Values.ToArray());
+        var query = MultiVectorTestData.Gaussian(random, 4, 8);
+        Assert.Equal(Chamfer.ScoreScalar(query, tokens), Chamfer.ScoreScalar(query, kept));
+    }
+
+    [Fact]
+    public void Dedup_WithinDistance_DropsNearRepeatsOnly_ThenTheMethodRuns()
+    {
+        var a = new float[] { 1, 0, 0, 0 };
+        var nearA = new float[] { 0.999f, 0.01f, 0, 0 };
+        var b = new float[] { 0, 1, 0, 0 };
+        var tokens = TokenMatrix.FromRows([a, nearA, b, b]);
+        Assert.Equal(3, TokenPruner.Prune(tokens, PruningOptions.Deduplicate()).Count);
+        Assert.Equal(2, TokenPruner.Prune(tokens, PruningOptions.Deduplicate(0.05f)).Count);
+        Assert.Equal(1, TokenPruner.Prune(tokens, PruningOptions.KMeans(1) with { Dedup = true }).Count);
+        Assert.Same(tokens, TokenPruner.Prune(tokens, new PruningOptions()));
+        Assert.Throws<ArgumentException>(() => TokenPruner.Prune(tokens, PruningOptions.Deduplicate(-1)));
+    }
 }

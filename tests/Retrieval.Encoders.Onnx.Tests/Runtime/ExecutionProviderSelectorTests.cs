@@ -58,6 +58,31 @@ public sealed class ExecutionProviderSelectorTests(ITestOutputHelper output)
         Assert.Equal("CUDA", choice.Provider);
     }
 
+    [Fact]
+    public void Select_DeviceFailsWhenTheProbeSessionStarts_FallsBackToCpuWithTheError()
+    {
+        // What a GPU machine whose CUDA runtime did not match its driver did: the provider library loaded, and the
+        // device failed only when a session was created on it.
+        var selector = new ExecutionProviderSelector(
+            () => ["CUDAExecutionProvider", "CPUExecutionProvider"],
+            _ => throw new InvalidOperationException("CUDA failure 803: system has unsupported display driver / cuda driver combination"));
+
+        var choice = selector.Select(Cuda, new ListLogger());
+
+        Assert.False(choice.UseCuda);
+        Assert.Contains("803", choice.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void RunProbe_OnCpu_RunsTheProbeModel()
+    {
+        // The probe model is written by hand in protobuf wire format: ONNX Runtime must accept and run it, or every
+        // CUDA start-up would fall back for a reason that has nothing to do with the GPU.
+        using var options = new Microsoft.ML.OnnxRuntime.SessionOptions();
+
+        ExecutionProviderSelector.RunProbe(options);
+    }
+
     private sealed class ListLogger : ILogger
     {
         public List<string> Messages { get; } = [];

@@ -115,6 +115,43 @@ public abstract class MultiVectorApiTests<TFixture>(TFixture fixture) : IClassFi
         Assert.All(item.Vectors["colbert"].Rows, r => Assert.Equal(1.0, Math.Sqrt(r.Values.Sum(v => (double)v * v)), 1e-4));
     }
 
+    [SkippableFact]
+    public async Task MultiVectorSpace_LearnedCenterAndDedup_OverRest_ArePinnedByTheFirstWriteAndReported()
+    {
+        var name = TestNames.Unique("centered");
+        using (var created = await Server.PostJsonAsync("/v1/collections", $$$$"""
+            {"name":"{{{{name}}}}","spaces":[{"name":"colbert","dimension":{{{{Dimension}}}},"metric":"METRIC_INNER_PRODUCT","model":{"name":"m","version":"1"},
+              "kind":"SPACE_KIND_MULTI","multiVector":{"muvera":{"seed":"5","center":{"learnTokens":4}},"pruning":{"dedup":true}}}]}
+            """))
+        {
+            Assert.Equal(HttpStatusCode.OK, created.StatusCode);
+        }
+
+        var before = (await Server.Collections.GetCollectionAsync(new GetCollectionRequest { Name = name })).Spaces.Single().MultiVector;
+        Assert.Equal((4, 0), (before.Muvera.Center.LearnTokens, before.Muvera.Center.Values.Count));
+        Assert.True(before.Pruning.Dedup);
+
+        // Item a: rows 0, 1, 0 (a repeat); item b: rows 2, 3. The first 4 tokens in write order are 0, 1, 0, 2.
+        float[][] r = [.. Enumerable.Range(0, 4).Select(i => Enumerable.Range(0, Dimension).Select(c => (float)((i * 10) + c)).ToArray())];
+        var upsert = new UpsertItemsRequest { Collection = name };
+        upsert.Items.Add(new Item { Id = "a", Vectors = { ["colbert"] = Rows([r[0], r[1], r[0]]) } });
+        upsert.Items.Add(new Item { Id = "b", Vectors = { ["colbert"] = Rows([r[2], r[3]]) } });
+        await Server.Items.UpsertItemsAsync(upsert);
+
+        var collection = await Server.Collections.GetCollectionAsync(new GetCollectionRequest { Name = name });
+        var center = collection.Spaces.Single().MultiVector.Muvera.Center;
+        Assert.Equal(Enumerable.Range(0, Dimension).Select(c => (r[0][c] + r[1][c] + r[0][c] + r[2][c]) / 4), center.Values);
+        var stats = collection.MultiVectorStats.Single();
+        Assert.Equal((5L, 4L), (stats.TokensReceived, stats.VectorsKept));
+
+        using var refused = await Server.PostJsonAsync("/v1/collections", $$$$$"""
+            {"name":"{{{{{name}}}}}-bad","spaces":[{"name":"colbert","dimension":{{{{{Dimension}}}}},"metric":"METRIC_INNER_PRODUCT","model":{"name":"m","version":"1"},
+              "kind":"SPACE_KIND_MULTI","multiVector":{"muvera":{"center":{"values":[1,2,3]}}}}]}
+            """);
+        Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+        Assert.Contains("multiVector.muvera.center.values", await refused.Content.ReadAsStringAsync());
+    }
+
     private static Vector Rows(float[][] rows)
     {
         var vector = new Vector();
