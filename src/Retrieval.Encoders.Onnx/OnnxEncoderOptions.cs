@@ -27,6 +27,14 @@ public sealed class OnnxEncoderOptions
     /// </summary>
     public bool AllowSpinning { get; set; } = true;
 
+    /// <summary>
+    /// Whether ONNX Runtime's intra-op threads stop spinning as soon as a run returns (its
+    /// <c>session.force_spinning_stop</c>), instead of spinning on after it. Default true: between runs the server
+    /// has work of its own on the same cores (the RPC, tokenizing or decoding the next request, pooling), and a
+    /// thread left spinning there takes a core from it; docs/benchmarks.md ("Encoders") measures both settings.
+    /// </summary>
+    public bool StopSpinningAfterRun { get; set; } = true;
+
     /// <summary>Graph optimization: <c>none</c>, <c>basic</c>, <c>extended</c> or <c>all</c> (default).</summary>
     public string GraphOptimizationLevel { get; set; } = "all";
 

@@ -20,6 +20,7 @@ public sealed class OnnxSessionFactory(OnnxEncoderOptions options, ExecutionProv
         try
         {
             sessionOptions.AddSessionConfigEntry("session.intra_op.allow_spinning", options.AllowSpinning ? "1" : "0");
+            sessionOptions.AddSessionConfigEntry("session.force_spinning_stop", options.StopSpinningAfterRun ? "1" : "0");
             if (provider.UseCuda)
             {
                 sessionOptions.AppendExecutionProvider_CUDA(provider.CudaDeviceId);

@@ -15,6 +15,7 @@ namespace Retrieval.Benchmarks.Encoders;
 internal static class EncoderBenchmark
 {
     private const int WarmupRequests = 2;
+
     private const int PreprocessingPasses = 5;
 
     public static async Task<int> RunAsync(string[] args)
@@ -34,7 +35,7 @@ internal static class EncoderBenchmark
         var cpu = File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':')[1].Trim() ?? "?";
         Console.WriteLine($"encoders: {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC; cpu {cpu}, {Environment.ProcessorCount} cores; ONNX Runtime {OrtEnv.Instance().GetVersionString()}; .NET {Environment.Version}");
         Console.WriteLine($"load average at start: {LoadAverage()}");
-        Console.WriteLine($"per configuration: max(16, {items}/batch) timed requests per side, alternating one by one, after {WarmupRequests} warm-up requests");
+        Console.WriteLine($"per configuration: max(16, {items}/batch) timed requests per side, alternating one by one, after at least {WarmupRequests} warm-up requests per side (more until 4 in a row compile no method, 20 s at most)");
 
         // The endpoint protocols normally come from appsettings.json in the content root (the working directory);
         // naming them here lets the suite run from any directory.
@@ -42,8 +43,11 @@ internal static class EncoderBenchmark
         configuration.Extra["Kestrel:Endpoints:Grpc:Protocols"] = "Http2";
         configuration.Extra["Kestrel:Endpoints:Rest:Protocols"] = "Http1";
         var spinning = Option(args, "--spinning", "true");
+        var stopSpinning = Option(args, "--stop-spinning", "true");
+        var layers = int.Parse(Option(args, "--layers", "0"), CultureInfo.InvariantCulture);
         configuration.Extra["Retrieval:Encoders:AllowSpinning"] = spinning;
-        Console.WriteLine($"ONNX Runtime intra-op spinning: {spinning} (server and raw peer alike)");
+        configuration.Extra["Retrieval:Encoders:StopSpinningAfterRun"] = stopSpinning;
+        Console.WriteLine($"ONNX Runtime intra-op spinning: {spinning}, stopped when a run returns: {stopSpinning} (server and raw peer alike)");
         await using var server = await InProcessServer.StartAsync(configuration);
         var rows = new List<string>();
         var concurrentRows = new List<string>();
@@ -59,7 +63,19 @@ internal static class EncoderBenchmark
                 Console.WriteLine($"  image preprocessing breakdown: {ImagePreprocessingBreakdown.Measure(model, model.Descriptor.Image.ResizeShorterSide)}");
             }
 
-            using var raw = new RawOrtRunner(model, bool.Parse(spinning));
+            using var raw = new RawOrtRunner(model, bool.Parse(spinning), bool.Parse(stopSpinning));
+            if (layers > 0)
+            {
+                // Diagnostic mode: where one request's time goes, layer by layer, instead of the tables.
+                foreach (var batch in batches)
+                {
+                    await EncoderLayerBreakdown.RunAsync(server, model, raw, batch, layers);
+                }
+
+                continue;
+            }
+
+            await WarmUpAsync(server, model, raw);
             foreach (var batch in batches)
             {
                 var (rawSample, serverSample) = await MeasureAsync(server, model, raw, batch, Math.Max(16, (items + batch - 1) / batch));
@@ -108,6 +124,27 @@ internal static class EncoderBenchmark
         return Percentiles.Median(passes);
     }
 
+    /// <summary>
+    /// Single-input requests through both sides, untimed, until the JIT has stopped compiling (see <see cref="JitWarmup"/>):
+    /// a long-running server's steady state, not its first minute.
+    /// </summary>
+    private static async Task WarmUpAsync(InProcessServer server, BenchmarkedModel model, RawOrtRunner raw)
+    {
+        var clock = Stopwatch.StartNew();
+        var i = 0;
+        var rounds = await JitWarmup.RunAsync(
+            async () =>
+            {
+                var index = i++ % model.Inputs.Count;
+                raw.Run([model.Prepared[index]]);
+                await EncodeAsync(server, new EncodeRequest { Name = model.Name, Inputs = { model.Inputs[index] } }, model.Descriptor.Dimension);
+            },
+            minRounds: 16,
+            quietRounds: 30,
+            TimeSpan.FromSeconds(90));
+        Console.WriteLine($"  warm-up: {rounds} single-input requests per side in {clock.Elapsed.TotalSeconds:F0} s (until 30 in a row compiled no method)");
+    }
+
     private static BenchmarkedModel Load(string name) => name switch
     {
         "resnet18" => BenchmarkedModel.ResNet18(
@@ -133,11 +170,17 @@ internal static class EncoderBenchmark
             return request;
         }).ToArray();
 
-        for (var w = 0; w < WarmupRequests; w++)
-        {
-            raw.Run(rawBatches[requests + w]);
-            await EncodeAsync(server, serverRequests[requests + w], model.Descriptor.Dimension);
-        }
+        // A batch size brings code paths of its own (length-sorted text groups, larger tensors); warm them up as well.
+        var w = 0;
+        await JitWarmup.RunAsync(
+            async () =>
+            {
+                raw.Run(rawBatches[requests + (w % WarmupRequests)]);
+                await EncodeAsync(server, serverRequests[requests + (w++ % WarmupRequests)], model.Descriptor.Dimension);
+            },
+            minRounds: WarmupRequests,
+            quietRounds: 4,
+            TimeSpan.FromSeconds(20));
 
         var rawSample = new LatencySample(batch);
         var serverSample = new LatencySample(batch);

@@ -14,13 +14,14 @@ internal sealed class RawOrtRunner : IDisposable
     private readonly string[] _outputNames;
     private readonly bool _fixedBatchOfOne;
 
-    public RawOrtRunner(BenchmarkedModel model, bool allowSpinning = true)
+    public RawOrtRunner(BenchmarkedModel model, bool allowSpinning, bool stopSpinningAfterRun)
     {
         _model = model;
         // Same settings as the server's (Retrieval:Encoders): ORT-chosen thread counts, all graph optimizations, and the
-        // benchmark's spinning choice.
+        // benchmark's spinning choices.
         using var options = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
         options.AddSessionConfigEntry("session.intra_op.allow_spinning", allowSpinning ? "1" : "0");
+        options.AddSessionConfigEntry("session.force_spinning_stop", stopSpinningAfterRun ? "1" : "0");
         _session = new InferenceSession(model.Model, options);
         _outputNames = [model.Descriptor.OutputName];
         var first = model.Tokenization is null ? _session.InputMetadata[model.Descriptor.InputName] : _session.InputMetadata.Values.First();
