@@ -76,17 +76,20 @@ public sealed partial class MuveraEncoder
     }
 
     /// <summary>
-    /// One repetition's blocks, without a data-dependent branch (on short items whether a token opens its bucket, and
-    /// which buckets stay empty, are coin flips a branch predictor cannot learn):
+    /// One repetition's blocks, without a data-dependent branch per token or bucket (on short items whether a token
+    /// opens its bucket, and which buckets stay empty, are coin flips a branch predictor cannot learn). Projected ψ:
+    /// zero the repetition and add every token's ψ to its block; then, for documents with fill, copy the nearest
+    /// token's ψ into each empty block (<see cref="NearestKeys"/>). Identity ψ (the client's own rows, which may hold
+    /// −0), the general path:
     /// <list type="number">
     /// <item>each token's bucket, the per-bucket counts and the occupied buckets;</item>
-    /// <item>each bucket's source token: for documents with fill the nearest sign pattern (<see cref="NearestKeys"/>),
-    /// which for an occupied bucket is its first token; otherwise the bucket's first token;</item>
+    /// <item>each bucket's source token: for documents with fill the nearest sign pattern, which for an occupied bucket
+    /// is its first token; otherwise the bucket's first token;</item>
     /// <item>every block := ψ(source), masked to +0 where the bucket is empty and is not filled;</item>
-    /// <item>every other token adds ψ to its block (a select, so the opening token adds nothing, bit for bit);</item>
-    /// <item>documents divide each occupied block by its count (x / 1 = x exactly).</item>
+    /// <item>every other token adds ψ to its block (a select, so the opening token adds nothing, bit for bit).</item>
     /// </list>
-    /// The sums are formed in token order from the first token's ψ, as they always were: outputs are bit-identical.
+    /// Documents then divide each occupied block by its count (x / 1 = x exactly). Either way the sums are formed in
+    /// token order from the first token's ψ, as they always were: outputs are bit-identical to the earlier encoder.
     /// </summary>
     private void EncodeRepetition(TokenMatrix tokens, float[] projections, int r, ref float repetition, EncodeScratch scratch, bool isDocument)
     {
