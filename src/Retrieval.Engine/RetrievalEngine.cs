@@ -152,11 +152,12 @@ public sealed partial class RetrievalEngine : IAsyncDisposable
         return _snapshots.TryLoad(definition, lastSequence);
     }
 
-    // Snapshots do not hold multi-vector spaces (their pruned tokens and FDEs): such a collection loads from the store.
-    // Others use one when a space has an index spec, or when one exists (the spec was removed since).
+    // A collection uses a snapshot when a space (dense, or a multi-vector space's FDEs) has an index spec, or when one
+    // exists (the spec was removed since). Multi-vector spaces are in snapshots since format 2 (kept tokens and FDE
+    // segments, so neither pruning, encoding nor FDE index builds rerun at start-up).
     [System.Diagnostics.CodeAnalysis.MemberNotNullWhen(true, nameof(_snapshots))]
     private bool UsesSnapshots(CollectionDefinition definition) =>
-        _snapshots is not null && !definition.Spaces.Any(s => s.IsMulti) &&
+        _snapshots is not null &&
         (definition.Spaces.Any(s => !string.IsNullOrWhiteSpace(s.Index)) || File.Exists(_snapshots.PathOf(definition.Name)));
 
     // After the optimizer has stopped (a build in flight is abandoned: its segments are written unbuilt and built

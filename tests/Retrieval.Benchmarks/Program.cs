@@ -29,8 +29,10 @@ internal static class Program
                         [--ef 16,...,512] [--ef-construction 40] [--nprobe 1,...,128] [--peer-timeout 1800] [--plot PNG] [--markdown MD]
           ann-overhead  per-query CPU and wall time of our IVF-PQ path vs python3-faiss on the same index file, interleaved
                         [--data fasttext|minilm|synthetic] [--spec IVF488,PQ16x8] [--nprobe 1,4,16,64] [--rounds 5] [--queries 1000]
-          ann-serve     end to end: gRPC load generator (bounded concurrency) against a running server vs the in-process engine
-                        [--n 100000] [--queries 1000] [--concurrency 1,2,4,8] [--seconds 5]
+          ann-serve     end to end: gRPC load generator (this process) against the server binary (child process) vs the in-process engine
+                        [--n 100000] [--queries 1000] [--concurrency 1,2,4,8] [--seconds 3] [--warmup 2] [--rounds 3] [--open-fraction 0.5]
+                        [--ef-construction 40] [--batch 16 (SearchBatch rows; 1: none)]
+                        [--server-env "default;DOTNET_gcServer=0;SERVER_DIR=/other/build/bin,DOTNET_TieredPGO=0"]
           muvera        MUVERA FDE encode throughput and recall: encode|recall|all <model> <queries> [folder]
                         ["R,k,dproj[,c|,cN];…" (c = centered SimHash)] ["none,dedup,kdN,ratioX,wardN,dedup+…"]
           muvera-index  MUVERA with the FDEs in HNSW / IVF indexes vs the exact FDE scan: "<specs;…>" compact|end-to-end <queries>

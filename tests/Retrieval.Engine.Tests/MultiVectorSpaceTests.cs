@@ -36,7 +36,7 @@ public sealed class MultiVectorSpaceTests
     [Fact]
     public async Task Reopen_WithSnapshotsOfAnIndexedDenseSpace_KeepsEveryMultiVector()
     {
-        // Snapshots hold dense segments only: a collection that also has a multi-vector space must load from the store.
+        // The snapshot holds both kinds of space; the multi-vector one must come back whole either way.
         await using var harness = await StartAsync(null, Segments.SegmentedSearchTests.Manual, null);
         var (documents, queries) = ClusteredCorpus(seed: 12, documents: 600, queries: 3);
         var settings = new MultiVectorSettings { Muvera = MuveraParameters.CompactPreset(Dimension, seed: 11) };
@@ -132,6 +132,43 @@ public sealed class MultiVectorSpaceTests
 
     private static MultiVectorSettings MultiSettings(EngineHarness harness) =>
         harness.Engine.GetCollection("c").Definition.Spaces.Single(s => s.Name == "mv").MultiVector!;
+
+    [Fact]
+    public async Task Reopen_FromASnapshot_RestoresFdeIndexKeptTokensAndLearnedCenterWithoutRebuilding()
+    {
+        await using var harness = await StartAsync(null, Segments.SegmentedSearchTests.Manual, null);
+        var (documents, queries) = ClusteredCorpus(seed: 25, documents: 700, queries: 5);
+        var settings = new MultiVectorSettings { Muvera = MuveraParameters.CompactPreset(Dimension, seed: 11), Pruning = PruningOptions.KMeans(4, seed: 2), LearnCenterTokens = 200 };
+        var space = new SpaceDefinition("mv", Dimension, Metric.InnerProduct, new ModelRef("test", "1"), Index: "IVF4,PQ32x4", Kind: SpaceKind.Multi, MultiVector: settings);
+        await harness.Engine.CreateCollectionAsync("c", [space], null, CancellationToken.None);
+        await UpsertAsync(harness, documents);
+        harness.Engine.RunOptimizerUntilIdle(CancellationToken.None);
+        var status = harness.Engine.GetSpaceIndexStatus("c", "mv");
+        Assert.True(status.IndexedVectors >= 500, $"only {status.IndexedVectors} FDEs indexed");
+        var stats = harness.Engine.GetCollection("c").MultiVectorStats.Single();
+        var encodings = documents.Select((_, i) => harness.Engine.GetMultiVectorEncoding("c", "mv", $"d{i}")!).ToList();
+        var kept = harness.Engine.GetItems("c", ["d3", "d500"], withVectors: true).Select(v => v.Vectors!["mv"]).ToList();
+        var results = queries.Select(q => Ids(harness.Engine.Search("c", Query(q, k: 5) with { Candidates = 50, NProbe = 4 }))).ToList();
+
+        await harness.ReopenAsync();
+
+        // No optimizer run since the restart: the built FDE segments came back from the snapshot, not from a rebuild.
+        Assert.Equal(status.IndexedVectors, harness.Engine.GetSpaceIndexStatus("c", "mv").IndexedVectors);
+        Assert.Equal(stats, harness.Engine.GetCollection("c").MultiVectorStats.Single());
+        for (var i = 0; i < documents.Count; i++)
+        {
+            Assert.True(encodings[i].AsSpan().SequenceEqual(harness.Engine.GetMultiVectorEncoding("c", "mv", $"d{i}")), $"encoding of d{i} changed");
+        }
+
+        Assert.Equal(kept, harness.Engine.GetItems("c", ["d3", "d500"], withVectors: true).Select(v => v.Vectors!["mv"]).ToList());
+        Assert.Equal(results, queries.Select(q => Ids(harness.Engine.Search("c", Query(q, k: 5) with { Candidates = 50, NProbe = 4 }))).ToList());
+
+        // Writes after the snapshot replay from the store on top of it.
+        await harness.Engine.UpsertAsync("c", [Write("late", documents[0])], CancellationToken.None);
+        await harness.ReopenAsync();
+        Assert.Equal(encodings[0], harness.Engine.GetMultiVectorEncoding("c", "mv", "late"));
+        Assert.Equal(stats.Items + 1, harness.Engine.GetCollection("c").MultiVectorStats.Single().Items);
+    }
 
     [Fact]
     public async Task Search_ExactMode_MatchesNaiveChamferRankingAndScores()

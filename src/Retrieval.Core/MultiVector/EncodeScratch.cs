@@ -47,7 +47,7 @@ internal sealed class EncodeScratch
         if (scratch.Counts.Length < buckets)
         {
             scratch.Counts = new int[buckets];
-            scratch.Occupied = new int[buckets];
+            scratch.Occupied = new int[buckets + 1]; // the encoder writes one slot past the last occupied bucket
             scratch.Keys = new int[buckets];
         }
 

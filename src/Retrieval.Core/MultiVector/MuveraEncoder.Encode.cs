@@ -59,36 +59,9 @@ public sealed partial class MuveraEncoder
         ProjectionKernel.Multiply(tokens.Values, n, p.Dimension, _projection, _columns, projections);
         var raw = _sketchBucket is null ? destination : scratch.Blocks.AsSpan(0, blockLength);
         ref var rawBase = ref MemoryMarshal.GetReference(raw);
-        var buckets = p.BucketCount;
-        var dProj = p.DProj;
-        var fill = isDocument && p.FillEmptyBuckets;
         for (var r = 0; r < p.Repetitions; r++)
         {
-            ref var repetition = ref Unsafe.Add(ref rawBase, r * buckets * dProj);
-            var occupied = AssignBuckets(tokens, projections, r, ref repetition, scratch);
-            if (occupied == buckets)
-            {
-                if (isDocument)
-                {
-                    Average(ref repetition, scratch, occupied);
-                }
-
-                continue; // every block is written: nothing to fill or clear
-            }
-
-            if (isDocument)
-            {
-                Average(ref repetition, scratch, occupied);
-            }
-
-            if (fill)
-            {
-                FillEmptyBlocks(tokens, projections, r, ref repetition, scratch);
-            }
-            else
-            {
-                ClearEmptyBlocks(ref repetition, scratch);
-            }
+            EncodeRepetition(tokens, projections, r, ref Unsafe.Add(ref rawBase, r * p.BucketCount * p.DProj), scratch, isDocument);
         }
 
         if (_sketchBucket is not null)
@@ -103,94 +76,156 @@ public sealed partial class MuveraEncoder
     }
 
     /// <summary>
-    /// Repetition r's bucket of every token, and the block sums: the first token of a bucket overwrites its block (no
-    /// clearing pass), later ones add to it. Records per token its bucket, per bucket its count, and the occupied
-    /// buckets in order of first use. Returns how many buckets are occupied.
+    /// One repetition's blocks, without a data-dependent branch per token or bucket (on short items whether a token
+    /// opens its bucket, and which buckets stay empty, are coin flips a branch predictor cannot learn). Projected ψ:
+    /// zero the repetition and add every token's ψ to its block; then, for documents with fill, copy the nearest
+    /// token's ψ into each empty block (<see cref="NearestKeys"/>). Identity ψ (the client's own rows, which may hold
+    /// −0), the general path:
+    /// <list type="number">
+    /// <item>each token's bucket, the per-bucket counts and the occupied buckets;</item>
+    /// <item>each bucket's source token: for documents with fill the nearest sign pattern, which for an occupied bucket
+    /// is its first token; otherwise the bucket's first token;</item>
+    /// <item>every block := ψ(source), masked to +0 where the bucket is empty and is not filled;</item>
+    /// <item>every other token adds ψ to its block (a select, so the opening token adds nothing, bit for bit).</item>
+    /// </list>
+    /// Documents then divide each occupied block by its count (x / 1 = x exactly). Either way the sums are formed in
+    /// token order from the first token's ψ, as they always were: outputs are bit-identical to the earlier encoder.
     /// </summary>
-    private int AssignBuckets(TokenMatrix tokens, float[] projections, int r, ref float repetition, EncodeScratch scratch)
+    private void EncodeRepetition(TokenMatrix tokens, float[] projections, int r, ref float repetition, EncodeScratch scratch, bool isDocument)
     {
-        var kSim = Parameters.KSim;
-        var dProj = Parameters.DProj;
+        var p = Parameters;
+        var kSim = p.KSim;
+        var dProj = p.DProj;
+        var buckets = p.BucketCount;
         var n = tokens.Count;
+        var fill = isDocument && p.FillEmptyBuckets;
         ref var count = ref MemoryMarshal.GetArrayDataReference(scratch.Counts);
         ref var pattern = ref MemoryMarshal.GetArrayDataReference(scratch.Patterns);
         ref var occupiedList = ref MemoryMarshal.GetArrayDataReference(scratch.Occupied);
-        new Span<int>(scratch.Counts, 0, Parameters.BucketCount).Clear();
+        ref var source = ref MemoryMarshal.GetArrayDataReference(scratch.Keys);
+
+        // ψ_r(x_t) = psi[t·stride …]: the token row with the identity projection, else its projected GEMM columns.
+        ref var psi = ref p.UsesIdentityProjection
+            ? ref MemoryMarshal.GetReference(tokens.Values)
+            : ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(projections), (r * _width) + kSim);
+        var stride = p.UsesIdentityProjection ? p.Dimension : _columns;
+
+        BlockMath.Fill(ref count, 0, buckets);
         var occupied = 0;
+        if (!p.UsesIdentityProjection)
+        {
+            // Zero the repetition, then add every token: +0 + ψ = ψ exactly because a projected ψ is never −0 (its
+            // GEMM chain starts at +0, and under round-to-nearest an FMA returns −0 only when both addends are −0).
+            // So the sums are bit-identical to opening each block with its first token's ψ, without tracking which
+            // token opens a block. (With the identity projection ψ is the client's token, which may hold −0: the
+            // general path below keeps those bits.)
+            BlockMath.Fill(ref Unsafe.As<float, int>(ref repetition), 0, buckets * dProj);
+            for (var t = 0; t < n; t++)
+            {
+                var bucket = Bucket(projections, (t * _columns) + (r * _width), _thresholds, r * _width, kSim);
+                ref var c = ref Unsafe.Add(ref count, bucket);
+                Unsafe.Add(ref occupiedList, occupied) = bucket;
+                occupied += 1 - Math.Min(c, 1);
+                c++;
+                Unsafe.Add(ref pattern, t) = bucket;
+                BlockMath.AddMasked(ref Unsafe.Add(ref psi, t * stride), ref Unsafe.Add(ref repetition, bucket * dProj), -1, dProj);
+            }
+
+            if (fill && occupied < buckets)
+            {
+                // Empty blocks (still +0) take the nearest token's ψ; occupied ones keep their sums.
+                NearestKeys.Compute(scratch.Patterns.AsSpan(0, n), scratch.Keys.AsSpan(0, buckets));
+                if (buckets <= 64)
+                {
+                    // Visit only the empty buckets, by the set bits of a mask: no branch per bucket.
+                    var empty = buckets == 64 ? ~0UL : (1UL << buckets) - 1;
+                    for (var i = 0; i < occupied; i++)
+                    {
+                        empty &= ~(1UL << Unsafe.Add(ref occupiedList, i));
+                    }
+
+                    for (; empty != 0; empty &= empty - 1)
+                    {
+                        var b = System.Numerics.BitOperations.TrailingZeroCount(empty);
+                        var token = NearestKeys.TokenOf(Unsafe.Add(ref source, b));
+                        BlockMath.CopyWhere(ref Unsafe.Add(ref psi, token * stride), ref Unsafe.Add(ref repetition, b * dProj), -1, dProj);
+                    }
+                }
+                else
+                {
+                    for (var b = 0; b < buckets; b++)
+                    {
+                        var empty = Math.Min(Unsafe.Add(ref count, b), 1) - 1; // −1 when empty
+                        var token = NearestKeys.TokenOf(Unsafe.Add(ref source, b));
+                        BlockMath.CopyWhere(ref Unsafe.Add(ref psi, token * stride), ref Unsafe.Add(ref repetition, b * dProj), empty, dProj);
+                    }
+                }
+            }
+
+            if (isDocument)
+            {
+                AverageOccupied(ref repetition, ref count, ref occupiedList, occupied, dProj);
+            }
+
+            return;
+        }
+
         for (var t = 0; t < n; t++)
         {
-            var rowOffset = (t * _columns) + (r * _width);
-            var bucket = Bucket(projections, rowOffset, _thresholds, r * _width, kSim);
+            var bucket = Bucket(projections, (t * _columns) + (r * _width), _thresholds, r * _width, kSim);
             Unsafe.Add(ref pattern, t) = bucket;
-            ref var block = ref Unsafe.Add(ref repetition, bucket * dProj);
-            ref var projected = ref ProjectedRow(tokens, projections, rowOffset, t);
-            if (Unsafe.Add(ref count, bucket)++ == 0)
+            ref var c = ref Unsafe.Add(ref count, bucket);
+            Unsafe.Add(ref occupiedList, occupied) = bucket;
+            occupied += 1 - Math.Min(c, 1); // counts a bucket when its first token arrives
+            c++;
+        }
+
+        if (fill)
+        {
+            NearestKeys.Compute(scratch.Patterns.AsSpan(0, n), scratch.Keys.AsSpan(0, buckets));
+            for (var b = 0; b < buckets; b++)
             {
-                Unsafe.Add(ref occupiedList, occupied++) = bucket;
-                BlockMath.Copy(ref projected, ref block, dProj);
+                Unsafe.Add(ref source, b) = NearestKeys.TokenOf(Unsafe.Add(ref source, b));
             }
-            else
+        }
+        else
+        {
+            BlockMath.Fill(ref source, 0, buckets);
+            for (var t = n - 1; t >= 0; t--)
             {
-                BlockMath.Add(ref projected, ref block, dProj);
+                Unsafe.Add(ref source, Unsafe.Add(ref pattern, t)) = t;
             }
         }
 
-        return occupied;
+        var keepAll = fill ? -1 : 0;
+        for (var b = 0; b < buckets; b++)
+        {
+            var keep = keepAll | -Math.Min(Unsafe.Add(ref count, b), 1);
+            BlockMath.CopyMasked(ref Unsafe.Add(ref psi, Unsafe.Add(ref source, b) * stride), ref Unsafe.Add(ref repetition, b * dProj), keep, dProj);
+        }
+
+        for (var t = 0; t < n; t++)
+        {
+            var bucket = Unsafe.Add(ref pattern, t);
+            var opensBucket = t ^ Unsafe.Add(ref source, bucket); // 0 for the bucket's first token
+            BlockMath.AddMasked(ref Unsafe.Add(ref psi, t * stride), ref Unsafe.Add(ref repetition, bucket * dProj), -Math.Min(opensBucket, 1), dProj);
+        }
+
+        if (isDocument)
+        {
+            AverageOccupied(ref repetition, ref count, ref occupiedList, occupied, dProj);
+        }
     }
 
-    /// <summary>Documents: each occupied block holding several tokens becomes their mean (a true division, as always).</summary>
-    private void Average(ref float repetition, EncodeScratch scratch, int occupied)
+    /// <summary>Documents: each occupied block becomes the mean of its tokens (a true division; x / 1 = x exactly).</summary>
+    private static void AverageOccupied(ref float repetition, ref int count, ref int occupiedList, int occupied, int dProj)
     {
-        var dProj = Parameters.DProj;
         for (var i = 0; i < occupied; i++)
         {
-            var bucket = scratch.Occupied[i];
-            var count = scratch.Counts[bucket];
-            if (count > 1)
-            {
-                BlockMath.Divide(ref Unsafe.Add(ref repetition, bucket * dProj), count, dProj);
-            }
+            var bucket = Unsafe.Add(ref occupiedList, i);
+            BlockMath.Divide(ref Unsafe.Add(ref repetition, bucket * dProj), Unsafe.Add(ref count, bucket), dProj);
         }
     }
-
-    /// <summary>Queries, and documents without fill: empty blocks hold zeros.</summary>
-    private void ClearEmptyBlocks(ref float repetition, EncodeScratch scratch)
-    {
-        var dProj = Parameters.DProj;
-        for (var bucket = 0; bucket < Parameters.BucketCount; bucket++)
-        {
-            if (scratch.Counts[bucket] == 0)
-            {
-                BlockMath.Clear(ref Unsafe.Add(ref repetition, bucket * dProj), dProj);
-            }
-        }
-    }
-
-    /// <summary>
-    /// Documents with fill: every empty block b takes ψ_r(p*) of the token p* whose bit pattern is nearest to b
-    /// (Hamming distance, ties to the lowest token index; <see cref="NearestKeys"/>).
-    /// </summary>
-    private void FillEmptyBlocks(TokenMatrix tokens, float[] projections, int r, ref float repetition, EncodeScratch scratch)
-    {
-        var dProj = Parameters.DProj;
-        var keys = scratch.Keys;
-        NearestKeys.Compute(scratch.Patterns.AsSpan(0, tokens.Count), keys.AsSpan(0, Parameters.BucketCount));
-        for (var bucket = 0; bucket < Parameters.BucketCount; bucket++)
-        {
-            if (scratch.Counts[bucket] == 0)
-            {
-                var token = NearestKeys.TokenOf(keys[bucket]);
-                ref var source = ref ProjectedRow(tokens, projections, (token * _columns) + (r * _width), token);
-                BlockMath.Copy(ref source, ref Unsafe.Add(ref repetition, bucket * dProj), dProj);
-            }
-        }
-    }
-
-    /// <summary>ψ_r(x_t): the token itself with the identity projection, else the projected columns of its GEMM row.</summary>
-    private ref float ProjectedRow(TokenMatrix tokens, float[] projections, int rowOffset, int token) =>
-        ref Parameters.UsesIdentityProjection
-            ? ref MemoryMarshal.GetReference(tokens.Values[(token * Parameters.Dimension)..])
-            : ref projections[rowOffset + Parameters.KSim];
 
     /// <summary>
     /// b = Σ_j [⟨g_j, x⟩ &gt; θ_j]·2^j from the k_sim hyperplane columns at the start of a GEMM row, θ_j = ⟨g_j, μ⟩ the
@@ -202,6 +237,7 @@ public sealed partial class MuveraEncoder
     /// tails, never past the arrays) — those bits are masked off. GreaterThan is false for NaN, like the scalar
     /// <c>&gt;</c>, so both paths give the same bucket for every input.
     /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static int Bucket(float[] projections, int rowOffset, float[] thresholds, int thresholdOffset, int kSim)
     {
         if (Vector256.IsHardwareAccelerated && kSim <= Vector256<float>.Count

@@ -31,7 +31,7 @@ internal static class NearestKeys
     /// <summary>Fills <paramref name="keys"/> (one per bucket, a power of two long) from the tokens' patterns.</summary>
     public static void Compute(ReadOnlySpan<int> patterns, Span<int> keys)
     {
-        keys.Fill(Unreached);
+        BlockMath.Fill(ref MemoryMarshal.GetReference(keys), Unreached, keys.Length);
         for (var t = patterns.Length - 1; t >= 0; t--)
         {
             keys[patterns[t]] = t;

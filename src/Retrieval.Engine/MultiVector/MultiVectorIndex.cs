@@ -142,6 +142,26 @@ internal sealed class MultiVectorIndex : IDisposable
         VectorsKept += prepared.Kept.Count;
     }
 
+    /// <summary>
+    /// Restores an item's kept vectors and received-token count from a snapshot; its FDE is restored with the FDE
+    /// segments (<see cref="Fdes"/>), not re-encoded.
+    /// </summary>
+    public void Restore(int slot, TokenMatrix kept, int tokensReceived)
+    {
+        if (!_kept.TryAdd(slot, kept))
+        {
+            throw new InvalidDataException($"multi-vector space '{Definition.Name}': slot {slot} restored twice");
+        }
+
+        _received[slot] = tokensReceived;
+        TokensReceived += tokensReceived;
+        VectorsKept += kept.Count;
+    }
+
+    /// <summary>Every item's kept vectors and received-token count, by slot (for snapshots). Caller holds a read lock.</summary>
+    public IEnumerable<(int Slot, TokenMatrix Kept, int TokensReceived)> Entries() =>
+        _kept.Select(entry => (entry.Key, entry.Value, _received[entry.Key]));
+
     /// <summary>Removes the multi-vector of an item slot, if it has one.</summary>
     public void Remove(int slot)
     {

@@ -1,6 +1,8 @@
 using Retrieval.Core.Model;
 using Retrieval.Core.Search;
+using Retrieval.Core.MultiVector;
 using Retrieval.Engine.Indexes;
+using Retrieval.Engine.MultiVector;
 using Retrieval.Engine.State;
 
 namespace Retrieval.Engine.Snapshots;
@@ -10,7 +12,7 @@ namespace Retrieval.Engine.Snapshots;
 /// Items are numbered by their position in <see cref="Ids"/>; spaces refer to items by that number (slots are not
 /// stable across restarts). Sealed rows and indexes are immutable, so they are referenced, not copied.
 /// </summary>
-internal sealed record CollectionImage(long Sequence, CollectionDefinition Definition, string[] Ids, string[] Payloads, SpaceImage[] Spaces)
+internal sealed record CollectionImage(long Sequence, CollectionDefinition Definition, string[] Ids, string[] Payloads, SpaceImage[] Spaces, MultiSpaceImage[] MultiSpaces)
 {
     /// <summary>Caller holds the collection's read lock.</summary>
     public static CollectionImage Capture(CollectionState state)
@@ -33,7 +35,8 @@ internal sealed record CollectionImage(long Sequence, CollectionDefinition Defin
         }
 
         var spaces = state.Spaces.Select(p => SpaceImage.Capture(p.Key, p.Value, itemOfSlot)).ToArray();
-        return new CollectionImage(state.AppliedSequence, state.Definition, [.. ids], [.. payloads], spaces);
+        var multi = state.MultiVectorSpaces.Select(p => MultiSpaceImage.Capture(p.Key, p.Value, itemOfSlot)).ToArray();
+        return new CollectionImage(state.AppliedSequence, state.Definition, [.. ids], [.. payloads], spaces, multi);
     }
 }
 
@@ -59,6 +62,24 @@ internal sealed record SpaceImage(string Name, int Dimension, long NextSegmentId
             s.BuiltFor,
             s.Index)).ToArray();
         return new SpaceImage(name, dimension, space.NextSegmentId, data, items, sealedImages);
+    }
+}
+
+/// <summary>
+/// A multi-vector space: its FDE segments (exactly like a dense space's, so built FDE indexes survive a restart) and
+/// per item the kept (pruned) token vectors and the count of tokens received. Token matrices are immutable: referenced.
+/// </summary>
+internal sealed record MultiSpaceImage(string Name, SpaceImage Fdes, int[] Items, int[] TokensReceived, TokenMatrix[] Kept)
+{
+    public static MultiSpaceImage Capture(string name, MultiVectorIndex multi, int[] itemOfSlot)
+    {
+        var entries = multi.Entries().OrderBy(e => e.Slot).ToArray();
+        return new MultiSpaceImage(
+            name,
+            SpaceImage.Capture(name, multi.Fdes, itemOfSlot),
+            [.. entries.Select(e => itemOfSlot[e.Slot])],
+            [.. entries.Select(e => e.TokensReceived)],
+            [.. entries.Select(e => e.Kept)]);
     }
 }
 

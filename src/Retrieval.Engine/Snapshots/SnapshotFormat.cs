@@ -4,12 +4,17 @@ namespace Retrieval.Engine.Snapshots;
 /// The snapshot file, little-endian: magic <c>RTRVSNAP</c>, format version, the covered store sequence, the
 /// collection's creation time (µs since the epoch: a re-created collection is a different one), its definition
 /// JSON, the items (id, payload JSON), then per space its appendable rows and its sealed segments (rows, item
-/// numbers, tombstone bitset, the spec it was built for and the index in its engine's own format). The body is
+/// numbers, tombstone bitset, the spec it was built for and the index in its engine's own format); since version 2
+/// then per multi-vector space its FDE segments in the same layout and per item its kept token vectors (item
+/// number, tokens received, kept row count, the rows). The body is
 /// followed by its SHA-256 and the magic <c>RTRVDONE</c>. Written to a temporary file, fsynced, then renamed.
 /// </summary>
 internal static class SnapshotFormat
 {
-    public const int Version = 1;
+    public const int Version = 2;
+
+    /// <summary>The first format, without multi-vector spaces: still read for collections that have none.</summary>
+    public const int DenseOnlyVersion = 1;
     public const int HashBytes = 32;
     public static ReadOnlySpan<byte> Magic => "RTRVSNAP"u8;
     public static ReadOnlySpan<byte> EndMagic => "RTRVDONE"u8;

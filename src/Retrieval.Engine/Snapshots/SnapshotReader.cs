@@ -27,9 +27,14 @@ internal static class SnapshotReader
         }
 
         var version = reader.ReadInt32();
-        if (version != SnapshotFormat.Version)
+        if (version is not (SnapshotFormat.Version or SnapshotFormat.DenseOnlyVersion))
         {
-            throw new SnapshotUnusableException($"stale: format version {version}, this build reads {SnapshotFormat.Version}");
+            throw new SnapshotUnusableException($"stale: format version {version}, this build reads {SnapshotFormat.DenseOnlyVersion}–{SnapshotFormat.Version}");
+        }
+
+        if (version == SnapshotFormat.DenseOnlyVersion && current.Spaces.Any(s => s.IsMulti))
+        {
+            throw new SnapshotUnusableException($"stale: format version {version} holds no multi-vector spaces");
         }
 
         var sequence = reader.ReadInt64();
@@ -67,7 +72,18 @@ internal static class SnapshotReader
             var spaceCount = reader.ReadInt32();
             for (var s = 0; s < spaceCount; s++)
             {
-                ReadSpace(reader, state, itemCount, options);
+                ReadSpace(reader, name => state.GetSpace(name), itemCount, options);
+            }
+
+            var multiCount = version == SnapshotFormat.DenseOnlyVersion ? 0 : reader.ReadInt32();
+            if (multiCount != state.MultiVectorSpaces.Count)
+            {
+                throw new SnapshotUnusableException($"stale: it holds {multiCount} multi-vector spaces, the collection has {state.MultiVectorSpaces.Count}");
+            }
+
+            for (var s = 0; s < multiCount; s++)
+            {
+                ReadMultiSpace(reader, state, itemCount, options);
             }
 
             state.RestoreSequence(sequence);
@@ -80,10 +96,50 @@ internal static class SnapshotReader
         }
     }
 
-    private static void ReadSpace(BinaryReader reader, CollectionState state, int itemCount, IndexingOptions options)
+    /// <summary>
+    /// A multi-vector space: its FDE segments, then per item the kept token rows and the tokens received. The FDEs are
+    /// not re-encoded: SameSpaces has checked that the space's settings (and so its pinned encoder) are unchanged.
+    /// </summary>
+    private static void ReadMultiSpace(BinaryReader reader, CollectionState state, int itemCount, IndexingOptions options)
     {
-        var space = state.GetSpace(reader.ReadString());
+        MultiVector.MultiVectorIndex? multi = null;
+        ReadSpace(reader, name => (multi = state.MultiVectorSpaces.GetValueOrDefault(name)
+            ?? throw new SnapshotUnusableException($"stale: multi-vector space '{name}' is not in the collection")).Fdes, itemCount, options);
+        var items = ReadInts(reader);
+        var received = ReadInts(reader);
+        var keptCounts = ReadInts(reader);
+        if (received.Length != items.Length || keptCounts.Length != items.Length)
+        {
+            throw new SnapshotUnusableException($"corrupt: multi-vector space '{multi!.Definition.Name}' has {items.Length} items, {received.Length} counts and {keptCounts.Length} kept counts");
+        }
+
+        var d = multi!.Definition.Dimension;
+        for (var i = 0; i < items.Length; i++)
+        {
+            if (keptCounts[i] < 1 || keptCounts[i] > received[i])
+            {
+                throw new SnapshotUnusableException($"corrupt: multi-vector item {i} keeps {keptCounts[i]} of {received[i]} tokens");
+            }
+
+            var values = MemoryMarshal.Cast<byte, float>(reader.ReadBytes(checked(keptCounts[i] * d * sizeof(float))));
+            multi.Restore(CheckItem(items[i], itemCount), Core.MultiVector.TokenMatrix.FromRowMajor(values, d), received[i]);
+        }
+
+        if (multi.Count != items.Length)
+        {
+            throw new SnapshotUnusableException($"corrupt: multi-vector space '{multi.Definition.Name}' has {multi.Count} FDEs for {items.Length} items");
+        }
+    }
+
+    private static void ReadSpace(BinaryReader reader, Func<string, SpaceIndex> spaceNamed, int itemCount, IndexingOptions options)
+    {
+        var space = spaceNamed(reader.ReadString());
         var dimension = reader.ReadInt32();
+        if (dimension != space.Definition.Dimension)
+        {
+            throw new SnapshotUnusableException($"corrupt: space '{space.Definition.Name}' has dimension {space.Definition.Dimension}, the snapshot {dimension}");
+        }
+
         space.NextSegmentId = reader.ReadInt64();
         var appendableItems = ReadInts(reader);
         var appendableData = ReadFloats(reader);
@@ -134,9 +190,12 @@ internal static class SnapshotReader
     private static int CheckItem(int item, int itemCount) =>
         (uint)item < (uint)itemCount ? item : throw new SnapshotUnusableException($"corrupt: item number {item} out of range");
 
+    // A multi-vector space must also have the same settings: they pin the encoder (matrices, center) and the pruning
+    // that made the stored FDEs and kept tokens.
     private static bool SameSpaces(CollectionDefinition snapshot, CollectionDefinition current) =>
         snapshot.Spaces.Count == current.Spaces.Count &&
-        snapshot.Spaces.All(s => current.FindSpace(s.Name) is { } c && c.Dimension == s.Dimension && c.Metric == s.Metric);
+        snapshot.Spaces.All(s => current.FindSpace(s.Name) is { } c && c.Dimension == s.Dimension && c.Metric == s.Metric
+            && c.Kind == s.Kind && c.MultiVector == s.MultiVector);
 
     private static void VerifyChecksum(string path)
     {

@@ -46,25 +46,43 @@ internal static class SnapshotWriter
         writer.Write(image.Spaces.Length);
         foreach (var space in image.Spaces)
         {
-            writer.Write(space.Name);
-            writer.Write(space.Dimension);
-            writer.Write(space.NextSegmentId);
-            WriteInts(writer, space.AppendableItems);
-            WriteFloats(writer, space.AppendableData);
-            writer.Write(space.Sealed.Length);
-            foreach (var segment in space.Sealed)
+            WriteSpace(writer, space);
+        }
+
+        writer.Write(image.MultiSpaces.Length);
+        foreach (var multi in image.MultiSpaces)
+        {
+            WriteSpace(writer, multi.Fdes);
+            WriteInts(writer, multi.Items);
+            WriteInts(writer, multi.TokensReceived);
+            WriteInts(writer, [.. multi.Kept.Select(k => k.Count)]);
+            foreach (var kept in multi.Kept)
             {
-                writer.Write(segment.Id);
-                WriteInts(writer, segment.Items);
-                WriteFloats(writer, segment.Storage.RawData.AsSpan(0, segment.Storage.Count * space.Dimension));
-                writer.Write(segment.LiveWords.Length);
-                writer.Write(MemoryMarshal.AsBytes(segment.LiveWords.AsSpan()));
-                writer.Write(segment.BuiltFor?.ToString() ?? "");
-                writer.Write(segment.Index?.Spec.ToString() ?? "");
-                var index = segment.Index?.Serialize() ?? [];
-                writer.Write(index.Length);
-                writer.Write(index);
+                writer.Write(MemoryMarshal.AsBytes(kept.Values));
             }
+        }
+    }
+
+    private static void WriteSpace(BinaryWriter writer, SpaceImage space)
+    {
+        writer.Write(space.Name);
+        writer.Write(space.Dimension);
+        writer.Write(space.NextSegmentId);
+        WriteInts(writer, space.AppendableItems);
+        WriteFloats(writer, space.AppendableData);
+        writer.Write(space.Sealed.Length);
+        foreach (var segment in space.Sealed)
+        {
+            writer.Write(segment.Id);
+            WriteInts(writer, segment.Items);
+            WriteFloats(writer, segment.Storage.RawData.AsSpan(0, segment.Storage.Count * space.Dimension));
+            writer.Write(segment.LiveWords.Length);
+            writer.Write(MemoryMarshal.AsBytes(segment.LiveWords.AsSpan()));
+            writer.Write(segment.BuiltFor?.ToString() ?? "");
+            writer.Write(segment.Index?.Spec.ToString() ?? "");
+            var index = segment.Index?.Serialize() ?? [];
+            writer.Write(index.Length);
+            writer.Write(index);
         }
     }
 

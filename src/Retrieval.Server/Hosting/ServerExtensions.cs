@@ -49,6 +49,7 @@ public static class ServerExtensions
         });
         services.AddSingleton(StoreFactory.Create);
         services.AddSingleton<RetrievalEngine>();
+        MetricsExport.Configure();
         services.AddHostedService<MetricsListenerService>();
         services.AddHostedService<EngineStartupService>();
         services.AddOptions<BackfillWorkerOptions>()

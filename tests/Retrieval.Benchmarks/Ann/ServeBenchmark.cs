@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
-using Grpc.Core;
 using Microsoft.Extensions.Logging.Abstractions;
+using Retrieval.Benchmarks.Encoders;
 using Retrieval.Contracts.V1;
 using Retrieval.Core.Storage;
 using Retrieval.Engine;
@@ -13,9 +13,12 @@ using CoreModel = Retrieval.Core.Model;
 namespace Retrieval.Benchmarks.Ann;
 
 /// <summary>
-/// End to end: the same HNSW32 collection served by a running server (Kestrel, gRPC over loopback, in this process)
-/// and by an in-process engine. A closed-loop load generator with bounded concurrency measures QPS and p50/p99 at the
-/// efSearch where both reach recall@10 ≥ 0.95; then an open-loop run at half the server's peak QPS measures p50/p99.
+/// End to end: the same HNSW32 collection served by the real server binary in a child process (Kestrel, gRPC over
+/// loopback, its own runtime settings) and by an in-process engine in this process, at the efSearch where both reach
+/// recall@10 ≥ 0.95. Closed loops at each concurrency, interleaved in rounds (in-process, server, in-process, …),
+/// give QPS, p50/p99 and the CPU time per request of each process; then an open loop at a fraction of the server's
+/// peak measures p50/p99 against intended send times. Server variants (GC and JIT settings as environment
+/// variables) restart the child on the same data directory, which loads the snapshot written at shutdown.
 /// </summary>
 internal static class ServeBenchmark
 {
@@ -24,27 +27,20 @@ internal static class ServeBenchmark
 
     public static async Task<int> RunAsync(string[] args)
     {
-        string Value(string name, string fallback)
-        {
-            var i = Array.IndexOf(args, name);
-            return i >= 0 && i + 1 < args.Length ? args[i + 1] : fallback;
-        }
-
-        var n = int.Parse(Value("--n", "100000"), CultureInfo.InvariantCulture);
-        var queries = int.Parse(Value("--queries", "1000"), CultureInfo.InvariantCulture);
-        var concurrencies = Value("--concurrency", "1,2,4,8").Split(',').Select(c => int.Parse(c, CultureInfo.InvariantCulture)).ToArray();
-        var seconds = double.Parse(Value("--seconds", "5"), CultureInfo.InvariantCulture);
-        var data = AnnDataset.Synthetic(n, queries, 128, K, seed: 7);
-        Console.WriteLine(Inv($"{DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} CPUs, load {File.ReadAllText("/proc/loadavg").Trim()}; {data.Name}, HNSW32, k={K}"));
+        var options = ServeOptions.Parse(args);
+        var data = AnnDataset.Synthetic(options.Count, options.Queries, 128, K, seed: 7);
+        var spec = $"HNSW32,efConstruction={options.EfConstruction}";
+        Console.WriteLine(Inv($"{DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} CPUs, load {File.ReadAllText("/proc/loadavg").Trim()}; {data.Name}, {spec}, k={K}"));
+        Console.WriteLine(Inv($"load generator: this process ({System.Runtime.GCSettings.IsServerGC switch { true => "Server", false => "workstation" }} GC); server: child process `dotnet Retrieval.Server.dll`"));
 
         var directory = Path.Combine(Path.GetTempPath(), "retrieval-serve-bench", Guid.NewGuid().ToString("N"));
-        var indexing = new IndexingOptions { SealThreshold = n, MaxSegmentVectors = n, HnswEfConstruction = 40, BackgroundOptimizer = false };
+        var indexing = new IndexingOptions { SealThreshold = options.Count, MaxSegmentVectors = options.Count, HnswEfConstruction = options.EfConstruction, BackgroundOptimizer = false, BuildThreads = Environment.ProcessorCount };
         await using var engine = new RetrievalEngine(new SqliteRetrievalStore(Path.Combine(directory, "engine")), new EngineOptions(), NullLogger<RetrievalEngine>.Instance, indexing);
         await engine.StartAsync(CancellationToken.None);
-        await engine.CreateCollectionAsync(Collection, [new CoreModel.SpaceDefinition("v", 128, CoreModel.Metric.L2, new CoreModel.ModelRef("bench", "1"), Index: "HNSW32")], null, CancellationToken.None);
-        for (var start = 0; start < n; start += 1000)
+        await engine.CreateCollectionAsync(Collection, [new CoreModel.SpaceDefinition("v", 128, CoreModel.Metric.L2, new CoreModel.ModelRef("bench", "1"), Index: spec)], null, CancellationToken.None);
+        for (var start = 0; start < options.Count; start += 1000)
         {
-            var batch = Enumerable.Range(start, Math.Min(1000, n - start))
+            var batch = Enumerable.Range(start, Math.Min(1000, options.Count - start))
                 .Select(i => new ItemWrite($"{i}", null, new Dictionary<string, float[]> { ["v"] = data.Vectors.AsSpan(i * 128, 128).ToArray() })).ToList();
             await engine.UpsertAsync(Collection, batch, CancellationToken.None);
         }
@@ -54,17 +50,137 @@ internal static class ServeBenchmark
         Console.WriteLine(Inv($"in-process: loaded and indexed; build {watch.Elapsed.TotalSeconds:F1} s"));
 
         var configuration = new ServerConfiguration("sqlite", null, Path.Combine(directory, "server"));
-        configuration.Extra["Retrieval:Indexing:SealThreshold"] = n.ToString(CultureInfo.InvariantCulture);
-        configuration.Extra["Retrieval:Indexing:MaxSegmentVectors"] = n.ToString(CultureInfo.InvariantCulture);
-        configuration.Extra["Retrieval:Indexing:HnswEfConstruction"] = "40";
-        configuration.Extra["Serilog:MinimumLevel:Default"] = "Warning";
-        // The content root is the working directory, which may lack the server's appsettings.json: name the protocols.
-        configuration.Extra["Kestrel:Endpoints:Rest:Protocols"] = "Http1";
-        configuration.Extra["Kestrel:Endpoints:Grpc:Protocols"] = "Http2";
-        await using var server = await InProcessServer.StartAsync(configuration);
+        configuration.Extra["Retrieval:Indexing:SealThreshold"] = options.Count.ToString(CultureInfo.InvariantCulture);
+        configuration.Extra["Retrieval:Indexing:MaxSegmentVectors"] = options.Count.ToString(CultureInfo.InvariantCulture);
+        configuration.Extra["Retrieval:Indexing:BuildThreads"] = Environment.ProcessorCount.ToString(CultureInfo.InvariantCulture);
+        var server = await ServerChild.StartAsync(configuration, options.Variants[0].Environment, TimeSpan.FromMinutes(2));
+        try
+        {
+            await LoadServerAsync(server, data, spec, options.Count);
+            var ef = ChooseEf(engine, data);
+            var engineRecall = EngineRecall(engine, data, ef);
+            var serverRecall = await ServerRecallAsync(new Search.SearchClient(server.Channel), data, ef);
+            Console.WriteLine(Inv($"efSearch {ef}: recall@10 in-process {engineRecall:F3}, server {serverRecall:F3}"));
+            for (var v = 0; v < options.Variants.Count; v++)
+            {
+                if (v > 0)
+                {
+                    // Same data directory: the child loads the snapshot its predecessor wrote at shutdown.
+                    await server.DisposeAsync();
+                    configuration.RenewPorts();
+                    server = await ServerChild.StartAsync(configuration, options.Variants[v].Environment, TimeSpan.FromMinutes(5));
+                }
+
+                await MeasureVariantAsync(options, options.Variants[v], engine, server, data, ef);
+            }
+        }
+        finally
+        {
+            await server.DisposeAsync();
+        }
+
+        try
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A temporary directory left behind is harmless.
+        }
+
+        return 0;
+    }
+
+    private static async Task MeasureVariantAsync(ServeOptions options, ServerVariant variant, RetrievalEngine engine, ServerChild server, AnnDataset data, int ef)
+    {
+        var client = new Search.SearchClient(server.Channel);
+        var requests = Enumerable.Range(0, data.QueryCount).Select(q => Request(data, q, ef)).ToArray();
+        var queries = Enumerable.Range(0, data.QueryCount).Select(q => Query(data, q, ef)).ToArray();
+        Func<int, Task> inProcess = q =>
+        {
+            engine.Search(Collection, queries[q % queries.Length]);
+            return Task.CompletedTask;
+        };
+        Func<int, Task> overGrpc = q => client.SearchAsync(requests[q % requests.Length]).ResponseAsync;
+
+        Console.WriteLine();
+        Console.WriteLine(Inv($"### server variant: {variant.Name} (load {File.ReadAllText("/proc/loadavg").Trim()})"));
+        // Warm-up: both JITs reach their optimized tiers before anything is timed.
+        await LoadGenerator.ClosedLoopAsync(options.Concurrency.Max(), options.WarmupSeconds, inProcess);
+        await LoadGenerator.ClosedLoopAsync(options.Concurrency.Max(), options.WarmupSeconds, overGrpc);
+
+        var inRuns = options.Concurrency.ToDictionary(c => c, _ => new List<SideRun>());
+        var serverRuns = options.Concurrency.ToDictionary(c => c, _ => new List<SideRun>());
+        for (var round = 0; round < options.Rounds; round++)
+        {
+            foreach (var c in options.Concurrency)
+            {
+                inRuns[c].Add(await MeasureAsync(() => LoadGenerator.ClosedLoopAsync(c, options.Seconds, inProcess), null));
+                serverRuns[c].Add(await MeasureAsync(() => LoadGenerator.ClosedLoopAsync(c, options.Seconds, overGrpc), server));
+            }
+        }
+
+        Console.WriteLine(Inv($"closed loop, {options.Seconds} s per point, median of {options.Rounds} interleaved rounds; CPU ms per request: in-process = this process; server = server process + client (this process)"));
+        Console.WriteLine("| concurrency | in-process QPS | p50 ms | p99 ms | CPU ms/q | server QPS | p50 ms | p99 ms | server CPU ms/q | client CPU ms/q | server / in-process |");
+        Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|");
+        foreach (var c in options.Concurrency)
+        {
+            var i = Median(inRuns[c]);
+            var s = Median(serverRuns[c]);
+            Console.WriteLine(Inv($"| {c} | {i.Qps:F0} | {i.P50:F3} | {i.P99:F3} | {i.ClientCpuPerRequest:F3} | {s.Qps:F0} | {s.P50:F3} | {s.P99:F3} | {s.ServerCpuPerRequest:F3} | {s.ClientCpuPerRequest:F3} | {s.Qps / i.Qps:F2}× |"));
+        }
+
+        var inPeak = options.Concurrency.Max(c => Median(inRuns[c]).Qps);
+        if (options.Batch > 1)
+        {
+            // The same queries, options.Batch per SearchBatch call: the per-call cost of gRPC and HTTP/2 is shared.
+            var batches = Enumerable.Range(0, data.QueryCount).Select(q =>
+            {
+                var batch = new SearchBatchRequest { Collection = Collection };
+                batch.Searches.Add(Enumerable.Range(q, options.Batch).Select(i => Request(data, i, ef)));
+                return batch;
+            }).ToArray();
+            foreach (var c in new[] { 1, options.Concurrency.Max() })
+            {
+                var run = await MeasureAsync(() => LoadGenerator.ClosedLoopAsync(c, options.Seconds, q => client.SearchBatchAsync(batches[q % batches.Length]).ResponseAsync), server);
+                Console.WriteLine(Inv($"server, SearchBatch of {options.Batch}, concurrency {c}: {run.Qps * options.Batch:F0} queries/s ({run.Qps * options.Batch / inPeak:F2}× the in-process peak); per call p50 {run.P50:F3} ms, p99 {run.P99:F3} ms; CPU ms per query: server {run.ServerCpuPerRequest / options.Batch:F3}, client {run.ClientCpuPerRequest / options.Batch:F3}"));
+            }
+        }
+
+        var serverPeak = options.Concurrency.Max(c => Median(serverRuns[c]).Qps);
+        Console.WriteLine(Inv($"peak QPS: in-process {inPeak:F0}, server {serverPeak:F0}: server / in-process {serverPeak / inPeak:F2}×"));
+
+        var rate = serverPeak * options.OpenFraction;
+        foreach (var (side, call, child) in new[] { ("server", overGrpc, server), ("in-process", inProcess, (ServerChild?)null) })
+        {
+            var open = await MeasureAsync(() => LoadGenerator.OpenLoopAsync(rate, options.Seconds * 2, maxOutstanding: 10_000, side == "server" ? call : q => Task.Run(() => call(q))), child);
+            Console.WriteLine(Inv(
+                $"open loop, {side}, {rate:F0} QPS offered ({options.OpenFraction:P0} of the server's peak), {open.Qps:F0} achieved, {open.Dropped} not sent: p50 {open.P50:F3} ms, p99 {open.P99:F3} ms, p99/p50 {open.P99 / open.P50:F2}; pacer lateness p50 {open.LatenessP50:F3} ms, p99 {open.LatenessP99:F3} ms; CPU ms/request: server {open.ServerCpuPerRequest:F3}, client {open.ClientCpuPerRequest:F3}"));
+        }
+    }
+
+    private static async Task<SideRun> MeasureAsync(Func<Task<LoadResult>> run, ServerChild? server)
+    {
+        var clientBefore = ProcessCpu.Milliseconds();
+        var serverBefore = server?.CpuMilliseconds() ?? 0;
+        var result = await run();
+        var requests = Math.Max(1, result.Latency.Count);
+        var client = (ProcessCpu.Milliseconds() - clientBefore) / requests;
+        var serverCpu = server is null ? double.NaN : (server.CpuMilliseconds() - serverBefore) / requests;
+        return new SideRun(
+            result.Qps, result.Latency.Percentile(0.5), result.Latency.Percentile(0.99), client, serverCpu,
+            result.SendLateness?.Percentile(0.5) ?? double.NaN, result.SendLateness?.Percentile(0.99) ?? double.NaN, result.Dropped);
+    }
+
+    private static SideRun Median(List<SideRun> runs) => runs.OrderBy(r => r.Qps).ElementAt(runs.Count / 2);
+
+    private static async Task LoadServerAsync(ServerChild server, AnnDataset data, string spec, int n)
+    {
+        var collections = new Collections.CollectionsClient(server.Channel);
+        var items = new Items.ItemsClient(server.Channel);
         var create = new CreateCollectionRequest { Name = Collection };
-        create.Spaces.Add(new Space { Name = "v", Dimension = 128, Metric = Metric.L2, Model = new ModelRef { Name = "bench", Version = "1" }, Index = "HNSW32" });
-        await server.Collections.CreateCollectionAsync(create);
+        create.Spaces.Add(new Space { Name = "v", Dimension = 128, Metric = Metric.L2, Model = new ModelRef { Name = "bench", Version = "1" }, Index = spec });
+        await collections.CreateCollectionAsync(create);
         for (var start = 0; start < n; start += 1000)
         {
             var request = new UpsertItemsRequest { Collection = Collection };
@@ -73,53 +189,27 @@ internal static class ServeBenchmark
                 request.Items.Add(new Item { Id = $"{i}", Vectors = { ["v"] = new Vector { Values = { data.Vectors.AsSpan(i * 128, 128).ToArray() } } } });
             }
 
-            await server.Items.UpsertItemsAsync(request);
+            await items.UpsertItemsAsync(request);
         }
 
-        while ((await server.Collections.GetSpaceIndexStatusAsync(new GetSpaceIndexStatusRequest { Collection = Collection, Space = "v" })).IndexedVectors < n)
+        var watch = Stopwatch.StartNew();
+        while ((await collections.GetSpaceIndexStatusAsync(new GetSpaceIndexStatusRequest { Collection = Collection, Space = "v" })).IndexedVectors < n)
         {
             await Task.Delay(500);
         }
 
-        Console.WriteLine("server: loaded and indexed");
-        var ef = 16;
-        double engineRecall;
-        while (true)
-        {
-            engineRecall = EngineRecall(engine, data, ef);
-            if (engineRecall >= 0.95 || ef >= 512)
-            {
-                break;
-            }
+        Console.WriteLine(Inv($"server: loaded and indexed ({watch.Elapsed.TotalSeconds:F0} s after the last write)"));
+    }
 
+    private static int ChooseEf(RetrievalEngine engine, AnnDataset data)
+    {
+        var ef = 16;
+        while (EngineRecall(engine, data, ef) < 0.95 && ef < 512)
+        {
             ef *= 2;
         }
 
-        var serverRecall = await ServerRecallAsync(server, data, ef);
-        Console.WriteLine(Inv($"efSearch {ef}: recall@10 in-process {engineRecall:F3}, server {serverRecall:F3}"));
-        Console.WriteLine("| concurrency | in-process QPS | p50 ms | p99 ms | server QPS | p50 ms | p99 ms | server / in-process |");
-        Console.WriteLine("|---|---|---|---|---|---|---|---|");
-        var peak = 0.0;
-        foreach (var c in concurrencies)
-        {
-            var (inQps, inLatency) = await ClosedLoopAsync(c, seconds, q => Task.FromResult(engine.Search(Collection, Query(data, q, ef))));
-            var (srvQps, srvLatency) = await ClosedLoopAsync(c, seconds, q => server.Search.SearchAsync(Request(data, q, ef)).ResponseAsync);
-            peak = Math.Max(peak, srvQps);
-            Console.WriteLine(Inv($"| {c} | {inQps:F0} | {inLatency.Percentile(0.5):F2} | {inLatency.Percentile(0.99):F2} | {srvQps:F0} | {srvLatency.Percentile(0.5):F2} | {srvLatency.Percentile(0.99):F2} | {srvQps / inQps:F2}× |"));
-        }
-
-        var (achieved, open) = await OpenLoopAsync(peak / 2, seconds * 2, maxOutstanding: 64, q => server.Search.SearchAsync(Request(data, q, ef)).ResponseAsync);
-        Console.WriteLine(Inv($"open loop at half the server's peak ({peak / 2:F0} QPS offered, {achieved:F0} achieved): p50 {open.Percentile(0.5):F2} ms, p99 {open.Percentile(0.99):F2} ms, p99/p50 {open.Percentile(0.99) / open.Percentile(0.5):F2}"));
-        try
-        {
-            Directory.Delete(directory, recursive: true);
-        }
-        catch (IOException)
-        {
-            // The servers may still hold files for a moment; a temporary directory left behind is harmless.
-        }
-
-        return 0;
+        return ef;
     }
 
     private static SearchQuery Query(AnnDataset data, int q, int ef) => new("v", data.Query(q % data.QueryCount).ToArray(), K, EfSearch: ef);
@@ -142,12 +232,12 @@ internal static class ServeBenchmark
         return data.Recall(ids, K);
     }
 
-    private static async Task<double> ServerRecallAsync(InProcessServer server, AnnDataset data, int ef)
+    private static async Task<double> ServerRecallAsync(Search.SearchClient client, AnnDataset data, int ef)
     {
         var ids = new long[data.QueryCount * K];
         for (var q = 0; q < data.QueryCount; q++)
         {
-            var hits = (await server.Search.SearchAsync(Request(data, q, ef))).Hits;
+            var hits = (await client.SearchAsync(Request(data, q, ef))).Hits;
             for (var i = 0; i < K; i++)
             {
                 ids[(q * K) + i] = i < hits.Count ? long.Parse(hits[i].Id, CultureInfo.InvariantCulture) : -1;
@@ -157,66 +247,8 @@ internal static class ServeBenchmark
         return data.Recall(ids, K);
     }
 
-    // C workers, each sending its next request when the previous one answered.
-    private static async Task<(double Qps, LatencyRecorder Latency)> ClosedLoopAsync<T>(int concurrency, double seconds, Func<int, Task<T>> call)
-    {
-        var latency = new LatencyRecorder();
-        var next = 0;
-        var deadline = Stopwatch.StartNew();
-        var workers = Enumerable.Range(0, concurrency).Select(_ => Task.Run(async () =>
-        {
-            while (deadline.Elapsed.TotalSeconds < seconds)
-            {
-                var started = Stopwatch.GetTimestamp();
-                await call(Interlocked.Increment(ref next));
-                latency.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-            }
-        })).ToList();
-        await Task.WhenAll(workers);
-        return (latency.Count / deadline.Elapsed.TotalSeconds, latency);
-    }
-
-    // Requests at a fixed rate, at most maxOutstanding in flight; latency counts from the scheduled send time.
-    private static async Task<(double Qps, LatencyRecorder Latency)> OpenLoopAsync<T>(double rate, double seconds, int maxOutstanding, Func<int, Task<T>> call)
-    {
-        var latency = new LatencyRecorder();
-        using var slots = new SemaphoreSlim(maxOutstanding, maxOutstanding);
-        var inFlight = new List<Task>();
-        var clock = Stopwatch.StartNew();
-        var sent = 0;
-        while (clock.Elapsed.TotalSeconds < seconds)
-        {
-            var due = sent / rate;
-            var wait = due - clock.Elapsed.TotalSeconds;
-            if (wait > 0.001)
-            {
-                await Task.Delay(TimeSpan.FromSeconds(wait));
-            }
-
-            await slots.WaitAsync();
-            var scheduled = due;
-            var q = sent++;
-            inFlight.Add(Task.Run(async () =>
-            {
-                try
-                {
-                    await call(q);
-                    latency.Add((clock.Elapsed.TotalSeconds - scheduled) * 1000);
-                }
-                catch (RpcException)
-                {
-                    latency.Add(double.PositiveInfinity);
-                }
-                finally
-                {
-                    slots.Release();
-                }
-            }));
-        }
-
-        await Task.WhenAll(inFlight);
-        return (latency.Count / clock.Elapsed.TotalSeconds, latency);
-    }
-
     private static string Inv(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>One side's run: medians are taken over these.</summary>
+    private sealed record SideRun(double Qps, double P50, double P99, double ClientCpuPerRequest, double ServerCpuPerRequest, double LatenessP50, double LatenessP99, int Dropped);
 }

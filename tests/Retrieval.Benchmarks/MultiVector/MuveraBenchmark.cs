@@ -12,8 +12,9 @@ namespace Retrieval.Benchmarks.MultiVector;
 /// Usage: <c>muvera [all|encode|recall] [model=M_old] [queries=200] [folder=/work/shared/data/wordnet-fasttext]
 /// [configs] [prunings]</c>: configs are <c>R,k_sim,d_proj[,c|,cN]</c> separated by <c>;</c> (<c>c</c>: SimHash
 /// centered on the mean of every item token; <c>cN</c>: on the mean of the first N item tokens, as a space that learns
-/// its center from a first write of N tokens), prunings are <c>none</c>, <c>dedup</c>, <c>kdN</c>, <c>ratioX</c>,
-/// <c>wardN</c> or <c>dedup+…</c>, separated by <c>,</c>.
+/// its center from a first write of N tokens), prunings are <c>none</c>, <c>dedup</c> (exact repeats),
+/// <c>dedup@δ</c> (within Euclidean δ), <c>kdN</c>, <c>ratioX</c>, <c>wardN</c> or <c>dedup…+method</c>, separated
+/// by <c>,</c>.
 /// </summary>
 internal static class MuveraBenchmark
 {
@@ -199,8 +200,18 @@ internal static class MuveraBenchmark
 
     private static PruningOptions ParsePruning(string name)
     {
+        // dedup, dedup@δ (near duplicates within Euclidean δ), optionally followed by +method.
         var dedup = name.StartsWith("dedup", StringComparison.Ordinal);
-        var rest = dedup ? name["dedup".Length..].TrimStart('+') : name;
+        var rest = dedup ? name["dedup".Length..] : name;
+        var distance = 0f;
+        if (rest.StartsWith('@'))
+        {
+            var end = rest.IndexOf('+', StringComparison.Ordinal) is var plus and >= 0 ? plus : rest.Length;
+            distance = float.Parse(rest[1..end], CultureInfo.InvariantCulture);
+            rest = rest[end..];
+        }
+
+        rest = rest.TrimStart('+');
         var options = rest switch
         {
             "" or "none" => new PruningOptions(),
@@ -209,7 +220,7 @@ internal static class MuveraBenchmark
             _ when rest.StartsWith("ward", StringComparison.Ordinal) => PruningOptions.Ward(int.Parse(rest[4..], CultureInfo.InvariantCulture)),
             _ => throw new ArgumentException($"unknown pruning '{name}' (none, dedup, kdN, ratioX, wardN, dedup+…)"),
         };
-        return options with { Dedup = dedup };
+        return options with { Dedup = dedup, DedupDistance = distance };
     }
 
     /// <summary>

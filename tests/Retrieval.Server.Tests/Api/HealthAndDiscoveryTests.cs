@@ -21,6 +21,27 @@ public sealed class HealthAndDiscoveryTests(SqliteServerFixture fixture) : IClas
     }
 
     [Fact]
+    public async Task Metrics_AfterRequests_ExportHttpAndRuntimeMetricsButNotThePerRequestDotnetMeters()
+    {
+        // A gRPC search and a REST call, then a scrape: prometheus-net's HTTP metrics count them and the runtime meter
+        // is read at scrape time. ASP.NET Core's hosting and routing meters record on every request (a measurable share
+        // of a search's CPU) and duplicate the HTTP metrics: they are not exported, so they are never recorded. (Their
+        // instruments publish on the first measurement, so an exported one would show here.)
+        var name = await TestCollections.CreateAsync(Server, "metrics");
+        await Server.Search.SearchAsync(new Contracts.V1.SearchRequest { Collection = name, K = 1, Vector = new Contracts.V1.Vector { Values = { 1, 0, 0, 0 } } });
+        using (var collections = await Server.Rest.GetAsync(new Uri("/v1/collections", UriKind.Relative)))
+        {
+            Assert.Equal(HttpStatusCode.OK, collections.StatusCode);
+        }
+
+        var metrics = await Server.Rest.GetStringAsync(new Uri("/metrics", UriKind.Relative));
+        Assert.Contains("\nhttp_requests_received_total{", "\n" + metrics, StringComparison.Ordinal);
+        Assert.Contains("\nsystem_runtime_dotnet_gc_collections", "\n" + metrics, StringComparison.Ordinal);
+        Assert.DoesNotContain("microsoft_aspnetcore_hosting_", metrics, StringComparison.Ordinal);
+        Assert.DoesNotContain("microsoft_aspnetcore_routing_", metrics, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task GrpcHealth_Check_IsServing()
     {
         var health = new Health.HealthClient(Server.Channel);
