@@ -19,7 +19,7 @@ internal sealed class CreateCollectionCommand : AsyncCommand<CreateCollectionCom
         public string[] Spaces { get; init; } = [];
 
         [CommandOption("--index <SPACE=SPEC>")]
-        [Description("an index for a space, e.g. v1=HNSW32 or v1=IVF1024,PQ32x8 (HNSW{M}[[,SQ8]], IVF{n},Flat|PQ{m}x{bits}|SQ8); repeat per space; default: exact search")]
+        [Description("an index for a space, e.g. v1=HNSW32 or v1=IVF1024,PQ32x8 (HNSW{M}[[,SQ8]][[,efConstruction=N]], IVF{n},Flat|PQ{m}x{bits}|SQ8); repeat per space; default: exact search")]
         public string[] Indexes { get; init; } = [];
 
         [CommandOption("--default-space <SPACE>")]

@@ -22,7 +22,7 @@ internal sealed class SetIndexCommand : AsyncCommand<SetIndexCommand.Settings>
         public string Space { get; init; } = "";
 
         [CommandArgument(2, "<SPEC>")]
-        [Description("HNSW{M}[[,SQ8]], IVF{n},Flat, IVF{n},PQ{m}x{bits} or IVF{n},SQ8; 'none' removes the index (exact search)")]
+        [Description("HNSW{M}[[,SQ8]][[,efConstruction=N]], IVF{n},Flat, IVF{n},PQ{m}x{bits} or IVF{n},SQ8; 'none' removes the index (exact search)")]
         public string Spec { get; init; } = "";
 
         [CommandOption("--watch")]

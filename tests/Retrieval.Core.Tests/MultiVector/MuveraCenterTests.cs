@@ -157,11 +157,12 @@ public sealed class MuveraCenterTests
     [Fact]
     public void ParametersWithCenter_RoundTripThroughJson_AndCompareByValue()
     {
-        var parameters = MuveraParameters.CompactPreset(3, seed: 5) with { Center = new TokenCenter([0.1f, -0.3333333f, 1e-7f]) };
+        // −0 must survive the definition JSON too: centers compare bit for bit.
+        var parameters = MuveraParameters.CompactPreset(4, seed: 5) with { Center = new TokenCenter([0.1f, -0.3333333f, 1e-7f, -0f]) };
         var json = JsonSerializer.Serialize(parameters);
         var back = JsonSerializer.Deserialize<MuveraParameters>(json);
         Assert.Equal(parameters, back);
-        Assert.NotEqual(parameters, parameters with { Center = new TokenCenter([0.1f, -0.3333333f, 2e-7f]) });
+        Assert.NotEqual(parameters, parameters with { Center = new TokenCenter([0.1f, -0.3333333f, 2e-7f, -0f]) });
         Assert.DoesNotContain("center", JsonSerializer.Serialize(MuveraParameters.CompactPreset(3)), StringComparison.OrdinalIgnoreCase);
     }
 
