@@ -6,8 +6,8 @@ public sealed partial class UsearchIndex
 {
     /// <summary>
     /// Writes up to <paramref name="k"/> nearest keys and their distances (lower is better), best first, and returns
-    /// how many were found. <paramref name="expansion"/> is efSearch (0: the index's default, the value it was created with; raised to k when
-    /// smaller).
+    /// how many were found. <paramref name="expansion"/> is efSearch (0: the value the index was created with; raised
+    /// to k when smaller).
     /// With <paramref name="allowedKeys"/>, only keys whose bit is set are returned: key i is allowed when bit i % 64 of
     /// word i / 64 is set; keys past the end are excluded. The predicate runs inside the graph walk.
     /// </summary>

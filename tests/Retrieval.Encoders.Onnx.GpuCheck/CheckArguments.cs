@@ -31,35 +31,28 @@ public sealed record CheckArguments(EncoderPackage Package, int[] ItemShape, boo
         }
 
         var model = File.ReadAllBytes(positional[1]);
-        var dimension = int.Parse(positional[4], CultureInfo.InvariantCulture);
+        // Both kinds normalize their vectors; they differ in input kind, model inputs and pooling.
+        var common = new EncoderDescriptor
+        {
+            Name = $"gpucheck-{positional[0]}",
+            Version = "1",
+            Dimension = int.Parse(positional[4], CultureInfo.InvariantCulture),
+            Metric = Metric.Cosine,
+            InputKind = EncoderInputKind.Tensor,
+            OutputName = positional[3],
+            Normalize = true,
+        };
         if (positional[0] == "tensor")
         {
             var shape = positional[5].Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
-            var descriptor = new EncoderDescriptor
-            {
-                Name = "gpucheck-tensor",
-                Version = "1",
-                Dimension = dimension,
-                Metric = Metric.Cosine,
-                InputKind = EncoderInputKind.Tensor,
-                InputName = positional[2],
-                OutputName = positional[3],
-                Normalize = true,
-            };
-            return new CheckArguments(new EncoderPackage(descriptor, model, null), shape, requireCuda, compareAnyway, seconds);
+            var tensor = common with { InputName = positional[2] };
+            return new CheckArguments(new EncoderPackage(tensor, model, null), shape, requireCuda, compareAnyway, seconds);
         }
 
-        var pooling = Enum.Parse<Pooling>(positional[5], ignoreCase: true);
-        var text = new EncoderDescriptor
+        var text = common with
         {
-            Name = "gpucheck-text",
-            Version = "1",
-            Dimension = dimension,
-            Metric = Metric.Cosine,
             InputKind = EncoderInputKind.Text,
-            OutputName = positional[3],
-            Pooling = pooling,
-            Normalize = true,
+            Pooling = Enum.Parse<Pooling>(positional[5], ignoreCase: true),
             Text = new TextSettings { TokenTypeIdsName = "token_type_ids" },
         };
         return new CheckArguments(new EncoderPackage(text, model, File.ReadAllBytes(positional[2])), [], requireCuda, compareAnyway, seconds);

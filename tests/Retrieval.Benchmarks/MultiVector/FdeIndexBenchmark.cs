@@ -27,7 +27,8 @@ internal static class FdeIndexBenchmark
         var folder = args.Length > 4 ? args[4] : "/work/shared/data/wordnet-fasttext";
         var data = WordNetMultiVectors.Load(folder, model);
         var documents = data.Items.ToArray();
-        var queries = SampleQueries(data.Queries, queryCount);
+        // The same seeded sample as the muvera suite (seed 777), so the figures line up.
+        var queries = MuveraBenchmark.Sample(data.Queries, queryCount, new DeterministicRandom(777));
         var parameters = presetName == "end-to-end"
             ? MuveraParameters.EndToEndPreset(data.Dimension, seed: 1)
             : MuveraParameters.CompactPreset(data.Dimension, seed: 1);
@@ -122,19 +123,4 @@ internal static class FdeIndexBenchmark
     }
 
     private static double Median(List<double> values) => values.Order().ElementAt(values.Count / 2);
-
-    private static TokenMatrix[] SampleQueries(IReadOnlyList<TokenMatrix> all, int count)
-    {
-        // The same seeded sample as the muvera suite (partial Fisher–Yates, seed 777), so the figures line up.
-        var random = new DeterministicRandom(777);
-        var indices = Enumerable.Range(0, all.Count).ToArray();
-        count = Math.Min(count, indices.Length);
-        for (var i = 0; i < count; i++)
-        {
-            var j = i + random.NextInt(indices.Length - i);
-            (indices[i], indices[j]) = (indices[j], indices[i]);
-        }
-
-        return indices.Take(count).Select(i => all[i]).ToArray();
-    }
 }

@@ -322,7 +322,7 @@ internal static class MuveraBenchmark
         return recalls;
     }
 
-    private static TokenMatrix[] Sample(IReadOnlyList<TokenMatrix> all, int count, DeterministicRandom random)
+    internal static TokenMatrix[] Sample(IReadOnlyList<TokenMatrix> all, int count, DeterministicRandom random)
     {
         // Partial Fisher–Yates over the indices: the first `count` positions are a uniform sample without replacement.
         var indices = Enumerable.Range(0, all.Count).ToArray();
