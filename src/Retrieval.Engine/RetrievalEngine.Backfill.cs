@@ -281,7 +281,7 @@ public sealed partial class RetrievalEngine
     /// <summary>Runs the open migration's write rule over a batch, when the migration keeps both spaces. Caller holds the write gate.</summary>
     private static WriteBatch WithMigrationMarks(CollectionState state, WriteBatch batch, string? clientCheckpoint, string? workerCursor)
     {
-        if (state.Migration is not { } migration || !MigrationPhases.KeepsBothSpaces(migration.Phase))
+        if (state.Migration is not { } migration || !MigrationPhaseRules.KeepsBothSpaces(migration.Phase))
         {
             return batch;
         }

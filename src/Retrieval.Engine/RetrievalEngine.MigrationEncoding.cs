@@ -1,4 +1,3 @@
-using Retrieval.Core.Migrations;
 using Retrieval.Core.Storage;
 using Retrieval.Engine.Migrations;
 using Retrieval.Engine.State;
@@ -25,7 +24,7 @@ public sealed partial class RetrievalEngine
         CollectionState state, IReadOnlyList<ItemWrite> items, CancellationToken cancellationToken)
     {
         var definition = state.Definition;
-        if (_encoders is null || state.Migration is not { } migration || !MigrationPhases.KeepsBothSpaces(migration.Phase)
+        if (_encoders is null || state.Migration is not { } migration || !MigrationPhaseRules.KeepsBothSpaces(migration.Phase)
             || definition.FindSpace(migration.Row.ToSpace) is not { Encoder: not null, IsMulti: false })
         {
             return (items, null);
@@ -87,7 +86,7 @@ public sealed partial class RetrievalEngine
             return validated;
         }
 
-        var same = state.Migration is { } migration && migration.Row.Id == added.MigrationId && MigrationPhases.KeepsBothSpaces(migration.Phase);
+        var same = state.Migration is { } migration && migration.Row.Id == added.MigrationId && MigrationPhaseRules.KeepsBothSpaces(migration.Phase);
         var settled = new List<ItemWrite>(validated.Count);
         var encoded = 0L;
         for (var i = 0; i < validated.Count; i++)

@@ -123,13 +123,16 @@ public sealed partial class PostgresRetrievalStore
             command.BatchCommands.Add(delete);
         }
 
-        if (batch.Migration is { } marks)
-        {
-            AddMigrationMarks(command, collection, marks);
-        }
+        var marksCommand = batch.Migration is { } marks ? AddMigrationMarks(command, collection, marks) : null;
 
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         command.Connection = connection;
+
+        // Marks commit only while the migration is still in the phase they name, and that is known only once the batch
+        // has run: such a batch runs in an explicit transaction (one more round trip, during migrations only) that is
+        // rolled back when the counters statement matched no row.
+        await using var transaction = marksCommand is null ? null : await connection.BeginTransactionAsync(cancellationToken);
+        command.Transaction = transaction;
         long? sequence = null;
         await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
         {
@@ -144,7 +147,23 @@ public sealed partial class PostgresRetrievalStore
             }
         }
 
-        return sequence ?? throw CollectionNotFound(collection);
+        if (sequence is null)
+        {
+            throw CollectionNotFound(collection);
+        }
+
+        if (transaction is not null && batch.Migration is { } applied && marksCommand is { RecordsAffected: 0 })
+        {
+            await transaction.RollbackAsync(cancellationToken);
+            throw MigrationStoreErrors.MarksPhaseMismatch(collection, applied);
+        }
+
+        if (transaction is not null)
+        {
+            await transaction.CommitAsync(cancellationToken);
+        }
+
+        return sequence.Value;
     }
 
     private static NpgsqlBatchCommand UpsertCommand(string collection, IReadOnlyList<ItemWrite> upserts)

@@ -1,5 +1,4 @@
 using Retrieval.Core.Filtering;
-using Retrieval.Core.Migrations;
 using Retrieval.Core.Model;
 using Retrieval.Core.Search;
 using Retrieval.Engine.Segments;
@@ -20,7 +19,7 @@ internal static class MixedSearch
     /// <summary>True when <paramref name="querySpace"/> queries are answered by mixed search now.</summary>
     public static bool Applies(CollectionState state, SpaceDefinition querySpace, string? targetSpace) =>
         state.Migration is { } migration
-        && MigrationPhases.SearchesMixed(migration.Phase)
+        && MigrationPhaseRules.SearchesMixed(migration.Phase)
         && migration.Forward is not null
         && migration.Row.ToSpace == querySpace.Name
         && (string.IsNullOrEmpty(targetSpace) || targetSpace == querySpace.Name);
