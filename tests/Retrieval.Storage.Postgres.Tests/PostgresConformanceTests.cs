@@ -16,4 +16,4 @@ public sealed class PostgresRawInputTests(PostgresStoreFixture fixture) : RawInp
 public sealed class PostgresMapTests(PostgresStoreFixture fixture) : MapConformanceTests<PostgresStoreFixture>(fixture);
 
 [RequiresPostgres]
-public sealed class PostgresMigrationStateTests(PostgresStoreFixture fixture) : MigrationConformanceTests<PostgresStoreFixture>(fixture);
+public sealed class PostgresMigrationTests(PostgresStoreFixture fixture) : MigrationConformanceTests<PostgresStoreFixture>(fixture);
