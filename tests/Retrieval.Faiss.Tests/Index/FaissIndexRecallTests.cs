@@ -13,20 +13,20 @@ public sealed class FaissIndexRecallTests(ITestOutputHelper output)
 {
     public static TheoryData<string, FaissMetric, double> Cases => new()
     {
-        { "Flat", FaissMetric.InnerProduct, 0.999 },               // 1.000
-        { "Flat", FaissMetric.L2, 0.999 },          // 1.000
-        { "HNSW32", FaissMetric.InnerProduct, 0.95 },              // 1.000
-        { "HNSW32", FaissMetric.L2, 0.94 },         // 0.977
-        { "HNSW32,SQ8", FaissMetric.InnerProduct, 0.88 },          // 0.925
-        { "HNSW32,SQ8", FaissMetric.L2, 0.92 },     // 0.963
-        { "IVF64,Flat", FaissMetric.InnerProduct, 0.97 },          // 1.000
-        { "IVF64,Flat", FaissMetric.L2, 0.97 },     // 1.000
+        { "Flat", FaissMetric.InnerProduct, 0.999 },       // 1.000
+        { "Flat", FaissMetric.L2, 0.999 },                 // 1.000
+        { "HNSW32", FaissMetric.InnerProduct, 0.95 },      // 1.000
+        { "HNSW32", FaissMetric.L2, 0.94 },                // 0.977
+        { "HNSW32,SQ8", FaissMetric.InnerProduct, 0.88 },  // 0.925
+        { "HNSW32,SQ8", FaissMetric.L2, 0.92 },            // 0.963
+        { "IVF64,Flat", FaissMetric.InnerProduct, 0.97 },  // 1.000
+        { "IVF64,Flat", FaissMetric.L2, 0.97 },            // 1.000
         // 8 one-byte codes for 32 dimensions: coarse by design; normalized (inner-product) data
         // packs neighbours closer than the codebook resolves.
-        { "IVF64,PQ8x8", FaissMetric.InnerProduct, 0.33 },         // 0.387
-        { "IVF64,PQ8x8", FaissMetric.L2, 0.66 },    // 0.723
-        { "IVF64,SQ8", FaissMetric.InnerProduct, 0.92 },           // 0.956
-        { "IVF64,SQ8", FaissMetric.L2, 0.95 },      // 0.990
+        { "IVF64,PQ8x8", FaissMetric.InnerProduct, 0.33 }, // 0.387
+        { "IVF64,PQ8x8", FaissMetric.L2, 0.66 },           // 0.723
+        { "IVF64,SQ8", FaissMetric.InnerProduct, 0.92 },   // 0.956
+        { "IVF64,SQ8", FaissMetric.L2, 0.95 },             // 0.990
     };
 
     [Theory]
