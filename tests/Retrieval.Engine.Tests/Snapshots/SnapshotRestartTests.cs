@@ -123,7 +123,7 @@ public sealed class SnapshotRestartTests
 
         await harness.ReopenAsync();
 
-        Assert.Contains(log.Lines, l => l.Contains("Writing snapshots of 1 collections", StringComparison.Ordinal));
+        Assert.Contains(log.Lines, l => l.Contains("Writing snapshots of 1 shards", StringComparison.Ordinal));
         Assert.True(new FileInfo(SnapshotPath(harness)).LastWriteTimeUtc >= afterBuild);
         var written = SequenceIn(log.Lines.Last(l => l.Contains("snapshot written at sequence", StringComparison.Ordinal)));
         Assert.Equal(written, SequenceIn(log.Lines.Last(l => l.Contains("snapshot loaded at sequence", StringComparison.Ordinal))));
@@ -154,7 +154,7 @@ public sealed class SnapshotRestartTests
         return options;
     }
 
-    private static string SnapshotPath(EngineHarness harness) => Path.Combine(harness.Directory, "snapshots", "c.snapshot");
+    private static string SnapshotPath(EngineHarness harness) => Path.Combine(harness.Directory, "snapshots", "c", "shard-0.snapshot");
 
     private static List<string> Ids(RetrievalEngine engine, float[] query) =>
         [.. engine.Search("c", new SearchQuery("v", query, 10)).Select(h => h.Id)];
