@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Logging;
 using Retrieval.Core.Model;
 using Retrieval.Engine.Indexes;
 using Retrieval.Engine.Tests.Segments;
@@ -161,34 +160,4 @@ public sealed class SnapshotRestartTests
 
     private static List<string> ExactIds(RetrievalEngine engine, float[] query) =>
         [.. engine.Search("c", new SearchQuery("v", query, 10, Exact: true)).Select(h => h.Id)];
-
-    /// <summary>Keeps formatted log lines so tests can check that a fallback says why.</summary>
-    private sealed class ListLogger : ILogger<RetrievalEngine>
-    {
-        private readonly List<string> _lines = [];
-
-        public IReadOnlyList<string> Lines
-        {
-            get
-            {
-                lock (_lines)
-                {
-                    return [.. _lines];
-                }
-            }
-        }
-
-        public IDisposable? BeginScope<TState>(TState state)
-            where TState : notnull => null;
-
-        public bool IsEnabled(LogLevel logLevel) => true;
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-        {
-            lock (_lines)
-            {
-                _lines.Add(formatter(state, exception));
-            }
-        }
-    }
 }
