@@ -8,6 +8,8 @@ namespace Retrieval.Storage.Postgres;
 /// The write path: one batch is one round trip. The statements go out as one <see cref="NpgsqlBatch"/> with a
 /// single Sync, so PostgreSQL runs them in one implicit transaction: an error in any of them rolls all of them
 /// back, and the reply comes only after the commit (and, with the default synchronous_commit, its WAL flush).
+/// (A batch that carries migration marks runs them in an explicit transaction instead, one more round trip: see
+/// <see cref="WriteAsync"/>.)
 /// The first statement increments the collection's sequence, which also row-locks the catalog row and so
 /// serializes writers of one collection; the statements after it start with fresh snapshots (READ COMMITTED),
 /// so they see whatever an earlier writer of the collection committed. Upserts travel as binary array
