@@ -15,11 +15,11 @@ namespace Retrieval.Engine.Migrations;
 /// </summary>
 internal sealed class MigrationWriteStep
 {
-    private readonly IRetrievalStore _store;
+    private readonly IRawInputStore _store;
     private readonly bool _encodersAvailable;
     private readonly int _maxBatchItems;
 
-    public MigrationWriteStep(IRetrievalStore store, bool encodersAvailable, int maxBatchItems)
+    public MigrationWriteStep(IRawInputStore store, bool encodersAvailable, int maxBatchItems)
     {
         _store = store;
         _encodersAvailable = encodersAvailable;
