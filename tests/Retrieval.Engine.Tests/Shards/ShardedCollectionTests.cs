@@ -20,16 +20,15 @@ public sealed class ShardedCollectionTests
 {
     private const int Dimension = 12;
 
-    private static IndexingOptions SmallSegments(string directory) => new()
+    // The segmented-search settings, with segments small enough that each shard seals and builds several, and without
+    // the shutdown snapshot (as after a crash: the restart test relies on the snapshots written after builds).
+    private static IndexingOptions SmallSegments(string directory)
     {
-        SealThreshold = 200,
-        MaxSealedSegments = 3,
-        BackgroundOptimizer = false,
-        TrainingPointsPerList = 10,
-        BuildThreads = 1,
-        SnapshotDirectory = Path.Combine(directory, "snapshots"),
-        SnapshotAtShutdown = false,
-    };
+        var options = Segments.SegmentedSearchTests.Manual(directory);
+        options.SealThreshold = 200;
+        options.SnapshotAtShutdown = false;
+        return options;
+    }
 
     [Fact]
     public async Task CreateCollection_ShardsOutOfRange_NamesTheField()
