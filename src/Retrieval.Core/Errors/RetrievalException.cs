@@ -8,6 +8,17 @@ namespace Retrieval.Core.Errors;
 /// </summary>
 public sealed class RetrievalException : Exception
 {
+    /// <summary>
+    /// An error of <paramref name="kind"/> that names no field, for callers that keep the <paramref name="inner"/> cause;
+    /// the factory methods cover the rest.
+    /// </summary>
+    public RetrievalException(ErrorKind kind, string message, Exception? inner = null)
+        : base(message, inner)
+    {
+        Kind = kind;
+        Reason = message;
+    }
+
     private RetrievalException(ErrorKind kind, string reason, FieldPath? path)
         : base(path is null || path.IsRoot ? reason : $"{path}: {reason}")
     {
@@ -33,17 +44,17 @@ public sealed class RetrievalException : Exception
     }
 
     /// <summary>The thing <paramref name="what"/> names does not exist.</summary>
-    public static RetrievalException NotFound(string what) => new(ErrorKind.NotFound, what, null);
+    public static RetrievalException NotFound(string what) => new(ErrorKind.NotFound, what);
 
     /// <summary>The thing <paramref name="what"/> names exists already.</summary>
-    public static RetrievalException AlreadyExists(string what) => new(ErrorKind.AlreadyExists, what, null);
+    public static RetrievalException AlreadyExists(string what) => new(ErrorKind.AlreadyExists, what);
 
     /// <summary>The system is not in the state the call needs, as <paramref name="what"/> says.</summary>
-    public static RetrievalException Precondition(string what) => new(ErrorKind.FailedPrecondition, what, null);
+    public static RetrievalException Precondition(string what) => new(ErrorKind.FailedPrecondition, what);
 
     /// <summary>A limit is reached, as <paramref name="what"/> says.</summary>
-    public static RetrievalException Exhausted(string what) => new(ErrorKind.ResourceExhausted, what, null);
+    public static RetrievalException Exhausted(string what) => new(ErrorKind.ResourceExhausted, what);
 
     /// <summary>The service cannot answer now, as <paramref name="what"/> says.</summary>
-    public static RetrievalException Unavailable(string what) => new(ErrorKind.Unavailable, what, null);
+    public static RetrievalException Unavailable(string what) => new(ErrorKind.Unavailable, what);
 }
