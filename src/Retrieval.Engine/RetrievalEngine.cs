@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Retrieval.Core.Encoders;
+using Retrieval.Core.Errors;
 using Retrieval.Core.Filtering;
 using Retrieval.Core.Model;
 using Retrieval.Core.Storage;
@@ -228,9 +229,13 @@ public sealed partial class RetrievalEngine : IAsyncDisposable
     public Task<IReadOnlyList<float[]>> EncodeAsync(string collection, string space, IReadOnlyList<RawInput> inputs, CancellationToken cancellationToken) =>
         _encoders.EncodeAsync(_catalog.Get(collection).Definition, space, inputs, cancellationToken);
 
-    /// <summary>Encodes a search's raw input with its space's encoder (empty <paramref name="space"/>: the default space).</summary>
-    public Task<float[]> EncodeQueryAsync(string collection, string? space, RawInput input, string field, CancellationToken cancellationToken) =>
-        _encoders.EncodeQueryAsync(_catalog.Get(collection).Definition, space, input, field, cancellationToken);
+    /// <summary>
+    /// Encodes a search's raw input with its space's encoder (empty <paramref name="space"/>: the default space).
+    /// <paramref name="query"/> is where the search sits in its request (<see cref="FieldPath.Root"/> for a single
+    /// search), so that errors name its <c>space</c> and <c>input</c> fields.
+    /// </summary>
+    public Task<float[]> EncodeQueryAsync(string collection, string? space, RawInput input, FieldPath query, CancellationToken cancellationToken) =>
+        _encoders.EncodeQueryAsync(_catalog.Get(collection).Definition, space, input, query, cancellationToken);
 
     /// <summary>Every "collection/space" whose space names this encoder version: the registry refuses to delete it while any does.</summary>
     public IReadOnlyList<string> EncoderUsers(string name, string version)
@@ -247,19 +252,19 @@ public sealed partial class RetrievalEngine : IAsyncDisposable
     // Search.
 
     /// <summary>Top-k search over one space of a collection (exact, or through the space's index); hits best first.</summary>
-    public IReadOnlyList<SearchHit> Search(string collection, SearchQuery query) => _searcher.Search(collection, [query], "")[0].Hits;
+    public IReadOnlyList<SearchHit> Search(string collection, SearchQuery query) => _searcher.Search(collection, [query], batchField: null)[0].Hits;
 
     /// <summary>Like <see cref="Search"/>, also telling which compatibility maps the query went through.</summary>
-    public SearchResult SearchWithRoute(string collection, SearchQuery query) => _searcher.Search(collection, [query], "")[0];
+    public SearchResult SearchWithRoute(string collection, SearchQuery query) => _searcher.Search(collection, [query], batchField: null)[0];
 
     /// <summary>
     /// Runs several searches against one collection under one read lock. Unfiltered exact queries on the same space
     /// with the same depth share one blocked batch scan per shard.
     /// </summary>
     public IReadOnlyList<IReadOnlyList<SearchHit>> SearchBatch(string collection, IReadOnlyList<SearchQuery> queries) =>
-        _searcher.Search(collection, queries, "searches").Select(r => r.Hits).ToList();
+        _searcher.Search(collection, queries, FieldPath.Of("searches")).Select(r => r.Hits).ToList();
 
     /// <summary>Like <see cref="SearchBatch(string, IReadOnlyList{SearchQuery})"/>, also telling which maps each query went through.</summary>
     public IReadOnlyList<SearchResult> SearchBatchWithRoutes(string collection, IReadOnlyList<SearchQuery> queries) =>
-        _searcher.Search(collection, queries, "searches");
+        _searcher.Search(collection, queries, FieldPath.Of("searches"));
 }

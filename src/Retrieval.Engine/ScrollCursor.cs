@@ -22,7 +22,7 @@ internal static class ScrollCursor
         }
         catch (FormatException)
         {
-            throw RetrievalException.Invalid("cursor", "is not a cursor returned by a previous scroll");
+            throw RetrievalException.Invalid(FieldPath.Of("cursor"), "is not a cursor returned by a previous scroll");
         }
     }
 }

@@ -1,4 +1,5 @@
 using System.Text;
+using Retrieval.Core.Errors;
 using Retrieval.Encoders.Onnx.Inputs;
 using Retrieval.Encoders.Onnx.Preprocessing;
 
@@ -25,7 +26,7 @@ public sealed class CheckInputs(IInputPreprocessor preprocessor, CheckArguments 
         if (_words.Length > 0)
         {
             var text = string.Join(' ', Enumerable.Range(0, random.Next(4, 41)).Select(_ => _words[random.Next(_words.Length)]));
-            return preprocessor.Prepare(new TextInput(text), isQuery: false, "text");
+            return preprocessor.Prepare(new TextInput(text), isQuery: false, FieldPath.Of("text"));
         }
 
         var count = arguments.ItemShape.Aggregate(1, (a, b) => a * b);
@@ -35,6 +36,6 @@ public sealed class CheckInputs(IInputPreprocessor preprocessor, CheckArguments 
             values[i] = (float)(Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble()));
         }
 
-        return preprocessor.Prepare(new TensorInput(arguments.ItemShape, values), isQuery: false, "tensor");
+        return preprocessor.Prepare(new TensorInput(arguments.ItemShape, values), isQuery: false, FieldPath.Of("tensor"));
     }
 }

@@ -1,3 +1,4 @@
+using Retrieval.Core.Errors;
 using Retrieval.Core.Filtering;
 using Retrieval.Core.Model;
 using Retrieval.Core.MultiVector;
@@ -256,7 +257,7 @@ public sealed class MultiVectorSpaceTests
         // The compact preset encodes 20·16·8 = 2560 floats: PQ7 does not divide that (though the token dimension
         // is 16), PQ32 does.
         var error = await Assert.ThrowsAsync<Core.Errors.RetrievalException>(() => harness.Engine.SetSpaceIndexAsync("c", "mv", "IVF4,PQ7x8", CancellationToken.None));
-        Assert.Equal(("index", true), (error.Field, error.Message.Contains("2560", StringComparison.Ordinal)));
+        Assert.Equal((FieldPath.Of("index"), true), (error.Path, error.Message.Contains("2560", StringComparison.Ordinal)));
         Assert.Null(harness.Engine.GetSpaceIndexStatus("c", "mv").Spec);
 
         await harness.Engine.SetSpaceIndexAsync("c", "mv", "ivf4,pq32x4", CancellationToken.None);
@@ -273,7 +274,7 @@ public sealed class MultiVectorSpaceTests
         Assert.Equal(before, queries.Select(q => Ids(harness.Engine.Search("c", Query(q, k: 5) with { Candidates = 700, NProbe = 4 }))).ToList());
     }
 
-    private static string IndexSpecText(string index) => Engine.Indexes.IndexSpec.Parse(index, 2560, "index").ToString();
+    private static string IndexSpecText(string index) => Engine.Indexes.IndexSpec.Parse(index, 2560, FieldPath.Of("index")).ToString();
 
     [Fact]
     public async Task Upsert_WithPruning_KeepsCentroidsAndReportsTheReduction()

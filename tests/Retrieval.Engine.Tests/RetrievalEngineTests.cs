@@ -47,7 +47,7 @@ public sealed class RetrievalEngineTests
         var error = await Assert.ThrowsAsync<RetrievalException>(() => harness.Engine.UpsertAsync("c",
             [Item("a", "v1", [1, 0]), Item("b", "v1", [float.NaN, 0])], CancellationToken.None));
         Assert.Equal(ErrorKind.InvalidArgument, error.Kind);
-        Assert.Equal("items[1].vectors.v1", error.Field);
+        Assert.Equal(FieldPath.Of("items").Index(1).Member("vectors").Key("v1"), error.Path);
         await harness.ReopenAsync();
         Assert.Equal(0, harness.Engine.Count("c", null));
     }

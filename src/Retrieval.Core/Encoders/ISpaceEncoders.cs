@@ -1,3 +1,4 @@
+using Retrieval.Core.Errors;
 using Retrieval.Core.Model;
 using Retrieval.Core.Storage;
 
@@ -20,7 +21,7 @@ public interface ISpaceEncoders
     /// returns the reference to store: version resolved (empty = latest) and the model checksum filled in.
     /// INVALID_ARGUMENT naming <paramref name="field"/> otherwise.
     /// </summary>
-    EncoderRef Bind(EncoderRef requested, SpaceDefinition space, string field);
+    EncoderRef Bind(EncoderRef requested, SpaceDefinition space, FieldPath field);
 
     /// <summary>
     /// Encodes inputs with a bound encoder, one vector each, in the order given; inputs join the encoder's shared
@@ -28,5 +29,5 @@ public interface ISpaceEncoders
     /// <c>fieldOf(index)</c>; an encoder whose model no longer matches the bound checksum is FAILED_PRECONDITION.
     /// </summary>
     Task<IReadOnlyList<float[]>> EncodeAsync(
-        EncoderRef encoder, IReadOnlyList<RawInput> inputs, bool isQuery, Func<int, string> fieldOf, CancellationToken cancellationToken);
+        EncoderRef encoder, IReadOnlyList<RawInput> inputs, bool isQuery, Func<int, FieldPath> fieldOf, CancellationToken cancellationToken);
 }

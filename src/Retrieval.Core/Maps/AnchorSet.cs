@@ -17,18 +17,18 @@ public sealed class AnchorSet
     {
         if (newDimension <= 0 || oldDimension <= 0)
         {
-            throw RetrievalException.Invalid("anchors", "dimensions must be positive");
+            throw RetrievalException.Invalid(FieldPath.Of("anchors"), "dimensions must be positive");
         }
 
         if (newVectors.Length % newDimension != 0 || oldVectors.Length % oldDimension != 0)
         {
-            throw RetrievalException.Invalid("anchors", "vector data is not a whole number of rows");
+            throw RetrievalException.Invalid(FieldPath.Of("anchors"), "vector data is not a whole number of rows");
         }
 
         var count = newVectors.Length / newDimension;
         if (oldVectors.Length / oldDimension != count)
         {
-            throw RetrievalException.Invalid("anchors", $"{count} new rows but {oldVectors.Length / oldDimension} old rows");
+            throw RetrievalException.Invalid(FieldPath.Of("anchors"), $"{count} new rows but {oldVectors.Length / oldDimension} old rows");
         }
 
         CheckFinite(newVectors, newDimension, "new");
@@ -71,7 +71,7 @@ public sealed class AnchorSet
     {
         if (!(heldOutFraction >= 0 && heldOutFraction < 1))
         {
-            throw RetrievalException.Invalid("heldOutFraction", "must be in [0, 1)");
+            throw RetrievalException.Invalid(FieldPath.Of("heldOutFraction"), "must be in [0, 1)");
         }
 
         var order = Enumerable.Range(0, Count).ToArray();
@@ -111,7 +111,7 @@ public sealed class AnchorSet
         {
             if (!float.IsFinite(values[i]))
             {
-                throw RetrievalException.Invalid("anchors", $"{side} vector of anchor {i / dimension} has a non-finite component {i % dimension}");
+                throw RetrievalException.Invalid(FieldPath.Of("anchors"), $"{side} vector of anchor {i / dimension} has a non-finite component {i % dimension}");
             }
         }
     }

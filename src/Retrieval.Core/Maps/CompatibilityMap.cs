@@ -38,33 +38,33 @@ public sealed partial class CompatibilityMap
     {
         if (inputDimension <= 0)
         {
-            throw RetrievalException.Invalid("inputDimension", "must be positive");
+            throw RetrievalException.Invalid(FieldPath.Of("inputDimension"), "must be positive");
         }
 
         if (outputDimension <= 0)
         {
-            throw RetrievalException.Invalid("outputDimension", "must be positive");
+            throw RetrievalException.Invalid(FieldPath.Of("outputDimension"), "must be positive");
         }
 
         if (compatiblePrefix < 0 || compatiblePrefix > outputDimension)
         {
-            throw RetrievalException.Invalid("compatiblePrefix", $"must be in [0, {outputDimension}]");
+            throw RetrievalException.Invalid(FieldPath.Of("compatiblePrefix"), $"must be in [0, {outputDimension}]");
         }
 
-        MapChecks.Shape(weights, (long)inputDimension * outputDimension, "weights");
+        MapChecks.Shape(weights, (long)inputDimension * outputDimension, FieldPath.Of("weights"));
         if (!inputMean.IsEmpty)
         {
-            MapChecks.Shape(inputMean, inputDimension, "inputMean");
+            MapChecks.Shape(inputMean, inputDimension, FieldPath.Of("inputMean"));
         }
 
         if (!bias.IsEmpty)
         {
-            MapChecks.Shape(bias, outputDimension, "bias");
+            MapChecks.Shape(bias, outputDimension, FieldPath.Of("bias"));
         }
 
         if (residual is not null && (residual.InputDimension != inputDimension || residual.OutputDimension != outputDimension))
         {
-            throw RetrievalException.Invalid("residual", $"residual is {residual.InputDimension}→{residual.OutputDimension}, map is {inputDimension}→{outputDimension}");
+            throw RetrievalException.Invalid(FieldPath.Of("residual"), $"residual is {residual.InputDimension}→{residual.OutputDimension}, map is {inputDimension}→{outputDimension}");
         }
 
         Kind = kind;

@@ -20,26 +20,26 @@ public sealed class EvaluationSet
         ArgumentNullException.ThrowIfNull(relevantRows);
         if (newDimension <= 0 || oldDimension <= 0 || newQueries.Length % newDimension != 0 || oldQueries.Length % oldDimension != 0 || gallery.Length % oldDimension != 0)
         {
-            throw RetrievalException.Invalid("evaluation", "vector data is not a whole number of rows of positive dimension");
+            throw RetrievalException.Invalid(FieldPath.Of("evaluation"), "vector data is not a whole number of rows of positive dimension");
         }
 
         QueryCount = newQueries.Length / newDimension;
         GalleryCount = gallery.Length / oldDimension;
         if (oldQueries.Length / oldDimension != QueryCount || relevantRows.Count != QueryCount)
         {
-            throw RetrievalException.Invalid("evaluation", $"{QueryCount} new queries, {oldQueries.Length / oldDimension} old queries and {relevantRows.Count} relevance lists must agree");
+            throw RetrievalException.Invalid(FieldPath.Of("evaluation"), $"{QueryCount} new queries, {oldQueries.Length / oldDimension} old queries and {relevantRows.Count} relevance lists must agree");
         }
 
-        MapChecks.Finite(newQueries, "evaluation.newQueries");
-        MapChecks.Finite(oldQueries, "evaluation.oldQueries");
-        MapChecks.Finite(gallery, "evaluation.gallery");
+        MapChecks.Finite(newQueries, FieldPath.Of("evaluation").Member("newQueries"));
+        MapChecks.Finite(oldQueries, FieldPath.Of("evaluation").Member("oldQueries"));
+        MapChecks.Finite(gallery, FieldPath.Of("evaluation").Member("gallery"));
         _relevant = new int[QueryCount][];
         for (var q = 0; q < QueryCount; q++)
         {
             var rows = relevantRows[q].Distinct().ToArray();
             if (rows.Length == 0 || rows.Any(r => r < 0 || r >= GalleryCount))
             {
-                throw RetrievalException.Invalid("evaluation.relevant", $"query {q} needs at least one relevant row within [0, {GalleryCount})");
+                throw RetrievalException.Invalid(FieldPath.Of("evaluation").Member("relevant"), $"query {q} needs at least one relevant row within [0, {GalleryCount})");
             }
 
             _relevant[q] = rows;

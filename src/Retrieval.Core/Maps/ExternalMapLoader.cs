@@ -16,7 +16,7 @@ public static class ExternalMapLoader
         ArgumentNullException.ThrowIfNull(weights);
         if (weights.Shape.Count != 2 || weights.DType is not (NpyDType.F4 or NpyDType.F8))
         {
-            throw RetrievalException.Invalid("external.weights", $"expected a 2-D float matrix (d_in, d_out), got {weights.DType} of shape ({string.Join(", ", weights.Shape)})");
+            throw RetrievalException.Invalid(FieldPath.Of("external").Member("weights"), $"expected a 2-D float matrix (d_in, d_out), got {weights.DType} of shape ({string.Join(", ", weights.Shape)})");
         }
 
         var dIn = weights.Shape[0];
@@ -26,7 +26,7 @@ public static class ExternalMapLoader
         {
             if (bias.Shape.Count != 1 || bias.Shape[0] != dOut || bias.DType is not (NpyDType.F4 or NpyDType.F8))
             {
-                throw RetrievalException.Invalid("external.bias", $"expected a float vector of length {dOut}, got {bias.DType} of shape ({string.Join(", ", bias.Shape)})");
+                throw RetrievalException.Invalid(FieldPath.Of("external").Member("bias"), $"expected a float vector of length {dOut}, got {bias.DType} of shape ({string.Join(", ", bias.Shape)})");
             }
 
             b = bias.ToSingleArray();

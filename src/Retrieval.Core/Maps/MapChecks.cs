@@ -5,7 +5,7 @@ namespace Retrieval.Core.Maps;
 /// <summary>Shape and finiteness checks shared by maps, anchors and loaders; failures are caller errors.</summary>
 internal static class MapChecks
 {
-    public static void Shape(ReadOnlySpan<float> values, long expected, string field)
+    public static void Shape(ReadOnlySpan<float> values, long expected, FieldPath field)
     {
         if (values.Length != expected)
         {
@@ -15,7 +15,7 @@ internal static class MapChecks
         Finite(values, field);
     }
 
-    public static void Finite(ReadOnlySpan<float> values, string field)
+    public static void Finite(ReadOnlySpan<float> values, FieldPath field)
     {
         for (var i = 0; i < values.Length; i++)
         {

@@ -27,7 +27,7 @@ public static class MapFitter
 
         if (anchors.Count < anchors.NewDimension)
         {
-            throw RetrievalException.Invalid("anchors", $"{anchors.Count} fit anchors are fewer than the new dimension {anchors.NewDimension}; a linear map is underdetermined");
+            throw RetrievalException.Invalid(FieldPath.Of("anchors"), $"{anchors.Count} fit anchors are fewer than the new dimension {anchors.NewDimension}; a linear map is underdetermined");
         }
 
         var dn = anchors.NewDimension;
@@ -56,7 +56,7 @@ public static class MapFitter
             {
                 if (!(options.Lambda >= 0) || double.IsPositiveInfinity(options.Lambda))
                 {
-                    throw RetrievalException.Invalid("lambda", "must be finite and ≥ 0");
+                    throw RetrievalException.Invalid(FieldPath.Of("lambda"), "must be finite and ≥ 0");
                 }
 
                 var (mn, mo, xc, yc) = Centred(xn, xo);
@@ -70,7 +70,7 @@ public static class MapFitter
                 return ResidualMlpTrainer.Train(anchors, options, normalize);
 
             default:
-                throw RetrievalException.Invalid("kind", $"{options.Kind} cannot be fitted");
+                throw RetrievalException.Invalid(FieldPath.Of("kind"), $"{options.Kind} cannot be fitted");
         }
     }
 
@@ -82,12 +82,12 @@ public static class MapFitter
     {
         if (map is null)
         {
-            throw RetrievalException.Invalid("external", "an external map needs its weight matrix");
+            throw RetrievalException.Invalid(FieldPath.Of("external"), "an external map needs its weight matrix");
         }
 
         if (map.InputDimension != newDimension || map.CompatiblePrefix != oldDimension)
         {
-            throw RetrievalException.Invalid("external.weights", $"matrix maps {map.InputDimension}→{map.CompatiblePrefix} but the spaces are {newDimension}→{oldDimension}");
+            throw RetrievalException.Invalid(FieldPath.Of("external").Member("weights"), $"matrix maps {map.InputDimension}→{map.CompatiblePrefix} but the spaces are {newDimension}→{oldDimension}");
         }
 
         return map;
@@ -105,7 +105,7 @@ public static class MapFitter
         var dOld = xo.ColumnCount;
         if (dn < dOld)
         {
-            throw RetrievalException.Invalid("kind", $"orthogonal extend needs the new dimension ({dn}) ≥ the old one ({dOld})");
+            throw RetrievalException.Invalid(FieldPath.Of("kind"), $"orthogonal extend needs the new dimension ({dn}) ≥ the old one ({dOld})");
         }
 
         var padded = Matrix<double>.Build.Dense(xo.RowCount, dn);
@@ -136,7 +136,7 @@ public static class MapFitter
     {
         if (!(alpha > 0) || double.IsPositiveInfinity(alpha))
         {
-            throw RetrievalException.Invalid("alpha", "must be finite and > 0 (a plain pseudo-inverse is never used)");
+            throw RetrievalException.Invalid(FieldPath.Of("alpha"), "must be finite and > 0 (a plain pseudo-inverse is never used)");
         }
     }
 }

@@ -23,7 +23,7 @@ public static class MapPipeline
         ArgumentNullException.ThrowIfNull(options);
         if (evaluation is not null && (evaluation.NewDimension != anchors.NewDimension || evaluation.OldDimension != anchors.OldDimension))
         {
-            throw RetrievalException.Invalid("evaluation", $"evaluation set is {evaluation.NewDimension}→{evaluation.OldDimension}, anchors are {anchors.NewDimension}→{anchors.OldDimension}");
+            throw RetrievalException.Invalid(FieldPath.Of("evaluation"), $"evaluation set is {evaluation.NewDimension}→{evaluation.OldDimension}, anchors are {anchors.NewDimension}→{anchors.OldDimension}");
         }
 
         var warnings = new List<string>();
@@ -34,7 +34,7 @@ public static class MapPipeline
             var needed = anchors.NewDimension;
             if (split.Fit.Count < needed)
             {
-                throw RetrievalException.Invalid("anchors", string.Create(CultureInfo.InvariantCulture, $"{split.Fit.Count} fit anchors ({anchors.Count} given, {split.HeldOut.Count} held out) are fewer than the new dimension {needed}"));
+                throw RetrievalException.Invalid(FieldPath.Of("anchors"), string.Create(CultureInfo.InvariantCulture, $"{split.Fit.Count} fit anchors ({anchors.Count} given, {split.HeldOut.Count} held out) are fewer than the new dimension {needed}"));
             }
 
             if (split.Fit.Count < RecommendedAnchorsPerDimension * needed)

@@ -1,3 +1,5 @@
+using Retrieval.Core.Errors;
+
 namespace Retrieval.Core.Maps;
 
 /// <summary>
@@ -18,9 +20,9 @@ public sealed class ResidualLayer
             throw new ArgumentOutOfRangeException(nameof(hidden), "dimensions must be positive");
         }
 
-        MapChecks.Shape(inputWeights, (long)inputDimension * hidden, "residual.inputWeights");
-        MapChecks.Shape(hiddenBias, hidden, "residual.hiddenBias");
-        MapChecks.Shape(outputWeights, (long)hidden * outputDimension, "residual.outputWeights");
+        MapChecks.Shape(inputWeights, (long)inputDimension * hidden, FieldPath.Of("residual").Member("inputWeights"));
+        MapChecks.Shape(hiddenBias, hidden, FieldPath.Of("residual").Member("hiddenBias"));
+        MapChecks.Shape(outputWeights, (long)hidden * outputDimension, FieldPath.Of("residual").Member("outputWeights"));
         InputDimension = inputDimension;
         Hidden = hidden;
         OutputDimension = outputDimension;

@@ -17,7 +17,7 @@ public static partial class Names
     public static bool IsValidName(string? name) => name is not null && NamePattern().IsMatch(name);
 
     /// <summary>Throws INVALID_ARGUMENT naming <paramref name="field"/> unless the name is valid.</summary>
-    public static void ValidateName(string? name, string field)
+    public static void ValidateName(string? name, FieldPath field)
     {
         if (string.IsNullOrEmpty(name))
         {
@@ -31,7 +31,7 @@ public static partial class Names
     }
 
     /// <summary>Throws INVALID_ARGUMENT unless the id is non-empty and at most 256 UTF-8 bytes.</summary>
-    public static void ValidateItemId(string? id, string field)
+    public static void ValidateItemId(string? id, FieldPath field)
     {
         if (string.IsNullOrEmpty(id))
         {

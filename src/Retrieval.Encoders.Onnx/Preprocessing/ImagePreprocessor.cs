@@ -31,7 +31,7 @@ public sealed class ImagePreprocessor : IInputPreprocessor
         }
     }
 
-    public PreparedInput Prepare(EncoderInput input, bool isQuery, string field)
+    public PreparedInput Prepare(EncoderInput input, bool isQuery, FieldPath field)
     {
         if (input is not ImageInput image)
         {
@@ -42,13 +42,13 @@ public sealed class ImagePreprocessor : IInputPreprocessor
         // tells "not an image" apart from a real fault.
         using var data = SKData.CreateCopy(image.Bytes.Span);
         using var codec = SKCodec.Create(data)
-            ?? throw RetrievalException.Invalid($"{field}.image", "not a decodable JPEG or PNG image");
+            ?? throw RetrievalException.Invalid(field.Member("image"), "not a decodable JPEG or PNG image");
         // Decode straight into the RGBA/unpremultiplied layout the resize writes: resizing from the platform's native
         // BGRA/premultiplied layout into it took Skia's slow conversion path, about twice the time of the whole
         // same-layout decode + resize (docs/benchmarks.md, "Encoders").
         var layout = new SKImageInfo(codec.Info.Width, codec.Info.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul);
         using var decoded = SKBitmap.Decode(codec, layout)
-            ?? throw RetrievalException.Invalid($"{field}.image", "the image data is truncated or corrupt");
+            ?? throw RetrievalException.Invalid(field.Member("image"), "the image data is truncated or corrupt");
         return FromBitmap(decoded);
     }
 
@@ -64,7 +64,7 @@ public sealed class ImagePreprocessor : IInputPreprocessor
         var (width, height) = ResizedSize(source.Width, source.Height);
         var info = new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Unpremul);
         using var resized = source.Resize(info, Sampling)
-            ?? throw RetrievalException.Invalid("image", "could not be resized");
+            ?? throw RetrievalException.Invalid(FieldPath.Of("image"), "could not be resized");
         return ToTensor(resized);
     }
 

@@ -42,22 +42,22 @@ public sealed class SentencePieceTextTokenizer : ITextTokenizer
         catch (Exception e) when (e is IOException or ArgumentException or InvalidOperationException or FormatException
                                       or NotSupportedException or KeyNotFoundException or OverflowException)
         {
-            throw RetrievalException.Invalid("vocabulary", $"not a SentencePiece model: {e.Message}");
+            throw RetrievalException.Invalid(FieldPath.Of("vocabulary"), $"not a SentencePiece model: {e.Message}");
         }
         catch (IndexOutOfRangeException e)
         {
             // Microsoft.ML.Tokenizers 2.0.1 indexes its piece table with the trainer spec's special ids, so a unigram
             // model that has no <s> or </s> (bos_id or eos_id -1, as T5's) cannot be read by it.
-            throw RetrievalException.Invalid("vocabulary", $"a SentencePiece model Microsoft.ML.Tokenizers cannot read (a unigram model needs bos_id, eos_id and unk_id inside its pieces): {e.Message}");
+            throw RetrievalException.Invalid(FieldPath.Of("vocabulary"), $"a SentencePiece model Microsoft.ML.Tokenizers cannot read (a unigram model needs bos_id, eos_id and unk_id inside its pieces): {e.Message}");
         }
 
         if (tokenizer.Vocabulary.Count == 0)
         {
-            throw RetrievalException.Invalid("vocabulary", "not a SentencePiece model: it has no pieces");
+            throw RetrievalException.Invalid(FieldPath.Of("vocabulary"), "not a SentencePiece model: it has no pieces");
         }
 
-        RequirePiece(tokenizer, settings.AddBeginningOfSentence, tokenizer.BeginningOfSentenceToken, tokenizer.BeginningOfSentenceId, "descriptor.text.add_bos", "beginning");
-        RequirePiece(tokenizer, settings.AddEndOfSentence, tokenizer.EndOfSentenceToken, tokenizer.EndOfSentenceId, "descriptor.text.add_eos", "end");
+        RequirePiece(tokenizer, settings.AddBeginningOfSentence, tokenizer.BeginningOfSentenceToken, tokenizer.BeginningOfSentenceId, "add_bos", "beginning");
+        RequirePiece(tokenizer, settings.AddEndOfSentence, tokenizer.EndOfSentenceToken, tokenizer.EndOfSentenceId, "add_eos", "end");
         return new SentencePieceTextTokenizer(tokenizer, settings.AddBeginningOfSentence, settings.AddEndOfSentence);
     }
 
@@ -89,11 +89,13 @@ public sealed class SentencePieceTextTokenizer : ITextTokenizer
         return tokens;
     }
 
-    private static void RequirePiece(SentencePieceTokenizer tokenizer, bool wanted, string piece, int id, string field, string which)
+    private static void RequirePiece(SentencePieceTokenizer tokenizer, bool wanted, string piece, int id, string setting, string which)
     {
         if (wanted && !(tokenizer.Vocabulary.TryGetValue(piece, out var found) && found == id))
         {
-            throw RetrievalException.Invalid(field, $"the SentencePiece model has no {which}-of-sentence piece ('{piece}' at id {id}); set {field.Split('.')[^1]} false");
+            throw RetrievalException.Invalid(
+                FieldPath.Of("descriptor").Member("text").Member(setting),
+                $"the SentencePiece model has no {which}-of-sentence piece ('{piece}' at id {id}); set {setting} false");
         }
     }
 }

@@ -6,7 +6,7 @@ namespace Retrieval.Encoders.Onnx.Preprocessing;
 /// <summary>Passes float tensors through, checking them against the model input's per-item shape (-1 = any).</summary>
 public sealed class TensorPreprocessor(IReadOnlyList<int> itemShape) : IInputPreprocessor
 {
-    public PreparedInput Prepare(EncoderInput input, bool isQuery, string field)
+    public PreparedInput Prepare(EncoderInput input, bool isQuery, FieldPath field)
     {
         if (input is not TensorInput tensor)
         {
@@ -15,7 +15,7 @@ public sealed class TensorPreprocessor(IReadOnlyList<int> itemShape) : IInputPre
 
         if (tensor.Shape.Count != itemShape.Count)
         {
-            throw RetrievalException.Invalid($"{field}.shape", $"must have {itemShape.Count} dimensions (the model input without its batch dimension)");
+            throw RetrievalException.Invalid(field.Member("shape"), $"must have {itemShape.Count} dimensions (the model input without its batch dimension)");
         }
 
         long count = 1;
@@ -23,7 +23,7 @@ public sealed class TensorPreprocessor(IReadOnlyList<int> itemShape) : IInputPre
         {
             if (tensor.Shape[i] < 1 || (itemShape[i] > 0 && tensor.Shape[i] != itemShape[i]))
             {
-                throw RetrievalException.Invalid($"{field}.shape", $"[{string.Join(',', tensor.Shape)}] does not fit the model input [{string.Join(',', itemShape)}]");
+                throw RetrievalException.Invalid(field.Member("shape"), $"[{string.Join(',', tensor.Shape)}] does not fit the model input [{string.Join(',', itemShape)}]");
             }
 
             count *= tensor.Shape[i];
@@ -31,7 +31,7 @@ public sealed class TensorPreprocessor(IReadOnlyList<int> itemShape) : IInputPre
 
         if (count != tensor.Values.Length)
         {
-            throw RetrievalException.Invalid($"{field}.values", $"has {tensor.Values.Length} values; the shape needs {count}");
+            throw RetrievalException.Invalid(field.Member("values"), $"has {tensor.Values.Length} values; the shape needs {count}");
         }
 
         return PreparedInput.Tensor(tensor.Values.ToArray(), [.. tensor.Shape]);

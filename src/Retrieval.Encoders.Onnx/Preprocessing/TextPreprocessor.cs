@@ -20,7 +20,7 @@ public sealed class TextPreprocessor : IInputPreprocessor
 
     public ITextTokenizer Tokenizer => _tokenizer;
 
-    public PreparedInput Prepare(EncoderInput input, bool isQuery, string field)
+    public PreparedInput Prepare(EncoderInput input, bool isQuery, FieldPath field)
     {
         if (input is not TextInput text)
         {

@@ -20,7 +20,7 @@ public sealed class WordPieceTextTokenizer(BertTokenizer tokenizer) : ITextToken
         }
         catch (Exception e) when (e is ArgumentException or InvalidOperationException or FormatException or KeyNotFoundException)
         {
-            throw RetrievalException.Invalid("vocabulary", $"not a WordPiece vocabulary: {e.Message}");
+            throw RetrievalException.Invalid(FieldPath.Of("vocabulary"), $"not a WordPiece vocabulary: {e.Message}");
         }
     }
 

@@ -19,7 +19,7 @@ public sealed class EncoderFactory(OnnxSessionFactory sessions)
         EncoderDescriptorValidator.Validate(descriptor, package.Vocabulary is { Length: > 0 });
         if (package.Model.Length == 0)
         {
-            throw RetrievalException.Invalid("model", "is empty");
+            throw RetrievalException.Invalid(FieldPath.Of("model"), "is empty");
         }
 
         var session = sessions.Create(package.Model);
@@ -68,7 +68,7 @@ public sealed class EncoderFactory(OnnxSessionFactory sessions)
         var shape = signature.ItemShape;
         if (shape.Length != 3 || shape.Zip(expected).Any(p => p.First > 0 && p.First != p.Second))
         {
-            throw RetrievalException.Invalid("descriptor.image", $"the model input is [{string.Join(',', shape)}] per image; the descriptor makes [3,{image.Height},{image.Width}]");
+            throw RetrievalException.Invalid(FieldPath.Of("descriptor").Member("image"), $"the model input is [{string.Join(',', shape)}] per image; the descriptor makes [3,{image.Height},{image.Width}]");
         }
 
         return preprocessor;
@@ -83,7 +83,7 @@ public sealed class EncoderFactory(OnnxSessionFactory sessions)
         var dimension = encoder.Descriptor.Dimension;
         if (results.Any(r => r.Values.Length != r.Rows * dimension || r.Values.Any(v => !float.IsFinite(v))))
         {
-            throw RetrievalException.Invalid("descriptor.dimension", $"the probe inference did not give finite {dimension}-d vectors");
+            throw RetrievalException.Invalid(FieldPath.Of("descriptor").Member("dimension"), $"the probe inference did not give finite {dimension}-d vectors");
         }
     }
 }

@@ -175,23 +175,23 @@ public sealed class EncoderRegistry : IAsyncDisposable
     /// <summary>Encodes inputs with one version (empty = latest); each request's inputs join the shared micro-batches.</summary>
     public Task<(EncoderInfo Info, IReadOnlyList<Embedding> Embeddings)> EncodeAsync(
         string name, string? version, IReadOnlyList<EncoderInput> inputs, bool isQuery, CancellationToken cancellationToken) =>
-        EncodeAsync(name, version, inputs, isQuery, i => $"inputs[{i}]", cancellationToken);
+        EncodeAsync(name, version, inputs, isQuery, i => FieldPath.Of("inputs").Index(i), cancellationToken);
 
     /// <summary>Like the overload without <paramref name="fieldOf"/>, naming a bad input <c>fieldOf(index)</c> in its error.</summary>
     public async Task<(EncoderInfo Info, IReadOnlyList<Embedding> Embeddings)> EncodeAsync(
-        string name, string? version, IReadOnlyList<EncoderInput> inputs, bool isQuery, Func<int, string> fieldOf, CancellationToken cancellationToken)
+        string name, string? version, IReadOnlyList<EncoderInput> inputs, bool isQuery, Func<int, FieldPath> fieldOf, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(fieldOf);
         ArgumentNullException.ThrowIfNull(inputs);
         var info = Get(name, version);
         if (inputs.Count == 0)
         {
-            throw RetrievalException.Invalid("inputs", "must not be empty");
+            throw RetrievalException.Invalid(FieldPath.Of("inputs"), "must not be empty");
         }
 
         if (inputs.Count > _options.QueueCapacity)
         {
-            throw RetrievalException.Invalid("inputs", $"at most {_options.QueueCapacity} inputs per request (Retrieval:Encoders:QueueCapacity)");
+            throw RetrievalException.Invalid(FieldPath.Of("inputs"), $"at most {_options.QueueCapacity} inputs per request (Retrieval:Encoders:QueueCapacity)");
         }
 
         var loaded = await LoadAsync(info, cancellationToken);
@@ -205,7 +205,7 @@ public sealed class EncoderRegistry : IAsyncDisposable
     /// decode takes a sizeable share of an image model's run; tokenizing a text is cheap next to scheduling, so texts
     /// stay on the caller's thread. With several bad inputs the first by index is reported, as in a sequential pass.
     /// </summary>
-    private static PreparedInput[] Prepare(OnnxEncoder encoder, IReadOnlyList<EncoderInput> inputs, bool isQuery, Func<int, string> fieldOf)
+    private static PreparedInput[] Prepare(OnnxEncoder encoder, IReadOnlyList<EncoderInput> inputs, bool isQuery, Func<int, FieldPath> fieldOf)
     {
         var prepared = new PreparedInput[inputs.Count];
         if (inputs.Count == 1 || encoder.Descriptor.InputKind != EncoderInputKind.Image)

@@ -12,13 +12,13 @@ public sealed class RegistrySpaceEncoders(EncoderRegistry registry, OnnxEncoderO
 {
     public Task<IAsyncDisposable> LockAsync(CancellationToken cancellationToken) => registry.LockAsync(cancellationToken);
 
-    public EncoderRef Bind(EncoderRef requested, SpaceDefinition space, string field)
+    public EncoderRef Bind(EncoderRef requested, SpaceDefinition space, FieldPath field)
     {
         ArgumentNullException.ThrowIfNull(requested);
         ArgumentNullException.ThrowIfNull(space);
         if (string.IsNullOrEmpty(requested.Name))
         {
-            throw RetrievalException.Invalid($"{field}.name", "is required");
+            throw RetrievalException.Invalid(field.Member("name"), "is required");
         }
 
         var info = registry.Find(requested.Name, requested.Version)
@@ -36,14 +36,14 @@ public sealed class RegistrySpaceEncoders(EncoderRegistry registry, OnnxEncoderO
 
         if (!string.IsNullOrEmpty(requested.ModelSha256) && requested.ModelSha256 != info.ModelSha256)
         {
-            throw RetrievalException.Invalid($"{field}.modelSha256", $"encoder {d.Name}/{d.Version} has model checksum {info.ModelSha256}");
+            throw RetrievalException.Invalid(field.Member("modelSha256"), $"encoder {d.Name}/{d.Version} has model checksum {info.ModelSha256}");
         }
 
         return new EncoderRef(d.Name, d.Version, info.ModelSha256);
     }
 
     public async Task<IReadOnlyList<float[]>> EncodeAsync(
-        EncoderRef encoder, IReadOnlyList<RawInput> inputs, bool isQuery, Func<int, string> fieldOf, CancellationToken cancellationToken)
+        EncoderRef encoder, IReadOnlyList<RawInput> inputs, bool isQuery, Func<int, FieldPath> fieldOf, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(encoder);
         ArgumentNullException.ThrowIfNull(inputs);
@@ -76,7 +76,7 @@ public sealed class RegistrySpaceEncoders(EncoderRegistry registry, OnnxEncoderO
         return vectors;
     }
 
-    private static EncoderInput ToEncoderInput(RawInput input, string field)
+    private static EncoderInput ToEncoderInput(RawInput input, FieldPath field)
     {
         switch (input.Kind)
         {
@@ -85,7 +85,7 @@ public sealed class RegistrySpaceEncoders(EncoderRegistry registry, OnnxEncoderO
             case RawInputKind.Image:
                 if (input.Content.Length == 0)
                 {
-                    throw RetrievalException.Invalid($"{field}.image", "is empty");
+                    throw RetrievalException.Invalid(field.Member("image"), "is empty");
                 }
 
                 return new ImageInput(input.Content);

@@ -30,42 +30,42 @@ public sealed class ModelSignature
     {
         ArgumentNullException.ThrowIfNull(session);
         ArgumentNullException.ThrowIfNull(descriptor);
-        var output = Require(session.OutputMetadata, descriptor.OutputName, "descriptor.output_name", "output");
-        RequireType(output, typeof(float), "descriptor.output_name", descriptor.OutputName);
+        var output = Require(session.OutputMetadata, descriptor.OutputName, FieldPath.Of("descriptor").Member("output_name"), "output");
+        RequireType(output, typeof(float), FieldPath.Of("descriptor").Member("output_name"), descriptor.OutputName);
 
         NodeMetadata first;
         var int32Ids = false;
         if (descriptor.InputKind == EncoderInputKind.Text)
         {
             var text = descriptor.Text ?? new TextSettings();
-            first = Require(session.InputMetadata, text.InputIdsName, "descriptor.text.input_ids_name", "input");
+            first = Require(session.InputMetadata, text.InputIdsName, FieldPath.Of("descriptor").Member("text").Member("input_ids_name"), "input");
             int32Ids = first.ElementType == typeof(int);
             var names = new[] { (text.InputIdsName, "input_ids_name"), (text.AttentionMaskName, "attention_mask_name"), (text.TokenTypeIdsName, "token_type_ids_name") };
             foreach (var (name, field) in names.Where(n => n.Item1.Length > 0))
             {
-                var input = Require(session.InputMetadata, name, $"descriptor.text.{field}", "input");
-                RequireType(input, int32Ids ? typeof(int) : typeof(long), $"descriptor.text.{field}", name);
+                var input = Require(session.InputMetadata, name, FieldPath.Of("descriptor").Member("text").Member(field), "input");
+                RequireType(input, int32Ids ? typeof(int) : typeof(long), FieldPath.Of("descriptor").Member("text").Member(field), name);
             }
 
             ExpectOnly(session, names.Select(n => n.Item1).Where(n => n.Length > 0));
         }
         else
         {
-            first = Require(session.InputMetadata, descriptor.InputName, "descriptor.input_name", "input");
-            RequireType(first, typeof(float), "descriptor.input_name", descriptor.InputName);
+            first = Require(session.InputMetadata, descriptor.InputName, FieldPath.Of("descriptor").Member("input_name"), "input");
+            RequireType(first, typeof(float), FieldPath.Of("descriptor").Member("input_name"), descriptor.InputName);
             ExpectOnly(session, [descriptor.InputName]);
         }
 
         var dims = first.Dimensions;
         if (dims.Length == 0)
         {
-            throw RetrievalException.Invalid("model", "its first input has no batch dimension");
+            throw RetrievalException.Invalid(FieldPath.Of("model"), "its first input has no batch dimension");
         }
 
         return new ModelSignature(int32Ids, dims[0] == 1, dims[1..]);
     }
 
-    private static NodeMetadata Require(IReadOnlyDictionary<string, NodeMetadata> metadata, string name, string field, string what)
+    private static NodeMetadata Require(IReadOnlyDictionary<string, NodeMetadata> metadata, string name, FieldPath field, string what)
     {
         if (!metadata.TryGetValue(name, out var node) || !node.IsTensor)
         {
@@ -75,7 +75,7 @@ public sealed class ModelSignature
         return node;
     }
 
-    private static void RequireType(NodeMetadata node, Type expected, string field, string name)
+    private static void RequireType(NodeMetadata node, Type expected, FieldPath field, string name)
     {
         if (node.ElementType != expected)
         {
@@ -89,7 +89,7 @@ public sealed class ModelSignature
         var missing = session.InputMetadata.Keys.Except(named).ToList();
         if (missing.Count > 0)
         {
-            throw RetrievalException.Invalid("descriptor", $"the model also needs inputs the descriptor does not name: {string.Join(", ", missing)}");
+            throw RetrievalException.Invalid(FieldPath.Of("descriptor"), $"the model also needs inputs the descriptor does not name: {string.Join(", ", missing)}");
         }
     }
 }

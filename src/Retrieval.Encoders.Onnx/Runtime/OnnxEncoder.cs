@@ -138,7 +138,7 @@ public sealed class OnnxEncoder : IDisposable
         }
         catch (OnnxRuntimeException e)
         {
-            throw RetrievalException.Invalid("inputs", $"the model failed on this input: {e.Message}");
+            throw RetrievalException.Invalid(FieldPath.Of("inputs"), $"the model failed on this input: {e.Message}");
         }
         finally
         {
@@ -152,7 +152,7 @@ public sealed class OnnxEncoder : IDisposable
         var data = output.GetTensorDataAsSpan<float>();
         if (shape.Length == 0 || shape[0] != count)
         {
-            throw RetrievalException.Invalid("descriptor.output_name", $"output shape [{string.Join(',', shape)}] has no batch dimension of {count}");
+            throw RetrievalException.Invalid(FieldPath.Of("descriptor").Member("output_name"), $"output shape [{string.Join(',', shape)}] has no batch dimension of {count}");
         }
 
         var pooled = Descriptor.Kind == EncoderKind.Multi || Descriptor.Pooling != Pooling.None;
@@ -161,12 +161,12 @@ public sealed class OnnxEncoder : IDisposable
         // Pooled descriptors are text-only (checked at validation), so tokens > 0 here.
         if (pooled && (shape.Length != 3 || shape[2] != Descriptor.Dimension || shape[1] != tokens))
         {
-            throw RetrievalException.Invalid("descriptor.dimension", $"pooling needs token states [batch, {tokens}, {Descriptor.Dimension}]; the model gives [{string.Join(',', shape)}]");
+            throw RetrievalException.Invalid(FieldPath.Of("descriptor").Member("dimension"), $"pooling needs token states [batch, {tokens}, {Descriptor.Dimension}]; the model gives [{string.Join(',', shape)}]");
         }
 
         if (perItem != expected)
         {
-            throw RetrievalException.Invalid("descriptor.dimension", $"declared {Descriptor.Dimension}, but the model gives {perItem} values per input (shape [{string.Join(',', shape)}])");
+            throw RetrievalException.Invalid(FieldPath.Of("descriptor").Member("dimension"), $"declared {Descriptor.Dimension}, but the model gives {perItem} values per input (shape [{string.Join(',', shape)}])");
         }
 
         var results = new Embedding[count];

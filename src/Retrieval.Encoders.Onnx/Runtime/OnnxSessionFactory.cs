@@ -30,7 +30,7 @@ public sealed class OnnxSessionFactory(OnnxEncoderOptions options, ExecutionProv
         }
         catch (OnnxRuntimeException e)
         {
-            throw RetrievalException.Invalid("model", $"ONNX Runtime cannot load it: {e.Message}");
+            throw RetrievalException.Invalid(FieldPath.Of("model"), $"ONNX Runtime cannot load it: {e.Message}");
         }
         finally
         {

@@ -25,7 +25,7 @@ internal static class TensorBatch
             // Items with dynamic dimensions may differ in shape; they cannot share a tensor.
             if (!batch[i].Shape.AsSpan().SequenceEqual(shape))
             {
-                throw RetrievalException.Invalid("inputs", "tensors encoded together must share one shape");
+                throw RetrievalException.Invalid(FieldPath.Of("inputs"), "tensors encoded together must share one shape");
             }
 
             batch[i].Values!.CopyTo(data, i * perItem);

@@ -87,13 +87,16 @@ internal sealed class CollectionCatalog : IDisposable
     /// <summary>Stops serving: later calls answer UNAVAILABLE.</summary>
     public void Stop() => _ready = false;
 
-    /// <summary>The live collection named <paramref name="name"/>; INVALID_ARGUMENT without a name, NOT_FOUND when unknown.</summary>
-    public CollectionState Get(string? name, string field = "collection")
+    /// <summary>
+    /// The live collection named <paramref name="name"/>; INVALID_ARGUMENT naming <paramref name="field"/> (by default the
+    /// request's <c>collection</c>) without a name, NOT_FOUND when unknown.
+    /// </summary>
+    public CollectionState Get(string? name, FieldPath? field = null)
     {
         EnsureReady();
         if (string.IsNullOrEmpty(name))
         {
-            throw RetrievalException.Invalid(field, "is required");
+            throw RetrievalException.Invalid(field ?? FieldPath.Of("collection"), "is required");
         }
 
         return _collections.TryGetValue(name, out var state) && !state.IsDeleted
@@ -123,7 +126,7 @@ internal sealed class CollectionCatalog : IDisposable
 
             // The encoder lock is held until the commit, so a named encoder cannot be deleted before the space pins it.
             await using var encoderLock = await _encoders.LockAsync(requested.Spaces, cancellationToken);
-            var bound = requested.Spaces.Select((s, i) => SpaceRules.WithCanonicalIndex(_encoders.Bind(s, $"spaces[{i}]"))).ToList();
+            var bound = requested.Spaces.Select((s, i) => SpaceRules.WithCanonicalIndex(_encoders.Bind(s, FieldPath.Of("spaces").Index(i)))).ToList();
             var definition = requested with { Spaces = bound };
             await _store.CreateCollectionAsync(definition, cancellationToken);
             var state = new CollectionState(definition, _options.PayloadIndexes);
@@ -139,7 +142,7 @@ internal sealed class CollectionCatalog : IDisposable
 
     public async Task DeleteAsync(string name, CancellationToken cancellationToken)
     {
-        var state = Get(name, "name");
+        var state = Get(name, FieldPath.Of("name"));
         await _catalogGate.WaitAsync(cancellationToken);
         await state.WriteGate.WaitAsync(cancellationToken);
         try

@@ -35,36 +35,36 @@ internal sealed class CollectionDefinitions
         string name, IReadOnlyList<SpaceDefinition> spaces, string? defaultSpace, bool storeInputs, int shards, CancellationToken cancellationToken)
     {
         _catalog.EnsureReady();
-        Names.ValidateName(name, "name");
+        Names.ValidateName(name, FieldPath.Of("name"));
         if (shards is < 0 or > ShardAssignment.MaxShards)
         {
-            throw RetrievalException.Invalid("shards", $"must be between 1 and {ShardAssignment.MaxShards} (0: the default, 1), got {shards}");
+            throw RetrievalException.Invalid(FieldPath.Of("shards"), $"must be between 1 and {ShardAssignment.MaxShards} (0: the default, 1), got {shards}");
         }
 
         if (spaces.Count == 0)
         {
-            throw RetrievalException.Invalid("spaces", "a collection needs at least one space");
+            throw RetrievalException.Invalid(FieldPath.Of("spaces"), "a collection needs at least one space");
         }
 
-        spaces = spaces.Select((s, i) => SpaceRules.Validate(s, $"spaces[{i}]")).ToList();
+        spaces = spaces.Select((s, i) => SpaceRules.Validate(s, FieldPath.Of("spaces").Index(i))).ToList();
         var names = new HashSet<string>(StringComparer.Ordinal);
         for (var i = 0; i < spaces.Count; i++)
         {
             if (!names.Add(spaces[i].Name))
             {
-                throw RetrievalException.Invalid($"spaces[{i}].name", $"duplicate space name '{spaces[i].Name}'");
+                throw RetrievalException.Invalid(FieldPath.Of("spaces").Index(i).Member("name"), $"duplicate space name '{spaces[i].Name}'");
             }
         }
 
         for (var i = 0; i < spaces.Count; i++)
         {
-            SpaceRules.ValidatePrefix(spaces[i], spaces, $"spaces[{i}]");
+            SpaceRules.ValidatePrefix(spaces[i], spaces, FieldPath.Of("spaces").Index(i));
         }
 
         var chosenDefault = string.IsNullOrEmpty(defaultSpace) ? spaces[0].Name : defaultSpace;
         if (!names.Contains(chosenDefault))
         {
-            throw RetrievalException.Invalid("defaultSpace", $"'{chosenDefault}' is not one of the collection's spaces");
+            throw RetrievalException.Invalid(FieldPath.Of("defaultSpace"), $"'{chosenDefault}' is not one of the collection's spaces");
         }
 
         var now = DateTimeOffset.UtcNow;
@@ -78,14 +78,14 @@ internal sealed class CollectionDefinitions
         return _catalog.All.Select(Describe).OrderBy(c => c.Definition.Name, StringComparer.Ordinal).ToList();
     }
 
-    public CollectionInfo Get(string name) => Describe(_catalog.Get(name, "name"));
+    public CollectionInfo Get(string name) => Describe(_catalog.Get(name, FieldPath.Of("name")));
 
     public Task DeleteAsync(string name, CancellationToken cancellationToken) => _catalog.DeleteAsync(name, cancellationToken);
 
     /// <summary>Adds a space to a live collection; existing items have no vector in it until upserted.</summary>
     public async Task<CollectionInfo> AddSpaceAsync(string collection, SpaceDefinition space, CancellationToken cancellationToken)
     {
-        space = SpaceRules.Validate(space, "space");
+        space = SpaceRules.Validate(space, FieldPath.Of("space"));
         await using var encoderLock = await _encoders.LockAsync([space], cancellationToken);
         var state = await _catalog.ChangeDefinitionAsync(collection, s =>
         {
@@ -95,8 +95,8 @@ internal sealed class CollectionDefinitions
                 throw RetrievalException.AlreadyExists($"space '{space.Name}' already exists in collection '{collection}'");
             }
 
-            SpaceRules.ValidatePrefix(space, current.Spaces, "space");
-            return (current with { Spaces = [.. current.Spaces, SpaceRules.WithCanonicalIndex(_encoders.Bind(space, "space"))] }, null);
+            SpaceRules.ValidatePrefix(space, current.Spaces, FieldPath.Of("space"));
+            return (current with { Spaces = [.. current.Spaces, SpaceRules.WithCanonicalIndex(_encoders.Bind(space, FieldPath.Of("space")))] }, null);
         }, cancellationToken);
         Log.SpaceAdded(_logger, collection, space.Name);
         return Describe(state);
@@ -141,7 +141,7 @@ internal sealed class CollectionDefinitions
         {
             var current = s.Definition;
             return current.FindSpace(space) is null
-                ? throw RetrievalException.Invalid("space", $"unknown space '{space}' in collection '{collection}'")
+                ? throw RetrievalException.Invalid(FieldPath.Of("space"), $"unknown space '{space}' in collection '{collection}'")
                 : (current with { DefaultSpace = space }, null);
         }, cancellationToken);
         Log.DefaultSpaceChanged(_logger, collection, space);
@@ -160,7 +160,7 @@ internal sealed class CollectionDefinitions
             var definition = current.FindSpace(space)
                 ?? throw RetrievalException.NotFound($"space '{space}' not found in collection '{collection}'");
             // A multi-vector space's index holds its FDEs: the spec is checked against the encoded length.
-            var canonical = string.IsNullOrWhiteSpace(index) ? null : IndexSpec.Parse(index, SpaceRules.IndexedDimension(definition), "index").ToString();
+            var canonical = string.IsNullOrWhiteSpace(index) ? null : IndexSpec.Parse(index, SpaceRules.IndexedDimension(definition), FieldPath.Of("index")).ToString();
             var updated = definition with { Index = canonical };
             return (current with { Spaces = [.. current.Spaces.Select(d => d.Name == space ? updated : d)] }, null);
         }, cancellationToken);

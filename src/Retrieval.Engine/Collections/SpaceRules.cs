@@ -9,40 +9,40 @@ namespace Retrieval.Engine.Collections;
 internal static class SpaceRules
 {
     /// <summary>Validates a space; returns it as persisted (a multi-vector space gets its MUVERA state pinned).</summary>
-    public static SpaceDefinition Validate(SpaceDefinition space, string field)
+    public static SpaceDefinition Validate(SpaceDefinition space, FieldPath field)
     {
-        Names.ValidateName(space.Name, $"{field}.name");
+        Names.ValidateName(space.Name, field.Member("name"));
         if (space.Dimension is < 1 or > SpaceDefinition.MaxDimension)
         {
-            throw RetrievalException.Invalid($"{field}.dimension", $"must be between 1 and {SpaceDefinition.MaxDimension}, got {space.Dimension}");
+            throw RetrievalException.Invalid(field.Member("dimension"), $"must be between 1 and {SpaceDefinition.MaxDimension}, got {space.Dimension}");
         }
 
         if (!Enum.IsDefined(space.Metric))
         {
-            throw RetrievalException.Invalid($"{field}.metric", "must be METRIC_INNER_PRODUCT, METRIC_COSINE or METRIC_L2");
+            throw RetrievalException.Invalid(field.Member("metric"), "must be METRIC_INNER_PRODUCT, METRIC_COSINE or METRIC_L2");
         }
 
         if (!string.IsNullOrWhiteSpace(space.Index) && !space.IsMulti)
         {
             // A multi-vector space's spec is checked by MultiVectorSpaceValidator, against its encoded length.
-            IndexSpec.Parse(space.Index, space.Dimension, $"{field}.index");
+            IndexSpec.Parse(space.Index, space.Dimension, field.Member("index"));
         }
 
         if (string.IsNullOrWhiteSpace(space.Model?.Name))
         {
-            throw RetrievalException.Invalid($"{field}.model.name", "the model that produces the space's vectors is required");
+            throw RetrievalException.Invalid(field.Member("model").Member("name"), "the model that produces the space's vectors is required");
         }
 
         if (space.Model.Name.Length > 256 || (space.Model.Version?.Length ?? 0) > 256)
         {
-            throw RetrievalException.Invalid($"{field}.model", "model name and version are limited to 256 characters");
+            throw RetrievalException.Invalid(field.Member("model"), "model name and version are limited to 256 characters");
         }
 
         return MultiVectorSpaceValidator.Validate(space, field);
     }
 
     /// <summary>A declared compatible prefix names another space of the collection that is no wider than this one.</summary>
-    public static void ValidatePrefix(SpaceDefinition space, IReadOnlyList<SpaceDefinition> spaces, string field)
+    public static void ValidatePrefix(SpaceDefinition space, IReadOnlyList<SpaceDefinition> spaces, FieldPath field)
     {
         if (string.IsNullOrEmpty(space.CompatiblePrefixOf))
         {
@@ -50,21 +50,21 @@ internal static class SpaceRules
         }
 
         var old = spaces.FirstOrDefault(s => s.Name == space.CompatiblePrefixOf && s.Name != space.Name)
-            ?? throw RetrievalException.Invalid($"{field}.compatiblePrefixOf", $"'{space.CompatiblePrefixOf}' is not another space of the collection");
+            ?? throw RetrievalException.Invalid(field.Member("compatiblePrefixOf"), $"'{space.CompatiblePrefixOf}' is not another space of the collection");
         if (space.IsMulti || old.IsMulti)
         {
-            throw RetrievalException.Invalid($"{field}.compatiblePrefixOf", "prefix compatibility applies to dense spaces only");
+            throw RetrievalException.Invalid(field.Member("compatiblePrefixOf"), "prefix compatibility applies to dense spaces only");
         }
 
         if (old.Dimension > space.Dimension)
         {
-            throw RetrievalException.Invalid($"{field}.compatiblePrefixOf", $"space '{old.Name}' has dimension {old.Dimension}, wider than this space's {space.Dimension}");
+            throw RetrievalException.Invalid(field.Member("compatiblePrefixOf"), $"space '{old.Name}' has dimension {old.Dimension}, wider than this space's {space.Dimension}");
         }
     }
 
     /// <summary>Stored and reported in the canonical spelling (HNSW32,SQ8; IVF64,PQ8x8); empty means none.</summary>
     public static SpaceDefinition WithCanonicalIndex(SpaceDefinition space) =>
-        space with { Index = string.IsNullOrWhiteSpace(space.Index) ? null : IndexSpec.Parse(space.Index, IndexedDimension(space), "index").ToString() };
+        space with { Index = string.IsNullOrWhiteSpace(space.Index) ? null : IndexSpec.Parse(space.Index, IndexedDimension(space), FieldPath.Of("index")).ToString() };
 
     /// <summary>
     /// Length of the vectors a space's index holds: its dimension, or for a (validated) multi-vector space the length

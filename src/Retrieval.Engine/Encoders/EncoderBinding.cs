@@ -34,21 +34,23 @@ internal sealed class EncoderBinding
     public Task<IReadOnlyList<float[]>> EncodeAsync(CollectionDefinition definition, string space, IReadOnlyList<RawInput> inputs, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(inputs);
-        var encoder = EncoderOf(definition, space, "space", "space");
-        return Require().EncodeAsync(encoder, inputs, isQuery: false, i => $"inputs[{i}]", cancellationToken);
+        var encoder = EncoderOf(definition, space, FieldPath.Of("space"), FieldPath.Of("space"));
+        return Require().EncodeAsync(encoder, inputs, isQuery: false, i => FieldPath.Of("inputs").Index(i), cancellationToken);
     }
 
     /// <summary>
     /// Encodes a search's raw input with its space's encoder (as a query: the encoder's query prefix applies). An empty
-    /// <paramref name="space"/> means the collection's default space.
+    /// <paramref name="space"/> means the collection's default space. <paramref name="query"/> is where the search sits
+    /// in its request (the root for a single search): errors name its <c>space</c> and <c>input</c> fields.
     /// </summary>
-    public async Task<float[]> EncodeQueryAsync(CollectionDefinition definition, string? space, RawInput input, string field, CancellationToken cancellationToken)
+    public async Task<float[]> EncodeQueryAsync(CollectionDefinition definition, string? space, RawInput input, FieldPath query, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(input);
+        ArgumentNullException.ThrowIfNull(query);
         var spaceName = string.IsNullOrEmpty(space) ? definition.DefaultSpace : space;
-        var spaceField = field.Contains('.', StringComparison.Ordinal) ? field[..(field.LastIndexOf('.') + 1)] + "space" : "space";
-        var encoder = EncoderOf(definition, spaceName, spaceField, field);
-        var vectors = await Require().EncodeAsync(encoder, [input], isQuery: true, _ => field, cancellationToken);
+        var inputField = query.Member("input");
+        var encoder = EncoderOf(definition, spaceName, query.Member("space"), inputField);
+        var vectors = await Require().EncodeAsync(encoder, [input], isQuery: true, _ => inputField, cancellationToken);
         return vectors[0];
     }
 
@@ -57,9 +59,9 @@ internal sealed class EncoderBinding
         spaces.Any(s => s.Encoder is not null) ? await Require().LockAsync(cancellationToken) : null;
 
     /// <summary>Resolves each named encoder to the pinned version and checksum the space will store.</summary>
-    public SpaceDefinition Bind(SpaceDefinition space, string field) =>
+    public SpaceDefinition Bind(SpaceDefinition space, FieldPath field) =>
         space.Encoder is { } requested
-            ? space with { Encoder = Require().Bind(requested, space, $"{field}.encoder") }
+            ? space with { Encoder = Require().Bind(requested, space, field.Member("encoder")) }
             : space;
 
     /// <summary>
@@ -79,7 +81,7 @@ internal sealed class EncoderBinding
 
         if (items.Count > _maxBatchItems)
         {
-            throw RetrievalException.Invalid("items", $"{items.Count} items exceed the batch limit of {_maxBatchItems}");
+            throw RetrievalException.Invalid(FieldPath.Of("items"), $"{items.Count} items exceed the batch limit of {_maxBatchItems}");
         }
 
         var perSpace = new Dictionary<string, List<(int Item, RawInput Input)>>(StringComparer.Ordinal);
@@ -88,7 +90,7 @@ internal sealed class EncoderBinding
         {
             foreach (var (space, input) in items[i].RawInputs ?? NoInputs)
             {
-                var field = $"items[{i}].inputs.{space}";
+                var field = FieldPath.Of("items").Index(i).Member("inputs").Key(space);
                 used[space] = EncoderOf(definition, space, field, field);
                 if (items[i].Vectors.ContainsKey(space))
                 {
@@ -110,7 +112,7 @@ internal sealed class EncoderBinding
         {
             var (space, list) = (pair.Key, pair.Value);
             var encoded = await encoders.EncodeAsync(
-                used[space], list.ConvertAll(x => x.Input), isQuery: false, j => $"items[{list[j].Item}].inputs.{space}", cancellationToken);
+                used[space], list.ConvertAll(x => x.Input), isQuery: false, j => FieldPath.Of("items").Index(list[j].Item).Member("inputs").Key(space), cancellationToken);
             return (space, list, encoded);
         }).ToList();
         foreach (var (space, list, encoded) in await Task.WhenAll(runs))
@@ -141,7 +143,7 @@ internal sealed class EncoderBinding
         }
     }
 
-    public static EncoderRef EncoderOf(CollectionDefinition definition, string space, string spaceField, string inputField)
+    public static EncoderRef EncoderOf(CollectionDefinition definition, string space, FieldPath spaceField, FieldPath inputField)
     {
         var found = definition.FindSpace(space)
             ?? throw RetrievalException.Invalid(spaceField, $"unknown space '{space}' in collection '{definition.Name}'");

@@ -27,7 +27,7 @@ public sealed partial record IndexSpec(IndexKind Kind, int M = 0, int NList = 0,
     public const int MaxEfConstruction = 4096;
 
     /// <summary>Parses and validates a spec against the space's dimension; errors name <paramref name="field"/>.</summary>
-    public static IndexSpec Parse(string text, int dimension, string field)
+    public static IndexSpec Parse(string text, int dimension, FieldPath field)
     {
         var spec = text.Trim();
         if (HnswPattern().Match(spec) is { Success: true } hnsw)
@@ -100,7 +100,7 @@ public sealed partial record IndexSpec(IndexKind Kind, int M = 0, int NList = 0,
 
     private string EfConstructionTerm => EfConstruction > 0 ? $",efConstruction={EfConstruction}" : "";
 
-    private static int ParseBounded(string digits, int min, int max, string field, string what)
+    private static int ParseBounded(string digits, int min, int max, FieldPath field, string what)
     {
         if (!int.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out var value) || value < min || value > max)
         {

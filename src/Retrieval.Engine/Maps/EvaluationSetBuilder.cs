@@ -33,12 +33,12 @@ internal static class EvaluationSetBuilder
         var relevant = new List<IReadOnlyList<int>>(queries.Count);
         for (var q = 0; q < queries.Count; q++)
         {
-            var field = $"evaluation.queries[{q}]";
-            VectorValidator.Validate(queries[q].NewVector, from, $"{field}.newVector").CopyTo(newQueries, q * from.Dimension);
-            VectorValidator.Validate(queries[q].OldVector, to, $"{field}.oldVector").CopyTo(oldQueries, q * to.Dimension);
+            var field = FieldPath.Of("evaluation").Member("queries").Index(q);
+            VectorValidator.Validate(queries[q].NewVector, from, field.Member("newVector")).CopyTo(newQueries, q * from.Dimension);
+            VectorValidator.Validate(queries[q].OldVector, to, field.Member("oldVector")).CopyTo(oldQueries, q * to.Dimension);
             if (queries[q].RelevantIds.Count == 0)
             {
-                throw RetrievalException.Invalid($"{field}.relevantIds", "at least one relevant item id is required");
+                throw RetrievalException.Invalid(field.Member("relevantIds"), "at least one relevant item id is required");
             }
 
             var rows = new List<int>(queries[q].RelevantIds.Count);
@@ -46,7 +46,7 @@ internal static class EvaluationSetBuilder
             {
                 rows.Add(rowOfId.TryGetValue(id, out var row)
                     ? row
-                    : throw RetrievalException.Invalid($"{field}.relevantIds", $"item '{id}' has no vector in space '{to.Name}'"));
+                    : throw RetrievalException.Invalid(field.Member("relevantIds"), $"item '{id}' has no vector in space '{to.Name}'"));
             }
 
             relevant.Add(rows);

@@ -34,21 +34,21 @@ internal sealed class MapService
     {
         ArgumentNullException.ThrowIfNull(request);
         var state = _catalog.Get(collection);
-        var from = RequireSpace(state, request.FromSpace, "fromSpace");
-        var to = RequireSpace(state, request.ToSpace, "toSpace");
+        var from = RequireSpace(state, request.FromSpace, FieldPath.Of("fromSpace"));
+        var to = RequireSpace(state, request.ToSpace, FieldPath.Of("toSpace"));
         if (from.Name == to.Name)
         {
-            throw RetrievalException.Invalid("toSpace", "must differ from fromSpace");
+            throw RetrievalException.Invalid(FieldPath.Of("toSpace"), "must differ from fromSpace");
         }
 
         if (!Enum.IsDefined(request.Kind) || request.Kind == MapKind.Composed)
         {
-            throw RetrievalException.Invalid("kind", "must be one of the MAP_KIND_* values");
+            throw RetrievalException.Invalid(FieldPath.Of("kind"), "must be one of the MAP_KIND_* values");
         }
 
         if (request.MaxAnchors < 0)
         {
-            throw RetrievalException.Invalid("maxAnchors", "must be ≥ 0 (0: all)");
+            throw RetrievalException.Invalid(FieldPath.Of("maxAnchors"), "must be ≥ 0 (0: all)");
         }
 
         var defaults = new MapFitOptions();
@@ -155,7 +155,7 @@ internal sealed class MapService
         MapSerializer.Serialize(map), MapReportJson.Serialize(info.Report), info.CreatedAt, info.UpdatedAt);
 
     /// <summary>The dense space named by a request field; INVALID_ARGUMENT when missing, unknown or multi-vector.</summary>
-    public static SpaceDefinition RequireSpace(CollectionState state, string? name, string field)
+    public static SpaceDefinition RequireSpace(CollectionState state, string? name, FieldPath field)
     {
         if (string.IsNullOrEmpty(name))
         {
@@ -171,7 +171,7 @@ internal sealed class MapService
 
     private static RegisteredMap RequireMap(CollectionState state, string? id) =>
         string.IsNullOrEmpty(id)
-            ? throw RetrievalException.Invalid("id", "is required")
+            ? throw RetrievalException.Invalid(FieldPath.Of("id"), "is required")
             : state.Maps.Find(id) ?? throw RetrievalException.NotFound($"map '{id}' not found in collection '{state.Definition.Name}'");
 
     /// <summary>Anchor pairs given in a request, checked against the two spaces.</summary>
@@ -183,7 +183,7 @@ internal sealed class MapService
         {
             if (pairs[i].New.Length != from.Dimension || pairs[i].Old.Length != to.Dimension)
             {
-                throw RetrievalException.Invalid($"anchors[{i}]", $"expected {from.Dimension} new and {to.Dimension} old values, got {pairs[i].New.Length} and {pairs[i].Old.Length}");
+                throw RetrievalException.Invalid(FieldPath.Of("anchors").Index(i), $"expected {from.Dimension} new and {to.Dimension} old values, got {pairs[i].New.Length} and {pairs[i].Old.Length}");
             }
 
             pairs[i].New.CopyTo(newVectors, i * from.Dimension);

@@ -12,12 +12,12 @@ namespace Retrieval.Engine.Maps;
 internal static class QueryRouter
 {
     /// <summary>Caller holds the collection's read lock; <paramref name="vector"/> is already validated for the query space.</summary>
-    public static RoutedQuery? Route(CollectionState state, SpaceDefinition querySpace, string? targetSpace, float[] vector, string prefix)
+    public static RoutedQuery? Route(CollectionState state, SpaceDefinition querySpace, string? targetSpace, float[] vector, FieldPath field)
     {
         var definition = state.Definition;
         if (!string.IsNullOrEmpty(targetSpace) && definition.FindSpace(targetSpace) is null)
         {
-            throw RetrievalException.Invalid($"{prefix}targetSpace", $"unknown space '{targetSpace}' in collection '{definition.Name}'");
+            throw RetrievalException.Invalid(field.Member("targetSpace"), $"unknown space '{targetSpace}' in collection '{definition.Name}'");
         }
 
         bool IsTarget(string space) => definition.FindSpace(space) is { IsMulti: false } && space != querySpace.Name

@@ -47,17 +47,17 @@ internal sealed class BackfillService
         var state = _catalog.Get(collection);
         if (vectors.Count == 0)
         {
-            throw RetrievalException.Invalid("vectors", "at least one vector is required");
+            throw RetrievalException.Invalid(FieldPath.Of("vectors"), "at least one vector is required");
         }
 
         if (vectors.Count > _maxBatchItems)
         {
-            throw RetrievalException.Invalid("vectors", $"{vectors.Count} vectors exceed the batch limit of {_maxBatchItems}");
+            throw RetrievalException.Invalid(FieldPath.Of("vectors"), $"{vectors.Count} vectors exceed the batch limit of {_maxBatchItems}");
         }
 
         if (checkpoint is { Length: > MaxCheckpointLength })
         {
-            throw RetrievalException.Invalid("checkpoint", $"must be at most {MaxCheckpointLength} characters");
+            throw RetrievalException.Invalid(FieldPath.Of("checkpoint"), $"must be at most {MaxCheckpointLength} characters");
         }
 
         await state.WriteGate.WaitAsync(cancellationToken);
@@ -70,13 +70,13 @@ internal sealed class BackfillService
             var skipped = 0;
             for (var i = 0; i < vectors.Count; i++)
             {
-                Names.ValidateItemId(vectors[i].Id, $"vectors[{i}].id");
+                Names.ValidateItemId(vectors[i].Id, FieldPath.Of("vectors").Index(i).Member("id"));
                 if (!seen.Add(vectors[i].Id))
                 {
-                    throw RetrievalException.Invalid($"vectors[{i}].id", $"duplicate id '{vectors[i].Id}' in one batch");
+                    throw RetrievalException.Invalid(FieldPath.Of("vectors").Index(i).Member("id"), $"duplicate id '{vectors[i].Id}' in one batch");
                 }
 
-                var vector = VectorValidator.Validate(vectors[i].Vector, space, $"vectors[{i}].vector");
+                var vector = VectorValidator.Validate(vectors[i].Vector, space, FieldPath.Of("vectors").Index(i).Member("vector"));
                 if (state.Read(s => s.Contains(vectors[i].Id)))
                 {
                     writes.Add(new ItemWrite(vectors[i].Id, null, new Dictionary<string, float[]>(StringComparer.Ordinal) { [space.Name] = vector }));
@@ -176,7 +176,8 @@ internal sealed class BackfillService
 
                 if (state.Read(s => Unchanged(s, current, item)))
                 {
-                    var validated = VectorValidator.Validate(result.Vector, space, $"encoder '{job.Encoder}' output for item '{item.Id}'");
+                    // Not a request field: the encoder's output for the stored item, named by its place in the collection.
+                    var validated = VectorValidator.Validate(result.Vector, space, FieldPath.Of("items").Key(item.Id).Member("vectors").Key(space.Name));
                     var inputs = state.Definition.StoreInputs && result.Input is { } input
                         ? new Dictionary<string, RawInput>(StringComparer.Ordinal) { [space.Name] = input }
                         : null;

@@ -125,7 +125,7 @@ internal sealed partial class MigrationCoordinator
     {
         if (string.IsNullOrEmpty(id))
         {
-            throw RetrievalException.Invalid("id", "is required");
+            throw RetrievalException.Invalid(FieldPath.Of("id"), "is required");
         }
 
         if (state.Migration is { } open && open.Row.Id == id)
@@ -195,22 +195,22 @@ internal sealed partial class MigrationCoordinator
         settings ??= new MigrationParameters();
         if (!Enum.IsDefined(settings.MapKind) || settings.MapKind is MapKind.Composed or MapKind.External)
         {
-            throw RetrievalException.Invalid("settings.mapKind", "must be one of the fitted MAP_KIND_* values (not external)");
+            throw RetrievalException.Invalid(FieldPath.Of("settings").Member("mapKind"), "must be one of the fitted MAP_KIND_* values (not external)");
         }
 
         if (settings.HeldOutFraction is { } held && (!double.IsFinite(held) || held < 0 || held >= 1))
         {
-            throw RetrievalException.Invalid("settings.heldOutFraction", "must be in [0, 1)");
+            throw RetrievalException.Invalid(FieldPath.Of("settings").Member("heldOutFraction"), "must be in [0, 1)");
         }
 
         if (settings.MaxAnchors < 0)
         {
-            throw RetrievalException.Invalid("settings.maxAnchors", "must be ≥ 0 (0: all)");
+            throw RetrievalException.Invalid(FieldPath.Of("settings").Member("maxAnchors"), "must be ≥ 0 (0: all)");
         }
 
         if (!double.IsFinite(settings.ItemsPerSecond) || settings.ItemsPerSecond < 0)
         {
-            throw RetrievalException.Invalid("settings.itemsPerSecond", "must be a finite number ≥ 0 (0: unthrottled)");
+            throw RetrievalException.Invalid(FieldPath.Of("settings").Member("itemsPerSecond"), "must be a finite number ≥ 0 (0: unthrottled)");
         }
 
         return settings;

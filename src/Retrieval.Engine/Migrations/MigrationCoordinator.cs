@@ -43,12 +43,12 @@ internal sealed partial class MigrationCoordinator
         var state = _catalog.Get(collection);
         var settings = ValidateSettings(plan.Settings);
         var id = string.IsNullOrEmpty(plan.Id) ? NewMigrationId() : plan.Id;
-        Names.ValidateName(id, "id");
-        var from = MapService.RequireSpace(state, string.IsNullOrEmpty(plan.FromSpace) ? state.Definition.DefaultSpace : plan.FromSpace, "fromSpace");
-        var to = MapService.RequireSpace(state, plan.ToSpace, "toSpace");
+        Names.ValidateName(id, FieldPath.Of("id"));
+        var from = MapService.RequireSpace(state, string.IsNullOrEmpty(plan.FromSpace) ? state.Definition.DefaultSpace : plan.FromSpace, FieldPath.Of("fromSpace"));
+        var to = MapService.RequireSpace(state, plan.ToSpace, FieldPath.Of("toSpace"));
         if (from.Name == to.Name)
         {
-            throw RetrievalException.Invalid("toSpace", "must differ from fromSpace");
+            throw RetrievalException.Invalid(FieldPath.Of("toSpace"), "must differ from fromSpace");
         }
 
         if (!string.IsNullOrEmpty(plan.Encoder) && _producers.Find(new BackfillJob(state.Definition, from.Name, to, plan.Encoder), out var whyNot) is null)
@@ -174,7 +174,7 @@ internal sealed partial class MigrationCoordinator
 
         if (evaluation.Count == 0)
         {
-            throw RetrievalException.Invalid("evaluation.queries", "at least one evaluation query (both embeddings and relevant ids) is required");
+            throw RetrievalException.Invalid(FieldPath.Of("evaluation").Member("queries"), "at least one evaluation query (both embeddings and relevant ids) is required");
         }
 
         var settings = MigrationParameters.Deserialize(current.Row.Settings);
@@ -223,7 +223,7 @@ internal sealed partial class MigrationCoordinator
     {
         if (itemsPerSecond is { } rate && (!double.IsFinite(rate) || rate < 0))
         {
-            throw RetrievalException.Invalid("itemsPerSecond", "must be a finite number ≥ 0 (0: unthrottled)");
+            throw RetrievalException.Invalid(FieldPath.Of("itemsPerSecond"), "must be a finite number ≥ 0 (0: unthrottled)");
         }
 
         var state = _catalog.Get(collection);

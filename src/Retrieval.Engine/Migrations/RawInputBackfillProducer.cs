@@ -66,7 +66,7 @@ public sealed class RawInputBackfillProducer(IRawInputStore store, ISpaceEncoder
 
         try
         {
-            var vectors = await encoders.EncodeAsync(encoder, work.ConvertAll(w => w.Input), isQuery: false, j => $"item '{items[work[j].Index].Id}'", cancellationToken);
+            var vectors = await encoders.EncodeAsync(encoder, work.ConvertAll(w => w.Input), isQuery: false, j => StoredInputOf(job, items[work[j].Index].Id), cancellationToken);
             for (var j = 0; j < work.Count; j++)
             {
                 results[work[j].Index] = new ProducedVector(vectors[j], work[j].Input);
@@ -92,7 +92,7 @@ public sealed class RawInputBackfillProducer(IRawInputStore store, ISpaceEncoder
     {
         try
         {
-            var vectors = await encoders.EncodeAsync(encoder, [input], isQuery: false, _ => $"item '{id}'", cancellationToken);
+            var vectors = await encoders.EncodeAsync(encoder, [input], isQuery: false, _ => StoredInputOf(job, id), cancellationToken);
             return new ProducedVector(vectors[0], input);
         }
         catch (RetrievalException e) when (e.Kind == ErrorKind.InvalidArgument)
@@ -101,4 +101,7 @@ public sealed class RawInputBackfillProducer(IRawInputStore store, ISpaceEncoder
             return null;
         }
     }
+
+    // Not a request field: the raw input stored with the item in the old space, named by its place in the collection.
+    private static FieldPath StoredInputOf(BackfillJob job, string id) => FieldPath.Of("items").Key(id).Member("inputs").Key(job.FromSpace);
 }

@@ -27,7 +27,7 @@ internal sealed class ItemReader
     /// <summary>The items with the given ids, in request order; unknown ids are left out.</summary>
     public IReadOnlyList<ItemView> GetItems(string collection, IReadOnlyList<string> ids, bool withVectors)
     {
-        WriteValidator.ValidateIds(ids, "ids", _options);
+        WriteValidator.ValidateIds(ids, FieldPath.Of("ids"), _options);
         var state = _catalog.Get(collection);
         return state.Read(s =>
         {
@@ -49,7 +49,7 @@ internal sealed class ItemReader
     {
         if (limit < 0 || limit > _options.MaxScrollLimit)
         {
-            throw RetrievalException.Invalid("limit", $"must be between 1 and {_options.MaxScrollLimit}");
+            throw RetrievalException.Invalid(FieldPath.Of("limit"), $"must be between 1 and {_options.MaxScrollLimit}");
         }
 
         var pageSize = limit == 0 ? 100 : limit;
@@ -110,7 +110,7 @@ internal sealed class ItemReader
         var state = _catalog.Get(collection);
         if (state.Definition.FindSpace(space) is null)
         {
-            throw RetrievalException.Invalid("space", $"unknown space '{space}' in collection '{collection}'");
+            throw RetrievalException.Invalid(FieldPath.Of("space"), $"unknown space '{space}' in collection '{collection}'");
         }
 
         if (!state.Definition.StoreInputs)
@@ -118,7 +118,7 @@ internal sealed class ItemReader
             throw RetrievalException.Precondition($"collection '{collection}' was created without storeInputs; it keeps no raw inputs");
         }
 
-        WriteValidator.ValidateIds(ids, "ids", _options);
+        WriteValidator.ValidateIds(ids, FieldPath.Of("ids"), _options);
         var stored = await _store.GetRawInputsAsync(collection, ids, space, cancellationToken);
         return stored.ToDictionary(r => r.ItemId, r => r.Input, StringComparer.Ordinal);
     }

@@ -27,19 +27,20 @@ internal sealed class Searcher
     }
 
     /// <summary>
-    /// Runs <paramref name="queries"/> against one collection. <paramref name="fieldPrefix"/> names the batch field in
-    /// errors ("searches"); empty for a single search, whose fields are named without a prefix.
+    /// Runs <paramref name="queries"/> against one collection. <paramref name="batchField"/> is the repeated field
+    /// that holds the queries in a batch request (<c>searches</c>), which errors name; null for a single search, whose
+    /// fields sit at the top of its request.
     /// </summary>
-    public SearchResult[] Search(string collection, IReadOnlyList<SearchQuery> queries, string fieldPrefix)
+    public SearchResult[] Search(string collection, IReadOnlyList<SearchQuery> queries, FieldPath? batchField)
     {
-        if (queries.Count == 0 && fieldPrefix.Length > 0)
+        if (queries.Count == 0 && batchField is not null)
         {
-            throw RetrievalException.Invalid(fieldPrefix, "at least one search is required");
+            throw RetrievalException.Invalid(batchField, "at least one search is required");
         }
 
         if (queries.Count > _options.MaxSearchBatch)
         {
-            throw RetrievalException.Invalid(fieldPrefix, $"{queries.Count} searches exceed the limit of {_options.MaxSearchBatch}");
+            throw RetrievalException.Invalid(batchField ?? FieldPath.Root, $"{queries.Count} searches exceed the limit of {_options.MaxSearchBatch}");
         }
 
         var state = _catalog.Get(collection);
@@ -48,7 +49,7 @@ internal sealed class Searcher
             var plans = new PlannedQuery[queries.Count];
             for (var i = 0; i < queries.Count; i++)
             {
-                plans[i] = _planner.Plan(s, queries[i], fieldPrefix.Length == 0 ? "" : $"{fieldPrefix}[{i}].");
+                plans[i] = _planner.Plan(s, queries[i], batchField?.Index(i) ?? FieldPath.Root);
             }
 
             var hits = _fanOut.Run(s, plans);

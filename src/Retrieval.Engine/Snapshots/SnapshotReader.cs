@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
+using Retrieval.Core.Errors;
 using Retrieval.Core.Model;
 using Retrieval.Core.Search;
 using Retrieval.Core.Storage;
@@ -173,10 +174,10 @@ internal static class SnapshotReader
 
             var index = indexBytes.Length == 0
                 ? null
-                : VectorIndexFactory.Deserialize(IndexSpec.Parse(indexSpec, dimension, "index"), dimension, space.Definition.Metric, indexBytes, options);
+                : VectorIndexFactory.Deserialize(IndexSpec.Parse(indexSpec, dimension, FieldPath.Of("index")), dimension, space.Definition.Metric, indexBytes, options);
             var segment = new SealedSegment(id, storage, items, index)
             {
-                BuiltFor = builtFor.Length == 0 ? null : IndexSpec.Parse(builtFor, dimension, "index"),
+                BuiltFor = builtFor.Length == 0 ? null : IndexSpec.Parse(builtFor, dimension, FieldPath.Of("index")),
             };
             for (var row = 0; row < items.Length; row++)
             {

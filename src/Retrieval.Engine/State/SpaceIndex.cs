@@ -1,3 +1,4 @@
+using Retrieval.Core.Errors;
 using Retrieval.Core.Model;
 using Retrieval.Core.Search;
 using Retrieval.Engine.Indexes;
@@ -170,7 +171,7 @@ internal sealed partial class SpaceIndex : IDisposable
     }
 
     private static IndexSpec? ParseSpec(SpaceDefinition definition) =>
-        string.IsNullOrWhiteSpace(definition.Index) ? null : IndexSpec.Parse(definition.Index, definition.Dimension, "index");
+        string.IsNullOrWhiteSpace(definition.Index) ? null : IndexSpec.Parse(definition.Index, definition.Dimension, FieldPath.Of("index"));
 
     private readonly record struct SlotLocation(SealedSegment Segment, int Row);
 }

@@ -19,14 +19,14 @@ internal static class MultiVectorSpaceValidator
     /// <summary>Most token vectors per item or query a space may allow.</summary>
     public const int MaxTokensLimit = 65536;
 
-    public static SpaceDefinition Validate(SpaceDefinition space, string field)
+    public static SpaceDefinition Validate(SpaceDefinition space, FieldPath field)
     {
         if (!Enum.IsDefined(space.Kind))
         {
-            throw RetrievalException.Invalid($"{field}.kind", "must be SPACE_KIND_DENSE or SPACE_KIND_MULTI");
+            throw RetrievalException.Invalid(field.Member("kind"), "must be SPACE_KIND_DENSE or SPACE_KIND_MULTI");
         }
 
-        var multi = $"{field}.multiVector";
+        var multi = field.Member("multiVector");
         if (!space.IsMulti)
         {
             return space.MultiVector is null
@@ -36,18 +36,18 @@ internal static class MultiVectorSpaceValidator
 
         if (space.Encoder is not null)
         {
-            throw RetrievalException.Invalid($"{field}.encoder", "raw inputs are not wired for multi-vector spaces yet; send token rows");
+            throw RetrievalException.Invalid(field.Member("encoder"), "raw inputs are not wired for multi-vector spaces yet; send token rows");
         }
 
         if (space.Metric == Metric.L2)
         {
-            throw RetrievalException.Invalid($"{field}.metric", "a multi-vector space compares tokens by inner product (Chamfer): use METRIC_INNER_PRODUCT, or METRIC_COSINE to normalize every token");
+            throw RetrievalException.Invalid(field.Member("metric"), "a multi-vector space compares tokens by inner product (Chamfer): use METRIC_INNER_PRODUCT, or METRIC_COSINE to normalize every token");
         }
 
         var settings = space.MultiVector ?? throw RetrievalException.Invalid(multi, "is required for a SPACE_KIND_MULTI space");
         if (settings.Muvera.Dimension != space.Dimension)
         {
-            throw RetrievalException.Invalid($"{multi}.muvera", $"is for dimension {settings.Muvera.Dimension}, the space has {space.Dimension}");
+            throw RetrievalException.Invalid(multi.Member("muvera"), $"is for dimension {settings.Muvera.Dimension}, the space has {space.Dimension}");
         }
 
         try
@@ -56,7 +56,7 @@ internal static class MultiVectorSpaceValidator
         }
         catch (ArgumentException e)
         {
-            throw RetrievalException.Invalid($"{multi}.muvera.center.values", e.Message);
+            throw RetrievalException.Invalid(multi.Member("muvera").Member("center").Member("values"), e.Message);
         }
 
         try
@@ -65,12 +65,12 @@ internal static class MultiVectorSpaceValidator
         }
         catch (ArgumentException e)
         {
-            throw RetrievalException.Invalid($"{multi}.muvera", e.Message);
+            throw RetrievalException.Invalid(multi.Member("muvera"), e.Message);
         }
 
         if (settings.Muvera.EncodedLength > MaxEncodedLength)
         {
-            throw RetrievalException.Invalid($"{multi}.muvera", $"the encoding would have {settings.Muvera.EncodedLength} dimensions, more than {MaxEncodedLength}; lower R, k_sim or d_proj, or set d_final");
+            throw RetrievalException.Invalid(multi.Member("muvera"), $"the encoding would have {settings.Muvera.EncodedLength} dimensions, more than {MaxEncodedLength}; lower R, k_sim or d_proj, or set d_final");
         }
 
         try
@@ -79,46 +79,46 @@ internal static class MultiVectorSpaceValidator
         }
         catch (ArgumentException e)
         {
-            throw RetrievalException.Invalid($"{multi}.pruning", e.Message);
+            throw RetrievalException.Invalid(multi.Member("pruning"), e.Message);
         }
 
         if (!string.IsNullOrWhiteSpace(space.Index))
         {
             // The index holds the FDEs (R·2^k_sim·d_proj or d_final floats per item), not the tokens.
-            Indexes.IndexSpec.Parse(space.Index, settings.Muvera.EncodedLength, $"{field}.index");
+            Indexes.IndexSpec.Parse(space.Index, settings.Muvera.EncodedLength, field.Member("index"));
         }
 
         if (settings.MaxTokens is < 1 or > MaxTokensLimit)
         {
-            throw RetrievalException.Invalid($"{multi}.maxTokens", $"must be between 1 and {MaxTokensLimit}, got {settings.MaxTokens}");
+            throw RetrievalException.Invalid(multi.Member("maxTokens"), $"must be between 1 and {MaxTokensLimit}, got {settings.MaxTokens}");
         }
 
         if (settings.Candidates < 1)
         {
-            throw RetrievalException.Invalid($"{multi}.candidates", $"must be ≥ 1, got {settings.Candidates}");
+            throw RetrievalException.Invalid(multi.Member("candidates"), $"must be ≥ 1, got {settings.Candidates}");
         }
 
         if (settings.QueryCentroids is < 1)
         {
-            throw RetrievalException.Invalid($"{multi}.queryCentroids", $"must be ≥ 1 when set, got {settings.QueryCentroids}");
+            throw RetrievalException.Invalid(multi.Member("queryCentroids"), $"must be ≥ 1 when set, got {settings.QueryCentroids}");
         }
 
         if (settings.LearnCenterTokens is { } learn)
         {
             if (learn is < 1 or > MaxLearnCenterTokens)
             {
-                throw RetrievalException.Invalid($"{multi}.muvera.center.learnTokens", $"must be between 1 and {MaxLearnCenterTokens}, got {learn}");
+                throw RetrievalException.Invalid(multi.Member("muvera").Member("center").Member("learnTokens"), $"must be between 1 and {MaxLearnCenterTokens}, got {learn}");
             }
 
             if (settings.Muvera.Center is not null)
             {
-                throw RetrievalException.Invalid($"{multi}.muvera.center", "give either the center's values or learnTokens, not both");
+                throw RetrievalException.Invalid(multi.Member("muvera").Member("center"), "give either the center's values or learnTokens, not both");
             }
         }
 
         if (settings.BallCarvingTau is { } tau && !float.IsFinite(tau))
         {
-            throw RetrievalException.Invalid($"{multi}.ballCarvingTau", "must be a finite number");
+            throw RetrievalException.Invalid(multi.Member("ballCarvingTau"), "must be a finite number");
         }
 
         // Drawn once here and persisted: a reload regenerates the matrices from the seed and checks the fingerprint.

@@ -10,17 +10,17 @@ namespace Retrieval.Engine.Validation;
 /// </summary>
 internal static class MultiVectorValidator
 {
-    public static float[] Validate(IReadOnlyList<float[]>? rows, SpaceDefinition space, string field)
+    public static float[] Validate(IReadOnlyList<float[]>? rows, SpaceDefinition space, FieldPath field)
     {
         var settings = space.MultiVector!;
         if (rows is null || rows.Count == 0)
         {
-            throw RetrievalException.Invalid($"{field}.rows", $"a multi-vector needs at least one token row (space '{space.Name}' is multi-vector)");
+            throw RetrievalException.Invalid(field.Member("rows"), $"a multi-vector needs at least one token row (space '{space.Name}' is multi-vector)");
         }
 
         if (rows.Count > settings.MaxTokens)
         {
-            throw RetrievalException.Invalid($"{field}.rows", $"{rows.Count} token rows exceed the limit of {settings.MaxTokens} of space '{space.Name}'");
+            throw RetrievalException.Invalid(field.Member("rows"), $"{rows.Count} token rows exceed the limit of {settings.MaxTokens} of space '{space.Name}'");
         }
 
         var d = space.Dimension;
@@ -28,7 +28,7 @@ internal static class MultiVectorValidator
         for (var t = 0; t < rows.Count; t++)
         {
             var row = rows[t];
-            var rowField = $"{field}.rows[{t}]";
+            var rowField = field.Member("rows").Index(t);
             if (row is null || row.Length == 0)
             {
                 throw RetrievalException.Invalid(rowField, "token row must not be empty");

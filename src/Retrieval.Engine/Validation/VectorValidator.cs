@@ -7,7 +7,7 @@ namespace Retrieval.Engine.Validation;
 /// <summary>Checks a vector against its space and returns the form the index stores (normalized for cosine).</summary>
 internal static class VectorValidator
 {
-    public static float[] Validate(float[]? vector, SpaceDefinition space, string field)
+    public static float[] Validate(float[]? vector, SpaceDefinition space, FieldPath field)
     {
         if (vector is null || vector.Length == 0)
         {

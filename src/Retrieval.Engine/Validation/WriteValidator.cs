@@ -16,12 +16,12 @@ internal static class WriteValidator
     {
         if (items.Count == 0)
         {
-            throw RetrievalException.Invalid("items", "at least one item is required");
+            throw RetrievalException.Invalid(FieldPath.Of("items"), "at least one item is required");
         }
 
         if (items.Count > options.MaxBatchItems)
         {
-            throw RetrievalException.Invalid("items", $"{items.Count} items exceed the batch limit of {options.MaxBatchItems}");
+            throw RetrievalException.Invalid(FieldPath.Of("items"), $"{items.Count} items exceed the batch limit of {options.MaxBatchItems}");
         }
 
         var seen = new HashSet<string>(StringComparer.Ordinal);
@@ -29,35 +29,35 @@ internal static class WriteValidator
         for (var i = 0; i < items.Count; i++)
         {
             var item = items[i];
-            var prefix = $"items[{i}]";
-            Names.ValidateItemId(item.Id, $"{prefix}.id");
+            var prefix = FieldPath.Of("items").Index(i);
+            Names.ValidateItemId(item.Id, prefix.Member("id"));
             if (!seen.Add(item.Id))
             {
-                throw RetrievalException.Invalid($"{prefix}.id", $"duplicate id '{item.Id}' in one batch");
+                throw RetrievalException.Invalid(prefix.Member("id"), $"duplicate id '{item.Id}' in one batch");
             }
 
-            ValidatePayload(item.PayloadJson, $"{prefix}.payload", options);
+            ValidatePayload(item.PayloadJson, prefix.Member("payload"), options);
             var vectors = new Dictionary<string, float[]>(StringComparer.Ordinal);
             foreach (var (spaceName, vector) in item.Vectors)
             {
-                var field = $"{prefix}.vectors.{spaceName}";
+                var field = prefix.Member("vectors").Key(spaceName);
                 var space = collection.FindSpace(spaceName)
                     ?? throw RetrievalException.Invalid(field, $"unknown space '{spaceName}' in collection '{collection.Name}'");
                 vectors.Add(spaceName, !space.IsMulti
                     ? VectorValidator.Validate(vector, space, field)
                     : vector.Length == 0
                         ? MultiVectorValidator.Validate(null, space, field)
-                        : throw RetrievalException.Invalid($"{field}.rows", $"space '{spaceName}' is multi-vector: send its token vectors as rows, not values"));
+                        : throw RetrievalException.Invalid(field.Member("rows"), $"space '{spaceName}' is multi-vector: send its token vectors as rows, not values"));
             }
 
             foreach (var (spaceName, rows) in item.MultiVectors ?? new Dictionary<string, IReadOnlyList<float[]>>())
             {
-                var field = $"{prefix}.vectors.{spaceName}";
+                var field = prefix.Member("vectors").Key(spaceName);
                 var space = collection.FindSpace(spaceName)
                     ?? throw RetrievalException.Invalid(field, $"unknown space '{spaceName}' in collection '{collection.Name}'");
                 if (!space.IsMulti)
                 {
-                    throw RetrievalException.Invalid($"{field}.values", $"space '{spaceName}' is dense: send one vector as values, not rows");
+                    throw RetrievalException.Invalid(field.Member("values"), $"space '{spaceName}' is dense: send one vector as values, not rows");
                 }
 
                 if (!vectors.TryAdd(spaceName, MultiVectorValidator.Validate(rows, space, field)))
@@ -72,7 +72,7 @@ internal static class WriteValidator
         return validated;
     }
 
-    public static void ValidateIds(IReadOnlyList<string> ids, string field, EngineOptions options)
+    public static void ValidateIds(IReadOnlyList<string> ids, FieldPath field, EngineOptions options)
     {
         if (ids.Count > options.MaxBatchItems)
         {
@@ -81,11 +81,11 @@ internal static class WriteValidator
 
         for (var i = 0; i < ids.Count; i++)
         {
-            Names.ValidateItemId(ids[i], $"{field}[{i}]");
+            Names.ValidateItemId(ids[i], field.Index(i));
         }
     }
 
-    private static void ValidatePayload(string? payloadJson, string field, EngineOptions options)
+    private static void ValidatePayload(string? payloadJson, FieldPath field, EngineOptions options)
     {
         if (payloadJson is null)
         {

@@ -73,7 +73,7 @@ internal sealed class WritePipeline
     /// <summary>Deletes the given ids (unknown ids are ignored). Returns how many existed.</summary>
     public async Task<WriteResult> DeleteAsync(string collection, IReadOnlyList<string> ids, CancellationToken cancellationToken)
     {
-        WriteValidator.ValidateIds(ids, "ids", _options);
+        WriteValidator.ValidateIds(ids, FieldPath.Of("ids"), _options);
         var state = _catalog.Get(collection);
         await state.WriteGate.WaitAsync(cancellationToken);
         try

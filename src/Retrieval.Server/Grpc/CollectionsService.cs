@@ -1,5 +1,6 @@
 using Grpc.Core;
 using Retrieval.Contracts.V1;
+using Retrieval.Core.Errors;
 using Retrieval.Engine;
 using Retrieval.Server.Mapping;
 
@@ -10,7 +11,7 @@ internal sealed class CollectionsService(RetrievalEngine engine) : Collections.C
 {
     public override async Task<Collection> CreateCollection(CreateCollectionRequest request, ServerCallContext context)
     {
-        var spaces = request.Spaces.Select((s, i) => CollectionMapping.ToDefinition(s, $"spaces[{i}]")).ToList();
+        var spaces = request.Spaces.Select((s, i) => CollectionMapping.ToDefinition(s, FieldPath.Of("spaces").Index(i))).ToList();
         var info = await engine.CreateCollectionAsync(request.Name, spaces, request.DefaultSpace, request.StoreInputs, request.Shards, context.CancellationToken);
         return CollectionMapping.ToProto(info);
     }
@@ -33,7 +34,7 @@ internal sealed class CollectionsService(RetrievalEngine engine) : Collections.C
 
     public override async Task<Collection> AddSpace(AddSpaceRequest request, ServerCallContext context)
     {
-        var space = CollectionMapping.ToDefinition(request.Space, "space");
+        var space = CollectionMapping.ToDefinition(request.Space, FieldPath.Of("space"));
         return CollectionMapping.ToProto(await engine.AddSpaceAsync(request.Collection, space, context.CancellationToken));
     }
 

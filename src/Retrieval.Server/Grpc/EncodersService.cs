@@ -16,7 +16,7 @@ internal sealed class EncodersService(EncoderRegistry registry, OnnxEncoderOptio
         var token = context.CancellationToken;
         if (!await requestStream.MoveNext(token) || requestStream.Current.PartCase != RegisterEncoderChunk.PartOneofCase.Header)
         {
-            throw RetrievalException.Invalid("header", "the first message must carry the descriptor");
+            throw RetrievalException.Invalid(FieldPath.Of("header"), "the first message must carry the descriptor");
         }
 
         var header = requestStream.Current.Header;
@@ -26,7 +26,7 @@ internal sealed class EncodersService(EncoderRegistry registry, OnnxEncoderOptio
             var chunk = requestStream.Current;
             if (chunk.PartCase != RegisterEncoderChunk.PartOneofCase.ModelChunk)
             {
-                throw RetrievalException.Invalid("model_chunk", "only the first message may carry a header");
+                throw RetrievalException.Invalid(FieldPath.Of("model_chunk"), "only the first message may carry a header");
             }
 
             // The stream sidesteps the per-message limit, not the model-size limit.

@@ -54,7 +54,7 @@ internal sealed partial class ErrorInterceptor(ILogger<ErrorInterceptor> logger)
     {
         if (exception is RetrievalException retrieval)
         {
-            return new RpcException(new Status(ToStatusCode(retrieval.Kind), retrieval.Message));
+            return new RpcException(new Status(ToStatusCode(retrieval.Kind), FieldPathRenderer.MessageOf(retrieval)));
         }
 
         if (exception is OperationCanceledException && context.CancellationToken.IsCancellationRequested)

@@ -30,10 +30,10 @@ internal sealed class ItemsService(RetrievalEngine engine) : Items.ItemsBase
 
     public override async Task<DeleteItemsResponse> DeleteItems(DeleteItemsRequest request, ServerCallContext context)
     {
-        var filter = FilterMapping.ToFilter(request.Filter, "filter");
+        var filter = FilterMapping.ToFilter(request.Filter, FieldPath.Of("filter"));
         if ((request.Ids.Count > 0) == (filter is not null))
         {
-            throw RetrievalException.Invalid("ids", "exactly one of ids or filter is required");
+            throw RetrievalException.Invalid(FieldPath.Of("ids"), "exactly one of ids or filter is required");
         }
 
         var result = filter is null
@@ -54,7 +54,7 @@ internal sealed class ItemsService(RetrievalEngine engine) : Items.ItemsBase
 
     public override async Task<ScrollItemsResponse> ScrollItems(ScrollItemsRequest request, ServerCallContext context)
     {
-        var page = engine.Scroll(request.Collection, FilterMapping.ToFilter(request.Filter, "filter"), request.Limit, request.Cursor, request.WithVectors);
+        var page = engine.Scroll(request.Collection, FilterMapping.ToFilter(request.Filter, FieldPath.Of("filter")), request.Limit, request.Cursor, request.WithVectors);
         var response = new ScrollItemsResponse { NextCursor = page.NextCursor ?? "" };
         var spaces = SpacesFor(request.Collection, request.WithVectors);
         var inputs = await InputsForAsync(request.Collection, request.WithInputs, page.Items, context.CancellationToken);
@@ -85,5 +85,5 @@ internal sealed class ItemsService(RetrievalEngine engine) : Items.ItemsBase
         withVectors ? engine.GetCollection(collection).Definition.Spaces : null;
 
     public override Task<CountItemsResponse> CountItems(CountItemsRequest request, ServerCallContext context) =>
-        Task.FromResult(new CountItemsResponse { Count = engine.Count(request.Collection, FilterMapping.ToFilter(request.Filter, "filter")) });
+        Task.FromResult(new CountItemsResponse { Count = engine.Count(request.Collection, FilterMapping.ToFilter(request.Filter, FieldPath.Of("filter"))) });
 }

@@ -1,5 +1,6 @@
 using Grpc.Core;
 using Retrieval.Contracts.V1;
+using Retrieval.Core.Errors;
 using Retrieval.Engine;
 using Retrieval.Server.Mapping;
 
@@ -29,7 +30,7 @@ internal sealed class MigrationsService(RetrievalEngine engine) : Migrations.Mig
         MigrationMapping.ToProto(await engine.FitMigrationAsync(
             request.Collection,
             request.Id,
-            MigrationMapping.ToSettings(request.Settings, "settings"),
+            MigrationMapping.ToSettings(request.Settings, FieldPath.Of("settings")),
             MigrationMapping.ToAnchors(request.Anchors),
             MigrationMapping.ToEvaluation(request.Evaluation),
             request.Actor,
@@ -40,7 +41,7 @@ internal sealed class MigrationsService(RetrievalEngine engine) : Migrations.Mig
             request.Collection,
             request.Id,
             MigrationMapping.ToEvaluation(request.Evaluation),
-            MigrationMapping.ToGateMetric(request.GateMetric, "gateMetric"),
+            MigrationMapping.ToGateMetric(request.GateMetric, FieldPath.Of("gateMetric")),
             request.Actor,
             context.CancellationToken));
 

@@ -11,15 +11,15 @@ internal sealed class SearchService(RetrievalEngine engine) : Contracts.V1.Searc
 {
     public override async Task<SearchResponse> Search(SearchRequest request, ServerCallContext context)
     {
-        var result = engine.SearchWithRoute(request.Collection, ToQuery(request, "", await QueryVectorAsync(request.Collection, request, "", context.CancellationToken)));
+        var result = engine.SearchWithRoute(request.Collection, ToQuery(request, FieldPath.Root, await QueryVectorAsync(request.Collection, request, FieldPath.Root, context.CancellationToken)));
         return ToResponse(result, SpacesFor(request.Collection, request.WithVectors));
     }
 
     public override async Task<SearchBatchResponse> SearchBatch(SearchBatchRequest request, ServerCallContext context)
     {
         // Raw inputs of the batch are encoded concurrently, so they share the encoder's micro-batches.
-        var vectors = await Task.WhenAll(request.Searches.Select((s, i) => QueryVectorAsync(request.Collection, s, $"searches[{i}].", context.CancellationToken)));
-        var queries = request.Searches.Select((s, i) => ToQuery(s, $"searches[{i}].", vectors[i])).ToList();
+        var vectors = await Task.WhenAll(request.Searches.Select((s, i) => QueryVectorAsync(request.Collection, s, FieldPath.Of("searches").Index(i), context.CancellationToken)));
+        var queries = request.Searches.Select((s, i) => ToQuery(s, FieldPath.Of("searches").Index(i), vectors[i])).ToList();
         var results = engine.SearchBatchWithRoutes(request.Collection, queries);
         var spaces = SpacesFor(request.Collection, request.Searches.Any(s => s.WithVectors));
         var response = new SearchBatchResponse();
@@ -28,7 +28,7 @@ internal sealed class SearchService(RetrievalEngine engine) : Contracts.V1.Searc
     }
 
     /// <summary>The query vector: the one sent, or the raw input encoded by the space's encoder.</summary>
-    private async Task<float[]> QueryVectorAsync(string collection, SearchRequest request, string prefix, CancellationToken cancellationToken)
+    private async Task<float[]> QueryVectorAsync(string collection, SearchRequest request, FieldPath query, CancellationToken cancellationToken)
     {
         if (request.Input is null)
         {
@@ -37,18 +37,17 @@ internal sealed class SearchService(RetrievalEngine engine) : Contracts.V1.Searc
 
         if (request.Vector is { Values.Count: > 0 })
         {
-            throw RetrievalException.Invalid($"{prefix}input", "send either vector or input, not both");
+            throw RetrievalException.Invalid(query.Member("input"), "send either vector or input, not both");
         }
 
-        var field = $"{prefix}input";
-        return await engine.EncodeQueryAsync(collection, request.Space, InputMapping.ToRawInput(request.Input, field), field, cancellationToken);
+        return await engine.EncodeQueryAsync(collection, request.Space, InputMapping.ToRawInput(request.Input, query.Member("input")), query, cancellationToken);
     }
 
-    private static SearchQuery ToQuery(SearchRequest request, string prefix, float[] vector) => new(
+    private static SearchQuery ToQuery(SearchRequest request, FieldPath query, float[] vector) => new(
         request.Space,
         vector,
         request.K,
-        FilterMapping.ToFilter(request.Filter, $"{prefix}filter"),
+        FilterMapping.ToFilter(request.Filter, query.Member("filter")),
         request.WithPayload,
         request.WithVectors,
         request.HasScoreThreshold ? request.ScoreThreshold : null,
@@ -58,7 +57,7 @@ internal sealed class SearchService(RetrievalEngine engine) : Contracts.V1.Searc
         request.Nprobe,
         request.Exact)
     {
-        Rows = VectorMapping.ToRows(request.Vector, $"{prefix}vector"),
+        Rows = VectorMapping.ToRows(request.Vector, query.Member("vector")),
         Candidates = request.Candidates,
     };
 

@@ -54,7 +54,7 @@ internal static class EncoderUploadEndpoint
         }
         catch (RetrievalException e)
         {
-            await WriteErrorAsync(context, ErrorInterceptor.ToStatusCode(e.Kind), e.Message);
+            await WriteErrorAsync(context, ErrorInterceptor.ToStatusCode(e.Kind), FieldPathRenderer.MessageOf(e));
         }
         catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
@@ -72,7 +72,7 @@ internal static class EncoderUploadEndpoint
             || !contentType.MediaType.Equals("multipart/form-data", StringComparison.OrdinalIgnoreCase)
             || HeaderUtilities.RemoveQuotes(contentType.Boundary).Value is not { Length: > 0 } boundary)
         {
-            throw RetrievalException.Invalid("body", "must be multipart/form-data with parts descriptor, model and (text encoders) vocabulary");
+            throw RetrievalException.Invalid(FieldPath.Of("body"), "must be multipart/form-data with parts descriptor, model and (text encoders) vocabulary");
         }
 
         var reader = new MultipartReader(boundary, request.Body);
@@ -97,13 +97,13 @@ internal static class EncoderUploadEndpoint
                     vocabulary = await ReadBoundedAsync(section.Body, OverheadBytes / 2, "vocabulary", cancellationToken);
                     break;
                 default:
-                    throw RetrievalException.Invalid(name ?? "body", "unexpected part; the parts are descriptor, model and vocabulary");
+                    throw RetrievalException.Invalid(FieldPath.Of(string.IsNullOrEmpty(name) ? "body" : name), "unexpected part; the parts are descriptor, model and vocabulary");
             }
         }
 
         if (model is null)
         {
-            throw RetrievalException.Invalid("model", "the model part is missing");
+            throw RetrievalException.Invalid(FieldPath.Of("model"), "the model part is missing");
         }
 
         return new EncoderPackage(EncoderMapping.ToDescriptor(descriptor), model, vocabulary is { Length: > 0 } ? vocabulary : null);
@@ -117,11 +117,11 @@ internal static class EncoderUploadEndpoint
         }
         catch (InvalidProtocolBufferException e)
         {
-            throw RetrievalException.Invalid("descriptor", $"not an EncoderDescriptor in JSON: {e.Message}");
+            throw RetrievalException.Invalid(FieldPath.Of("descriptor"), $"not an EncoderDescriptor in JSON: {e.Message}");
         }
         catch (InvalidJsonException e)
         {
-            throw RetrievalException.Invalid("descriptor", $"not valid JSON: {e.Message}");
+            throw RetrievalException.Invalid(FieldPath.Of("descriptor"), $"not valid JSON: {e.Message}");
         }
     }
 

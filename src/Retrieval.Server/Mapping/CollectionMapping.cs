@@ -9,7 +9,7 @@ namespace Retrieval.Server.Mapping;
 
 internal static class CollectionMapping
 {
-    public static SpaceDefinition ToDefinition(ProtoSpace? space, string field)
+    public static SpaceDefinition ToDefinition(ProtoSpace? space, FieldPath field)
     {
         if (space is null)
         {
@@ -21,10 +21,10 @@ internal static class CollectionMapping
             ProtoMetric.InnerProduct => Metric.InnerProduct,
             ProtoMetric.Cosine => Metric.Cosine,
             ProtoMetric.L2 => Metric.L2,
-            ProtoMetric.Unspecified => throw RetrievalException.Invalid($"{field}.metric", "is required: METRIC_INNER_PRODUCT, METRIC_COSINE or METRIC_L2"),
-            _ => throw RetrievalException.Invalid($"{field}.metric", $"unknown metric value {(int)space.Metric}"),
+            ProtoMetric.Unspecified => throw RetrievalException.Invalid(field.Member("metric"), "is required: METRIC_INNER_PRODUCT, METRIC_COSINE or METRIC_L2"),
+            _ => throw RetrievalException.Invalid(field.Member("metric"), $"unknown metric value {(int)space.Metric}"),
         };
-        var kind = MultiVectorMapping.ToKind(space.Kind, $"{field}.kind");
+        var kind = MultiVectorMapping.ToKind(space.Kind, field.Member("kind"));
         return new SpaceDefinition(space.Name, space.Dimension, metric, new ModelRef(space.Model?.Name ?? "", space.Model?.Version ?? ""),
             string.IsNullOrEmpty(space.CompatiblePrefixOf) ? null : space.CompatiblePrefixOf, space.RenormalizePrefix,
             string.IsNullOrWhiteSpace(space.Index) ? null : space.Index,

@@ -17,7 +17,7 @@ internal static class EncoderMapping
     {
         if (d is null)
         {
-            throw RetrievalException.Invalid("descriptor", "is required");
+            throw RetrievalException.Invalid(FieldPath.Of("descriptor"), "is required");
         }
 
         return new EncoderDescriptor
@@ -37,7 +37,7 @@ internal static class EncoderMapping
                 Proto.InputKind.Text => EncoderInputKind.Text,
                 Proto.InputKind.Image => EncoderInputKind.Image,
                 Proto.InputKind.Tensor => EncoderInputKind.Tensor,
-                _ => throw RetrievalException.Invalid("descriptor.input_kind", "is required: INPUT_KIND_TEXT, INPUT_KIND_IMAGE or INPUT_KIND_TENSOR"),
+                _ => throw RetrievalException.Invalid(FieldPath.Of("descriptor").Member("input_kind"), "is required: INPUT_KIND_TEXT, INPUT_KIND_IMAGE or INPUT_KIND_TENSOR"),
             },
             InputName = d.InputName,
             OutputName = d.OutputName,
@@ -64,7 +64,7 @@ internal static class EncoderMapping
             {
                 Proto.TokenizerKind.Wordpiece => TokenizerKind.WordPiece,
                 Proto.TokenizerKind.Sentencepiece => TokenizerKind.SentencePiece,
-                _ => throw RetrievalException.Invalid("descriptor.text.tokenizer", "must be TOKENIZER_KIND_WORDPIECE or TOKENIZER_KIND_SENTENCEPIECE"),
+                _ => throw RetrievalException.Invalid(FieldPath.Of("descriptor").Member("text").Member("tokenizer"), "must be TOKENIZER_KIND_WORDPIECE or TOKENIZER_KIND_SENTENCEPIECE"),
             },
             AddBeginningOfSentence = t.HasAddBos ? t.AddBos : defaults.AddBeginningOfSentence,
             AddEndOfSentence = t.HasAddEos ? t.AddEos : defaults.AddEndOfSentence,
@@ -152,7 +152,7 @@ internal static class EncoderMapping
         Proto.EncoderInput.ValueOneofCase.Text => new TextInput(input.Text),
         Proto.EncoderInput.ValueOneofCase.Image => new ImageInput(input.Image.Memory),
         Proto.EncoderInput.ValueOneofCase.Tensor => new TensorInput(input.Tensor.Shape, input.Tensor.Values.ToArray()),
-        _ => throw RetrievalException.Invalid($"inputs[{index}]", "needs one of text, image or tensor"),
+        _ => throw RetrievalException.Invalid(FieldPath.Of("inputs").Index(index), "needs one of text, image or tensor"),
     };
 
     public static Proto.EncodeResponse ToProto(EncoderInfo info, IReadOnlyList<Embedding> embeddings)

@@ -17,37 +17,37 @@ internal static class ExternalMapMapping
     {
         if (external is null || (external.Weights is null && external.WeightsNpy.IsEmpty))
         {
-            throw RetrievalException.Invalid("external.weights", "MAP_KIND_EXTERNAL needs a weight matrix (weights or weightsNpy)");
+            throw RetrievalException.Invalid(FieldPath.Of("external").Member("weights"), "MAP_KIND_EXTERNAL needs a weight matrix (weights or weightsNpy)");
         }
 
         if (!external.WeightsNpy.IsEmpty)
         {
-            var weights = ReadNpy(external.WeightsNpy.ToByteArray(), "external.weightsNpy");
-            var bias = external.BiasNpy.IsEmpty ? null : ReadNpy(external.BiasNpy.ToByteArray(), "external.biasNpy");
+            var weights = ReadNpy(external.WeightsNpy.ToByteArray(), FieldPath.Of("external").Member("weightsNpy"));
+            var bias = external.BiasNpy.IsEmpty ? null : ReadNpy(external.BiasNpy.ToByteArray(), FieldPath.Of("external").Member("biasNpy"));
             return ExternalMapLoader.FromNpy(weights, bias);
         }
 
         var matrix = external.Weights!;
         if (matrix.Shape.Count != 2 || matrix.Shape[0] <= 0 || matrix.Shape[1] <= 0)
         {
-            throw RetrievalException.Invalid("external.weights.shape", "must be [d_in, d_out] with positive sizes");
+            throw RetrievalException.Invalid(FieldPath.Of("external").Member("weights").Member("shape"), "must be [d_in, d_out] with positive sizes");
         }
 
         var (dIn, dOut) = (matrix.Shape[0], matrix.Shape[1]);
         if ((long)dIn * dOut != matrix.Values.Count)
         {
-            throw RetrievalException.Invalid("external.weights", $"shape [{dIn}, {dOut}] needs {(long)dIn * dOut} values, got {matrix.Values.Count}");
+            throw RetrievalException.Invalid(FieldPath.Of("external").Member("weights"), $"shape [{dIn}, {dOut}] needs {(long)dIn * dOut} values, got {matrix.Values.Count}");
         }
 
         if (external.Bias.Count != 0 && external.Bias.Count != dOut)
         {
-            throw RetrievalException.Invalid("external.bias", $"expected {dOut} values, got {external.Bias.Count}");
+            throw RetrievalException.Invalid(FieldPath.Of("external").Member("bias"), $"expected {dOut} values, got {external.Bias.Count}");
         }
 
         return new CoreCompatibilityMap(CoreMapKind.External, dIn, dOut, [.. matrix.Values], bias: [.. external.Bias]);
     }
 
-    private static NpyArray ReadNpy(byte[] bytes, string field)
+    private static NpyArray ReadNpy(byte[] bytes, FieldPath field)
     {
         try
         {

@@ -7,10 +7,10 @@ namespace Retrieval.Server.Mapping;
 /// <summary>Raw inputs of items and searches (<c>{"text": ...}</c>, <c>{"image": base64}</c>, <c>{"tensor": ...}</c>) ⇄ <see cref="RawInput"/>.</summary>
 internal static class InputMapping
 {
-    public static RawInput ToRawInput(Proto.EncoderInput input, string field) => input.ValueCase switch
+    public static RawInput ToRawInput(Proto.EncoderInput input, FieldPath field) => input.ValueCase switch
     {
         Proto.EncoderInput.ValueOneofCase.Text => RawInput.FromText(input.Text),
-        Proto.EncoderInput.ValueOneofCase.Image when input.Image.IsEmpty => throw RetrievalException.Invalid($"{field}.image", "is empty"),
+        Proto.EncoderInput.ValueOneofCase.Image when input.Image.IsEmpty => throw RetrievalException.Invalid(field.Member("image"), "is empty"),
         Proto.EncoderInput.ValueOneofCase.Image => RawInput.FromImage(input.Image.ToByteArray()),
         Proto.EncoderInput.ValueOneofCase.Tensor => RawInput.FromTensor(input.Tensor.Shape, input.Tensor.Values.ToArray()),
         _ => throw RetrievalException.Invalid(field, "needs one of text, image or tensor"),

@@ -1,4 +1,5 @@
 using Retrieval.Contracts.V1;
+using Retrieval.Core.Errors;
 using Retrieval.Core.Model;
 using Retrieval.Core.Storage;
 using Retrieval.Engine;
@@ -15,7 +16,7 @@ internal static class ItemMapping
             var multi = new Dictionary<string, IReadOnlyList<float[]>>(StringComparer.Ordinal);
             foreach (var (space, vector) in item.Vectors)
             {
-                if (VectorMapping.ToRows(vector, $"items[{i}].vectors.{space}") is { } rows)
+                if (VectorMapping.ToRows(vector, FieldPath.Of("items").Index(i).Member("vectors").Key(space)) is { } rows)
                 {
                     multi.Add(space, rows);
                 }
@@ -27,7 +28,7 @@ internal static class ItemMapping
 
             var inputs = item.Inputs.Count == 0
                 ? null
-                : item.Inputs.ToDictionary(p => p.Key, p => InputMapping.ToRawInput(p.Value, $"items[{i}].inputs.{p.Key}"), StringComparer.Ordinal);
+                : item.Inputs.ToDictionary(p => p.Key, p => InputMapping.ToRawInput(p.Value, FieldPath.Of("items").Index(i).Member("inputs").Key(p.Key)), StringComparer.Ordinal);
             return new ItemWrite(item.Id, PayloadMapping.ToJson(item.Payload), dense, inputs) { MultiVectors = multi.Count == 0 ? null : multi };
         }).ToList();
 

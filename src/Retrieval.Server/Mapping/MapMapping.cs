@@ -35,7 +35,7 @@ internal static class MapMapping
                 GateMetric.RecallAt1 => CoreGateMetric.RecallAt1,
                 GateMetric.RecallAt10 => CoreGateMetric.RecallAt10,
                 GateMetric.MapAt10 => CoreGateMetric.MapAt10,
-                _ => throw RetrievalException.Invalid("gateMetric", $"unknown value {(int)request.GateMetric}"),
+                _ => throw RetrievalException.Invalid(FieldPath.Of("gateMetric"), $"unknown value {(int)request.GateMetric}"),
             },
         };
     }
@@ -122,8 +122,8 @@ internal static class MapMapping
         MapKind.OrthogonalExtend => CoreMapKind.OrthogonalExtend,
         MapKind.External => CoreMapKind.External,
         MapKind.ResidualMlp => CoreMapKind.ResidualMlp,
-        MapKind.Unspecified => throw RetrievalException.Invalid("kind", "is required: one of the MAP_KIND_* values"),
-        _ => throw RetrievalException.Invalid("kind", $"unknown value {(int)kind}"),
+        MapKind.Unspecified => throw RetrievalException.Invalid(FieldPath.Of("kind"), "is required: one of the MAP_KIND_* values"),
+        _ => throw RetrievalException.Invalid(FieldPath.Of("kind"), $"unknown value {(int)kind}"),
     };
 
     internal static MapKind ToProto(CoreMapKind kind) => kind switch

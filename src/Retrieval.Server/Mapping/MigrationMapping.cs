@@ -14,9 +14,9 @@ namespace Retrieval.Server.Mapping;
 internal static class MigrationMapping
 {
     public static MigrationPlan ToPlan(PlanMigrationRequest request) =>
-        new(request.Id, request.FromSpace, request.ToSpace, request.Encoder, ToSettings(request.Settings, "settings") ?? new CoreSettings());
+        new(request.Id, request.FromSpace, request.ToSpace, request.Encoder, ToSettings(request.Settings, FieldPath.Of("settings")) ?? new CoreSettings());
 
-    public static CoreSettings? ToSettings(Contracts.V1.MigrationSettings? settings, string field)
+    public static CoreSettings? ToSettings(Contracts.V1.MigrationSettings? settings, FieldPath field)
     {
         if (settings is null)
         {
@@ -31,12 +31,12 @@ internal static class MigrationMapping
             Alpha = settings.HasAlpha ? settings.Alpha : null,
             Lambda = settings.HasLambda ? settings.Lambda : null,
             MaxAnchors = settings.MaxAnchors,
-            GateMetric = ToGateMetric(settings.GateMetric, $"{field}.gateMetric"),
+            GateMetric = ToGateMetric(settings.GateMetric, field.Member("gateMetric")),
             ItemsPerSecond = settings.ItemsPerSecond,
         };
     }
 
-    public static CoreGateMetric? ToGateMetric(GateMetric metric, string field) => metric switch
+    public static CoreGateMetric? ToGateMetric(GateMetric metric, FieldPath field) => metric switch
     {
         GateMetric.Unspecified => null,
         GateMetric.RecallAt1 => CoreGateMetric.RecallAt1,

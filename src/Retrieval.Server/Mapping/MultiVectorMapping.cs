@@ -9,7 +9,7 @@ namespace Retrieval.Server.Mapping;
 /// <summary>Multi-vector space settings and statistics ⇄ their messages. Zero / unset fields take the documented defaults.</summary>
 internal static class MultiVectorMapping
 {
-    public static SpaceKind ToKind(Proto.SpaceKind kind, string field) => kind switch
+    public static SpaceKind ToKind(Proto.SpaceKind kind, FieldPath field) => kind switch
     {
         Proto.SpaceKind.Unspecified or Proto.SpaceKind.Dense => SpaceKind.Dense,
         Proto.SpaceKind.Multi => SpaceKind.Multi,
@@ -17,13 +17,13 @@ internal static class MultiVectorMapping
     };
 
     /// <summary>The settings of a multi space (defaults for every unset field); null for a dense space.</summary>
-    public static MultiVectorSettings? ToSettings(Proto.Space space, SpaceKind kind, string field)
+    public static MultiVectorSettings? ToSettings(Proto.Space space, SpaceKind kind, FieldPath field)
     {
         if (kind != SpaceKind.Multi)
         {
             return space.MultiVector is null
                 ? null
-                : throw RetrievalException.Invalid($"{field}.multiVector", "is only allowed on a SPACE_KIND_MULTI space");
+                : throw RetrievalException.Invalid(field.Member("multiVector"), "is only allowed on a SPACE_KIND_MULTI space");
         }
 
         var config = space.MultiVector ?? new Proto.MultiVectorConfig();
@@ -32,7 +32,7 @@ internal static class MultiVectorMapping
         {
             Proto.MuveraPreset.Unspecified or Proto.MuveraPreset.Compact => MuveraParameters.CompactPreset(space.Dimension, muvera.Seed),
             Proto.MuveraPreset.EndToEnd => MuveraParameters.EndToEndPreset(space.Dimension, muvera.Seed),
-            _ => throw RetrievalException.Invalid($"{field}.multiVector.muvera.preset", $"unknown preset value {(int)muvera.Preset}"),
+            _ => throw RetrievalException.Invalid(field.Member("multiVector").Member("muvera").Member("preset"), $"unknown preset value {(int)muvera.Preset}"),
         };
         var parameters = preset with
         {
@@ -45,7 +45,7 @@ internal static class MultiVectorMapping
         };
         if (muvera.Center is { LearnTokens: < 0 })
         {
-            throw RetrievalException.Invalid($"{field}.multiVector.muvera.center.learnTokens", $"must be ≥ 1 when set, got {muvera.Center.LearnTokens}");
+            throw RetrievalException.Invalid(field.Member("multiVector").Member("muvera").Member("center").Member("learnTokens"), $"must be ≥ 1 when set, got {muvera.Center.LearnTokens}");
         }
 
         var pruning = config.Pruning ?? new Proto.PruningConfig();
@@ -58,7 +58,7 @@ internal static class MultiVectorMapping
                 Proto.PruningMethod.KmeansFixed => PruningMethod.KMeansFixed,
                 Proto.PruningMethod.KmeansRatio => PruningMethod.KMeansRatio,
                 Proto.PruningMethod.Ward => PruningMethod.WardPooling,
-                _ => throw RetrievalException.Invalid($"{field}.multiVector.pruning.method", $"unknown pruning method value {(int)pruning.Method}"),
+                _ => throw RetrievalException.Invalid(field.Member("multiVector").Member("pruning").Member("method"), $"unknown pruning method value {(int)pruning.Method}"),
             },
             TargetCount = pruning.Centroids != 0 ? pruning.Centroids : defaults.TargetCount,
             Ratio = pruning.Ratio != 0 ? pruning.Ratio : defaults.Ratio,

@@ -13,7 +13,7 @@ internal static class VectorMapping
     /// The token rows of a multi-vector message, or null when it has none (a dense vector). Rows must be plain
     /// vectors: nested rows, or values next to rows, are rejected naming <paramref name="field"/>.
     /// </summary>
-    public static IReadOnlyList<float[]>? ToRows(Vector? vector, string field)
+    public static IReadOnlyList<float[]>? ToRows(Vector? vector, FieldPath field)
     {
         if (vector is null || vector.Rows.Count == 0)
         {
@@ -30,7 +30,7 @@ internal static class VectorMapping
         {
             if (vector.Rows[t].Rows.Count > 0)
             {
-                throw RetrievalException.Invalid($"{field}.rows[{t}]", "a token row holds values, not rows");
+                throw RetrievalException.Invalid(field.Member("rows").Index(t), "a token row holds values, not rows");
             }
 
             rows[t] = [.. vector.Rows[t].Values];

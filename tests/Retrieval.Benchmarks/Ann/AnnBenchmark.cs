@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
+using Retrieval.Core.Errors;
 using Retrieval.Engine.Indexes;
 
 namespace Retrieval.Benchmarks.Ann;
@@ -63,7 +64,7 @@ internal static class AnnBenchmark
                     continue;
                 }
 
-                var spec = IndexSpec.Parse(specText, data.Dimension, "index");
+                var spec = IndexSpec.Parse(specText, data.Dimension, FieldPath.Of("index"));
                 var indexing = new IndexingOptions { HnswEfConstruction = options.EfConstruction, BuildThreads = Math.Max(1, System.Environment.ProcessorCount), TrainingPointsPerList = 39 };
                 var watch = Stopwatch.StartNew();
                 using var index = IndexBuilder.Build(spec, data.Metric, data.Storage, indexing, null, CancellationToken.None);

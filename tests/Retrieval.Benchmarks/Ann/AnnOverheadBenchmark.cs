@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
+using Retrieval.Core.Errors;
 using Retrieval.Engine.Indexes;
 using Retrieval.Faiss;
 
@@ -40,7 +41,7 @@ internal static class AnnOverheadBenchmark
             var other => throw new ArgumentException($"unknown data set '{other}' (fasttext, minilm, synthetic)"),
         };
         var nlist = Math.Clamp((int)Math.Sqrt(data.Count) * 2, 16, 1024);
-        var spec = IndexSpec.Parse(Value("--spec", $"IVF{nlist},PQ{(data.Dimension % 16 == 0 ? 16 : 8)}x8"), data.Dimension, "index");
+        var spec = IndexSpec.Parse(Value("--spec", $"IVF{nlist},PQ{(data.Dimension % 16 == 0 ? 16 : 8)}x8"), data.Dimension, FieldPath.Of("index"));
 
         Console.WriteLine(Inv($"{DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} CPUs, load {File.ReadAllText("/proc/loadavg").Trim()}"));
         Console.WriteLine($"== {data.Name}: {data.Count} vectors, {data.QueryCount} queries, {spec}");

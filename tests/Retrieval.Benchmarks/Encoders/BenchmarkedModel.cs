@@ -1,4 +1,5 @@
 using System.Reflection;
+using Retrieval.Core.Errors;
 using Retrieval.Encoders.Onnx.Descriptors;
 using Retrieval.Encoders.Onnx.Inputs;
 using Retrieval.Encoders.Onnx.Preprocessing;
@@ -51,7 +52,7 @@ internal sealed record BenchmarkedModel(
         var preprocessor = new TextPreprocessor(TextTokenizers.Load(vocabulary, settings), settings, MaxTokens);
         var inputs = texts.Select(t => new Contracts.V1.EncoderInput { Text = t }).ToArray();
         var raw = texts.Select(t => (EncoderInput)new TextInput(t)).ToArray();
-        var prepared = raw.Select((t, i) => preprocessor.Prepare(t, isQuery: false, $"inputs[{i}]")).ToArray();
+        var prepared = raw.Select((t, i) => preprocessor.Prepare(t, isQuery: false, FieldPath.Of("inputs").Index(i))).ToArray();
         return new BenchmarkedModel(name, descriptor, model, vocabulary, inputs, prepared, settings, preprocessor, raw);
     }
 
@@ -92,7 +93,7 @@ internal sealed record BenchmarkedModel(
         });
         var inputs = images.Select(b => new Contracts.V1.EncoderInput { Image = Google.Protobuf.ByteString.CopyFrom(b) }).ToArray();
         var raw = images.Select(b => (EncoderInput)new ImageInput(b)).ToArray();
-        var prepared = raw.Select((b, i) => preprocessor.Prepare(b, isQuery: false, $"inputs[{i}]")).ToArray();
+        var prepared = raw.Select((b, i) => preprocessor.Prepare(b, isQuery: false, FieldPath.Of("inputs").Index(i))).ToArray();
         return new BenchmarkedModel("resnet18", descriptor, File.ReadAllBytes(modelPath), null, inputs, prepared, null, preprocessor, raw);
     }
 

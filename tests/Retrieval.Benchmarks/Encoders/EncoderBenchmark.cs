@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Microsoft.ML.OnnxRuntime;
 using Retrieval.Contracts.V1;
+using Retrieval.Core.Errors;
 using Retrieval.Testing.Server;
 
 namespace Retrieval.Benchmarks.Encoders;
@@ -115,7 +116,7 @@ internal static class EncoderBenchmark
             var clock = Stopwatch.StartNew();
             for (var i = 0; i < model.RawInputs.Count; i++)
             {
-                model.Preprocessor.Prepare(model.RawInputs[i], isQuery: false, "inputs");
+                model.Preprocessor.Prepare(model.RawInputs[i], isQuery: false, FieldPath.Of("inputs"));
             }
 
             passes.Add(clock.Elapsed.TotalMilliseconds / model.RawInputs.Count);

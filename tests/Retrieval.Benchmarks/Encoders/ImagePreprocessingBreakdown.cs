@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using Retrieval.Core.Errors;
 using Retrieval.Encoders.Onnx.Inputs;
 using SkiaSharp;
 
@@ -38,7 +39,7 @@ internal static class ImagePreprocessingBreakdown
         {
             foreach (var input in model.RawInputs)
             {
-                model.Preprocessor.Prepare(input, isQuery: false, "inputs");
+                model.Preprocessor.Prepare(input, isQuery: false, FieldPath.Of("inputs"));
             }
         }, images.Length);
         return string.Create(CultureInfo.InvariantCulture, $"decode {decode:F2} ms, decode + resize {resize:F2} ms, whole preparation (+ crop, normalize) {whole:F2} ms per image");

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using Retrieval.Core.Errors;
 using Retrieval.Core.Model;
 using Retrieval.Core.MultiVector;
 using Retrieval.Core.Search;
@@ -66,7 +67,7 @@ internal static class FdeIndexBenchmark
         var indexing = new IndexingOptions();
         foreach (var text in specs)
         {
-            var spec = IndexSpec.Parse(text, encoder.EncodedLength, "spec");
+            var spec = IndexSpec.Parse(text, encoder.EncodedLength, FieldPath.Of("spec"));
             build.Restart();
             using var index = IndexBuilder.Build(spec, Metric.InnerProduct, fdes, indexing, null, CancellationToken.None);
             var buildSeconds = build.Elapsed.TotalSeconds;

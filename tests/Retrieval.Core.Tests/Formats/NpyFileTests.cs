@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Text;
+using Retrieval.Core.Errors;
 using Retrieval.Core.Formats;
 using Retrieval.Core.Maps;
 
@@ -84,6 +85,6 @@ public class NpyFileTests
         Assert.Equal((3, 2), (map.InputDimension, map.OutputDimension));
 
         var ex = Assert.Throws<Core.Errors.RetrievalException>(() => MapFitter.ValidateExternal(map, 3, 4));
-        Assert.Equal("external.weights", ex.Field);
+        Assert.Equal(FieldPath.Of("external").Member("weights"), ex.Path);
     }
 }

@@ -1,4 +1,5 @@
 using CsCheck;
+using Retrieval.Core.Errors;
 using Retrieval.Core.Maps;
 
 namespace Retrieval.Core.Tests.Maps;
@@ -185,6 +186,6 @@ public class CompatibilityMapTests
         var w = new float[4];
         w[2] = float.NaN;
         var ex = Assert.Throws<Core.Errors.RetrievalException>(() => new CompatibilityMap(MapKind.External, 2, 2, w));
-        Assert.Equal("weights", ex.Field);
+        Assert.Equal(FieldPath.Of("weights"), ex.Path);
     }
 }

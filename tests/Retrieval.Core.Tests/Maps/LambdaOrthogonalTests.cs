@@ -1,4 +1,5 @@
 using MathNet.Numerics.LinearAlgebra;
+using Retrieval.Core.Errors;
 using Retrieval.Core.Maps;
 
 namespace Retrieval.Core.Tests.Maps;
@@ -114,6 +115,6 @@ public class LambdaOrthogonalTests
     {
         var ex = Assert.Throws<Core.Errors.RetrievalException>(() =>
             MapFitter.Fit(NonIsometricPairs(), new MapFitOptions { Kind = MapKind.LambdaOrthogonal, Lambda = -1 }));
-        Assert.Equal("lambda", ex.Field);
+        Assert.Equal(FieldPath.Of("lambda"), ex.Path);
     }
 }

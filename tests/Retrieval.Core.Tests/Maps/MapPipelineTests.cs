@@ -105,7 +105,7 @@ public class MapPipelineTests
         var ex = Assert.Throws<RetrievalException>(() => MapPipeline.Run(anchors, new MapFitOptions { Kind = MapKind.Orthogonal }));
 
         Assert.Equal(ErrorKind.InvalidArgument, ex.Kind);
-        Assert.Equal("anchors", ex.Field);
+        Assert.Equal(FieldPath.Of("anchors"), ex.Path);
     }
 
     [Fact]
@@ -117,7 +117,7 @@ public class MapPipelineTests
 
         var ex = Assert.Throws<RetrievalException>(() => new AnchorSet(xn, 2, xo, 2));
 
-        Assert.Equal("anchors", ex.Field);
+        Assert.Equal(FieldPath.Of("anchors"), ex.Path);
         Assert.Contains("anchor 2", ex.Message, StringComparison.Ordinal);
     }
 
@@ -125,7 +125,7 @@ public class MapPipelineTests
     public void AnchorSet_RowCountMismatch_IsInvalidAnchors()
     {
         var ex = Assert.Throws<RetrievalException>(() => new AnchorSet(new float[6], 2, new float[8], 2));
-        Assert.Equal("anchors", ex.Field);
+        Assert.Equal(FieldPath.Of("anchors"), ex.Path);
     }
 
     [Fact]
@@ -136,9 +136,9 @@ public class MapPipelineTests
         var external = new CompatibilityMap(MapKind.External, D, D + 1, new float[D * (D + 1)]);
 
         var ex = Assert.Throws<RetrievalException>(() => MapPipeline.Run(anchors, new MapFitOptions { Kind = MapKind.External, External = external }));
-        Assert.Equal("external.weights", ex.Field);
+        Assert.Equal(FieldPath.Of("external").Member("weights"), ex.Path);
         var missing = Assert.Throws<RetrievalException>(() => MapPipeline.Run(anchors, new MapFitOptions { Kind = MapKind.External }));
-        Assert.Equal("external", missing.Field);
+        Assert.Equal(FieldPath.Of("external"), missing.Path);
     }
 
     [Fact]

@@ -26,8 +26,8 @@ public sealed class NamesTests
     [Fact]
     public void ValidateItemId_CountsUtf8Bytes()
     {
-        Names.ValidateItemId(new string('é', 128), "id");
-        var error = Assert.Throws<RetrievalException>(() => Names.ValidateItemId(new string('é', 129), "items[0].id"));
-        Assert.Equal("items[0].id", error.Field);
+        Names.ValidateItemId(new string('é', 128), FieldPath.Of("id"));
+        var error = Assert.Throws<RetrievalException>(() => Names.ValidateItemId(new string('é', 129), FieldPath.Of("items").Index(0).Member("id")));
+        Assert.Equal(FieldPath.Of("items").Index(0).Member("id"), error.Path);
     }
 }

@@ -82,7 +82,7 @@ public sealed class SentencePieceTextTokenizerTests
         var error = Assert.Throws<RetrievalException>(() => SentencePieceTextTokenizer.Load(file, Settings));
 
         Assert.Equal(ErrorKind.InvalidArgument, error.Kind);
-        Assert.Equal("vocabulary", error.Field);
+        Assert.Equal(FieldPath.Of("vocabulary"), error.Path);
     }
 
     [Fact]
@@ -91,7 +91,7 @@ public sealed class SentencePieceTextTokenizerTests
         var error = Assert.Throws<RetrievalException>(() =>
             SentencePieceTextTokenizer.Load(Bpe(withBos: false), Settings with { AddBeginningOfSentence = true }));
 
-        Assert.Equal("descriptor.text.add_bos", error.Field);
+        Assert.Equal(FieldPath.Of("descriptor").Member("text").Member("add_bos"), error.Path);
         Assert.Equal([7, 8, 2], SentencePieceTextTokenizer.Load(Bpe(withBos: false), Settings).Encode("the cat", 8));
     }
 
@@ -100,7 +100,7 @@ public sealed class SentencePieceTextTokenizerTests
     {
         var error = Assert.Throws<RetrievalException>(() => SentencePieceTextTokenizer.Load(Unigram(withBos: false), Settings));
 
-        Assert.Equal("vocabulary", error.Field);
+        Assert.Equal(FieldPath.Of("vocabulary"), error.Path);
         Assert.Contains("bos_id", error.Message, StringComparison.Ordinal);
     }
 

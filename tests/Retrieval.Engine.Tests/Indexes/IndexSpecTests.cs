@@ -14,7 +14,7 @@ public sealed class IndexSpecTests
     [InlineData("HNSW32,efConstruction=200", "HNSW32,efConstruction=200")]
     [InlineData("hnsw16, sq8, EFCONSTRUCTION = 100", "HNSW16,SQ8,efConstruction=100")]
     public void Parse_ValidSpec_GivesCanonicalSpelling(string text, string canonical) =>
-        Assert.Equal(canonical, IndexSpec.Parse(text, 128, "index").ToString());
+        Assert.Equal(canonical, IndexSpec.Parse(text, 128, FieldPath.Of("index")).ToString());
 
     [Theory]
     [InlineData("HNSW")]
@@ -33,7 +33,7 @@ public sealed class IndexSpecTests
     [InlineData("IVF64,Flat,efConstruction=40")]
     public void Parse_BadSpec_IsInvalidArgumentNamingTheField(string text)
     {
-        var error = Assert.Throws<RetrievalException>(() => IndexSpec.Parse(text, 128, "spaces[0].index"));
+        var error = Assert.Throws<RetrievalException>(() => IndexSpec.Parse(text, 128, FieldPath.Of("spaces").Index(0).Member("index")));
         Assert.Equal(ErrorKind.InvalidArgument, error.Kind);
         Assert.Contains("spaces[0].index", error.Message, StringComparison.Ordinal);
     }
@@ -41,8 +41,8 @@ public sealed class IndexSpecTests
     [Fact]
     public void Parse_EfConstruction_IsPartOfTheSpecSoChangingItIsAnotherSpec()
     {
-        var plain = IndexSpec.Parse("HNSW32", 128, "index");
-        var tuned = IndexSpec.Parse("HNSW32,efConstruction=200", 128, "index");
+        var plain = IndexSpec.Parse("HNSW32", 128, FieldPath.Of("index"));
+        var tuned = IndexSpec.Parse("HNSW32,efConstruction=200", 128, FieldPath.Of("index"));
         Assert.Equal(0, plain.EfConstruction);
         Assert.Equal(200, tuned.EfConstruction);
         Assert.NotEqual(plain, tuned);
@@ -54,10 +54,10 @@ public sealed class IndexSpecTests
     [Fact]
     public void ForSegmentOf_SmallSegment_CapsNListOnly()
     {
-        var spec = IndexSpec.Parse("IVF1024,PQ16x8", 128, "index");
+        var spec = IndexSpec.Parse("IVF1024,PQ16x8", 128, FieldPath.Of("index"));
         Assert.Equal("IVF50,PQ16x8", spec.ForSegmentOf(2000, 40).ToString());
         Assert.Equal(spec, spec.ForSegmentOf(1_000_000, 40));
-        var hnsw = IndexSpec.Parse("HNSW32", 128, "index");
+        var hnsw = IndexSpec.Parse("HNSW32", 128, FieldPath.Of("index"));
         Assert.Equal(hnsw, hnsw.ForSegmentOf(10, 40));
     }
 }

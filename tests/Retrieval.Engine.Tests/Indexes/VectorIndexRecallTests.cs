@@ -1,3 +1,4 @@
+using Retrieval.Core.Errors;
 using Retrieval.Core.Model;
 using Retrieval.Core.Search;
 using Retrieval.Engine.Indexes;
@@ -95,7 +96,7 @@ public sealed class VectorIndexRecallTests
     {
         var data = new ClusteredData(500, 10, 16, 5, seed: 3, normalize: false, spread: 0.2f);
         var options = new IndexingOptions { HnswEfConstruction = 48, BuildThreads = 2 };
-        using var index = IndexBuilder.Build(IndexSpec.Parse(spec, 16, "index"), Metric.L2, Recall.Storage(data), options, null, CancellationToken.None);
+        using var index = IndexBuilder.Build(IndexSpec.Parse(spec, 16, FieldPath.Of("index")), Metric.L2, Recall.Storage(data), options, null, CancellationToken.None);
         Assert.Equal(expected, Assert.IsType<UsearchVectorIndex>(index).EfConstruction);
     }
 
@@ -108,7 +109,7 @@ public sealed class VectorIndexRecallTests
         // Wide clusters in 64 dimensions: a graph walk with ef = k misses neighbours that ef = 200 finds.
         var data = new ClusteredData(4000, 100, 64, 10, seed: 11, normalize: false, spread: 1.0f);
         var options = new IndexingOptions { HnswEfConstruction = 16, BuildThreads = 2 };
-        using var index = IndexBuilder.Build(IndexSpec.Parse("HNSW8", data.Dimension, "index"), Metric.L2, Recall.Storage(data), options, null, CancellationToken.None);
+        using var index = IndexBuilder.Build(IndexSpec.Parse("HNSW8", data.Dimension, FieldPath.Of("index")), Metric.L2, Recall.Storage(data), options, null, CancellationToken.None);
         var efs = new[] { 10, 200 };
         var expected = new long[efs.Length][][];
         for (var e = 0; e < efs.Length; e++)
@@ -136,7 +137,7 @@ public sealed class VectorIndexRecallTests
     {
         var data = new ClusteredData(640, 1, 16, 8, seed: 5, normalize: false, spread: 0.2f);
         var options = new IndexingOptions { TrainingPointsPerList = 64 };
-        using var index = IndexBuilder.Build(IndexSpec.Parse("IVF1024,Flat", 16, "index"), Metric.L2, Recall.Storage(data), options, null, CancellationToken.None);
+        using var index = IndexBuilder.Build(IndexSpec.Parse("IVF1024,Flat", 16, FieldPath.Of("index")), Metric.L2, Recall.Storage(data), options, null, CancellationToken.None);
         Assert.Equal(10, index.Spec.NList);
         Assert.Equal(640, index.Count);
     }
@@ -146,7 +147,7 @@ public sealed class VectorIndexRecallTests
         var data = new ClusteredData(4000, 100, 32, 30, seed: 42, normalize: metric == Metric.Cosine, spread: 0.2f);
         var storage = Recall.Storage(data);
         var options = new IndexingOptions { TrainingPointsPerList = 40, BuildThreads = 2 };
-        var index = IndexBuilder.Build(IndexSpec.Parse(spec, data.Dimension, "index"), metric, storage, options, null, CancellationToken.None);
+        var index = IndexBuilder.Build(IndexSpec.Parse(spec, data.Dimension, FieldPath.Of("index")), metric, storage, options, null, CancellationToken.None);
         Assert.Equal(data.Count, index.Count);
         return (data, storage, index);
     }
