@@ -1,0 +1,243 @@
+using System.Text.Json.Nodes;
+using Microsoft.Playwright;
+using Retrieval.OperatorConsole.Tests.Infrastructure;
+using static Microsoft.Playwright.Assertions;
+
+namespace Retrieval.OperatorConsole.Tests;
+
+/// <summary>
+/// An operator's model upgrade done in the console alone: create a collection, ingest from a file, index it and watch
+/// the build, add the new model's space, fit maps, run the migration to cut-over, and search; at each step what the
+/// page shows is checked against the REST API. Screenshots go to artifacts/console-screenshots/.
+/// </summary>
+public sealed class ModelUpgradeWalkthroughTests(ConsoleFixture fixture) : IClassFixture<ConsoleFixture>, IDisposable
+{
+    private const string Collection = "docs";
+    private readonly UpgradeData _data = new();
+    private readonly string _files = Directory.CreateTempSubdirectory("console-upgrade-").FullName;
+
+    [Fact]
+    public async Task ModelUpgrade_ThroughTheConsoleAlone_CutsOverAndSearchesLikeTheApi()
+    {
+        await using var console = await fixture.OpenAsync("#/collections");
+        await CreateCollectionAndIngestAsync(console);
+        await SetIndexAndWatchTheBuildAsync(console);
+        await AddTheNewSpaceWithAnchorsAsync(console);
+        await FitMapsAsync(console);
+        await RunTheMigrationToCutoverAsync(console);
+        await SearchAsync(console);
+        await console.ExpectNoErrorsAsync();
+    }
+
+    private async Task CreateCollectionAndIngestAsync(ConsolePage console)
+    {
+        var form = console.TestId("create-collection");
+        await form.Locator("[name=collection]").FillAsync(Collection);
+        await form.Locator("[name=s_name]").FillAsync("v1");
+        await form.Locator("[name=s_dimension]").FillAsync(UpgradeData.Dimension.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        await form.Locator("[name=s_model]").FillAsync("model-a");
+        await form.Locator("[name=s_modelVersion]").FillAsync("1");
+        await form.GetByRole(AriaRole.Button, new() { Name = "Create collection" }).ClickAsync();
+        await Expect(console.Page.Locator("h1")).ToHaveTextAsync($"Collection {Collection}");
+
+        await UpsertFileAsync(console, "items-v1.json", _data.OldItemsJson(), UpgradeData.Items);
+        var count = await fixture.Server.PostAsync($"/v1/collections/{Collection}/items:count", new JsonObject());
+        Assert.Equal(UpgradeData.Items, count["count"]!.GetValue<long>());
+        await Expect(console.TestId("item-count")).ToHaveTextAsync(RestApi.Count(UpgradeData.Items));
+        await Expect(console.TestId("payload-sample")).ToContainTextAsync("\"lang\":\"de\"");
+    }
+
+    private async Task UpsertFileAsync(ConsolePage console, string name, string json, int items)
+    {
+        var path = Path.Combine(_files, name);
+        await File.WriteAllTextAsync(path, json);
+        await console.TestId("items-file").SetInputFilesAsync(path);
+        await Expect(console.TestId("items-json")).ToHaveValueAsync(new System.Text.RegularExpressions.Regex("^\\{\"items\""));
+        await console.Page.GetByRole(AriaRole.Button, new() { Name = "Upsert items" }).ClickAsync();
+        await Expect(console.TestId("ingest-result")).ToHaveTextAsync($"{RestApi.Count(items)} of {RestApi.Count(items)} upserted");
+    }
+
+    private async Task SetIndexAndWatchTheBuildAsync(ConsolePage console)
+    {
+        var form = console.TestId("set-index");
+        await form.Locator("[name=space]").SelectOptionAsync("v1");
+        await form.Locator("[name=spec]").FillAsync("HNSW16");
+        await form.GetByRole(AriaRole.Button, new() { Name = "Set index" }).ClickAsync();
+        var status = console.Page.Locator("[data-testid=index-statuses] [data-space=v1]");
+        await Expect(status).ToContainTextAsync("HNSW16");
+        await console.ScreenshotAsync("01-collection-index-building");
+
+        // The build runs in the background: wait until the API reports it done, then the page must show the same split.
+        JsonNode api = await fixture.Server.GetAsync($"/v1/collections/{Collection}/spaces/v1/index");
+        for (var waited = 0; api["build"] is not null || (api["indexedVectors"]?.GetValue<long>() ?? 0) == 0; waited++)
+        {
+            Assert.True(waited < 600, $"the index build did not finish: {api.ToJsonString()}");
+            await Task.Delay(100);
+            api = await fixture.Server.GetAsync($"/v1/collections/{Collection}/spaces/v1/index");
+        }
+
+        var indexed = api["indexedVectors"]!.GetValue<long>();
+        var appendable = api["appendableVectors"]?.GetValue<long>() ?? 0;
+        Assert.Equal(UpgradeData.Items, indexed + appendable);
+        await Expect(status.GetByTestId("indexed-vectors")).ToHaveTextAsync(RestApi.Count(indexed));
+        await Expect(status.GetByTestId("appendable-vectors")).ToHaveTextAsync(RestApi.Count(appendable));
+        await console.ScreenshotAsync("02-collection-indexed");
+    }
+
+    private async Task AddTheNewSpaceWithAnchorsAsync(ConsolePage console)
+    {
+        var form = console.TestId("add-space");
+        await form.Locator("[name=a_name]").FillAsync("v2");
+        await form.Locator("[name=a_dimension]").FillAsync(UpgradeData.Dimension.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        await form.Locator("[name=a_model]").FillAsync("model-b");
+        await form.Locator("[name=a_modelVersion]").FillAsync("1");
+        await form.GetByRole(AriaRole.Button, new() { Name = "Add space" }).ClickAsync();
+        await Expect(console.TestId("spaces")).ToContainTextAsync("model-b");
+
+        await UpsertFileAsync(console, "anchors-v2.json", _data.AnchorItemsJson(), UpgradeData.Anchors);
+        var collection = await fixture.Server.GetAsync($"/v1/collections/{Collection}");
+        Assert.Equal(2, collection["spaces"]!.AsArray().Count);
+    }
+
+    private async Task FitMapsAsync(ConsolePage console)
+    {
+        // Two fits of the same pair with different anchor counts: the maps page then plots recall against anchors.
+        foreach (var maxAnchors in new[] { "40", "0" })
+        {
+            await console.GoAsync($"#/maps?collection={Collection}");
+            var form = console.TestId("fit-map");
+            await form.Locator("[name=fromSpace]").SelectOptionAsync("v2");
+            await form.Locator("[name=toSpace]").SelectOptionAsync("v1");
+            await form.Locator("[name=kind]").SelectOptionAsync("MAP_KIND_ORTHOGONAL");
+            await form.Locator("[name=maxAnchors]").FillAsync(maxAnchors);
+            await form.GetByRole(AriaRole.Button, new() { Name = "Fit map" }).ClickAsync();
+            await Expect(console.Page.Locator("h1")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex("^Map map-"));
+        }
+
+        var mapId = console.Page.Url.Split('/')[^1];
+        var map = await fixture.Server.GetAsync($"/v1/collections/{Collection}/maps/{mapId}");
+        var report = map["report"]!;
+        await Expect(console.TestId("recall-at-10")).ToHaveTextAsync(RestApi.Percent(report["identificationRecallAt10"]!.GetValue<double>()));
+        await Expect(console.TestId("anchors")).ToHaveTextAsync($"{RestApi.Count(report["fitAnchors"]!.GetValue<int>())} / {RestApi.Count(report["heldOutAnchors"]!.GetValue<int>())}");
+        await Expect(console.TestId("gate")).ToHaveTextAsync("not evaluated");
+        await console.ScreenshotAsync("03-map-report");
+
+        await console.GoAsync($"#/maps?collection={Collection}");
+        await Expect(console.TestId("maps").Locator("tbody tr")).ToHaveCountAsync(2);
+        await Expect(console.TestId("anchors-plot").Locator("canvas")).ToBeVisibleAsync();
+        await console.ScreenshotAsync("04-maps");
+    }
+
+    private async Task RunTheMigrationToCutoverAsync(ConsolePage console)
+    {
+        await console.GoAsync($"#/migrations?collection={Collection}");
+        var plan = console.TestId("plan-migration");
+        await plan.Locator("[name=id]").FillAsync("upgrade");
+        await plan.Locator("[name=fromSpace]").SelectOptionAsync("v1");
+        await plan.Locator("[name=toSpace]").SelectOptionAsync("v2");
+        await plan.GetByRole(AriaRole.Button, new() { Name = "Plan migration" }).ClickAsync();
+        await Expect(console.TestId("phase")).ToHaveTextAsync("planned");
+
+        await ActAsync(console, "fit", "fitted");
+        await ActAsync(console, "activate", "active");
+        var missing = UpgradeData.Items - UpgradeData.Anchors;
+        await Expect(console.TestId("missing-items")).ToHaveTextAsync(RestApi.Count(missing));
+        await Expect(console.TestId("action-cutover")).ToBeDisabledAsync();
+        await Expect(console.TestId("cutover-blocked")).ToContainTextAsync($"{RestApi.Count(missing)} items lack a v2 vector");
+        await ActAsync(console, "backfill", "backfilling");
+
+        // Clients keep searching the new space meanwhile (mixed search): the page plots the native share rising.
+        await SearchTrafficAsync(TimeSpan.FromSeconds(3));
+        var half = UpgradeData.Anchors + (missing / 2);
+        await BackfillFileAsync(console, "backfill-1.json", _data.BackfillJson(UpgradeData.Anchors, half), half - UpgradeData.Anchors);
+        await Expect(console.TestId("native-items")).ToHaveTextAsync(RestApi.Count(half));
+        await SearchTrafficAsync(TimeSpan.FromSeconds(3));
+        await Expect(console.TestId("calibration-plot").Locator("canvas")).ToBeVisibleAsync();
+        await console.ScreenshotAsync("05-migration-backfilling");
+
+        await BackfillFileAsync(console, "backfill-2.json", _data.BackfillJson(half, UpgradeData.Items), UpgradeData.Items - half);
+        await Expect(console.TestId("missing-items")).ToHaveTextAsync("0");
+        await Expect(console.TestId("fraction")).ToHaveTextAsync("100.0%");
+        await Expect(console.TestId("action-cutover")).ToBeEnabledAsync();
+        await ActAsync(console, "cutover", "cut over");
+
+        var migration = await fixture.Server.GetAsync($"/v1/collections/{Collection}/migrations/upgrade");
+        Assert.Equal("MIGRATION_PHASE_CUT_OVER", migration["phase"]!.GetValue<string>());
+        Assert.Equal("console", migration["changedBy"]!.GetValue<string>());
+        var collection = await fixture.Server.GetAsync($"/v1/collections/{Collection}");
+        Assert.Equal("v2", collection["defaultSpace"]!.GetValue<string>());
+        await Expect(console.TestId("events")).ToContainTextAsync("cut over");
+        await console.ScreenshotAsync("06-migration-cut-over");
+    }
+
+    private static async Task ActAsync(ConsolePage console, string verb, string phase)
+    {
+        await console.TestId($"action-{verb}").ClickAsync();
+        await console.ConfirmAsync();
+        await Expect(console.TestId("phase")).ToHaveTextAsync(phase);
+    }
+
+    private async Task BackfillFileAsync(ConsolePage console, string name, string json, int vectors)
+    {
+        var path = Path.Combine(_files, name);
+        await File.WriteAllTextAsync(path, json);
+        await console.TestId("backfill-file").SetInputFilesAsync(path);
+        await console.Page.GetByRole(AriaRole.Button, new() { Name = "Send vectors" }).ClickAsync();
+        await Expect(console.TestId("backfill-result")).ToHaveTextAsync($"{RestApi.Count(vectors)} of {RestApi.Count(vectors)} accepted");
+    }
+
+    /// <summary>Searches of the new space by a client (not the console), so mixed search has hits to count.</summary>
+    private async Task SearchTrafficAsync(TimeSpan duration)
+    {
+        var until = DateTime.UtcNow + duration;
+        for (var i = 0; DateTime.UtcNow < until; i++)
+        {
+            var query = new JsonObject
+            {
+                ["space"] = "v2",
+                ["k"] = 10,
+                ["vector"] = new JsonObject { ["values"] = new JsonArray(_data.NewVector(i % UpgradeData.Items).Select(v => (JsonNode)v).ToArray()) },
+            };
+            await fixture.Server.PostAsync($"/v1/collections/{Collection}:search", query);
+            await Task.Delay(50);
+        }
+    }
+
+    private async Task SearchAsync(ConsolePage console)
+    {
+        await console.GoAsync($"#/search?collection={Collection}");
+        await Expect(console.TestId("search-space")).ToHaveValueAsync("v2");
+        var form = console.TestId("search-form");
+        await form.Locator("[name=itemId]").FillAsync(UpgradeData.Id(7));
+        await form.GetByRole(AriaRole.Button, new() { Name = "Use this item's vector" }).ClickAsync();
+        await Expect(console.TestId("query-vector")).ToHaveValueAsync(new System.Text.RegularExpressions.Regex("^\\["));
+        await form.GetByRole(AriaRole.Button, new() { Name = "Add condition" }).ClickAsync();
+        await form.Locator(".condition [name=key]").FillAsync("lang");
+        await form.Locator(".condition [name=value]").FillAsync("en");
+        await form.Locator("[name=k]").FillAsync("5");
+        await form.GetByRole(AriaRole.Button, new() { Name = "Search" }).ClickAsync();
+        await Expect(console.TestId("hit-id")).ToHaveCountAsync(5);
+        await Expect(console.TestId("latency")).ToContainTextAsync(" ms");
+
+        var query = new JsonObject
+        {
+            ["space"] = "v2",
+            ["k"] = 5,
+            ["vector"] = new JsonObject { ["values"] = new JsonArray(await StoredV2Async(UpgradeData.Id(7))) },
+            ["filter"] = new JsonObject { ["must"] = new JsonArray(new JsonObject { ["key"] = "lang", ["match"] = new JsonObject { ["value"] = "en" } }) },
+        };
+        var api = await fixture.Server.PostAsync($"/v1/collections/{Collection}:search", query);
+        var expected = api["hits"]!.AsArray().Select(hit => hit!["id"]!.GetValue<string>()).ToArray();
+        Assert.Equal(expected, await console.TestId("hit-id").AllTextContentsAsync());
+        Assert.Equal(UpgradeData.Id(7), expected[0]);
+        await console.ScreenshotAsync("07-search");
+    }
+
+    private async Task<JsonNode[]> StoredV2Async(string id)
+    {
+        var items = await fixture.Server.PostAsync($"/v1/collections/{Collection}/items:get", new JsonObject { ["ids"] = new JsonArray(id), ["withVectors"] = true });
+        return items["items"]![0]!["vectors"]!["v2"]!["values"]!.AsArray().Select(v => JsonValue.Create(v!.GetValue<float>())!).Cast<JsonNode>().ToArray();
+    }
+
+    public void Dispose() => Directory.Delete(_files, recursive: true);
+}
