@@ -10,7 +10,8 @@ namespace Retrieval.OperatorConsole.Tests;
 /// the build, add the new model's space, fit maps, run the migration to cut-over, and search; at each step what the
 /// page shows is checked against the REST API. Screenshots go to artifacts/console-screenshots/.
 /// </summary>
-public sealed class ModelUpgradeWalkthroughTests(ConsoleFixture fixture) : IClassFixture<ConsoleFixture>, IDisposable
+[Collection(SharedConsole.Name)]
+public sealed class ModelUpgradeWalkthroughTests(ConsoleFixture fixture) : IDisposable
 {
     private const string Collection = "docs";
     private readonly UpgradeData _data = new();
@@ -101,8 +102,8 @@ public sealed class ModelUpgradeWalkthroughTests(ConsoleFixture fixture) : IClas
 
     private async Task FitMapsAsync(ConsolePage console)
     {
-        // Two fits of the same pair with different anchor counts: the maps page then plots recall against anchors.
-        foreach (var maxAnchors in new[] { "40", "0" })
+        // Three fits of the same pair with different anchor counts: the maps page then plots recall against anchors.
+        foreach (var maxAnchors in new[] { "16", "40", "0" })
         {
             await console.GoAsync($"#/maps?collection={Collection}");
             var form = console.TestId("fit-map");
@@ -123,7 +124,7 @@ public sealed class ModelUpgradeWalkthroughTests(ConsoleFixture fixture) : IClas
         await console.ScreenshotAsync("03-map-report");
 
         await console.GoAsync($"#/maps?collection={Collection}");
-        await Expect(console.TestId("maps").Locator("tbody tr")).ToHaveCountAsync(2);
+        await Expect(console.TestId("maps").Locator("tbody tr")).ToHaveCountAsync(3);
         await Expect(console.TestId("anchors-plot").Locator("canvas")).ToBeVisibleAsync();
         await console.ScreenshotAsync("04-maps");
     }
@@ -154,6 +155,8 @@ public sealed class ModelUpgradeWalkthroughTests(ConsoleFixture fixture) : IClas
         await SearchTrafficAsync(TimeSpan.FromSeconds(3));
         await Expect(console.TestId("calibration-plot").Locator("canvas")).ToBeVisibleAsync();
         await console.ScreenshotAsync("05-migration-backfilling");
+        await MixedSearchAsync(console, half);
+        await console.GoAsync($"#/migrations/{Collection}/upgrade");
 
         await BackfillFileAsync(console, "backfill-2.json", _data.BackfillJson(half, UpgradeData.Items), UpgradeData.Items - half);
         await Expect(console.TestId("missing-items")).ToHaveTextAsync("0");
@@ -167,7 +170,7 @@ public sealed class ModelUpgradeWalkthroughTests(ConsoleFixture fixture) : IClas
         var collection = await fixture.Server.GetAsync($"/v1/collections/{Collection}");
         Assert.Equal("v2", collection["defaultSpace"]!.GetValue<string>());
         await Expect(console.TestId("events")).ToContainTextAsync("cut over");
-        await console.ScreenshotAsync("06-migration-cut-over");
+        await console.ScreenshotAsync("07-migration-cut-over");
     }
 
     private static async Task ActAsync(ConsolePage console, string verb, string phase)
@@ -230,7 +233,38 @@ public sealed class ModelUpgradeWalkthroughTests(ConsoleFixture fixture) : IClas
         var expected = api["hits"]!.AsArray().Select(hit => hit!["id"]!.GetValue<string>()).ToArray();
         Assert.Equal(expected, await console.TestId("hit-id").AllTextContentsAsync());
         Assert.Equal(UpgradeData.Id(7), expected[0]);
-        await console.ScreenshotAsync("07-search");
+        await console.ScreenshotAsync("08-search");
+    }
+
+    /// <summary>
+    /// Half backfilled: a search of the new space in the playground is mixed, each hit native or mapped, as the API says.
+    /// </summary>
+    private async Task MixedSearchAsync(ConsolePage console, int backfilled)
+    {
+        await console.GoAsync($"#/search?collection={Collection}");
+        var form = console.TestId("search-form");
+        await form.Locator("[name=space]").SelectOptionAsync("v2");
+        await form.Locator("[name=itemId]").FillAsync(UpgradeData.Id(backfilled - 1));
+        await form.GetByRole(AriaRole.Button, new() { Name = "Use this item's vector" }).ClickAsync();
+        await Expect(console.TestId("query-vector")).ToHaveValueAsync(new System.Text.RegularExpressions.Regex("^\\["));
+        await form.Locator("[name=k]").FillAsync("20");
+        await form.GetByRole(AriaRole.Button, new() { Name = "Search" }).ClickAsync();
+        await Expect(console.TestId("hit-id")).ToHaveCountAsync(20);
+
+        var query = new JsonObject
+        {
+            ["space"] = "v2",
+            ["k"] = 20,
+            ["vector"] = new JsonObject { ["values"] = new JsonArray(await StoredV2Async(UpgradeData.Id(backfilled - 1))) },
+        };
+        var api = await fixture.Server.PostAsync($"/v1/collections/{Collection}:search", query);
+        var expected = api["hits"]!.AsArray().Select(hit => $"{hit!["id"]} {hit["path"]}").ToArray();
+        var shown = await console.Page.Locator("[data-testid=hits] tbody tr").EvaluateAllAsync<string[]>(
+            "rows => rows.map(r => r.querySelector('[data-testid=hit-id]').textContent + ' ' + r.cells[3].textContent)");
+        Assert.Equal(expected, shown);
+        Assert.Contains(shown, line => line.EndsWith(" mapped", StringComparison.Ordinal));
+        Assert.Contains(shown, line => line.EndsWith(" native", StringComparison.Ordinal));
+        await console.ScreenshotAsync("06-search-mixed");
     }
 
     private async Task<JsonNode[]> StoredV2Async(string id)

@@ -8,12 +8,22 @@ public sealed class ConsolePage : IAsyncDisposable
 {
     private readonly IBrowserContext _context;
     private readonly List<string> _scriptErrors = [];
+    private readonly List<string> _shownErrors = [];
 
     public ConsolePage(IPage page, IBrowserContext context)
     {
         Page = page;
         _context = context;
         page.PageError += (_, error) => _scriptErrors.Add(error);
+        // The console logs every error it shows (and the browser logs failed requests): a banner dismissed or cleared
+        // by a navigation before the test looks is still counted.
+        page.Console += (_, message) =>
+        {
+            if (message.Type == "error")
+            {
+                _shownErrors.Add(message.Text);
+            }
+        };
     }
 
     public IPage Page { get; }
@@ -41,12 +51,16 @@ public sealed class ConsolePage : IAsyncDisposable
         await Expect(Page.Locator("dialog#confirm")).Not.ToBeVisibleAsync();
     }
 
-    /// <summary>Fails with the page's error banner when the console shows an API error.</summary>
+    /// <summary>Fails when the console showed an error (API or script) since it opened or since <see cref="ForgetErrors"/>.</summary>
     public async Task ExpectNoErrorsAsync()
     {
         await Expect(TestId("error")).ToHaveCountAsync(0);
         Assert.Empty(_scriptErrors);
+        Assert.Empty(_shownErrors);
     }
+
+    /// <summary>After a test has checked an error it provoked.</summary>
+    public void ForgetErrors() => _shownErrors.Clear();
 
     public async Task ScreenshotAsync(string name) =>
         await Page.ScreenshotAsync(new PageScreenshotOptions { Path = Screenshots.PathFor(name), FullPage = true });

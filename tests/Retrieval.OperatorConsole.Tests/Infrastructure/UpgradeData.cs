@@ -5,7 +5,7 @@ namespace Retrieval.OperatorConsole.Tests.Infrastructure;
 
 /// <summary>
 /// A model upgrade in miniature, as files an operator would pick in the console: items embedded by the old model
-/// (space v1), the new model's vectors of the first items (anchors, v2 = rotated v1 plus a little noise), and the
+/// (space v1), the new model's vectors of the first items (anchors, v2 = rotated v1 plus noise), and the
 /// rest of the new vectors as two backfill files.
 /// </summary>
 public sealed class UpgradeData
@@ -13,6 +13,9 @@ public sealed class UpgradeData
     public const int Dimension = 8;
     public const int Items = 300;
     public const int Anchors = 120;
+
+    /// <summary>The new model is not an exact rotation of the old one: recall then depends on the anchors.</summary>
+    private const float Noise = 0.5f;
 
     private readonly float[][] _old;
     private readonly float[][] _new;
@@ -23,7 +26,7 @@ public sealed class UpgradeData
         var rotation = RandomRotation(random);
         _old = Enumerable.Range(0, Items).Select(_ => Enumerable.Range(0, Dimension).Select(_ => Gaussian(random)).ToArray()).ToArray();
         _new = _old.Select(v => Enumerable.Range(0, Dimension)
-            .Select(i => Enumerable.Range(0, Dimension).Sum(j => rotation[i, j] * v[j]) + (0.05f * Gaussian(random))).ToArray()).ToArray();
+            .Select(i => Enumerable.Range(0, Dimension).Sum(j => rotation[i, j] * v[j]) + (Noise * Gaussian(random))).ToArray()).ToArray();
     }
 
     public static string Id(int i) => $"item-{i}";

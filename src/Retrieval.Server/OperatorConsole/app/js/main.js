@@ -43,7 +43,8 @@ class PageLifetime {
         await action();
         failing = false;
       } catch (e) {
-        if (!failing) {
+        // A refresh still running when the operator leaves the page may fail on the page's torn-down parts: not news.
+        if (!failing && !this.ended) {
           showError(e, 'refresh');
         }
         failing = true;

@@ -47,7 +47,7 @@ function fitForm(collection, spaceNames) {
   return form;
 }
 
-/** Held-out recall@10 (and evaluation recall@10 where measured) against fit anchors, one series per space pair. */
+/** Held-out recall@1 and @10 (and evaluation recall@10 where measured) against fit anchors, one series per space pair. */
 function anchorsPlot(lifetime, maps) {
   const pairs = new Map();
   for (const m of maps) {
@@ -61,17 +61,21 @@ function anchorsPlot(lifetime, maps) {
   const colors = [palette.accent, palette.mapped, palette.native, palette.old];
   const datasets = plotted.flatMap(([key, list], i) => {
     const sorted = [...list].sort((a, b) => (a.report?.fitAnchors ?? 0) - (b.report?.fitAnchors ?? 0));
-    const series = [{
-      label: `${key} held-out identification recall@10`,
-      data: sorted.map((m) => ({ x: m.report?.fitAnchors ?? 0, y: m.report?.identificationRecallAt10 ?? 0 })),
-      borderColor: colors[i % colors.length], backgroundColor: colors[i % colors.length], showLine: true,
-    }];
+    const color = colors[i % colors.length];
+    const series = [
+      ['identificationRecallAt1', 'held-out identification recall@1', []],
+      ['identificationRecallAt10', 'held-out identification recall@10', [2, 3]],
+    ].map(([field, label, dash]) => ({
+      label: `${key} ${label}`,
+      data: sorted.map((m) => ({ x: m.report?.fitAnchors ?? 0, y: m.report?.[field] ?? 0 })),
+      borderColor: color, backgroundColor: color, borderDash: dash, showLine: true,
+    }));
     const evaluated = sorted.filter((m) => m.report?.evaluation?.newToOldMapped);
     if (evaluated.length > 0) {
       series.push({
         label: `${key} evaluation recall@10 (mapped)`,
         data: evaluated.map((m) => ({ x: m.report.fitAnchors, y: m.report.evaluation.newToOldMapped.recallAt10 ?? 0 })),
-        borderColor: colors[i % colors.length], backgroundColor: colors[i % colors.length], borderDash: [6, 4], showLine: true,
+        borderColor: palette.mapped, backgroundColor: palette.mapped, borderDash: [6, 4], showLine: true,
       });
     }
     return series;
@@ -80,7 +84,7 @@ function anchorsPlot(lifetime, maps) {
     type: 'scatter',
     data: { datasets },
     options: {
-      scales: { x: { title: axisTitle('anchors used for the fit') }, y: { min: 0, max: 1, title: axisTitle('recall@10') } },
+      scales: { x: { title: axisTitle('anchors used for the fit') }, y: { min: 0, max: 1, title: axisTitle('recall') } },
     },
   }, { 'data-testid': 'anchors-plot' }).element;
 }
