@@ -66,7 +66,7 @@ public sealed class ModelUpgradeWalkthroughTests(ConsoleFixture fixture) : IDisp
         await form.GetByRole(AriaRole.Button, new() { Name = "Set index" }).ClickAsync();
         var status = console.Page.Locator("[data-testid=index-statuses] [data-space=v1]");
         await Expect(status).ToContainTextAsync("HNSW16");
-        await console.ScreenshotAsync("01-collection-index-building");
+        await console.ScreenshotAsync("01-collection-index-set");
 
         // The build runs in the background: wait until the API reports it done, then the page must show the same split.
         JsonNode api = await fixture.Server.GetAsync($"/v1/collections/{Collection}/spaces/v1/index");
@@ -111,6 +111,7 @@ public sealed class ModelUpgradeWalkthroughTests(ConsoleFixture fixture) : IDisp
             await form.Locator("[name=toSpace]").SelectOptionAsync("v1");
             await form.Locator("[name=kind]").SelectOptionAsync("MAP_KIND_ORTHOGONAL");
             await form.Locator("[name=maxAnchors]").FillAsync(maxAnchors);
+            await form.Locator("[name=evaluation]").FillAsync(_data.EvaluationJson());
             await form.GetByRole(AriaRole.Button, new() { Name = "Fit map" }).ClickAsync();
             await Expect(console.Page.Locator("h1")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex("^Map map-"));
         }
@@ -120,7 +121,9 @@ public sealed class ModelUpgradeWalkthroughTests(ConsoleFixture fixture) : IDisp
         var report = map["report"]!;
         await Expect(console.TestId("recall-at-10")).ToHaveTextAsync(RestApi.Percent(report["identificationRecallAt10"]!.GetValue<double>()));
         await Expect(console.TestId("anchors")).ToHaveTextAsync($"{RestApi.Count(report["fitAnchors"]!.GetValue<int>())} / {RestApi.Count(report["heldOutAnchors"]!.GetValue<int>())}");
-        await Expect(console.TestId("gate")).ToHaveTextAsync("not evaluated");
+        await Expect(console.TestId("gate")).ToHaveTextAsync(GateText(report));
+        await Expect(console.TestId("gate-reason")).ToHaveTextAsync(report["gateReason"]!.GetValue<string>());
+        await Expect(console.TestId("evaluation-plot").Locator("canvas")).ToBeVisibleAsync();
         await console.ScreenshotAsync("03-map-report");
 
         await console.GoAsync($"#/maps?collection={Collection}");
@@ -140,7 +143,12 @@ public sealed class ModelUpgradeWalkthroughTests(ConsoleFixture fixture) : IDisp
         await Expect(console.TestId("phase")).ToHaveTextAsync("planned");
 
         await ActAsync(console, "fit", "fitted");
-        await ActAsync(console, "activate", "active");
+        var gateFailed = await EvaluateAsync(console);
+        // Past a failed gate the confirmation warns, with the gate's sentence, and activation forces.
+        await console.TestId("action-activate").ClickAsync();
+        await Expect(console.TestId("confirm-warning")).ToHaveCountAsync(gateFailed ? 1 : 0);
+        await console.ConfirmAsync();
+        await Expect(console.TestId("phase")).ToHaveTextAsync("active");
         var missing = UpgradeData.Items - UpgradeData.Anchors;
         await Expect(console.TestId("missing-items")).ToHaveTextAsync(RestApi.Count(missing));
         await Expect(console.TestId("action-cutover")).ToBeDisabledAsync();
@@ -155,6 +163,7 @@ public sealed class ModelUpgradeWalkthroughTests(ConsoleFixture fixture) : IDisp
         await SearchTrafficAsync(TimeSpan.FromSeconds(3));
         await Expect(console.TestId("calibration-plot").Locator("canvas")).ToBeVisibleAsync();
         await console.ScreenshotAsync("05-migration-backfilling");
+        await MigrationMapReportAsync(console);
         await MixedSearchAsync(console, half);
         await console.GoAsync($"#/migrations/{Collection}/upgrade");
 
@@ -178,6 +187,44 @@ public sealed class ModelUpgradeWalkthroughTests(ConsoleFixture fixture) : IDisp
         await console.TestId($"action-{verb}").ClickAsync();
         await console.ConfirmAsync();
         await Expect(console.TestId("phase")).ToHaveTextAsync(phase);
+    }
+
+    private static string GateText(JsonNode report) => report["gate"]!.GetValue<string>() switch
+    {
+        "GATE_OUTCOME_PASSED" => "passed",
+        "GATE_OUTCOME_FAILED" => "failed",
+        _ => "not evaluated",
+    };
+
+    /// <summary>Evaluates the migration's map on a file of queries; the console shows the gate the API reports.</summary>
+    private async Task<bool> EvaluateAsync(ConsolePage console)
+    {
+        var path = Path.Combine(_files, "evaluation.json");
+        await File.WriteAllTextAsync(path, _data.EvaluationJson());
+        await console.TestId("evaluation-file").SetInputFilesAsync(path);
+        await Expect(console.TestId("evaluation-json")).ToHaveValueAsync(new System.Text.RegularExpressions.Regex("^\\{\"queries\""));
+        await console.TestId("evaluate").GetByRole(AriaRole.Button, new() { Name = "Evaluate" }).ClickAsync();
+        await console.ConfirmAsync();
+        await Expect(console.TestId("phase")).ToHaveTextAsync("evaluated");
+
+        var evaluation = (await fixture.Server.GetAsync($"/v1/collections/{Collection}/migrations/upgrade"))["evaluation"]!;
+        await Expect(console.TestId("gate")).ToHaveTextAsync(GateText(evaluation));
+        await Expect(console.TestId("gate-reason")).ToHaveTextAsync(evaluation["gateReason"]!.GetValue<string>());
+        return evaluation["gate"]!.GetValue<string>() == "GATE_OUTCOME_FAILED";
+    }
+
+    /// <summary>The report of the migration's map: its evaluation and the score calibration drawn from live searches.</summary>
+    private async Task MigrationMapReportAsync(ConsolePage console)
+    {
+        var migration = await fixture.Server.GetAsync($"/v1/collections/{Collection}/migrations/upgrade");
+        var mapId = migration["mapId"]!.GetValue<string>();
+        await console.GoAsync($"#/maps/{Collection}/{mapId}");
+        await Expect(console.TestId("map-state")).ToHaveTextAsync("active");
+        await Expect(console.TestId("evaluation-plot").Locator("canvas")).ToBeVisibleAsync();
+        var pairs = migration["calibration"]!["pairs"]!.GetValue<int>();
+        await Expect(console.TestId("calibration")).ToContainTextAsync($"over {RestApi.Count(pairs)} pairs");
+        await Expect(console.TestId("calibration-plot").Locator("canvas")).ToBeVisibleAsync();
+        await console.ScreenshotAsync("05b-migration-map-report");
     }
 
     private async Task BackfillFileAsync(ConsolePage console, string name, string json, int vectors)

@@ -66,6 +66,25 @@ public sealed class UpgradeData
         }).ToArray()),
     });
 
+    /// <summary>
+    /// {"queries":[…]}: for items past the anchors, a query near the item embedded by both models (each vector moved
+    /// by a little noise), the item being the relevant one.
+    /// </summary>
+    public string EvaluationJson(int from = 200, int count = 40)
+    {
+        var random = new Random(from);
+        float[] Near(float[] vector) => vector.Select(v => v + (0.3f * Gaussian(random))).ToArray();
+        return Serialize(new JsonObject
+        {
+            ["queries"] = new JsonArray(Enumerable.Range(from, count).Select(i => (JsonNode)new JsonObject
+            {
+                ["newVector"] = Values(Near(_new[i])),
+                ["oldVector"] = Values(Near(_old[i])),
+                ["relevantIds"] = new JsonArray(Id(i)),
+            }).ToArray()),
+        });
+    }
+
     private static JsonObject Values(float[] vector) => new() { ["values"] = new JsonArray(vector.Select(v => (JsonNode)v).ToArray()) };
 
     private static string Serialize(JsonNode node) => node.ToJsonString(new JsonSerializerOptions { WriteIndented = false });

@@ -1,13 +1,14 @@
 // The score-calibration scatter: for sample queries, the score a hit gets through the map (the new-space query
 // mapped into the old space, searched there) against the score its own new-space vector gives (native), with the
 // migration's fitted line native ≈ scale · mapped + offset. Everything comes from the public API: a search with
-// targetSpace routed through the active map, and the hits' stored new-space vectors.
+// targetSpace routed through the active map, and the hits' stored new-space vectors. As in the server's fit, the
+// queries are items holding both spaces and a query's own item is left out (real queries are not gallery items).
 import { get, post, paths } from './api.js';
 import { h, fmt } from './ui.js';
 import { chart, axisTitle, palette } from './charts.js';
 
 const sampleQueries = 12;
-const hitsPerQuery = 10;
+const hitsPerQuery = 20;
 
 function similarity(metric, a, b) {
   let dot = 0;
@@ -42,7 +43,7 @@ async function samplePairs(collectionName, fromSpace, toSpace) {
     });
     const { items: hitItems = [] } = await post(paths.items(collectionName, 'get'), { ids: hits.map((x) => x.id), withVectors: true });
     const byId = new Map(hitItems.map((i) => [i.id, i]));
-    for (const hit of hits) {
+    for (const hit of hits.filter((x) => x.id !== q.id)) {
       const native = byId.get(hit.id)?.vectors?.[fromSpace]?.values;
       if (native?.length) {
         points.push({ x: hit.score ?? 0, y: similarity(metric, query, native) });

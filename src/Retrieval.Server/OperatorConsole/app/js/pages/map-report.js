@@ -67,7 +67,8 @@ export async function render(root, { params: [collection, id], lifetime }) {
   const reload = async () => {
     const [map, { migrations = [] }] = await Promise.all([get(paths.map(collection, id)), get(paths.migrations(collection))]);
     const owner = migrations.find((m) => m.mapId === map.id);
-    const report = map.report ?? {};
+    // A migration's evaluate measures its map and keeps the report with the migration (activation honours that gate).
+    const report = !map.report?.evaluation && owner?.evaluation ? owner.evaluation : map.report ?? {};
     replace(root,
       h('h1', {}, `Map ${map.id}`),
       h('p', {},

@@ -124,8 +124,8 @@ function cutoverNote(m) {
 }
 
 function evaluateForm(m, reload) {
-  const text = h('textarea', { name: 'evaluation', rows: 3, placeholder: '{"queries":[{"newVector":{"values":[…]},"oldVector":{"values":[…]},"relevantIds":["a"]}]}' });
-  const file = h('input', { type: 'file', accept: '.json,application/json' });
+  const text = h('textarea', { name: 'evaluation', rows: 3, 'data-testid': 'evaluation-json', placeholder: '{"queries":[{"newVector":{"values":[…]},"oldVector":{"values":[…]},"relevantIds":["a"]}]}' });
+  const file = h('input', { type: 'file', accept: '.json,application/json', 'data-testid': 'evaluation-file' });
   file.addEventListener('change', async () => { if (file.files.length) { text.value = await file.files[0].text(); } });
   const form = h('form', { class: 'stack', 'data-testid': 'evaluate' },
     h('div', { class: 'row' }, field('Evaluation set file', file), field('Gate metric', select('gateMetric', gateMetrics, 'GATE_METRIC_RECALL_AT_10'))), text,
