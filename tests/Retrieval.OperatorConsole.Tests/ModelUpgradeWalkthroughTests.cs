@@ -83,6 +83,14 @@ public sealed class ModelUpgradeWalkthroughTests(ConsoleFixture fixture) : IDisp
         await Expect(status.GetByTestId("indexed-vectors")).ToHaveTextAsync(RestApi.Count(indexed));
         await Expect(status.GetByTestId("appendable-vectors")).ToHaveTextAsync(RestApi.Count(appendable));
         await console.ScreenshotAsync("02-collection-indexed");
+
+        // The collections page shows the same, next to the collection's item count.
+        await console.GoAsync("#/collections");
+        var row = console.Page.Locator($"[data-testid=collections] tr[data-collection={Collection}]");
+        await Expect(row.GetByTestId("items")).ToHaveTextAsync(RestApi.Count(UpgradeData.Items));
+        await Expect(row.GetByTestId("indexed-vectors")).ToHaveTextAsync(RestApi.Count(indexed));
+        await console.ScreenshotAsync("02b-collections");
+        await console.GoAsync($"#/collections/{Collection}");
     }
 
     private async Task AddTheNewSpaceWithAnchorsAsync(ConsolePage console)

@@ -57,7 +57,7 @@ public sealed class ConsoleFixture : IAsyncLifetime
         var context = await Browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 900 } });
         var page = await context.NewPageAsync();
         page.SetDefaultTimeout(30_000);
-        var console = new ConsolePage(page, context);
+        var console = new ConsolePage(page, context, Server.Configuration.RestAddress);
         await page.GotoAsync(ConsoleUrl + hash);
         return console;
     }

@@ -9,11 +9,21 @@ public sealed class ConsolePage : IAsyncDisposable
     private readonly IBrowserContext _context;
     private readonly List<string> _scriptErrors = [];
     private readonly List<string> _shownErrors = [];
+    private readonly List<string> _foreignRequests = [];
 
-    public ConsolePage(IPage page, IBrowserContext context)
+    public ConsolePage(IPage page, IBrowserContext context, Uri server)
     {
         Page = page;
         _context = context;
+        // Nothing may come from anywhere but the server (no CDN): every request the page makes is checked.
+        page.Request += (_, request) =>
+        {
+            var url = new Uri(request.Url);
+            if (url.Scheme is not "data" && url.Authority != server.Authority)
+            {
+                _foreignRequests.Add(request.Url);
+            }
+        };
         page.PageError += (_, error) => _scriptErrors.Add(error);
         // The console logs every error it shows (and the browser logs failed requests): a banner dismissed or cleared
         // by a navigation before the test looks is still counted.
@@ -57,13 +67,16 @@ public sealed class ConsolePage : IAsyncDisposable
         await Expect(TestId("error")).ToHaveCountAsync(0);
         Assert.Empty(_scriptErrors);
         Assert.Empty(_shownErrors);
+        ExpectOnlyServerRequests();
     }
+
+    public void ExpectOnlyServerRequests() => Assert.Empty(_foreignRequests);
 
     /// <summary>After a test has checked an error it provoked.</summary>
     public void ForgetErrors() => _shownErrors.Clear();
 
-    public async Task ScreenshotAsync(string name) =>
-        await Page.ScreenshotAsync(new PageScreenshotOptions { Path = Screenshots.PathFor(name), FullPage = true });
+    public async Task ScreenshotAsync(string name, bool fullPage = true) =>
+        await Page.ScreenshotAsync(new PageScreenshotOptions { Path = Screenshots.PathFor(name), FullPage = fullPage });
 
     public async ValueTask DisposeAsync() => await _context.DisposeAsync();
 }

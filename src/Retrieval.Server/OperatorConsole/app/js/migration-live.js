@@ -42,7 +42,7 @@ export function parseMixedSearchHits(text, collection) {
 }
 
 /** Hits per path between successive /metrics readings: the share of mixed-search hits served natively over time. */
-export class MixedSearchShare {
+class MixedSearchShare {
   constructor(collection) {
     this.collection = collection;
     this.previous = null;
@@ -64,4 +64,14 @@ export class MixedSearchShare {
     this.previous = totals;
     return this.points;
   }
+}
+
+// One history per collection for the life of the tab, so leaving the migration page and coming back keeps the plot.
+const shares = new Map();
+
+export function mixedSearchShare(collection) {
+  if (!shares.has(collection)) {
+    shares.set(collection, new MixedSearchShare(collection));
+  }
+  return shares.get(collection);
 }

@@ -5,7 +5,7 @@ import { h, replace, card, fmt, act, notice, confirmDialog, field, select, parse
 import { chart, axisTitle, palette } from '../charts.js';
 import { reportFigures, gateMetrics } from '../maps-common.js';
 import { calibrationPlot } from '../calibration.js';
-import { BackfillRate, MixedSearchShare } from '../migration-live.js';
+import { BackfillRate, mixedSearchShare } from '../migration-live.js';
 import { progressBar } from './migrations.js';
 
 const timeline = ['PLANNED', 'FITTED', 'EVALUATED', 'ACTIVE', 'BACKFILLING', 'CUT_OVER', 'RETIRED'];
@@ -181,7 +181,7 @@ export async function render(root, { params: [collection, id], lifetime }) {
   const share = shareChart(lifetime);
   const shareNote = h('p', { class: 'small muted' }, 'Share of the hits of mixed searches (searches of the new space while the migration is active) answered by native vectors against mapped ones, per refresh.');
   const rate = new BackfillRate();
-  const mixed = new MixedSearchShare(collection);
+  const mixed = mixedSearchShare(collection);
   let shapeKey = '';
   let actionsShape = '';
 
