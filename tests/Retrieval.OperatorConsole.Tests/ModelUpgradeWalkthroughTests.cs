@@ -162,6 +162,9 @@ public sealed class ModelUpgradeWalkthroughTests(ConsoleFixture fixture) : IDisp
         await Expect(console.TestId("action-cutover")).ToBeDisabledAsync();
         await Expect(console.TestId("cutover-blocked")).ToContainTextAsync($"{RestApi.Count(missing)} items lack a v2 vector");
         await ActAsync(console, "backfill", "backfilling");
+        await ActAsync(console, "pause", "paused");
+        await Expect(console.TestId("action-pause")).ToBeDisabledAsync();
+        await ActAsync(console, "resume", "backfilling");
 
         // Clients keep searching the new space meanwhile (mixed search): the page plots the native share rising.
         await SearchTrafficAsync(TimeSpan.FromSeconds(3));
@@ -188,6 +191,14 @@ public sealed class ModelUpgradeWalkthroughTests(ConsoleFixture fixture) : IDisp
         Assert.Equal("v2", collection["defaultSpace"]!.GetValue<string>());
         await Expect(console.TestId("events")).ToContainTextAsync("cut over");
         await console.ScreenshotAsync("07-migration-cut-over");
+
+        // Retire deletes the old space: the confirmation asks for the migration's id.
+        await console.TestId("action-retire").ClickAsync();
+        await Expect(console.TestId("confirm-ok")).ToBeDisabledAsync();
+        await console.ConfirmAsync("upgrade");
+        await Expect(console.TestId("phase")).ToHaveTextAsync("retired");
+        collection = await fixture.Server.GetAsync($"/v1/collections/{Collection}");
+        Assert.Equal(["v2"], collection["spaces"]!.AsArray().Select(space => space!["name"]!.GetValue<string>()));
     }
 
     private static async Task ActAsync(ConsolePage console, string verb, string phase)
