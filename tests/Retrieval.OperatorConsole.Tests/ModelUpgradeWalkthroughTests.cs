@@ -173,6 +173,9 @@ public sealed class ModelUpgradeWalkthroughTests(ConsoleFixture fixture) : IDisp
         await Expect(console.TestId("native-items")).ToHaveTextAsync(RestApi.Count(half));
         await SearchTrafficAsync(TimeSpan.FromSeconds(3));
         await Expect(console.TestId("calibration-plot").Locator("canvas")).ToBeVisibleAsync();
+        // The share plot reads the mixed-search counters of /metrics: the searches above must have given it points.
+        var sharePoints = await console.TestId("share-plot").Locator("canvas").EvaluateAsync<int>("canvas => Chart.getChart(canvas).data.datasets[0].data.length");
+        Assert.True(sharePoints > 0, "the mixed-search share plot has no points");
         await console.ScreenshotAsync("05-migration-backfilling");
         await MigrationMapReportAsync(console);
         await MixedSearchAsync(console, half);
