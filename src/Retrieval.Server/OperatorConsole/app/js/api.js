@@ -52,7 +52,8 @@ async function send(method, path, init) {
   }
   if (!response.ok) {
     const message = (body && typeof body === 'object' && body.message) || (typeof body === 'string' && body) || response.statusText;
-    throw new ApiError(method, path, response.status, `${response.status}: ${message}`);
+    const hint = response.status === 401 ? (apiKey() ? ' (check the API key)' : ' (sign in with an API key, top right)') : '';
+    throw new ApiError(method, path, response.status, `${response.status}: ${message}${hint}`);
   }
   return body ?? {};
 }
