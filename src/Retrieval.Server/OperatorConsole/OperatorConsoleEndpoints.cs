@@ -44,7 +44,8 @@ internal static class OperatorConsoleEndpoints
             // The console is a handful of small files; revalidating each load means an upgraded server never runs a stale page.
             OnPrepareResponse = context => context.Context.Response.Headers.CacheControl = "no-cache",
         });
-        app.MapGet("/", () => Results.Redirect(ConsolePath + "/")).ExcludeFromDescription();
+        // The redirect reaches no data: open to anonymous callers when API keys are on, like the console's files.
+        app.MapGet("/", () => Results.Redirect(ConsolePath + "/")).ExcludeFromDescription().AllowAnonymous();
         app.UseSwaggerUI(ui =>
         {
             ui.RoutePrefix = ExplorerPrefix;
