@@ -1,22 +1,42 @@
+using Microsoft.Extensions.Logging;
 using Retrieval.Core.Errors;
 using Retrieval.Core.Migrations;
 using Retrieval.Core.Model;
 using Retrieval.Core.Storage;
-using Retrieval.Engine.Migrations;
+using Retrieval.Engine.Collections;
 using Retrieval.Engine.State;
 using Retrieval.Engine.Validation;
+using Retrieval.Engine.Writes;
 
-namespace Retrieval.Engine;
+namespace Retrieval.Engine.Migrations;
 
 /// <summary>
 /// Backfill: client-supplied new vectors (source a) and the server worker's steps through a
 /// <see cref="IBackfillVectorProducer"/> (source b). Both commit the vectors and the migration's checkpoint in one
 /// transaction, so a crash loses or repeats nothing: a repeated batch finds its items native already and counts nothing.
 /// </summary>
-public sealed partial class RetrievalEngine
+internal sealed class BackfillService
 {
     /// <summary>Longest client checkpoint token, in characters.</summary>
     public const int MaxCheckpointLength = 1024;
+
+    private readonly CollectionCatalog _catalog;
+    private readonly MigrationCoordinator _coordinator;
+    private readonly WritePipeline _writes;
+    private readonly BackfillProducers _producers;
+    private readonly int _maxBatchItems;
+    private readonly ILogger _logger;
+
+    public BackfillService(CollectionCatalog catalog, MigrationCoordinator coordinator, WritePipeline writes, BackfillProducers producers, int maxBatchItems, ILogger logger)
+    {
+        _catalog = catalog;
+        _coordinator = coordinator;
+        _writes = writes;
+        _producers = producers;
+        _maxBatchItems = maxBatchItems;
+        _logger = logger;
+    }
+
 
     /// <summary>
     /// Sets native new-space vectors of existing items (ids deleted meanwhile are skipped) and, with them, the client's
@@ -24,15 +44,15 @@ public sealed partial class RetrievalEngine
     /// </summary>
     public async Task<BackfillResult> BackfillAsync(string collection, string id, IReadOnlyList<BackfillVector> vectors, string? checkpoint, CancellationToken cancellationToken)
     {
-        var state = GetState(collection);
+        var state = _catalog.Get(collection);
         if (vectors.Count == 0)
         {
             throw RetrievalException.Invalid("vectors", "at least one vector is required");
         }
 
-        if (vectors.Count > _options.MaxBatchItems)
+        if (vectors.Count > _maxBatchItems)
         {
-            throw RetrievalException.Invalid("vectors", $"{vectors.Count} vectors exceed the batch limit of {_options.MaxBatchItems}");
+            throw RetrievalException.Invalid("vectors", $"{vectors.Count} vectors exceed the batch limit of {_maxBatchItems}");
         }
 
         if (checkpoint is { Length: > MaxCheckpointLength })
@@ -57,7 +77,7 @@ public sealed partial class RetrievalEngine
                 }
 
                 var vector = VectorValidator.Validate(vectors[i].Vector, space, $"vectors[{i}].vector");
-                if (Read(state, s => s.Items.TryGetSlot(vectors[i].Id, out _)))
+                if (state.Read(s => s.Contains(vectors[i].Id)))
                 {
                     writes.Add(new ItemWrite(vectors[i].Id, null, new Dictionary<string, float[]>(StringComparer.Ordinal) { [space.Name] = vector }));
                 }
@@ -68,10 +88,10 @@ public sealed partial class RetrievalEngine
             }
 
             var before = migration.Row.Backfilled;
-            var sequence = await CommitAsync(state, new WriteBatch(writes, []), clientCheckpoint: checkpoint);
+            var sequence = await _writes.CommitAsync(state, new WriteBatch(writes, []), clientCheckpoint: checkpoint);
             var after = state.Migration?.Row.Backfilled ?? before;
             MigrationMetrics.BackfilledItems(collection, id, after - before);
-            return new BackfillResult(writes.Count, skipped, sequence, Describe(state, state.Migration!.Row));
+            return new BackfillResult(writes.Count, skipped, sequence, MigrationCoordinator.Describe(state, state.Migration!.Row));
         }
         finally
         {
@@ -83,12 +103,12 @@ public sealed partial class RetrievalEngine
     public IReadOnlyList<(string Collection, string Migration, double ItemsPerSecond)> ServerBackfills()
     {
         var result = new List<(string, string, double)>();
-        foreach (var state in _collections.Values)
+        foreach (var state in _catalog.All)
         {
-            if (!state.IsDeleted && state.Migration is { Phase: MigrationPhase.Backfilling } migration
-                && JobOf(state.Definition, migration) is { } job && FindProducer(job, out _) is not null)
+            if (state.Migration is { Phase: MigrationPhase.Backfilling } migration
+                && BackfillProducers.JobOf(state.Definition, migration) is { } job && _producers.Find(job, out _) is not null)
             {
-                result.Add((state.Definition.Name, migration.Row.Id, MigrationSettings.Deserialize(migration.Row.Settings).ItemsPerSecond));
+                result.Add((state.Definition.Name, migration.Row.Id, MigrationParameters.Deserialize(migration.Row.Settings).ItemsPerSecond));
             }
         }
 
@@ -110,19 +130,19 @@ public sealed partial class RetrievalEngine
     public async Task<int> RunBackfillStepAsync(string collection, int maxItems, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxItems, 1);
-        var state = GetState(collection);
-        if (state.Migration is not { Phase: MigrationPhase.Backfilling } migration || JobOf(state.Definition, migration) is not { } job)
+        var state = _catalog.Get(collection);
+        if (state.Migration is not { Phase: MigrationPhase.Backfilling } migration || BackfillProducers.JobOf(state.Definition, migration) is not { } job)
         {
             return 0;
         }
 
-        var producer = FindProducer(job, out _);
+        var producer = _producers.Find(job, out _);
         if (producer is null)
         {
             return 0;
         }
 
-        var (items, cursor, walked) = Read(state, s => NextBackfillItems(s, migration, maxItems));
+        var (items, cursor, walked) = state.Read(s => NextBackfillItems(s, migration, maxItems));
         if (walked == 0)
         {
             return 0;
@@ -154,7 +174,7 @@ public sealed partial class RetrievalEngine
                     continue;
                 }
 
-                if (Read(state, s => Unchanged(s, current, item)))
+                if (state.Read(s => Unchanged(s, current, item)))
                 {
                     var validated = VectorValidator.Validate(result.Vector, space, $"encoder '{job.Encoder}' output for item '{item.Id}'");
                     var inputs = state.Definition.StoreInputs && result.Input is { } input
@@ -165,10 +185,10 @@ public sealed partial class RetrievalEngine
             }
 
             var before = current.Row.Backfilled;
-            await CommitAsync(state, new WriteBatch(writes, []), workerCursor: cursor);
-            Mutate(state, _ => current.LeftForClient.UnionWith(leftForClient));
+            await _writes.CommitAsync(state, new WriteBatch(writes, []), workerCursor: cursor);
+            state.Write(_ => current.LeftForClient.UnionWith(leftForClient));
             MigrationMetrics.BackfilledItems(collection, current.Row.Id, (state.Migration?.Row.Backfilled ?? before) - before);
-            var progress = Read(state, s => Progress(s, state.Migration!));
+            var progress = state.Read(s => MigrationCoordinator.Progress(s, state.Migration!));
             MigrationLog.BackfillProgress(_logger, collection, current.Row.Id, progress.NativeItems, progress.TotalItems, cursor);
             return walked;
         }
@@ -178,43 +198,18 @@ public sealed partial class RetrievalEngine
         }
     }
 
-    /// <summary>What the server-side backfill of an open migration with an encoder fills; null without an encoder.</summary>
-    private static BackfillJob? JobOf(CollectionDefinition definition, MigrationRuntime migration) =>
-        migration.Row.Encoder is { } encoder && definition.FindSpace(migration.Row.ToSpace) is { } to
-            ? new BackfillJob(definition, migration.Row.FromSpace, to, encoder)
-            : null;
-
-    /// <summary>The first producer that can fill <paramref name="job"/>; otherwise null and every producer's reason.</summary>
-    private IBackfillVectorProducer? FindProducer(BackfillJob job, out string whyNot)
-    {
-        var reasons = new List<string>();
-        foreach (var producer in _backfillProducers)
-        {
-            if (producer.WhyNot(job) is not { } reason)
-            {
-                whyNot = "";
-                return producer;
-            }
-
-            reasons.Add(reason);
-        }
-
-        whyNot = reasons.Count == 0 ? "this server runs no encoders" : string.Join("; ", reasons);
-        return null;
-    }
-
     /// <summary>
     /// True when the item still exists, is still not native, and still holds the old vector it was read with, so a
     /// produced vector does not overwrite a client's newer write. Caller holds a lock.
     /// </summary>
     private static bool Unchanged(CollectionState state, MigrationRuntime migration, BackfillSourceItem item)
     {
-        if (!state.Items.TryGetSlot(item.Id, out var slot) || migration.IsNative(state, slot))
+        if (!state.TryFind(item.Id, out var shard, out var slot) || migration.IsNative(shard, slot))
         {
             return false;
         }
 
-        var old = state.GetSpace(migration.Row.FromSpace);
+        var old = shard.GetSpace(migration.Row.FromSpace);
         return item.Vectors.TryGetValue(migration.Row.FromSpace, out var read)
             ? old.Contains(slot) && old.VectorOf(slot).SequenceEqual(read)
             : !old.Contains(slot);
@@ -230,12 +225,11 @@ public sealed partial class RetrievalEngine
         var items = new List<BackfillSourceItem>();
         string? last = null;
         var walked = 0;
-        foreach (var id in state.Items.IdsAfter(migration.Row.WorkerCursor))
+        foreach (var (id, shard, slot) in state.ItemsInIdOrder(migration.Row.WorkerCursor))
         {
-            state.Items.TryGetSlot(id, out var slot);
-            if (!migration.IsNative(state, slot))
+            if (!migration.IsNative(shard, slot))
             {
-                items.Add(SourceItem(state, slot));
+                items.Add(SourceItem(shard, slot));
             }
 
             last = id;
@@ -252,16 +246,16 @@ public sealed partial class RetrievalEngine
 
         foreach (var id in migration.DerivedIds.Where(id => !migration.LeftForClient.Contains(id)).Order(StringComparer.Ordinal).Take(maxItems))
         {
-            if (state.Items.TryGetSlot(id, out var slot))
+            if (state.TryFind(id, out var shard, out var slot))
             {
-                items.Add(SourceItem(state, slot));
+                items.Add(SourceItem(shard, slot));
             }
         }
 
         return (items, null, items.Count);
     }
 
-    private static BackfillSourceItem SourceItem(CollectionState state, int slot)
+    private static BackfillSourceItem SourceItem(Shard state, int slot)
     {
         var item = state.Items[slot]!;
         return new BackfillSourceItem(item.Id, item.PayloadJson, state.VectorsOf(slot));
@@ -274,19 +268,7 @@ public sealed partial class RetrievalEngine
             return open;
         }
 
-        var row = await RequireStoredMigrationAsync(state, id, cancellationToken);
-        throw IllegalTransition(row, "backfill into", [MigrationPhase.Backfilling]);
-    }
-
-    /// <summary>Runs the open migration's write rule over a batch, when the migration keeps both spaces. Caller holds the write gate.</summary>
-    private static WriteBatch WithMigrationMarks(CollectionState state, WriteBatch batch, string? clientCheckpoint, string? workerCursor)
-    {
-        if (state.Migration is not { } migration || !MigrationPhases.KeepsBothSpaces(migration.Phase))
-        {
-            return batch;
-        }
-
-        var (writes, marks) = Read(state, s => MigrationWriteRule.Apply(s, migration, batch.Upserts, batch.Deletes, clientCheckpoint, workerCursor));
-        return new WriteBatch(writes, batch.Deletes) { Migration = marks };
+        var row = await _coordinator.RequireStoredMigrationAsync(state, id, cancellationToken);
+        throw MigrationCoordinator.IllegalTransition(row, "backfill into", [MigrationPhase.Backfilling]);
     }
 }

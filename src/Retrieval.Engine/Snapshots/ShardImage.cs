@@ -1,6 +1,6 @@
 using Retrieval.Core.Model;
-using Retrieval.Core.Search;
 using Retrieval.Core.MultiVector;
+using Retrieval.Core.Search;
 using Retrieval.Engine.Indexes;
 using Retrieval.Engine.MultiVector;
 using Retrieval.Engine.State;
@@ -8,14 +8,14 @@ using Retrieval.Engine.State;
 namespace Retrieval.Engine.Snapshots;
 
 /// <summary>
-/// A consistent picture of a collection at one sequence, captured under the read lock and written without it.
+/// A consistent picture of one shard at one sequence, captured under the collection's read lock and written without it.
 /// Items are numbered by their position in <see cref="Ids"/>; spaces refer to items by that number (slots are not
 /// stable across restarts). Sealed rows and indexes are immutable, so they are referenced, not copied.
 /// </summary>
-internal sealed record CollectionImage(long Sequence, CollectionDefinition Definition, string[] Ids, string[] Payloads, SpaceImage[] Spaces, MultiSpaceImage[] MultiSpaces)
+internal sealed record ShardImage(long Sequence, CollectionDefinition Definition, int ShardNumber, string[] Ids, string[] Payloads, SpaceImage[] Spaces, MultiSpaceImage[] MultiSpaces)
 {
     /// <summary>Caller holds the collection's read lock.</summary>
-    public static CollectionImage Capture(CollectionState state)
+    public static ShardImage Capture(Shard state)
     {
         var itemOfSlot = new int[state.Items.SlotCapacity];
         var ids = new List<string>(state.Items.Count);
@@ -36,7 +36,7 @@ internal sealed record CollectionImage(long Sequence, CollectionDefinition Defin
 
         var spaces = state.Spaces.Select(p => SpaceImage.Capture(p.Key, p.Value, itemOfSlot)).ToArray();
         var multi = state.MultiVectorSpaces.Select(p => MultiSpaceImage.Capture(p.Key, p.Value, itemOfSlot)).ToArray();
-        return new CollectionImage(state.AppliedSequence, state.Definition, [.. ids], [.. payloads], spaces, multi);
+        return new ShardImage(state.AppliedSequence, state.Definition, state.Number, [.. ids], [.. payloads], spaces, multi);
     }
 }
 

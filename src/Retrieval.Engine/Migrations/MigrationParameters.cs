@@ -8,7 +8,7 @@ namespace Retrieval.Engine.Migrations;
 /// The options a migration is planned with, persisted as JSON in its row. Null fit options take the
 /// <see cref="MapFitOptions"/> defaults; every value can be changed by a later <c>:fit</c>.
 /// </summary>
-public sealed record MigrationSettings
+public sealed record MigrationParameters
 {
     /// <summary>Kind of the new→old map. Default orthogonal (Procrustes).</summary>
     public MapKind MapKind { get; init; } = MapKind.Orthogonal;
@@ -42,6 +42,6 @@ public sealed record MigrationSettings
 
     internal string Serialize() => JsonSerializer.Serialize(this, Json);
 
-    internal static MigrationSettings Deserialize(string json) =>
-        JsonSerializer.Deserialize<MigrationSettings>(json, Json) ?? throw new InvalidDataException("empty migration settings");
+    internal static MigrationParameters Deserialize(string json) =>
+        JsonSerializer.Deserialize<MigrationParameters>(json, Json) ?? throw new InvalidDataException("empty migration settings");
 }

@@ -1,31 +1,44 @@
 using Retrieval.Core.Migrations;
 using Retrieval.Core.Storage;
-using Retrieval.Engine.Migrations;
+using Retrieval.Engine.Encoders;
 using Retrieval.Engine.State;
 
-namespace Retrieval.Engine;
+namespace Retrieval.Engine.Migrations;
 
 /// <summary>
-/// The encoder branch of the write rule during a migration (see <see cref="MigrationWriteRule"/>): a write that carries
-/// an old-space vector but no new one gets its new vector from the new space's encoder when a raw input describes the
-/// item: the old-space input in the write itself, or, when the write repeats the item's current old vector, the input
-/// stored for it. The input is added as the new space's input before encoding (so it shares the batch's encoder calls
-/// and the encoder check at commit), and the write then carries both vectors: native, nothing derived.
+/// The write path's migration step, in one place. While a migration keeps both spaces (active → cut over) every item
+/// must end with an old and a new vector; <see cref="MigrationWriteRule"/> says how. Around the rule, this step does
+/// the encoder branch: a write that carries an old-space vector but no new one gets its new vector from the new space's
+/// encoder when a raw input describes the item (the old-space input in the write itself, or, when the write repeats the
+/// item's current old vector, the input stored for it). The input is added as the new space's input before encoding
+/// (so it shares the batch's encoder calls and the encoder check at commit), and the write then carries both vectors:
+/// native, nothing derived.
 /// </summary>
-public sealed partial class RetrievalEngine
+internal sealed class MigrationWriteStep
 {
-    /// <summary>Items of a batch given a new-space input by <see cref="AddMigrationInputsAsync"/>; null when none was.</summary>
-    private sealed record MigrationInputs(string MigrationId, string FromSpace, string ToSpace, IReadOnlyDictionary<int, RawInput> Stored, IReadOnlySet<int> Added);
+    private readonly IRetrievalStore _store;
+    private readonly bool _encodersAvailable;
+    private readonly int _maxBatchItems;
+
+    public MigrationWriteStep(IRetrievalStore store, bool encodersAvailable, int maxBatchItems)
+    {
+        _store = store;
+        _encodersAvailable = encodersAvailable;
+        _maxBatchItems = maxBatchItems;
+    }
+
+    /// <summary>Items of a batch given a new-space input by <see cref="AddInputsAsync"/>; null when none was.</summary>
+    public sealed record MigrationInputs(string MigrationId, string FromSpace, string ToSpace, IReadOnlyDictionary<int, RawInput> Stored, IReadOnlySet<int> Added);
 
     /// <summary>
     /// Before encoding, outside the write gate: adds the new space's input to each write that carries only an old vector
     /// (or old input) when the open migration's new space has an encoder and an input for the item is known.
     /// </summary>
-    private async Task<(IReadOnlyList<ItemWrite> Items, MigrationInputs? Added)> AddMigrationInputsAsync(
+    public async Task<(IReadOnlyList<ItemWrite> Items, MigrationInputs? Added)> AddInputsAsync(
         CollectionState state, IReadOnlyList<ItemWrite> items, CancellationToken cancellationToken)
     {
         var definition = state.Definition;
-        if (_encoders is null || state.Migration is not { } migration || !MigrationPhases.KeepsBothSpaces(migration.Phase)
+        if (!_encodersAvailable || state.Migration is not { } migration || !MigrationPhases.KeepsBothSpaces(migration.Phase)
             || definition.FindSpace(migration.Row.ToSpace) is not { Encoder: not null, IsMulti: false })
         {
             return (items, null);
@@ -38,7 +51,7 @@ public sealed partial class RetrievalEngine
         for (var i = 0; i < items.Count; i++)
         {
             var item = items[i];
-            var inputs = item.RawInputs ?? NoInputs;
+            var inputs = item.RawInputs ?? EncoderBinding.NoInputs;
             if (item.Vectors.ContainsKey(to) || inputs.ContainsKey(to) || item.MultiVectors?.ContainsKey(to) == true)
             {
                 continue;
@@ -56,7 +69,7 @@ public sealed partial class RetrievalEngine
         }
 
         var stored = new Dictionary<int, RawInput>();
-        if (candidates.Count > 0 && candidates.Count <= _options.MaxBatchItems)
+        if (candidates.Count > 0 && candidates.Count <= _maxBatchItems)
         {
             var found = await _store.GetRawInputsAsync(definition.Name, candidates.ConvertAll(i => items[i].Id), from, cancellationToken);
             var byId = found.ToDictionary(r => r.ItemId, r => r.Input, StringComparer.Ordinal);
@@ -64,7 +77,7 @@ public sealed partial class RetrievalEngine
             {
                 if (byId.TryGetValue(items[i].Id, out var input))
                 {
-                    var inputs = items[i].RawInputs ?? NoInputs;
+                    var inputs = items[i].RawInputs ?? EncoderBinding.NoInputs;
                     result[i] = items[i] with { RawInputs = new Dictionary<string, RawInput>(inputs, StringComparer.Ordinal) { [to] = input } };
                     stored[i] = input;
                     added.Add(i);
@@ -80,7 +93,7 @@ public sealed partial class RetrievalEngine
     /// keeps both spaces, and a stored input only while the item still holds the old vector the write repeats (the input
     /// then still describes it, and is kept for the old space too). Anything else falls back to the write rule's inverse map.
     /// </summary>
-    private static List<ItemWrite> SettleMigrationInputs(CollectionState state, List<ItemWrite> validated, MigrationInputs? added)
+    public static List<ItemWrite> SettleInputs(CollectionState state, List<ItemWrite> validated, MigrationInputs? added)
     {
         if (added is null)
         {
@@ -95,7 +108,7 @@ public sealed partial class RetrievalEngine
             var write = validated[i];
             if (added.Added.Contains(i))
             {
-                var keep = same && (!added.Stored.ContainsKey(i) || Read(state, s => HoldsOldVector(s, added.FromSpace, write)));
+                var keep = same && (!added.Stored.ContainsKey(i) || state.Read(s => HoldsOldVector(s, added.FromSpace, write)));
                 write = keep ? KeepStoredInput(write, added, i) : WithoutSpace(write, added.ToSpace);
                 encoded += keep ? 1 : 0;
             }
@@ -113,8 +126,13 @@ public sealed partial class RetrievalEngine
 
     private static bool HoldsOldVector(CollectionState state, string fromSpace, ItemWrite write)
     {
-        var old = state.GetSpace(fromSpace);
-        return state.Items.TryGetSlot(write.Id, out var slot) && old.Contains(slot) && old.VectorOf(slot).SequenceEqual(write.Vectors[fromSpace]);
+        if (!state.TryFind(write.Id, out var shard, out var slot))
+        {
+            return false;
+        }
+
+        var old = shard.GetSpace(fromSpace);
+        return old.Contains(slot) && old.VectorOf(slot).SequenceEqual(write.Vectors[fromSpace]);
     }
 
     /// <summary>A write with an old vector and a stored input: the input still describes that vector, so it stays stored.</summary>
@@ -128,4 +146,16 @@ public sealed partial class RetrievalEngine
         Vectors = write.Vectors.Where(v => v.Key != space).ToDictionary(v => v.Key, v => v.Value, StringComparer.Ordinal),
         RawInputs = write.RawInputs?.Where(v => v.Key != space).ToDictionary(v => v.Key, v => v.Value, StringComparer.Ordinal),
     };
+
+    /// <summary>Runs the open migration's write rule over a batch, when the migration keeps both spaces. Caller holds the write gate.</summary>
+    public static WriteBatch WithMarks(CollectionState state, WriteBatch batch, string? clientCheckpoint, string? workerCursor)
+    {
+        if (state.Migration is not { } migration || !MigrationPhases.KeepsBothSpaces(migration.Phase))
+        {
+            return batch;
+        }
+
+        var (writes, marks) = state.Read(s => MigrationWriteRule.Apply(s, migration, batch.Upserts, batch.Deletes, clientCheckpoint, workerCursor));
+        return new WriteBatch(writes, batch.Deletes) { Migration = marks };
+    }
 }

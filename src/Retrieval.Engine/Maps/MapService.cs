@@ -1,23 +1,39 @@
 using System.Security.Cryptography;
+using Microsoft.Extensions.Logging;
 using Retrieval.Core.Errors;
 using Retrieval.Core.Maps;
 using Retrieval.Core.Model;
 using Retrieval.Core.Storage;
-using Retrieval.Engine.Maps;
+using Retrieval.Engine.Collections;
 using Retrieval.Engine.State;
 
-namespace Retrieval.Engine;
+namespace Retrieval.Engine.Maps;
 
-public sealed partial class RetrievalEngine
+/// <summary>
+/// A collection's compatibility maps: fit (anchors from the collection or the request, evaluated, stored as a draft),
+/// list, activate (retiring the previous active map of the pair), retire, and their loading at start-up.
+/// </summary>
+internal sealed class MapService
 {
+    private readonly CollectionCatalog _catalog;
+    private readonly IRetrievalStore _store;
+    private readonly ILogger _logger;
+
+    public MapService(CollectionCatalog catalog, IRetrievalStore store, ILogger logger)
+    {
+        _catalog = catalog;
+        _store = store;
+        _logger = logger;
+    }
+
     /// <summary>
     /// Fits a compatibility map from anchors (the collection's items holding vectors in both spaces, or the request's pairs),
     /// evaluates it and stores it as a draft. Synchronous: returns once the map and its report are committed.
     /// </summary>
-    public async Task<MapInfo> FitMapAsync(string collection, MapFitRequest request, CancellationToken cancellationToken)
+    public async Task<MapInfo> FitAsync(string collection, MapFitRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var state = GetState(collection);
+        var state = _catalog.Get(collection);
         var from = RequireSpace(state, request.FromSpace, "fromSpace");
         var to = RequireSpace(state, request.ToSpace, "toSpace");
         if (from.Name == to.Name)
@@ -49,7 +65,7 @@ public sealed partial class RetrievalEngine
         };
 
         // Everything read from the collection is copied under the read lock; the fit itself runs without it.
-        var (anchors, evaluation) = Read(state, s => (
+        var (anchors, evaluation) = state.Read(s => (
             request.Anchors.Count > 0 ? InlineAnchors(request.Anchors, from, to) : AnchorSampler.Collect(s, from.Name, to.Name, request.MaxAnchors, options.Seed),
             EvaluationSetBuilder.Build(s, from, to, request.Evaluation)));
         var result = await Task.Run(() => MapPipeline.Run(anchors, options, evaluation), cancellationToken);
@@ -71,35 +87,36 @@ public sealed partial class RetrievalEngine
         return info;
     }
 
-    public IReadOnlyList<MapInfo> ListMaps(string collection) => GetState(collection).Maps.List();
+    public IReadOnlyList<MapInfo> List(string collection) => _catalog.Get(collection).Maps.List();
 
-    public MapInfo GetMap(string collection, string id) => RequireMap(GetState(collection), id).Info;
+    public MapInfo Get(string collection, string id) => RequireMap(_catalog.Get(collection), id).Info;
 
     /// <summary>
     /// Makes the map the active one of its (from, to) pair, retiring the previous one in the same store transaction.
     /// FAILED_PRECONDITION when its compatibility gate failed, unless <paramref name="force"/>.
     /// </summary>
-    public Task<MapInfo> ActivateMapAsync(string collection, string id, bool force, CancellationToken cancellationToken)
+    public Task<MapInfo> ActivateAsync(string collection, string id, bool force, CancellationToken cancellationToken)
     {
-        var state = GetState(collection);
+        var state = _catalog.Get(collection);
         var map = RequireMap(state, id);
         if (map.Info.Report.Gate == GateOutcome.Failed && !force)
         {
             throw RetrievalException.Precondition($"map '{id}' failed its compatibility gate ({GateReason.Describe(map.Info.Report)}); activate with force to use it anyway");
         }
 
-        return ChangeMapStateAsync(state, id, MapState.Active, cancellationToken);
+        return ChangeStateAsync(state, id, MapState.Active, cancellationToken);
     }
 
     /// <summary>Stops a map from routing queries; it stays listed with its report.</summary>
-    public Task<MapInfo> RetireMapAsync(string collection, string id, CancellationToken cancellationToken)
+    public Task<MapInfo> RetireAsync(string collection, string id, CancellationToken cancellationToken)
     {
-        var state = GetState(collection);
+        var state = _catalog.Get(collection);
         RequireMap(state, id);
-        return ChangeMapStateAsync(state, id, MapState.Retired, cancellationToken);
+        return ChangeStateAsync(state, id, MapState.Retired, cancellationToken);
     }
 
-    private async Task<MapInfo> ChangeMapStateAsync(CollectionState state, string id, MapState target, CancellationToken cancellationToken)
+    /// <summary>Moves a map to <paramref name="target"/> in the store, then in the registry.</summary>
+    public async Task<MapInfo> ChangeStateAsync(CollectionState state, string id, MapState target, CancellationToken cancellationToken)
     {
         MapInfo info;
         await state.Maps.Gate.WaitAsync(cancellationToken);
@@ -123,7 +140,7 @@ public sealed partial class RetrievalEngine
     }
 
     /// <summary>Loads a collection's maps at start; routes are composed lazily on first use.</summary>
-    private async Task LoadMapsAsync(CollectionState state, CancellationToken cancellationToken)
+    public async Task LoadAsync(CollectionState state, CancellationToken cancellationToken)
     {
         foreach (var stored in await _store.ListMapsAsync(state.Definition.Name, cancellationToken))
         {
@@ -137,7 +154,8 @@ public sealed partial class RetrievalEngine
         info.Id, info.Collection, info.FromSpace, info.ToSpace, info.Kind, info.State,
         MapSerializer.Serialize(map), MapReportJson.Serialize(info.Report), info.CreatedAt, info.UpdatedAt);
 
-    private static SpaceDefinition RequireSpace(CollectionState state, string? name, string field)
+    /// <summary>The dense space named by a request field; INVALID_ARGUMENT when missing, unknown or multi-vector.</summary>
+    public static SpaceDefinition RequireSpace(CollectionState state, string? name, string field)
     {
         if (string.IsNullOrEmpty(name))
         {
@@ -156,7 +174,8 @@ public sealed partial class RetrievalEngine
             ? throw RetrievalException.Invalid("id", "is required")
             : state.Maps.Find(id) ?? throw RetrievalException.NotFound($"map '{id}' not found in collection '{state.Definition.Name}'");
 
-    private static AnchorSet InlineAnchors(IReadOnlyList<(float[] New, float[] Old)> pairs, SpaceDefinition from, SpaceDefinition to)
+    /// <summary>Anchor pairs given in a request, checked against the two spaces.</summary>
+    public static AnchorSet InlineAnchors(IReadOnlyList<(float[] New, float[] Old)> pairs, SpaceDefinition from, SpaceDefinition to)
     {
         var newVectors = new float[pairs.Count * from.Dimension];
         var oldVectors = new float[pairs.Count * to.Dimension];
