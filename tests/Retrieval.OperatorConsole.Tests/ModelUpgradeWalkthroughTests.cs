@@ -14,6 +14,9 @@ namespace Retrieval.OperatorConsole.Tests;
 public sealed class ModelUpgradeWalkthroughTests(ConsoleFixture fixture) : IDisposable
 {
     private const string Collection = "docs";
+
+    /// <summary>Items spread over two shards: the index status is shown per shard, and the upgrade runs across both.</summary>
+    private const int Shards = 2;
     private readonly UpgradeData _data = new();
     private readonly string _files = Directory.CreateTempSubdirectory("console-upgrade-").FullName;
 
@@ -34,6 +37,7 @@ public sealed class ModelUpgradeWalkthroughTests(ConsoleFixture fixture) : IDisp
     {
         var form = console.TestId("create-collection");
         await form.Locator("[name=collection]").FillAsync(Collection);
+        await form.Locator("[name=shards]").FillAsync(Shards.ToString(System.Globalization.CultureInfo.InvariantCulture));
         await form.Locator("[name=s_name]").FillAsync("v1");
         await form.Locator("[name=s_dimension]").FillAsync(UpgradeData.Dimension.ToString(System.Globalization.CultureInfo.InvariantCulture));
         await form.Locator("[name=s_model]").FillAsync("model-a");
@@ -45,6 +49,7 @@ public sealed class ModelUpgradeWalkthroughTests(ConsoleFixture fixture) : IDisp
         var count = await fixture.Server.PostAsync($"/v1/collections/{Collection}/items:count", new JsonObject());
         Assert.Equal(UpgradeData.Items, count["count"]!.GetValue<long>());
         await Expect(console.TestId("item-count")).ToHaveTextAsync(RestApi.Count(UpgradeData.Items));
+        await Expect(console.TestId("shards")).ToHaveTextAsync(Shards.ToString(System.Globalization.CultureInfo.InvariantCulture));
         await Expect(console.TestId("payload-sample")).ToContainTextAsync("\"lang\":\"de\"");
     }
 
@@ -82,6 +87,14 @@ public sealed class ModelUpgradeWalkthroughTests(ConsoleFixture fixture) : IDisp
         Assert.Equal(UpgradeData.Items, indexed + appendable);
         await Expect(status.GetByTestId("indexed-vectors")).ToHaveTextAsync(RestApi.Count(indexed));
         await Expect(status.GetByTestId("appendable-vectors")).ToHaveTextAsync(RestApi.Count(appendable));
+        foreach (var shard in api["shards"]!.AsArray())
+        {
+            var number = shard!["shard"]?.GetValue<int>() ?? 0;
+            await Expect(status.Locator($"[data-shard='{number}']").GetByTestId("shard-indexed"))
+                .ToHaveTextAsync(RestApi.Count(shard["indexedVectors"]?.GetValue<long>() ?? 0));
+        }
+
+        Assert.Equal(Shards, api["shards"]!.AsArray().Count);
         await console.ScreenshotAsync("02-collection-indexed");
 
         // The collections page shows the same, next to the collection's item count.

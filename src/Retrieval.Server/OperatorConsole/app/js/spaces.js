@@ -33,7 +33,30 @@ export function readSpace(form, prefix = '') {
   return space;
 }
 
-/** The index status of one space: spec, indexed against appendable vectors, segments and a running build. */
+function buildProgress(build, testId) {
+  return h('div', { class: 'small', 'data-testid': testId },
+    `building ${build.spec}: ${fmt.int(build.done)} / ${fmt.int(build.total)} `,
+    stackedBar([{ value: Number(build.done ?? 0), class: 'indexed', label: 'built' },
+      { value: Math.max(0, Number(build.total ?? 0) - Number(build.done ?? 0)), class: 'appendable', label: 'left' }]));
+}
+
+/** One line per shard of a sharded collection: its indexed and appendable vectors and its own build. */
+function shardLines(shards) {
+  return h('div', { class: 'shards', 'data-testid': 'shard-statuses' }, shards.map((s) => {
+    const indexed = Number(s.indexedVectors ?? 0);
+    const appendable = Number(s.appendableVectors ?? 0);
+    return h('div', { class: 'shard-line', 'data-shard': s.shard ?? 0 },
+      h('span', { class: 'small muted' }, `shard ${s.shard ?? 0}`),
+      stackedBar([
+        { value: indexed, class: 'indexed', label: 'indexed' },
+        { value: appendable, class: 'appendable', label: 'appendable' },
+      ], Math.max(Number(s.totalVectors ?? 0), indexed + appendable)),
+      h('span', { class: 'small' }, h('span', { 'data-testid': 'shard-indexed' }, fmt.int(indexed)), ' / ', fmt.int(indexed + appendable)),
+      s.build ? buildProgress(s.build, 'shard-build') : null);
+  }));
+}
+
+/** The index status of one space: spec, indexed against appendable vectors, segments and a running build, per shard when sharded. */
 export function indexStatusView(status) {
   const indexed = Number(status.indexedVectors ?? 0);
   const appendable = Number(status.appendableVectors ?? 0);
@@ -50,11 +73,7 @@ export function indexStatusView(status) {
       { value: indexed, class: 'indexed', label: 'indexed' },
       { value: appendable, class: 'appendable', label: 'appendable' },
     ], Math.max(Number(status.totalVectors ?? 0), indexed + appendable)),
-    build ? h('div', { class: 'small', 'data-testid': 'build-progress' },
-      `building ${build.spec}: ${fmt.int(build.done)} / ${fmt.int(build.total)} `,
-      stackedBar([{ value: Number(build.done ?? 0), class: 'indexed', label: 'built' },
-        { value: Math.max(0, Number(build.total ?? 0) - Number(build.done ?? 0)), class: 'appendable', label: 'left' }]))
-      : null,
+    (status.shards ?? []).length > 1 ? shardLines(status.shards) : (build ? buildProgress(build, 'build-progress') : null),
     failed.map((s) => h('div', { class: 'warning small' }, `segment ${s.id}: ${s.error}`)));
 }
 

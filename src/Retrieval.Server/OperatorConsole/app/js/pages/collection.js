@@ -140,6 +140,7 @@ export async function render(root, { params: [name], lifetime }) {
     const statuses = await Promise.all((collection.spaces ?? []).map(async (s) => [s.name, await fetchIndexStatus(name, s.name)]));
     replace(summary,
       h('div', { class: 'stat' }, h('div', { class: 'label' }, 'Items'), h('div', { class: 'value', 'data-testid': 'item-count' }, fmt.int(collection.itemCount))),
+      h('div', { class: 'stat' }, h('div', { class: 'label' }, 'Shards'), h('div', { class: 'value', 'data-testid': 'shards' }, collection.shards || 1)),
       h('div', { class: 'stat' }, h('div', { class: 'label' }, 'Default space'), h('div', { class: 'value' }, collection.defaultSpace)),
       h('div', { class: 'stat' }, h('div', { class: 'label' }, 'Raw inputs'), h('div', { class: 'value' }, collection.storeInputs ? 'stored' : 'not stored')),
       h('div', { class: 'stat' }, h('div', { class: 'label' }, 'Updated'), h('div', { class: 'value small' }, fmt.time(collection.updatedAt))));

@@ -28,10 +28,11 @@ export async function render(root, { lifetime }) {
         stat('Collections', fmt.int(collections.length), 'collection-count'),
         stat('Items', fmt.int(items), 'item-count'),
         stat('Encoders', fmt.int(encoders.length), 'encoder-count')),
-      card('Collections', table(['Name', 'Items', 'Spaces', 'Default space'],
+      card('Collections', table(['Name', 'Items', 'Shards', 'Spaces', 'Default space'],
         collections.map((c) => [
           h('a', { href: `#/collections/${encodeURIComponent(c.name)}` }, c.name),
           fmt.int(c.itemCount),
+          c.shards || 1,
           (c.spaces ?? []).map((s) => s.name).join(', '),
           c.defaultSpace]))),
       card('Encoders', table(['Name', 'Version', 'Input', 'Dimension'],
