@@ -299,6 +299,11 @@ public sealed class ModelUpgradeWalkthroughTests(ConsoleFixture fixture) : IDisp
         await form.GetByRole(AriaRole.Button, new() { Name = "Add condition" }).ClickAsync();
         await form.Locator(".condition [name=key]").FillAsync("lang");
         await form.Locator(".condition [name=value]").FillAsync("en");
+        await form.GetByRole(AriaRole.Button, new() { Name = "Add condition" }).ClickAsync();
+        var range = form.Locator(".condition").Nth(1);
+        await range.Locator("[name=key]").FillAsync("n");
+        await range.Locator("[name=op]").SelectOptionAsync("range");
+        await range.Locator("[name=value]").FillAsync("gte 0 lt 200");
         await form.Locator("[name=k]").FillAsync("5");
         await form.GetByRole(AriaRole.Button, new() { Name = "Search" }).ClickAsync();
         await Expect(console.TestId("hit-id")).ToHaveCountAsync(5);
@@ -309,7 +314,12 @@ public sealed class ModelUpgradeWalkthroughTests(ConsoleFixture fixture) : IDisp
             ["space"] = "v2",
             ["k"] = 5,
             ["vector"] = new JsonObject { ["values"] = new JsonArray(await StoredV2Async(UpgradeData.Id(7))) },
-            ["filter"] = new JsonObject { ["must"] = new JsonArray(new JsonObject { ["key"] = "lang", ["match"] = new JsonObject { ["value"] = "en" } }) },
+            ["filter"] = new JsonObject
+            {
+                ["must"] = new JsonArray(
+                    new JsonObject { ["key"] = "lang", ["match"] = new JsonObject { ["value"] = "en" } },
+                    new JsonObject { ["key"] = "n", ["range"] = new JsonObject { ["gte"] = 0, ["lt"] = 200 } }),
+            },
         };
         var api = await fixture.Server.PostAsync($"/v1/collections/{Collection}:search", query);
         var expected = api["hits"]!.AsArray().Select(hit => hit!["id"]!.GetValue<string>()).ToArray();

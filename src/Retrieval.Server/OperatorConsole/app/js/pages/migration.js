@@ -1,7 +1,7 @@
 // One migration: the phase timeline with its events, live progress (native / derived / missing, rate, ETA), the
 // mixed-search share over time, the map's report and calibration, and every action behind a confirmation.
 import { get, post, paths } from '../api.js';
-import { h, replace, card, fmt, act, notice, confirmDialog, field, select, parseJson, table, optionalNumber } from '../ui.js';
+import { h, replace, card, fmt, act, notice, confirmDialog, field, select, parseJson, table } from '../ui.js';
 import { chart, axisTitle, palette } from '../charts.js';
 import { reportFigures, gateMetrics } from '../maps-common.js';
 import { calibrationPlot } from '../calibration.js';
@@ -70,8 +70,8 @@ function shareChart(lifetime) {
   return { element, update };
 }
 
-/** [label, verb, allowed phases, confirmation] for the simple transitions. */
-function actionButtons(m, reload, rateNote) {
+/** The transitions as buttons: each enabled in the phases that allow it, each behind a confirmation. */
+function actionButtons(m, reload, cutoverBox) {
   const phase = short(m.phase);
   const missing = Number(m.progress?.missingNewItems ?? 0);
   const gateFailed = m.evaluation?.gate === 'GATE_OUTCOME_FAILED';
@@ -113,7 +113,7 @@ function actionButtons(m, reload, rateNote) {
         { disabled: missing > 0, class: 'primary', title: missing > 0 ? `${missing} items lack a ${m.toSpace} vector` : undefined }),
       button('Roll back', 'rollback', ['PLANNED', 'FITTED', 'EVALUATED', 'ACTIVE', 'BACKFILLING', 'PAUSED', 'CUT_OVER'], { title: `Roll back ${m.id}?`, message: 'The collection returns to its behaviour before the migration; vectors written meanwhile are kept.', danger: true }, { class: 'danger' }),
       button('Retire', 'retire', ['CUT_OVER'], { title: `Retire ${m.id}?`, message: `Deletes the old space ${m.fromSpace} with its vectors and index. This cannot be undone.`, typed: m.id, danger: true }, { class: 'danger' })),
-    h('div', {}, rateNote));
+    cutoverBox);
 }
 
 function cutoverNote(m) {

@@ -27,28 +27,31 @@ function conditionRow(onRemove) {
 }
 
 function readCondition(row) {
-  const get1 = (name) => row.querySelector(`[name=${name}]`).value;
-  const key = get1('key').trim();
-  const op = get1('op');
-  const value = get1('value');
+  const input = (name) => row.querySelector(`[name=${name}]`).value;
+  const key = input('key').trim();
+  const op = input('op');
+  const value = input('value');
   if (!key) {
     return null;
   }
   if (op === 'value') {
-    return [get1('clause'), { key, match: { value: scalar(value) } }];
+    return [input('clause'), { key, match: { value: scalar(value) } }];
   }
   if (op === 'any') {
-    return [get1('clause'), { key, match: { any: value.split(',').map(scalar) } }];
+    return [input('clause'), { key, match: { any: value.split(',').map(scalar) } }];
   }
   const range = {};
   const parts = value.trim().split(/\s+/);
-  for (let i = 0; i + 1 < parts.length; i += 2) {
+  if (parts.length % 2 !== 0) {
+    throw new Error(`filter on ${key}: a range reads like "gte 2000 lt 2030"`);
+  }
+  for (let i = 0; i < parts.length; i += 2) {
     if (!['gt', 'gte', 'lt', 'lte'].includes(parts[i]) || !Number.isFinite(Number(parts[i + 1]))) {
       throw new Error(`filter on ${key}: a range reads like "gte 2000 lt 2030"`);
     }
     range[parts[i]] = Number(parts[i + 1]);
   }
-  return [get1('clause'), { key, range }];
+  return [input('clause'), { key, range }];
 }
 
 function filterBuilder() {
