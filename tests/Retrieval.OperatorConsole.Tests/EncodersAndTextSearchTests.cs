@@ -106,6 +106,7 @@ public sealed class EncodersAndTextSearchTests(ConsoleFixture fixture) : IDispos
         await console.GoAsync($"#/collections/{Collection}");
         await console.TestId("delete-collection").ClickAsync();
         await console.ConfirmAsync(Collection);
+        await Expect(console.Page.Locator("h1")).ToHaveTextAsync("Collections");
         await console.GoAsync("#/encoders");
         await row.GetByRole(AriaRole.Button, new() { Name = "Delete" }).ClickAsync();
         await console.ConfirmAsync();

@@ -18,6 +18,8 @@ public sealed class ConsoleFixture : IAsyncLifetime
     [
         "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        // A container's small /dev/shm crashes renderers; temporary files work everywhere.
+        "--disable-dev-shm-usage",
     ];
 
     private IPlaywright? _playwright;

@@ -4,7 +4,7 @@
 // targetSpace routed through the active map, and the hits' stored new-space vectors. As in the server's fit, the
 // queries are items holding both spaces and a query's own item is left out (real queries are not gallery items).
 import { get, post, paths } from './api.js';
-import { h, fmt } from './ui.js';
+import { h, fmt, replace, showError } from './ui.js';
 import { chart, axisTitle, palette } from './charts.js';
 
 const sampleQueries = 12;
@@ -30,13 +30,16 @@ function similarity(metric, a, b) {
   return dot;
 }
 
-async function samplePairs(collectionName, fromSpace, toSpace) {
+async function samplePairs(lifetime, collectionName, fromSpace, toSpace) {
   const collection = await get(paths.collection(collectionName));
   const metric = (collection.spaces ?? []).find((s) => s.name === fromSpace)?.metric;
   const { items = [] } = await post(paths.items(collectionName, 'scroll'), { limit: 200, withVectors: true });
   const queries = items.filter((i) => i.vectors?.[fromSpace]?.values?.length && i.vectors?.[toSpace]?.values?.length).slice(0, sampleQueries);
   const points = [];
   for (const q of queries) {
+    if (lifetime.ended) {
+      break;
+    }
     const query = q.vectors[fromSpace].values;
     const { hits = [] } = await post(paths.search(collectionName), {
       space: fromSpace, targetSpace: toSpace, vector: { values: query }, k: hitsPerQuery,
@@ -55,26 +58,52 @@ async function samplePairs(collectionName, fromSpace, toSpace) {
 
 /**
  * The scatter for a migration's map. Needs the map active (the search routes through it) and the migration's
- * calibration; otherwise says why there is no plot.
+ * calibration; otherwise says why there is no plot. Returns at once; the plot appears when its searches are done.
  */
-export async function calibrationPlot(lifetime, migration, mapState) {
+export function calibrationPlot(lifetime, migration, mapState) {
   const c = migration.calibration;
   if (!c || !c.pairs) {
     return h('p', { class: 'muted' }, 'No calibration yet: it is fitted with the migration\'s map.');
   }
   const caption = h('p', { class: 'small', 'data-testid': 'calibration' },
     `native ≈ ${fmt.num(c.scale, 4)} · mapped + ${fmt.num(c.offset ?? 0, 4)} · r = ${fmt.num(c.correlation ?? 0)} over ${fmt.int(c.pairs)} pairs`);
-  if (mapState !== 'MAP_STATE_ACTIVE') {
-    return h('div', {}, caption, h('p', { class: 'muted' }, 'The scatter samples searches through the map: it is drawn while the map is active.'));
+  // Searches route through the map while it is active and both spaces exist: not after retire (the old space is
+  // gone) or rollback.
+  if (mapState !== 'MAP_STATE_ACTIVE' || ['MIGRATION_PHASE_RETIRED', 'MIGRATION_PHASE_ROLLED_BACK'].includes(migration.phase)) {
+    return h('div', {}, caption, h('p', { class: 'muted' }, 'The scatter samples searches through the map: it is drawn while the migration\'s map is active.'));
   }
-  const points = await samplePairs(migration.collection, migration.toSpace, migration.fromSpace);
+  const body = h('div', {}, h('p', { class: 'muted small' }, 'Sampling searches through the map…'));
+  drawWhenSampled(lifetime, migration, c, body);
+  return h('div', {}, caption, body);
+}
+
+async function drawWhenSampled(lifetime, migration, c, body) {
+  let points;
+  try {
+    points = await samplePairs(lifetime, migration.collection, migration.toSpace, migration.fromSpace);
+  } catch (e) {
+    // The operator may have moved the migration on meanwhile (retire deletes the old space, rollback ends the map's
+    // routing): then the sample is obsolete, not an error, and the report that asked for it is being replaced.
+    const now = await get(paths.migration(migration.collection, migration.id)).catch(() => migration);
+    if (lifetime.ended || now.phase !== migration.phase) {
+      replace(body, h('p', { class: 'muted small' }, 'The migration moved on; the scatter is redrawn with the report.'));
+      return;
+    }
+    replace(body, h('p', { class: 'warning small' }, `The scatter could not be sampled: ${e.message}`));
+    showError(e, 'calibration scatter');
+    return;
+  }
+  if (lifetime.ended) {
+    return;
+  }
   if (points.length === 0) {
-    return h('div', {}, caption, h('p', { class: 'muted' }, 'No items hold vectors in both spaces yet.'));
+    replace(body, h('p', { class: 'muted' }, 'No items hold vectors in both spaces yet.'));
+    return;
   }
   const xs = points.map((p) => p.x);
   const [lo, hi] = [Math.min(...xs), Math.max(...xs)];
   const line = [lo, hi].map((x) => ({ x, y: c.scale * x + (c.offset ?? 0) }));
-  return h('div', {}, caption, chart(lifetime, {
+  replace(body, chart(lifetime, {
     type: 'scatter',
     data: {
       datasets: [

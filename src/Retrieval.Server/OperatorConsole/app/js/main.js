@@ -61,6 +61,13 @@ class PageLifetime {
     this.disposers.push(dispose);
   }
 
+  /** A lifetime for a part of the page that is rebuilt: end it before the rebuild; it ends with the page too. */
+  part() {
+    const part = new PageLifetime();
+    this.onEnd(() => part.end());
+    return part;
+  }
+
   end() {
     this.ended = true;
     for (const dispose of this.disposers.splice(0)) {

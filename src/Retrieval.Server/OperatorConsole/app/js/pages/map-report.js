@@ -1,7 +1,7 @@
 // One map's report: the held-out figures and gate, mapped recall against the unmapped baselines, the score
 // calibration of a migration that uses the map, and the activate / retire actions.
 import { get, post, paths } from '../api.js';
-import { h, replace, card, act, notice, confirmDialog, fmt } from '../ui.js';
+import { h, replace, card, act, notice, confirmDialog, fmt, serialized } from '../ui.js';
 import { chart, axisTitle, palette } from '../charts.js';
 import { reportFigures } from '../maps-common.js';
 import { calibrationPlot } from '../calibration.js';
@@ -64,7 +64,11 @@ function actions(collection, map, reload) {
 }
 
 export async function render(root, { params: [collection, id], lifetime }) {
-  const reload = async () => {
+  let content = null;
+  const reload = serialized(async () => {
+    // The previous build's charts end once the new page is in place.
+    const previous = content;
+    content = lifetime.part();
     const [map, { migrations = [] }] = await Promise.all([get(paths.map(collection, id)), get(paths.migrations(collection))]);
     const owner = migrations.find((m) => m.mapId === map.id);
     // A migration's evaluate measures its map and keeps the report with the migration (activation honours that gate).
@@ -77,11 +81,12 @@ export async function render(root, { params: [collection, id], lifetime }) {
         h('span', { class: 'tag', 'data-testid': 'map-state' }, fmt.enumName(map.state, 'MAP_STATE_')), ' · created ', fmt.time(map.createdAt),
         owner ? [' · migration ', h('a', { href: `#/migrations/${encodeURIComponent(collection)}/${encodeURIComponent(owner.id)}` }, owner.id)] : null),
       card('Report', reportFigures(report)),
-      card('Retrieval on the evaluation set', evaluationPlot(lifetime, report.evaluation)),
+      card('Retrieval on the evaluation set', evaluationPlot(content, report.evaluation)),
       card('Score calibration', owner
-        ? await calibrationPlot(lifetime, owner, map.state)
+        ? calibrationPlot(content, owner, map.state)
         : h('p', { class: 'muted' }, 'Score calibration is fitted by a migration; this map belongs to none.')),
       card('Actions', actions(collection, map, reload)));
-  };
+    previous?.end();
+  });
   await reload();
 }

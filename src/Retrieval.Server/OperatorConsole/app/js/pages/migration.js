@@ -1,7 +1,7 @@
 // One migration: the phase timeline with its events, live progress (native / derived / missing, rate, ETA), the
 // mixed-search share over time, the map's report and calibration, and every action behind a confirmation.
 import { get, post, paths } from '../api.js';
-import { h, replace, card, fmt, act, notice, confirmDialog, field, select, parseJson, table } from '../ui.js';
+import { h, replace, card, fmt, act, notice, confirmDialog, field, select, parseJson, table, serialized } from '../ui.js';
 import { chart, axisTitle, palette } from '../charts.js';
 import { reportFigures, gateMetrics } from '../maps-common.js';
 import { calibrationPlot } from '../calibration.js';
@@ -184,8 +184,9 @@ export async function render(root, { params: [collection, id], lifetime }) {
   const mixed = mixedSearchShare(collection);
   let shapeKey = '';
   let actionsShape = '';
+  let reportLifetime = null;
 
-  const reload = async () => {
+  const reload = serialized(async () => {
     const m = await get(paths.migration(collection, id));
     const currentRate = rate.add(m.progress?.nativeItems);
     replace(header, h('h1', {}, `Migration ${m.id}`),
@@ -211,11 +212,15 @@ export async function render(root, { params: [collection, id], lifetime }) {
         ['FITTED', 'EVALUATED'].includes(short(m.phase)) ? card('Evaluate', evaluateForm(m, reload)) : null,
         ['BACKFILLING'].includes(short(m.phase)) ? card('Backfill vectors from a file', backfillForm(m, reload)) : null);
       const map = m.mapId ? await get(paths.map(collection, m.mapId)) : null;
+      // The previous report's charts end once the new report is in place.
+      const previous = reportLifetime;
+      reportLifetime = lifetime.part();
       replace(reportBox,
         map?.report ? card('Map report', reportFigures(m.evaluation ?? map.report)) : null,
-        map ? card('Score calibration', await calibrationPlot(lifetime, m, map.state)) : null);
+        map ? card('Score calibration', calibrationPlot(reportLifetime, m, map.state)) : null);
+      previous?.end();
     }
-  };
+  });
 
   replace(root, header,
     card('Phase', timelineBox),
