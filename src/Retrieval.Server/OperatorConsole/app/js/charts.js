@@ -19,17 +19,28 @@ function chartLibrary() {
   return window.Chart;
 }
 
-/** A canvas in a sized box, and the chart drawn on it; `config` is a Chart.js configuration. */
+/**
+ * A canvas in a sized box, and the chart drawn on it; `config` is a Chart.js configuration. The caller puts `element`
+ * on the page in the same synchronous step; the chart is drawn right after (a microtask), on the attached canvas:
+ * Chart.js sizes a responsive chart from its container and resizes one made detached when it is attached, which,
+ * if the chart has been destroyed meanwhile, fails. `instance` is null until then.
+ */
 export function chart(lifetime, config, attributes = {}) {
   const Chart = chartLibrary();
   const canvas = h('canvas', {});
   const box = h('div', { class: 'chart', ...attributes }, canvas);
-  const instance = new Chart(canvas, {
-    ...config,
-    options: { responsive: true, maintainAspectRatio: false, animation: false, ...config.options },
+  const handle = { element: box, instance: null };
+  queueMicrotask(() => {
+    if (lifetime.ended) {
+      return;
+    }
+    handle.instance = new Chart(canvas, {
+      ...config,
+      options: { responsive: true, maintainAspectRatio: false, animation: false, ...config.options },
+    });
+    lifetime.onEnd(() => handle.instance.destroy());
   });
-  lifetime.onEnd(() => instance.destroy());
-  return { element: box, instance };
+  return handle;
 }
 
 export function axisTitle(text) {

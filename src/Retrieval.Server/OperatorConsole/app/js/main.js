@@ -61,6 +61,20 @@ class PageLifetime {
     this.disposers.push(dispose);
   }
 
+  /**
+   * Wraps the page's refresh so that runs never overlap and none starts after the page ended: a call made while one
+   * runs waits for it, then runs. (A poll and an action's own refresh would otherwise rebuild the same parts at once,
+   * one drawing into what the other removed; and an action's refresh may come due after the operator has left.)
+   */
+  serialized(refresh) {
+    let tail = Promise.resolve();
+    return () => {
+      const run = tail.catch(() => undefined).then(() => (this.ended ? undefined : refresh()));
+      tail = run;
+      return run;
+    };
+  }
+
   /** A lifetime for a part of the page that is rebuilt: end it before the rebuild; it ends with the page too. */
   part() {
     const part = new PageLifetime();

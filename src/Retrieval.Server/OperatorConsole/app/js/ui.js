@@ -191,16 +191,3 @@ export function parseJson(text, what) {
     throw new Error(`${what} is not valid JSON: ${e.message}`);
   }
 }
-
-/**
- * Wraps a page's refresh so that runs never overlap: a call made while one runs waits for it, then runs. (A poll and
- * an action's own refresh would otherwise rebuild the same parts at once, one drawing into what the other removed.)
- */
-export function serialized(refresh) {
-  let tail = Promise.resolve();
-  return () => {
-    const run = tail.catch(() => undefined).then(refresh);
-    tail = run;
-    return run;
-  };
-}

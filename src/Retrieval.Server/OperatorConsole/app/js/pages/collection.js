@@ -1,7 +1,7 @@
 // One collection: its spaces with live index status, add a space, set or change an index, ingest items from a
 // JSON file, a payload sample, and deletion behind a typed confirmation.
 import { get, post, del, paths } from '../api.js';
-import { h, replace, card, fmt, act, notice, confirmDialog, field, select, parseJson, table, serialized } from '../ui.js';
+import { h, replace, card, fmt, act, notice, confirmDialog, field, select, parseJson, table } from '../ui.js';
 import { spaceFields, readSpace, indexStatusView, fetchIndexStatus } from '../spaces.js';
 
 function spacesTable(collection, refresh) {
@@ -134,7 +134,7 @@ export async function render(root, { params: [name], lifetime }) {
   const link = (route, text) => h('a', { href: `${route}?collection=${encodeURIComponent(name)}` }, text);
   let spaceNames = [];
 
-  const refresh = serialized(async () => {
+  const refresh = lifetime.serialized(async () => {
     const collection = await get(paths.collection(name));
     const names = (collection.spaces ?? []).map((s) => s.name);
     const statuses = await Promise.all((collection.spaces ?? []).map(async (s) => [s.name, await fetchIndexStatus(name, s.name)]));

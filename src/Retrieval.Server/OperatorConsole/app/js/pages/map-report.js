@@ -1,7 +1,7 @@
 // One map's report: the held-out figures and gate, mapped recall against the unmapped baselines, the score
 // calibration of a migration that uses the map, and the activate / retire actions.
 import { get, post, paths } from '../api.js';
-import { h, replace, card, act, notice, confirmDialog, fmt, serialized } from '../ui.js';
+import { h, replace, card, act, notice, confirmDialog, fmt } from '../ui.js';
 import { chart, axisTitle, palette } from '../charts.js';
 import { reportFigures } from '../maps-common.js';
 import { calibrationPlot } from '../calibration.js';
@@ -65,15 +65,15 @@ function actions(collection, map, reload) {
 
 export async function render(root, { params: [collection, id], lifetime }) {
   let content = null;
-  const reload = serialized(async () => {
-    // The previous build's charts end once the new page is in place.
+  const reload = lifetime.serialized(async () => {
+    // The previous build's charts end just before the new page takes their place (see the migration page's report).
     const previous = content;
     content = lifetime.part();
     const [map, { migrations = [] }] = await Promise.all([get(paths.map(collection, id)), get(paths.migrations(collection))]);
     const owner = migrations.find((m) => m.mapId === map.id);
     // A migration's evaluate measures its map and keeps the report with the migration (activation honours that gate).
     const report = !map.report?.evaluation && owner?.evaluation ? owner.evaluation : map.report ?? {};
-    replace(root,
+    const page = [
       h('h1', {}, `Map ${map.id}`),
       h('p', {},
         h('a', { href: `#/maps?collection=${encodeURIComponent(collection)}` }, `← maps of ${collection}`), ' · ',
@@ -85,8 +85,9 @@ export async function render(root, { params: [collection, id], lifetime }) {
       card('Score calibration', owner
         ? calibrationPlot(content, owner, map.state)
         : h('p', { class: 'muted' }, 'Score calibration is fitted by a migration; this map belongs to none.')),
-      card('Actions', actions(collection, map, reload)));
+      card('Actions', actions(collection, map, reload))];
     previous?.end();
+    replace(root, page);
   });
   await reload();
 }

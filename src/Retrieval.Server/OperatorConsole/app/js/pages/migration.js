@@ -1,7 +1,7 @@
 // One migration: the phase timeline with its events, live progress (native / derived / missing, rate, ETA), the
 // mixed-search share over time, the map's report and calibration, and every action behind a confirmation.
 import { get, post, paths } from '../api.js';
-import { h, replace, card, fmt, act, notice, confirmDialog, field, select, parseJson, table, serialized } from '../ui.js';
+import { h, replace, card, fmt, act, notice, confirmDialog, field, select, parseJson, table } from '../ui.js';
 import { chart, axisTitle, palette } from '../charts.js';
 import { reportFigures, gateMetrics } from '../maps-common.js';
 import { calibrationPlot } from '../calibration.js';
@@ -50,7 +50,7 @@ function progressView(m, rate) {
 }
 
 function shareChart(lifetime) {
-  const { element, instance } = chart(lifetime, {
+  const plot = chart(lifetime, {
     type: 'line',
     data: {
       labels: [],
@@ -62,12 +62,17 @@ function shareChart(lifetime) {
     options: { scales: { y: { min: 0, max: 1, stacked: true, title: axisTitle('share of hits') }, x: { title: axisTitle('time') } } },
   }, { 'data-testid': 'share-plot' });
   const update = (points) => {
+    // Not drawn yet, or no longer on the page (a refresh that outlived its page): nothing to update.
+    const instance = plot.instance;
+    if (!instance || !instance.canvas || !plot.element.isConnected) {
+      return;
+    }
     instance.data.labels = points.map((p) => p.at.toLocaleTimeString('en-GB', { hour12: false }));
     instance.data.datasets[0].data = points.map((p) => p.nativeShare);
     instance.data.datasets[1].data = points.map((p) => 1 - p.nativeShare);
     instance.update('none');
   };
-  return { element, update };
+  return { element: plot.element, update };
 }
 
 /** The transitions as buttons: each enabled in the phases that allow it, each behind a confirmation. */
@@ -186,7 +191,7 @@ export async function render(root, { params: [collection, id], lifetime }) {
   let actionsShape = '';
   let reportLifetime = null;
 
-  const reload = serialized(async () => {
+  const reload = lifetime.serialized(async () => {
     const m = await get(paths.migration(collection, id));
     const currentRate = rate.add(m.progress?.nativeItems);
     replace(header, h('h1', {}, `Migration ${m.id}`),
@@ -212,13 +217,16 @@ export async function render(root, { params: [collection, id], lifetime }) {
         ['FITTED', 'EVALUATED'].includes(short(m.phase)) ? card('Evaluate', evaluateForm(m, reload)) : null,
         ['BACKFILLING'].includes(short(m.phase)) ? card('Backfill vectors from a file', backfillForm(m, reload)) : null);
       const map = m.mapId ? await get(paths.map(collection, m.mapId)) : null;
-      // The previous report's charts end once the new report is in place.
+      // The new report is built first, then the previous one's charts end while still on the page (Chart.js resizes a
+      // chart that leaves the page; ending it after would resize a destroyed chart), then the new one takes its place,
+      // all in one go so nothing blank is painted between.
       const previous = reportLifetime;
       reportLifetime = lifetime.part();
-      replace(reportBox,
+      const report = [
         map?.report ? card('Map report', reportFigures(m.evaluation ?? map.report)) : null,
-        map ? card('Score calibration', calibrationPlot(reportLifetime, m, map.state)) : null);
+        map ? card('Score calibration', calibrationPlot(reportLifetime, m, map.state)) : null];
       previous?.end();
+      replace(reportBox, report);
     }
   });
 
