@@ -16,10 +16,10 @@ namespace Retrieval.Engine.Maps;
 internal sealed class MapService
 {
     private readonly CollectionCatalog _catalog;
-    private readonly IRetrievalStore _store;
+    private readonly IMapStore _store;
     private readonly ILogger _logger;
 
-    public MapService(CollectionCatalog catalog, IRetrievalStore store, ILogger logger)
+    public MapService(CollectionCatalog catalog, IMapStore store, ILogger logger)
     {
         _catalog = catalog;
         _store = store;

@@ -70,7 +70,7 @@ internal sealed partial class MigrationCoordinator
                 return Describe(state, current.Row);
             }
 
-            if (!await _store.UpdateMigrationAsync(updated, current.Phase, note, definition, removedSpace, cancellationToken))
+            if (!await _store.UpdateMigrationAsync(MigrationPhaseRules.PhaseChange(updated, current.Phase, note, definition, removedSpace), cancellationToken))
             {
                 throw RetrievalException.Precondition($"migration '{id}' changed concurrently; read it again and retry");
             }
@@ -219,7 +219,7 @@ internal sealed partial class MigrationCoordinator
     /// <summary>Loads the collection's open migration at start: its maps from the registry and its derived-item marks.</summary>
     public async Task LoadAsync(CollectionState state, CancellationToken cancellationToken)
     {
-        var open = (await _store.ListMigrationsAsync(state.Definition.Name, cancellationToken)).FirstOrDefault(m => MigrationPhases.IsOpen(m.Phase));
+        var open = (await _store.ListMigrationsAsync(state.Definition.Name, cancellationToken)).FirstOrDefault(m => MigrationPhaseRules.IsOpen(m.Phase));
         if (open is null)
         {
             return;

@@ -21,12 +21,12 @@ internal sealed partial class MigrationCoordinator
     private const string DefaultActor = "api";
 
     private readonly CollectionCatalog _catalog;
-    private readonly IRetrievalStore _store;
+    private readonly IMigrationStore _store;
     private readonly MapService _maps;
     private readonly BackfillProducers _producers;
     private readonly ILogger _logger;
 
-    public MigrationCoordinator(CollectionCatalog catalog, IRetrievalStore store, MapService maps, BackfillProducers producers, ILogger logger)
+    public MigrationCoordinator(CollectionCatalog catalog, IMigrationStore store, MapService maps, BackfillProducers producers, ILogger logger)
     {
         _catalog = catalog;
         _store = store;

@@ -84,6 +84,6 @@ internal static class MigrationWriteRule
             }
         }
 
-        return (result, new MigrationMarks(row.Id, backfilled, mapped, derivedCount, derived, native, workerCursor, clientCheckpoint));
+        return (result, new MigrationMarks(row.Id, row.Phase, backfilled, mapped, derivedCount, derived, native, workerCursor, clientCheckpoint));
     }
 }

@@ -1,4 +1,3 @@
-using Retrieval.Core.Migrations;
 using Retrieval.Core.Storage;
 using Retrieval.Engine.Encoders;
 using Retrieval.Engine.State;
@@ -16,11 +15,11 @@ namespace Retrieval.Engine.Migrations;
 /// </summary>
 internal sealed class MigrationWriteStep
 {
-    private readonly IRetrievalStore _store;
+    private readonly IRawInputStore _store;
     private readonly bool _encodersAvailable;
     private readonly int _maxBatchItems;
 
-    public MigrationWriteStep(IRetrievalStore store, bool encodersAvailable, int maxBatchItems)
+    public MigrationWriteStep(IRawInputStore store, bool encodersAvailable, int maxBatchItems)
     {
         _store = store;
         _encodersAvailable = encodersAvailable;
@@ -38,7 +37,7 @@ internal sealed class MigrationWriteStep
         CollectionState state, IReadOnlyList<ItemWrite> items, CancellationToken cancellationToken)
     {
         var definition = state.Definition;
-        if (!_encodersAvailable || state.Migration is not { } migration || !MigrationPhases.KeepsBothSpaces(migration.Phase)
+        if (!_encodersAvailable || state.Migration is not { } migration || !MigrationPhaseRules.KeepsBothSpaces(migration.Phase)
             || definition.FindSpace(migration.Row.ToSpace) is not { Encoder: not null, IsMulti: false })
         {
             return (items, null);
@@ -100,7 +99,7 @@ internal sealed class MigrationWriteStep
             return validated;
         }
 
-        var same = state.Migration is { } migration && migration.Row.Id == added.MigrationId && MigrationPhases.KeepsBothSpaces(migration.Phase);
+        var same = state.Migration is { } migration && migration.Row.Id == added.MigrationId && MigrationPhaseRules.KeepsBothSpaces(migration.Phase);
         var settled = new List<ItemWrite>(validated.Count);
         var encoded = 0L;
         for (var i = 0; i < validated.Count; i++)
@@ -150,7 +149,7 @@ internal sealed class MigrationWriteStep
     /// <summary>Runs the open migration's write rule over a batch, when the migration keeps both spaces. Caller holds the write gate.</summary>
     public static WriteBatch WithMarks(CollectionState state, WriteBatch batch, string? clientCheckpoint, string? workerCursor)
     {
-        if (state.Migration is not { } migration || !MigrationPhases.KeepsBothSpaces(migration.Phase))
+        if (state.Migration is not { } migration || !MigrationPhaseRules.KeepsBothSpaces(migration.Phase))
         {
             return batch;
         }

@@ -1,4 +1,3 @@
-using Retrieval.Core.Migrations;
 using Retrieval.Core.Model;
 using Retrieval.Core.Search;
 using Retrieval.Engine.Segments;
@@ -19,7 +18,7 @@ internal static class MixedSearch
     /// <summary>True when <paramref name="querySpace"/> queries are answered by mixed search now.</summary>
     public static bool Applies(CollectionState state, SpaceDefinition querySpace, string? targetSpace) =>
         state.Migration is { } migration
-        && MigrationPhases.SearchesMixed(migration.Phase)
+        && MigrationPhaseRules.SearchesMixed(migration.Phase)
         && migration.Forward is not null
         && migration.Row.ToSpace == querySpace.Name
         && (string.IsNullOrEmpty(targetSpace) || targetSpace == querySpace.Name);

@@ -14,10 +14,10 @@ namespace Retrieval.Engine.Reads;
 internal sealed class ItemReader
 {
     private readonly CollectionCatalog _catalog;
-    private readonly IRetrievalStore _store;
+    private readonly IRawInputStore _store;
     private readonly EngineOptions _options;
 
-    public ItemReader(CollectionCatalog catalog, IRetrievalStore store, EngineOptions options)
+    public ItemReader(CollectionCatalog catalog, IRawInputStore store, EngineOptions options)
     {
         _catalog = catalog;
         _store = store;

@@ -28,6 +28,14 @@ internal sealed class ShardFanOut
     public List<ShardHit>[] Run(CollectionState state, PlannedQuery[] plans)
     {
         var shards = state.Shards;
+        if (plans.Length == 1 && shards.Count == 1)
+        {
+            // The common case, kept free of the fan-out's bookkeeping: one query on a one-shard collection.
+            var plan = plans[0];
+            var filter = plan.Query.Filter is { } only ? shards[0].BuildSlotFilter(only) : null;
+            return [Merge([SearchOne(state, shards[0], plan, filter)], plan.Depth)];
+        }
+
         var partial = new ShardHit[plans.Length][][];
         for (var i = 0; i < plans.Length; i++)
         {
@@ -43,7 +51,7 @@ internal sealed class ShardFanOut
                 : new RowFilter?[shards.Count];
         }
 
-        var batches = BatchableGroups(state, plans);
+        var batches = plans.Length > 1 ? BatchableGroups(state, plans) : [];
         var batched = batches.SelectMany(g => g).ToHashSet();
         var work = new List<Action>();
         foreach (var members in batches)

@@ -12,10 +12,10 @@ namespace Retrieval.Engine.Writes;
 /// </summary>
 internal sealed class MultiVectorPreparation
 {
-    private readonly IRetrievalStore _store;
+    private readonly ICatalogStore _store;
     private readonly ILogger _logger;
 
-    public MultiVectorPreparation(IRetrievalStore store, ILogger logger)
+    public MultiVectorPreparation(ICatalogStore store, ILogger logger)
     {
         _store = store;
         _logger = logger;

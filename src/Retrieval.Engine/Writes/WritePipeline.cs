@@ -19,7 +19,7 @@ namespace Retrieval.Engine.Writes;
 internal sealed class WritePipeline
 {
     private readonly CollectionCatalog _catalog;
-    private readonly IRetrievalStore _store;
+    private readonly IItemStore _store;
     private readonly EngineOptions _options;
     private readonly EncoderBinding _encoders;
     private readonly MigrationWriteStep _migrationStep;
@@ -28,7 +28,7 @@ internal sealed class WritePipeline
 
     public WritePipeline(
         CollectionCatalog catalog,
-        IRetrievalStore store,
+        IItemStore store,
         EngineOptions options,
         EncoderBinding encoders,
         MigrationWriteStep migrationStep,

@@ -283,7 +283,7 @@ internal static class EngineBenchmark
             var name = "rt_engine_bench_" + Guid.NewGuid().ToString("N");
             await ExecuteAsync(server, $"CREATE DATABASE \"{name}\"");
             var connectionString = new NpgsqlConnectionStringBuilder(server) { Database = name }.ConnectionString;
-            await PostgresSchema.MigrateAsync(connectionString, CancellationToken.None);
+            await PostgresSchema.UpgradeAsync(connectionString, CancellationToken.None);
             return (connectionString, () => ExecuteAsync(server, $"DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"));
         }
 

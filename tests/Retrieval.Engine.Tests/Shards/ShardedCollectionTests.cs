@@ -5,6 +5,7 @@ using Retrieval.Core.Model;
 using Retrieval.Core.MultiVector;
 using Retrieval.Core.Storage;
 using Retrieval.Engine.Indexes;
+using Retrieval.Engine.Maps;
 using Retrieval.Engine.Migrations;
 using Retrieval.TestData;
 using static Retrieval.Engine.Tests.EngineHarness;
@@ -195,6 +196,30 @@ public sealed class ShardedCollectionTests
         var progressOne = (await harness.Engine.GetMigrationAsync("one", "m", CancellationToken.None)).Progress;
         var progressMany = (await harness.Engine.GetMigrationAsync("many", "m", CancellationToken.None)).Progress;
         Assert.Equal(progressOne, progressMany);
+    }
+
+    [Fact]
+    public async Task RoutedSearchThroughAnActiveMap_OverShards_EqualsOneShard()
+    {
+        await using var harness = await StartAsync();
+        var data = new ClusteredData(300, 6, Dimension, 6, seed: 43, normalize: true, spread: 0.3f);
+        foreach (var (name, shards) in new[] { ("one", 1), ("many", 3) })
+        {
+            await harness.Engine.CreateCollectionAsync(name, [Space("old", Dimension, Metric.Cosine), Space("new", Dimension, Metric.Cosine)], null, storeInputs: false, shards, CancellationToken.None);
+            await harness.Engine.UpsertAsync(name, Enumerable.Range(0, data.Count).Select(i => new ItemWrite($"i{i}", null,
+                new Dictionary<string, float[]> { ["old"] = data.Row(i), ["new"] = Rotate(data.Row(i)) })).ToList(), CancellationToken.None);
+            var map = await harness.Engine.FitMapAsync(name, new MapFitRequest("new", "old", MapKind.Orthogonal) { Seed = 2 }, CancellationToken.None);
+            await harness.Engine.ActivateMapAsync(name, map.Id, force: true, CancellationToken.None);
+        }
+
+        for (var q = 0; q < data.QueryCount; q++)
+        {
+            var query = new SearchQuery("new", Rotate(data.Query(q)), 8, TargetSpace: "old", Exact: true);
+            var one = harness.Engine.SearchWithRoute("one", query);
+            var many = harness.Engine.SearchWithRoute("many", query);
+            Assert.Equal(Ids(one.Hits), Ids(many.Hits));
+            Assert.Single(many.MapsUsed);
+        }
     }
 
     [Fact]

@@ -7,16 +7,16 @@ using Retrieval.Testing;
 namespace Retrieval.Storage.Postgres.Tests;
 
 /// <summary>
-/// Existing databases through the versioned migrations: rows written by the schema an older release left are
+/// Existing databases through the versioned schema upgrades: rows written by the schema an older release left are
 /// read back unchanged by the current store after <c>retrieval db migrate</c>.
 /// </summary>
-public sealed class PostgresMigrationTests
+public sealed class PostgresSchemaUpgradeTests
 {
     [PostgresFact]
-    public async Task MigrateAsync_FromVersion2_MovesVectorsIntoItemsAndKeepsTheFeed()
+    public async Task UpgradeAsync_FromVersion2_MovesVectorsIntoItemsAndKeepsTheFeed()
     {
         await using var database = await TestDatabase.CreateAsync(CancellationToken.None);
-        await PostgresSchema.MigrateAsync(database.ConnectionString, 2, CancellationToken.None);
+        await PostgresSchema.UpgradeAsync(database.ConnectionString, 2, CancellationToken.None);
         var first = TestData.Collection("first");
         var second = TestData.Collection("second");
         var both = TestData.Item("both", 1, "{\"k\":1}", withOther: true);
@@ -46,7 +46,7 @@ public sealed class PostgresMigrationTests
             ("dense_only", VectorBytes.Encode(dense.Vectors[TestData.Dense])),
             ("elsewhere", VectorBytes.Encode(elsewhere.Vectors[TestData.Dense])));
 
-        var applied = await PostgresSchema.MigrateAsync(database.ConnectionString, CancellationToken.None);
+        var applied = await PostgresSchema.UpgradeAsync(database.ConnectionString, CancellationToken.None);
 
         Assert.Equal(3, applied[0].Version);
         await using var store = new PostgresRetrievalStore(database.ConnectionString);

@@ -2,10 +2,11 @@ using Retrieval.Core.Storage;
 
 namespace Retrieval.Storage.Conformance;
 
-/// <summary>The store is safe to call concurrently (writes of one collection are serialized by the engine).</summary>
-public abstract class ConcurrencyConformanceTests<TFixture>(TFixture fixture) : StoreTestBase<TFixture>(fixture)
+public abstract partial class ItemConformanceTests<TFixture>
     where TFixture : class, IStoreFixture
 {
+    // The store is safe to call concurrently (writes of one collection are serialized by the engine).
+
     [StoreFact]
     public async Task Write_ConcurrentWritersToDifferentCollections_CommitsEveryBatchInOrder()
     {
@@ -24,7 +25,7 @@ public abstract class ConcurrencyConformanceTests<TFixture>(TFixture fixture) : 
             for (var b = 0; b < Batches; b++)
             {
                 var items = Enumerable.Range(0, ItemsPerBatch).Select(i => TestData.Item($"b{b}-i{i}", i)).ToList();
-                assigned.Add(await Store.WriteAsync(name, WriteBatch.ForUpserts(items), Ct));
+                assigned.Add(await ItemStore.WriteAsync(name, WriteBatch.ForUpserts(items), Ct));
             }
 
             return assigned;
@@ -33,7 +34,7 @@ public abstract class ConcurrencyConformanceTests<TFixture>(TFixture fixture) : 
         Assert.All(sequences, assigned => Assert.Equal(Enumerable.Range(1, Batches).Select(i => (long)i), assigned));
         foreach (var name in collections)
         {
-            Assert.Equal(Batches * ItemsPerBatch, await Store.CountItemsAsync(name, Ct));
+            Assert.Equal(Batches * ItemsPerBatch, await ItemStore.CountItemsAsync(name, Ct));
         }
     }
 
@@ -46,18 +47,18 @@ public abstract class ConcurrencyConformanceTests<TFixture>(TFixture fixture) : 
             for (var b = 0; b < 20; b++)
             {
                 var items = Enumerable.Range(0, 50).Select(i => TestData.Item($"b{b}-i{i}", i)).ToList();
-                await Store.WriteAsync(collection, WriteBatch.ForUpserts(items), Ct);
+                await ItemStore.WriteAsync(collection, WriteBatch.ForUpserts(items), Ct);
             }
         });
 
         while (!writer.IsCompleted)
         {
             // Every batch is 50 new items: a reader must never see part of one.
-            Assert.Equal(0, await Store.CountItemsAsync(collection, Ct) % 50);
+            Assert.Equal(0, await ItemStore.CountItemsAsync(collection, Ct) % 50);
             Assert.Equal(0, (await ReadAllChangesAsync(collection, 0)).Count % 50);
         }
 
         await writer;
-        Assert.Equal(1000, await Store.CountItemsAsync(collection, Ct));
+        Assert.Equal(1000, await ItemStore.CountItemsAsync(collection, Ct));
     }
 }

@@ -3,8 +3,8 @@ using Retrieval.Core.Storage;
 
 namespace Retrieval.Storage.Conformance;
 
-/// <summary>The collection catalog: create, list, update, delete and their errors.</summary>
-public abstract class CollectionConformanceTests<TFixture>(TFixture fixture) : StoreTestBase<TFixture>(fixture)
+/// <summary>The catalog role (<see cref="ICatalogStore"/>): create, list, update, delete and their errors.</summary>
+public abstract class CatalogConformanceTests<TFixture>(TFixture fixture) : StoreTestBase<TFixture>(fixture)
     where TFixture : class, IStoreFixture
 {
     [StoreFact]
@@ -12,11 +12,11 @@ public abstract class CollectionConformanceTests<TFixture>(TFixture fixture) : S
     {
         var collection = await NewCollectionAsync();
 
-        var listed = (await Store.ListCollectionsAsync(Ct)).Single(c => c.Name == collection.Name);
+        var listed = (await CatalogStore.ListCollectionsAsync(Ct)).Single(c => c.Name == collection.Name);
 
         TestData.AssertSameDefinition(collection, listed);
-        Assert.Equal(0, await Store.GetLastSequenceAsync(collection.Name, Ct));
-        Assert.Equal(0, await Store.CountItemsAsync(collection.Name, Ct));
+        Assert.Equal(0, await ItemStore.GetLastSequenceAsync(collection.Name, Ct));
+        Assert.Equal(0, await ItemStore.CountItemsAsync(collection.Name, Ct));
     }
 
     [StoreFact]
@@ -25,7 +25,7 @@ public abstract class CollectionConformanceTests<TFixture>(TFixture fixture) : S
         await NewCollectionAsync();
         await NewCollectionAsync();
 
-        var names = (await Store.ListCollectionsAsync(Ct)).Select(c => c.Name).ToList();
+        var names = (await CatalogStore.ListCollectionsAsync(Ct)).Select(c => c.Name).ToList();
 
         Assert.Equal(names.Order(StringComparer.Ordinal), names);
     }
@@ -35,7 +35,7 @@ public abstract class CollectionConformanceTests<TFixture>(TFixture fixture) : S
     {
         var collection = await NewCollectionAsync();
 
-        var error = await Assert.ThrowsAsync<RetrievalException>(() => Store.CreateCollectionAsync(collection, Ct));
+        var error = await Assert.ThrowsAsync<RetrievalException>(() => CatalogStore.CreateCollectionAsync(collection, Ct));
 
         Assert.Equal(ErrorKind.AlreadyExists, error.Kind);
     }
@@ -52,9 +52,9 @@ public abstract class CollectionConformanceTests<TFixture>(TFixture fixture) : S
             UpdatedAt = collection.UpdatedAt.AddHours(1),
         };
 
-        await Store.UpdateCollectionAsync(updated, removedSpace: null, Ct);
+        await CatalogStore.UpdateCollectionAsync(updated, removedSpace: null, Ct);
 
-        var listed = (await Store.ListCollectionsAsync(Ct)).Single(c => c.Name == collection.Name);
+        var listed = (await CatalogStore.ListCollectionsAsync(Ct)).Single(c => c.Name == collection.Name);
         TestData.AssertSameDefinition(updated with { CreatedAt = collection.CreatedAt }, listed);
     }
 
@@ -63,7 +63,7 @@ public abstract class CollectionConformanceTests<TFixture>(TFixture fixture) : S
     {
         var unknown = TestData.Collection(TestData.NewCollectionName());
 
-        var error = await Assert.ThrowsAsync<RetrievalException>(() => Store.UpdateCollectionAsync(unknown, null, Ct));
+        var error = await Assert.ThrowsAsync<RetrievalException>(() => CatalogStore.UpdateCollectionAsync(unknown, null, Ct));
 
         Assert.Equal(ErrorKind.NotFound, error.Kind);
     }
@@ -72,14 +72,14 @@ public abstract class CollectionConformanceTests<TFixture>(TFixture fixture) : S
     public async Task UpdateCollection_RemovedSpace_DeletesOnlyThatSpacesVectors()
     {
         var collection = await NewCollectionAsync();
-        await Store.WriteAsync(
+        await ItemStore.WriteAsync(
             collection.Name,
             WriteBatchOf(TestData.Item("a", 1, withOther: true), TestData.Item("b", 2, withOther: true)),
             Ct);
 
-        await Store.UpdateCollectionAsync(collection with { Spaces = [collection.Spaces[0]] }, TestData.Sparse, Ct);
+        await CatalogStore.UpdateCollectionAsync(collection with { Spaces = [collection.Spaces[0]] }, TestData.Sparse, Ct);
 
-        var items = await Store.GetItemsAsync(collection.Name, ["a", "b"], Ct);
+        var items = await ItemStore.GetItemsAsync(collection.Name, ["a", "b"], Ct);
         Assert.Equal(2, items.Count);
         Assert.All(items, item => Assert.Equal([TestData.Dense], item.Vectors.Keys));
         var changes = await ReadAllChangesAsync(collection.Name, 0);
@@ -90,23 +90,23 @@ public abstract class CollectionConformanceTests<TFixture>(TFixture fixture) : S
     public async Task DeleteCollection_Existing_RemovesItWithEverythingInIt()
     {
         var collection = await NewCollectionAsync();
-        await Store.WriteAsync(collection.Name, WriteBatchOf(TestData.Item("a", 1), TestData.Item("b", 2)), Ct);
-        await Store.WriteAsync(collection.Name, WriteBatch.ForDeletes(["a"]), Ct);
+        await ItemStore.WriteAsync(collection.Name, WriteBatchOf(TestData.Item("a", 1), TestData.Item("b", 2)), Ct);
+        await ItemStore.WriteAsync(collection.Name, WriteBatch.ForDeletes(["a"]), Ct);
 
-        Assert.True(await Store.DeleteCollectionAsync(collection.Name, Ct));
+        Assert.True(await CatalogStore.DeleteCollectionAsync(collection.Name, Ct));
 
-        Assert.DoesNotContain(await Store.ListCollectionsAsync(Ct), c => c.Name == collection.Name);
-        await Store.CreateCollectionAsync(collection, Ct);
-        Assert.Equal(0, await Store.CountItemsAsync(collection.Name, Ct));
-        Assert.Equal(0, await Store.GetLastSequenceAsync(collection.Name, Ct));
+        Assert.DoesNotContain(await CatalogStore.ListCollectionsAsync(Ct), c => c.Name == collection.Name);
+        await CatalogStore.CreateCollectionAsync(collection, Ct);
+        Assert.Equal(0, await ItemStore.CountItemsAsync(collection.Name, Ct));
+        Assert.Equal(0, await ItemStore.GetLastSequenceAsync(collection.Name, Ct));
         Assert.Empty(await ReadAllChangesAsync(collection.Name, 0));
-        Assert.Empty(await Store.GetItemsAsync(collection.Name, ["a", "b"], Ct));
+        Assert.Empty(await ItemStore.GetItemsAsync(collection.Name, ["a", "b"], Ct));
     }
 
     [StoreFact]
     public async Task DeleteCollection_UnknownName_ReturnsFalse()
     {
-        Assert.False(await Store.DeleteCollectionAsync(TestData.NewCollectionName(), Ct));
+        Assert.False(await CatalogStore.DeleteCollectionAsync(TestData.NewCollectionName(), Ct));
     }
 
     [StoreFact]
@@ -114,10 +114,10 @@ public abstract class CollectionConformanceTests<TFixture>(TFixture fixture) : S
     {
         var unknown = TestData.NewCollectionName();
 
-        await AssertNotFoundAsync(() => Store.WriteAsync(unknown, WriteBatchOf(TestData.Item("a", 1)), Ct));
-        await AssertNotFoundAsync(() => Store.GetItemsAsync(unknown, ["a"], Ct));
-        await AssertNotFoundAsync(() => Store.CountItemsAsync(unknown, Ct));
-        await AssertNotFoundAsync(() => Store.GetLastSequenceAsync(unknown, Ct));
+        await AssertNotFoundAsync(() => ItemStore.WriteAsync(unknown, WriteBatchOf(TestData.Item("a", 1)), Ct));
+        await AssertNotFoundAsync(() => ItemStore.GetItemsAsync(unknown, ["a"], Ct));
+        await AssertNotFoundAsync(() => ItemStore.CountItemsAsync(unknown, Ct));
+        await AssertNotFoundAsync(() => ItemStore.GetLastSequenceAsync(unknown, Ct));
         await AssertNotFoundAsync(() => ReadAllChangesAsync(unknown, 0));
     }
 

@@ -3,7 +3,10 @@ using Retrieval.Core.Storage;
 
 namespace Retrieval.Storage.Conformance;
 
-/// <summary>Raw inputs kept next to the vectors they were encoded into, as <see cref="ItemWrite.RawInputs"/> documents them.</summary>
+/// <summary>
+/// The raw-input role (<see cref="IRawInputStore"/>): inputs kept next to the vectors they were encoded into, as
+/// <see cref="ItemWrite.RawInputs"/> documents them.
+/// </summary>
 public abstract class RawInputConformanceTests<TFixture>(TFixture fixture) : StoreTestBase<TFixture>(fixture)
     where TFixture : class, IStoreFixture
 {
@@ -15,7 +18,7 @@ public abstract class RawInputConformanceTests<TFixture>(TFixture fixture) : Sto
     public async Task GetRawInputs_AfterWriteAndReopen_ReturnsEveryKindByteForByte()
     {
         var collection = await NewCollectionAsync();
-        await Store.WriteAsync(collection.Name, WriteBatch.ForUpserts(
+        await ItemStore.WriteAsync(collection.Name, WriteBatch.ForUpserts(
         [
             WithInputs("a", (TestData.Dense, Text), (TestData.Sparse, Tensor)),
             WithInputs("b", (TestData.Dense, Image)),
@@ -23,11 +26,11 @@ public abstract class RawInputConformanceTests<TFixture>(TFixture fixture) : Sto
 
         await ReopenAsync();
 
-        var all = await Store.GetRawInputsAsync(collection.Name, ["a", "b", "missing"], null, Ct);
+        var all = await RawInputStore.GetRawInputsAsync(collection.Name, ["a", "b", "missing"], null, Ct);
         Assert.Equal(
             [("a", TestData.Dense, Text), ("a", TestData.Sparse, Tensor), ("b", TestData.Dense, Image)],
             all.Select(r => (r.ItemId, r.Space, r.Input)).OrderBy(r => r.ItemId, StringComparer.Ordinal).ThenBy(r => r.Space, StringComparer.Ordinal));
-        var dense = await Store.GetRawInputsAsync(collection.Name, ["a", "b"], TestData.Dense, Ct);
+        var dense = await RawInputStore.GetRawInputsAsync(collection.Name, ["a", "b"], TestData.Dense, Ct);
         Assert.Equal(2, dense.Count);
         Assert.All(dense, r => Assert.Equal(TestData.Dense, r.Space));
         Assert.Equal("a red shoe — size 42", all.Single(r => r.ItemId == "a" && r.Space == TestData.Dense).Input.Text);
@@ -40,24 +43,24 @@ public abstract class RawInputConformanceTests<TFixture>(TFixture fixture) : Sto
     public async Task Write_NewInput_ReplacesStoredInput()
     {
         var collection = await NewCollectionAsync();
-        await Store.WriteAsync(collection.Name, WriteBatch.ForUpserts([WithInputs("a", (TestData.Dense, Text))]), Ct);
+        await ItemStore.WriteAsync(collection.Name, WriteBatch.ForUpserts([WithInputs("a", (TestData.Dense, Text))]), Ct);
 
-        await Store.WriteAsync(collection.Name, WriteBatch.ForUpserts([WithInputs("a", (TestData.Dense, Image))]), Ct);
+        await ItemStore.WriteAsync(collection.Name, WriteBatch.ForUpserts([WithInputs("a", (TestData.Dense, Image))]), Ct);
 
-        Assert.Equal(Image, (await Store.GetRawInputsAsync(collection.Name, ["a"], null, Ct)).Single().Input);
+        Assert.Equal(Image, (await RawInputStore.GetRawInputsAsync(collection.Name, ["a"], null, Ct)).Single().Input);
     }
 
     [StoreFact]
     public async Task Write_PlainVectorForSpace_DropsThatSpacesStaleInputOnly()
     {
         var collection = await NewCollectionAsync();
-        await Store.WriteAsync(collection.Name, WriteBatch.ForUpserts([WithInputs("a", (TestData.Dense, Text), (TestData.Sparse, Tensor))]), Ct);
+        await ItemStore.WriteAsync(collection.Name, WriteBatch.ForUpserts([WithInputs("a", (TestData.Dense, Text), (TestData.Sparse, Tensor))]), Ct);
 
         // A vector sent for the dense space no longer comes from the stored text.
         var plain = TestData.Item("a", null, (TestData.Dense, TestData.Vector(5)));
-        await Store.WriteAsync(collection.Name, WriteBatch.ForUpserts([plain with { RawInputs = new Dictionary<string, RawInput>() }]), Ct);
+        await ItemStore.WriteAsync(collection.Name, WriteBatch.ForUpserts([plain with { RawInputs = new Dictionary<string, RawInput>() }]), Ct);
 
-        var left = await Store.GetRawInputsAsync(collection.Name, ["a"], null, Ct);
+        var left = await RawInputStore.GetRawInputsAsync(collection.Name, ["a"], null, Ct);
         Assert.Equal(TestData.Sparse, Assert.Single(left).Space);
     }
 
@@ -65,53 +68,53 @@ public abstract class RawInputConformanceTests<TFixture>(TFixture fixture) : Sto
     public async Task Write_WithoutRawInputs_LeavesStoredInputsAlone()
     {
         var collection = await NewCollectionAsync();
-        await Store.WriteAsync(collection.Name, WriteBatch.ForUpserts([WithInputs("a", (TestData.Dense, Text))]), Ct);
+        await ItemStore.WriteAsync(collection.Name, WriteBatch.ForUpserts([WithInputs("a", (TestData.Dense, Text))]), Ct);
 
-        await Store.WriteAsync(collection.Name, WriteBatch.ForUpserts([TestData.Item("a", 3, "{\"k\":1}")]), Ct);
+        await ItemStore.WriteAsync(collection.Name, WriteBatch.ForUpserts([TestData.Item("a", 3, "{\"k\":1}")]), Ct);
 
-        Assert.Single(await Store.GetRawInputsAsync(collection.Name, ["a"], null, Ct));
+        Assert.Single(await RawInputStore.GetRawInputsAsync(collection.Name, ["a"], null, Ct));
     }
 
     [StoreFact]
     public async Task Delete_Item_RemovesItsInputs()
     {
         var collection = await NewCollectionAsync();
-        await Store.WriteAsync(collection.Name, WriteBatch.ForUpserts([WithInputs("a", (TestData.Dense, Text)), WithInputs("b", (TestData.Dense, Image))]), Ct);
+        await ItemStore.WriteAsync(collection.Name, WriteBatch.ForUpserts([WithInputs("a", (TestData.Dense, Text)), WithInputs("b", (TestData.Dense, Image))]), Ct);
 
-        await Store.WriteAsync(collection.Name, WriteBatch.ForDeletes(["a"]), Ct);
+        await ItemStore.WriteAsync(collection.Name, WriteBatch.ForDeletes(["a"]), Ct);
 
-        Assert.Equal(["b"], (await Store.GetRawInputsAsync(collection.Name, ["a", "b"], null, Ct)).Select(r => r.ItemId));
+        Assert.Equal(["b"], (await RawInputStore.GetRawInputsAsync(collection.Name, ["a", "b"], null, Ct)).Select(r => r.ItemId));
     }
 
     [StoreFact]
     public async Task UpdateCollection_RemovedSpace_RemovesItsInputs()
     {
         var collection = await NewCollectionAsync();
-        await Store.WriteAsync(collection.Name, WriteBatch.ForUpserts([WithInputs("a", (TestData.Dense, Text), (TestData.Sparse, Tensor))]), Ct);
+        await ItemStore.WriteAsync(collection.Name, WriteBatch.ForUpserts([WithInputs("a", (TestData.Dense, Text), (TestData.Sparse, Tensor))]), Ct);
 
         var without = collection with { Spaces = collection.Spaces.Where(s => s.Name != TestData.Sparse).ToList() };
-        await Store.UpdateCollectionAsync(without, TestData.Sparse, Ct);
+        await CatalogStore.UpdateCollectionAsync(without, TestData.Sparse, Ct);
 
-        Assert.Equal(TestData.Dense, Assert.Single(await Store.GetRawInputsAsync(collection.Name, ["a"], null, Ct)).Space);
+        Assert.Equal(TestData.Dense, Assert.Single(await RawInputStore.GetRawInputsAsync(collection.Name, ["a"], null, Ct)).Space);
     }
 
     [StoreFact]
     public async Task DeleteCollection_RecreatedUnderSameName_HasNoInputs()
     {
         var collection = await NewCollectionAsync();
-        await Store.WriteAsync(collection.Name, WriteBatch.ForUpserts([WithInputs("a", (TestData.Dense, Text))]), Ct);
+        await ItemStore.WriteAsync(collection.Name, WriteBatch.ForUpserts([WithInputs("a", (TestData.Dense, Text))]), Ct);
 
-        await Store.DeleteCollectionAsync(collection.Name, Ct);
-        await Store.CreateCollectionAsync(collection, Ct);
+        await CatalogStore.DeleteCollectionAsync(collection.Name, Ct);
+        await CatalogStore.CreateCollectionAsync(collection, Ct);
 
-        Assert.Empty(await Store.GetRawInputsAsync(collection.Name, ["a"], null, Ct));
+        Assert.Empty(await RawInputStore.GetRawInputsAsync(collection.Name, ["a"], null, Ct));
     }
 
     [StoreFact]
     public async Task GetRawInputs_UnknownCollection_IsNotFound()
     {
         var error = await Assert.ThrowsAsync<Core.Errors.RetrievalException>(
-            () => Store.GetRawInputsAsync(TestData.NewCollectionName(), ["a"], null, Ct));
+            () => RawInputStore.GetRawInputsAsync(TestData.NewCollectionName(), ["a"], null, Ct));
         Assert.Equal(Core.Errors.ErrorKind.NotFound, error.Kind);
     }
 
@@ -123,11 +126,11 @@ public abstract class RawInputConformanceTests<TFixture>(TFixture fixture) : Sto
         {
             Spaces = [collection.Spaces[0] with { Encoder = new EncoderRef("minilm", "l6-v2", new string('a', 64)) }, collection.Spaces[1]],
         };
-        await Store.CreateCollectionAsync(collection, Ct);
+        await CatalogStore.CreateCollectionAsync(collection, Ct);
 
         await ReopenAsync();
 
-        var stored = (await Store.ListCollectionsAsync(Ct)).Single(c => c.Name == collection.Name);
+        var stored = (await CatalogStore.ListCollectionsAsync(Ct)).Single(c => c.Name == collection.Name);
         Assert.True(stored.StoreInputs);
         Assert.Equal(collection.Spaces, stored.Spaces);
     }

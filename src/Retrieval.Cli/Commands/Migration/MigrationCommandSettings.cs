@@ -5,7 +5,7 @@ using Spectre.Console.Cli;
 namespace Retrieval.Cli.Commands.Migration;
 
 /// <summary>Arguments of every <c>retrieval migration</c> command that acts on one migration.</summary>
-internal class MigrationSettings : ServerSettings
+internal class MigrationCommandSettings : ServerSettings
 {
     [CommandArgument(0, "<COLLECTION>")]
     public string Collection { get; init; } = "";
