@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-APT_PACKAGES=(cmake g++ libfaiss-dev libopenblas-dev postgresql-15)
+APT_PACKAGES=(cmake g++ libfaiss-dev libopenblas-dev postgresql-15 chromium)
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
@@ -25,6 +25,20 @@ ensure_prerequisites() {
         "${sudo[@]}" apt-get update -qq
         DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
     fi
+    install_console_files
+}
+
+# The operator console's charting library comes from npm (lockfile); Debian's npm only when no npm is on the path.
+install_console_files() {
+    if ! command -v npm >/dev/null 2>&1; then
+        log "installing apt packages: nodejs npm"
+        local sudo=()
+        [[ "$(id -u)" == 0 ]] || sudo=(sudo)
+        "${sudo[@]}" apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+    fi
+    log "installing the operator console's npm packages"
+    src/Retrieval.Server/OperatorConsole/install-vendor.sh
 }
 
 serve() {

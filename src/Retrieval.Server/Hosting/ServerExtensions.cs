@@ -4,6 +4,7 @@ using Microsoft.OpenApi.Models;
 using Prometheus;
 using Retrieval.Engine;
 using Retrieval.Server.Grpc;
+using Retrieval.Server.OperatorConsole;
 using Serilog;
 using Serilog.Formatting.Compact;
 
@@ -85,6 +86,7 @@ public static class ServerExtensions
         app.MapGrpcService<MapsService>();
         app.MapGrpcService<MigrationsService>();
         app.MapGrpcService<EncodersService>();
+        app.MapGrpcService<ServerInfoService>();
         app.MapEncoderUpload();
         app.MapGrpcReflectionService();
         app.MapGrpcHealthChecksService();
@@ -93,6 +95,7 @@ public static class ServerExtensions
         app.MapMetrics("/metrics");
         app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false });
         app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = check => check.Tags.Contains(ReadyTag) });
+        app.MapOperatorConsole();
         return app;
     }
 
