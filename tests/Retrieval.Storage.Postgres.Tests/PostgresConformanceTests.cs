@@ -32,3 +32,6 @@ public sealed class PostgresRawInputTests(PostgresStoreFixture fixture) : RawInp
 
 [RequiresPostgres]
 public sealed class PostgresMigrationStateTests(PostgresStoreFixture fixture) : MigrationConformanceTests<PostgresStoreFixture>(fixture);
+
+[RequiresPostgres]
+public sealed class PostgresApiKeyTests(PostgresStoreFixture fixture) : ApiKeyConformanceTests<PostgresStoreFixture>(fixture);

@@ -22,3 +22,5 @@ public sealed class SqliteMultiVectorTests(SqliteStoreFixture fixture) : MultiVe
 public sealed class SqliteRawInputTests(SqliteStoreFixture fixture) : RawInputConformanceTests<SqliteStoreFixture>(fixture);
 
 public sealed class SqliteMigrationStateTests(SqliteStoreFixture fixture) : MigrationConformanceTests<SqliteStoreFixture>(fixture);
+
+public sealed class SqliteApiKeyTests(SqliteStoreFixture fixture) : ApiKeyConformanceTests<SqliteStoreFixture>(fixture);
