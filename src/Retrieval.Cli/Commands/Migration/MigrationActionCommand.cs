@@ -9,7 +9,7 @@ internal abstract class MigrationActionCommand : AsyncCommand<MigrationSettings>
 {
     public override async Task<int> ExecuteAsync(CommandContext context, MigrationSettings settings, CancellationToken cancellationToken)
     {
-        using var client = new RetrievalClient(settings.ResolveServer());
+        using var client = new RetrievalClient(settings);
         var request = new MigrationActionRequest { Collection = settings.Collection, Id = settings.Id, Actor = MigrationSettings.Actor };
         MigrationView.Render(await CallAsync(client.Migrations, request, cancellationToken));
         return 0;
