@@ -70,22 +70,22 @@ public class SecuredServerFixture : IAsyncLifetime
         Expired = await CreateKeyAsync("short-lived", KeyScope.Admin, [], expiresInSeconds: 1);
         Revoked = await CreateKeyAsync("revoked", KeyScope.Admin, []);
         var revokedId = Revoked.Substring(4, 12);
-        await new Keys.KeysClient(Server.Channel).RevokeKeyAsync(new RevokeKeyRequest { Id = revokedId }, Auth(Admin));
+        await PatientlyAsync(() => new Keys.KeysClient(Server.Channel).RevokeKeyAsync(new RevokeKeyRequest { Id = revokedId }, Auth(Admin)).ResponseAsync);
 
         foreach (var name in new[] { Victim, Other })
         {
-            await Server.Collections.CreateCollectionAsync(new CreateCollectionRequest
+            await PatientlyAsync(() => Server.Collections.CreateCollectionAsync(new CreateCollectionRequest
             {
                 Name = name,
                 Spaces = { new Space { Name = "v1", Dimension = 4, Metric = Metric.Cosine, Model = new ModelRef { Name = "test", Version = "1" } } },
-            }, Auth(Admin));
+            }, Auth(Admin)).ResponseAsync);
             var upsert = new UpsertItemsRequest { Collection = name };
             for (var i = 0; i < 3; i++)
             {
                 upsert.Items.Add(new Item { Id = $"item-{i}", Vectors = { ["v1"] = new Vector { Values = { 1, i, 0, 0 } } } });
             }
 
-            await Server.Items.UpsertItemsAsync(upsert, Auth(Admin));
+            await PatientlyAsync(() => Server.Items.UpsertItemsAsync(upsert, Auth(Admin)).ResponseAsync);
         }
 
         // Let the short-lived key run out.
@@ -118,10 +118,26 @@ public class SecuredServerFixture : IAsyncLifetime
 
     public async Task<string> CreateKeyAsync(string name, KeyScope scope, string[] collections, long expiresInSeconds = 0)
     {
-        var created = await new Keys.KeysClient(Server.Channel).CreateKeyAsync(
-            new CreateKeyRequest { Name = name, Scope = scope, Collections = { collections }, ExpiresInSeconds = expiresInSeconds }, Auth(Admin));
+        var created = await PatientlyAsync(() => new Keys.KeysClient(Server.Channel).CreateKeyAsync(
+            new CreateKeyRequest { Name = name, Scope = scope, Collections = { collections }, ExpiresInSeconds = expiresInSeconds }, Auth(Admin)).ResponseAsync);
         _secrets.Add(created.Secret);
         return created.Secret;
+    }
+
+    /// <summary>Retries a setup call refused by a rate limit (derived fixtures configure tight ones).</summary>
+    private static async Task<T> PatientlyAsync<T>(Func<Task<T>> call)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await call();
+            }
+            catch (RpcException e) when (e.StatusCode == StatusCode.ResourceExhausted && attempt < 50)
+            {
+                await Task.Delay(200);
+            }
+        }
     }
 
     /// <summary>Records a secret handed out by a test (rotation), so the log test looks for it too.</summary>
