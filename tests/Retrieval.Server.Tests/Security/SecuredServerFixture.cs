@@ -1,5 +1,6 @@
 using System.Net.Http.Headers;
 using Grpc.Core;
+using Grpc.Net.Client;
 using Retrieval.Contracts.V1;
 using Retrieval.Testing.Server;
 
@@ -41,7 +42,12 @@ public class SecuredServerFixture : IAsyncLifetime
 
     public ServerConfiguration Configuration => _configuration!;
 
+    /// <summary>The channel the fixture's own calls use (the server's, unless a derived fixture needs TLS).</summary>
+    public GrpcChannel Channel { get; private set; } = null!;
+
     public string LogFile => Path.Combine(Configuration.DataDirectory, "server.log");
+
+    protected virtual GrpcChannel CreateSetupChannel() => Server.Channel;
 
     /// <summary>Settings a derived fixture adds (limits, TLS).</summary>
     protected virtual void Configure(ServerConfiguration configuration)
@@ -61,6 +67,7 @@ public class SecuredServerFixture : IAsyncLifetime
         extra["Serilog:WriteTo:0:Args:path"] = LogFile;
         Configure(_configuration);
         Server = await InProcessServer.StartAsync(_configuration);
+        Channel = CreateSetupChannel();
 
         Admin = (await File.ReadAllTextAsync(Path.Combine(_configuration.DataDirectory, "admin.key"))).Trim();
         _secrets.Add(Admin);
@@ -70,11 +77,11 @@ public class SecuredServerFixture : IAsyncLifetime
         Expired = await CreateKeyAsync("short-lived", KeyScope.Admin, [], expiresInSeconds: 1);
         Revoked = await CreateKeyAsync("revoked", KeyScope.Admin, []);
         var revokedId = Revoked.Substring(4, 12);
-        await PatientlyAsync(() => new Keys.KeysClient(Server.Channel).RevokeKeyAsync(new RevokeKeyRequest { Id = revokedId }, Auth(Admin)).ResponseAsync);
+        await PatientlyAsync(() => new Keys.KeysClient(Channel).RevokeKeyAsync(new RevokeKeyRequest { Id = revokedId }, Auth(Admin)).ResponseAsync);
 
         foreach (var name in new[] { Victim, Other })
         {
-            await PatientlyAsync(() => Server.Collections.CreateCollectionAsync(new CreateCollectionRequest
+            await PatientlyAsync(() => new Collections.CollectionsClient(Channel).CreateCollectionAsync(new CreateCollectionRequest
             {
                 Name = name,
                 Spaces = { new Space { Name = "v1", Dimension = 4, Metric = Metric.Cosine, Model = new ModelRef { Name = "test", Version = "1" } } },
@@ -85,7 +92,7 @@ public class SecuredServerFixture : IAsyncLifetime
                 upsert.Items.Add(new Item { Id = $"item-{i}", Vectors = { ["v1"] = new Vector { Values = { 1, i, 0, 0 } } } });
             }
 
-            await PatientlyAsync(() => Server.Items.UpsertItemsAsync(upsert, Auth(Admin)).ResponseAsync);
+            await PatientlyAsync(() => new Items.ItemsClient(Channel).UpsertItemsAsync(upsert, Auth(Admin)).ResponseAsync);
         }
 
         // Let the short-lived key run out.
@@ -118,7 +125,7 @@ public class SecuredServerFixture : IAsyncLifetime
 
     public async Task<string> CreateKeyAsync(string name, KeyScope scope, string[] collections, long expiresInSeconds = 0)
     {
-        var created = await PatientlyAsync(() => new Keys.KeysClient(Server.Channel).CreateKeyAsync(
+        var created = await PatientlyAsync(() => new Keys.KeysClient(Channel).CreateKeyAsync(
             new CreateKeyRequest { Name = name, Scope = scope, Collections = { collections }, ExpiresInSeconds = expiresInSeconds }, Auth(Admin)).ResponseAsync);
         _secrets.Add(created.Secret);
         return created.Secret;
