@@ -6,6 +6,7 @@ using Retrieval.Benchmarks.Filtering;
 using Retrieval.Benchmarks.Maps;
 using Retrieval.Benchmarks.Migrations;
 using Retrieval.Benchmarks.MultiVector;
+using Retrieval.Benchmarks.Security;
 
 namespace Retrieval.Benchmarks;
 
@@ -36,6 +37,8 @@ internal static class Program
           muvera        MUVERA FDE encode throughput and recall: encode|recall|all <model> <queries> [folder]
                         ["R,k,dproj[,c|,cN];…" (c = centered SimHash)] ["none,dedup,kdN,ratioX,wardN,dedup+…"]
           muvera-index  MUVERA with the FDEs in HNSW / IVF indexes vs the exact FDE scan: "<specs;…>" compact|end-to-end <queries>
+          auth          CPU cost of authorizing a search in process, then gRPC search QPS with auth on vs off (two server processes)
+                        [--keys 1000] [--calls 1000000] [--items 20000] [--dim 64] [--concurrency 4] [--seconds 3] [--rounds 5] [--gate-only]
         """;
 
     private static async Task<int> Main(string[] args)
@@ -67,6 +70,8 @@ internal static class Program
                 return await MuveraBenchmark.RunAsync(rest);
             case "muvera-index":
                 return FdeIndexBenchmark.Run(rest);
+            case "auth":
+                return await AuthBenchmark.RunAsync(rest);
             default:
                 await Console.Error.WriteLineAsync(Usage);
                 return 2;
