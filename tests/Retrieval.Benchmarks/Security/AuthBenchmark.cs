@@ -44,55 +44,62 @@ internal static class AuthBenchmark
         var keyFile = Path.Combine(closed.DataDirectory, "admin.key");
         closed.Extra["Retrieval:Auth:Mode"] = "enabled";
         closed.Extra["Retrieval:Auth:BootstrapKeyFile"] = keyFile;
-        var environment = new Dictionary<string, string>();
-        await using var openServer = await ServerChild.StartAsync(open, environment, TimeSpan.FromMinutes(2));
-        await using var closedServer = await ServerChild.StartAsync(closed, environment, TimeSpan.FromMinutes(2));
         try
         {
-            var admin = (await File.ReadAllTextAsync(keyFile)).Trim();
-            var adminInvoker = WithKey(closedServer.Channel.CreateCallInvoker(), admin);
-            var reader = await new Keys.KeysClient(adminInvoker).CreateKeyAsync(
-                new CreateKeyRequest { Name = "bench-reader", Scope = KeyScope.Read, Collections = { "docs*", "shop" } });
-
-            var vectors = Synthetic(items, dimension, seed: 7);
-            await LoadAsync(openServer.Channel.CreateCallInvoker(), vectors, dimension);
-            await LoadAsync(adminInvoker, vectors, dimension);
-
-            var queries = Synthetic(1000, dimension, seed: 11)
-                .Select(v => new SearchRequest { Collection = Collection, K = 10, Vector = new Vector { Values = { v } } })
-                .ToArray();
-            var openSearch = new Search.SearchClient(openServer.Channel);
-            var closedSearch = new Search.SearchClient(WithKey(closedServer.Channel.CreateCallInvoker(), reader.Secret));
-            Func<int, Task> offCall = q => openSearch.SearchAsync(queries[q % queries.Length]).ResponseAsync;
-            Func<int, Task> onCall = q => closedSearch.SearchAsync(queries[q % queries.Length]).ResponseAsync;
-
-            await LoadGenerator.ClosedLoopAsync(concurrency, 2, offCall);
-            await LoadGenerator.ClosedLoopAsync(concurrency, 2, onCall);
-            var off = new List<(double Qps, double CpuMs)>();
-            var on = new List<(double Qps, double CpuMs)>();
-            for (var round = 0; round < rounds; round++)
-            {
-                off.Add(await MeasureAsync(openServer, concurrency, seconds, offCall));
-                on.Add(await MeasureAsync(closedServer, concurrency, seconds, onCall));
-            }
-
-            var offMedian = off.OrderBy(r => r.Qps).ElementAt(rounds / 2);
-            var onMedian = on.OrderBy(r => r.Qps).ElementAt(rounds / 2);
-            Console.WriteLine();
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"## end to end: gRPC Search, {items:N0} × {dimension}-d exact, k=10, closed loop at concurrency {concurrency}, {seconds} s per point, median of {rounds} interleaved rounds"));
-            Console.WriteLine("| server | QPS | server CPU ms/q | rounds (QPS) |");
-            Console.WriteLine("|---|---|---|---|");
-            Console.WriteLine(Row("auth off", offMedian, off));
-            Console.WriteLine(Row("auth on (read key, 2 patterns)", onMedian, on));
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"auth on / auth off: {onMedian.Qps / offMedian.Qps:F3}× QPS (target ≥ 0.97×); server CPU per query {onMedian.CpuMs / offMedian.CpuMs:F3}×"));
+            await CompareAsync(open, closed, keyFile, items, dimension, concurrency, seconds, rounds);
         }
         finally
         {
             Directory.Delete(open.DataDirectory, recursive: true);
             Directory.Delete(closed.DataDirectory, recursive: true);
         }
+    }
+
+    private static async Task CompareAsync(
+        ServerConfiguration open, ServerConfiguration closed, string keyFile, int items, int dimension, int concurrency, double seconds, int rounds)
+    {
+        var environment = new Dictionary<string, string>();
+        await using var openServer = await ServerChild.StartAsync(open, environment, TimeSpan.FromMinutes(2));
+        await using var closedServer = await ServerChild.StartAsync(closed, environment, TimeSpan.FromMinutes(2));
+
+        var admin = (await File.ReadAllTextAsync(keyFile)).Trim();
+        var adminInvoker = WithKey(closedServer.Channel.CreateCallInvoker(), admin);
+        var reader = await new Keys.KeysClient(adminInvoker).CreateKeyAsync(
+            new CreateKeyRequest { Name = "bench-reader", Scope = KeyScope.Read, Collections = { "docs*", "shop" } });
+
+        var vectors = Synthetic(items, dimension, seed: 7);
+        await LoadAsync(openServer.Channel.CreateCallInvoker(), vectors, dimension);
+        await LoadAsync(adminInvoker, vectors, dimension);
+
+        var queries = Synthetic(1000, dimension, seed: 11)
+            .Select(v => new SearchRequest { Collection = Collection, K = 10, Vector = new Vector { Values = { v } } })
+            .ToArray();
+        var openSearch = new Search.SearchClient(openServer.Channel);
+        var closedSearch = new Search.SearchClient(WithKey(closedServer.Channel.CreateCallInvoker(), reader.Secret));
+        Func<int, Task> offCall = q => openSearch.SearchAsync(queries[q % queries.Length]).ResponseAsync;
+        Func<int, Task> onCall = q => closedSearch.SearchAsync(queries[q % queries.Length]).ResponseAsync;
+
+        await LoadGenerator.ClosedLoopAsync(concurrency, 2, offCall);
+        await LoadGenerator.ClosedLoopAsync(concurrency, 2, onCall);
+        var off = new List<(double Qps, double CpuMs)>();
+        var on = new List<(double Qps, double CpuMs)>();
+        for (var round = 0; round < rounds; round++)
+        {
+            off.Add(await MeasureAsync(openServer, concurrency, seconds, offCall));
+            on.Add(await MeasureAsync(closedServer, concurrency, seconds, onCall));
+        }
+
+        var offMedian = off.OrderBy(r => r.Qps).ElementAt(rounds / 2);
+        var onMedian = on.OrderBy(r => r.Qps).ElementAt(rounds / 2);
+        Console.WriteLine();
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"## end to end: gRPC Search, {items:N0} × {dimension}-d exact, k=10, closed loop at concurrency {concurrency}, {seconds} s per point, median of {rounds} interleaved rounds"));
+        Console.WriteLine("| server | QPS | server CPU ms/q | rounds (QPS) |");
+        Console.WriteLine("|---|---|---|---|");
+        Console.WriteLine(Row("auth off", offMedian, off));
+        Console.WriteLine(Row("auth on (read key, 2 patterns)", onMedian, on));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"auth on / auth off: {onMedian.Qps / offMedian.Qps:F3}× QPS (target ≥ 0.97×); server CPU per query {onMedian.CpuMs / offMedian.CpuMs:F3}×"));
     }
 
     private static async Task<(double Qps, double CpuMs)> MeasureAsync(ServerChild server, int concurrency, double seconds, Func<int, Task> call)
