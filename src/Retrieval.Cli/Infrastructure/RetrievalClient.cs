@@ -55,7 +55,7 @@ internal sealed class RetrievalClient : IDisposable
         var handler = new SocketsHttpHandler { EnableMultipleHttp2Connections = true };
         if (settings.Ca is { } caFile)
         {
-            var ca = X509Certificate2.CreateFromPemFile(caFile);
+            var ca = X509Certificate2.CreateFromPem(File.ReadAllText(caFile));
             handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, errors) =>
                 certificate is not null && (errors & ~SslPolicyErrors.RemoteCertificateChainErrors) == SslPolicyErrors.None && ChainsTo(certificate, ca);
         }

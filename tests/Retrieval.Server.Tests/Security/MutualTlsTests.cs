@@ -4,6 +4,7 @@ using System.Security.Cryptography.X509Certificates;
 using Grpc.Core;
 using Grpc.Net.Client;
 using Retrieval.Contracts.V1;
+using Retrieval.Testing.Security;
 using Retrieval.Testing.Server;
 
 namespace Retrieval.Server.Tests.Security;

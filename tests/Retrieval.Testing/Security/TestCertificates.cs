@@ -1,13 +1,13 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 
-namespace Retrieval.Server.Tests.Security;
+namespace Retrieval.Testing.Security;
 
 /// <summary>
 /// Certificates made on the spot for the TLS tests (nothing secret is committed): a CA, server and client certificates
 /// it issues, written as PEM files where Kestrel and the CLI read them.
 /// </summary>
-internal static class TestCertificates
+public static class TestCertificates
 {
     public static X509Certificate2 CreateCa(string name)
     {
