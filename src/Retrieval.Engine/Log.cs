@@ -42,34 +42,34 @@ internal static partial class Log
     [LoggerMessage(1021, LogLevel.Information, "Collection {Collection}: map {MapId} is now {State}")]
     public static partial void MapStateChanged(ILogger logger, string collection, string mapId, MapState state);
 
-    [LoggerMessage(1100, LogLevel.Information, "Collection {Collection} space {Space}: sealed segment {Segment} with {Vectors} vectors")]
-    public static partial void SegmentSealed(ILogger logger, string collection, string space, long segment, int vectors);
+    [LoggerMessage(1100, LogLevel.Information, "Collection {Collection} shard {Shard} space {Space}: sealed segment {Segment} with {Vectors} vectors")]
+    public static partial void SegmentSealed(ILogger logger, string collection, int shard, string space, long segment, int vectors);
 
-    [LoggerMessage(1101, LogLevel.Information, "Collection {Collection} space {Space}: building {Spec} over {Vectors} vectors from segments {Segments} ({Reason})")]
-    public static partial void BuildStarted(ILogger logger, string collection, string space, string spec, string segments, int vectors, string reason);
+    [LoggerMessage(1101, LogLevel.Information, "Collection {Collection} shard {Shard} space {Space}: building {Spec} over {Vectors} vectors from segments {Segments} ({Reason})")]
+    public static partial void BuildStarted(ILogger logger, string collection, int shard, string space, string spec, string segments, int vectors, string reason);
 
-    [LoggerMessage(1102, LogLevel.Information, "Collection {Collection} space {Space}: built {Spec} over {Vectors} vectors in {ElapsedMs} ms")]
-    public static partial void BuildFinished(ILogger logger, string collection, string space, string spec, int vectors, long elapsedMs);
+    [LoggerMessage(1102, LogLevel.Information, "Collection {Collection} shard {Shard} space {Space}: built {Spec} over {Vectors} vectors in {ElapsedMs} ms")]
+    public static partial void BuildFinished(ILogger logger, string collection, int shard, string space, string spec, int vectors, long elapsedMs);
 
-    [LoggerMessage(1103, LogLevel.Warning, "Collection {Collection} space {Space}: building {Spec} failed; the segments stay searched exactly until the spec changes")]
-    public static partial void BuildFailed(ILogger logger, string collection, string space, string spec, Exception exception);
+    [LoggerMessage(1103, LogLevel.Warning, "Collection {Collection} shard {Shard} space {Space}: building {Spec} failed; the segments stay searched exactly until the spec changes")]
+    public static partial void BuildFailed(ILogger logger, string collection, int shard, string space, string spec, Exception exception);
 
     [LoggerMessage(1104, LogLevel.Error, "Segment optimizer job failed; it will be planned again")]
     public static partial void OptimizerFailed(ILogger logger, Exception exception);
 
-    [LoggerMessage(1110, LogLevel.Information, "Collection {Collection}: snapshot written at sequence {Sequence} ({Bytes} bytes in {ElapsedMs} ms)")]
-    public static partial void SnapshotWritten(ILogger logger, string collection, long sequence, long bytes, long elapsedMs);
+    [LoggerMessage(1110, LogLevel.Information, "Collection {Collection} shard {Shard}: snapshot written at sequence {Sequence} ({Bytes} bytes in {ElapsedMs} ms)")]
+    public static partial void SnapshotWritten(ILogger logger, string collection, int shard, long sequence, long bytes, long elapsedMs);
 
-    [LoggerMessage(1111, LogLevel.Warning, "Collection {Collection}: snapshot not written")]
-    public static partial void SnapshotWriteFailed(ILogger logger, string collection, Exception exception);
+    [LoggerMessage(1111, LogLevel.Warning, "Collection {Collection} shard {Shard}: snapshot not written")]
+    public static partial void SnapshotWriteFailed(ILogger logger, string collection, int shard, Exception exception);
 
-    [LoggerMessage(1112, LogLevel.Information, "Collection {Collection}: snapshot loaded at sequence {Sequence} with {Items} items in {ElapsedMs} ms; replaying later changes from the store")]
-    public static partial void SnapshotLoaded(ILogger logger, string collection, long sequence, int items, long elapsedMs);
+    [LoggerMessage(1112, LogLevel.Information, "Collection {Collection} shard {Shard}: snapshot loaded at sequence {Sequence} with {Items} items in {ElapsedMs} ms; replaying later changes from the store")]
+    public static partial void SnapshotLoaded(ILogger logger, string collection, int shard, long sequence, int items, long elapsedMs);
 
-    [LoggerMessage(1113, LogLevel.Warning, "Collection {Collection}: snapshot not used ({Reason}); rebuilding from the store")]
-    public static partial void SnapshotNotUsed(ILogger logger, string collection, string reason);
+    [LoggerMessage(1113, LogLevel.Warning, "Collection {Collection} shard {Shard}: snapshot not used ({Reason}); rebuilding it from the store")]
+    public static partial void SnapshotNotUsed(ILogger logger, string collection, int shard, string reason);
 
-    [LoggerMessage(1114, LogLevel.Information, "Writing snapshots of {Count} collections changed since their last snapshot (shutdown)")]
+    [LoggerMessage(1114, LogLevel.Information, "Writing snapshots of {Count} shards changed since their last snapshot (shutdown)")]
     public static partial void SnapshotsAtShutdown(ILogger logger, int count);
 
     [LoggerMessage(1120, LogLevel.Information, "Collection {Collection} space {Space}: index spec is now {Spec}")]

@@ -1,38 +1,49 @@
-using System.Collections.Concurrent;
-using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Retrieval.Core.Encoders;
-using Retrieval.Core.Errors;
+using Retrieval.Core.Filtering;
 using Retrieval.Core.Model;
 using Retrieval.Core.Storage;
+using Retrieval.Engine.Collections;
+using Retrieval.Engine.Encoders;
 using Retrieval.Engine.Indexes;
+using Retrieval.Engine.Maps;
 using Retrieval.Engine.Migrations;
+using Retrieval.Engine.Reads;
+using Retrieval.Engine.Search;
 using Retrieval.Engine.Segments;
 using Retrieval.Engine.Snapshots;
-using Retrieval.Engine.State;
+using Retrieval.Engine.Writes;
 
 namespace Retrieval.Engine;
 
 /// <summary>
-/// The embeddable retrieval engine: collections, their items and exact indexes, over a store of record.
-/// Writes commit to the store first, then reach the in-memory indexes, then return (read-your-writes).
-/// Every index is derived state rebuilt from the store at <see cref="StartAsync"/>.
+/// The embeddable retrieval engine: the one entry point the server, the CLI's offline commands, tests and benchmarks
+/// use. It composes the services that do the work and delegates to them: <see cref="CollectionCatalog"/> and
+/// <see cref="CollectionDefinitions"/> (collections and their shards), <see cref="WritePipeline"/> (writes),
+/// <see cref="ItemReader"/> (reads), <see cref="Searcher"/> (searches), <see cref="MapService"/> (maps),
+/// <see cref="MigrationCoordinator"/> and <see cref="BackfillService"/> (model-upgrade migrations), and the
+/// <see cref="SegmentOptimizer"/> (index builds). Writes commit to the store first, then reach the in-memory shards,
+/// then return (read-your-writes). Every index is derived state rebuilt from the store at <see cref="StartAsync"/>.
 /// </summary>
 public sealed partial class RetrievalEngine : IAsyncDisposable
 {
-    private readonly IRetrievalStore _store;
-    private readonly EngineOptions _options;
-    private readonly ILogger _logger;
-    private readonly ISpaceEncoders? _encoders;
-    private readonly IReadOnlyList<IBackfillVectorProducer> _backfillProducers;
-    private readonly ConcurrentDictionary<string, CollectionState> _collections = new(StringComparer.Ordinal);
+    /// <summary>Largest efSearch a request may ask for.</summary>
+    public const int MaxEfSearch = QueryPlanner.MaxEfSearch;
 
-    // Serializes catalog changes (create/delete collection, add/remove space) against each other.
-    private readonly SemaphoreSlim _catalogGate = new(1, 1);
-    private readonly IndexingOptions _indexing;
-    private readonly SnapshotStore? _snapshots;
+    /// <summary>Longest client checkpoint token of a backfill batch, in characters.</summary>
+    public const int MaxCheckpointLength = BackfillService.MaxCheckpointLength;
+
+    private readonly IRetrievalStore _store;
     private readonly SegmentOptimizer _optimizer;
-    private volatile bool _ready;
+    private readonly EncoderBinding _encoders;
+    private readonly CollectionCatalog _catalog;
+    private readonly CollectionDefinitions _definitions;
+    private readonly WritePipeline _writes;
+    private readonly ItemReader _reads;
+    private readonly Searcher _searcher;
+    private readonly MapService _maps;
+    private readonly MigrationCoordinator _migrations;
+    private readonly BackfillService _backfill;
 
     /// <param name="store">The store of record.</param>
     /// <param name="options">Limits.</param>
@@ -52,182 +63,203 @@ public sealed partial class RetrievalEngine : IAsyncDisposable
         IEnumerable<IBackfillVectorProducer>? backfillProducers = null)
     {
         _store = store;
-        _options = options;
-        _logger = logger;
-        _encoders = encoders;
-        _indexing = indexing ?? new IndexingOptions();
-        _indexing.Validate();
-        Faiss.FaissRuntime.ThreadCount = _indexing.FaissThreads;
-        _snapshots = string.IsNullOrWhiteSpace(_indexing.SnapshotDirectory) ? null : new SnapshotStore(_indexing.SnapshotDirectory, _indexing, logger);
-        _optimizer = new SegmentOptimizer(() => _collections.Values, _indexing, _snapshots, logger);
+        Options = options;
+        Indexing = indexing ?? new IndexingOptions();
+        Indexing.Validate();
+        Faiss.FaissRuntime.ThreadCount = Indexing.FaissThreads;
+        var snapshots = string.IsNullOrWhiteSpace(Indexing.SnapshotDirectory) ? null : new SnapshotStore(Indexing.SnapshotDirectory, Indexing, logger);
+        _encoders = new EncoderBinding(encoders, options.MaxBatchItems);
+        _catalog = new CollectionCatalog(store, options, snapshots, _encoders, logger);
+        _optimizer = new SegmentOptimizer(() => _catalog.All, Indexing, snapshots, logger);
+        _definitions = new CollectionDefinitions(_catalog, _encoders, _optimizer, logger);
+        _writes = new WritePipeline(
+            _catalog, store, options, _encoders, new MigrationWriteStep(store, encoders is not null, options.MaxBatchItems),
+            new MultiVectorPreparation(store, logger), _optimizer);
+        _reads = new ItemReader(_catalog, store, options);
+        _searcher = new Searcher(_catalog, options, Indexing);
+        _maps = new MapService(_catalog, store, logger);
         // With encoders, the server can re-encode stored raw inputs itself (source b of a migration's backfill).
-        _backfillProducers = [.. backfillProducers ?? [], .. encoders is null ? [] : new[] { new RawInputBackfillProducer(store, encoders, logger) }];
+        var producers = new BackfillProducers(
+            [.. backfillProducers ?? [], .. encoders is null ? [] : new[] { new RawInputBackfillProducer(store, encoders, logger) }]);
+        _migrations = new MigrationCoordinator(_catalog, store, _maps, producers, logger);
+        _backfill = new BackfillService(_catalog, _migrations, _writes, producers, options.MaxBatchItems, logger);
         MigrationMetrics.Register(this);
     }
 
     /// <summary>True once every collection is loaded from the store.</summary>
-    public bool IsReady => _ready;
+    public bool IsReady => _catalog.IsReady;
 
-    public EngineOptions Options => _options;
+    public EngineOptions Options { get; }
 
-    public IndexingOptions Indexing => _indexing;
+    public IndexingOptions Indexing { get; }
 
-    /// <summary>Opens the store and loads every collection into memory, logging progress.</summary>
+    /// <summary>Opens the store and loads every collection (its shards, maps and open migration), logging progress.</summary>
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        var total = Stopwatch.StartNew();
-        Log.OpeningStore(_logger, _store.Kind);
-        await _store.OpenAsync(cancellationToken);
-        var definitions = await _store.ListCollectionsAsync(cancellationToken);
-        for (var i = 0; i < definitions.Count; i++)
-        {
-            var definition = definitions[i];
-            Log.LoadingCollection(_logger, definition.Name, i + 1, definitions.Count);
-            var started = Stopwatch.StartNew();
-            var state = await LoadSnapshotAsync(definition, cancellationToken) ?? new CollectionState(definition);
-            state.UsePayloadIndexOptions(_options.PayloadIndexes);
-            long loaded = 0;
-            await foreach (var change in _store.ReadChangesAsync(definition.Name, state.AppliedSequence, cancellationToken))
+        await _catalog.StartAsync(
+            async (state, ct) =>
             {
-                // No reader exists yet, but the lock keeps the invariant "apply under write lock" uniform.
-                state.Lock.EnterWriteLock();
-                try
-                {
-                    state.Apply(change);
-                }
-                finally
-                {
-                    state.Lock.ExitWriteLock();
-                }
-
-                if (++loaded % _options.LoadProgressInterval == 0)
-                {
-                    Log.LoadProgress(_logger, definition.Name, loaded);
-                }
-            }
-
-            await LoadMapsAsync(state, cancellationToken);
-            await LoadMigrationAsync(state, cancellationToken);
-            _collections[definition.Name] = state;
-            Log.CollectionLoaded(_logger, definition.Name, state.Items.Count, state.AppliedSequence, started.ElapsedMilliseconds);
-        }
-
-        _ready = true;
-        if (_indexing.BackgroundOptimizer)
+                await _maps.LoadAsync(state, ct);
+                await _migrations.LoadAsync(state, ct);
+            },
+            cancellationToken);
+        if (Indexing.BackgroundOptimizer)
         {
             _optimizer.Start();
         }
-        Log.EngineReady(_logger, definitions.Count, total.ElapsedMilliseconds);
     }
 
     public async ValueTask DisposeAsync()
     {
-        var wasReady = _ready;
-        _ready = false;
+        var wasReady = _catalog.IsReady;
+        _catalog.Stop();
         MigrationMetrics.Unregister(this);
         await _optimizer.DisposeAsync();
         if (wasReady)
         {
-            WriteShutdownSnapshots();
-        }
-        foreach (var state in _collections.Values)
-        {
-            state.Dispose();
+            _catalog.WriteShutdownSnapshots(Indexing);
         }
 
-        _collections.Clear();
-        _catalogGate.Dispose();
+        _catalog.Dispose();
         await _store.DisposeAsync();
     }
 
-    // Collections with an index spec (or an existing snapshot) start from their snapshot when it is usable.
-    private async Task<CollectionState?> LoadSnapshotAsync(CollectionDefinition definition, CancellationToken cancellationToken)
-    {
-        if (!UsesSnapshots(definition))
-        {
-            return null;
-        }
+    // Collections.
 
-        var lastSequence = await _store.GetLastSequenceAsync(definition.Name, cancellationToken);
-        return _snapshots.TryLoad(definition, lastSequence);
+    /// <summary>Creates a one-shard collection. The default space is <paramref name="defaultSpace"/>, or the first space.</summary>
+    public Task<CollectionInfo> CreateCollectionAsync(string name, IReadOnlyList<SpaceDefinition> spaces, string? defaultSpace, CancellationToken cancellationToken) =>
+        _definitions.CreateAsync(name, spaces, defaultSpace, storeInputs: false, shards: 1, cancellationToken);
+
+    /// <summary>
+    /// Creates a one-shard collection. The default space is <paramref name="defaultSpace"/>, or the first space. With
+    /// <paramref name="storeInputs"/> the store of record keeps the raw input each vector was encoded from.
+    /// </summary>
+    public Task<CollectionInfo> CreateCollectionAsync(
+        string name, IReadOnlyList<SpaceDefinition> spaces, string? defaultSpace, bool storeInputs, CancellationToken cancellationToken) =>
+        _definitions.CreateAsync(name, spaces, defaultSpace, storeInputs, shards: 1, cancellationToken);
+
+    /// <summary>
+    /// Creates a collection of <paramref name="shards"/> shards (1 to 64; 0 means 1), fixed at creation: items are spread
+    /// over them by <see cref="ShardAssignment.ShardOf"/>, and each shard has its own segments, index builds and snapshot.
+    /// </summary>
+    public Task<CollectionInfo> CreateCollectionAsync(
+        string name, IReadOnlyList<SpaceDefinition> spaces, string? defaultSpace, bool storeInputs, int shards, CancellationToken cancellationToken) =>
+        _definitions.CreateAsync(name, spaces, defaultSpace, storeInputs, shards, cancellationToken);
+
+    public IReadOnlyList<CollectionInfo> ListCollections() => _definitions.List();
+
+    public CollectionInfo GetCollection(string name) => _definitions.Get(name);
+
+    public Task DeleteCollectionAsync(string name, CancellationToken cancellationToken) => _definitions.DeleteAsync(name, cancellationToken);
+
+    /// <summary>Adds a space to a live collection; existing items have no vector in it until upserted.</summary>
+    public Task<CollectionInfo> AddSpaceAsync(string collection, SpaceDefinition space, CancellationToken cancellationToken) =>
+        _definitions.AddSpaceAsync(collection, space, cancellationToken);
+
+    /// <summary>Removes a space and its vectors. The default space cannot be removed.</summary>
+    public Task<CollectionInfo> DeleteSpaceAsync(string collection, string space, CancellationToken cancellationToken) =>
+        _definitions.DeleteSpaceAsync(collection, space, cancellationToken);
+
+    public Task<CollectionInfo> SetDefaultSpaceAsync(string collection, string space, CancellationToken cancellationToken) =>
+        _definitions.SetDefaultSpaceAsync(collection, space, cancellationToken);
+
+    /// <summary>
+    /// Sets or changes (null or empty: removes) the approximate index of a space on a live collection. Returns at once:
+    /// the optimizer builds the new index of every shard in the background while searches keep using the old segments.
+    /// </summary>
+    public Task<CollectionInfo> SetSpaceIndexAsync(string collection, string space, string? index, CancellationToken cancellationToken) =>
+        _definitions.SetSpaceIndexAsync(collection, space, index, cancellationToken);
+
+    /// <summary>How a space is indexed right now, in total and per shard: segments, vectors indexed, builds in progress.</summary>
+    public SpaceIndexStatus GetSpaceIndexStatus(string collection, string space) => _definitions.GetSpaceIndexStatus(collection, space);
+
+    /// <summary>Runs optimizer jobs until none is left (tests and benchmarks use it to wait for builds deterministically).</summary>
+    public void RunOptimizerUntilIdle(CancellationToken cancellationToken)
+    {
+        _catalog.EnsureReady();
+        while (_optimizer.RunOneJob(cancellationToken))
+        {
+        }
     }
 
-    // A collection uses a snapshot when a space (dense, or a multi-vector space's FDEs) has an index spec, or when one
-    // exists (the spec was removed since). Multi-vector spaces are in snapshots since format 2 (kept tokens and FDE
-    // segments, so neither pruning, encoding nor FDE index builds rerun at start-up).
-    [System.Diagnostics.CodeAnalysis.MemberNotNullWhen(true, nameof(_snapshots))]
-    private bool UsesSnapshots(CollectionDefinition definition) =>
-        _snapshots is not null &&
-        (definition.Spaces.Any(s => !string.IsNullOrWhiteSpace(s.Index)) || File.Exists(_snapshots.PathOf(definition.Name)));
+    // Items.
 
-    // After the optimizer has stopped (a build in flight is abandoned: its segments are written unbuilt and built
-    // again after the restart), so nothing changes the collections any more.
-    private void WriteShutdownSnapshots()
+    /// <summary>
+    /// Upserts a batch atomically: validated as a whole, committed in one transaction, applied to the shards, then
+    /// acknowledged. Merge semantics are those of <see cref="ItemWrite"/>; raw inputs are encoded first.
+    /// </summary>
+    public Task<WriteResult> UpsertAsync(string collection, IReadOnlyList<ItemWrite> items, CancellationToken cancellationToken) =>
+        _writes.UpsertAsync(collection, items, cancellationToken);
+
+    /// <summary>Deletes the given ids (unknown ids are ignored). Returns how many existed.</summary>
+    public Task<WriteResult> DeleteAsync(string collection, IReadOnlyList<string> ids, CancellationToken cancellationToken) =>
+        _writes.DeleteAsync(collection, ids, cancellationToken);
+
+    /// <summary>Deletes every item whose payload matches the filter, in one atomic batch.</summary>
+    public Task<WriteResult> DeleteAsync(string collection, PayloadFilter filter, CancellationToken cancellationToken) =>
+        _writes.DeleteAsync(collection, filter, cancellationToken);
+
+    /// <summary>The items with the given ids, in request order; unknown ids are left out.</summary>
+    public IReadOnlyList<ItemView> GetItems(string collection, IReadOnlyList<string> ids, bool withVectors) =>
+        _reads.GetItems(collection, ids, withVectors);
+
+    /// <summary>A page of items in ascending ordinal id order, optionally filtered.</summary>
+    public ScrollPage Scroll(string collection, PayloadFilter? filter, int limit, string? cursor, bool withVectors) =>
+        _reads.Scroll(collection, filter, limit, cursor, withVectors);
+
+    /// <summary>Number of items, or of items matching <paramref name="filter"/>.</summary>
+    public long Count(string collection, PayloadFilter? filter) => _reads.Count(collection, filter);
+
+    /// <summary>The MUVERA document encoding an item is indexed under in a multi-vector space, or null (diagnostics).</summary>
+    public float[]? GetMultiVectorEncoding(string collection, string space, string id) => _reads.GetMultiVectorEncoding(collection, space, id);
+
+    /// <summary>The raw inputs stored for <paramref name="ids"/> in <paramref name="space"/> (collections with storeInputs).</summary>
+    public Task<IReadOnlyDictionary<string, RawInput>> ReadRawInputsAsync(string collection, string space, IReadOnlyList<string> ids, CancellationToken cancellationToken) =>
+        _reads.ReadRawInputsAsync(collection, space, ids, cancellationToken);
+
+    /// <summary>The raw inputs stored for <paramref name="ids"/>, by item id and then by space (<c>with_inputs</c>).</summary>
+    public Task<IReadOnlyDictionary<string, IReadOnlyDictionary<string, RawInput>>> ReadItemInputsAsync(
+        string collection, IReadOnlyList<string> ids, CancellationToken cancellationToken) =>
+        _reads.ReadItemInputsAsync(collection, ids, cancellationToken);
+
+    // Encoders.
+
+    /// <summary>Encodes gallery inputs with <paramref name="space"/>'s encoder: one vector each, in order; nothing is written.</summary>
+    public Task<IReadOnlyList<float[]>> EncodeAsync(string collection, string space, IReadOnlyList<RawInput> inputs, CancellationToken cancellationToken) =>
+        _encoders.EncodeAsync(_catalog.Get(collection).Definition, space, inputs, cancellationToken);
+
+    /// <summary>Encodes a search's raw input with its space's encoder (empty <paramref name="space"/>: the default space).</summary>
+    public Task<float[]> EncodeQueryAsync(string collection, string? space, RawInput input, string field, CancellationToken cancellationToken) =>
+        _encoders.EncodeQueryAsync(_catalog.Get(collection).Definition, space, input, field, cancellationToken);
+
+    /// <summary>Every "collection/space" whose space names this encoder version: the registry refuses to delete it while any does.</summary>
+    public IReadOnlyList<string> EncoderUsers(string name, string version)
     {
-        if (_snapshots is null || !_indexing.SnapshotAtShutdown)
-        {
-            return;
-        }
-
-        var changed = _collections.Values
-            .Where(s => !s.IsDeleted && s.AppliedSequence != s.SnapshotSequence && UsesSnapshots(s.Definition))
+        _catalog.EnsureReady();
+        return _catalog.All
+            .SelectMany(s => s.Definition.Spaces
+                .Where(space => space.Encoder is { } e && e.Name == name && e.Version == version)
+                .Select(space => $"{s.Definition.Name}/{space.Name}"))
+            .Order(StringComparer.Ordinal)
             .ToList();
-        if (changed.Count == 0)
-        {
-            return;
-        }
-
-        Log.SnapshotsAtShutdown(_logger, changed.Count);
-        foreach (var state in changed)
-        {
-            _snapshots.TryWrite(state);
-        }
     }
 
-    private void EnsureReady()
-    {
-        if (!_ready)
-        {
-            throw RetrievalException.Unavailable("the engine is still loading collections; retry when /readyz is green");
-        }
-    }
+    // Search.
 
-    private CollectionState GetState(string? name, string field = "collection")
-    {
-        EnsureReady();
-        if (string.IsNullOrEmpty(name))
-        {
-            throw RetrievalException.Invalid(field, "is required");
-        }
+    /// <summary>Top-k search over one space of a collection (exact, or through the space's index); hits best first.</summary>
+    public IReadOnlyList<SearchHit> Search(string collection, SearchQuery query) => _searcher.Search(collection, [query], "")[0].Hits;
 
-        return _collections.TryGetValue(name, out var state) && !state.IsDeleted
-            ? state
-            : throw RetrievalException.NotFound($"collection '{name}' not found");
-    }
+    /// <summary>Like <see cref="Search"/>, also telling which compatibility maps the query went through.</summary>
+    public SearchResult SearchWithRoute(string collection, SearchQuery query) => _searcher.Search(collection, [query], "")[0];
 
-    private static T Read<T>(CollectionState state, Func<CollectionState, T> read)
-    {
-        state.Lock.EnterReadLock();
-        try
-        {
-            return read(state);
-        }
-        finally
-        {
-            state.Lock.ExitReadLock();
-        }
-    }
+    /// <summary>
+    /// Runs several searches against one collection under one read lock. Unfiltered exact queries on the same space
+    /// with the same depth share one blocked batch scan per shard.
+    /// </summary>
+    public IReadOnlyList<IReadOnlyList<SearchHit>> SearchBatch(string collection, IReadOnlyList<SearchQuery> queries) =>
+        _searcher.Search(collection, queries, "searches").Select(r => r.Hits).ToList();
 
-    private static void Mutate(CollectionState state, Action<CollectionState> mutate)
-    {
-        state.Lock.EnterWriteLock();
-        try
-        {
-            mutate(state);
-        }
-        finally
-        {
-            state.Lock.ExitWriteLock();
-        }
-    }
+    /// <summary>Like <see cref="SearchBatch(string, IReadOnlyList{SearchQuery})"/>, also telling which maps each query went through.</summary>
+    public IReadOnlyList<SearchResult> SearchBatchWithRoutes(string collection, IReadOnlyList<SearchQuery> queries) =>
+        _searcher.Search(collection, queries, "searches");
 }

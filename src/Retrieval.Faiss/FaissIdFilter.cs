@@ -23,7 +23,7 @@ public sealed class FaissIdFilter
 
     /// <summary>
     /// Allows id <c>i</c> when bit <c>i % 64</c> of <c>words[i / 64]</c> is set; ids past the end are excluded.
-    /// The layout of <c>Retrieval.Core.Search.RowFilter</c>. Becomes an <c>IDSelectorBitmap</c>
+    /// The layout the engine's row filters use. Becomes an <c>IDSelectorBitmap</c>
     /// (a bit test per candidate): the choice for dense filters.
     /// </summary>
     public static FaissIdFilter FromBitset(ReadOnlyMemory<ulong> words)

@@ -1,5 +1,4 @@
 using System.Buffers;
-using Retrieval.Core.Search;
 
 namespace Retrieval.Faiss;
 
@@ -141,7 +140,7 @@ public sealed partial class FaissIndex
 
     private void ToHigherIsBetter(Span<long> ids, Span<float> scores)
     {
-        var negate = ScoreKind == ScoreKind.NegativeSquaredL2;
+        var negate = Metric == FaissMetric.L2;
         for (var i = 0; i < scores.Length; i++)
         {
             if (ids[i] < 0)

@@ -1,5 +1,3 @@
-using Retrieval.Core.Search;
-
 namespace Retrieval.Faiss;
 
 /// <summary>
@@ -7,7 +5,7 @@ namespace Retrieval.Faiss;
 /// <c>IVF1024,PQ32x8</c>, <c>IVF1024,SQ8</c>, <c>Flat</c>, ...) that stores caller-chosen 64-bit ids.
 /// </summary>
 /// <remarks>
-/// <para>Scores follow <see cref="ScoreKind"/>: higher is better. Inner-product scores are Faiss's
+/// <para>Scores follow <see cref="Metric"/>: higher is better. Inner-product scores are Faiss's
 /// similarities as they are; L2 scores are Faiss's squared distances negated.</para>
 /// <para>Thread-safety: <see cref="Search(ReadOnlySpan{float}, int, FaissSearchParameters?)"/>, <see cref="Count"/>
 /// and <see cref="Save"/> may run concurrently (Faiss searches are read-only);
@@ -39,10 +37,10 @@ public sealed partial class FaissIndex : IDisposable
         FaissException.ThrowIfFailed(NativeMethods.rf_index_metric(handle, out var metric));
         FaissException.ThrowIfFailed(NativeMethods.rf_index_hnsw_ef_search(handle, out _hnswEfSearch));
         Dimension = dimension;
-        ScoreKind = metric switch
+        Metric = metric switch
         {
-            NativeMethods.RF_METRIC_INNER_PRODUCT => ScoreKind.InnerProduct,
-            NativeMethods.RF_METRIC_L2 => ScoreKind.NegativeSquaredL2,
+            NativeMethods.RF_METRIC_INNER_PRODUCT => FaissMetric.InnerProduct,
+            NativeMethods.RF_METRIC_L2 => FaissMetric.L2,
             _ => throw new FaissException(FaissErrorCode.InvalidArgument, $"unsupported Faiss metric {metric}"),
         };
     }
@@ -50,8 +48,8 @@ public sealed partial class FaissIndex : IDisposable
     /// <summary>Vector dimension.</summary>
     public int Dimension { get; }
 
-    /// <summary>How scores are computed: <see cref="ScoreKind.InnerProduct"/> or <see cref="ScoreKind.NegativeSquaredL2"/>.</summary>
-    public ScoreKind ScoreKind { get; }
+    /// <summary>How vectors are compared, and so how scores are computed.</summary>
+    public FaissMetric Metric { get; }
 
     /// <summary>False while an index that needs training (IVF, PQ, SQ) has not been trained.</summary>
     public bool IsTrained => Read(static h =>
@@ -68,20 +66,20 @@ public sealed partial class FaissIndex : IDisposable
     });
 
     /// <summary>
-    /// Creates an empty index. Cosine spaces pass <see cref="ScoreKind.InnerProduct"/> and normalized vectors.
+    /// Creates an empty index. Cosine spaces pass <see cref="FaissMetric.InnerProduct"/> and normalized vectors.
     /// </summary>
     /// <exception cref="FaissException">Faiss rejected the factory string (its message says why).</exception>
-    public static FaissIndex Create(string factory, int dimension, ScoreKind scoreKind)
+    public static FaissIndex Create(string factory, int dimension, FaissMetric metric)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(factory);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(dimension);
-        var metric = scoreKind switch
+        var nativeMetric = metric switch
         {
-            ScoreKind.InnerProduct => NativeMethods.RF_METRIC_INNER_PRODUCT,
-            ScoreKind.NegativeSquaredL2 => NativeMethods.RF_METRIC_L2,
-            _ => throw new ArgumentOutOfRangeException(nameof(scoreKind), scoreKind, "unknown score kind"),
+            FaissMetric.InnerProduct => NativeMethods.RF_METRIC_INNER_PRODUCT,
+            FaissMetric.L2 => NativeMethods.RF_METRIC_L2,
+            _ => throw new ArgumentOutOfRangeException(nameof(metric), metric, "unknown metric"),
         };
-        return Adopt(NativeMethods.rf_index_create(factory, dimension, metric, out var handle), handle);
+        return Adopt(NativeMethods.rf_index_create(factory, dimension, nativeMetric, out var handle), handle);
     }
 
     public void Dispose()

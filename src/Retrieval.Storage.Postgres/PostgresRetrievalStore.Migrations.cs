@@ -1,12 +1,14 @@
 using Npgsql;
 using Retrieval.Core.Errors;
 using Retrieval.Core.Migrations;
-using Retrieval.Core.Model;
 using Retrieval.Core.Storage;
 
 namespace Retrieval.Storage.Postgres;
 
-/// <summary>The model-upgrade migration state machine: rows, audit events and the derived-item marks.</summary>
+/// <summary>
+/// The migration role: model-upgrade migration rows, their audit events and derived-item lists, persisted as the engine
+/// instructs (the phase rules live in the engine).
+/// </summary>
 public sealed partial class PostgresRetrievalStore
 {
     private const string MigrationColumns = """
@@ -41,19 +43,6 @@ public sealed partial class PostgresRetrievalStore
             }
         }
 
-        await using (var open = new NpgsqlCommand(
-            "SELECT id, phase FROM migrations WHERE collection = @collection AND from_space = @from AND phase NOT IN (8, 9);", connection, transaction))
-        {
-            open.Parameters.AddWithValue("collection", migration.Collection);
-            open.Parameters.AddWithValue("from", migration.FromSpace);
-            await using var reader = await open.ExecuteReaderAsync(cancellationToken);
-            if (await reader.ReadAsync(cancellationToken))
-            {
-                throw RetrievalException.Precondition(
-                    $"migration '{reader.GetString(0)}' of space '{migration.FromSpace}' in collection '{migration.Collection}' is still open (phase {MigrationPhases.Name((MigrationPhase)reader.GetInt32(1))}); cut it over and retire it, or roll it back, first");
-            }
-        }
-
         await using (var insert = new NpgsqlCommand(
             $"""
             INSERT INTO migrations ({MigrationColumns}) VALUES (@collection, @id, @from, @to, @encoder, @phase, @settings, @map, @inverse,
@@ -69,7 +58,14 @@ public sealed partial class PostgresRetrievalStore
             insert.Parameters.AddWithValue("mapped", migration.MappedOnWrite);
             insert.Parameters.AddWithValue("derived", migration.DerivedOnWrite);
             insert.Parameters.AddWithValue("created", migration.CreatedAt.ToUniversalTime());
-            await insert.ExecuteNonQueryAsync(cancellationToken);
+            try
+            {
+                await insert.ExecuteNonQueryAsync(cancellationToken);
+            }
+            catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation && e.ConstraintName == "migrations_one_open")
+            {
+                throw MigrationStoreErrors.OpenMigrationConflict(migration, e);
+            }
         }
 
         await InsertEventAsync(connection, transaction, migration, null, note, cancellationToken);
@@ -93,18 +89,13 @@ public sealed partial class PostgresRetrievalStore
         return (await ReadMigrationsAsync(command, cancellationToken)).SingleOrDefault();
     }
 
-    public async Task<bool> UpdateMigrationAsync(
-        StoredMigration migration,
-        MigrationPhase expectedPhase,
-        string note,
-        CollectionDefinition? definition,
-        string? removedSpace,
-        CancellationToken cancellationToken)
+    public async Task<bool> UpdateMigrationAsync(MigrationUpdate update, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(migration);
+        ArgumentNullException.ThrowIfNull(update);
+        var migration = update.Migration;
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        await using (var update = new NpgsqlCommand(
+        await using (var change = new NpgsqlCommand(
             """
             UPDATE migrations SET phase = @phase, settings = @settings, map_id = @map, inverse_map_id = @inverse,
                 calibration = @calibration, previous_default_space = @previous, updated_at = @updated, changed_by = @by,
@@ -114,22 +105,21 @@ public sealed partial class PostgresRetrievalStore
             connection,
             transaction))
         {
-            BindMigration(update, migration);
-            update.Parameters.AddWithValue("expected", (int)expectedPhase);
-            if (await update.ExecuteNonQueryAsync(cancellationToken) == 0)
+            BindMigration(change, migration);
+            change.Parameters.AddWithValue("expected", (int)update.ExpectedPhase);
+            if (await change.ExecuteNonQueryAsync(cancellationToken) == 0)
             {
                 return false;
             }
         }
 
-        if (migration.Phase != expectedPhase)
+        if (migration.Phase != update.ExpectedPhase)
         {
-            await InsertEventAsync(connection, transaction, migration, expectedPhase, note, cancellationToken);
+            await InsertEventAsync(connection, transaction, migration, update.ExpectedPhase, update.Note, cancellationToken);
         }
 
-        if (!MigrationPhases.IsOpen(migration.Phase))
+        if (update.ClearDerivedItems)
         {
-            // A closed migration has nothing left to re-backfill.
             await using var clear = new NpgsqlCommand(
                 "DELETE FROM migration_derived WHERE collection = @collection AND migration_id = @id;", connection, transaction);
             clear.Parameters.AddWithValue("collection", migration.Collection);
@@ -137,9 +127,9 @@ public sealed partial class PostgresRetrievalStore
             await clear.ExecuteNonQueryAsync(cancellationToken);
         }
 
-        if (definition is not null)
+        if (update.Definition is not null)
         {
-            await UpdateDefinitionAsync(connection, transaction, definition, removedSpace, cancellationToken);
+            await UpdateDefinitionAsync(connection, transaction, update.Definition, update.RemovedSpace, cancellationToken);
         }
 
         await transaction.CommitAsync(cancellationToken);
@@ -187,16 +177,16 @@ public sealed partial class PostgresRetrievalStore
     }
 
     /// <summary>
-    /// Adds a batch's migration marks to the write batch: they run in the batch's implicit transaction. The engine checks
-    /// that the migration is open under the collection's write gate before it builds the marks.
+    /// Adds a batch's migration marks to the write batch and returns the counters statement, whose row count tells whether
+    /// the migration was still in the marks' phase (the caller rolls the batch back when it was not).
     /// </summary>
-    private static void AddMigrationMarks(NpgsqlBatch batch, string collection, MigrationMarks marks)
+    private static NpgsqlBatchCommand AddMigrationMarks(NpgsqlBatch batch, string collection, MigrationMarks marks)
     {
         var counters = new NpgsqlBatchCommand("""
             UPDATE migrations SET backfilled = backfilled + @backfilled, mapped_on_write = mapped_on_write + @mapped,
                 derived_on_write = derived_on_write + @derived, worker_cursor = COALESCE(@cursor, worker_cursor),
                 client_checkpoint = COALESCE(@checkpoint, client_checkpoint)
-            WHERE collection = @collection AND id = @id AND phase NOT IN (8, 9)
+            WHERE collection = @collection AND id = @id AND phase = @phase
             """);
         counters.Parameters.AddWithValue("backfilled", marks.BackfilledDelta);
         counters.Parameters.AddWithValue("mapped", marks.MappedOnWriteDelta);
@@ -205,6 +195,7 @@ public sealed partial class PostgresRetrievalStore
         counters.Parameters.Add(new NpgsqlParameter<string?>("checkpoint", NpgsqlTypes.NpgsqlDbType.Text) { TypedValue = marks.ClientCheckpoint });
         counters.Parameters.AddWithValue("collection", collection);
         counters.Parameters.AddWithValue("id", marks.MigrationId);
+        counters.Parameters.AddWithValue("phase", (int)marks.Phase);
         batch.BatchCommands.Add(counters);
 
         if (marks.DerivedIds.Count > 0)
@@ -229,6 +220,8 @@ public sealed partial class PostgresRetrievalStore
             native.Parameters.AddWithValue("items", marks.NativeIds.ToArray());
             batch.BatchCommands.Add(native);
         }
+
+        return counters;
     }
 
     private static void BindMigration(NpgsqlCommand command, StoredMigration migration)

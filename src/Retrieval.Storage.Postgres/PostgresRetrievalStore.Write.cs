@@ -8,6 +8,8 @@ namespace Retrieval.Storage.Postgres;
 /// The write path: one batch is one round trip. The statements go out as one <see cref="NpgsqlBatch"/> with a
 /// single Sync, so PostgreSQL runs them in one implicit transaction: an error in any of them rolls all of them
 /// back, and the reply comes only after the commit (and, with the default synchronous_commit, its WAL flush).
+/// (A batch that carries migration marks runs them in an explicit transaction instead, one more round trip: see
+/// <see cref="WriteAsync"/>.)
 /// The first statement increments the collection's sequence, which also row-locks the catalog row and so
 /// serializes writers of one collection; the statements after it start with fresh snapshots (READ COMMITTED),
 /// so they see whatever an earlier writer of the collection committed. Upserts travel as binary array
@@ -123,13 +125,16 @@ public sealed partial class PostgresRetrievalStore
             command.BatchCommands.Add(delete);
         }
 
-        if (batch.Migration is { } marks)
-        {
-            AddMigrationMarks(command, collection, marks);
-        }
+        var marksCommand = batch.Migration is { } marks ? AddMigrationMarks(command, collection, marks) : null;
 
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         command.Connection = connection;
+
+        // Marks commit only while the migration is still in the phase they name, and that is known only once the batch
+        // has run: such a batch runs in an explicit transaction (one more round trip, during migrations only) that is
+        // rolled back when the counters statement matched no row.
+        await using var transaction = marksCommand is null ? null : await connection.BeginTransactionAsync(cancellationToken);
+        command.Transaction = transaction;
         long? sequence = null;
         await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
         {
@@ -144,7 +149,23 @@ public sealed partial class PostgresRetrievalStore
             }
         }
 
-        return sequence ?? throw CollectionNotFound(collection);
+        if (sequence is null)
+        {
+            throw CollectionNotFound(collection);
+        }
+
+        if (transaction is not null && batch.Migration is { } applied && marksCommand is { RecordsAffected: 0 })
+        {
+            await transaction.RollbackAsync(cancellationToken);
+            throw MigrationStoreErrors.MarksPhaseMismatch(collection, applied);
+        }
+
+        if (transaction is not null)
+        {
+            await transaction.CommitAsync(cancellationToken);
+        }
+
+        return sequence.Value;
     }
 
     private static NpgsqlBatchCommand UpsertCommand(string collection, IReadOnlyList<ItemWrite> upserts)

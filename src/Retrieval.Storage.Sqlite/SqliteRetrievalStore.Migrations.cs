@@ -1,14 +1,19 @@
 using Microsoft.Data.Sqlite;
 using Retrieval.Core.Errors;
 using Retrieval.Core.Migrations;
-using Retrieval.Core.Model;
 using Retrieval.Core.Storage;
 
 namespace Retrieval.Storage.Sqlite;
 
-/// <summary>The model-upgrade migration state machine: rows, audit events and the derived-item marks.</summary>
+/// <summary>
+/// The migration role: model-upgrade migration rows, their audit events and derived-item lists, persisted as the engine
+/// instructs (the phase rules live in the engine).
+/// </summary>
 public sealed partial class SqliteRetrievalStore
 {
+    /// <summary>SQLITE_CONSTRAINT_UNIQUE: a unique index refused a row.</summary>
+    private const int SqliteUniqueConstraint = 2067;
+
     private const string MigrationColumns = """
         collection, id, from_space, to_space, encoder, phase, settings, map_id, inverse_map_id, calibration,
         worker_cursor, client_checkpoint, backfilled, mapped_on_write, derived_on_write, previous_default_space,
@@ -32,19 +37,6 @@ public sealed partial class SqliteRetrievalStore
                     }
                 }
 
-                await using (var open = Command(connection, transaction, """
-                    SELECT id, phase FROM migrations WHERE collection = $collection AND from_space = $from AND phase NOT IN (8, 9);
-                    """))
-                {
-                    open.Parameters.AddWithValue("$collection", migration.Collection);
-                    open.Parameters.AddWithValue("$from", migration.FromSpace);
-                    await using var reader = await open.ExecuteReaderAsync(ct);
-                    if (await reader.ReadAsync(ct))
-                    {
-                        throw OpenMigrationExists(migration, reader.GetString(0), (MigrationPhase)reader.GetInt32(1));
-                    }
-                }
-
                 await using var insert = Command(connection, transaction, $"""
                     INSERT INTO migrations ({MigrationColumns}) VALUES ($collection, $id, $from, $to, $encoder, $phase, $settings, $map,
                         $inverse, $calibration, $cursor, $checkpoint, $backfilled, $mapped, $derived, $previous, $created, $updated, $by);
@@ -56,7 +48,16 @@ public sealed partial class SqliteRetrievalStore
                 insert.Parameters.AddWithValue("$mapped", migration.MappedOnWrite);
                 insert.Parameters.AddWithValue("$derived", migration.DerivedOnWrite);
                 insert.Parameters.AddWithValue("$created", UnixMicroseconds.From(migration.CreatedAt));
-                await insert.ExecuteNonQueryAsync(ct);
+                try
+                {
+                    await insert.ExecuteNonQueryAsync(ct);
+                }
+                catch (SqliteException e) when (e.SqliteExtendedErrorCode == SqliteUniqueConstraint)
+                {
+                    // The id was checked above, so the unique index refusing the row is migrations_one_open.
+                    throw MigrationStoreErrors.OpenMigrationConflict(migration, e);
+                }
+
                 await InsertEventAsync(connection, transaction, migration, null, note, ct);
                 return true;
             },
@@ -82,39 +83,33 @@ public sealed partial class SqliteRetrievalStore
         return (await ReadMigrationsAsync(command, cancellationToken)).SingleOrDefault();
     }
 
-    public Task<bool> UpdateMigrationAsync(
-        StoredMigration migration,
-        MigrationPhase expectedPhase,
-        string note,
-        CollectionDefinition? definition,
-        string? removedSpace,
-        CancellationToken cancellationToken)
+    public Task<bool> UpdateMigrationAsync(MigrationUpdate update, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(migration);
+        ArgumentNullException.ThrowIfNull(update);
+        var migration = update.Migration;
         return WriteTransactionAsync(
             async (connection, transaction, ct) =>
             {
-                await using var update = Command(connection, transaction, """
+                await using var change = Command(connection, transaction, """
                     UPDATE migrations SET phase = $phase, settings = $settings, map_id = $map, inverse_map_id = $inverse,
                         calibration = $calibration, previous_default_space = $previous, updated_at = $updated, changed_by = $by,
                         encoder = $encoder
                     WHERE collection = $collection AND id = $id AND phase = $expected AND from_space = $from AND to_space = $to;
                     """);
-                BindMigration(update, migration);
-                update.Parameters.AddWithValue("$expected", (int)expectedPhase);
-                if (await update.ExecuteNonQueryAsync(ct) == 0)
+                BindMigration(change, migration);
+                change.Parameters.AddWithValue("$expected", (int)update.ExpectedPhase);
+                if (await change.ExecuteNonQueryAsync(ct) == 0)
                 {
                     return false;
                 }
 
-                if (migration.Phase != expectedPhase)
+                if (migration.Phase != update.ExpectedPhase)
                 {
-                    await InsertEventAsync(connection, transaction, migration, expectedPhase, note, ct);
+                    await InsertEventAsync(connection, transaction, migration, update.ExpectedPhase, update.Note, ct);
                 }
 
-                if (!MigrationPhases.IsOpen(migration.Phase))
+                if (update.ClearDerivedItems)
                 {
-                    // A closed migration has nothing left to re-backfill.
                     await using var clear = Command(
                         connection, transaction, "DELETE FROM migration_derived WHERE collection = $collection AND migration_id = $id;");
                     clear.Parameters.AddWithValue("$collection", migration.Collection);
@@ -122,9 +117,9 @@ public sealed partial class SqliteRetrievalStore
                     await clear.ExecuteNonQueryAsync(ct);
                 }
 
-                if (definition is not null)
+                if (update.Definition is not null)
                 {
-                    await UpdateDefinitionAsync(connection, transaction, definition, removedSpace, ct);
+                    await UpdateDefinitionAsync(connection, transaction, update.Definition, update.RemovedSpace, ct);
                 }
 
                 return true;
@@ -175,7 +170,7 @@ public sealed partial class SqliteRetrievalStore
         return events;
     }
 
-    /// <summary>Applies a batch's migration marks inside the batch's transaction.</summary>
+    /// <summary>Applies a batch's migration marks inside the batch's transaction, when the migration is still in the marks' phase.</summary>
     private static async Task ApplyMigrationMarksAsync(
         SqliteConnection connection, SqliteTransaction transaction, string collection, MigrationMarks marks, CancellationToken cancellationToken)
     {
@@ -183,7 +178,7 @@ public sealed partial class SqliteRetrievalStore
             UPDATE migrations SET backfilled = backfilled + $backfilled, mapped_on_write = mapped_on_write + $mapped,
                 derived_on_write = derived_on_write + $derived, worker_cursor = COALESCE($cursor, worker_cursor),
                 client_checkpoint = COALESCE($checkpoint, client_checkpoint)
-            WHERE collection = $collection AND id = $id AND phase NOT IN (8, 9);
+            WHERE collection = $collection AND id = $id AND phase = $phase;
             """);
         counters.Parameters.AddWithValue("$backfilled", marks.BackfilledDelta);
         counters.Parameters.AddWithValue("$mapped", marks.MappedOnWriteDelta);
@@ -192,10 +187,11 @@ public sealed partial class SqliteRetrievalStore
         counters.Parameters.AddWithValue("$checkpoint", (object?)marks.ClientCheckpoint ?? DBNull.Value);
         counters.Parameters.AddWithValue("$collection", collection);
         counters.Parameters.AddWithValue("$id", marks.MigrationId);
+        counters.Parameters.AddWithValue("$phase", (int)marks.Phase);
         if (await counters.ExecuteNonQueryAsync(cancellationToken) == 0)
         {
-            // The engine checks the phase under the collection's write gate; reaching here means the two disagree.
-            throw RetrievalException.Precondition($"migration '{marks.MigrationId}' of collection '{collection}' is not open");
+            // The engine read the phase under the collection's write gate; reaching here means the two disagree.
+            throw MigrationStoreErrors.MarksPhaseMismatch(collection, marks);
         }
 
         await using var derive = Command(connection, transaction, """
@@ -222,10 +218,6 @@ public sealed partial class SqliteRetrievalStore
             await native.ExecuteNonQueryAsync(cancellationToken);
         }
     }
-
-    private static RetrievalException OpenMigrationExists(StoredMigration migration, string openId, MigrationPhase phase) =>
-        RetrievalException.Precondition(
-            $"migration '{openId}' of space '{migration.FromSpace}' in collection '{migration.Collection}' is still open (phase {MigrationPhases.Name(phase)}); cut it over and retire it, or roll it back, first");
 
     private static void BindMigration(SqliteCommand command, StoredMigration migration)
     {

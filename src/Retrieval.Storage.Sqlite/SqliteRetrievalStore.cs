@@ -53,7 +53,7 @@ public sealed partial class SqliteRetrievalStore : IRetrievalStore
             // journal_mode is persistent in the file; synchronous is per connection and only matters for the writer.
             await ExecuteAsync(connection, "PRAGMA journal_mode = WAL;", cancellationToken);
             await ExecuteAsync(connection, "PRAGMA synchronous = FULL;", cancellationToken);
-            await SqliteSchema.MigrateAsync(connection, cancellationToken);
+            await SqliteSchema.UpgradeAsync(connection, cancellationToken);
         }
         catch
         {

@@ -4,8 +4,8 @@ using Retrieval.Core.Storage;
 namespace Retrieval.Storage.Sqlite;
 
 /// <summary>
-/// The SQLite schema and its migrations. The embedded store migrates itself on open (there is no operator
-/// step for a single-file database); each migration runs in the same transaction as its schema_version row.
+/// The SQLite schema and its versioned upgrades. The embedded store upgrades itself on open (there is no operator
+/// step for a single-file database); each upgrade runs in the same transaction as its schema_version row.
 /// </summary>
 /// <remarks>
 /// Ids and names compare with SQLite's BINARY collation (UTF-8 byte order), the same order the PostgreSQL
@@ -14,7 +14,7 @@ namespace Retrieval.Storage.Sqlite;
 /// </remarks>
 internal static class SqliteSchema
 {
-    private static readonly (int Version, string Name, string Sql)[] Migrations =
+    private static readonly (int Version, string Name, string Sql)[] Upgrades =
     [
         (1, "initial schema", """
             CREATE TABLE collections (
@@ -139,9 +139,9 @@ internal static class SqliteSchema
     ];
 
     /// <summary>The schema version this build writes and reads.</summary>
-    public static int CurrentVersion => Migrations[^1].Version;
+    public static int CurrentVersion => Upgrades[^1].Version;
 
-    public static async Task MigrateAsync(SqliteConnection connection, CancellationToken cancellationToken)
+    public static async Task UpgradeAsync(SqliteConnection connection, CancellationToken cancellationToken)
     {
         await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
         await using (var create = connection.CreateCommand())
@@ -171,12 +171,12 @@ internal static class SqliteSchema
                 $"the SQLite store has schema version {applied}, newer than this build's {CurrentVersion}; upgrade the server");
         }
 
-        foreach (var (version, name, sql) in Migrations.Where(m => m.Version > applied))
+        foreach (var (version, name, sql) in Upgrades.Where(u => u.Version > applied))
         {
-            await using var migrate = connection.CreateCommand();
-            migrate.Transaction = transaction;
-            migrate.CommandText = sql;
-            await migrate.ExecuteNonQueryAsync(cancellationToken);
+            await using var upgrade = connection.CreateCommand();
+            upgrade.Transaction = transaction;
+            upgrade.CommandText = sql;
+            await upgrade.ExecuteNonQueryAsync(cancellationToken);
 
             await using var record = connection.CreateCommand();
             record.Transaction = transaction;

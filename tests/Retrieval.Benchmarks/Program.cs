@@ -1,5 +1,6 @@
 using Retrieval.Benchmarks.Ann;
 using Retrieval.Benchmarks.Encoders;
+using Retrieval.Benchmarks.Engine;
 using Retrieval.Benchmarks.Exact;
 using Retrieval.Benchmarks.Faiss;
 using Retrieval.Benchmarks.Filtering;
@@ -36,6 +37,10 @@ internal static class Program
                         [--server-env "default;DOTNET_gcServer=0;SERVER_DIR=/other/build/bin,DOTNET_TieredPGO=0"]
           muvera        MUVERA FDE encode throughput and recall: encode|recall|all <model> <queries> [folder]
                         ["R,k,dproj[,c|,cN];…" (c = centered SimHash)] ["none,dedup,kdN,ratioX,wardN,dedup+…"]
+          engine        the engine in process, through RetrievalEngine: exact|hnsw|shards|ingest
+                        exact [--n 1000000] [--dim 128] [--queries 1000] [--batch 1000] [--trials 5]
+                        hnsw|shards [--data synthetic|fasttext] [--n 200000] [--spec HNSW32] [--shards 1,2] [--ef 16,32,64,128,256]
+                        ingest [--store postgres|sqlite] [--n 200000] [--batch 1000] [--rounds 3]
           muvera-index  MUVERA with the FDEs in HNSW / IVF indexes vs the exact FDE scan: "<specs;…>" compact|end-to-end <queries>
           auth          CPU cost of authorizing a search in process, then gRPC search QPS with auth on vs off (two server processes)
                         [--keys 1000] [--calls 1000000] [--items 20000] [--dim 64] [--concurrency 4] [--seconds 3] [--rounds 5] [--gate-only]
@@ -68,6 +73,8 @@ internal static class Program
                 return await ServeBenchmark.RunAsync(rest);
             case "muvera":
                 return await MuveraBenchmark.RunAsync(rest);
+            case "engine":
+                return await EngineBenchmark.RunAsync(rest);
             case "muvera-index":
                 return FdeIndexBenchmark.Run(rest);
             case "auth":

@@ -63,7 +63,7 @@ internal static class StoreIngestBenchmark
         var connectionString = new NpgsqlConnectionStringBuilder(admin) { Database = name }.ConnectionString;
         try
         {
-            await PostgresSchema.MigrateAsync(connectionString, CancellationToken.None);
+            await PostgresSchema.UpgradeAsync(connectionString, CancellationToken.None);
             await using var store = new PostgresRetrievalStore(connectionString);
             await store.OpenAsync(CancellationToken.None);
             await MeasureAsync(store, items, dimension, batchSize);

@@ -165,10 +165,10 @@ public sealed class CliCommandTests : IAsyncLifetime
         await using var database = await TestDatabase.CreateAsync(CancellationToken.None);
         var (first, output) = await CliHarness.RunAsync("db", "migrate", "--connection", database.ConnectionString);
         Assert.True(first == 0, output);
-        Assert.Contains($"applied {PostgresSchema.CurrentVersion} migration", output, StringComparison.Ordinal);
+        Assert.Contains($"applied {PostgresSchema.CurrentVersion} schema upgrade", output, StringComparison.Ordinal);
         var (second, again) = await CliHarness.RunAsync("db", "migrate", "--connection", database.ConnectionString);
         Assert.Equal(0, second);
-        Assert.Contains("applied 0 migration", again, StringComparison.Ordinal);
+        Assert.Contains("applied 0 schema upgrade", again, StringComparison.Ordinal);
         await using var store = new PostgresRetrievalStore(database.ConnectionString);
         await store.OpenAsync(CancellationToken.None);
     }

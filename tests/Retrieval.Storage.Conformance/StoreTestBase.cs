@@ -4,7 +4,7 @@ using Retrieval.Core.Storage;
 namespace Retrieval.Storage.Conformance;
 
 /// <summary>
-/// Base of every conformance test class: opens a store from the class fixture before each test and closes it
+/// Base of every conformance suite (one per store role: catalog, items, raw inputs, maps, migrations): opens a store from the class fixture before each test and closes it
 /// after. Tests share the fixture's database, so each one works in collections of its own (<see cref="NewCollectionAsync"/>).
 /// </summary>
 public abstract class StoreTestBase<TFixture>(TFixture fixture) : IClassFixture<TFixture>, IAsyncLifetime
@@ -17,6 +17,17 @@ public abstract class StoreTestBase<TFixture>(TFixture fixture) : IClassFixture<
     protected TFixture Fixture { get; } = fixture;
 
     protected IRetrievalStore Store => store ?? throw new InvalidOperationException("the store is not open");
+
+    // The store through each of its roles: a suite calls the role it covers, so that it checks that role's contract.
+    protected ICatalogStore CatalogStore => Store;
+
+    protected IItemStore ItemStore => Store;
+
+    protected IRawInputStore RawInputStore => Store;
+
+    protected IMapStore MapStore => Store;
+
+    protected IMigrationStore MigrationStore => Store;
 
     protected CancellationToken Ct => timeout.Token;
 
@@ -49,14 +60,14 @@ public abstract class StoreTestBase<TFixture>(TFixture fixture) : IClassFixture<
     protected async Task<CollectionDefinition> NewCollectionAsync()
     {
         var collection = TestData.Collection(TestData.NewCollectionName());
-        await Store.CreateCollectionAsync(collection, Ct);
+        await CatalogStore.CreateCollectionAsync(collection, Ct);
         return collection;
     }
 
     protected async Task<List<ItemChange>> ReadAllChangesAsync(string collection, long afterSequence)
     {
         var changes = new List<ItemChange>();
-        await foreach (var change in Store.ReadChangesAsync(collection, afterSequence, Ct))
+        await foreach (var change in ItemStore.ReadChangesAsync(collection, afterSequence, Ct))
         {
             changes.Add(change);
         }
@@ -65,5 +76,5 @@ public abstract class StoreTestBase<TFixture>(TFixture fixture) : IClassFixture<
     }
 
     protected async Task<StoredItem?> GetItemAsync(string collection, string id) =>
-        (await Store.GetItemsAsync(collection, [id], Ct)).SingleOrDefault();
+        (await ItemStore.GetItemsAsync(collection, [id], Ct)).SingleOrDefault();
 }

@@ -4,7 +4,7 @@ using Retrieval.Testing;
 
 namespace Retrieval.Storage.Postgres.Tests;
 
-/// <summary>The explicit migration step and the schema check on open; each test gets its own empty database.</summary>
+/// <summary>The explicit schema-upgrade step and the schema check on open; each test gets its own empty database.</summary>
 public sealed class PostgresSchemaTests
 {
     [PostgresFact]
@@ -19,12 +19,12 @@ public sealed class PostgresSchemaTests
     }
 
     [PostgresFact]
-    public async Task MigrateAsync_RunTwice_AppliesEachMigrationOnceAndOpens()
+    public async Task UpgradeAsync_RunTwice_AppliesEachUpgradeOnceAndOpens()
     {
         await using var database = await TestDatabase.CreateAsync(CancellationToken.None);
 
-        var first = await PostgresSchema.MigrateAsync(database.ConnectionString, CancellationToken.None);
-        var second = await PostgresSchema.MigrateAsync(database.ConnectionString, CancellationToken.None);
+        var first = await PostgresSchema.UpgradeAsync(database.ConnectionString, CancellationToken.None);
+        var second = await PostgresSchema.UpgradeAsync(database.ConnectionString, CancellationToken.None);
 
         Assert.Equal(PostgresSchema.CurrentVersion, first[^1].Version);
         Assert.Empty(second);
@@ -34,12 +34,12 @@ public sealed class PostgresSchemaTests
     }
 
     [PostgresFact]
-    public async Task MigrateAsync_Concurrently_AppliesEachMigrationOnce()
+    public async Task UpgradeAsync_Concurrently_AppliesEachUpgradeOnce()
     {
         await using var database = await TestDatabase.CreateAsync(CancellationToken.None);
 
         var runs = await Task.WhenAll(Enumerable.Range(0, 4)
-            .Select(_ => PostgresSchema.MigrateAsync(database.ConnectionString, CancellationToken.None)));
+            .Select(_ => PostgresSchema.UpgradeAsync(database.ConnectionString, CancellationToken.None)));
 
         Assert.Equal(PostgresSchema.CurrentVersion, runs.Sum(applied => applied.Count));
     }
@@ -48,7 +48,7 @@ public sealed class PostgresSchemaTests
     public async Task OpenAsync_NewerSchema_ThrowsStoreSchemaException()
     {
         await using var database = await TestDatabase.CreateAsync(CancellationToken.None);
-        await PostgresSchema.MigrateAsync(database.ConnectionString, CancellationToken.None);
+        await PostgresSchema.UpgradeAsync(database.ConnectionString, CancellationToken.None);
         await using (var connection = new NpgsqlConnection(database.ConnectionString))
         {
             await connection.OpenAsync();

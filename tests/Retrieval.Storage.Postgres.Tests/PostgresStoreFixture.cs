@@ -19,7 +19,7 @@ public sealed class PostgresStoreFixture : IStoreFixture, IAsyncLifetime
         }
 
         database = await TestDatabase.CreateAsync(CancellationToken.None);
-        await PostgresSchema.MigrateAsync(database.ConnectionString, CancellationToken.None);
+        await PostgresSchema.UpgradeAsync(database.ConnectionString, CancellationToken.None);
     }
 
     public async Task<IRetrievalStore> OpenStoreAsync(CancellationToken cancellationToken)

@@ -23,7 +23,7 @@ public sealed class SqliteRetrievalStoreTests : IDisposable
     }
 
     [Fact]
-    public async Task OpenAsync_Twice_MigratesOnlyOnce()
+    public async Task OpenAsync_Twice_UpgradesTheSchemaOnlyOnce()
     {
         for (var i = 0; i < 2; i++)
         {

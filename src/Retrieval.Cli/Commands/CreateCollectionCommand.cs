@@ -25,12 +25,16 @@ internal sealed class CreateCollectionCommand : AsyncCommand<CreateCollectionCom
         [CommandOption("--default-space <SPACE>")]
         [Description("the space a search without --space uses (default: the first)")]
         public string? DefaultSpace { get; init; }
+
+        [CommandOption("--shards <N>")]
+        [Description("shards to spread the items over, 1 to 64 (default 1); fixed at creation. Each shard indexes and is searched in parallel")]
+        public int Shards { get; init; } = 1;
     }
 
     public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
         using var client = new RetrievalClient(settings);
-        var request = new CreateCollectionRequest { Name = settings.Name, DefaultSpace = settings.DefaultSpace ?? "" };
+        var request = new CreateCollectionRequest { Name = settings.Name, DefaultSpace = settings.DefaultSpace ?? "", Shards = settings.Shards };
         request.Spaces.Add(settings.Spaces.Select(SpaceSpec.Parse));
         foreach (var index in settings.Indexes)
         {

@@ -5,7 +5,7 @@ using Spectre.Console.Cli;
 
 namespace Retrieval.Cli.Commands;
 
-/// <summary>Applies pending PostgreSQL schema migrations (the embedded SQLite store migrates itself on open).</summary>
+/// <summary>Applies pending PostgreSQL schema upgrades (the embedded SQLite store upgrades itself on open).</summary>
 internal sealed class DbMigrateCommand : AsyncCommand<DbMigrateCommand.Settings>
 {
     internal sealed class Settings : CommandSettings
@@ -24,8 +24,8 @@ internal sealed class DbMigrateCommand : AsyncCommand<DbMigrateCommand.Settings>
             return 2;
         }
 
-        var applied = await PostgresSchema.MigrateAsync(connection, cancellationToken);
-        AnsiConsole.MarkupLineInterpolated($"schema is current; applied {applied.Count} migration(s){(applied.Count > 0 ? ": " + string.Join(", ", applied) : "")}");
+        var applied = await PostgresSchema.UpgradeAsync(connection, cancellationToken);
+        AnsiConsole.MarkupLineInterpolated($"schema is current; applied {applied.Count} schema upgrade(s){(applied.Count > 0 ? ": " + string.Join(", ", applied) : "")}");
         return 0;
     }
 }

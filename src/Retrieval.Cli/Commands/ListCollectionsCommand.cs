@@ -12,11 +12,11 @@ internal sealed class ListCollectionsCommand : AsyncCommand<ServerSettings>
     {
         using var client = new RetrievalClient(settings);
         var response = await client.Collections.ListCollectionsAsync(new ListCollectionsRequest(), cancellationToken: cancellationToken);
-        var table = new Table().AddColumns("name", "items", "spaces", "default space");
+        var table = new Table().AddColumns("name", "items", "spaces", "default space", "shards");
         foreach (var c in response.Collections)
         {
             table.AddRow(Markup.Escape(c.Name), c.ItemCount.ToString("N0", CultureInfo.InvariantCulture),
-                Markup.Escape(string.Join(", ", c.Spaces.Select(s => $"{s.Name}({s.Dimension})"))), Markup.Escape(c.DefaultSpace));
+                Markup.Escape(string.Join(", ", c.Spaces.Select(s => $"{s.Name}({s.Dimension})"))), Markup.Escape(c.DefaultSpace), Math.Max(1, c.Shards).ToString(CultureInfo.InvariantCulture));
         }
 
         AnsiConsole.Write(table);

@@ -60,12 +60,12 @@ internal sealed class SetIndexCommand : AsyncCommand<SetIndexCommand.Settings>
 
         if (status.Segments.FirstOrDefault(s => s.Error.Length > 0) is { } failed)
         {
-            AnsiConsole.MarkupLineInterpolated($"[red]segment {failed.Id}: build failed: {failed.Error}[/]");
+            AnsiConsole.MarkupLineInterpolated($"[red]shard {failed.Shard} segment {failed.Id}: build failed: {failed.Error}[/]");
             return 1;
         }
 
         AnsiConsole.MarkupLineInterpolated(CultureInfo.InvariantCulture,
-            $"space [bold]{settings.Space}[/]: {(spec.Length == 0 ? "exact search" : spec)}; {status.IndexedVectors:N0} of {status.TotalVectors:N0} vectors indexed, {status.AppendableVectors:N0} in the appendable segment");
+            $"space [bold]{settings.Space}[/]: {(spec.Length == 0 ? "exact search" : spec)}; {status.IndexedVectors:N0} of {status.TotalVectors:N0} vectors indexed, {status.AppendableVectors:N0} in the appendable segment{(status.Shards.Count > 1 ? "s of " + status.Shards.Count.ToString(CultureInfo.InvariantCulture) + " shards" : "")}");
         return 0;
     }
 }

@@ -4,6 +4,8 @@ namespace Retrieval.Core.Model;
 /// A collection's catalog entry: its spaces and the space a search without one uses.
 /// Immutable: changes produce a new definition that the store persists. <see cref="StoreInputs"/> (set at creation)
 /// keeps the raw input each item was encoded from in the store of record, so a later model can re-encode the gallery.
+/// <see cref="Shards"/> (set at creation, 1 to <see cref="ShardAssignment.MaxShards"/>) splits the items by
+/// <see cref="ShardAssignment.ShardOf"/>; each shard has its own segments, indexes and snapshot.
 /// </summary>
 public sealed record CollectionDefinition(
     string Name,
@@ -11,7 +13,8 @@ public sealed record CollectionDefinition(
     string DefaultSpace,
     DateTimeOffset CreatedAt,
     DateTimeOffset UpdatedAt,
-    bool StoreInputs = false)
+    bool StoreInputs = false,
+    int Shards = 1)
 {
     public SpaceDefinition? FindSpace(string name) => Spaces.FirstOrDefault(s => s.Name == name);
 }

@@ -17,14 +17,15 @@ public static class CollectionDefinitionJson
     };
 
     public static string Serialize(CollectionDefinition collection) =>
-        JsonSerializer.Serialize(new Persisted(collection.Spaces, collection.DefaultSpace, collection.StoreInputs), Options);
+        JsonSerializer.Serialize(new Persisted(collection.Spaces, collection.DefaultSpace, collection.StoreInputs, collection.Shards), Options);
 
     public static CollectionDefinition Deserialize(string name, string json, DateTimeOffset createdAt, DateTimeOffset updatedAt)
     {
         var persisted = JsonSerializer.Deserialize<Persisted>(json, Options)
             ?? throw new InvalidDataException($"collection '{name}' has an empty definition");
-        return new CollectionDefinition(name, persisted.Spaces, persisted.DefaultSpace, createdAt, updatedAt, persisted.StoreInputs);
+        // Definitions written before shards existed have no "shards": they are one-shard collections.
+        return new CollectionDefinition(name, persisted.Spaces, persisted.DefaultSpace, createdAt, updatedAt, persisted.StoreInputs, persisted.Shards);
     }
 
-    private sealed record Persisted(IReadOnlyList<SpaceDefinition> Spaces, string DefaultSpace, bool StoreInputs = false);
+    private sealed record Persisted(IReadOnlyList<SpaceDefinition> Spaces, string DefaultSpace, bool StoreInputs = false, int Shards = 1);
 }

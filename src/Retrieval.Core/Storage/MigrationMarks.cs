@@ -1,3 +1,5 @@
+using Retrieval.Core.Migrations;
+
 namespace Retrieval.Core.Storage;
 
 /// <summary>
@@ -6,6 +8,10 @@ namespace Retrieval.Core.Storage;
 /// Because the marks commit with the data, a crash can lose neither one without the other.
 /// </summary>
 /// <param name="MigrationId">The open migration of the batch's collection.</param>
+/// <param name="Phase">
+/// The migration's phase as the engine read it under the collection's write gate. The store applies the marks only while
+/// the stored phase is still this one (a compare-and-set); otherwise the whole batch fails.
+/// </param>
 /// <param name="BackfilledDelta">Items whose new vector became native with this batch.</param>
 /// <param name="MappedOnWriteDelta">Old vectors produced through the map in this batch.</param>
 /// <param name="DerivedOnWriteDelta">New vectors derived through the inverse map in this batch.</param>
@@ -15,6 +21,7 @@ namespace Retrieval.Core.Storage;
 /// <param name="ClientCheckpoint">New client checkpoint, or null to keep it.</param>
 public sealed record MigrationMarks(
     string MigrationId,
+    MigrationPhase Phase,
     long BackfilledDelta,
     long MappedOnWriteDelta,
     long DerivedOnWriteDelta,

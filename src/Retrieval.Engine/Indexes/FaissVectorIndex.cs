@@ -28,15 +28,15 @@ internal sealed class FaissVectorIndex : IVectorIndex
     public bool NeedsTraining => !_index.IsTrained;
 
     public static FaissVectorIndex Create(IndexSpec spec, int dimension, Metric metric, IndexingOptions options) =>
-        new(spec, FaissIndex.Create(spec.FaissFactory, dimension, ScoreKindOf(metric)), options);
+        new(spec, FaissIndex.Create(spec.FaissFactory, dimension, MetricOf(metric)), options);
 
     public static FaissVectorIndex Deserialize(IndexSpec spec, int dimension, Metric metric, ReadOnlySpan<byte> data, IndexingOptions options)
     {
         var index = FaissIndex.Deserialize(data);
-        if (index.Dimension != dimension || index.ScoreKind != ScoreKindOf(metric))
+        if (index.Dimension != dimension || index.Metric != MetricOf(metric))
         {
             index.Dispose();
-            throw new InvalidDataException($"the serialized Faiss index has dimension {index.Dimension} and {index.ScoreKind}, expected {dimension} and {ScoreKindOf(metric)}");
+            throw new InvalidDataException($"the serialized Faiss index has dimension {index.Dimension} and metric {index.Metric}, expected {dimension} and {MetricOf(metric)}");
         }
 
         return new FaissVectorIndex(spec, index, options);
@@ -79,5 +79,6 @@ internal sealed class FaissVectorIndex : IVectorIndex
 
     public void Dispose() => _index.Dispose();
 
-    private static ScoreKind ScoreKindOf(Metric metric) => metric == Metric.L2 ? ScoreKind.NegativeSquaredL2 : ScoreKind.InnerProduct;
+    // Cosine spaces hold normalized vectors, so Faiss compares them by inner product.
+    private static FaissMetric MetricOf(Metric metric) => metric == Metric.L2 ? FaissMetric.L2 : FaissMetric.InnerProduct;
 }

@@ -54,6 +54,19 @@ public sealed class IndexingOptions
     public int BuildThreads { get; set; } = Math.Max(1, Environment.ProcessorCount / 2);
 
     /// <summary>
+    /// Shards that may run an optimizer job (seal, build, merge) at the same time; each shard runs one at a time. 0 (the
+    /// default) means as many as fit the processors: processors ÷ <see cref="BuildThreads"/>, at least 1. Builds then
+    /// may use every core while they run; searches share the cores with them.
+    /// </summary>
+    public int ConcurrentBuilds
+    {
+        get => _concurrentBuilds > 0 ? _concurrentBuilds : Math.Max(1, Environment.ProcessorCount / Math.Max(1, BuildThreads));
+        set => _concurrentBuilds = value;
+    }
+
+    private int _concurrentBuilds;
+
+    /// <summary>
     /// OpenMP threads of Faiss calls that name none (process-wide; 0 = OpenMP's default, every core). Default 1. The
     /// engine's own calls name theirs: each search is one query on one thread (a batch is spread over the cores by the
     /// engine), and builds use <see cref="BuildThreads"/>.
@@ -81,11 +94,11 @@ public sealed class IndexingOptions
     /// <summary>Where snapshots are written; null or empty turns snapshots off. The server sets <c>{DataDirectory}/snapshots</c>.</summary>
     public string? SnapshotDirectory { get; set; }
 
-    /// <summary>Write the collection's snapshot after every finished build. Default true.</summary>
+    /// <summary>Write the shard's snapshot after every finished build. Default true.</summary>
     public bool SnapshotAfterBuild { get; set; } = true;
 
     /// <summary>
-    /// On a graceful shutdown, write the snapshot of every collection changed since its last one, so that a clean
+    /// On a graceful shutdown, write the snapshot of every shard changed since its last one, so that a clean
     /// restart replays nothing and rebuilds nothing. Default true.
     /// </summary>
     public bool SnapshotAtShutdown { get; set; } = true;
@@ -94,7 +107,7 @@ public sealed class IndexingOptions
     {
         if (SealThreshold < 1 || MaxSealedSegments < 1 || MaxSegmentVectors < SealThreshold || DefaultEfSearch < 1 ||
             HnswEfConstruction < 1 || DefaultNProbe < 1 || TrainingPointsPerList < 1 || MaxTrainingSample < 1 ||
-            BuildThreads < 1 || SearchThreadsPerIndex < 1 || RefineFactor < 1 || FaissThreads < 0 || OptimizerIntervalMs < 1 ||
+            BuildThreads < 1 || _concurrentBuilds < 0 || SearchThreadsPerIndex < 1 || RefineFactor < 1 || FaissThreads < 0 || OptimizerIntervalMs < 1 ||
             TombstoneRebuildFraction is <= 0 or > 1 || FilteredExactFraction is < 0 or > 1)
         {
             throw new ArgumentException("Retrieval:Indexing has an out-of-range value; see docs/operations.md");

@@ -12,14 +12,17 @@ internal static class AnchorSampler
     /// <summary>Caller holds the collection's read lock.</summary>
     public static AnchorSet Collect(CollectionState state, string fromSpace, string toSpace, int maxAnchors, int seed)
     {
-        var from = state.GetSpace(fromSpace);
-        var to = state.GetSpace(toSpace);
-        var pairs = new List<(string Id, int Slot)>();
-        foreach (var slot in from.Slots())
+        var pairs = new List<(string Id, SpaceIndex From, SpaceIndex To, int Slot)>();
+        foreach (var shard in state.Shards)
         {
-            if (to.Contains(slot))
+            var from = shard.GetSpace(fromSpace);
+            var to = shard.GetSpace(toSpace);
+            foreach (var slot in from.Slots())
             {
-                pairs.Add((state.Items[slot]!.Id, slot));
+                if (to.Contains(slot))
+                {
+                    pairs.Add((shard.Items[slot]!.Id, from, to, slot));
+                }
             }
         }
 
@@ -38,14 +41,14 @@ internal static class AnchorSampler
             pairs.Sort((a, b) => string.CompareOrdinal(a.Id, b.Id));
         }
 
-        var dn = from.Definition.Dimension;
-        var dOld = to.Definition.Dimension;
+        var dn = state.Definition.FindSpace(fromSpace)!.Dimension;
+        var dOld = state.Definition.FindSpace(toSpace)!.Dimension;
         var newVectors = new float[pairs.Count * dn];
         var oldVectors = new float[pairs.Count * dOld];
         for (var i = 0; i < pairs.Count; i++)
         {
-            from.VectorOf(pairs[i].Slot).CopyTo(newVectors.AsSpan(i * dn));
-            to.VectorOf(pairs[i].Slot).CopyTo(oldVectors.AsSpan(i * dOld));
+            pairs[i].From.VectorOf(pairs[i].Slot).CopyTo(newVectors.AsSpan(i * dn));
+            pairs[i].To.VectorOf(pairs[i].Slot).CopyTo(oldVectors.AsSpan(i * dOld));
         }
 
         return new AnchorSet(newVectors, dn, oldVectors, dOld);

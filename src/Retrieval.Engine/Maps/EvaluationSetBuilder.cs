@@ -20,13 +20,12 @@ internal static class EvaluationSetBuilder
             return null;
         }
 
-        var gallery = state.GetSpace(to.Name);
-        // Gallery row r is the r-th slot in the space's enumeration order.
-        var gallerySlots = gallery.Slots().ToArray();
+        // Gallery row r is the r-th vector in the space's enumeration order, shard after shard.
+        var gallerySlots = state.Shards.SelectMany(shard => shard.GetSpace(to.Name).Slots().Select(slot => (Shard: shard, Slot: slot))).ToArray();
         var rowOfId = new Dictionary<string, int>(gallerySlots.Length, StringComparer.Ordinal);
         for (var row = 0; row < gallerySlots.Length; row++)
         {
-            rowOfId[state.Items[gallerySlots[row]]!.Id] = row;
+            rowOfId[gallerySlots[row].Shard.Items[gallerySlots[row].Slot]!.Id] = row;
         }
 
         var newQueries = new float[queries.Count * from.Dimension];
@@ -56,7 +55,7 @@ internal static class EvaluationSetBuilder
         var galleryVectors = new float[gallerySlots.Length * to.Dimension];
         for (var row = 0; row < gallerySlots.Length; row++)
         {
-            gallery.VectorOf(gallerySlots[row]).CopyTo(galleryVectors.AsSpan(row * to.Dimension));
+            gallerySlots[row].Shard.GetSpace(to.Name).VectorOf(gallerySlots[row].Slot).CopyTo(galleryVectors.AsSpan(row * to.Dimension));
         }
 
         return new EvaluationSet(newQueries, from.Dimension, oldQueries, galleryVectors, to.Dimension, relevant);

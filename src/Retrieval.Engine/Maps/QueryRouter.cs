@@ -21,13 +21,13 @@ internal static class QueryRouter
         }
 
         bool IsTarget(string space) => definition.FindSpace(space) is { IsMulti: false } && space != querySpace.Name
-            && (string.IsNullOrEmpty(targetSpace) ? state.GetSpace(space).Count > 0 : space == targetSpace);
+            && (string.IsNullOrEmpty(targetSpace) ? state.CountIn(space) > 0 : space == targetSpace);
 
         if (string.IsNullOrEmpty(targetSpace) || targetSpace == querySpace.Name)
         {
             // Implicit routing only when the query space cannot answer at all: a partly filled space is the migrations
             // issue's mixed search, and silently mapping a normal query would change results behind the caller's back.
-            if (!string.IsNullOrEmpty(targetSpace) || state.GetSpace(querySpace.Name).Count > 0)
+            if (!string.IsNullOrEmpty(targetSpace) || state.CountIn(querySpace.Name) > 0)
             {
                 return null;
             }

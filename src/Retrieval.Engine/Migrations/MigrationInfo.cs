@@ -3,7 +3,7 @@ using Retrieval.Core.Storage;
 namespace Retrieval.Engine.Migrations;
 
 /// <summary>A migration as callers see it: its row, options, what fit/evaluate established, and live progress.</summary>
-public sealed record MigrationInfo(StoredMigration Row, MigrationSettings Settings, MigrationDetails Details, MigrationProgress Progress);
+public sealed record MigrationInfo(StoredMigration Row, MigrationParameters Settings, MigrationDetails Details, MigrationProgress Progress);
 
 /// <summary>
 /// Live progress from the in-memory collection: <see cref="NativeItems"/> have a native new vector, <see cref="DerivedItems"/>

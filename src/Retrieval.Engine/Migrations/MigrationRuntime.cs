@@ -15,7 +15,7 @@ namespace Retrieval.Engine.Migrations;
 internal sealed class MigrationRuntime
 {
     private readonly Lock _filterSync = new();
-    private (long Sequence, RowFilter Native, RowFilter Mapped)? _filters;
+    private readonly Dictionary<Shard, (long Sequence, RowFilter Native, RowFilter Mapped)> _filters = [];
 
     public MigrationRuntime(StoredMigration row, CompatibilityMap? forward, CompatibilityMap? inverse, MigrationDetails details, HashSet<string> derivedIds)
     {
@@ -71,20 +71,20 @@ internal sealed class MigrationRuntime
         };
     }
 
-    /// <summary>True when the item has a new-space vector that is not derived (caller holds a collection lock).</summary>
-    public bool IsNative(CollectionState state, int slot) =>
-        state.GetSpace(Row.ToSpace).Contains(slot) && !DerivedIds.Contains(state.Items[slot]!.Id);
+    /// <summary>True when the item in this slot of the shard has a new-space vector that is not derived (caller holds a collection lock).</summary>
+    public bool IsNative(Shard shard, int slot) =>
+        shard.GetSpace(Row.ToSpace).Contains(slot) && !DerivedIds.Contains(shard.Items[slot]!.Id);
 
     /// <summary>
-    /// The slot bitsets of mixed search, rebuilt once per applied sequence: items with a native new vector, and every
-    /// other item with an old vector (searched through the map). Together they cover each item exactly once. Caller holds
-    /// a read lock.
+    /// The slot bitsets of mixed search in one shard, rebuilt once per applied sequence of the collection
+    /// (<paramref name="sequence"/>): items with a native new vector, and every other item with an old vector (searched
+    /// through the map). Together they cover each item exactly once. Caller holds a read lock.
     /// </summary>
-    public (RowFilter Native, RowFilter Mapped) Filters(CollectionState state)
+    public (RowFilter Native, RowFilter Mapped) Filters(Shard state, long sequence)
     {
         lock (_filterSync)
         {
-            if (_filters is { } cached && cached.Sequence == state.AppliedSequence && cached.Native.RowCount == state.Items.SlotCapacity)
+            if (_filters.TryGetValue(state, out var cached) && cached.Sequence == sequence && cached.Native.RowCount == state.Items.SlotCapacity)
             {
                 return (cached.Native, cached.Mapped);
             }
@@ -110,7 +110,7 @@ internal sealed class MigrationRuntime
                 }
             }
 
-            _filters = (state.AppliedSequence, native, mapped);
+            _filters[state] = (sequence, native, mapped);
             return (native, mapped);
         }
     }
@@ -120,7 +120,7 @@ internal sealed class MigrationRuntime
     {
         lock (_filterSync)
         {
-            _filters = null;
+            _filters.Clear();
         }
     }
 

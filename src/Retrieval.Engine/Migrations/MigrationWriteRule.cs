@@ -33,10 +33,10 @@ internal static class MigrationWriteRule
             var write = writes[i];
             var hasOld = write.Vectors.ContainsKey(row.FromSpace);
             var hasNew = write.Vectors.TryGetValue(row.ToSpace, out var newVector);
-            var exists = state.Items.TryGetSlot(write.Id, out var slot);
+            var exists = state.TryFind(write.Id, out var shard, out var slot);
             if (hasNew)
             {
-                if (exists && !migration.IsNative(state, slot))
+                if (exists && !migration.IsNative(shard, slot))
                 {
                     backfilled++;
                 }
@@ -46,7 +46,7 @@ internal static class MigrationWriteRule
                     native.Add(write.Id);
                 }
 
-                var oldExists = exists && state.GetSpace(row.FromSpace).Contains(slot);
+                var oldExists = exists && shard.GetSpace(row.FromSpace).Contains(slot);
                 if (!hasOld && !oldExists)
                 {
                     var forward = migration.Forward
@@ -84,6 +84,6 @@ internal static class MigrationWriteRule
             }
         }
 
-        return (result, new MigrationMarks(row.Id, backfilled, mapped, derivedCount, derived, native, workerCursor, clientCheckpoint));
+        return (result, new MigrationMarks(row.Id, row.Phase, backfilled, mapped, derivedCount, derived, native, workerCursor, clientCheckpoint));
     }
 }

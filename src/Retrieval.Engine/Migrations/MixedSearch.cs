@@ -1,5 +1,3 @@
-using Retrieval.Core.Filtering;
-using Retrieval.Core.Migrations;
 using Retrieval.Core.Model;
 using Retrieval.Core.Search;
 using Retrieval.Engine.Segments;
@@ -20,20 +18,23 @@ internal static class MixedSearch
     /// <summary>True when <paramref name="querySpace"/> queries are answered by mixed search now.</summary>
     public static bool Applies(CollectionState state, SpaceDefinition querySpace, string? targetSpace) =>
         state.Migration is { } migration
-        && MigrationPhases.SearchesMixed(migration.Phase)
+        && MigrationPhaseRules.SearchesMixed(migration.Phase)
         && migration.Forward is not null
         && migration.Row.ToSpace == querySpace.Name
         && (string.IsNullOrEmpty(targetSpace) || targetSpace == querySpace.Name);
 
-    /// <summary>Top <paramref name="depth"/> hits, best first. Caller holds the collection's read lock.</summary>
-    public static List<MixedHit> Run(CollectionState state, MigrationRuntime migration, float[] vector, int depth, PayloadFilter? filter, in SegmentSearchSettings settings)
+    /// <summary>
+    /// Top <paramref name="depth"/> hits of one shard, best first; <paramref name="sequence"/> is the collection's
+    /// applied sequence (it keys the migration's cached filters); <paramref name="matching"/> the shard's slots that match
+    /// the query's payload filter, or null without one. Caller holds the collection's read lock.
+    /// </summary>
+    public static List<MixedHit> Run(Shard state, long sequence, MigrationRuntime migration, float[] vector, int depth, RowFilter? matching, in SegmentSearchSettings settings)
     {
         var newSpace = state.GetSpace(migration.Row.ToSpace);
         var oldSpace = state.GetSpace(migration.Row.FromSpace);
-        var (native, mapped) = migration.Filters(state);
-        if (filter is not null)
+        var (native, mapped) = migration.Filters(state, sequence);
+        if (matching is not null)
         {
-            var matching = state.BuildSlotFilter(filter);
             native = Intersect(native, matching);
             mapped = Intersect(mapped, matching);
         }

@@ -12,7 +12,7 @@ namespace Retrieval.Engine.Migrations;
 /// client); an input the new encoder refuses is logged and left for the client the same way, so one bad input never
 /// stalls the walk.
 /// </summary>
-public sealed class RawInputBackfillProducer(IRetrievalStore store, ISpaceEncoders encoders, ILogger logger) : IBackfillVectorProducer
+public sealed class RawInputBackfillProducer(IRawInputStore store, ISpaceEncoders encoders, ILogger logger) : IBackfillVectorProducer
 {
     public string? WhyNot(BackfillJob job)
     {

@@ -6,10 +6,11 @@ using Retrieval.Engine.State;
 namespace Retrieval.Engine.Segments;
 
 /// <summary>
-/// The background worker that seals appendable segments and builds, rebuilds and merges indexed ones, one job at a
-/// time, off the write path: rows are copied under the read lock, the index is built with no lock held, and the new
-/// segment replaces its sources under a short write lock. Searches never wait for a build; writes wait only for
-/// those short swaps. After a build it writes the collection's snapshot.
+/// The background worker that seals appendable segments and builds, rebuilds and merges indexed ones, off the write
+/// path: rows are copied under the read lock, the index is built with no lock held, and the new segment replaces its
+/// sources under a short write lock. Searches never wait for a build; writes wait only for those short swaps. Each
+/// shard has at most one job at a time, and up to <see cref="IndexingOptions.ConcurrentBuilds"/> shards build at once,
+/// so a collection of several shards is indexed in parallel. After a build it writes that shard's snapshot.
 /// </summary>
 internal sealed class SegmentOptimizer : IAsyncDisposable
 {
@@ -17,12 +18,12 @@ internal sealed class SegmentOptimizer : IAsyncDisposable
     private readonly IndexingOptions _options;
     private readonly SnapshotStore? _snapshots;
     private readonly ILogger _logger;
-    private readonly SemaphoreSlim _wake = new(0, 1);
     private readonly CancellationTokenSource _stop = new();
 
-    // Serializes jobs between the background loop and RunOptimizerUntilIdle callers: a plan is only valid
-    // until the next job runs.
-    private readonly Lock _jobLock = new();
+    // Shards with a job running; a plan is only valid until the shard's next job runs, so a shard is never planned twice.
+    private readonly Lock _claimLock = new();
+    private readonly HashSet<Shard> _busy = [];
+    private TaskCompletionSource _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Task? _loop;
 
     public SegmentOptimizer(Func<IEnumerable<CollectionState>> collections, IndexingOptions options, SnapshotStore? snapshots, ILogger logger)
@@ -36,20 +37,8 @@ internal sealed class SegmentOptimizer : IAsyncDisposable
     public void Start() => _loop = Task.Run(() => RunAsync(_stop.Token));
 
     /// <summary>Asks the worker to look for work now (after writes or a spec change). Never blocks.</summary>
-    public void Wake()
-    {
-        try
-        {
-            if (_wake.CurrentCount == 0)
-            {
-                _wake.Release();
-            }
-        }
-        catch (SemaphoreFullException)
-        {
-            // Another writer woke it between the check and the release: one wake-up is enough.
-        }
-    }
+    public void Wake() =>
+        Interlocked.Exchange(ref _wake, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
 
     public async ValueTask DisposeAsync()
     {
@@ -60,78 +49,154 @@ internal sealed class SegmentOptimizer : IAsyncDisposable
         }
 
         _stop.Dispose();
-        _wake.Dispose();
     }
 
     private async Task RunAsync(CancellationToken cancellationToken)
     {
+        var running = new List<Task>();
         while (!cancellationToken.IsCancellationRequested)
         {
+            // Read the wake signal before planning, so a wake that comes while planning is not lost.
+            var woken = Volatile.Read(ref _wake).Task;
+            while (running.Count < _options.ConcurrentBuilds && TryClaim(out var claimed))
+            {
+                running.Add(Task.Run(() => RunClaimed(claimed, cancellationToken), CancellationToken.None));
+            }
+
             try
             {
-                await _wake.WaitAsync(_options.OptimizerIntervalMs, cancellationToken);
-                while (!cancellationToken.IsCancellationRequested && RunOneJob(cancellationToken))
-                {
-                }
+                var idle = Task.Delay(_options.OptimizerIntervalMs, cancellationToken);
+                await Task.WhenAny([.. running, woken, idle]);
+                cancellationToken.ThrowIfCancellationRequested();
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
-                return;
+                break;
             }
-            catch (Exception exception)
-            {
-                // A bug in one job must not stop indexing for good; the job is planned again next round.
-                Log.OptimizerFailed(_logger, exception);
-            }
+
+            running.RemoveAll(t => t.IsCompleted);
+        }
+
+        // A build in flight stops at its next chunk; wait for it so nothing touches the indexes after disposal.
+        await Task.WhenAll(running);
+    }
+
+    /// <summary>Runs one claimed job; a failure is logged and the job is planned again next round.</summary>
+    private void RunClaimed(ClaimedJob claimed, CancellationToken cancellationToken)
+    {
+        try
+        {
+            Execute(claimed, cancellationToken);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Shutting down: the build is abandoned, and redone after the restart.
+        }
+        catch (Exception exception)
+        {
+            // A bug in one job must not stop indexing for good.
+            Log.OptimizerFailed(_logger, exception);
+        }
+        finally
+        {
+            Release(claimed.Shard);
+            Wake();
         }
     }
 
-    /// <summary>Runs the first job found in any collection; false when there was nothing to do.</summary>
+    /// <summary>
+    /// Runs the first job found in any shard that is not busy, on the calling thread; false when there was nothing to do.
+    /// Tests and benchmarks call it to wait for builds deterministically.
+    /// </summary>
     internal bool RunOneJob(CancellationToken cancellationToken)
     {
-        lock (_jobLock)
+        if (!TryClaim(out var claimed))
         {
-            return RunFirstJob(cancellationToken);
+            return false;
         }
+
+        try
+        {
+            Execute(claimed, cancellationToken);
+        }
+        finally
+        {
+            Release(claimed.Shard);
+        }
+
+        return true;
     }
 
-    private bool RunFirstJob(CancellationToken cancellationToken)
+    /// <summary>Plans shard by shard and claims the first shard with work.</summary>
+    private bool TryClaim(out ClaimedJob claimed)
     {
-        foreach (var state in _collections())
+        lock (_claimLock)
         {
-            if (state.IsDeleted)
+            foreach (var state in _collections())
             {
-                continue;
-            }
-
-            foreach (var (name, space) in Locked.Read(state, s => s.IndexedSpaces.ToList()))
-            {
-                var job = Locked.Read(state, _ => OptimizerPlanner.Plan(space, _options));
-                switch (job)
+                if (state.IsDeleted)
                 {
-                    case OptimizerJob.Seal:
-                        Locked.Write(state, _ =>
+                    continue;
+                }
+
+                foreach (var shard in state.Shards)
+                {
+                    if (_busy.Contains(shard))
+                    {
+                        continue;
+                    }
+
+                    foreach (var (name, space) in state.Read(_ => shard.IndexedSpaces.ToList()))
+                    {
+                        if (state.Read(_ => OptimizerPlanner.Plan(space, _options)) is { } job)
                         {
-                            var segment = space.Seal();
-                            Log.SegmentSealed(_logger, state.Definition.Name, name, segment.Id, segment.Count);
-                        });
-                        return true;
-                    case OptimizerJob.Build build:
-                        Build(state, name, space, build, cancellationToken);
-                        return true;
+                            _busy.Add(shard);
+                            claimed = new ClaimedJob(state, shard, name, space, job);
+                            return true;
+                        }
+                    }
                 }
             }
         }
 
+        claimed = default;
         return false;
     }
 
-    private void Build(CollectionState state, string spaceName, SpaceIndex space, OptimizerJob.Build job, CancellationToken cancellationToken)
+    private void Release(Shard shard)
+    {
+        lock (_claimLock)
+        {
+            _busy.Remove(shard);
+        }
+    }
+
+    private void Execute(ClaimedJob claimed, CancellationToken cancellationToken)
+    {
+        var (state, shard, name, space, job) = claimed;
+        switch (job)
+        {
+            case OptimizerJob.Seal:
+                state.Write(_ =>
+                {
+                    var segment = space.Seal();
+                    Log.SegmentSealed(_logger, state.Definition.Name, shard.Number, name, segment.Id, segment.Count);
+                });
+                break;
+            case OptimizerJob.Build build:
+                Build(state, shard, name, space, build, cancellationToken);
+                break;
+        }
+    }
+
+    private readonly record struct ClaimedJob(CollectionState State, Shard Shard, string SpaceName, SpaceIndex Space, OptimizerJob Job);
+
+    private void Build(CollectionState state, Shard shard, string spaceName, SpaceIndex space, OptimizerJob.Build job, CancellationToken cancellationToken)
     {
         var collection = state.Definition.Name;
-        var copy = Locked.Read(state, _ => SegmentCopy.LiveRows(job.Sources, space.Definition.Dimension));
+        var copy = state.Read(_ => SegmentCopy.LiveRows(job.Sources, space.Definition.Dimension));
         var sourceIds = job.Sources.Select(s => s.Id).ToArray();
-        Log.BuildStarted(_logger, collection, spaceName, job.Spec.ToString(), string.Join(",", sourceIds), copy.Storage.Count, job.Reason);
+        Log.BuildStarted(_logger, collection, shard.Number, spaceName, job.Spec.ToString(), string.Join(",", sourceIds), copy.Storage.Count, job.Reason);
         var started = System.Diagnostics.Stopwatch.StartNew();
         IVectorIndex? index = null;
         string? error = null;
@@ -146,7 +211,7 @@ internal sealed class SegmentOptimizer : IAsyncDisposable
             catch (Exception exception) when (exception is not OperationCanceledException)
             {
                 error = exception.Message;
-                Log.BuildFailed(_logger, collection, spaceName, job.Spec.ToString(), exception);
+                Log.BuildFailed(_logger, collection, shard.Number, spaceName, job.Spec.ToString(), exception);
             }
             finally
             {
@@ -154,10 +219,10 @@ internal sealed class SegmentOptimizer : IAsyncDisposable
             }
         }
 
-        var swapped = Locked.Write(state, s =>
+        var swapped = state.Write(s =>
         {
             // The space may have been removed, re-specified or rebuilt from a snapshot meanwhile: then the work is void.
-            if (s.IsDeleted || !s.IndexedSpaces.Any(p => ReferenceEquals(p.Value, space)) || space.Spec != job.Spec ||
+            if (s.IsDeleted || !shard.IndexedSpaces.Any(p => ReferenceEquals(p.Value, space)) || space.Spec != job.Spec ||
                 !job.Sources.All(space.Sealed.Contains))
             {
                 return false;
@@ -187,10 +252,10 @@ internal sealed class SegmentOptimizer : IAsyncDisposable
             return;
         }
 
-        Log.BuildFinished(_logger, collection, spaceName, job.Spec.ToString(), copy.Storage.Count, started.ElapsedMilliseconds);
+        Log.BuildFinished(_logger, collection, shard.Number, spaceName, job.Spec.ToString(), copy.Storage.Count, started.ElapsedMilliseconds);
         if (_snapshots is not null && _options.SnapshotAfterBuild)
         {
-            _snapshots.TryWrite(state);
+            _snapshots.TryWrite(state, shard);
         }
     }
 }

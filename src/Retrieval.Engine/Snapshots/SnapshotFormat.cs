@@ -1,8 +1,8 @@
 namespace Retrieval.Engine.Snapshots;
 
 /// <summary>
-/// The snapshot file, little-endian: magic <c>RTRVSNAP</c>, format version, the covered store sequence, the
-/// collection's creation time (µs since the epoch: a re-created collection is a different one), its definition
+/// The snapshot file of one shard, little-endian: magic <c>RTRVSNAP</c>, format version, the covered store sequence,
+/// since version 3 the shard's number and the collection's shard count, the collection's creation time (µs since the epoch: a re-created collection is a different one), its definition
 /// JSON, the items (id, payload JSON), then per space its appendable rows and its sealed segments (rows, item
 /// numbers, tombstone bitset, the spec it was built for and the index in its engine's own format); since version 2
 /// then per multi-vector space its FDE segments in the same layout and per item its kept token vectors (item
@@ -11,9 +11,15 @@ namespace Retrieval.Engine.Snapshots;
 /// </summary>
 internal static class SnapshotFormat
 {
-    public const int Version = 2;
+    public const int Version = 3;
 
-    /// <summary>The first format, without multi-vector spaces: still read for collections that have none.</summary>
+    /// <summary>
+    /// The format before shards (one file per collection, at <see cref="SnapshotStore.LegacyPathOf"/>): still read as
+    /// the only shard of a one-shard collection, so an upgrade keeps its built indexes.
+    /// </summary>
+    public const int UnshardedVersion = 2;
+
+    /// <summary>The first format, without multi-vector spaces: still read for one-shard collections that have none.</summary>
     public const int DenseOnlyVersion = 1;
     public const int HashBytes = 32;
     public static ReadOnlySpan<byte> Magic => "RTRVSNAP"u8;

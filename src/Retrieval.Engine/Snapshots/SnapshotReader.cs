@@ -9,14 +9,15 @@ using Retrieval.Engine.State;
 
 namespace Retrieval.Engine.Snapshots;
 
-/// <summary>Reads a snapshot file back into a <see cref="CollectionState"/>, or says why it cannot be used.</summary>
+/// <summary>Reads a shard's snapshot file back into a <see cref="Shard"/>, or says why it cannot be used.</summary>
 internal static class SnapshotReader
 {
     /// <summary>
-    /// Verifies the checksum, then loads the snapshot into a new state for <paramref name="current"/> (the definition in
-    /// the store). Throws <see cref="SnapshotUnusableException"/> with the reason when the file is corrupt or stale.
+    /// Verifies the checksum, then loads the snapshot into a new shard <paramref name="shardNumber"/> of
+    /// <paramref name="current"/> (the definition in the store). Throws <see cref="SnapshotUnusableException"/> with the
+    /// reason when the file is corrupt or stale.
     /// </summary>
-    public static CollectionState Read(string path, CollectionDefinition current, long storeLastSequence, IndexingOptions options)
+    public static Shard Read(string path, CollectionDefinition current, int shardNumber, long storeLastSequence, IndexingOptions options)
     {
         VerifyChecksum(path);
         using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20);
@@ -27,7 +28,7 @@ internal static class SnapshotReader
         }
 
         var version = reader.ReadInt32();
-        if (version is not (SnapshotFormat.Version or SnapshotFormat.DenseOnlyVersion))
+        if (version is not (SnapshotFormat.Version or SnapshotFormat.UnshardedVersion or SnapshotFormat.DenseOnlyVersion))
         {
             throw new SnapshotUnusableException($"stale: format version {version}, this build reads {SnapshotFormat.DenseOnlyVersion}–{SnapshotFormat.Version}");
         }
@@ -38,6 +39,12 @@ internal static class SnapshotReader
         }
 
         var sequence = reader.ReadInt64();
+        var (number, shards) = version >= SnapshotFormat.Version ? (reader.ReadInt32(), reader.ReadInt32()) : (0, 1);
+        if (number != shardNumber || shards != current.Shards)
+        {
+            throw new SnapshotUnusableException($"stale: it holds shard {number} of {shards}, not shard {shardNumber} of {current.Shards}");
+        }
+
         var createdAt = reader.ReadInt64();
         var definition = CollectionDefinitionJson.Deserialize(current.Name, reader.ReadString(), current.CreatedAt, current.UpdatedAt);
         if (createdAt != SnapshotFormat.Microseconds(current.CreatedAt))
@@ -55,7 +62,7 @@ internal static class SnapshotReader
             throw new SnapshotUnusableException("stale: the collection's spaces changed since");
         }
 
-        var state = new CollectionState(current);
+        var state = new Shard(shardNumber, current);
         try
         {
             var itemCount = reader.ReadInt32();
@@ -100,7 +107,7 @@ internal static class SnapshotReader
     /// A multi-vector space: its FDE segments, then per item the kept token rows and the tokens received. The FDEs are
     /// not re-encoded: SameSpaces has checked that the space's settings (and so its pinned encoder) are unchanged.
     /// </summary>
-    private static void ReadMultiSpace(BinaryReader reader, CollectionState state, int itemCount, IndexingOptions options)
+    private static void ReadMultiSpace(BinaryReader reader, Shard state, int itemCount, IndexingOptions options)
     {
         MultiVector.MultiVectorIndex? multi = null;
         ReadSpace(reader, name => (multi = state.MultiVectorSpaces.GetValueOrDefault(name)

@@ -7,8 +7,8 @@ using Retrieval.Engine.State;
 namespace Retrieval.Engine.Snapshots;
 
 /// <summary>
-/// One snapshot file per collection under the snapshot directory. Snapshots are derived state: any that cannot be
-/// used is ignored (with a log line saying why) and the collection is rebuilt from the store.
+/// One snapshot file per shard, under a folder per collection in the snapshot directory. Snapshots are derived state:
+/// any that cannot be used is ignored (with a log line saying why) and that shard is rebuilt from the store.
 /// </summary>
 internal sealed class SnapshotStore
 {
@@ -24,59 +24,84 @@ internal sealed class SnapshotStore
         Directory.CreateDirectory(_directory);
     }
 
-    public string PathOf(string collection) => Path.Combine(_directory, collection + ".snapshot");
+    /// <summary>The folder of a collection's shard snapshots.</summary>
+    public string FolderOf(string collection) => Path.Combine(_directory, collection);
 
-    /// <summary>Captures the collection under its read lock and writes it; a failure is logged, never thrown.</summary>
-    public bool TryWrite(CollectionState state)
+    public string PathOf(string collection, int shard) => Path.Combine(FolderOf(collection), $"shard-{shard}.snapshot");
+
+    /// <summary>Where builds before shards wrote a collection's one snapshot; read as shard 0 of a one-shard collection.</summary>
+    public string LegacyPathOf(string collection) => Path.Combine(_directory, collection + ".snapshot");
+
+    /// <summary>True when any snapshot of the collection exists (its index spec may have been removed since).</summary>
+    public bool Exists(string collection) => Directory.Exists(FolderOf(collection)) || File.Exists(LegacyPathOf(collection));
+
+    /// <summary>Captures one shard under the collection's read lock and writes it; a failure is logged, never thrown.</summary>
+    public bool TryWrite(CollectionState collection, Shard shard)
     {
-        var name = state.Definition.Name;
+        var name = collection.Definition.Name;
         var started = Stopwatch.StartNew();
         try
         {
-            var image = Locked.Read(state, CollectionImage.Capture);
-            var bytes = SnapshotWriter.Write(image, PathOf(name));
-            state.SnapshotSequence = image.Sequence;
-            Log.SnapshotWritten(_logger, name, image.Sequence, bytes, started.ElapsedMilliseconds);
+            var image = collection.Read(_ => ShardImage.Capture(shard));
+            Directory.CreateDirectory(FolderOf(name));
+            var bytes = SnapshotWriter.Write(image, PathOf(name, shard.Number));
+            shard.SnapshotSequence = image.Sequence;
+            // The shard's own file now supersedes the pre-shard one.
+            File.Delete(LegacyPathOf(name));
+            Log.SnapshotWritten(_logger, name, shard.Number, image.Sequence, bytes, started.ElapsedMilliseconds);
             return true;
         }
         catch (Exception exception) when (exception is IOException or UnauthorizedAccessException or ObjectDisposedException or InvalidOperationException)
         {
             // An index disposed under the capture (its space was removed or re-specified) or a full disk: the next
             // build writes a new one, and until then start-up replays more of the store.
-            Log.SnapshotWriteFailed(_logger, name, exception);
+            Log.SnapshotWriteFailed(_logger, name, shard.Number, exception);
             return false;
         }
     }
 
-    /// <summary>The collection loaded from its snapshot, or null (missing, stale or corrupt: logged) to rebuild from the store.</summary>
-    public CollectionState? TryLoad(CollectionDefinition definition, long storeLastSequence)
+    /// <summary>
+    /// Shard <paramref name="shard"/> loaded from its snapshot, or null (missing, stale or corrupt: logged) to rebuild it
+    /// from the store.
+    /// </summary>
+    public Shard? TryLoad(CollectionDefinition definition, int shard, long storeLastSequence)
     {
-        var path = PathOf(definition.Name);
+        var path = PathOf(definition.Name, shard);
+        if (!File.Exists(path) && definition.Shards == 1 && File.Exists(LegacyPathOf(definition.Name)))
+        {
+            path = LegacyPathOf(definition.Name);
+        }
+
         if (!File.Exists(path))
         {
-            Log.SnapshotNotUsed(_logger, definition.Name, "missing");
+            Log.SnapshotNotUsed(_logger, definition.Name, shard, "missing");
             return null;
         }
 
         var started = Stopwatch.StartNew();
         try
         {
-            var state = SnapshotReader.Read(path, definition, storeLastSequence, _options);
-            Log.SnapshotLoaded(_logger, definition.Name, state.AppliedSequence, state.Items.Count, started.ElapsedMilliseconds);
+            var state = SnapshotReader.Read(path, definition, shard, storeLastSequence, _options);
+            Log.SnapshotLoaded(_logger, definition.Name, shard, state.AppliedSequence, state.Items.Count, started.ElapsedMilliseconds);
             return state;
         }
         catch (Exception exception) when (exception is SnapshotUnusableException or EndOfStreamException or IOException or InvalidDataException
             or System.Text.Json.JsonException or Core.Errors.RetrievalException or Faiss.FaissException or USearch.UsearchException
             or ArgumentException or KeyNotFoundException)
         {
-            Log.SnapshotNotUsed(_logger, definition.Name, exception.Message);
+            Log.SnapshotNotUsed(_logger, definition.Name, shard, exception.Message);
             return null;
         }
     }
 
     public void Delete(string collection)
     {
-        File.Delete(PathOf(collection));
-        File.Delete(PathOf(collection) + ".tmp");
+        if (Directory.Exists(FolderOf(collection)))
+        {
+            Directory.Delete(FolderOf(collection), recursive: true);
+        }
+
+        File.Delete(LegacyPathOf(collection));
+        File.Delete(LegacyPathOf(collection) + ".tmp");
     }
 }

@@ -3,10 +3,10 @@ using Retrieval.Core.Storage;
 
 namespace Retrieval.Engine.Snapshots;
 
-/// <summary>Writes a <see cref="CollectionImage"/> atomically: temporary file, fsync, rename over the old snapshot.</summary>
+/// <summary>Writes a <see cref="ShardImage"/> atomically: temporary file, fsync, rename over the old snapshot.</summary>
 internal static class SnapshotWriter
 {
-    public static long Write(CollectionImage image, string path)
+    public static long Write(ShardImage image, string path)
     {
         var temporary = path + ".tmp";
         long bytes;
@@ -29,11 +29,13 @@ internal static class SnapshotWriter
         return bytes;
     }
 
-    private static void WriteBody(BinaryWriter writer, CollectionImage image)
+    private static void WriteBody(BinaryWriter writer, ShardImage image)
     {
         writer.Write(SnapshotFormat.Magic);
         writer.Write(SnapshotFormat.Version);
         writer.Write(image.Sequence);
+        writer.Write(image.ShardNumber);
+        writer.Write(image.Definition.Shards);
         writer.Write(SnapshotFormat.Microseconds(image.Definition.CreatedAt));
         writer.Write(CollectionDefinitionJson.Serialize(image.Definition));
         writer.Write(image.Ids.Length);

@@ -1,328 +1,210 @@
 using Retrieval.Core.Filtering;
 using Retrieval.Core.Model;
-using Retrieval.Core.Search;
 using Retrieval.Core.Storage;
 using Retrieval.Engine.Filtering;
 using Retrieval.Engine.Maps;
+using Retrieval.Engine.Migrations;
 using Retrieval.Engine.MultiVector;
 
 namespace Retrieval.Engine.State;
 
 /// <summary>
-/// The in-memory mirror of one collection: items, payloads, one <see cref="SpaceIndex"/> per dense space and one
-/// <see cref="MultiVectorIndex"/> per multi-vector space.
-/// Concurrency: <see cref="WriteGate"/> serializes writers end to end (store commit, then apply) so that
-/// apply order equals sequence order; <see cref="Lock"/> separates the short in-memory apply from readers.
+/// One collection in memory: its definition, its <see cref="Shard"/>s, its maps and its open migration.
+/// Concurrency, in one place: <see cref="WriteGate"/> serializes writers end to end (store commit, then apply) so that
+/// apply order equals sequence order; the reader/writer lock, taken only through <see cref="Read{T}"/> and
+/// <see cref="Write"/>, separates the short in-memory apply (every shard a batch touches, at once) from readers.
 /// </summary>
 internal sealed class CollectionState : IDisposable
 {
-    private readonly Dictionary<string, SpaceIndex> _spaces = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, MultiVectorIndex> _multi = new(StringComparer.Ordinal);
+    private readonly ReaderWriterLockSlim _lock = new(LockRecursionPolicy.NoRecursion);
+    private readonly Shard[] _shards;
 
     public CollectionState(CollectionDefinition definition, PayloadIndexOptions? payloadIndexes = null)
+        : this(definition, Enumerable.Range(0, Math.Max(1, definition.Shards)).Select(i => new Shard(i, definition, payloadIndexes)).ToArray())
+    {
+    }
+
+    /// <summary>A collection over shards built elsewhere (loaded from snapshots), numbered 0 to n − 1 in order.</summary>
+    public CollectionState(CollectionDefinition definition, Shard[] shards)
     {
         Definition = definition;
-        PayloadIndexes = new PayloadIndexSet(payloadIndexes ?? new PayloadIndexOptions());
-        foreach (var space in definition.Spaces)
-        {
-            AddIndex(space);
-        }
+        _shards = shards;
     }
 
     public CollectionDefinition Definition { get; private set; }
 
     public SemaphoreSlim WriteGate { get; } = new(1, 1);
 
-    public ReaderWriterLockSlim Lock { get; } = new(LockRecursionPolicy.NoRecursion);
-
-    public ItemTable Items { get; } = new();
-
-    /// <summary>Indexes of the payload fields filters use, kept current by every apply.</summary>
-    public PayloadIndexSet PayloadIndexes { get; private set; }
-
-    /// <summary>
-    /// Applies the engine's payload-index settings to a state built elsewhere (a snapshot). Its indexes are
-    /// dropped; they are built again from memory on first use. Caller holds the write lock or owns the state alone.
-    /// </summary>
-    public void UsePayloadIndexOptions(PayloadIndexOptions options) => PayloadIndexes = new PayloadIndexSet(options);
+    public IReadOnlyList<Shard> Shards => _shards;
 
     /// <summary>The collection's compatibility maps and the routes through the active ones (own lock).</summary>
     public MapRegistry Maps { get; } = new();
 
     /// <summary>The collection's open model-upgrade migration, or null; replaced as a whole on every phase change.</summary>
-    public Migrations.MigrationRuntime? Migration { get; set; }
+    public MigrationRuntime? Migration { get; set; }
 
     /// <summary>Set once the collection is deleted; writers that raced the delete see it and give up.</summary>
     public bool IsDeleted { get; set; }
 
-    /// <summary>Sequence of the last batch applied.</summary>
+    /// <summary>Sequence of the last batch applied to the collection (to any shard).</summary>
     public long AppliedSequence { get; private set; }
 
-    public SpaceIndex GetSpace(string name) => _spaces[name];
+    /// <summary>Live items in every shard. Caller holds a lock.</summary>
+    public long ItemCount => _shards.Sum(s => (long)s.Items.Count);
 
-    /// <summary>The index of a multi-vector space. Readers hold a read lock; writers holding the write gate may read it without.</summary>
-    public MultiVectorIndex GetMultiVectorSpace(string name) => _multi[name];
+    /// <summary>Runs <paramref name="read"/> under the read lock.</summary>
+    public T Read<T>(Func<CollectionState, T> read)
+    {
+        _lock.EnterReadLock();
+        try
+        {
+            return read(this);
+        }
+        finally
+        {
+            _lock.ExitReadLock();
+        }
+    }
 
-    /// <summary>The multi-vector indexes by space name. Caller holds a lock (or the write gate).</summary>
-    public IReadOnlyDictionary<string, MultiVectorIndex> MultiVectorSpaces => _multi;
+    /// <summary>Runs <paramref name="write"/> under the write lock.</summary>
+    public T Write<T>(Func<CollectionState, T> write)
+    {
+        _lock.EnterWriteLock();
+        try
+        {
+            return write(this);
+        }
+        finally
+        {
+            _lock.ExitWriteLock();
+        }
+    }
 
-    /// <summary>The sequence the collection's newest snapshot covers (written or loaded); −1 when it has none.</summary>
-    public long SnapshotSequence { get; set; } = -1;
+    /// <summary>Runs <paramref name="write"/> under the write lock.</summary>
+    public void Write(Action<CollectionState> write) =>
+        Write(s =>
+        {
+            write(s);
+            return true;
+        });
+
+    /// <summary>The shard that holds (or would hold) the item.</summary>
+    public Shard ShardOf(string id) => _shards[ShardAssignment.ShardOf(id, _shards.Length)];
+
+    /// <summary>The shard and slot of a live item. Caller holds a lock.</summary>
+    public bool TryFind(string id, out Shard shard, out int slot)
+    {
+        shard = ShardOf(id);
+        return shard.Items.TryGetSlot(id, out slot);
+    }
+
+    /// <summary>True when the item exists. Caller holds a lock.</summary>
+    public bool Contains(string id) => TryFind(id, out _, out _);
+
+    /// <summary>Vectors held in a space, over every shard. Caller holds a lock.</summary>
+    public long CountIn(string space) => _shards.Sum(s => (long)s.CountIn(space));
 
     /// <summary>
-    /// Every segmented vector index the optimizer looks after, by space name: each dense space's index and each
-    /// multi-vector space's FDE index. Caller holds a lock.
+    /// Live ids in ordinal order over every shard (a merge of the shards' ordered ids), strictly after
+    /// <paramref name="afterId"/> when given. Caller holds a lock for the whole enumeration.
     /// </summary>
-    public IEnumerable<KeyValuePair<string, SpaceIndex>> IndexedSpaces =>
-        _spaces.Concat(_multi.Select(m => new KeyValuePair<string, SpaceIndex>(m.Key, m.Value.Fdes)));
-
-    /// <summary>Sets the applied sequence of a state loaded from a snapshot.</summary>
-    public void RestoreSequence(long sequence)
+    public IEnumerable<(string Id, Shard Shard, int Slot)> ItemsInIdOrder(string? afterId)
     {
-        AppliedSequence = sequence;
-        SnapshotSequence = sequence;
+        if (_shards.Length == 1)
+        {
+            var only = _shards[0];
+            foreach (var id in only.Items.IdsAfter(afterId))
+            {
+                only.Items.TryGetSlot(id, out var slot);
+                yield return (id, only, slot);
+            }
+
+            yield break;
+        }
+
+        var heads = new PriorityQueue<(IEnumerator<string> Ids, Shard Shard), string>(StringComparer.Ordinal);
+        foreach (var shard in _shards)
+        {
+            var ids = shard.Items.IdsAfter(afterId).GetEnumerator();
+            if (ids.MoveNext())
+            {
+                heads.Enqueue((ids, shard), ids.Current);
+            }
+        }
+
+        while (heads.TryDequeue(out var head, out var id))
+        {
+            head.Shard.Items.TryGetSlot(id, out var slot);
+            yield return (id, head.Shard, slot);
+            if (head.Ids.MoveNext())
+            {
+                heads.Enqueue(head, head.Ids.Current);
+            }
+        }
     }
 
-    /// <summary>Replaces the definition; adds indexes for new spaces and drops those of removed ones. Caller holds the write lock.</summary>
-    public void Redefine(CollectionDefinition definition)
-    {
-        foreach (var space in definition.Spaces)
-        {
-            if (space.IsMulti)
-            {
-                // A multi-vector space's settings never change after creation (they pin its encoder); its index spec may.
-                if (!_multi.TryGetValue(space.Name, out var existingMulti))
-                {
-                    AddIndex(space);
-                }
-                else if (existingMulti.Definition != space)
-                {
-                    existingMulti.Redefine(space);
-                }
-            }
-            else if (!_spaces.TryGetValue(space.Name, out var existing))
-            {
-                _spaces.Add(space.Name, new SpaceIndex(space));
-            }
-            else if (existing.Definition != space)
-            {
-                existing.Redefine(space);
-            }
-        }
-
-        foreach (var name in _spaces.Keys.Where(n => definition.FindSpace(n) is null).ToList())
-        {
-            _spaces.Remove(name, out var removed);
-            removed!.Dispose();
-        }
-
-        foreach (var name in _multi.Keys.Where(n => definition.FindSpace(n) is null).ToList())
-        {
-            _multi.Remove(name, out var removed);
-            removed!.Dispose();
-        }
-
-        Definition = definition;
-    }
+    /// <summary>The items whose payload matches the filter, shard by shard. Caller holds a lock.</summary>
+    public IEnumerable<(Shard Shard, int Slot)> Matching(PayloadFilter filter) =>
+        _shards.SelectMany(shard => shard.MatchingSlots(filter).Slots().Select(slot => (shard, slot)));
 
     /// <summary>
-    /// Applies a committed batch with upsert-merge semantics. Multi-vectors come <paramref name="prepared"/> (pruned
-    /// and encoded outside the lock) when the caller has them, keyed by (item id, space). Caller holds the write lock.
+    /// Applies a committed batch: each upsert and delete goes to its item's shard. Caller holds the write lock, so
+    /// readers see the batch on every shard or on none.
     /// </summary>
     public void Apply(WriteBatch batch, long sequence, IReadOnlyDictionary<(string Id, string Space), PreparedMultiVector>? prepared = null)
     {
         foreach (var write in batch.Upserts)
         {
-            var slot = UpsertItem(write.Id, write.PayloadJson);
-            foreach (var (space, vector) in write.Vectors)
-            {
-                if (_multi.TryGetValue(space, out var multi))
-                {
-                    multi.Set(slot, prepared is not null && prepared.TryGetValue((write.Id, space), out var ready) ? ready : multi.Prepare(vector));
-                }
-                else
-                {
-                    _spaces[space].Set(slot, vector);
-                }
-            }
+            ShardOf(write.Id).Upsert(write, sequence, prepared);
         }
 
         foreach (var id in batch.Deletes)
         {
-            RemoveItem(id);
+            ShardOf(id).Delete(id, sequence);
         }
 
         AppliedSequence = Math.Max(AppliedSequence, sequence);
     }
 
-    /// <summary>Applies one change-feed entry (full item state, or a delete). Caller holds the write lock.</summary>
+    /// <summary>Applies one change-feed entry to its item's shard. Caller holds the write lock or owns the state alone.</summary>
     public void Apply(ItemChange change)
     {
-        if (change.Item is not { } item)
-        {
-            RemoveItem(change.Id);
-        }
-        else
-        {
-            var slot = UpsertItem(item.Id, item.PayloadJson);
-            foreach (var (name, space) in _spaces)
-            {
-                if (item.Vectors.TryGetValue(name, out var vector) && vector.Length == space.Definition.Dimension)
-                {
-                    space.Set(slot, vector);
-                }
-                else
-                {
-                    space.Remove(slot);
-                }
-            }
-
-            foreach (var (name, multi) in _multi)
-            {
-                if (item.Vectors.TryGetValue(name, out var vector) && vector.Length > 0 && vector.Length % multi.Definition.Dimension == 0)
-                {
-                    multi.Set(slot, multi.Prepare(vector));
-                }
-                else
-                {
-                    multi.Remove(slot);
-                }
-            }
-        }
-
+        ShardOf(change.Id).Apply(change);
         AppliedSequence = Math.Max(AppliedSequence, change.Sequence);
     }
 
-    /// <summary>The vectors of an item slot by space. Caller holds a read lock.</summary>
-    public Dictionary<string, float[]> VectorsOf(int slot)
+    /// <summary>Sets the applied sequence after a start-up load (snapshots and replay). Caller owns the state alone.</summary>
+    public void RestoreSequence(long sequence) => AppliedSequence = Math.Max(AppliedSequence, sequence);
+
+    /// <summary>Replaces the definition on every shard. Caller holds the write lock.</summary>
+    public void Redefine(CollectionDefinition definition)
     {
-        var vectors = new Dictionary<string, float[]>(StringComparer.Ordinal);
-        foreach (var (name, space) in _spaces)
+        foreach (var shard in _shards)
         {
-            if (space.GetVector(slot) is { } vector)
-            {
-                vectors.Add(name, vector);
-            }
+            shard.Redefine(definition);
         }
 
-        foreach (var (name, multi) in _multi)
-        {
-            if (multi.GetVector(slot) is { } rows)
-            {
-                vectors.Add(name, rows);
-            }
-        }
-
-        return vectors;
+        Definition = definition;
     }
 
-    /// <summary>The spaces by name (read under the lock).</summary>
-    public IEnumerable<KeyValuePair<string, SpaceIndex>> Spaces => _spaces;
-
-    /// <summary>
-    /// Item slots whose payload matches the filter, as a bitset over slots (what the segments' searches take),
-    /// evaluated through the payload indexes when they can answer. Caller holds a read lock.
-    /// </summary>
-    public RowFilter BuildSlotFilter(PayloadFilter filter)
+    /// <summary>Applies the engine's payload-index settings to shards built elsewhere (snapshots). Caller owns the state alone.</summary>
+    public void UsePayloadIndexOptions(PayloadIndexOptions options)
     {
-        var filterSlots = new RowFilter(Items.SlotCapacity);
-        foreach (var slot in MatchingSlots(filter).Slots())
+        foreach (var shard in _shards)
         {
-            filterSlots.Set(slot);
+            shard.UsePayloadIndexOptions(options);
         }
-
-        return filterSlots;
-    }
-
-    /// <summary>
-    /// The slots of the items whose payload matches the filter: from the payload indexes when they can answer,
-    /// otherwise by evaluating every payload. Both give the same set. Caller holds a read lock.
-    /// </summary>
-    public SlotBits MatchingSlots(PayloadFilter filter) => PayloadIndexes.TryEvaluate(filter, Items) ?? ScanMatchingSlots(filter);
-
-    /// <summary>The slots whose payload matches, by evaluating every payload (no index). Caller holds a read lock.</summary>
-    public SlotBits ScanMatchingSlots(PayloadFilter filter)
-    {
-        var slots = new SlotBits(Items.SlotCapacity);
-        for (var slot = 0; slot < Items.SlotCapacity; slot++)
-        {
-            if (Items[slot] is { } item && FilterEvaluator.Matches(filter, item.Payload))
-            {
-                slots.Set(slot);
-            }
-        }
-
-        return slots;
     }
 
     public void Dispose()
     {
-        foreach (var space in _spaces.Values)
+        foreach (var shard in _shards)
         {
-            space.Dispose();
-        }
-
-        foreach (var multi in _multi.Values)
-        {
-            multi.Dispose();
+            shard.Dispose();
         }
 
         WriteGate.Dispose();
-        Lock.Dispose();
+        _lock.Dispose();
         Maps.Dispose();
-    }
-
-    /// <summary>Upserts the item record and moves its payload index entries from the old payload to the new one.</summary>
-    private int UpsertItem(string id, string? payloadJson)
-    {
-        var existed = Items.TryGetSlot(id, out var slot);
-        if (existed && payloadJson is not null)
-        {
-            PayloadIndexes.OnRemoved(slot, Items[slot]!.Payload);
-        }
-
-        slot = Items.Upsert(id, payloadJson);
-        if (!existed || payloadJson is not null)
-        {
-            PayloadIndexes.OnAdded(slot, Items[slot]!.Payload);
-        }
-
-        return slot;
-    }
-
-    private void RemoveItem(string id)
-    {
-        if (Items.TryGetSlot(id, out var existing))
-        {
-            PayloadIndexes.OnRemoved(existing, Items[existing]!.Payload);
-        }
-
-        var slot = Items.Remove(id);
-        if (slot < 0)
-        {
-            return;
-        }
-
-        foreach (var space in _spaces.Values)
-        {
-            space.Remove(slot);
-        }
-
-        foreach (var multi in _multi.Values)
-        {
-            multi.Remove(slot);
-        }
-    }
-
-    private void AddIndex(SpaceDefinition space)
-    {
-        if (space.IsMulti)
-        {
-            _multi.Add(space.Name, new MultiVectorIndex(space));
-        }
-        else
-        {
-            _spaces.Add(space.Name, new SpaceIndex(space));
-        }
     }
 }

@@ -11,7 +11,7 @@ internal sealed class CollectionsService(RetrievalEngine engine) : Collections.C
     public override async Task<Collection> CreateCollection(CreateCollectionRequest request, ServerCallContext context)
     {
         var spaces = request.Spaces.Select((s, i) => CollectionMapping.ToDefinition(s, $"spaces[{i}]")).ToList();
-        var info = await engine.CreateCollectionAsync(request.Name, spaces, request.DefaultSpace, request.StoreInputs, context.CancellationToken);
+        var info = await engine.CreateCollectionAsync(request.Name, spaces, request.DefaultSpace, request.StoreInputs, request.Shards, context.CancellationToken);
         return CollectionMapping.ToProto(info);
     }
 

@@ -28,8 +28,8 @@ internal static partial class StoreFactory
 
                 if (options.Postgres.MigrateOnStart)
                 {
-                    LogMigrating(logger);
-                    PostgresSchema.MigrateAsync(connectionString, CancellationToken.None).GetAwaiter().GetResult();
+                    LogUpgradingSchema(logger);
+                    PostgresSchema.UpgradeAsync(connectionString, CancellationToken.None).GetAwaiter().GetResult();
                 }
 
                 return new PostgresRetrievalStore(connectionString);
@@ -41,6 +41,6 @@ internal static partial class StoreFactory
     [LoggerMessage(2010, LogLevel.Information, "Store of record: embedded SQLite in {Directory}")]
     private static partial void LogSqlite(ILogger logger, string directory);
 
-    [LoggerMessage(2011, LogLevel.Warning, "Retrieval:Postgres:MigrateOnStart is set: applying pending PostgreSQL schema migrations")]
-    private static partial void LogMigrating(ILogger logger);
+    [LoggerMessage(2011, LogLevel.Warning, "Retrieval:Postgres:MigrateOnStart is set: applying pending PostgreSQL schema upgrades")]
+    private static partial void LogUpgradingSchema(ILogger logger);
 }

@@ -62,6 +62,7 @@ internal static class CollectionMapping
             CreatedAt = Timestamp.FromDateTimeOffset(info.Definition.CreatedAt),
             UpdatedAt = Timestamp.FromDateTimeOffset(info.Definition.UpdatedAt),
             StoreInputs = info.Definition.StoreInputs,
+            Shards = info.Definition.Shards,
         };
         collection.Spaces.Add(info.Definition.Spaces.Select(ToProto));
         collection.MultiVectorStats.Add(info.MultiVectorStats.Select(MultiVectorMapping.ToProto));

@@ -22,19 +22,30 @@ internal static class IndexStatusMapping
             Indexed = s.Indexed,
             IndexSpec = s.IndexSpec ?? "",
             Error = s.Error ?? "",
+            Shard = s.Shard,
         }));
-        if (status.Build is { } build)
+        proto.Build = status.Build is { } build ? ToProto(build) : null;
+        proto.Shards.Add(status.Shards.Select((shard, number) => new ShardIndexStatus
         {
-            proto.Build = new IndexBuild
-            {
-                Spec = build.Spec,
-                Done = build.Done,
-                Total = build.Total,
-                StartedAt = Timestamp.FromDateTimeOffset(build.StartedAt),
-            };
-            proto.Build.SourceSegments.Add(build.SourceSegments);
-        }
+            Shard = number,
+            AppendableVectors = shard.AppendableVectors,
+            IndexedVectors = shard.IndexedVectors,
+            TotalVectors = shard.TotalVectors,
+            Build = shard.Build is { } b ? ToProto(b) : null,
+        }));
+        return proto;
+    }
 
+    private static IndexBuild ToProto(Engine.BuildStatus build)
+    {
+        var proto = new IndexBuild
+        {
+            Spec = build.Spec,
+            Done = build.Done,
+            Total = build.Total,
+            StartedAt = Timestamp.FromDateTimeOffset(build.StartedAt),
+        };
+        proto.SourceSegments.Add(build.SourceSegments);
         return proto;
     }
 }

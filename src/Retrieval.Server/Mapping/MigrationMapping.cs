@@ -6,7 +6,7 @@ using Retrieval.Engine.Migrations;
 using CoreGateMetric = Retrieval.Core.Maps.GateMetric;
 using CoreMapKind = Retrieval.Core.Maps.MapKind;
 using CorePhase = Retrieval.Core.Migrations.MigrationPhase;
-using CoreSettings = Retrieval.Engine.Migrations.MigrationSettings;
+using CoreSettings = Retrieval.Engine.Migrations.MigrationParameters;
 
 namespace Retrieval.Server.Mapping;
 

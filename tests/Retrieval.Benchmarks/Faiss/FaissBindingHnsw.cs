@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using Retrieval.Core.Search;
 using Retrieval.Faiss;
 
 namespace Retrieval.Benchmarks.Faiss;
@@ -9,7 +8,7 @@ internal static class FaissBindingHnsw
 {
     public static (double BuildSeconds, List<HnswMeasurement> Points) Run(BenchmarkData data, string factory, int k, IReadOnlyList<int> efs)
     {
-        using var index = FaissIndex.Create(factory, data.Dimension, ScoreKind.NegativeSquaredL2);
+        using var index = FaissIndex.Create(factory, data.Dimension, FaissMetric.L2);
         var ids = Enumerable.Range(0, data.Count).Select(i => (long)i).ToArray();
         var watch = Stopwatch.StartNew();
         index.Add(ids, data.Vectors);

@@ -58,7 +58,7 @@ internal static class MixedSearchBenchmark
                 await engine.UpsertAsync("wn", chunk.Select(i => new ItemWrite(Id(i), null, new Dictionary<string, float[]> { ["old"] = oldItems.Row(i).ToArray() })).ToList(), CancellationToken.None);
             }
 
-            var settings = new MigrationSettings { MapKind = kind == "canonical-q" ? MapKind.CanonicalQ : kind == "affine" ? MapKind.Affine : MapKind.Orthogonal, Seed = 1 };
+            var settings = new MigrationParameters { MapKind = kind == "canonical-q" ? MapKind.CanonicalQ : kind == "affine" ? MapKind.Affine : MapKind.Orthogonal, Seed = 1 };
             await engine.PlanMigrationAsync("wn", new MigrationPlan("bench", "old", "new", null, settings), "benchmark", CancellationToken.None);
             var fitted = await engine.FitMigrationAsync("wn", "bench", null, anchors.Select(i => (newItems.Row(i).ToArray(), oldItems.Row(i).ToArray())).ToList(), [], "benchmark", CancellationToken.None);
             await engine.ActivateMigrationAsync("wn", "bench", force: true, "benchmark", CancellationToken.None);

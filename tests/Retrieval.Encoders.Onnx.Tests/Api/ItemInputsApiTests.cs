@@ -23,7 +23,7 @@ public sealed class ItemInputsApiTests
         await using var database = store == "postgres" ? await TestDatabase.CreateAsync(CancellationToken.None) : null;
         if (database is not null)
         {
-            await PostgresSchema.MigrateAsync(database.ConnectionString, CancellationToken.None);
+            await PostgresSchema.UpgradeAsync(database.ConnectionString, CancellationToken.None);
         }
 
         await using var server = await InProcessServer.StartAsync(new ServerConfiguration(store, database?.ConnectionString));

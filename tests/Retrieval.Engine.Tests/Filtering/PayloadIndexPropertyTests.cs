@@ -119,25 +119,32 @@ public sealed class PayloadIndexPropertyTests
         Assert.Equal(1, state.PayloadIndexes.Count);
     }
 
-    private static CollectionState NewState(PayloadIndexOptions? options = null)
+    private static Shard NewState(PayloadIndexOptions? options = null)
     {
         var now = DateTimeOffset.UnixEpoch;
         var definition = new CollectionDefinition(
             "c", [new SpaceDefinition(Space, 2, Metric.InnerProduct, new ModelRef("m", "1"))], Space, now, now);
-        return new CollectionState(definition, options);
+        return new Shard(0, definition, options);
     }
 
-    private static void Apply(CollectionState state, IEnumerable<(int Id, bool Delete, string? Payload, bool WithVector)> operations, ref long sequence)
+    private static void Apply(Shard state, IEnumerable<(int Id, bool Delete, string? Payload, bool WithVector)> operations, ref long sequence)
     {
         foreach (var (id, delete, payload, withVector) in operations)
         {
             var name = $"item-{id}";
             var vectors = withVector ? new Dictionary<string, float[]> { [Space] = [id, 1] } : new Dictionary<string, float[]>();
-            state.Apply(delete ? WriteBatch.ForDeletes([name]) : WriteBatch.ForUpserts([new ItemWrite(name, payload, vectors)]), ++sequence);
+            if (delete)
+            {
+                state.Delete(name, ++sequence);
+            }
+            else
+            {
+                state.Upsert(new ItemWrite(name, payload, vectors), ++sequence, prepared: null);
+            }
         }
     }
 
-    private static void AssertSameAsScan(CollectionState state, IEnumerable<PayloadFilter> filters)
+    private static void AssertSameAsScan(Shard state, IEnumerable<PayloadFilter> filters)
     {
         foreach (var filter in filters)
         {

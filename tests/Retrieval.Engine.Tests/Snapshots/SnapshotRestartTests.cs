@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Logging;
 using Retrieval.Core.Model;
 using Retrieval.Engine.Indexes;
 using Retrieval.Engine.Tests.Segments;
@@ -123,7 +122,7 @@ public sealed class SnapshotRestartTests
 
         await harness.ReopenAsync();
 
-        Assert.Contains(log.Lines, l => l.Contains("Writing snapshots of 1 collections", StringComparison.Ordinal));
+        Assert.Contains(log.Lines, l => l.Contains("Writing snapshots of 1 shards", StringComparison.Ordinal));
         Assert.True(new FileInfo(SnapshotPath(harness)).LastWriteTimeUtc >= afterBuild);
         var written = SequenceIn(log.Lines.Last(l => l.Contains("snapshot written at sequence", StringComparison.Ordinal)));
         Assert.Equal(written, SequenceIn(log.Lines.Last(l => l.Contains("snapshot loaded at sequence", StringComparison.Ordinal))));
@@ -154,41 +153,11 @@ public sealed class SnapshotRestartTests
         return options;
     }
 
-    private static string SnapshotPath(EngineHarness harness) => Path.Combine(harness.Directory, "snapshots", "c.snapshot");
+    private static string SnapshotPath(EngineHarness harness) => Path.Combine(harness.Directory, "snapshots", "c", "shard-0.snapshot");
 
     private static List<string> Ids(RetrievalEngine engine, float[] query) =>
         [.. engine.Search("c", new SearchQuery("v", query, 10)).Select(h => h.Id)];
 
     private static List<string> ExactIds(RetrievalEngine engine, float[] query) =>
         [.. engine.Search("c", new SearchQuery("v", query, 10, Exact: true)).Select(h => h.Id)];
-
-    /// <summary>Keeps formatted log lines so tests can check that a fallback says why.</summary>
-    private sealed class ListLogger : ILogger<RetrievalEngine>
-    {
-        private readonly List<string> _lines = [];
-
-        public IReadOnlyList<string> Lines
-        {
-            get
-            {
-                lock (_lines)
-                {
-                    return [.. _lines];
-                }
-            }
-        }
-
-        public IDisposable? BeginScope<TState>(TState state)
-            where TState : notnull => null;
-
-        public bool IsEnabled(LogLevel logLevel) => true;
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-        {
-            lock (_lines)
-            {
-                _lines.Add(formatter(state, exception));
-            }
-        }
-    }
 }

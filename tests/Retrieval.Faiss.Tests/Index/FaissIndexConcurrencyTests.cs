@@ -1,5 +1,4 @@
 using Retrieval.TestData;
-using Retrieval.Core.Search;
 using Retrieval.Faiss.Tests.Support;
 
 namespace Retrieval.Faiss.Tests.Index;
@@ -10,8 +9,8 @@ public sealed class FaissIndexConcurrencyTests
     [Fact]
     public async Task SearchWhileAdding_NoCrashAndNothingLost()
     {
-        var data = TestIndexes.Data(ScoreKind.NegativeSquaredL2);
-        using var index = FaissIndex.Create(Factories.Hnsw, data.Dimension, ScoreKind.NegativeSquaredL2);
+        var data = TestIndexes.Data(FaissMetric.L2);
+        using var index = FaissIndex.Create(Factories.Hnsw, data.Dimension, FaissMetric.L2);
         const int Batch = 250;
 
         var writer = Task.Run(() =>

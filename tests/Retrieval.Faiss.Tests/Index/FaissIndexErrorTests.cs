@@ -1,4 +1,3 @@
-using Retrieval.Core.Search;
 
 namespace Retrieval.Faiss.Tests.Index;
 
@@ -8,7 +7,7 @@ public sealed class FaissIndexErrorTests
     [Fact]
     public void Create_BadFactoryString_ThrowsFaissExceptionWithFaissMessage()
     {
-        var error = Assert.Throws<FaissException>(() => FaissIndex.Create("HNSW32,Bogus", 16, ScoreKind.InnerProduct));
+        var error = Assert.Throws<FaissException>(() => FaissIndex.Create("HNSW32,Bogus", 16, FaissMetric.InnerProduct));
 
         Assert.Equal(FaissErrorCode.Faiss, error.ErrorCode);
         Assert.Contains("could not parse", error.Message, StringComparison.Ordinal);
@@ -17,7 +16,7 @@ public sealed class FaissIndexErrorTests
     [Fact]
     public void Add_UntrainedIvf_ThrowsFaissException()
     {
-        using var index = FaissIndex.Create("IVF4,Flat", 2, ScoreKind.NegativeSquaredL2);
+        using var index = FaissIndex.Create("IVF4,Flat", 2, FaissMetric.L2);
 
         var error = Assert.Throws<FaissException>(() => index.Add([1], [0f, 1f]));
 
@@ -27,7 +26,7 @@ public sealed class FaissIndexErrorTests
     [Fact]
     public void Add_VectorsNotMatchingIds_ThrowsArgumentException()
     {
-        using var index = FaissIndex.Create("Flat", 2, ScoreKind.NegativeSquaredL2);
+        using var index = FaissIndex.Create("Flat", 2, FaissMetric.L2);
 
         Assert.Throws<ArgumentException>(() => index.Add([1, 2], [0f, 1f]));
         Assert.Throws<ArgumentException>(() => index.Add([1], [0f, 1f, 2f]));
@@ -36,7 +35,7 @@ public sealed class FaissIndexErrorTests
     [Fact]
     public void Search_AfterDoubleDispose_ThrowsObjectDisposedException()
     {
-        var index = FaissIndex.Create("Flat", 2, ScoreKind.NegativeSquaredL2);
+        var index = FaissIndex.Create("Flat", 2, FaissMetric.L2);
         index.Dispose();
         index.Dispose();
 

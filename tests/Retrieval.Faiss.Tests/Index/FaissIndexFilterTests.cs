@@ -14,8 +14,8 @@ public sealed class FaissIndexFilterTests
     [MemberData(nameof(Factories.All), MemberType = typeof(Factories))]
     public void Search_BitsetFilter_ReturnsOnlyAllowedIds(string factory)
     {
-        var data = TestIndexes.Data(ScoreKind.NegativeSquaredL2);
-        using var index = TestIndexes.Build(factory, ScoreKind.NegativeSquaredL2);
+        var data = TestIndexes.Data(FaissMetric.L2);
+        using var index = TestIndexes.Build(factory, FaissMetric.L2);
         var bitset = AllowedIdBitset(data);
 
         var result = index.Search(data.Queries, TestIndexes.K, new FaissSearchParameters
@@ -32,8 +32,8 @@ public sealed class FaissIndexFilterTests
     [MemberData(nameof(Factories.All), MemberType = typeof(Factories))]
     public void Search_IdListFilter_ReturnsOnlyAllowedIds(string factory)
     {
-        var data = TestIndexes.Data(ScoreKind.InnerProduct);
-        using var index = TestIndexes.Build(factory, ScoreKind.InnerProduct);
+        var data = TestIndexes.Data(FaissMetric.InnerProduct);
+        using var index = TestIndexes.Build(factory, FaissMetric.InnerProduct);
         var allowedIds = Enumerable.Range(0, data.Count).Where(Allowed).Select(ClusteredData.RowToId).ToArray();
 
         var result = index.Search(data.Queries, TestIndexes.K, new FaissSearchParameters
@@ -49,15 +49,15 @@ public sealed class FaissIndexFilterTests
     [Fact]
     public void Search_FilteredFlat_MatchesExactFilteredSearch()
     {
-        var data = TestIndexes.Data(ScoreKind.NegativeSquaredL2);
-        using var index = TestIndexes.Build(Factories.Flat, ScoreKind.NegativeSquaredL2);
+        var data = TestIndexes.Data(FaissMetric.L2);
+        using var index = TestIndexes.Build(Factories.Flat, FaissMetric.L2);
         var rows = new RowFilter(data.Count);
         foreach (var row in Enumerable.Range(0, data.Count).Where(Allowed))
         {
             rows.Set(row);
         }
 
-        var exact = Oracle.ExactIds(data, TestIndexes.K, ScoreKind.NegativeSquaredL2, rows);
+        var exact = Oracle.ExactIds(data, TestIndexes.K, FaissMetric.L2, rows);
         var result = index.Search(data.Queries, TestIndexes.K, new FaissSearchParameters { Filter = FaissIdFilter.FromBitset(AllowedIdBitset(data)) });
 
         Assert.True(Oracle.Recall(result, exact) >= 0.999);
@@ -66,8 +66,8 @@ public sealed class FaissIndexFilterTests
     [Fact]
     public void Search_EmptyFilter_ReturnsNoHits()
     {
-        var data = TestIndexes.Data(ScoreKind.NegativeSquaredL2);
-        using var index = TestIndexes.Build(Factories.Hnsw, ScoreKind.NegativeSquaredL2);
+        var data = TestIndexes.Data(FaissMetric.L2);
+        using var index = TestIndexes.Build(Factories.Hnsw, FaissMetric.L2);
 
         var result = index.Search(data.Queries.AsSpan(0, data.Dimension), TestIndexes.K, new FaissSearchParameters { Filter = FaissIdFilter.FromIds(Array.Empty<long>()) });
 

@@ -1,4 +1,3 @@
-using Retrieval.Core.Search;
 using Retrieval.Faiss.Tests.Support;
 
 namespace Retrieval.Faiss.Tests.Index;
@@ -12,9 +11,9 @@ public sealed class FaissIndexParameterTests
     [Fact]
     public void Search_HnswEfSearch_ChangesResultsAndSwitchesBack()
     {
-        var data = TestIndexes.Data(ScoreKind.NegativeSquaredL2);
-        var exact = Oracle.ExactIds(data, TestIndexes.K, ScoreKind.NegativeSquaredL2);
-        using var index = TestIndexes.Build(Factories.Hnsw, ScoreKind.NegativeSquaredL2);
+        var data = TestIndexes.Data(FaissMetric.L2);
+        var exact = Oracle.ExactIds(data, TestIndexes.K, FaissMetric.L2);
+        using var index = TestIndexes.Build(Factories.Hnsw, FaissMetric.L2);
 
         var low = index.Search(data.Queries, TestIndexes.K, new FaissSearchParameters { EfSearch = 10 });
         var high = index.Search(data.Queries, TestIndexes.K, new FaissSearchParameters { EfSearch = 200 });
@@ -30,9 +29,9 @@ public sealed class FaissIndexParameterTests
     [Fact]
     public void Search_IvfNProbe_RaisesRecall()
     {
-        var data = TestIndexes.Data(ScoreKind.NegativeSquaredL2);
-        var exact = Oracle.ExactIds(data, TestIndexes.K, ScoreKind.NegativeSquaredL2);
-        using var index = TestIndexes.Build(Factories.IvfFlat, ScoreKind.NegativeSquaredL2);
+        var data = TestIndexes.Data(FaissMetric.L2);
+        var exact = Oracle.ExactIds(data, TestIndexes.K, FaissMetric.L2);
+        using var index = TestIndexes.Build(Factories.IvfFlat, FaissMetric.L2);
 
         var one = Oracle.Recall(index.Search(data.Queries, TestIndexes.K, new FaissSearchParameters { NProbe = 1 }), exact);
         var sixteen = Oracle.Recall(index.Search(data.Queries, TestIndexes.K, new FaissSearchParameters { NProbe = 16 }), exact);
@@ -43,8 +42,8 @@ public sealed class FaissIndexParameterTests
     [Fact]
     public async Task Search_ConcurrentMixedEfSearch_MatchesSequentialResults()
     {
-        var data = TestIndexes.Data(ScoreKind.NegativeSquaredL2);
-        using var index = TestIndexes.Build(Factories.Hnsw, ScoreKind.NegativeSquaredL2);
+        var data = TestIndexes.Data(FaissMetric.L2);
+        using var index = TestIndexes.Build(Factories.Hnsw, FaissMetric.L2);
         int[] efs = [10, 40, 160];
         var expected = efs.Select(ef => index.Search(data.Queries, TestIndexes.K, new FaissSearchParameters { EfSearch = ef })).ToArray();
 

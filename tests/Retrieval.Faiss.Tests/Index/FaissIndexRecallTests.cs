@@ -1,4 +1,3 @@
-using Retrieval.Core.Search;
 using Retrieval.Faiss.Tests.Support;
 using Xunit.Abstractions;
 
@@ -12,27 +11,27 @@ namespace Retrieval.Faiss.Tests.Index;
 /// </summary>
 public sealed class FaissIndexRecallTests(ITestOutputHelper output)
 {
-    public static TheoryData<string, ScoreKind, double> Cases => new()
+    public static TheoryData<string, FaissMetric, double> Cases => new()
     {
-        { "Flat", ScoreKind.InnerProduct, 0.999 },               // 1.000
-        { "Flat", ScoreKind.NegativeSquaredL2, 0.999 },          // 1.000
-        { "HNSW32", ScoreKind.InnerProduct, 0.95 },              // 1.000
-        { "HNSW32", ScoreKind.NegativeSquaredL2, 0.94 },         // 0.977
-        { "HNSW32,SQ8", ScoreKind.InnerProduct, 0.88 },          // 0.925
-        { "HNSW32,SQ8", ScoreKind.NegativeSquaredL2, 0.92 },     // 0.963
-        { "IVF64,Flat", ScoreKind.InnerProduct, 0.97 },          // 1.000
-        { "IVF64,Flat", ScoreKind.NegativeSquaredL2, 0.97 },     // 1.000
+        { "Flat", FaissMetric.InnerProduct, 0.999 },       // 1.000
+        { "Flat", FaissMetric.L2, 0.999 },                 // 1.000
+        { "HNSW32", FaissMetric.InnerProduct, 0.95 },      // 1.000
+        { "HNSW32", FaissMetric.L2, 0.94 },                // 0.977
+        { "HNSW32,SQ8", FaissMetric.InnerProduct, 0.88 },  // 0.925
+        { "HNSW32,SQ8", FaissMetric.L2, 0.92 },            // 0.963
+        { "IVF64,Flat", FaissMetric.InnerProduct, 0.97 },  // 1.000
+        { "IVF64,Flat", FaissMetric.L2, 0.97 },            // 1.000
         // 8 one-byte codes for 32 dimensions: coarse by design; normalized (inner-product) data
         // packs neighbours closer than the codebook resolves.
-        { "IVF64,PQ8x8", ScoreKind.InnerProduct, 0.33 },         // 0.387
-        { "IVF64,PQ8x8", ScoreKind.NegativeSquaredL2, 0.66 },    // 0.723
-        { "IVF64,SQ8", ScoreKind.InnerProduct, 0.92 },           // 0.956
-        { "IVF64,SQ8", ScoreKind.NegativeSquaredL2, 0.95 },      // 0.990
+        { "IVF64,PQ8x8", FaissMetric.InnerProduct, 0.33 }, // 0.387
+        { "IVF64,PQ8x8", FaissMetric.L2, 0.66 },           // 0.723
+        { "IVF64,SQ8", FaissMetric.InnerProduct, 0.92 },   // 0.956
+        { "IVF64,SQ8", FaissMetric.L2, 0.95 },             // 0.990
     };
 
     [Theory]
     [MemberData(nameof(Cases))]
-    public void Search_ClusteredData_RecallAtTenAboveFloor(string factory, ScoreKind kind, double floor)
+    public void Search_ClusteredData_RecallAtTenAboveFloor(string factory, FaissMetric kind, double floor)
     {
         var data = TestIndexes.Data(kind);
         var exact = Oracle.ExactIds(data, TestIndexes.K, kind);

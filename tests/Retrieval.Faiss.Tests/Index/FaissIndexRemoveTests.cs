@@ -1,5 +1,4 @@
 using Retrieval.TestData;
-using Retrieval.Core.Search;
 using Retrieval.Faiss.Tests.Support;
 
 namespace Retrieval.Faiss.Tests.Index;
@@ -10,8 +9,8 @@ public sealed class FaissIndexRemoveTests
     [MemberData(nameof(Factories.Removable), MemberType = typeof(Factories))]
     public void Remove_HalfTheIds_CountDropsAndRemovedIdsNeverReturn(string factory)
     {
-        var data = TestIndexes.Data(ScoreKind.NegativeSquaredL2);
-        using var index = TestIndexes.Build(factory, ScoreKind.NegativeSquaredL2);
+        var data = TestIndexes.Data(FaissMetric.L2);
+        using var index = TestIndexes.Build(factory, FaissMetric.L2);
         var removed = data.Ids.Where((_, row) => row % 2 == 0).ToArray();
 
         var count = index.Remove(removed);
@@ -29,7 +28,7 @@ public sealed class FaissIndexRemoveTests
     [Fact]
     public void Remove_UnknownIds_RemovesNothing()
     {
-        using var index = TestIndexes.Build(Factories.Flat, ScoreKind.NegativeSquaredL2);
+        using var index = TestIndexes.Build(Factories.Flat, FaissMetric.L2);
 
         Assert.Equal(0, index.Remove([-5, 7, 8]));
     }
@@ -37,7 +36,7 @@ public sealed class FaissIndexRemoveTests
     [Fact]
     public void Remove_Hnsw_ThrowsFaissExceptionWithFaissMessage()
     {
-        using var index = TestIndexes.Build(Factories.Hnsw, ScoreKind.NegativeSquaredL2);
+        using var index = TestIndexes.Build(Factories.Hnsw, FaissMetric.L2);
 
         var error = Assert.Throws<FaissException>(() => index.Remove([ClusteredData.RowToId(0)]));
 

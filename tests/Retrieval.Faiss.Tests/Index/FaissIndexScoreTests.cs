@@ -1,17 +1,16 @@
 using Retrieval.TestData;
 using System.Numerics.Tensors;
-using Retrieval.Core.Search;
 using Retrieval.Faiss.Tests.Support;
 
 namespace Retrieval.Faiss.Tests.Index;
 
-/// <summary>Scores follow <see cref="ScoreKind"/>: higher is better, equal to what the exact search computes.</summary>
+/// <summary>Scores follow <see cref="FaissIndex.Metric"/>: higher is better, equal to what the exact search computes.</summary>
 public sealed class FaissIndexScoreTests
 {
     [Theory]
-    [InlineData(ScoreKind.InnerProduct)]
-    [InlineData(ScoreKind.NegativeSquaredL2)]
-    public void Search_Flat_ScoresEqualExactScoresBestFirst(ScoreKind kind)
+    [InlineData(FaissMetric.InnerProduct)]
+    [InlineData(FaissMetric.L2)]
+    public void Search_Flat_ScoresEqualExactScoresBestFirst(FaissMetric kind)
     {
         var data = TestIndexes.Data(kind);
         using var index = TestIndexes.Build(Factories.Flat, kind);
@@ -23,7 +22,7 @@ public sealed class FaissIndexScoreTests
         for (var i = 0; i < TestIndexes.K; i++)
         {
             var row = data.Vectors.AsSpan(ClusteredData.IdToRow(result.Ids(0)[i]) * data.Dimension, data.Dimension);
-            var expected = kind == ScoreKind.InnerProduct
+            var expected = kind == FaissMetric.InnerProduct
                 ? TensorPrimitives.Dot(query, row)
                 : -MathF.Pow(TensorPrimitives.Distance(query, row), 2);
             Assert.Equal(expected, scores[i], 1e-3f);
@@ -37,7 +36,7 @@ public sealed class FaissIndexScoreTests
     [Fact]
     public void Search_FewerVectorsThanK_PadsWithMinusOneAndNegativeInfinity()
     {
-        using var index = FaissIndex.Create(Factories.Flat, 2, ScoreKind.NegativeSquaredL2);
+        using var index = FaissIndex.Create(Factories.Flat, 2, FaissMetric.L2);
         index.Add([10, 20], [0f, 0f, 1f, 1f]);
 
         var result = index.Search([0f, 0f], 3);

@@ -1,5 +1,4 @@
 using Retrieval.TestData;
-using Retrieval.Core.Search;
 using Retrieval.Faiss.Tests.Support;
 
 namespace Retrieval.Faiss.Tests.Index;
@@ -14,8 +13,8 @@ public sealed class FaissIndexSnapshotTests : IDisposable
     [MemberData(nameof(Factories.All), MemberType = typeof(Factories))]
     public void SaveLoad_RoundTrip_GivesIdenticalResults(string factory)
     {
-        var data = TestIndexes.Data(ScoreKind.InnerProduct);
-        using var original = TestIndexes.Build(factory, ScoreKind.InnerProduct);
+        var data = TestIndexes.Data(FaissMetric.InnerProduct);
+        using var original = TestIndexes.Build(factory, FaissMetric.InnerProduct);
         var path = Path.Combine(_directory, "index.faiss");
 
         original.Save(path);
@@ -23,7 +22,7 @@ public sealed class FaissIndexSnapshotTests : IDisposable
 
         Assert.Equal(original.Count, loaded.Count);
         Assert.Equal(original.Dimension, loaded.Dimension);
-        Assert.Equal(ScoreKind.InnerProduct, loaded.ScoreKind);
+        Assert.Equal(FaissMetric.InnerProduct, loaded.Metric);
         AssertSameResults(original, loaded, data);
     }
 
@@ -32,12 +31,12 @@ public sealed class FaissIndexSnapshotTests : IDisposable
     [InlineData(Factories.IvfSq8)]
     public void SerializeDeserialize_RoundTrip_GivesIdenticalResults(string factory)
     {
-        var data = TestIndexes.Data(ScoreKind.NegativeSquaredL2);
-        using var original = TestIndexes.Build(factory, ScoreKind.NegativeSquaredL2);
+        var data = TestIndexes.Data(FaissMetric.L2);
+        using var original = TestIndexes.Build(factory, FaissMetric.L2);
 
         using var copy = FaissIndex.Deserialize(original.Serialize());
 
-        Assert.Equal(ScoreKind.NegativeSquaredL2, copy.ScoreKind);
+        Assert.Equal(FaissMetric.L2, copy.Metric);
         AssertSameResults(original, copy, data);
     }
 
@@ -52,7 +51,7 @@ public sealed class FaissIndexSnapshotTests : IDisposable
     [Fact]
     public void Load_TruncatedFile_ThrowsFaissException()
     {
-        using var original = TestIndexes.Build(Factories.Flat, ScoreKind.NegativeSquaredL2);
+        using var original = TestIndexes.Build(Factories.Flat, FaissMetric.L2);
         var bytes = original.Serialize();
         var path = Path.Combine(_directory, "truncated.faiss");
         File.WriteAllBytes(path, bytes.AsSpan(0, bytes.Length / 2).ToArray());

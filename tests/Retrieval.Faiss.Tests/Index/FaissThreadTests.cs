@@ -1,4 +1,3 @@
-using Retrieval.Core.Search;
 using Retrieval.Faiss.Tests.Support;
 
 namespace Retrieval.Faiss.Tests.Index;
@@ -36,8 +35,8 @@ public sealed class FaissThreadTests
     [Fact]
     public void Search_BatchOnSeveralThreadsPerCall_MatchesOneThread()
     {
-        var data = TestIndexes.Data(ScoreKind.NegativeSquaredL2);
-        using var index = TestIndexes.Build(Factories.IvfFlat, ScoreKind.NegativeSquaredL2);
+        var data = TestIndexes.Data(FaissMetric.L2);
+        using var index = TestIndexes.Build(Factories.IvfFlat, FaissMetric.L2);
 
         var one = index.Search(data.Queries, TestIndexes.K, new FaissSearchParameters { NProbe = 8, Threads = 1 });
         var four = index.Search(data.Queries, TestIndexes.K, new FaissSearchParameters { NProbe = 8, Threads = 4 });

@@ -3,10 +3,13 @@ using Retrieval.Core.Search;
 
 namespace Retrieval.Faiss.Tests.Support;
 
-/// <summary>Exact top-k from Core's brute-force search (the oracle for every approximate index) and recall@k against it.</summary>
+/// <summary>
+/// Exact top-k from Core's brute-force search (the oracle for every approximate index) and recall@k against it. Only the
+/// tests use Core: the binding itself does not reference it.
+/// </summary>
 public static class Oracle
 {
-    public static long[][] ExactIds(ClusteredData data, int k, ScoreKind kind, RowFilter? filter = null)
+    public static long[][] ExactIds(ClusteredData data, int k, FaissMetric metric, RowFilter? filter = null)
     {
         var storage = new FlatVectorStorage(data.Dimension, data.Count);
         for (var r = 0; r < data.Count; r++)
@@ -14,6 +17,7 @@ public static class Oracle
             storage.Add(data.Vectors.AsSpan(r * data.Dimension, data.Dimension));
         }
 
+        var kind = metric == FaissMetric.L2 ? ScoreKind.NegativeSquaredL2 : ScoreKind.InnerProduct;
         return ExactSearch.SearchBatch(storage, data.Queries, data.QueryCount, k, kind, filter)
             .Select(hits => hits.Select(h => ClusteredData.RowToId(h.Row)).ToArray())
             .ToArray();

@@ -1,5 +1,4 @@
 using Retrieval.TestData;
-using Retrieval.Core.Search;
 
 namespace Retrieval.Faiss.Tests.Support;
 
@@ -15,10 +14,10 @@ public static class TestIndexes
     /// <summary>Per-search parameters used by the recall tests: enough effort for high recall at this size.</summary>
     public static FaissSearchParameters Effort { get; } = new() { EfSearch = 64, NProbe = 8 };
 
-    public static ClusteredData Data(ScoreKind kind) => kind == ScoreKind.InnerProduct ? IpData.Value : L2Data.Value;
+    public static ClusteredData Data(FaissMetric kind) => kind == FaissMetric.InnerProduct ? IpData.Value : L2Data.Value;
 
     /// <summary>Creates, trains (on all vectors: the set is small) and fills an index.</summary>
-    public static FaissIndex Build(string factory, ScoreKind kind)
+    public static FaissIndex Build(string factory, FaissMetric kind)
     {
         var data = Data(kind);
         var index = FaissIndex.Create(factory, data.Dimension, kind);

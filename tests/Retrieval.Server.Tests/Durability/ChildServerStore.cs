@@ -25,7 +25,7 @@ public sealed class ChildServerStore : IAsyncDisposable
     public static async Task<ChildServerStore> PostgresAsync()
     {
         var database = await TestDatabase.CreateAsync(CancellationToken.None);
-        await PostgresSchema.MigrateAsync(database.ConnectionString, CancellationToken.None);
+        await PostgresSchema.UpgradeAsync(database.ConnectionString, CancellationToken.None);
         return new ChildServerStore(new ServerConfiguration("postgres", database.ConnectionString), database);
     }
 

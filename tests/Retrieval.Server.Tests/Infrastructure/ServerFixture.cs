@@ -78,7 +78,7 @@ public sealed class PostgresServerFixture : ServerFixture
     public override async Task<ServerConfiguration> CreateConfigurationAsync()
     {
         _database = await TestDatabase.CreateAsync(CancellationToken.None);
-        await PostgresSchema.MigrateAsync(_database.ConnectionString, CancellationToken.None);
+        await PostgresSchema.UpgradeAsync(_database.ConnectionString, CancellationToken.None);
         return new ServerConfiguration("postgres", _database.ConnectionString);
     }
 

@@ -16,7 +16,7 @@ namespace Retrieval.Cli.Commands.Migration;
 /// </summary>
 internal sealed class BackfillMigrationCommand : AsyncCommand<BackfillMigrationCommand.Settings>
 {
-    internal sealed class Settings : MigrationSettings
+    internal sealed class Settings : MigrationCommandSettings
     {
         [CommandOption("--vectors <FILE>")]
         [Description(".npy (rows × dim) of new-space vectors, or .jsonl with {\"id\": ..., \"vector\": [[...]]} per line")]
@@ -45,7 +45,7 @@ internal sealed class BackfillMigrationCommand : AsyncCommand<BackfillMigrationC
     public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
         using var client = new RetrievalClient(settings);
-        var start = new StartBackfillRequest { Collection = settings.Collection, Id = settings.Id, Actor = MigrationSettings.Actor };
+        var start = new StartBackfillRequest { Collection = settings.Collection, Id = settings.Id, Actor = MigrationCommandSettings.Actor };
         if (settings.Rate is { } rate)
         {
             start.ItemsPerSecond = rate;

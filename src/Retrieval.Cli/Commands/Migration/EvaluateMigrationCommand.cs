@@ -13,7 +13,7 @@ namespace Retrieval.Cli.Commands.Migration;
 /// </summary>
 internal sealed class EvaluateMigrationCommand : AsyncCommand<EvaluateMigrationCommand.Settings>
 {
-    internal sealed class Settings : MigrationSettings
+    internal sealed class Settings : MigrationCommandSettings
     {
         [CommandOption("--new-queries <FILE>")]
         [Description(".npy of queries embedded by the new model")]
@@ -69,7 +69,7 @@ internal sealed class EvaluateMigrationCommand : AsyncCommand<EvaluateMigrationC
         }
 
         using var client = new RetrievalClient(settings);
-        var request = new EvaluateMigrationRequest { Collection = settings.Collection, Id = settings.Id, Evaluation = set, Actor = MigrationSettings.Actor };
+        var request = new EvaluateMigrationRequest { Collection = settings.Collection, Id = settings.Id, Evaluation = set, Actor = MigrationCommandSettings.Actor };
         MigrationView.Render(await client.Migrations.EvaluateMigrationAsync(request, cancellationToken: cancellationToken));
         return 0;
     }

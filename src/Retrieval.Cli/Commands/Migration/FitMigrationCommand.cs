@@ -8,7 +8,7 @@ namespace Retrieval.Cli.Commands.Migration;
 /// <summary><c>retrieval migration fit</c>: fits the maps and the score calibration on the items holding both spaces.</summary>
 internal sealed class FitMigrationCommand : AsyncCommand<FitMigrationCommand.Settings>
 {
-    internal sealed class Settings : MigrationSettings
+    internal sealed class Settings : MigrationCommandSettings
     {
         [CommandOption("--kind <KIND>")]
         [Description("refit with another map kind (default: the planned one)")]
@@ -18,7 +18,7 @@ internal sealed class FitMigrationCommand : AsyncCommand<FitMigrationCommand.Set
     public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
         using var client = new RetrievalClient(settings);
-        var request = new FitMigrationRequest { Collection = settings.Collection, Id = settings.Id, Actor = MigrationSettings.Actor };
+        var request = new FitMigrationRequest { Collection = settings.Collection, Id = settings.Id, Actor = MigrationCommandSettings.Actor };
         if (settings.Kind is { } kind)
         {
             var current = await client.Migrations.GetMigrationAsync(new GetMigrationRequest { Collection = settings.Collection, Id = settings.Id }, cancellationToken: cancellationToken);

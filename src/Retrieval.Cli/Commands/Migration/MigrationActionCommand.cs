@@ -5,12 +5,12 @@ using Spectre.Console.Cli;
 namespace Retrieval.Cli.Commands.Migration;
 
 /// <summary>The transitions without options: pause, resume, cutover, rollback, retire. Each prints the migration after.</summary>
-internal abstract class MigrationActionCommand : AsyncCommand<MigrationSettings>
+internal abstract class MigrationActionCommand : AsyncCommand<MigrationCommandSettings>
 {
-    public override async Task<int> ExecuteAsync(CommandContext context, MigrationSettings settings, CancellationToken cancellationToken)
+    public override async Task<int> ExecuteAsync(CommandContext context, MigrationCommandSettings settings, CancellationToken cancellationToken)
     {
         using var client = new RetrievalClient(settings);
-        var request = new MigrationActionRequest { Collection = settings.Collection, Id = settings.Id, Actor = MigrationSettings.Actor };
+        var request = new MigrationActionRequest { Collection = settings.Collection, Id = settings.Id, Actor = MigrationCommandSettings.Actor };
         MigrationView.Render(await CallAsync(client.Migrations, request, cancellationToken));
         return 0;
     }

@@ -53,7 +53,7 @@ internal sealed class PlanMigrationCommand : AsyncCommand<PlanMigrationCommand.S
             FromSpace = settings.From ?? "",
             ToSpace = settings.To,
             Encoder = settings.Encoder ?? "",
-            Actor = MigrationSettings.Actor,
+            Actor = MigrationCommandSettings.Actor,
             Settings = new Contracts.V1.MigrationSettings { MapKind = MapKinds.Parse(settings.Kind), ItemsPerSecond = settings.Rate, MaxAnchors = settings.MaxAnchors },
         };
         if (settings.Seed is { } seed)

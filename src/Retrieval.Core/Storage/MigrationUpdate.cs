@@ -1,0 +1,26 @@
+using Retrieval.Core.Migrations;
+using Retrieval.Core.Model;
+
+namespace Retrieval.Core.Storage;
+
+/// <summary>
+/// One change of a migration's phase and plan as the engine decided it, for <see cref="IMigrationStore.UpdateMigrationAsync"/>.
+/// The store writes the migration's phase, settings, maps, calibration, previous default space, encoder, updated_at and
+/// changed_by (never its counters or checkpoints, which only batches move) when the stored phase is still
+/// <see cref="ExpectedPhase"/>, records an audit event when the phase changes, and carries out the instructions below in
+/// the same transaction, so that cutover, retire and rollback are atomic.
+/// </summary>
+/// <param name="Migration">The migration as it is to be stored.</param>
+/// <param name="ExpectedPhase">The phase the engine read under its gate: the compare-and-set's expected value.</param>
+/// <param name="Note">Why, for the audit event.</param>
+public sealed record MigrationUpdate(StoredMigration Migration, MigrationPhase ExpectedPhase, string Note)
+{
+    /// <summary>The collection's new definition, replaced in the same transaction; null leaves it as it is.</summary>
+    public CollectionDefinition? Definition { get; init; }
+
+    /// <summary>A space whose vectors are deleted with <see cref="Definition"/>; null when none.</summary>
+    public string? RemovedSpace { get; init; }
+
+    /// <summary>Deletes the migration's derived-item list (<see cref="IMigrationStore.ListDerivedItemsAsync"/>).</summary>
+    public bool ClearDerivedItems { get; init; }
+}

@@ -1,0 +1,257 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+using Retrieval.Core.Errors;
+using Retrieval.Core.Model;
+using Retrieval.Core.Storage;
+using Retrieval.Engine.Encoders;
+using Retrieval.Engine.Indexes;
+using Retrieval.Engine.Snapshots;
+using Retrieval.Engine.State;
+
+namespace Retrieval.Engine.Collections;
+
+/// <summary>
+/// The collections of the engine: their in-memory states by name, the catalog gate that orders creations and deletions,
+/// start-up (every shard from its snapshot when usable, then the store's later changes) and the lifecycle of a
+/// collection's definition (create, delete, add or remove a space, default space, index spec).
+/// </summary>
+internal sealed class CollectionCatalog : IDisposable
+{
+    private readonly IRetrievalStore _store;
+    private readonly EngineOptions _options;
+    private readonly SnapshotStore? _snapshots;
+    private readonly EncoderBinding _encoders;
+    private readonly ILogger _logger;
+    private readonly ConcurrentDictionary<string, CollectionState> _collections = new(StringComparer.Ordinal);
+
+    // Serializes catalog changes (create/delete collection) against each other.
+    private readonly SemaphoreSlim _catalogGate = new(1, 1);
+    private volatile bool _ready;
+
+    public CollectionCatalog(IRetrievalStore store, EngineOptions options, SnapshotStore? snapshots, EncoderBinding encoders, ILogger logger)
+    {
+        _store = store;
+        _options = options;
+        _snapshots = snapshots;
+        _encoders = encoders;
+        _logger = logger;
+    }
+
+    /// <summary>True once every collection is loaded from the store.</summary>
+    public bool IsReady => _ready;
+
+    /// <summary>Every live collection (for the optimizer, metrics and the backfill worker).</summary>
+    public IEnumerable<CollectionState> All => _collections.Values.Where(s => !s.IsDeleted);
+
+    /// <summary>
+    /// Opens the store and loads every collection into memory, logging progress; <paramref name="attach"/> then loads
+    /// what belongs to each collection beside its items (maps, the open migration).
+    /// </summary>
+    public async Task StartAsync(Func<CollectionState, CancellationToken, Task> attach, CancellationToken cancellationToken)
+    {
+        var total = Stopwatch.StartNew();
+        Log.OpeningStore(_logger, _store.Kind);
+        await _store.OpenAsync(cancellationToken);
+        var definitions = await _store.ListCollectionsAsync(cancellationToken);
+        for (var i = 0; i < definitions.Count; i++)
+        {
+            var definition = definitions[i];
+            Log.LoadingCollection(_logger, definition.Name, i + 1, definitions.Count);
+            var started = Stopwatch.StartNew();
+            var state = await LoadShardsAsync(definition, cancellationToken);
+            state.UsePayloadIndexOptions(_options.PayloadIndexes);
+            // Replay from the oldest shard's snapshot: a shard skips the changes its own snapshot already covers.
+            var from = state.Shards.Min(s => s.AppliedSequence);
+            state.RestoreSequence(state.Shards.Max(s => s.AppliedSequence));
+            long loaded = 0;
+            await foreach (var change in _store.ReadChangesAsync(definition.Name, from, cancellationToken))
+            {
+                // No reader exists yet, but the lock keeps the invariant "apply under write lock" uniform.
+                state.Write(s => s.Apply(change));
+                if (++loaded % _options.LoadProgressInterval == 0)
+                {
+                    Log.LoadProgress(_logger, definition.Name, loaded);
+                }
+            }
+
+            await attach(state, cancellationToken);
+            _collections[definition.Name] = state;
+            Log.CollectionLoaded(_logger, definition.Name, (int)state.ItemCount, state.AppliedSequence, started.ElapsedMilliseconds);
+        }
+
+        _ready = true;
+        Log.EngineReady(_logger, definitions.Count, total.ElapsedMilliseconds);
+    }
+
+    /// <summary>Stops serving: later calls answer UNAVAILABLE.</summary>
+    public void Stop() => _ready = false;
+
+    /// <summary>The live collection named <paramref name="name"/>; INVALID_ARGUMENT without a name, NOT_FOUND when unknown.</summary>
+    public CollectionState Get(string? name, string field = "collection")
+    {
+        EnsureReady();
+        if (string.IsNullOrEmpty(name))
+        {
+            throw RetrievalException.Invalid(field, "is required");
+        }
+
+        return _collections.TryGetValue(name, out var state) && !state.IsDeleted
+            ? state
+            : throw RetrievalException.NotFound($"collection '{name}' not found");
+    }
+
+    public void EnsureReady()
+    {
+        if (!_ready)
+        {
+            throw RetrievalException.Unavailable("the engine is still loading collections; retry when /readyz is green");
+        }
+    }
+
+    /// <summary>Creates a collection from a validated definition (see <see cref="CollectionDefinitions"/>); binds its encoders.</summary>
+    public async Task<CollectionState> CreateAsync(CollectionDefinition requested, CancellationToken cancellationToken)
+    {
+        EnsureReady();
+        await _catalogGate.WaitAsync(cancellationToken);
+        try
+        {
+            if (_collections.ContainsKey(requested.Name))
+            {
+                throw RetrievalException.AlreadyExists($"collection '{requested.Name}' already exists");
+            }
+
+            // The encoder lock is held until the commit, so a named encoder cannot be deleted before the space pins it.
+            await using var encoderLock = await _encoders.LockAsync(requested.Spaces, cancellationToken);
+            var bound = requested.Spaces.Select((s, i) => SpaceRules.WithCanonicalIndex(_encoders.Bind(s, $"spaces[{i}]"))).ToList();
+            var definition = requested with { Spaces = bound };
+            await _store.CreateCollectionAsync(definition, cancellationToken);
+            var state = new CollectionState(definition, _options.PayloadIndexes);
+            _collections[definition.Name] = state;
+            Log.CollectionCreated(_logger, definition.Name, string.Join(",", bound.Select(s => s.Name)));
+            return state;
+        }
+        finally
+        {
+            _catalogGate.Release();
+        }
+    }
+
+    public async Task DeleteAsync(string name, CancellationToken cancellationToken)
+    {
+        var state = Get(name, "name");
+        await _catalogGate.WaitAsync(cancellationToken);
+        await state.WriteGate.WaitAsync(cancellationToken);
+        try
+        {
+            if (state.IsDeleted)
+            {
+                throw RetrievalException.NotFound($"collection '{name}' not found");
+            }
+
+            await _store.DeleteCollectionAsync(name, cancellationToken);
+            state.IsDeleted = true;
+            _collections.TryRemove(name, out _);
+            _snapshots?.Delete(name);
+        }
+        finally
+        {
+            state.WriteGate.Release();
+            _catalogGate.Release();
+        }
+
+        Log.CollectionDeleted(_logger, name);
+    }
+
+    /// <summary>
+    /// Changes a collection's definition under its write gate: <paramref name="change"/> sees the current definition and
+    /// returns the new one (and the space whose vectors to delete, if any); the store commits it, then every shard takes it.
+    /// </summary>
+    public async Task<CollectionState> ChangeDefinitionAsync(
+        string collection,
+        Func<CollectionState, (CollectionDefinition Updated, string? RemovedSpace)> change,
+        CancellationToken cancellationToken)
+    {
+        var state = Get(collection);
+        await state.WriteGate.WaitAsync(cancellationToken);
+        try
+        {
+            var (updated, removed) = change(state);
+            updated = updated with { UpdatedAt = DateTimeOffset.UtcNow };
+            await _store.UpdateCollectionAsync(updated, removed, cancellationToken);
+            state.Write(s => s.Redefine(updated));
+        }
+        finally
+        {
+            state.WriteGate.Release();
+        }
+
+        return state;
+    }
+
+    /// <summary>
+    /// After the optimizer has stopped (a build in flight is abandoned: its segments are written unbuilt and built again
+    /// after the restart), writes the snapshot of every shard changed since its last one.
+    /// </summary>
+    public void WriteShutdownSnapshots(IndexingOptions indexing)
+    {
+        if (_snapshots is null || !indexing.SnapshotAtShutdown)
+        {
+            return;
+        }
+
+        var changed = All
+            .Where(UsesSnapshots)
+            .SelectMany(s => s.Shards.Where(shard => shard.AppliedSequence != shard.SnapshotSequence).Select(shard => (s, shard)))
+            .ToList();
+        if (changed.Count == 0)
+        {
+            return;
+        }
+
+        Log.SnapshotsAtShutdown(_logger, changed.Count);
+        foreach (var (state, shard) in changed)
+        {
+            _snapshots.TryWrite(state, shard);
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (var state in _collections.Values)
+        {
+            state.Dispose();
+        }
+
+        _collections.Clear();
+        _catalogGate.Dispose();
+    }
+
+    // Each shard starts from its snapshot when one is usable, and empty otherwise (then it replays the whole store).
+    private async Task<CollectionState> LoadShardsAsync(CollectionDefinition definition, CancellationToken cancellationToken)
+    {
+        if (!UsesSnapshots(definition))
+        {
+            return new CollectionState(definition);
+        }
+
+        var lastSequence = await _store.GetLastSequenceAsync(definition.Name, cancellationToken);
+        var shards = new Shard[Math.Max(1, definition.Shards)];
+        for (var i = 0; i < shards.Length; i++)
+        {
+            shards[i] = _snapshots.TryLoad(definition, i, lastSequence) ?? new Shard(i, definition);
+        }
+
+        return new CollectionState(definition, shards);
+    }
+
+    private bool UsesSnapshots(CollectionState state) => UsesSnapshots(state.Definition);
+
+    // A collection uses snapshots when a space (dense, or a multi-vector space's FDEs) has an index spec, or when one
+    // exists (the spec was removed since). Multi-vector spaces are in snapshots since format 2 (kept tokens and FDE
+    // segments, so neither pruning, encoding nor FDE index builds rerun at start-up).
+    [System.Diagnostics.CodeAnalysis.MemberNotNullWhen(true, nameof(_snapshots))]
+    private bool UsesSnapshots(CollectionDefinition definition) =>
+        _snapshots is not null &&
+        (definition.Spaces.Any(s => !string.IsNullOrWhiteSpace(s.Index)) || _snapshots.Exists(definition.Name));
+}

@@ -1,0 +1,238 @@
+using System.Security.Cryptography;
+using Retrieval.Core.Errors;
+using Retrieval.Core.Maps;
+using Retrieval.Core.Migrations;
+using Retrieval.Core.Model;
+using Retrieval.Core.Storage;
+using Retrieval.Engine.State;
+
+namespace Retrieval.Engine.Migrations;
+
+/// <summary>The one way a phase changes, and the lookups, progress and loading every operation shares.</summary>
+internal sealed partial class MigrationCoordinator
+{
+    /// <summary>Progress of every open migration (for metrics).</summary>
+    public IEnumerable<(string Collection, string Migration, MigrationProgress Progress)> OpenMigrationProgress()
+    {
+        foreach (var state in _catalog.All)
+        {
+            if (state.Migration is { } migration)
+            {
+                yield return (state.Definition.Name, migration.Row.Id, state.Read(s => Progress(s, migration)));
+            }
+        }
+    }
+
+    private async Task<MigrationInfo> SimpleTransitionAsync(string collection, string id, string verb, MigrationPhase target, string note, string? actor, CancellationToken cancellationToken, params MigrationPhase[] from)
+    {
+        var state = _catalog.Get(collection);
+        var (current, stored) = await FindMigrationAsync(state, id, verb, [.. from, target], cancellationToken);
+        if (current is null || current.Phase == target)
+        {
+            return Describe(state, stored);
+        }
+
+        return await TransitionAsync(state, id, verb, from, actor,
+            row => (row with { Phase = target }, note, null, null),
+            (row, old) => new MigrationRuntime(row, old.Forward, old.Inverse, old.Details, old.DerivedIds),
+            allowRepeat: false, cancellationToken);
+    }
+
+    /// <summary>
+    /// The one way a phase changes: under the write gate, check the phase (a repeat of a reached target returns as is),
+    /// commit compare-and-set (with the definition change, when any, in the same transaction), then update memory.
+    /// </summary>
+    private async Task<MigrationInfo> TransitionAsync(
+        CollectionState state,
+        string id,
+        string verb,
+        MigrationPhase[] allowed,
+        string? actor,
+        Func<StoredMigration, (StoredMigration Row, string Note, CollectionDefinition? Definition, string? RemovedSpace)> change,
+        Func<StoredMigration, MigrationRuntime, MigrationRuntime?> runtime,
+        bool allowRepeat,
+        CancellationToken cancellationToken)
+    {
+        await state.WriteGate.WaitAsync(cancellationToken);
+        try
+        {
+            var current = state.Migration is { } open && open.Row.Id == id ? open : null;
+            if (current is null || !allowed.Contains(current.Phase))
+            {
+                var row = current?.Row ?? await RequireStoredMigrationAsync(state, id, cancellationToken);
+                throw IllegalTransition(row, verb, allowed);
+            }
+
+            var (updated, note, definition, removedSpace) = change(current.Row);
+            updated = updated with { UpdatedAt = DateTimeOffset.UtcNow, ChangedBy = Actor(actor) };
+            if (updated.Phase == current.Phase && !allowRepeat)
+            {
+                return Describe(state, current.Row);
+            }
+
+            if (!await _store.UpdateMigrationAsync(MigrationPhaseRules.PhaseChange(updated, current.Phase, note, definition, removedSpace), cancellationToken))
+            {
+                throw RetrievalException.Precondition($"migration '{id}' changed concurrently; read it again and retry");
+            }
+
+            var next = runtime(updated, current);
+            state.Write(s =>
+            {
+                if (definition is not null)
+                {
+                    s.Redefine(definition);
+                }
+
+                s.Migration = next;
+            });
+            MigrationLog.PhaseChanged(_logger, state.Definition.Name, id, MigrationPhases.Name(current.Phase), MigrationPhases.Name(updated.Phase), updated.ChangedBy, note);
+            return Describe(state, updated);
+        }
+        finally
+        {
+            state.WriteGate.Release();
+        }
+    }
+
+    private async Task RetireMigrationMapsAsync(CollectionState state, StoredMigration row, CancellationToken cancellationToken)
+    {
+        foreach (var mapId in new[] { row.MapId, row.InverseMapId })
+        {
+            if (mapId is not null && state.Maps.Find(mapId) is { Info.State: not MapState.Retired })
+            {
+                await _maps.ChangeStateAsync(state, mapId, MapState.Retired, cancellationToken);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The migration with this id checked against the phases the operation accepts (its target included, so a repeat
+    /// passes): the open one, or a closed one (Open null) whose phase is that target. NotFound when unknown.
+    /// </summary>
+    private async Task<(MigrationRuntime? Open, StoredMigration Row)> FindMigrationAsync(
+        CollectionState state, string? id, string verb, MigrationPhase[] allowed, CancellationToken cancellationToken)
+    {
+        var row = await RequireStoredMigrationAsync(state, id, cancellationToken);
+        if (!allowed.Contains(row.Phase))
+        {
+            throw IllegalTransition(row, verb, allowed);
+        }
+
+        return (state.Migration is { } open && open.Row.Id == id ? open : null, row);
+    }
+
+    public async Task<StoredMigration> RequireStoredMigrationAsync(CollectionState state, string? id, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrEmpty(id))
+        {
+            throw RetrievalException.Invalid("id", "is required");
+        }
+
+        if (state.Migration is { } open && open.Row.Id == id)
+        {
+            return open.Row;
+        }
+
+        return await _store.GetMigrationAsync(state.Definition.Name, id, cancellationToken)
+            ?? throw RetrievalException.NotFound($"migration '{id}' not found in collection '{state.Definition.Name}'");
+    }
+
+    public static RetrievalException IllegalTransition(StoredMigration row, string verb, IEnumerable<MigrationPhase> allowed) =>
+        RetrievalException.Precondition(
+            $"cannot {verb} migration '{row.Id}' in {MigrationPhaseNames.Of(row.Phase)}; allowed in: {string.Join(", ", allowed.Select(MigrationPhases.Name).Distinct())}");
+
+    public static MigrationInfo Describe(CollectionState state, StoredMigration row)
+    {
+        var open = state.Migration is { } m && m.Row.Id == row.Id ? m : null;
+        var stored = open?.Row ?? row;
+        var progress = open is null ? MigrationProgress.None : state.Read(s => Progress(s, open));
+        return new MigrationInfo(stored, MigrationParameters.Deserialize(stored.Settings), open?.Details ?? MigrationDetails.Deserialize(stored.CalibrationJson), progress);
+    }
+
+    public static MigrationProgress Progress(CollectionState state, MigrationRuntime migration)
+    {
+        var definition = state.Definition;
+        if (definition.FindSpace(migration.Row.ToSpace) is null || definition.FindSpace(migration.Row.FromSpace) is null)
+        {
+            return MigrationProgress.None;
+        }
+
+        var withNew = state.CountIn(migration.Row.ToSpace);
+        var derived = migration.DerivedIds.Count;
+        return new MigrationProgress(state.ItemCount, withNew - derived, derived, MissingNew(state, migration.Row.FromSpace, migration.Row.ToSpace), LeftForClient(state, migration));
+    }
+
+    /// <summary>
+    /// Items the server-side walk has passed (ordinal id ≤ its cursor) that still lack a native new vector and that it will
+    /// not produce: not derived (those are walked again at the end) unless the producer already gave up on them. Caller
+    /// holds a collection lock.
+    /// </summary>
+    private static long LeftForClient(CollectionState state, MigrationRuntime migration)
+    {
+        if (migration.Row.Encoder is null || migration.Row.WorkerCursor is not { } cursor)
+        {
+            return 0;
+        }
+
+        return state.Shards.Sum(shard => shard.GetSpace(migration.Row.FromSpace).Slots().LongCount(slot =>
+        {
+            var id = shard.Items[slot]!.Id;
+            return string.CompareOrdinal(id, cursor) <= 0 && !migration.IsNative(shard, slot)
+                && (!migration.DerivedIds.Contains(id) || migration.LeftForClient.Contains(id));
+        }));
+    }
+
+    /// <summary>Items holding an old vector but no new one, over every shard. Caller holds a collection lock.</summary>
+    private static long MissingNew(CollectionState state, string fromSpace, string toSpace) =>
+        state.Shards.Sum(shard =>
+        {
+            var next = shard.GetSpace(toSpace);
+            return shard.GetSpace(fromSpace).Slots().LongCount(slot => !next.Contains(slot));
+        });
+
+    private static MigrationParameters ValidateSettings(MigrationParameters? settings)
+    {
+        settings ??= new MigrationParameters();
+        if (!Enum.IsDefined(settings.MapKind) || settings.MapKind is MapKind.Composed or MapKind.External)
+        {
+            throw RetrievalException.Invalid("settings.mapKind", "must be one of the fitted MAP_KIND_* values (not external)");
+        }
+
+        if (settings.HeldOutFraction is { } held && (!double.IsFinite(held) || held < 0 || held >= 1))
+        {
+            throw RetrievalException.Invalid("settings.heldOutFraction", "must be in [0, 1)");
+        }
+
+        if (settings.MaxAnchors < 0)
+        {
+            throw RetrievalException.Invalid("settings.maxAnchors", "must be ≥ 0 (0: all)");
+        }
+
+        if (!double.IsFinite(settings.ItemsPerSecond) || settings.ItemsPerSecond < 0)
+        {
+            throw RetrievalException.Invalid("settings.itemsPerSecond", "must be a finite number ≥ 0 (0: unthrottled)");
+        }
+
+        return settings;
+    }
+
+    /// <summary>Loads the collection's open migration at start: its maps from the registry and its derived-item marks.</summary>
+    public async Task LoadAsync(CollectionState state, CancellationToken cancellationToken)
+    {
+        var open = (await _store.ListMigrationsAsync(state.Definition.Name, cancellationToken)).FirstOrDefault(m => MigrationPhaseRules.IsOpen(m.Phase));
+        if (open is null)
+        {
+            return;
+        }
+
+        var derived = await _store.ListDerivedItemsAsync(state.Definition.Name, open.Id, cancellationToken);
+        var forward = open.MapId is null ? null : state.Maps.Find(open.MapId)?.Map;
+        var inverse = open.InverseMapId is null ? null : state.Maps.Find(open.InverseMapId)?.Map;
+        state.Migration = new MigrationRuntime(open, forward, inverse, MigrationDetails.Deserialize(open.CalibrationJson), new HashSet<string>(derived, StringComparer.Ordinal));
+        MigrationLog.Loaded(_logger, state.Definition.Name, open.Id, MigrationPhases.Name(open.Phase), derived.Count);
+    }
+
+    private static string Actor(string? actor) => string.IsNullOrWhiteSpace(actor) ? DefaultActor : actor.Trim()[..Math.Min(actor.Trim().Length, 128)];
+
+    private static string NewMigrationId() => "mig-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6));
+}
