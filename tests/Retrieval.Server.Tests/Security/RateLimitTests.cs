@@ -80,7 +80,7 @@ public sealed class RateLimitTests(RateLimitedServerFixture fixture) : IClassFix
     {
         var key = await fixture.CreateKeyAsync("vectors", KeyScope.Write, []);
         var tooBig = Upsert(5);
-        var fits = Upsert(3);
+        var fits = Upsert(4);
 
         var batch = await Assert.ThrowsAsync<RpcException>(() => fixture.Server.Items.UpsertItemsAsync(tooBig, SecuredServerFixture.Auth(key)).ResponseAsync);
         await fixture.Server.Items.UpsertItemsAsync(fits, SecuredServerFixture.Auth(key));
