@@ -1,4 +1,5 @@
 using Retrieval.Cli.Commands;
+using Retrieval.Cli.Commands.Keys;
 using Retrieval.Cli.Commands.Migration;
 using Retrieval.Cli.Infrastructure;
 using Spectre.Console;
@@ -54,6 +55,14 @@ public static class CliApp
             });
             config.AddCommand<IngestCommand>("ingest").WithDescription("stream vectors or items from a file into a collection");
             config.AddCommand<SearchCommand>("search").WithDescription("search a collection");
+            config.AddBranch("keys", keys =>
+            {
+                keys.SetDescription("API keys: create (--bootstrap: offline, into the store), list, revoke, rotate (docs/security.md)");
+                keys.AddCommand<CreateKeyCommand>("create").WithDescription("create a key; its secret is printed once");
+                keys.AddCommand<ListKeysCommand>("list").WithDescription("list keys (never their secrets)");
+                keys.AddCommand<RevokeKeyCommand>("revoke").WithDescription("revoke a key at once");
+                keys.AddCommand<RotateKeyCommand>("rotate").WithDescription("replace a key with a new one; the old one ends after --grace");
+            });
             config.AddBranch("db", db =>
             {
                 db.SetDescription("store administration");

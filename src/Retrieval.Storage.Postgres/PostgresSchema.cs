@@ -180,6 +180,22 @@ public static class PostgresSchema
                 PRIMARY KEY (collection, migration_id, item_id)
             );
             """),
+        (new PostgresSchemaUpgrade(6, "api keys"), """
+            -- API keys: the secret is never stored, only HMAC-SHA256(salt, secret). scope: 1 read, 2 write, 3 admin.
+            -- collections: names and patterns, empty for every collection.
+            CREATE TABLE api_keys (
+                id          text COLLATE "C" NOT NULL PRIMARY KEY,
+                name        text             NOT NULL,
+                scope       integer          NOT NULL,
+                collections text[]           NOT NULL,
+                salt        bytea            NOT NULL,
+                hash        bytea            NOT NULL,
+                created_at  timestamptz      NOT NULL,
+                created_by  text             NOT NULL,
+                expires_at  timestamptz,
+                revoked_at  timestamptz
+            );
+            """),
     ];
 
     /// <summary>The schema version this build reads and writes.</summary>

@@ -120,6 +120,22 @@ internal static class SqliteSchema
                 PRIMARY KEY (collection, migration_id, item_id)
             );
             """),
+        (5, "api keys", """
+            -- API keys: the secret is never stored, only HMAC-SHA256(salt, secret). scope: 1 read, 2 write, 3 admin.
+            -- collections: a JSON array of names and patterns, empty for every collection. Times as elsewhere.
+            CREATE TABLE api_keys (
+                id          TEXT    NOT NULL PRIMARY KEY,
+                name        TEXT    NOT NULL,
+                scope       INTEGER NOT NULL,
+                collections TEXT    NOT NULL,
+                salt        BLOB    NOT NULL,
+                hash        BLOB    NOT NULL,
+                created_at  INTEGER NOT NULL,
+                created_by  TEXT    NOT NULL,
+                expires_at  INTEGER,
+                revoked_at  INTEGER
+            );
+            """),
     ];
 
     /// <summary>The schema version this build writes and reads.</summary>

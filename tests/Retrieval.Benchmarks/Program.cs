@@ -7,6 +7,7 @@ using Retrieval.Benchmarks.Filtering;
 using Retrieval.Benchmarks.Maps;
 using Retrieval.Benchmarks.Migrations;
 using Retrieval.Benchmarks.MultiVector;
+using Retrieval.Benchmarks.Security;
 
 namespace Retrieval.Benchmarks;
 
@@ -41,6 +42,8 @@ internal static class Program
                         hnsw|shards [--data synthetic|fasttext] [--n 200000] [--spec HNSW32] [--shards 1,2] [--ef 16,32,64,128,256]
                         ingest [--store postgres|sqlite] [--n 200000] [--batch 1000] [--rounds 3]
           muvera-index  MUVERA with the FDEs in HNSW / IVF indexes vs the exact FDE scan: "<specs;…>" compact|end-to-end <queries>
+          auth          CPU cost of authorizing a search in process, then gRPC search QPS with auth on vs off (two server processes)
+                        [--keys 1000] [--calls 1000000] [--items 20000] [--dim 64] [--concurrency 4] [--seconds 3] [--rounds 5] [--gate-only]
         """;
 
     private static async Task<int> Main(string[] args)
@@ -74,6 +77,8 @@ internal static class Program
                 return await EngineBenchmark.RunAsync(rest);
             case "muvera-index":
                 return FdeIndexBenchmark.Run(rest);
+            case "auth":
+                return await AuthBenchmark.RunAsync(rest);
             default:
                 await Console.Error.WriteLineAsync(Usage);
                 return 2;

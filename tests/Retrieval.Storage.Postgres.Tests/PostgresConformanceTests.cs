@@ -17,3 +17,6 @@ public sealed class PostgresMapTests(PostgresStoreFixture fixture) : MapConforma
 
 [RequiresPostgres]
 public sealed class PostgresMigrationTests(PostgresStoreFixture fixture) : MigrationConformanceTests<PostgresStoreFixture>(fixture);
+
+[RequiresPostgres]
+public sealed class PostgresApiKeyTests(PostgresStoreFixture fixture) : ApiKeyConformanceTests<PostgresStoreFixture>(fixture);

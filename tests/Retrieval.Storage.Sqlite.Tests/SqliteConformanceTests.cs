@@ -12,3 +12,5 @@ public sealed class SqliteRawInputTests(SqliteStoreFixture fixture) : RawInputCo
 public sealed class SqliteMapTests(SqliteStoreFixture fixture) : MapConformanceTests<SqliteStoreFixture>(fixture);
 
 public sealed class SqliteMigrationTests(SqliteStoreFixture fixture) : MigrationConformanceTests<SqliteStoreFixture>(fixture);
+
+public sealed class SqliteApiKeyTests(SqliteStoreFixture fixture) : ApiKeyConformanceTests<SqliteStoreFixture>(fixture);

@@ -16,7 +16,7 @@ internal sealed class ActivateMapCommand : AsyncCommand<ActivateMapCommand.Setti
 
     public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
-        using var client = new RetrievalClient(settings.ResolveServer());
+        using var client = new RetrievalClient(settings);
         var request = new ActivateMapRequest { Collection = settings.Collection, Id = settings.Id, Force = settings.Force };
         MapView.Render(await client.Maps.ActivateMapAsync(request, cancellationToken: cancellationToken));
         return 0;

@@ -33,7 +33,7 @@ internal sealed class CreateCollectionCommand : AsyncCommand<CreateCollectionCom
 
     public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
-        using var client = new RetrievalClient(settings.ResolveServer());
+        using var client = new RetrievalClient(settings);
         var request = new CreateCollectionRequest { Name = settings.Name, DefaultSpace = settings.DefaultSpace ?? "", Shards = settings.Shards };
         request.Spaces.Add(settings.Spaces.Select(SpaceSpec.Parse));
         foreach (var index in settings.Indexes)

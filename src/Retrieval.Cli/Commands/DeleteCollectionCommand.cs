@@ -9,7 +9,7 @@ internal sealed class DeleteCollectionCommand : AsyncCommand<NamedCollectionSett
 {
     public override async Task<int> ExecuteAsync(CommandContext context, NamedCollectionSettings settings, CancellationToken cancellationToken)
     {
-        using var client = new RetrievalClient(settings.ResolveServer());
+        using var client = new RetrievalClient(settings);
         await client.Collections.DeleteCollectionAsync(new DeleteCollectionRequest { Name = settings.Name }, cancellationToken: cancellationToken);
         AnsiConsole.MarkupLineInterpolated($"deleted collection [bold]{settings.Name}[/]");
         return 0;

@@ -75,7 +75,7 @@ internal sealed class FitMapCommand : AsyncCommand<FitMapCommand.Settings>
             request.Lambda = lambda;
         }
 
-        using var client = new RetrievalClient(settings.ResolveServer());
+        using var client = new RetrievalClient(settings);
         var response = await client.Maps.FitMapAsync(request, cancellationToken: cancellationToken);
         MapView.Render(response.Map);
         return 0;

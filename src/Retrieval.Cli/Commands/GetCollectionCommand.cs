@@ -8,7 +8,7 @@ internal sealed class GetCollectionCommand : AsyncCommand<NamedCollectionSetting
 {
     public override async Task<int> ExecuteAsync(CommandContext context, NamedCollectionSettings settings, CancellationToken cancellationToken)
     {
-        using var client = new RetrievalClient(settings.ResolveServer());
+        using var client = new RetrievalClient(settings);
         CollectionView.Render(await client.Collections.GetCollectionAsync(new GetCollectionRequest { Name = settings.Name }, cancellationToken: cancellationToken));
         return 0;
     }

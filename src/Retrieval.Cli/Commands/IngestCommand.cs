@@ -56,7 +56,7 @@ internal sealed class IngestCommand : AsyncCommand<IngestCommand.Settings>
 
     public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
-        using var client = new RetrievalClient(settings.ResolveServer());
+        using var client = new RetrievalClient(settings);
         var space = settings.Space;
         if (space is null)
         {

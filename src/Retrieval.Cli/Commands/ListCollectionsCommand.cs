@@ -10,7 +10,7 @@ internal sealed class ListCollectionsCommand : AsyncCommand<ServerSettings>
 {
     public override async Task<int> ExecuteAsync(CommandContext context, ServerSettings settings, CancellationToken cancellationToken)
     {
-        using var client = new RetrievalClient(settings.ResolveServer());
+        using var client = new RetrievalClient(settings);
         var response = await client.Collections.ListCollectionsAsync(new ListCollectionsRequest(), cancellationToken: cancellationToken);
         var table = new Table().AddColumns("name", "items", "spaces", "default space", "shards");
         foreach (var c in response.Collections)

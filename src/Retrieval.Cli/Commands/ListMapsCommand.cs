@@ -16,7 +16,7 @@ internal sealed class ListMapsCommand : AsyncCommand<ListMapsCommand.Settings>
 
     public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
-        using var client = new RetrievalClient(settings.ResolveServer());
+        using var client = new RetrievalClient(settings);
         var response = await client.Maps.ListMapsAsync(new ListMapsRequest { Collection = settings.Collection }, cancellationToken: cancellationToken);
         var table = new Table().AddColumns("id", "kind", "from → to", "state", "anchors", "id recall@10", "gate");
         foreach (var map in response.Maps)

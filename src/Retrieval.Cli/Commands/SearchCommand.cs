@@ -64,7 +64,7 @@ internal sealed class SearchCommand : AsyncCommand<SearchCommand.Settings>
             request.Filter = JsonParser.Default.Parse<Filter>(settings.Filter);
         }
 
-        using var client = new RetrievalClient(settings.ResolveServer());
+        using var client = new RetrievalClient(settings);
         var response = await client.Search.SearchAsync(request, cancellationToken: cancellationToken);
         var table = new Table().AddColumns("#", "id", "score");
         if (settings.WithPayload)

@@ -32,7 +32,7 @@ internal sealed class SetIndexCommand : AsyncCommand<SetIndexCommand.Settings>
 
     public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
-        using var client = new RetrievalClient(settings.ResolveServer());
+        using var client = new RetrievalClient(settings);
         var spec = string.Equals(settings.Spec, "none", StringComparison.OrdinalIgnoreCase) ? "" : settings.Spec;
         var collection = await client.Collections.SetSpaceIndexAsync(
             new SetSpaceIndexRequest { Collection = settings.Collection, Space = settings.Space, Index = spec }, cancellationToken: cancellationToken);

@@ -4,10 +4,12 @@ using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Net.Http.Headers;
 using Retrieval.Core.Errors;
+using Retrieval.Core.Security;
 using Retrieval.Encoders.Onnx;
 using Retrieval.Encoders.Onnx.Registry;
 using Retrieval.Server.Grpc;
 using Retrieval.Server.Mapping;
+using Retrieval.Server.Security;
 using GrpcStatus = global::Grpc.Core.StatusCode;
 using Proto = Retrieval.Contracts.V1;
 
@@ -31,7 +33,7 @@ internal static class EncoderUploadEndpoint
 
     public static IEndpointRouteBuilder MapEncoderUpload(this IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapPost(Path, UploadAsync).DisableAntiforgery();
+        endpoints.MapPost(Path, UploadAsync).DisableAntiforgery().RequireAccess($"POST {Path}", ApiKeyScope.Admin, CollectionBinding.Global);
         return endpoints;
     }
 

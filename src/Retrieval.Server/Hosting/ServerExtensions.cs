@@ -3,8 +3,10 @@ using Microsoft.Extensions.Options;
 using Microsoft.OpenApi.Models;
 using Prometheus;
 using Retrieval.Engine;
+using Retrieval.Core.Security;
 using Retrieval.Server.Grpc;
 using Retrieval.Server.OperatorConsole;
+using Retrieval.Server.Security;
 using Serilog;
 using Serilog.Formatting.Compact;
 
@@ -59,10 +61,12 @@ public static class ServerExtensions
             .ValidateOnStart();
         services.AddHostedService<BackfillWorkerService>();
         services.AddRetrievalEncoders();
+        builder.AddRetrievalSecurity();
 
         services.AddGrpc(grpc =>
         {
             grpc.Interceptors.Add<ErrorInterceptor>();
+            grpc.Interceptors.Add<AuthorizationInterceptor>();
             grpc.MaxReceiveMessageSize = serverOptions.MaxRequestBytes;
             grpc.MaxSendMessageSize = serverOptions.MaxRequestBytes;
         }).AddJsonTranscoding();
@@ -77,24 +81,27 @@ public static class ServerExtensions
     {
         ArgumentNullException.ThrowIfNull(app);
         app.UseSerilogRequestLogging();
+        app.UseRetrievalSecurity();
         app.UseMiddleware<RequestSizeLimitMiddleware>();
         app.UseSwagger();
         app.UseHttpMetrics();
-        app.MapGrpcService<CollectionsService>();
-        app.MapGrpcService<ItemsService>();
-        app.MapGrpcService<SearchService>();
-        app.MapGrpcService<MapsService>();
-        app.MapGrpcService<MigrationsService>();
-        app.MapGrpcService<EncodersService>();
-        app.MapGrpcService<ServerInfoService>();
+        // Each endpoint declares the scope it needs (docs/security.md); one without a rule is refused to every caller.
+        app.MapGrpcService<CollectionsService>().WithAccessRules();
+        app.MapGrpcService<ItemsService>().WithAccessRules();
+        app.MapGrpcService<SearchService>().WithAccessRules();
+        app.MapGrpcService<MapsService>().WithAccessRules();
+        app.MapGrpcService<MigrationsService>().WithAccessRules();
+        app.MapGrpcService<EncodersService>().WithAccessRules();
+        app.MapGrpcService<KeysService>().WithAccessRules();
+        app.MapGrpcService<ServerInfoService>().WithAccessRules();
         app.MapEncoderUpload();
-        app.MapGrpcReflectionService();
-        app.MapGrpcHealthChecksService();
+        app.MapGrpcReflectionService().WithAccessRules();
+        app.MapGrpcHealthChecksService().AllowAnonymous();
         // Liveness answers as soon as the process serves HTTP; readiness waits for every collection to load.
         // Prometheus text format; scraped over HTTP/1.1, so in practice on the REST port (the gRPC port speaks HTTP/2 only).
-        app.MapMetrics("/metrics");
-        app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false });
-        app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = check => check.Tags.Contains(ReadyTag) });
+        app.MapMetrics("/metrics").RequireAccess("GET /metrics", ApiKeyScope.Read, CollectionBinding.Global);
+        app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false }).AllowAnonymous();
+        app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = check => check.Tags.Contains(ReadyTag) }).AllowAnonymous();
         app.MapOperatorConsole();
         return app;
     }

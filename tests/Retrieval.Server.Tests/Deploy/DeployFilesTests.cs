@@ -61,7 +61,7 @@ public sealed partial class DeployFilesTests
         return services.Children.ToDictionary(kv => ((YamlScalarNode)kv.Key).Value!, kv => (YamlMappingNode)kv.Value);
     }
 
-    /// <summary>A setting is known when it names a property of <see cref="RetrievalServerOptions"/> (nested), a connection string, or a Kestrel endpoint URL.</summary>
+    /// <summary>A setting is known when it names a property of <see cref="RetrievalServerOptions"/> or <see cref="Retrieval.Server.Security.AuthOptions"/> (nested), a connection string, or a Kestrel endpoint URL.</summary>
     private static void AssertKnownSetting(string name)
     {
         var parts = name.Split("__");
@@ -74,8 +74,9 @@ public sealed partial class DeployFilesTests
                 Assert.Matches("^Kestrel__Endpoints__(Rest|Grpc)__Url$", name);
                 return;
             case RetrievalServerOptions.SectionName:
-                var type = typeof(RetrievalServerOptions);
-                foreach (var part in parts.Skip(1))
+                // Retrieval:Auth is bound on its own (Retrieval.Server.Security.AuthOptions).
+                var type = parts.Length > 1 && parts[1] == "Auth" ? typeof(Retrieval.Server.Security.AuthOptions) : typeof(RetrievalServerOptions);
+                foreach (var part in parts.Skip(type == typeof(RetrievalServerOptions) ? 1 : 2))
                 {
                     var property = type.GetProperty(part);
                     Assert.True(property is not null, $"{name}: {type.Name} has no setting '{part}'");

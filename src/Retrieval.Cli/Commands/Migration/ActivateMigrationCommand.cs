@@ -17,7 +17,7 @@ internal sealed class ActivateMigrationCommand : AsyncCommand<ActivateMigrationC
 
     public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
-        using var client = new RetrievalClient(settings.ResolveServer());
+        using var client = new RetrievalClient(settings);
         var request = new ActivateMigrationRequest { Collection = settings.Collection, Id = settings.Id, Force = settings.Force, Actor = MigrationCommandSettings.Actor };
         MigrationView.Render(await client.Migrations.ActivateMigrationAsync(request, cancellationToken: cancellationToken));
         return 0;

@@ -44,7 +44,7 @@ internal sealed class BackfillMigrationCommand : AsyncCommand<BackfillMigrationC
 
     public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
-        using var client = new RetrievalClient(settings.ResolveServer());
+        using var client = new RetrievalClient(settings);
         var start = new StartBackfillRequest { Collection = settings.Collection, Id = settings.Id, Actor = MigrationCommandSettings.Actor };
         if (settings.Rate is { } rate)
         {

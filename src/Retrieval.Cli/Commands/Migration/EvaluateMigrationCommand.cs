@@ -68,7 +68,7 @@ internal sealed class EvaluateMigrationCommand : AsyncCommand<EvaluateMigrationC
             set.Queries.Add(query);
         }
 
-        using var client = new RetrievalClient(settings.ResolveServer());
+        using var client = new RetrievalClient(settings);
         var request = new EvaluateMigrationRequest { Collection = settings.Collection, Id = settings.Id, Evaluation = set, Actor = MigrationCommandSettings.Actor };
         MigrationView.Render(await client.Migrations.EvaluateMigrationAsync(request, cancellationToken: cancellationToken));
         return 0;

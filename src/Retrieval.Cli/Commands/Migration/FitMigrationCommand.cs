@@ -17,7 +17,7 @@ internal sealed class FitMigrationCommand : AsyncCommand<FitMigrationCommand.Set
 
     public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
-        using var client = new RetrievalClient(settings.ResolveServer());
+        using var client = new RetrievalClient(settings);
         var request = new FitMigrationRequest { Collection = settings.Collection, Id = settings.Id, Actor = MigrationCommandSettings.Actor };
         if (settings.Kind is { } kind)
         {

@@ -9,7 +9,7 @@ internal abstract class MigrationActionCommand : AsyncCommand<MigrationCommandSe
 {
     public override async Task<int> ExecuteAsync(CommandContext context, MigrationCommandSettings settings, CancellationToken cancellationToken)
     {
-        using var client = new RetrievalClient(settings.ResolveServer());
+        using var client = new RetrievalClient(settings);
         var request = new MigrationActionRequest { Collection = settings.Collection, Id = settings.Id, Actor = MigrationCommandSettings.Actor };
         MigrationView.Render(await CallAsync(client.Migrations, request, cancellationToken));
         return 0;

@@ -61,7 +61,7 @@ internal sealed class PlanMigrationCommand : AsyncCommand<PlanMigrationCommand.S
             request.Settings.Seed = seed;
         }
 
-        using var client = new RetrievalClient(settings.ResolveServer());
+        using var client = new RetrievalClient(settings);
         MigrationView.Render(await client.Migrations.PlanMigrationAsync(request, cancellationToken: cancellationToken));
         return 0;
     }

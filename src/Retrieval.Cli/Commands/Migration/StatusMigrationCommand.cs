@@ -27,7 +27,7 @@ internal sealed class StatusMigrationCommand : AsyncCommand<StatusMigrationComma
 
     public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
-        using var client = new RetrievalClient(settings.ResolveServer());
+        using var client = new RetrievalClient(settings);
         if (string.IsNullOrEmpty(settings.Id))
         {
             var list = await client.Migrations.ListMigrationsAsync(new ListMigrationsRequest { Collection = settings.Collection }, cancellationToken: cancellationToken);
