@@ -15,14 +15,14 @@ internal sealed class KeysService(IApiKeyStore store, ApiKeyCache cache, TimePro
     {
         if (request.ExpiresInSeconds < 0)
         {
-            throw RetrievalException.Invalid("expiresInSeconds", "must be 0 (never) or positive");
+            throw RetrievalException.Invalid(FieldPath.Of("expiresInSeconds"), "must be 0 (never) or positive");
         }
 
         var now = time.GetUtcNow();
         var key = ApiKeyFactory.Create(
-            KeyMapping.ToName(request.Name, "name"),
-            KeyMapping.ToScope(request.Scope, "scope"),
-            KeyMapping.ToCollections(request.Collections, "collections"),
+            KeyMapping.ToName(request.Name, FieldPath.Of("name")),
+            KeyMapping.ToScope(request.Scope, FieldPath.Of("scope")),
+            KeyMapping.ToCollections(request.Collections, FieldPath.Of("collections")),
             now,
             request.ExpiresInSeconds > 0 ? now.AddSeconds(request.ExpiresInSeconds) : null,
             CallerOf(context),
@@ -42,7 +42,7 @@ internal sealed class KeysService(IApiKeyStore store, ApiKeyCache cache, TimePro
 
     public override async Task<ApiKey> RevokeKey(RevokeKeyRequest request, ServerCallContext context)
     {
-        var id = KeyMapping.ToId(request.Id, "id");
+        var id = KeyMapping.ToId(request.Id, FieldPath.Of("id"));
         var now = time.GetUtcNow();
         var revoked = await RevokeAsync(id, now, context.CancellationToken);
         return KeyMapping.ToProto(revoked, now);
@@ -50,10 +50,10 @@ internal sealed class KeysService(IApiKeyStore store, ApiKeyCache cache, TimePro
 
     public override async Task<CreatedKey> RotateKey(RotateKeyRequest request, ServerCallContext context)
     {
-        var id = KeyMapping.ToId(request.Id, "id");
+        var id = KeyMapping.ToId(request.Id, FieldPath.Of("id"));
         if (request.GraceSeconds < 0)
         {
-            throw RetrievalException.Invalid("graceSeconds", "must be 0 (revoke at once) or positive");
+            throw RetrievalException.Invalid(FieldPath.Of("graceSeconds"), "must be 0 (revoke at once) or positive");
         }
 
         var now = time.GetUtcNow();

@@ -34,7 +34,7 @@ internal static class KeyMapping
         return proto;
     }
 
-    public static ApiKeyScope ToScope(KeyScope scope, string field) => scope switch
+    public static ApiKeyScope ToScope(KeyScope scope, FieldPath field) => scope switch
     {
         KeyScope.Read => ApiKeyScope.Read,
         KeyScope.Write => ApiKeyScope.Write,
@@ -42,25 +42,25 @@ internal static class KeyMapping
         _ => throw RetrievalException.Invalid(field, "must be KEY_SCOPE_READ, KEY_SCOPE_WRITE or KEY_SCOPE_ADMIN"),
     };
 
-    public static IReadOnlyList<string> ToCollections(IEnumerable<string> patterns, string field)
+    public static IReadOnlyList<string> ToCollections(IEnumerable<string> patterns, FieldPath field)
     {
         var list = patterns.ToList();
         for (var i = 0; i < list.Count; i++)
         {
             if (string.IsNullOrWhiteSpace(list[i]) || list[i].Contains(',', StringComparison.Ordinal))
             {
-                throw RetrievalException.Invalid($"{field}[{i}]", "must be a collection name or a pattern with '*', without commas");
+                throw RetrievalException.Invalid(field.Index(i), "must be a collection name or a pattern with '*', without commas");
             }
         }
 
         return list;
     }
 
-    public static string ToName(string name, string field) =>
+    public static string ToName(string name, FieldPath field) =>
         name.Length > ApiKeyFactory.MaxNameLength
             ? throw RetrievalException.Invalid(field, $"must be at most {ApiKeyFactory.MaxNameLength} characters")
             : name;
 
-    public static string ToId(string id, string field) =>
+    public static string ToId(string id, FieldPath field) =>
         ApiKeyToken.IsValidId(id) ? id : throw RetrievalException.Invalid(field, "must be a key id (12 lower-case hex characters, as keys list shows)");
 }
