@@ -14,7 +14,7 @@ internal readonly record struct ShardHit(Shard Shard, int Slot, float Score, boo
 
 /// <summary>
 /// Runs planned queries on every shard and merges each query's per-shard top lists into one. The work items are
-/// (query, shard) pairs, run in parallel on up to every core (<see cref="ParallelWork"/>), each index call on one thread (Faiss and USearch are called
+/// (query, shard) pairs, run in parallel on up to every core, each index call on one thread (Faiss and USearch are called
 /// per query with one thread, so cores are never oversubscribed). Unfiltered exact queries on the same space and depth
 /// share one blocked batch scan per shard while no segment is sealed.
 /// </summary>
@@ -76,7 +76,14 @@ internal sealed class ShardFanOut
             }
         }
 
-        ParallelWork.Run(work);
+        if (work.Count == 1)
+        {
+            work[0]();
+        }
+        else
+        {
+            Parallel.For(0, work.Count, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, w => work[w]());
+        }
 
         return [.. plans.Select((plan, i) => Merge(partial[i], plan.Depth))];
     }
