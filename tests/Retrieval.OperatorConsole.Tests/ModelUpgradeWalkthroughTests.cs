@@ -145,6 +145,13 @@ public sealed class ModelUpgradeWalkthroughTests(ConsoleFixture fixture) : IDisp
         await Expect(console.TestId("gate")).ToHaveTextAsync(GateText(report));
         await Expect(console.TestId("gate-reason")).ToHaveTextAsync(report["gateReason"]!.GetValue<string>());
         await Expect(console.TestId("evaluation-plot").Locator("canvas")).ToBeVisibleAsync();
+        var evaluation = report["evaluation"]!;
+        await ExpectScoresAsync(console, evaluation, "oldToOld");
+        await ExpectScoresAsync(console, evaluation, "newToOldMapped");
+        // Only the anchors hold a v2 vector: the API gives no new→new, and the page says why.
+        Assert.Null(evaluation["newToNew"]);
+        await Expect(console.TestId("new-to-new-absent")).ToBeVisibleAsync();
+        await Expect(console.TestId("score-newToNew-recallAt10")).ToHaveCountAsync(0);
         await console.ScreenshotAsync("03-map-report");
 
         await console.GoAsync($"#/maps?collection={Collection}");
@@ -198,6 +205,9 @@ public sealed class ModelUpgradeWalkthroughTests(ConsoleFixture fixture) : IDisp
         await Expect(console.TestId("missing-items")).ToHaveTextAsync("0");
         await Expect(console.TestId("fraction")).ToHaveTextAsync("100.0%");
         await Expect(console.TestId("action-cutover")).ToBeEnabledAsync();
+        await FullyEmbeddedMapReportAsync(console);
+        await console.GoAsync($"#/migrations/{Collection}/upgrade");
+        await Expect(console.TestId("action-cutover")).ToBeEnabledAsync();
         await ActAsync(console, "cutover", "cut over");
 
         var migration = await fixture.Server.GetAsync($"/v1/collections/{Collection}/migrations/upgrade");
@@ -246,6 +256,45 @@ public sealed class ModelUpgradeWalkthroughTests(ConsoleFixture fixture) : IDisp
         await Expect(console.TestId("gate")).ToHaveTextAsync(GateText(evaluation));
         await Expect(console.TestId("gate-reason")).ToHaveTextAsync(evaluation["gateReason"]!.GetValue<string>());
         return evaluation["gate"]!.GetValue<string>() == "GATE_OUTCOME_FAILED";
+    }
+
+    /// <summary>
+    /// Once every item holds its v2 vector, a fit's report has new→new: the plot shows mapped recall against old→old and
+    /// new→new, and the figures under it are the API's.
+    /// </summary>
+    private async Task FullyEmbeddedMapReportAsync(ConsolePage console)
+    {
+        await console.GoAsync($"#/maps?collection={Collection}");
+        var form = console.TestId("fit-map");
+        await form.Locator("[name=fromSpace]").SelectOptionAsync("v2");
+        await form.Locator("[name=toSpace]").SelectOptionAsync("v1");
+        await form.Locator("[name=kind]").SelectOptionAsync("MAP_KIND_ORTHOGONAL");
+        await form.Locator("[name=evaluation]").FillAsync(_data.EvaluationJson());
+        await form.GetByRole(AriaRole.Button, new() { Name = "Fit map" }).ClickAsync();
+        await Expect(console.Page.Locator("h1")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex("^Map map-"));
+
+        var mapId = console.Page.Url.Split('/')[^1];
+        var evaluation = (await fixture.Server.GetAsync($"/v1/collections/{Collection}/maps/{mapId}"))["report"]!["evaluation"]!;
+        Assert.NotNull(evaluation["newToNew"]);
+        await ExpectScoresAsync(console, evaluation, "oldToOld");
+        await ExpectScoresAsync(console, evaluation, "newToOldMapped");
+        await ExpectScoresAsync(console, evaluation, "newToNew");
+        await Expect(console.TestId("new-to-new-absent")).ToHaveCountAsync(0);
+        var canvas = console.TestId("evaluation-plot").Locator("canvas");
+        await Expect(canvas).ToBeVisibleAsync();
+        var plotted = await canvas.EvaluateAsync<double[]>("canvas => Chart.getChart(canvas).data.datasets.find(d => d.label.startsWith('new → new')).data");
+        Assert.Equal(new[] { "recallAt1", "recallAt10", "mapAt10" }.Select(m => evaluation["newToNew"]![m]?.GetValue<double>() ?? 0), plotted);
+        await console.ScreenshotAsync("06b-map-report-new-to-new");
+    }
+
+    /// <summary>The score cells of one setting (recall@1, recall@10, mAP@10) read as the API's figures; proto JSON omits zeros.</summary>
+    private static async Task ExpectScoresAsync(ConsolePage console, JsonNode evaluation, string setting)
+    {
+        foreach (var metric in new[] { "recallAt1", "recallAt10", "mapAt10" })
+        {
+            var value = evaluation[setting]![metric]?.GetValue<double>() ?? 0;
+            await Expect(console.TestId($"score-{setting}-{metric}")).ToHaveTextAsync(RestApi.Percent(value));
+        }
     }
 
     /// <summary>The report of the migration's map: its evaluation and the score calibration drawn from live searches.</summary>

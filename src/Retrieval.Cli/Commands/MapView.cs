@@ -27,6 +27,7 @@ internal static class MapView
             AddScores(scores, "old → old", evaluation.OldToOld);
             AddScores(scores, "new → old unmapped", evaluation.NewToOldUnmapped);
             AddScores(scores, "new → old mapped", evaluation.NewToOldMapped);
+            AddScores(scores, "new → new", evaluation.NewToNew);
             AnsiConsole.Write(scores);
         }
 

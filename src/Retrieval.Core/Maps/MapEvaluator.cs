@@ -45,7 +45,10 @@ public static class MapEvaluator
         return DoubleMatrix.FrobeniusNorm(gram);
     }
 
-    /// <summary>old→old, new→old unmapped (equal dimensions only) and new→old mapped on an evaluation set.</summary>
+    /// <summary>
+    /// old→old, new→old unmapped (equal dimensions only), new→old mapped and, when the set carries the gallery's new
+    /// vectors, new→new on an evaluation set. <paramref name="metric"/> is the old space's (the one searched through the map).
+    /// </summary>
     public static EvaluationScores Evaluate(CompatibilityMap map, EvaluationSet evaluation, Metric metric)
     {
         ArgumentNullException.ThrowIfNull(map);
@@ -58,7 +61,12 @@ public static class MapEvaluator
             : null;
         var mapped = Prefix(map.ApplyBatch(evaluation.NewQueries, evaluation.QueryCount), map.OutputDimension, map.CompatiblePrefix);
         var newToOld = RankingEvaluator.Evaluate(mapped, evaluation.GalleryArray, d, relevant, metric);
-        return new EvaluationScores(evaluation.QueryCount, oldToOld, unmapped, newToOld);
+
+        // New→new ranks with the new space's own metric: the figure is what searching that space will score.
+        var newToNew = evaluation.NewGalleryArray is { } newGallery
+            ? RankingEvaluator.Evaluate(evaluation.NewQueryArray, newGallery, evaluation.NewDimension, relevant, evaluation.NewMetric)
+            : null;
+        return new EvaluationScores(evaluation.QueryCount, oldToOld, unmapped, newToOld) { NewToNew = newToNew };
     }
 
     /// <summary>The BCT gate: passed when mapped new→old ≥ old→old on <paramref name="metric"/>; not evaluated without scores.</summary>

@@ -8,7 +8,8 @@ namespace Retrieval.Engine.Maps;
 
 /// <summary>
 /// Turns evaluation queries with relevant item ids into an <see cref="EvaluationSet"/> whose gallery is every vector of
-/// the collection's old (target) space: the index the mapped queries will really search.
+/// the collection's old (target) space: the index the mapped queries will really search. When every one of those items
+/// also holds a vector in the new (from) space, the set carries them too and new→new is measured on the same items.
 /// </summary>
 internal static class EvaluationSetBuilder
 {
@@ -58,6 +59,40 @@ internal static class EvaluationSetBuilder
             gallerySlots[row].Shard.GetSpace(to.Name).VectorOf(gallerySlots[row].Slot).CopyTo(galleryVectors.AsSpan(row * to.Dimension));
         }
 
-        return new EvaluationSet(newQueries, from.Dimension, oldQueries, galleryVectors, to.Dimension, relevant);
+        var newGallery = NewGallery(state, gallerySlots, from);
+        return newGallery is null
+            ? new EvaluationSet(newQueries, from.Dimension, oldQueries, galleryVectors, to.Dimension, relevant)
+            : new EvaluationSet(newQueries, from.Dimension, oldQueries, galleryVectors, to.Dimension, relevant, newGallery, from.Metric);
+    }
+
+    /// <summary>
+    /// The new-space vectors of the gallery's items, row for row; null unless every gallery item holds a native one.
+    /// </summary>
+    /// <remarks>
+    /// A partly filled new space (before or during the backfill) gives no new→new figure rather than one on the items
+    /// that happen to hold a new vector: a smaller gallery has fewer distractors and so scores higher, and a relevant item
+    /// without a new vector can only be a miss, so that figure would be neither the new model's quality nor comparable with
+    /// old→old and mapped new→old, which rank every item. With the same items in both galleries, the three figures differ
+    /// only by the model and the map. A vector an open migration derived from the old one through its inverse map is no
+    /// new-model embedding either, so it counts as missing.
+    /// </remarks>
+    private static float[]? NewGallery(CollectionState state, (Shard Shard, int Slot)[] gallerySlots, SpaceDefinition from)
+    {
+        var migration = state.Migration is { } open && open.Row.ToSpace == from.Name ? open : null;
+        var vectors = new float[gallerySlots.Length * from.Dimension];
+        for (var row = 0; row < gallerySlots.Length; row++)
+        {
+            var (shard, slot) = gallerySlots[row];
+            var space = shard.GetSpace(from.Name);
+            var native = migration?.IsNative(shard, slot) ?? space.Contains(slot);
+            if (!native)
+            {
+                return null;
+            }
+
+            space.VectorOf(slot).CopyTo(vectors.AsSpan(row * from.Dimension));
+        }
+
+        return vectors;
     }
 }

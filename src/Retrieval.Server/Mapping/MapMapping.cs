@@ -104,6 +104,7 @@ internal static class MapMapping
                 OldToOld = ToProto(scores.OldToOld),
                 NewToOldUnmapped = scores.NewToOldUnmapped is { } unmapped ? ToProto(unmapped) : null,
                 NewToOldMapped = ToProto(scores.NewToOldMapped),
+                NewToNew = scores.NewToNew is { } newToNew ? ToProto(newToNew) : null,
             };
         }
 

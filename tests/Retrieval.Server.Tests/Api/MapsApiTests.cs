@@ -101,6 +101,41 @@ public abstract class MapsApiTests<TFixture>(TFixture fixture) : IClassFixture<T
     }
 
     [SkippableFact]
+    public async Task Fit_WithEvaluation_ReportsNewToNewOnlyWhileEveryItemHoldsANewVector()
+    {
+        var rotation = SyntheticSpaces.Orthogonal(Dimension, seed: 61);
+        var name = await CreateAsync("newnew", ("old", Dimension, "METRIC_COSINE", null), ("new", Dimension, "METRIC_COSINE", null));
+        var items = Vectors.Random(150, Dimension, seed: 62);
+        await UpsertAsync(name, items.Select((x, i) => ($"i{i}", new Dictionary<string, float[]> { ["new"] = x, ["old"] = SyntheticSpaces.Multiply(x, rotation) })));
+
+        // Each query is an item moved by a little noise: new→new finds the item among its new vectors.
+        var noise = new Random(63);
+        var queries = Enumerable.Range(0, 20).Select(q =>
+        {
+            var near = items[q].Select(v => v + (0.05f * (float)(noise.NextDouble() - 0.5))).ToArray();
+            return new { newVector = new { values = near }, oldVector = new { values = SyntheticSpaces.Multiply(near, rotation) }, relevantIds = new[] { $"i{q}" } };
+        }).ToArray();
+        var body = JsonSerializer.Serialize(new { fromSpace = "new", toSpace = "old", kind = "MAP_KIND_ORTHOGONAL", evaluation = new { queries } });
+
+        using var filled = await PostAsync($"/v1/collections/{name}/maps:fit", body);
+        var evaluation = filled.RootElement.GetProperty("map").GetProperty("report").GetProperty("evaluation");
+        var newToNew = evaluation.GetProperty("newToNew");
+        Assert.Equal(1.0, newToNew.GetProperty("recallAt10").GetDouble());
+        Assert.InRange(newToNew.GetProperty("recallAt1").GetDouble(), 0.9, 1.0);
+        Assert.InRange(newToNew.GetProperty("mapAt10").GetDouble(), 0.9, 1.0);
+        var id = filled.RootElement.GetProperty("map").GetProperty("id").GetString();
+        var stored = await Server.Maps.GetMapAsync(new GetMapRequest { Collection = name, Id = id });
+        Assert.Equal(newToNew.GetProperty("recallAt1").GetDouble(), stored.Report.Evaluation.NewToNew.RecallAt1);
+
+        // One item without a new vector: the new gallery no longer holds every item, so no new→new figure.
+        await UpsertAsync(name, [("only-old", new Dictionary<string, float[]> { ["old"] = Vectors.Random(1, Dimension, seed: 64)[0] })]);
+        using var partly = await PostAsync($"/v1/collections/{name}/maps:fit", body);
+        var partlyEvaluation = partly.RootElement.GetProperty("map").GetProperty("report").GetProperty("evaluation");
+        Assert.True(partlyEvaluation.TryGetProperty("newToOldMapped", out _));
+        Assert.False(partlyEvaluation.TryGetProperty("newToNew", out _));
+    }
+
+    [SkippableFact]
     public async Task Search_ChainV3ToV1_ComposesBothMapsLikeSequentialApplication()
     {
         var r32 = SyntheticSpaces.Orthogonal(Dimension, seed: 31);

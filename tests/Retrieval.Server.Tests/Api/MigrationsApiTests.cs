@@ -41,6 +41,8 @@ public abstract class MigrationsApiTests<TFixture>(TFixture fixture) : IClassFix
         var evaluated = await Server.Migrations.EvaluateMigrationAsync(new EvaluateMigrationRequest { Collection = name, Id = "up", Evaluation = evaluation });
         Assert.Equal(MigrationPhase.Evaluated, evaluated.Phase);
         Assert.Equal(GateOutcome.Passed, evaluated.Evaluation.Gate);
+        // Only the anchors hold a new vector yet: new→new would rank a different, smaller gallery, so it is absent.
+        Assert.Null(evaluated.Evaluation.Evaluation.NewToNew);
 
         var active = await Server.Migrations.ActivateMigrationAsync(new ActivateMigrationRequest { Collection = name, Id = "up" });
         Assert.Equal(MigrationPhase.Active, active.Phase);
@@ -84,6 +86,14 @@ public abstract class MigrationsApiTests<TFixture>(TFixture fixture) : IClassFix
         Assert.Contains("100 items", early.Status.Detail, StringComparison.Ordinal);
 
         await scenario.StreamBackfillAsync(Server.Migrations, name, "up", 200, 300, batch: 64);
+
+        // Every item holds a new vector now, but fresh-old's was derived through the inverse map: still no new→new.
+        var fit = new FitMapRequest { Collection = name, FromSpace = "new", ToSpace = "old", Kind = MapKind.Orthogonal, Evaluation = evaluation };
+        Assert.Null((await Server.Maps.FitMapAsync(fit)).Map.Report.Evaluation.NewToNew);
+        await UpsertAsync(name, ("fresh-old", "new", Vectors.Random(1, MigrationScenario.Dimension, seed: 93)[0]));
+        var newToNew = (await Server.Maps.FitMapAsync(fit)).Map.Report.Evaluation.NewToNew;
+        Assert.NotNull(newToNew);
+        Assert.True(newToNew.RecallAt10 > 0.9, newToNew.ToString());
         var cutOver = await Server.Migrations.CutoverMigrationAsync(new MigrationActionRequest { Collection = name, Id = "up" });
         Assert.Equal((MigrationPhase.CutOver, "old"), (cutOver.Phase, cutOver.PreviousDefaultSpace));
         Assert.Equal("new", (await Server.Collections.GetCollectionAsync(new GetCollectionRequest { Name = name })).DefaultSpace);

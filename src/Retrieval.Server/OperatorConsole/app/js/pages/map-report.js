@@ -1,7 +1,7 @@
 // One map's report: the held-out figures and gate, mapped recall against the unmapped baselines, the score
 // calibration of a migration that uses the map, and the activate / retire actions.
 import { get, post, paths } from '../api.js';
-import { h, replace, card, act, notice, confirmDialog, fmt } from '../ui.js';
+import { h, replace, card, act, notice, confirmDialog, fmt, table } from '../ui.js';
 import { chart, axisTitle, palette } from '../charts.js';
 import { reportFigures } from '../maps-common.js';
 import { calibrationPlot } from '../calibration.js';
@@ -11,10 +11,12 @@ function evaluationPlot(lifetime, evaluation) {
     return h('p', { class: 'muted' }, 'Not evaluated: fit with an evaluation set (queries embedded by both models, with their relevant ids) to compare retrieval.');
   }
   const metrics = [['recallAt1', 'recall@1'], ['recallAt10', 'recall@10'], ['mapAt10', 'mAP@10']];
+  // Mapped recall between the bar (old → old, today) and the ceiling (new → new, once every item is re-embedded).
   const series = [
     ['oldToOld', 'old → old (today)', palette.old],
     ['newToOldUnmapped', 'new → old, unmapped', palette.muted],
     ['newToOldMapped', 'new → old, mapped', palette.mapped],
+    ['newToNew', 'new → new (re-embedded)', palette.native],
   ].filter(([key]) => evaluation[key]);
   return h('div', {},
     h('p', { class: 'small muted' }, `${fmt.int(evaluation.queryCount)} evaluation queries`),
@@ -25,7 +27,13 @@ function evaluationPlot(lifetime, evaluation) {
         datasets: series.map(([key, label, color]) => ({ label, data: metrics.map(([m]) => evaluation[key][m] ?? 0), backgroundColor: color })),
       },
       options: { scales: { y: { min: 0, max: 1, title: axisTitle('score') } } },
-    }, { 'data-testid': 'evaluation-plot' }).element);
+    }, { 'data-testid': 'evaluation-plot' }).element,
+    table(['setting', ...metrics.map(([, label]) => label)],
+      series.map(([key, label]) => [label, ...metrics.map(([m]) => h('span', { 'data-testid': `score-${key}-${m}` }, fmt.pct(evaluation[key][m] ?? 0)))]),
+      { 'data-testid': 'evaluation-scores' }),
+    // The server measures new → new only on the same items as old → old, so it is absent while the new space is partly filled.
+    evaluation.newToNew ? null : h('p', { class: 'small muted', 'data-testid': 'new-to-new-absent' },
+      'new → new not measured: it needs a new vector for every item (after the backfill), so that it ranks the same items as old → old.'));
 }
 
 function actions(collection, map, reload) {
