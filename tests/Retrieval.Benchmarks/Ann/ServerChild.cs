@@ -32,6 +32,8 @@ internal sealed partial class ServerChild : IAsyncDisposable
 
     public HttpClient Rest { get; }
 
+    private bool _disposed;
+
     public int ProcessId => _process.Id;
 
     /// <summary>
@@ -102,6 +104,14 @@ internal sealed partial class ServerChild : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        // A variant switch disposes the old child before starting the next; if that start fails, the caller's cleanup
+        // disposes the old one again, which must not hide the start failure.
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
         if (!_process.HasExited)
         {
             // SIGTERM: a graceful shutdown that writes the snapshot; SIGKILL only if it does not end in time.
