@@ -3,6 +3,7 @@ using Grpc.Core;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
+using Retrieval.Benchmarks.Encoders;
 using Retrieval.Contracts.V1;
 using Retrieval.Core.Security;
 using Retrieval.Server.Security;
@@ -66,7 +67,7 @@ internal static class AuthGateBenchmark
 
     private static double Measure(Func<Task> call, int calls)
     {
-        var before = ThreadCpu.Nanoseconds();
+        var before = ProcessCpu.ThreadNanoseconds();
         for (var i = 0; i < calls; i++)
         {
             var task = call();
@@ -76,7 +77,7 @@ internal static class AuthGateBenchmark
             }
         }
 
-        return (ThreadCpu.Nanoseconds() - before) / calls;
+        return (ProcessCpu.ThreadNanoseconds() - before) / calls;
     }
 
     /// <summary>The middleware and the interceptor as the server chains them, over one reused request context.</summary>
