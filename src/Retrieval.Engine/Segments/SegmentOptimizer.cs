@@ -21,7 +21,8 @@ internal sealed class SegmentOptimizer : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
 
     // Shards with a job running; a plan is only valid until the shard's next job runs, so a shard is never planned twice.
-    private readonly Lock _claimLock = new();
+    // A monitor, not a Lock: RunOneJob waits on it for a busy shard to be released.
+    private readonly object _claimSync = new();
     private readonly HashSet<Shard> _busy = [];
     private TaskCompletionSource _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Task? _loop;
@@ -106,13 +107,24 @@ internal sealed class SegmentOptimizer : IAsyncDisposable
 
     /// <summary>
     /// Runs the first job found in any shard that is not busy, on the calling thread; false when there was nothing to do.
-    /// Tests and benchmarks call it to wait for builds deterministically.
+    /// While the background loop holds a shard, it waits for that job and plans again, so "false" means no work is left
+    /// anywhere. Tests and benchmarks call it to wait for builds deterministically.
     /// </summary>
     internal bool RunOneJob(CancellationToken cancellationToken)
     {
-        if (!TryClaim(out var claimed))
+        ClaimedJob claimed;
+        lock (_claimSync)
         {
-            return false;
+            while (!TryClaim(out claimed))
+            {
+                if (_busy.Count == 0)
+                {
+                    return false;
+                }
+
+                Monitor.Wait(_claimSync, TimeSpan.FromMilliseconds(100));
+                cancellationToken.ThrowIfCancellationRequested();
+            }
         }
 
         try
@@ -130,7 +142,7 @@ internal sealed class SegmentOptimizer : IAsyncDisposable
     /// <summary>Plans shard by shard and claims the first shard with work.</summary>
     private bool TryClaim(out ClaimedJob claimed)
     {
-        lock (_claimLock)
+        lock (_claimSync)
         {
             foreach (var state in _collections())
             {
@@ -165,9 +177,10 @@ internal sealed class SegmentOptimizer : IAsyncDisposable
 
     private void Release(Shard shard)
     {
-        lock (_claimLock)
+        lock (_claimSync)
         {
             _busy.Remove(shard);
+            Monitor.PulseAll(_claimSync);
         }
     }
 
