@@ -127,6 +127,18 @@ public sealed partial class PostgresRetrievalStore
         return true;
     }
 
+    public async Task<bool> SetMapReportAsync(string collection, string id, string reportJson, DateTimeOffset updatedAt, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(reportJson);
+        await using var update = dataSource.CreateCommand(
+            "UPDATE maps SET report = @report, updated_at = @at WHERE collection = @collection AND id = @id;");
+        update.Parameters.AddWithValue("report", reportJson);
+        update.Parameters.AddWithValue("at", updatedAt.ToUniversalTime());
+        update.Parameters.AddWithValue("collection", collection);
+        update.Parameters.AddWithValue("id", id);
+        return await update.ExecuteNonQueryAsync(cancellationToken) > 0;
+    }
+
     private static async Task<List<StoredMap>> ReadMapsAsync(NpgsqlCommand command, CancellationToken cancellationToken)
     {
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);

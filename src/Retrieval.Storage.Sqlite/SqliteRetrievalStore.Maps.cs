@@ -92,6 +92,23 @@ public sealed partial class SqliteRetrievalStore
             },
             cancellationToken);
 
+    public Task<bool> SetMapReportAsync(string collection, string id, string reportJson, DateTimeOffset updatedAt, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(reportJson);
+        return WriteTransactionAsync(
+            async (connection, transaction, ct) =>
+            {
+                await using var update = Command(
+                    connection, transaction, "UPDATE maps SET report = $report, updated_at = $at WHERE collection = $collection AND id = $id;");
+                update.Parameters.AddWithValue("$report", reportJson);
+                update.Parameters.AddWithValue("$at", UnixMicroseconds.From(updatedAt));
+                update.Parameters.AddWithValue("$collection", collection);
+                update.Parameters.AddWithValue("$id", id);
+                return await update.ExecuteNonQueryAsync(ct) > 0;
+            },
+            cancellationToken);
+    }
+
     private static async Task<List<StoredMap>> ReadMapsAsync(SqliteCommand command, CancellationToken cancellationToken)
     {
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);

@@ -87,6 +87,12 @@ public sealed class MigrationCommandTests : IAsyncLifetime
         Assert.Equal("new", (await Server.Collections.GetCollectionAsync(new GetCollectionRequest { Name = "docs" })).DefaultSpace);
         Assert.Contains("phase retired", await RunAsync("migration", "retire", "docs", "up"), StringComparison.Ordinal);
         Assert.Equal(["new"], (await Server.Collections.GetCollectionAsync(new GetCollectionRequest { Name = "docs" })).Spaces.Select(s => s.Name));
+
+        // Once retired, status says that the migration ended and shows its figures of that moment, not zeros.
+        var ended = await RunAsync("migration", "status", "docs", "up");
+        Assert.Contains("progress below is as it was then", ended, StringComparison.Ordinal);
+        Assert.Matches($@"items\W+{Items}\W", ended);
+        Assert.Contains("% at end", await RunAsync("migration", "status", "docs"), StringComparison.Ordinal);
     }
 
     [Fact]

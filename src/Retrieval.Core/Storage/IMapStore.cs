@@ -19,4 +19,10 @@ public interface IMapStore
     /// same (collection, from, to) in the same transaction, so at most one is active. Returns false when the map is unknown.
     /// </summary>
     Task<bool> SetMapStateAsync(string collection, string id, MapState state, DateTimeOffset updatedAt, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Replaces a map's report (JSON) and sets its <c>updated_at</c>: a migration's evaluation decides the gate of the map
+    /// it fitted. Returns false when the map is unknown.
+    /// </summary>
+    Task<bool> SetMapReportAsync(string collection, string id, string reportJson, DateTimeOffset updatedAt, CancellationToken cancellationToken);
 }

@@ -63,6 +63,18 @@ internal sealed class MapRegistry : IDisposable
         }
     }
 
+    /// <summary>Applies a committed report change (a migration's evaluation decided the map's gate).</summary>
+    public MapInfo SetReport(string id, MapReport report, DateTimeOffset at)
+    {
+        lock (_sync)
+        {
+            var map = _maps[id];
+            var updated = map with { Info = map.Info with { Report = report, UpdatedAt = at } };
+            _maps[id] = updated;
+            return updated.Info;
+        }
+    }
+
     /// <summary>
     /// The shortest path of active maps from <paramref name="from"/> to the nearest space accepted by <paramref name="isTarget"/>
     /// (breadth-first; ties broken by map id so the choice is stable), composed and cached; null when none.

@@ -104,6 +104,12 @@ internal sealed class MapService
             throw RetrievalException.Precondition($"map '{id}' failed its compatibility gate ({GateReason.Describe(map.Info.Report)}); activate with force to use it anyway");
         }
 
+        if (MigrationHolding(state, map.Info) is { } held && held.MapId != id)
+        {
+            throw RetrievalException.Precondition(
+                $"map '{id}' would replace map '{held.MapId}' of migration '{held.Migration}' ({held.Phase}), which routes {map.Info.FromSpace} → {map.Info.ToSpace} while it is open; roll the migration back or retire it first");
+        }
+
         return ChangeStateAsync(state, id, MapState.Active, cancellationToken);
     }
 
@@ -111,8 +117,38 @@ internal sealed class MapService
     public Task<MapInfo> RetireAsync(string collection, string id, CancellationToken cancellationToken)
     {
         var state = _catalog.Get(collection);
-        RequireMap(state, id);
+        var map = RequireMap(state, id);
+        if (MigrationHolding(state, map.Info) is { } held && held.MapId == id)
+        {
+            throw RetrievalException.Precondition(
+                $"map '{id}' belongs to migration '{held.Migration}' ({held.Phase}); roll the migration back or retire it, which retires its maps");
+        }
+
         return ChangeStateAsync(state, id, MapState.Retired, cancellationToken);
+    }
+
+    /// <summary>
+    /// The open migration's map (forward or inverse) routing the same (from, to) pair as <paramref name="map"/>, or null.
+    /// An open migration owns its maps until it ends (docs/decisions.md, "A migration owns its maps"): mixed search and
+    /// write-time mapping use them, so hand activations and retirements that would take them out are refused.
+    /// </summary>
+    private static (string Migration, string MapId, string Phase)? MigrationHolding(CollectionState state, MapInfo map)
+    {
+        if (state.Migration is not { } migration)
+        {
+            return null;
+        }
+
+        foreach (var ownedId in new[] { migration.Row.MapId, migration.Row.InverseMapId })
+        {
+            if (ownedId is not null && state.Maps.Find(ownedId) is { } owned
+                && owned.Info.FromSpace == map.FromSpace && owned.Info.ToSpace == map.ToSpace)
+            {
+                return (migration.Row.Id, ownedId, Migrations.MigrationPhaseNames.Of(migration.Phase));
+            }
+        }
+
+        return null;
     }
 
     /// <summary>Moves a map to <paramref name="target"/> in the store, then in the registry.</summary>
@@ -136,6 +172,32 @@ internal sealed class MapService
         }
 
         Log.MapStateChanged(_logger, state.Definition.Name, id, target);
+        return info;
+    }
+
+    /// <summary>
+    /// Replaces a map's report in the store, then in the registry: a migration's evaluation decides the gate of the map it
+    /// fitted, so <c>maps list</c> shows that gate rather than the fit's NotEvaluated.
+    /// </summary>
+    public async Task<MapInfo> SetReportAsync(CollectionState state, string id, MapReport report, CancellationToken cancellationToken)
+    {
+        MapInfo info;
+        await state.Maps.Gate.WaitAsync(cancellationToken);
+        try
+        {
+            var now = DateTimeOffset.UtcNow;
+            if (!await _store.SetMapReportAsync(state.Definition.Name, id, MapReportJson.Serialize(report), now, cancellationToken))
+            {
+                throw RetrievalException.NotFound($"map '{id}' not found in collection '{state.Definition.Name}'");
+            }
+
+            info = state.Maps.SetReport(id, report, now);
+        }
+        finally
+        {
+            state.Maps.Gate.Release();
+        }
+
         return info;
     }
 

@@ -145,8 +145,22 @@ internal sealed partial class MigrationCoordinator
     {
         var open = state.Migration is { } m && m.Row.Id == row.Id ? m : null;
         var stored = open?.Row ?? row;
-        var progress = open is null ? MigrationProgress.None : state.Read(s => Progress(s, open));
-        return new MigrationInfo(stored, MigrationParameters.Deserialize(stored.Settings), open?.Details ?? MigrationDetails.Deserialize(stored.CalibrationJson), progress);
+        var details = open?.Details ?? MigrationDetails.Deserialize(stored.CalibrationJson);
+
+        // A closed migration has no live progress (its runtime is gone, and after retire so is the old space): it shows the
+        // figures recorded when it ended, or none for one that ended before they were recorded.
+        var progress = open is null ? details.ProgressAtEnd : state.Read(s => Progress(s, open));
+        return new MigrationInfo(stored, MigrationParameters.Deserialize(stored.Settings), details, progress);
+    }
+
+    /// <summary>
+    /// The open migration's details with its progress at this moment recorded, for the row of the transition that ends it
+    /// (rollback, retire). Caller holds the write gate, so no write moves the figures meanwhile.
+    /// </summary>
+    private static string WithProgressAtEnd(CollectionState state)
+    {
+        var open = state.Migration!;
+        return (open.Details with { ProgressAtEnd = state.Read(s => Progress(s, open)) }).Serialize();
     }
 
     public static MigrationProgress Progress(CollectionState state, MigrationRuntime migration)

@@ -185,10 +185,15 @@ internal sealed partial class MigrationCoordinator
         var scores = await Task.Run(() => MapEvaluator.Evaluate(current.Forward!, set, oldMetric), cancellationToken);
         var report = fitReport with { Evaluation = scores, GateMetric = metric, Gate = MapEvaluator.Gate(scores, metric) };
         var details = current.Details with { Evaluation = report };
-        return await TransitionAsync(state, id, "evaluate", [MigrationPhase.Fitted, MigrationPhase.Evaluated], actor,
+        var evaluated = await TransitionAsync(state, id, "evaluate", [MigrationPhase.Fitted, MigrationPhase.Evaluated], actor,
             row => (row with { Phase = MigrationPhase.Evaluated, CalibrationJson = details.Serialize() }, $"evaluated on {evaluation.Count} queries: gate {report.Gate}", null, null),
             (row, old) => new MigrationRuntime(row, old.Forward, old.Inverse, details, old.DerivedIds),
             allowRepeat: true, cancellationToken);
+
+        // The map carries the decided gate too (maps list/get). After a crash between the two commits the map still shows
+        // the fit's report; evaluate may be repeated in phase evaluated and writes it.
+        await _maps.SetReportAsync(state, current.Row.MapId!, report, cancellationToken);
+        return evaluated;
     }
 
     /// <summary>
@@ -303,7 +308,7 @@ internal sealed partial class MigrationCoordinator
                 var restore = row.PreviousDefaultSpace is { } previous && state.Definition.FindSpace(previous) is not null && state.Definition.DefaultSpace != previous
                     ? state.Definition with { DefaultSpace = previous, UpdatedAt = DateTimeOffset.UtcNow }
                     : null;
-                return (row with { Phase = MigrationPhase.RolledBack }, restore is null ? "rolled back" : $"rolled back; default space {state.Definition.DefaultSpace} → {restore.DefaultSpace}", restore, null);
+                return (row with { Phase = MigrationPhase.RolledBack, CalibrationJson = WithProgressAtEnd(state) }, restore is null ? "rolled back" : $"rolled back; default space {state.Definition.DefaultSpace} → {restore.DefaultSpace}", restore, null);
             },
             (_, _) => null,
             allowRepeat: false, cancellationToken);
@@ -337,7 +342,7 @@ internal sealed partial class MigrationCoordinator
                 }
 
                 var updated = definition with { Spaces = definition.Spaces.Where(s => s.Name != row.FromSpace).ToList(), UpdatedAt = DateTimeOffset.UtcNow };
-                return (row with { Phase = MigrationPhase.Retired }, $"old space {row.FromSpace} deleted", updated, row.FromSpace);
+                return (row with { Phase = MigrationPhase.Retired, CalibrationJson = WithProgressAtEnd(state) }, $"old space {row.FromSpace} deleted", updated, row.FromSpace);
             },
             (_, _) => null,
             allowRepeat: false, cancellationToken);

@@ -5,8 +5,8 @@ using Retrieval.Core.Maps;
 namespace Retrieval.Engine.Migrations;
 
 /// <summary>
-/// What fit and evaluate established, persisted as JSON in the migration row: the calibration, the anchors used, and
-/// the evaluation report whose gate activation honours.
+/// What fit and evaluate established, persisted as JSON in the migration row: the calibration, the anchors used, the
+/// evaluation report whose gate activation honours, and the progress at the end.
 /// </summary>
 public sealed record MigrationDetails
 {
@@ -20,6 +20,9 @@ public sealed record MigrationDetails
 
     /// <summary>Report of the last <c>:evaluate</c> (its gate is the one activation checks); null before evaluate.</summary>
     public MapReport? Evaluation { get; init; }
+
+    /// <summary>Progress when the migration ended (rollback or retire); null while it is open, and for one that ended earlier.</summary>
+    public MigrationProgress? ProgressAtEnd { get; init; }
 
     private static readonly JsonSerializerOptions Json = new()
     {

@@ -2,8 +2,11 @@ using Retrieval.Core.Storage;
 
 namespace Retrieval.Engine.Migrations;
 
-/// <summary>A migration as callers see it: its row, options, what fit/evaluate established, and live progress.</summary>
-public sealed record MigrationInfo(StoredMigration Row, MigrationParameters Settings, MigrationDetails Details, MigrationProgress Progress);
+/// <summary>
+/// A migration as callers see it: its row, options, what fit/evaluate established, and progress: live while it is open,
+/// as recorded when it ended once it is closed (null for a closed migration that ended before progress was recorded).
+/// </summary>
+public sealed record MigrationInfo(StoredMigration Row, MigrationParameters Settings, MigrationDetails Details, MigrationProgress? Progress);
 
 /// <summary>
 /// Live progress from the in-memory collection: <see cref="NativeItems"/> have a native new vector, <see cref="DerivedItems"/>

@@ -77,14 +77,14 @@ internal static class MigrationMapping
             MapId = row.MapId ?? "",
             InverseMapId = row.InverseMapId ?? "",
             Anchors = info.Details.Anchors,
-            Progress = new Contracts.V1.MigrationProgress
+            Progress = info.Progress is not { } progress ? null : new Contracts.V1.MigrationProgress
             {
-                TotalItems = info.Progress.TotalItems,
-                NativeItems = info.Progress.NativeItems,
-                DerivedItems = info.Progress.DerivedItems,
-                MissingNewItems = info.Progress.MissingNewItems,
-                Fraction = info.Progress.Fraction,
-                LeftForClientItems = info.Progress.LeftForClientItems,
+                TotalItems = progress.TotalItems,
+                NativeItems = progress.NativeItems,
+                DerivedItems = progress.DerivedItems,
+                MissingNewItems = progress.MissingNewItems,
+                Fraction = progress.Fraction,
+                LeftForClientItems = progress.LeftForClientItems,
             },
             Backfilled = row.Backfilled,
             MappedOnWrite = row.MappedOnWrite,

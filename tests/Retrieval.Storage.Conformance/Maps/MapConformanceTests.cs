@@ -60,6 +60,22 @@ public abstract class MapConformanceTests<TFixture>(TFixture fixture) : StoreTes
     }
 
     [StoreFact]
+    public async Task SetMapReport_ReplacesTheReportOnly()
+    {
+        var collection = await NewCollectionAsync();
+        var saved = Map(collection.Name, "r", TestData.CreatedAt);
+        await MapStore.SaveMapAsync(saved, Ct);
+        var later = TestData.CreatedAt.AddMinutes(2);
+
+        Assert.True(await MapStore.SetMapReportAsync(collection.Name, "r", """{"gate":"passed"}""", later, Ct));
+        Assert.False(await MapStore.SetMapReportAsync(collection.Name, "missing", "{}", later, Ct));
+
+        var stored = (await MapStore.GetMapAsync(collection.Name, "r", Ct))!;
+        Assert.Equal(("""{"gate":"passed"}""", later, saved.State), (stored.ReportJson, stored.UpdatedAt, stored.State));
+        Assert.Equal(saved.Data, stored.Data);
+    }
+
+    [StoreFact]
     public async Task DeleteCollection_WithMaps_DeletesTheMaps()
     {
         var collection = await NewCollectionAsync();

@@ -14,12 +14,14 @@ internal static class BackfillProgress
         await Columns(AnsiConsole.Progress()).StartAsync(async progress =>
         {
             var migration = await client.Migrations.GetMigrationAsync(request, cancellationToken: cancellationToken);
-            var task = progress.AddTask($"backfill {Markup.Escape(migration.Id)}", maxValue: Math.Max(1, migration.Progress.TotalItems));
+            var task = progress.AddTask($"backfill {Markup.Escape(migration.Id)}", maxValue: Math.Max(1, migration.Progress?.TotalItems ?? 0));
             while (true)
             {
                 var pending = Pending(migration);
-                task.MaxValue = Math.Max(1, migration.Progress.TotalItems);
-                task.Value = migration.Progress.TotalItems - pending;
+                // A migration that ended before progress was recorded sends none: the bar ends empty.
+                var total = migration.Progress?.TotalItems ?? 0;
+                task.MaxValue = Math.Max(1, total);
+                task.Value = total - pending;
                 if (pending == 0 || migration.Phase is not (MigrationPhase.Backfilling or MigrationPhase.Active))
                 {
                     break;

@@ -25,14 +25,23 @@ internal static class MigrationView
             table.AddRow("gate", Markup.Escape($"{report.Gate} ({report.GateMetric}): {report.GateReason}"));
         }
 
-        var p = migration.Progress ?? new MigrationProgress();
-        table.AddRow("items", N(p.TotalItems));
-        table.AddRow("native new vectors", string.Create(CultureInfo.InvariantCulture, $"{p.NativeItems:N0} ({p.Fraction:P1})"));
-        table.AddRow("derived new vectors", N(p.DerivedItems));
-        table.AddRow("missing new vectors", N(p.MissingNewItems));
-        if (!string.IsNullOrEmpty(migration.Encoder))
+        if (IsEnded(migration.Phase))
         {
-            table.AddRow(Markup.Escape($"re-encoded by '{migration.Encoder}'; left for the client"), N(p.LeftForClientItems));
+            // A closed migration has no live figures: the server sends those recorded when it ended, if it recorded them.
+            table.AddRow("ended", Markup.Escape($"{Phase(migration.Phase)} at {migration.UpdatedAt?.ToDateTimeOffset():u}"
+                + (migration.Progress is null ? "; progress was not recorded" : "; progress below is as it was then")));
+        }
+
+        if (migration.Progress is { } p)
+        {
+            table.AddRow("items", N(p.TotalItems));
+            table.AddRow("native new vectors", string.Create(CultureInfo.InvariantCulture, $"{p.NativeItems:N0} ({p.Fraction:P1})"));
+            table.AddRow("derived new vectors", N(p.DerivedItems));
+            table.AddRow("missing new vectors", N(p.MissingNewItems));
+            if (!string.IsNullOrEmpty(migration.Encoder))
+            {
+                table.AddRow(Markup.Escape($"re-encoded by '{migration.Encoder}'; left for the client"), N(p.LeftForClientItems));
+            }
         }
 
         table.AddRow("backfilled / mapped on write / derived on write", $"{N(migration.Backfilled)} / {N(migration.MappedOnWrite)} / {N(migration.DerivedOnWrite)}");
@@ -51,6 +60,9 @@ internal static class MigrationView
             AnsiConsole.Write(events);
         }
     }
+
+    /// <summary>Rolled back or retired: the migration is closed and its progress is the one recorded at the end.</summary>
+    public static bool IsEnded(MigrationPhase phase) => phase is MigrationPhase.RolledBack or MigrationPhase.Retired;
 
     public static string Phase(MigrationPhase phase) => phase switch
     {

@@ -34,8 +34,11 @@ internal sealed class StatusMigrationCommand : AsyncCommand<StatusMigrationComma
             var table = new Table().AddColumns("id", "from → to", "phase", "native", "missing", "updated");
             foreach (var m in list.Migrations)
             {
+                // Closed migrations show the figures recorded when they ended ("at end"), or a dash when none were recorded.
+                var suffix = MigrationView.IsEnded(m.Phase) && m.Progress is not null ? " at end" : "";
                 table.AddRow(Markup.Escape(m.Id), Markup.Escape($"{m.FromSpace} → {m.ToSpace}"), MigrationView.Phase(m.Phase),
-                    Markup.Escape($"{m.Progress?.Fraction:P1}"), Markup.Escape($"{m.Progress?.MissingNewItems:N0}"), Markup.Escape($"{m.UpdatedAt?.ToDateTimeOffset():u}"));
+                    Markup.Escape(m.Progress is { } p ? $"{p.Fraction:P1}{suffix}" : "–"), Markup.Escape(m.Progress is { } q ? $"{q.MissingNewItems:N0}" : "–"),
+                    Markup.Escape($"{m.UpdatedAt?.ToDateTimeOffset():u}"));
             }
 
             AnsiConsole.Write(table);
