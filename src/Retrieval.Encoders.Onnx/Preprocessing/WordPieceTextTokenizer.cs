@@ -9,19 +9,48 @@ public sealed class WordPieceTextTokenizer(BertTokenizer tokenizer) : ITextToken
 {
     public BertTokenizer Tokenizer => tokenizer;
 
-    /// <summary>Reads a vocab.txt (one token a line); INVALID_ARGUMENT naming <c>vocabulary</c> when it is not one.</summary>
+    /// <summary>
+    /// Reads a vocab.txt (one token a line); INVALID_ARGUMENT naming <c>vocabulary</c> when it is not one. Encoding needs
+    /// <c>[UNK]</c>, <c>[CLS]</c> and <c>[SEP]</c>. BertTokenizer also insists on <c>[PAD]</c> and <c>[MASK]</c>, which
+    /// encoding never emits (inputs are not padded by the tokenizer, nothing is masked): a vocabulary without them is
+    /// accepted, with <c>[UNK]</c> standing in for the library.
+    /// </summary>
     public static WordPieceTextTokenizer Load(ReadOnlyMemory<byte> vocabulary, TextSettings settings)
     {
         ArgumentNullException.ThrowIfNull(settings);
         try
         {
+            var options = new BertOptions { LowerCaseBeforeTokenization = settings.LowerCase };
+            var tokens = Tokens(vocabulary.Span);
+            if (!tokens.Contains(options.MaskingToken))
+            {
+                options.MaskingToken = options.UnknownToken;
+            }
+
+            if (!tokens.Contains(options.PaddingToken))
+            {
+                options.PaddingToken = options.UnknownToken;
+            }
+
             using var stream = new MemoryStream(vocabulary.ToArray(), writable: false);
-            return new WordPieceTextTokenizer(BertTokenizer.Create(stream, new BertOptions { LowerCaseBeforeTokenization = settings.LowerCase }));
+            return new WordPieceTextTokenizer(BertTokenizer.Create(stream, options));
         }
         catch (Exception e) when (e is ArgumentException or InvalidOperationException or FormatException or KeyNotFoundException)
         {
             throw RetrievalException.Invalid(FieldPath.Of("vocabulary"), $"not a WordPiece vocabulary: {e.Message}");
         }
+    }
+
+    /// <summary>The vocabulary's tokens, one a line (UTF-8, LF or CRLF).</summary>
+    private static HashSet<string> Tokens(ReadOnlySpan<byte> vocabulary)
+    {
+        var tokens = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var line in System.Text.Encoding.UTF8.GetString(vocabulary).Split('\n'))
+        {
+            tokens.Add(line.TrimEnd('\r'));
+        }
+
+        return tokens;
     }
 
     public long[] Encode(string text, int maxTokens)
