@@ -6,7 +6,9 @@ namespace Retrieval.Server.Grpc;
 
 /// <summary>
 /// Turns engine errors into gRPC statuses (JSON transcoding then maps them to HTTP codes). Anything else is
-/// logged and reported as INTERNAL without leaking its details.
+/// logged and reported as INTERNAL without leaking its details. Every streaming method's request stream is read through
+/// <see cref="ClientStreamReader{T}"/>, so a client that resets its stream is logged as the client leaving, whichever
+/// method it called.
 /// </summary>
 internal sealed partial class ErrorInterceptor(ILogger<ErrorInterceptor> logger) : Interceptor
 {
@@ -28,7 +30,7 @@ internal sealed partial class ErrorInterceptor(ILogger<ErrorInterceptor> logger)
     {
         try
         {
-            return await continuation(requestStream, context);
+            return await continuation(new ClientStreamReader<TRequest>(requestStream), context);
         }
         catch (Exception e) when (e is not RpcException)
         {
@@ -42,7 +44,20 @@ internal sealed partial class ErrorInterceptor(ILogger<ErrorInterceptor> logger)
     {
         try
         {
-            await continuation(requestStream, responseStream, context);
+            await continuation(new ClientStreamReader<TRequest>(requestStream), responseStream, context);
+        }
+        catch (Exception e) when (e is not RpcException)
+        {
+            throw Translate(e, context);
+        }
+    }
+
+    public override async Task ServerStreamingServerHandler<TRequest, TResponse>(
+        TRequest request, IServerStreamWriter<TResponse> responseStream, ServerCallContext context, ServerStreamingServerMethod<TRequest, TResponse> continuation)
+    {
+        try
+        {
+            await continuation(request, responseStream, context);
         }
         catch (Exception e) when (e is not RpcException)
         {
@@ -62,9 +77,16 @@ internal sealed partial class ErrorInterceptor(ILogger<ErrorInterceptor> logger)
             return new RpcException(new Status(StatusCode.Cancelled, "the call was cancelled"));
         }
 
-        // A client that resets its stream surfaces as an IOException from the request reader: the client's doing, not a
-        // server fault, so no error-level stack trace (what it had sent before is committed). The call's token is not
-        // always cancelled yet when the reader throws, so an IOException thrown by Kestrel's own transport code counts too.
+        // A client that resets its stream surfaces as an IOException: from the request reader (marked by
+        // ClientStreamReader whoever called it, the call's token not always cancelled yet), or from writing a response
+        // once the call is aborted. The client's doing, not a server fault, so no error-level stack trace (what it had
+        // sent before is committed). An IOException thrown by Kestrel's own transport code counts too.
+        if (exception is ClientStreamReader.ClientLeftException left)
+        {
+            LogClientGone(logger, context.Method, left.InnerException!.Message);
+            return new RpcException(new Status(StatusCode.Cancelled, "the client reset the stream"));
+        }
+
         if (exception is IOException && (context.CancellationToken.IsCancellationRequested || ThrownByKestrel(exception)))
         {
             LogClientGone(logger, context.Method, exception.Message);

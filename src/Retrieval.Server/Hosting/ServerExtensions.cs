@@ -31,7 +31,7 @@ public static class ServerExtensions
         var serverOptions = builder.Configuration.GetSection(RetrievalServerOptions.SectionName).Get<RetrievalServerOptions>() ?? new();
         services.AddSerilog((_, logger) =>
         {
-            logger.ReadFrom.Configuration(builder.Configuration).Enrich.FromLogContext();
+            logger.ReadFrom.Configuration(builder.Configuration).Enrich.FromLogContext().Filter.ByExcluding(ReadinessLogging.IsNotReadyCheckEnd);
             if (serverOptions.LogFormat == "json")
             {
                 logger.WriteTo.Console(new CompactJsonFormatter());
@@ -101,7 +101,8 @@ public static class ServerExtensions
         // Prometheus text format; scraped over HTTP/1.1, so in practice on the REST port (the gRPC port speaks HTTP/2 only).
         app.MapMetrics("/metrics").RequireAccess("GET /metrics", ApiKeyScope.Read, CollectionBinding.Global);
         app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false }).AllowAnonymous();
-        app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = check => check.Tags.Contains(ReadyTag) }).AllowAnonymous();
+        app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = check => check.Tags.Contains(ReadyTag), ResponseWriter = ReadinessLogging.WriteReadyResponseAsync })
+            .AllowAnonymous();
         app.MapOperatorConsole();
         return app;
     }

@@ -42,6 +42,23 @@ public sealed class HealthAndDiscoveryTests(SqliteServerFixture fixture) : IClas
     }
 
     [Fact]
+    public async Task Metrics_OtherMetersInTheProcess_AreNotExported()
+    {
+        // Framework meters such as MsQuic's private diagnostics record in the server's process without anyone asking
+        // for them: a meter outside the allow-list (Retrieval, Retrieval.*, System.Runtime) never reaches /metrics.
+        // (An observable gauge is read at scrape time, so an exported one would show in this very scrape.)
+        using var unlisted = new System.Diagnostics.Metrics.Meter("Private.InternalDiagnostics.Unlisted.Test");
+        unlisted.CreateObservableGauge("unlisted_level", () => 7L);
+        var name = await TestCollections.CreateAsync(Server, "metrics-filter");
+        await Server.Search.SearchAsync(new Contracts.V1.SearchRequest { Collection = name, K = 1, Vector = new Contracts.V1.Vector { Values = { 1, 0, 0, 0 } } });
+
+        var metrics = await Server.Rest.GetStringAsync(new Uri("/metrics", UriKind.Relative));
+        Assert.DoesNotContain("private_internaldiagnostics_", metrics, StringComparison.Ordinal);
+        Assert.DoesNotContain("unlisted_level", metrics, StringComparison.Ordinal);
+        Assert.Contains("\nsystem_runtime_dotnet_gc_collections", "\n" + metrics, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task GrpcHealth_Check_IsServing()
     {
         var health = new Health.HealthClient(Server.Channel);
