@@ -23,7 +23,7 @@ public sealed class OnnxEncoderOptions
     /// <summary>
     /// Whether ONNX Runtime's intra-op threads spin while waiting for work (its <c>session.intra_op.allow_spinning</c>).
     /// Default true, ONNX Runtime's own default. Spinning threads burn CPU that request handling and search on the
-    /// same cores could use; docs/benchmarks.md ("Encoders") measures both settings.
+    /// same cores could use; docs/decisions.md ("Encoders") gives both settings' figures.
     /// </summary>
     public bool AllowSpinning { get; set; } = true;
 

@@ -45,7 +45,7 @@ public sealed class ImagePreprocessor : IInputPreprocessor
             ?? throw RetrievalException.Invalid(field.Member("image"), "not a decodable JPEG or PNG image");
         // Decode straight into the RGBA/unpremultiplied layout the resize writes: resizing from the platform's native
         // BGRA/premultiplied layout into it took Skia's slow conversion path, about twice the time of the whole
-        // same-layout decode + resize (docs/benchmarks.md, "Encoders").
+        // same-layout decode + resize (docs/decisions.md, "Encoders").
         var layout = new SKImageInfo(codec.Info.Width, codec.Info.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul);
         using var decoded = SKBitmap.Decode(codec, layout)
             ?? throw RetrievalException.Invalid(field.Member("image"), "the image data is truncated or corrupt");
