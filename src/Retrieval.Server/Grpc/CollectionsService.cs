@@ -7,6 +7,7 @@ using Retrieval.Server.Mapping;
 namespace Retrieval.Server.Grpc;
 
 /// <summary>Thin gRPC (and transcoded REST) surface over the engine's collection catalog.</summary>
+[BindServiceMethod(typeof(GuardedServiceBinding.ForCollections), nameof(GuardedServiceBinding.ForCollections.BindService))]
 internal sealed class CollectionsService(RetrievalEngine engine) : Collections.CollectionsBase
 {
     public override async Task<Collection> CreateCollection(CreateCollectionRequest request, ServerCallContext context)

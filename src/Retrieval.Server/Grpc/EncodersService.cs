@@ -9,6 +9,7 @@ using Retrieval.Server.Mapping;
 namespace Retrieval.Server.Grpc;
 
 /// <summary>Thin gRPC (and transcoded REST) surface over the encoder registry.</summary>
+[BindServiceMethod(typeof(GuardedServiceBinding.ForEncoders), nameof(GuardedServiceBinding.ForEncoders.BindService))]
 internal sealed class EncodersService(EncoderRegistry registry, OnnxEncoderOptions options, RetrievalEngine engine) : Contracts.V1.Encoders.EncodersBase
 {
     public override async Task<Encoder> RegisterEncoder(IAsyncStreamReader<RegisterEncoderChunk> requestStream, ServerCallContext context)

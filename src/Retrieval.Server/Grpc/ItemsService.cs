@@ -8,6 +8,7 @@ using Retrieval.Server.Mapping;
 namespace Retrieval.Server.Grpc;
 
 /// <summary>Thin gRPC (and transcoded REST) surface over item writes and reads.</summary>
+[BindServiceMethod(typeof(GuardedServiceBinding.ForItems), nameof(GuardedServiceBinding.ForItems.BindService))]
 internal sealed class ItemsService(RetrievalEngine engine) : Items.ItemsBase
 {
     public override async Task<UpsertItemsResponse> UpsertItems(UpsertItemsRequest request, ServerCallContext context)

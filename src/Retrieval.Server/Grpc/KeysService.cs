@@ -9,6 +9,7 @@ using Retrieval.Server.Security;
 namespace Retrieval.Server.Grpc;
 
 /// <summary>Thin gRPC (and transcoded REST) surface over the API keys: the store of record, then this server's key cache.</summary>
+[BindServiceMethod(typeof(GuardedServiceBinding.ForKeys), nameof(GuardedServiceBinding.ForKeys.BindService))]
 internal sealed class KeysService(IApiKeyStore store, ApiKeyCache cache, TimeProvider time) : Keys.KeysBase
 {
     public override async Task<CreatedKey> CreateKey(CreateKeyRequest request, ServerCallContext context)

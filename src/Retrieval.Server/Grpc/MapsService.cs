@@ -6,6 +6,7 @@ using Retrieval.Server.Mapping;
 namespace Retrieval.Server.Grpc;
 
 /// <summary>Thin gRPC (and transcoded REST) surface over the engine's compatibility-map registry.</summary>
+[BindServiceMethod(typeof(GuardedServiceBinding.ForMaps), nameof(GuardedServiceBinding.ForMaps.BindService))]
 internal sealed class MapsService(RetrievalEngine engine) : Maps.MapsBase
 {
     public override async Task<FitMapResponse> FitMap(FitMapRequest request, ServerCallContext context)

@@ -7,6 +7,7 @@ using Retrieval.Server.Mapping;
 namespace Retrieval.Server.Grpc;
 
 /// <summary>Thin gRPC (and transcoded REST) surface over the engine's migration state machine and backfill.</summary>
+[BindServiceMethod(typeof(GuardedServiceBinding.ForMigrations), nameof(GuardedServiceBinding.ForMigrations.BindService))]
 internal sealed class MigrationsService(RetrievalEngine engine) : Migrations.MigrationsBase
 {
     public override async Task<Migration> PlanMigration(PlanMigrationRequest request, ServerCallContext context) =>

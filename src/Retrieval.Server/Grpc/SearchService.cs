@@ -7,6 +7,7 @@ using Retrieval.Server.Mapping;
 namespace Retrieval.Server.Grpc;
 
 /// <summary>Thin gRPC (and transcoded REST) surface over search.</summary>
+[BindServiceMethod(typeof(GuardedServiceBinding.ForSearch), nameof(GuardedServiceBinding.ForSearch.BindService))]
 internal sealed class SearchService(RetrievalEngine engine) : Contracts.V1.Search.SearchBase
 {
     public override async Task<SearchResponse> Search(SearchRequest request, ServerCallContext context)

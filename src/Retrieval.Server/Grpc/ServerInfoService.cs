@@ -9,6 +9,7 @@ using Retrieval.Server.Hosting;
 namespace Retrieval.Server.Grpc;
 
 /// <summary>The server's version, store and execution provider, so that clients (the operator console among them) need no side channel.</summary>
+[BindServiceMethod(typeof(GuardedServiceBinding.ForServerInformation), nameof(GuardedServiceBinding.ForServerInformation.BindService))]
 internal sealed class ServerInfoService(RetrievalEngine engine, IOptions<RetrievalServerOptions> options, ExecutionProviderChoice provider) : ServerInformation.ServerInformationBase
 {
     private static readonly string Version =

@@ -29,7 +29,7 @@ internal static class ItemMapping
             var inputs = item.Inputs.Count == 0
                 ? null
                 : item.Inputs.ToDictionary(p => p.Key, p => InputMapping.ToRawInput(p.Value, FieldPath.Of("items").Index(i).Member("inputs").Key(p.Key)), StringComparer.Ordinal);
-            return new ItemWrite(item.Id, PayloadMapping.ToJson(item.Payload), dense, inputs) { MultiVectors = multi.Count == 0 ? null : multi };
+            return new ItemWrite(item.Id, PayloadMapping.ToJson(item.Payload, FieldPath.Of("items").Index(i).Member("payload")), dense, inputs) { MultiVectors = multi.Count == 0 ? null : multi };
         }).ToList();
 
     /// <param name="view">The item.</param>
