@@ -1,4 +1,5 @@
 using Retrieval.Cli.Commands;
+using Retrieval.Cli.Commands.Aliases;
 using Retrieval.Cli.Commands.Keys;
 using Retrieval.Cli.Commands.Migration;
 using Retrieval.Cli.Infrastructure;
@@ -52,6 +53,14 @@ public static class CliApp
                 migration.AddCommand<CutoverMigrationCommand>("cutover").WithDescription("make the new space the default space (every item needs a new vector)");
                 migration.AddCommand<RollbackMigrationCommand>("rollback").WithDescription("return to the behaviour before the migration (any phase before retire)");
                 migration.AddCommand<RetireMigrationCommand>("retire").WithDescription("delete the old space, its vectors and index");
+            });
+            config.AddBranch("aliases", aliases =>
+            {
+                aliases.SetDescription("collection aliases: names every command accepts in place of a collection; switch one for blue/green re-indexing");
+                aliases.AddCommand<CreateAliasCommand>("create").WithDescription("create an alias of a collection");
+                aliases.AddCommand<DeleteAliasCommand>("delete").WithDescription("delete an alias (the collection stays)");
+                aliases.AddCommand<SwitchAliasCommand>("switch").WithDescription("point an alias at another collection, atomically");
+                aliases.AddCommand<ListAliasesCommand>("list").WithDescription("list aliases and their collections");
             });
             config.AddCommand<IngestCommand>("ingest").WithDescription("stream vectors or items from a file into a collection");
             config.AddCommand<SearchCommand>("search").WithDescription("search a collection");

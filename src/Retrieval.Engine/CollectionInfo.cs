@@ -7,4 +7,7 @@ public sealed record CollectionInfo(CollectionDefinition Definition, long ItemCo
 {
     /// <summary>Per multi-vector space: items, token vectors received and vectors kept after pruning (space name order).</summary>
     public IReadOnlyList<MultiVectorSpaceStats> MultiVectorStats { get; init; } = [];
+
+    /// <summary>The aliases that point to the collection, ordered by name (set by GetCollection and ListCollections).</summary>
+    public IReadOnlyList<string> Aliases { get; init; } = [];
 }

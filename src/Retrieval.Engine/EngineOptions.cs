@@ -23,6 +23,13 @@ public sealed class EngineOptions
     /// <summary>Largest page of a scroll. Default 10000; a request without a limit gets 100.</summary>
     public int MaxScrollLimit { get; set; } = 10_000;
 
+    /// <summary>
+    /// Most hits a grouped search (groupBy) reads to fill its groups: it reads deeper and deeper (doubling) until the
+    /// first k groups hold groupSize hits each, the collection has no more matching hits, or this many were read.
+    /// Default 10000.
+    /// </summary>
+    public int MaxGroupSearchDepth { get; set; } = 10_000;
+
     /// <summary>Log a load-progress line every this many items. Default 100000.</summary>
     public int LoadProgressInterval { get; set; } = 100_000;
 

@@ -27,6 +27,9 @@ internal static partial class Log
     [LoggerMessage(1011, LogLevel.Information, "Deleted collection {Collection}")]
     public static partial void CollectionDeleted(ILogger logger, string collection);
 
+    [LoggerMessage(1015, LogLevel.Information, "Aliases changed: {Removed} removed, set {Set}")]
+    public static partial void AliasesChanged(ILogger logger, int removed, string set);
+
     [LoggerMessage(1012, LogLevel.Information, "Collection {Collection}: added space {Space}")]
     public static partial void SpaceAdded(ILogger logger, string collection, string space);
 

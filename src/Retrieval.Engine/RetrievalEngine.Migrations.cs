@@ -13,88 +13,88 @@ public sealed partial class RetrievalEngine
     /// evaluates it and stores it as a draft. Synchronous: returns once the map and its report are committed.
     /// </summary>
     public Task<MapInfo> FitMapAsync(string collection, MapFitRequest request, CancellationToken cancellationToken) =>
-        _maps.FitAsync(collection, request, cancellationToken);
+        _maps.FitAsync(_catalog.CanonicalName(collection), request, cancellationToken);
 
-    public IReadOnlyList<MapInfo> ListMaps(string collection) => _maps.List(collection);
+    public IReadOnlyList<MapInfo> ListMaps(string collection) => _maps.List(_catalog.CanonicalName(collection));
 
-    public MapInfo GetMap(string collection, string id) => _maps.Get(collection, id);
+    public MapInfo GetMap(string collection, string id) => _maps.Get(_catalog.CanonicalName(collection), id);
 
     /// <summary>
     /// Makes the map the active one of its (from, to) pair, retiring the previous one in the same store transaction.
     /// FAILED_PRECONDITION when its compatibility gate failed, unless <paramref name="force"/>.
     /// </summary>
     public Task<MapInfo> ActivateMapAsync(string collection, string id, bool force, CancellationToken cancellationToken) =>
-        _maps.ActivateAsync(collection, id, force, cancellationToken);
+        _maps.ActivateAsync(_catalog.CanonicalName(collection), id, force, cancellationToken);
 
     /// <summary>Stops a map from routing queries; it stays listed with its report.</summary>
     public Task<MapInfo> RetireMapAsync(string collection, string id, CancellationToken cancellationToken) =>
-        _maps.RetireAsync(collection, id, cancellationToken);
+        _maps.RetireAsync(_catalog.CanonicalName(collection), id, cancellationToken);
 
     /// <summary>Creates a migration in phase planned. At most one migration per collection is open at a time.</summary>
     public Task<MigrationInfo> PlanMigrationAsync(string collection, MigrationPlan plan, string? actor, CancellationToken cancellationToken) =>
-        _migrations.PlanMigrationAsync(collection, plan, actor, cancellationToken);
+        _migrations.PlanMigrationAsync(_catalog.CanonicalName(collection), plan, actor, cancellationToken);
 
     public Task<IReadOnlyList<MigrationInfo>> ListMigrationsAsync(string collection, CancellationToken cancellationToken) =>
-        _migrations.ListMigrationsAsync(collection, cancellationToken);
+        _migrations.ListMigrationsAsync(_catalog.CanonicalName(collection), cancellationToken);
 
     public Task<MigrationInfo> GetMigrationAsync(string collection, string id, CancellationToken cancellationToken) =>
-        _migrations.GetMigrationAsync(collection, id, cancellationToken);
+        _migrations.GetMigrationAsync(_catalog.CanonicalName(collection), id, cancellationToken);
 
     /// <summary>The audit trail of a migration, oldest first.</summary>
     public Task<IReadOnlyList<MigrationEvent>> GetMigrationEventsAsync(string collection, string id, CancellationToken cancellationToken) =>
-        _migrations.GetMigrationEventsAsync(collection, id, cancellationToken);
+        _migrations.GetMigrationEventsAsync(_catalog.CanonicalName(collection), id, cancellationToken);
 
     /// <summary>Fits the new→old map, its inverse and the score calibration; allowed in planned, fitted and evaluated.</summary>
     public Task<MigrationInfo> FitMigrationAsync(
         string collection, string id, MigrationParameters? settings, IReadOnlyList<(float[] New, float[] Old)> anchors,
         IReadOnlyList<MapEvaluationQuery> evaluation, string? actor, CancellationToken cancellationToken) =>
-        _migrations.FitMigrationAsync(collection, id, settings, anchors, evaluation, actor, cancellationToken);
+        _migrations.FitMigrationAsync(_catalog.CanonicalName(collection), id, settings, anchors, evaluation, actor, cancellationToken);
 
     /// <summary>Measures the fitted map on an evaluation set and decides the BCT gate that activation honours.</summary>
     public Task<MigrationInfo> EvaluateMigrationAsync(
         string collection, string id, IReadOnlyList<MapEvaluationQuery> evaluation, GateMetric? gateMetric, string? actor, CancellationToken cancellationToken) =>
-        _migrations.EvaluateMigrationAsync(collection, id, evaluation, gateMetric, actor, cancellationToken);
+        _migrations.EvaluateMigrationAsync(_catalog.CanonicalName(collection), id, evaluation, gateMetric, actor, cancellationToken);
 
     /// <summary>Activates the map: new-space queries search the old index through it; FAILED_PRECONDITION past a failed gate unless forced.</summary>
     public Task<MigrationInfo> ActivateMigrationAsync(string collection, string id, bool force, string? actor, CancellationToken cancellationToken) =>
-        _migrations.ActivateMigrationAsync(collection, id, force, actor, cancellationToken);
+        _migrations.ActivateMigrationAsync(_catalog.CanonicalName(collection), id, force, actor, cancellationToken);
 
     /// <summary>Starts the backfill phase: client batches are accepted and, with an encoder, the server worker runs.</summary>
     public Task<MigrationInfo> StartBackfillAsync(string collection, string id, double? itemsPerSecond, string? actor, CancellationToken cancellationToken) =>
-        _migrations.StartBackfillAsync(collection, id, itemsPerSecond, actor, cancellationToken);
+        _migrations.StartBackfillAsync(_catalog.CanonicalName(collection), id, itemsPerSecond, actor, cancellationToken);
 
     /// <summary>Pauses the backfill: the worker stops after its current batch; client batches are refused until resume.</summary>
     public Task<MigrationInfo> PauseMigrationAsync(string collection, string id, string? actor, CancellationToken cancellationToken) =>
-        _migrations.PauseMigrationAsync(collection, id, actor, cancellationToken);
+        _migrations.PauseMigrationAsync(_catalog.CanonicalName(collection), id, actor, cancellationToken);
 
     public Task<MigrationInfo> ResumeMigrationAsync(string collection, string id, string? actor, CancellationToken cancellationToken) =>
-        _migrations.ResumeMigrationAsync(collection, id, actor, cancellationToken);
+        _migrations.ResumeMigrationAsync(_catalog.CanonicalName(collection), id, actor, cancellationToken);
 
     /// <summary>Makes the new space the default space; FAILED_PRECONDITION while any item lacks a new vector.</summary>
     public Task<MigrationInfo> CutoverMigrationAsync(string collection, string id, string? actor, CancellationToken cancellationToken) =>
-        _migrations.CutoverMigrationAsync(collection, id, actor, cancellationToken);
+        _migrations.CutoverMigrationAsync(_catalog.CanonicalName(collection), id, actor, cancellationToken);
 
     /// <summary>Returns the collection to its behaviour before the migration, from any phase before retire.</summary>
     public Task<MigrationInfo> RollbackMigrationAsync(string collection, string id, string? actor, CancellationToken cancellationToken) =>
-        _migrations.RollbackMigrationAsync(collection, id, actor, cancellationToken);
+        _migrations.RollbackMigrationAsync(_catalog.CanonicalName(collection), id, actor, cancellationToken);
 
     /// <summary>Ends a cut-over migration: deletes the old space with its vectors and index, and retires the migration's maps.</summary>
     public Task<MigrationInfo> RetireMigrationAsync(string collection, string id, string? actor, CancellationToken cancellationToken) =>
-        _migrations.RetireMigrationAsync(collection, id, actor, cancellationToken);
+        _migrations.RetireMigrationAsync(_catalog.CanonicalName(collection), id, actor, cancellationToken);
 
     /// <summary>
     /// Sets native new-space vectors of existing items (ids deleted meanwhile are skipped) and, with them, the client's
     /// resume token <paramref name="checkpoint"/>. Only in phase backfilling.
     /// </summary>
     public Task<BackfillResult> BackfillAsync(string collection, string id, IReadOnlyList<BackfillVector> vectors, string? checkpoint, CancellationToken cancellationToken) =>
-        _backfill.BackfillAsync(collection, id, vectors, checkpoint, cancellationToken);
+        _backfill.BackfillAsync(_catalog.CanonicalName(collection), id, vectors, checkpoint, cancellationToken);
 
     /// <summary>Collections whose open migration is backfilling with an encoder some producer serves (the worker's work list).</summary>
     public IReadOnlyList<(string Collection, string Migration, double ItemsPerSecond)> ServerBackfills() => _backfill.ServerBackfills();
 
     /// <summary>One step of the server backfill; returns how many items were walked (0: nothing left, or not backfilling).</summary>
     public Task<int> RunBackfillStepAsync(string collection, int maxItems, CancellationToken cancellationToken) =>
-        _backfill.RunBackfillStepAsync(collection, maxItems, cancellationToken);
+        _backfill.RunBackfillStepAsync(_catalog.CanonicalName(collection), maxItems, cancellationToken);
 
     /// <summary>Progress of every open migration (for metrics).</summary>
     internal IEnumerable<(string Collection, string Migration, MigrationProgress Progress)> OpenMigrationProgress() =>

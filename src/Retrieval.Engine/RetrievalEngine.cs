@@ -147,32 +147,56 @@ public sealed partial class RetrievalEngine : IAsyncDisposable
         string name, IReadOnlyList<SpaceDefinition> spaces, string? defaultSpace, bool storeInputs, int shards, CancellationToken cancellationToken) =>
         _definitions.CreateAsync(name, spaces, defaultSpace, storeInputs, shards, cancellationToken);
 
-    public IReadOnlyList<CollectionInfo> ListCollections() => _definitions.List();
+    public IReadOnlyList<CollectionInfo> ListCollections() => [.. _definitions.List().Select(WithAliases)];
 
-    public CollectionInfo GetCollection(string name) => _definitions.Get(name);
+    /// <summary>The collection named <paramref name="name"/> (or by an alias of it), with its aliases.</summary>
+    public CollectionInfo GetCollection(string name) => WithAliases(_definitions.Get(name));
 
+    /// <summary>
+    /// Deletes a collection with everything it holds. FAILED_PRECONDITION while aliases point to it: delete or switch
+    /// them first.
+    /// </summary>
     public Task DeleteCollectionAsync(string name, CancellationToken cancellationToken) => _definitions.DeleteAsync(name, cancellationToken);
+
+    // Aliases. Every method of the engine that takes a collection name also takes an alias: the catalog resolves it.
+
+    /// <summary>
+    /// Applies alias actions (create, delete, switch) in order, all or nothing: the first that cannot apply throws and
+    /// nothing changes. A switch is atomic: every call resolves the alias to either the old or the new collection.
+    /// </summary>
+    public Task ApplyAliasActionsAsync(IReadOnlyList<AliasAction> actions, CancellationToken cancellationToken) =>
+        _catalog.ApplyAliasActionsAsync(actions, cancellationToken);
+
+    /// <summary>The collection <paramref name="name"/> is an alias of, or null when it is no alias.</summary>
+    public string? AliasTarget(string name) => _catalog.Aliases.TryResolve(name, out var collection) ? collection : null;
+
+    /// <summary>Every alias, ordered by name.</summary>
+    public IReadOnlyList<AliasInfo> ListAliases()
+    {
+        _catalog.EnsureReady();
+        return _catalog.Aliases.All;
+    }
 
     /// <summary>Adds a space to a live collection; existing items have no vector in it until upserted.</summary>
     public Task<CollectionInfo> AddSpaceAsync(string collection, SpaceDefinition space, CancellationToken cancellationToken) =>
-        _definitions.AddSpaceAsync(collection, space, cancellationToken);
+        _definitions.AddSpaceAsync(_catalog.CanonicalName(collection), space, cancellationToken);
 
     /// <summary>Removes a space and its vectors. The default space cannot be removed.</summary>
     public Task<CollectionInfo> DeleteSpaceAsync(string collection, string space, CancellationToken cancellationToken) =>
-        _definitions.DeleteSpaceAsync(collection, space, cancellationToken);
+        _definitions.DeleteSpaceAsync(_catalog.CanonicalName(collection), space, cancellationToken);
 
     public Task<CollectionInfo> SetDefaultSpaceAsync(string collection, string space, CancellationToken cancellationToken) =>
-        _definitions.SetDefaultSpaceAsync(collection, space, cancellationToken);
+        _definitions.SetDefaultSpaceAsync(_catalog.CanonicalName(collection), space, cancellationToken);
 
     /// <summary>
     /// Sets or changes (null or empty: removes) the approximate index of a space on a live collection. Returns at once:
     /// the optimizer builds the new index of every shard in the background while searches keep using the old segments.
     /// </summary>
     public Task<CollectionInfo> SetSpaceIndexAsync(string collection, string space, string? index, CancellationToken cancellationToken) =>
-        _definitions.SetSpaceIndexAsync(collection, space, index, cancellationToken);
+        _definitions.SetSpaceIndexAsync(_catalog.CanonicalName(collection), space, index, cancellationToken);
 
     /// <summary>How a space is indexed right now, in total and per shard: segments, vectors indexed, builds in progress.</summary>
-    public SpaceIndexStatus GetSpaceIndexStatus(string collection, string space) => _definitions.GetSpaceIndexStatus(collection, space);
+    public SpaceIndexStatus GetSpaceIndexStatus(string collection, string space) => _definitions.GetSpaceIndexStatus(_catalog.CanonicalName(collection), space);
 
     /// <summary>Runs optimizer jobs until none is left (tests and benchmarks use it to wait for builds deterministically).</summary>
     public void RunOptimizerUntilIdle(CancellationToken cancellationToken)
@@ -183,6 +207,8 @@ public sealed partial class RetrievalEngine : IAsyncDisposable
         }
     }
 
+    private CollectionInfo WithAliases(CollectionInfo info) => info with { Aliases = _catalog.Aliases.Of(info.Definition.Name) };
+
     // Items.
 
     /// <summary>
@@ -190,38 +216,38 @@ public sealed partial class RetrievalEngine : IAsyncDisposable
     /// acknowledged. Merge semantics are those of <see cref="ItemWrite"/>; raw inputs are encoded first.
     /// </summary>
     public Task<WriteResult> UpsertAsync(string collection, IReadOnlyList<ItemWrite> items, CancellationToken cancellationToken) =>
-        _writes.UpsertAsync(collection, items, cancellationToken);
+        _writes.UpsertAsync(_catalog.CanonicalName(collection), items, cancellationToken);
 
     /// <summary>Deletes the given ids (unknown ids are ignored). Returns how many existed.</summary>
     public Task<WriteResult> DeleteAsync(string collection, IReadOnlyList<string> ids, CancellationToken cancellationToken) =>
-        _writes.DeleteAsync(collection, ids, cancellationToken);
+        _writes.DeleteAsync(_catalog.CanonicalName(collection), ids, cancellationToken);
 
     /// <summary>Deletes every item whose payload matches the filter, in one atomic batch.</summary>
     public Task<WriteResult> DeleteAsync(string collection, PayloadFilter filter, CancellationToken cancellationToken) =>
-        _writes.DeleteAsync(collection, filter, cancellationToken);
+        _writes.DeleteAsync(_catalog.CanonicalName(collection), filter, cancellationToken);
 
     /// <summary>The items with the given ids, in request order; unknown ids are left out.</summary>
     public IReadOnlyList<ItemView> GetItems(string collection, IReadOnlyList<string> ids, bool withVectors) =>
-        _reads.GetItems(collection, ids, withVectors);
+        _reads.GetItems(_catalog.CanonicalName(collection), ids, withVectors);
 
     /// <summary>A page of items in ascending ordinal id order, optionally filtered.</summary>
     public ScrollPage Scroll(string collection, PayloadFilter? filter, int limit, string? cursor, bool withVectors) =>
-        _reads.Scroll(collection, filter, limit, cursor, withVectors);
+        _reads.Scroll(_catalog.CanonicalName(collection), filter, limit, cursor, withVectors);
 
     /// <summary>Number of items, or of items matching <paramref name="filter"/>.</summary>
-    public long Count(string collection, PayloadFilter? filter) => _reads.Count(collection, filter);
+    public long Count(string collection, PayloadFilter? filter) => _reads.Count(_catalog.CanonicalName(collection), filter);
 
     /// <summary>The MUVERA document encoding an item is indexed under in a multi-vector space, or null (diagnostics).</summary>
-    public float[]? GetMultiVectorEncoding(string collection, string space, string id) => _reads.GetMultiVectorEncoding(collection, space, id);
+    public float[]? GetMultiVectorEncoding(string collection, string space, string id) => _reads.GetMultiVectorEncoding(_catalog.CanonicalName(collection), space, id);
 
     /// <summary>The raw inputs stored for <paramref name="ids"/> in <paramref name="space"/> (collections with storeInputs).</summary>
     public Task<IReadOnlyDictionary<string, RawInput>> ReadRawInputsAsync(string collection, string space, IReadOnlyList<string> ids, CancellationToken cancellationToken) =>
-        _reads.ReadRawInputsAsync(collection, space, ids, cancellationToken);
+        _reads.ReadRawInputsAsync(_catalog.CanonicalName(collection), space, ids, cancellationToken);
 
     /// <summary>The raw inputs stored for <paramref name="ids"/>, by item id and then by space (<c>with_inputs</c>).</summary>
     public Task<IReadOnlyDictionary<string, IReadOnlyDictionary<string, RawInput>>> ReadItemInputsAsync(
         string collection, IReadOnlyList<string> ids, CancellationToken cancellationToken) =>
-        _reads.ReadItemInputsAsync(collection, ids, cancellationToken);
+        _reads.ReadItemInputsAsync(_catalog.CanonicalName(collection), ids, cancellationToken);
 
     // Encoders.
 

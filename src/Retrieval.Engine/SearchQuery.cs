@@ -28,4 +28,20 @@ public sealed record SearchQuery(
 
     /// <summary>Multi-vector spaces: K', the FDE shortlist reranked by exact Chamfer; 0 uses the space's default.</summary>
     public int Candidates { get; init; }
+
+    /// <summary>
+    /// Search by item: the query vector (or token rows) is this item's stored vector in <see cref="Space"/>, and the
+    /// item itself is left out of the hits. Replaces <see cref="Vector"/>/<see cref="Rows"/>, which must then be empty.
+    /// </summary>
+    public string? ItemId { get; init; }
+
+    /// <summary>
+    /// Groups hits by this payload key (a dotted path, like filter keys): <see cref="K"/> is then the number of
+    /// groups and <see cref="GroupSize"/> the hits per group; items without a string, number or boolean at the key
+    /// are left out, and an array value puts the item in the group of each element.
+    /// </summary>
+    public string? GroupBy { get; init; }
+
+    /// <summary>Hits per group when <see cref="GroupBy"/> is set; 0 means 1.</summary>
+    public int GroupSize { get; init; }
 }

@@ -196,6 +196,14 @@ public static class PostgresSchema
                 revoked_at  timestamptz
             );
             """),
+        (new PostgresSchemaUpgrade(7, "collection aliases"), """
+            -- Another name for a collection, usable wherever a collection is named; switched atomically (blue/green).
+            CREATE TABLE aliases (
+                alias      text COLLATE "C" NOT NULL PRIMARY KEY,
+                collection text COLLATE "C" NOT NULL,
+                updated_at timestamptz      NOT NULL
+            );
+            """),
     ];
 
     /// <summary>The schema version this build reads and writes.</summary>

@@ -136,6 +136,14 @@ internal static class SqliteSchema
                 revoked_at  INTEGER
             );
             """),
+        (6, "collection aliases", """
+            -- Another name for a collection, usable wherever a collection is named; switched atomically (blue/green).
+            CREATE TABLE aliases (
+                alias      TEXT    NOT NULL PRIMARY KEY,
+                collection TEXT    NOT NULL,
+                updated_at INTEGER NOT NULL
+            );
+            """),
     ];
 
     /// <summary>The schema version this build writes and reads.</summary>

@@ -142,6 +142,53 @@ public sealed class CliCommandTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Search_ByItemAndGrouped_PrintsHitsAndGroups()
+    {
+        await CreateAsync("byitem", 2);
+        var upsert = new UpsertItemsRequest { Collection = "byitem" };
+        foreach (var (id, x, color) in new[] { ("a1", 1f, "red"), ("a2", 0.9f, "red"), ("b1", 0.8f, "blue"), ("b2", 0.1f, "blue") })
+        {
+            var item = new Item { Id = id, Payload = Google.Protobuf.WellKnownTypes.Struct.Parser.ParseJson($$"""{"color":"{{color}}"}""") };
+            item.Vectors.Add("v1", new Vector { Values = { x, 0 } });
+            upsert.Items.Add(item);
+        }
+
+        await Server.Items.UpsertItemsAsync(upsert);
+        var (exitCode, output) = await CliHarness.RunAsync("search", "byitem", "--item", "a1", "-k", "1", "--server", Address);
+        Assert.True(exitCode == 0, output);
+        Assert.Contains("a2", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("a1", output, StringComparison.Ordinal);
+
+        var (grouped, groups) = await CliHarness.RunAsync("search", "byitem", "--vector", "1,0", "-k", "2", "--group-by", "color", "--group-size", "1", "--server", Address);
+        Assert.True(grouped == 0, groups);
+        Assert.Contains("a1", groups, StringComparison.Ordinal);
+        Assert.Contains("b1", groups, StringComparison.Ordinal);
+        Assert.DoesNotContain("a2", groups, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AliasesCommands_CreateSwitchListDelete_ChangeTheServer()
+    {
+        await CreateAsync("blue", 2);
+        await CreateAsync("green", 2);
+        var (created, output) = await CliHarness.RunAsync("aliases", "create", "live", "blue", "--server", Address);
+        Assert.True(created == 0, output);
+        Assert.Equal(["live"], (await Server.Collections.GetCollectionAsync(new GetCollectionRequest { Name = "live" })).Aliases);
+        Assert.Equal(0, (await CliHarness.RunAsync("aliases", "switch", "live", "green", "--server", Address)).ExitCode);
+        var (listed, list) = await CliHarness.RunAsync("aliases", "list", "--server", Address);
+        Assert.Equal(0, listed);
+        Assert.Contains("green", list, StringComparison.Ordinal);
+        Assert.Equal("green", (await Server.Collections.GetCollectionAsync(new GetCollectionRequest { Name = "live" })).Name);
+
+        var (refused, error) = await CliHarness.RunAsync("aliases", "create", "blue", "green", "--server", Address);
+        Assert.Equal(1, refused);
+        Assert.Contains("AlreadyExists", error, StringComparison.Ordinal);
+
+        Assert.Equal(0, (await CliHarness.RunAsync("aliases", "delete", "live", "--server", Address)).ExitCode);
+        Assert.Empty((await Server.Collections.ListAliasesAsync(new ListAliasesRequest())).Aliases);
+    }
+
+    [Fact]
     public async Task Search_UnknownCollection_PrintsTheServerErrorAndFails()
     {
         var (exitCode, output) = await CliHarness.RunAsync("search", "missing", "--vector", "1,2", "--server", Address);

@@ -20,3 +20,6 @@ public sealed class PostgresMigrationTests(PostgresStoreFixture fixture) : Migra
 
 [RequiresPostgres]
 public sealed class PostgresApiKeyTests(PostgresStoreFixture fixture) : ApiKeyConformanceTests<PostgresStoreFixture>(fixture);
+
+[RequiresPostgres]
+public sealed class PostgresAliasTests(PostgresStoreFixture fixture) : AliasConformanceTests<PostgresStoreFixture>(fixture);

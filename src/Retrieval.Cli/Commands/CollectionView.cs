@@ -9,6 +9,11 @@ internal static class CollectionView
     public static void Render(Collection collection)
     {
         AnsiConsole.MarkupLineInterpolated($"[bold]{collection.Name}[/]: {collection.ItemCount:N0} items, default space [bold]{collection.DefaultSpace}[/], {Math.Max(1, collection.Shards)} {(collection.Shards > 1 ? "shards" : "shard")}");
+        if (collection.Aliases.Count > 0)
+        {
+            AnsiConsole.MarkupLineInterpolated($"aliases: {string.Join(", ", collection.Aliases)}");
+        }
+
         var table = new Table().AddColumns("space", "dimension", "metric", "model", "index");
         foreach (var s in collection.Spaces)
         {

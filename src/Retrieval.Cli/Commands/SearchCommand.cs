@@ -42,10 +42,24 @@ internal sealed class SearchCommand : AsyncCommand<SearchCommand.Settings>
         [CommandOption("--with-payload")]
         public bool WithPayload { get; init; }
 
+        [CommandOption("--item <ID>")]
+        [Description("search with this item's stored vector in --space, leaving the item out of the hits")]
+        public string? Item { get; init; }
+
+        [CommandOption("--group-by <KEY>")]
+        [Description("group hits by this payload key; -k is then the number of groups")]
+        public string? GroupBy { get; init; }
+
+        [CommandOption("--group-size <N>")]
+        [Description("hits per group with --group-by (default 1)")]
+        public int GroupSize { get; init; }
+
         public override ValidationResult Validate() =>
-            (Vector is null) == (QueryFile is null)
-                ? ValidationResult.Error("give exactly one of --vector or --query-file")
-                : ValidationResult.Success();
+            new[] { Vector, QueryFile, Item }.Count(q => q is not null) != 1
+                ? ValidationResult.Error("give exactly one of --vector, --query-file or --item")
+                : GroupSize != 0 && GroupBy is null
+                    ? ValidationResult.Error("--group-size needs --group-by")
+                    : ValidationResult.Success();
     }
 
     public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)
@@ -56,9 +70,16 @@ internal sealed class SearchCommand : AsyncCommand<SearchCommand.Settings>
             Space = settings.Space ?? "",
             K = settings.K,
             WithPayload = settings.WithPayload,
-            Vector = new Vector(),
+            ItemId = settings.Item ?? "",
+            GroupBy = settings.GroupBy ?? "",
+            GroupSize = settings.GroupSize,
         };
-        request.Vector.Values.Add(ReadQuery(settings));
+        if (settings.Item is null)
+        {
+            request.Vector = new Vector();
+            request.Vector.Values.Add(ReadQuery(settings));
+        }
+
         if (settings.Filter is not null)
         {
             request.Filter = JsonParser.Default.Parse<Filter>(settings.Filter);
@@ -66,16 +87,30 @@ internal sealed class SearchCommand : AsyncCommand<SearchCommand.Settings>
 
         using var client = new RetrievalClient(settings);
         var response = await client.Search.SearchAsync(request, cancellationToken: cancellationToken);
+        var grouped = settings.GroupBy is not null;
         var table = new Table().AddColumns("#", "id", "score");
+        if (grouped)
+        {
+            table.AddColumn("group");
+        }
+
         if (settings.WithPayload)
         {
             table.AddColumn("payload");
         }
 
+        var rows = grouped
+            ? response.Groups.SelectMany(g => g.Hits.Select(hit => (hit, Group: g.Key.ToString())))
+            : response.Hits.Select(hit => (hit, Group: ""));
         var rank = 0;
-        foreach (var hit in response.Hits)
+        foreach (var (hit, group) in rows)
         {
             var cells = new List<string> { (++rank).ToString(CultureInfo.InvariantCulture), Markup.Escape(hit.Id), hit.Score.ToString("G6", CultureInfo.InvariantCulture) };
+            if (grouped)
+            {
+                cells.Add(Markup.Escape(group));
+            }
+
             if (settings.WithPayload)
             {
                 cells.Add(Markup.Escape(hit.Payload?.ToString() ?? ""));

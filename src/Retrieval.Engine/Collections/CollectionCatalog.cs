@@ -41,6 +41,9 @@ internal sealed class CollectionCatalog : IDisposable
     /// <summary>True once every collection is loaded from the store.</summary>
     public bool IsReady => _ready;
 
+    /// <summary>The collection aliases: every name lookup below resolves them.</summary>
+    public AliasRegistry Aliases { get; } = new();
+
     /// <summary>Every live collection (for the optimizer, metrics and the backfill worker).</summary>
     public IEnumerable<CollectionState> All => _collections.Values.Where(s => !s.IsDeleted);
 
@@ -54,6 +57,7 @@ internal sealed class CollectionCatalog : IDisposable
         Log.OpeningStore(_logger, _store.Kind);
         await _store.OpenAsync(cancellationToken);
         var definitions = await _store.ListCollectionsAsync(cancellationToken);
+        await Aliases.LoadAsync(_store, cancellationToken);
         for (var i = 0; i < definitions.Count; i++)
         {
             var definition = definitions[i];
@@ -88,8 +92,8 @@ internal sealed class CollectionCatalog : IDisposable
     public void Stop() => _ready = false;
 
     /// <summary>
-    /// The live collection named <paramref name="name"/>; INVALID_ARGUMENT naming <paramref name="field"/> (by default the
-    /// request's <c>collection</c>) without a name, NOT_FOUND when unknown.
+    /// The live collection named <paramref name="name"/> (a collection's name or an alias of it); INVALID_ARGUMENT
+    /// naming <paramref name="field"/> (by default the request's <c>collection</c>) without a name, NOT_FOUND when unknown.
     /// </summary>
     public CollectionState Get(string? name, FieldPath? field = null)
     {
@@ -99,9 +103,36 @@ internal sealed class CollectionCatalog : IDisposable
             throw RetrievalException.Invalid(field ?? FieldPath.Of("collection"), "is required");
         }
 
-        return _collections.TryGetValue(name, out var state) && !state.IsDeleted
+        return _collections.TryGetValue(CanonicalName(name), out var state) && !state.IsDeleted
             ? state
             : throw RetrievalException.NotFound($"collection '{name}' not found");
+    }
+
+    /// <summary>
+    /// The collection's own name for <paramref name="name"/>: the collection an alias points to, else the name as
+    /// given (unknown and empty names included, so that the caller's lookup answers them as usual). The engine passes
+    /// every collection name of a request through here, so stores, maps, migrations and logs see collection names only.
+    /// </summary>
+    [return: System.Diagnostics.CodeAnalysis.NotNullIfNotNull(nameof(name))]
+    public string? CanonicalName(string? name) =>
+        name is not null && !_collections.ContainsKey(name) && Aliases.TryResolve(name, out var collection) ? collection : name;
+
+    /// <summary>Applies alias actions all or nothing, serialized with collection creation and deletion.</summary>
+    public async Task ApplyAliasActionsAsync(IReadOnlyList<AliasAction> actions, CancellationToken cancellationToken)
+    {
+        EnsureReady();
+        await _catalogGate.WaitAsync(cancellationToken);
+        try
+        {
+            var change = Aliases.Plan(actions, name => _collections.TryGetValue(name, out var state) && !state.IsDeleted);
+            await _store.ApplyAliasChangesAsync(change.Removed, change.Set, cancellationToken);
+            Aliases.Commit(change);
+            Log.AliasesChanged(_logger, change.Removed.Count, string.Join(",", change.Set.Select(a => $"{a.Alias}->{a.Collection}")));
+        }
+        finally
+        {
+            _catalogGate.Release();
+        }
     }
 
     public void EnsureReady()
@@ -124,6 +155,11 @@ internal sealed class CollectionCatalog : IDisposable
                 throw RetrievalException.AlreadyExists($"collection '{requested.Name}' already exists");
             }
 
+            if (Aliases.Contains(requested.Name))
+            {
+                throw RetrievalException.AlreadyExists($"'{requested.Name}' is an alias; collection names must not collide with alias names");
+            }
+
             // The encoder lock is held until the commit, so a named encoder cannot be deleted before the space pins it.
             await using var encoderLock = await _encoders.LockAsync(requested.Spaces, cancellationToken);
             var bound = requested.Spaces.Select((s, i) => SpaceRules.WithCanonicalIndex(_encoders.Bind(s, FieldPath.Of("spaces").Index(i)))).ToList();
@@ -140,9 +176,14 @@ internal sealed class CollectionCatalog : IDisposable
         }
     }
 
-    public async Task DeleteAsync(string name, CancellationToken cancellationToken)
+    /// <summary>
+    /// Deletes a collection with everything it holds. A collection that aliases point to is refused
+    /// (FAILED_PRECONDITION naming them): delete or switch the aliases first (docs/decisions.md).
+    /// </summary>
+    public async Task DeleteAsync(string requested, CancellationToken cancellationToken)
     {
-        var state = Get(name, FieldPath.Of("name"));
+        var state = Get(requested, FieldPath.Of("name"));
+        var name = state.Definition.Name;
         await _catalogGate.WaitAsync(cancellationToken);
         await state.WriteGate.WaitAsync(cancellationToken);
         try
@@ -150,6 +191,12 @@ internal sealed class CollectionCatalog : IDisposable
             if (state.IsDeleted)
             {
                 throw RetrievalException.NotFound($"collection '{name}' not found");
+            }
+
+            if (Aliases.Of(name) is { Count: > 0 } aliases)
+            {
+                throw RetrievalException.Precondition(
+                    $"collection '{name}' has aliases {string.Join(", ", aliases.Select(a => $"'{a}'"))}; delete or switch them first");
             }
 
             await _store.DeleteCollectionAsync(name, cancellationToken);

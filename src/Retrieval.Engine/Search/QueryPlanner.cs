@@ -19,8 +19,13 @@ internal sealed class QueryPlanner
     public const int MaxEfSearch = 65536;
 
     private readonly EngineOptions _options;
+    private readonly ResultGrouper _grouper;
 
-    public QueryPlanner(EngineOptions options) => _options = options;
+    public QueryPlanner(EngineOptions options, ResultGrouper grouper)
+    {
+        _options = options;
+        _grouper = grouper;
+    }
 
     /// <summary>Caller holds the collection's read lock. <paramref name="field"/> is where the query sits in its request (the root for a single search).</summary>
     public PlannedQuery Plan(CollectionState state, SearchQuery query, FieldPath field)
@@ -53,6 +58,8 @@ internal sealed class QueryPlanner
             throw RetrievalException.Invalid(field.Member("scoreThreshold"), "must be a finite number");
         }
 
+        _grouper.Validate(query, field);
+        query = ItemQuery.Resolve(state, query, definition, field);
         var filtered = query with { Filter = query.Filter is { IsEmpty: false } f ? f : null };
         if (definition.IsMulti)
         {
@@ -69,13 +76,17 @@ internal sealed class QueryPlanner
         // During a migration, queries of the new space search natively where backfilled and through the map elsewhere.
         if (MixedSearch.Applies(state, definition, query.TargetSpace))
         {
-            return new PlannedQuery(filtered, spaceName, vector, query.Offset + query.K, [state.Migration!.Row.MapId!]) { Mixed = state.Migration };
+            return new PlannedQuery(filtered, spaceName, vector, Depth(query), [state.Migration!.Row.MapId!]) { Mixed = state.Migration };
         }
 
         // Compatibility routing: the query may search another space through active maps or a declared prefix.
         var routed = QueryRouter.Route(state, definition, query.TargetSpace, vector, field);
-        return new PlannedQuery(filtered, routed?.Space ?? spaceName, routed?.Vector ?? vector, query.Offset + query.K, routed?.MapsUsed ?? []);
+        return new PlannedQuery(filtered, routed?.Space ?? spaceName, routed?.Vector ?? vector, Depth(query), routed?.MapsUsed ?? []);
     }
+
+    /// <summary>Hits to fetch: offset + k, or a grouped search's first depth; one more when the query's own item is dropped.</summary>
+    private int Depth(SearchQuery query) =>
+        (string.IsNullOrEmpty(query.GroupBy) ? query.Offset + query.K : _grouper.InitialDepth(query)) + (string.IsNullOrEmpty(query.ItemId) ? 0 : 1);
 
     private PlannedQuery PlanMultiVector(CollectionState state, SpaceDefinition definition, SearchQuery query, FieldPath field)
     {
@@ -97,7 +108,7 @@ internal sealed class QueryPlanner
         var rows = MultiVectorValidator.Validate(query.Rows, definition, field.Member("vector"));
         // Every shard's index of the space shares its settings and encoder: the first one prepares the query.
         var multi = state.Shards[0].GetMultiVectorSpace(definition.Name);
-        return new PlannedQuery(query, definition.Name, [], query.Offset + query.K, [])
+        return new PlannedQuery(query, definition.Name, [], Depth(query), [])
         {
             Tokens = multi.PrepareQuery(rows),
             Candidates = query.Candidates > 0 ? query.Candidates : multi.Settings.Candidates,

@@ -17,12 +17,14 @@ internal sealed class Searcher
     private readonly EngineOptions _options;
     private readonly QueryPlanner _planner;
     private readonly ShardFanOut _fanOut;
+    private readonly ResultGrouper _grouper;
 
     public Searcher(CollectionCatalog catalog, EngineOptions options, IndexingOptions indexing)
     {
         _catalog = catalog;
         _options = options;
-        _planner = new QueryPlanner(options);
+        _grouper = new ResultGrouper(options);
+        _planner = new QueryPlanner(options, _grouper);
         _fanOut = new ShardFanOut(indexing);
     }
 
@@ -53,7 +55,9 @@ internal sealed class Searcher
             }
 
             var hits = _fanOut.Run(s, plans);
-            return plans.Select((plan, i) => new SearchResult(Render(s, plan, hits[i]), plan.MapsUsed)).ToArray();
+            return plans.Select((plan, i) => plan.Query.GroupBy is { Length: > 0 }
+                ? new SearchResult([], plan.MapsUsed) { Groups = _grouper.Group(plan, hits[i], deeper => _fanOut.Run(s, [deeper])[0], hit => ToHit(plan, hit)) }
+                : new SearchResult(Render(s, plan, hits[i]), plan.MapsUsed)).ToArray();
         });
     }
 
@@ -61,6 +65,7 @@ internal sealed class Searcher
     private static List<SearchHit> Render(CollectionState state, PlannedQuery plan, List<ShardHit> merged)
     {
         var query = plan.Query;
+        ItemQuery.Exclude(merged, query.ItemId, query.Offset + query.K);
         var hits = new List<SearchHit>(Math.Max(0, merged.Count - query.Offset));
         long mapped = 0;
         for (var i = query.Offset; i < merged.Count; i++)
@@ -71,14 +76,8 @@ internal sealed class Searcher
                 break;
             }
 
-            var item = hit.Shard.Items[hit.Slot]!;
             mapped += hit.Mapped ? 1 : 0;
-            hits.Add(new SearchHit(
-                item.Id,
-                hit.Score,
-                query.WithPayload ? item.PayloadJson : null,
-                query.WithVectors ? hit.Shard.VectorsOf(hit.Slot) : null,
-                plan.Mixed is null ? null : hit.Mapped ? SearchPaths.Mapped : SearchPaths.Native));
+            hits.Add(ToHit(plan, hit));
         }
 
         if (plan.Mixed is not null)
@@ -87,5 +86,17 @@ internal sealed class Searcher
         }
 
         return hits;
+    }
+
+    /// <summary>A hit as answered: what the query asked to see of its item. Caller holds the read lock.</summary>
+    private static SearchHit ToHit(PlannedQuery plan, ShardHit hit)
+    {
+        var item = hit.Shard.Items[hit.Slot]!;
+        return new SearchHit(
+            item.Id,
+            hit.Score,
+            plan.Query.WithPayload ? item.PayloadJson : null,
+            plan.Query.WithVectors ? hit.Shard.VectorsOf(hit.Slot) : null,
+            plan.Mixed is null ? null : hit.Mapped ? SearchPaths.Mapped : SearchPaths.Native);
     }
 }

@@ -50,4 +50,19 @@ internal sealed class CollectionsService(RetrievalEngine engine) : Collections.C
 
     public override Task<Contracts.V1.SpaceIndexStatus> GetSpaceIndexStatus(GetSpaceIndexStatusRequest request, ServerCallContext context) =>
         Task.FromResult(IndexStatusMapping.ToProto(engine.GetSpaceIndexStatus(request.Collection, request.Space)));
+
+    public override async Task<UpdateAliasesResponse> UpdateAliases(UpdateAliasesRequest request, ServerCallContext context)
+    {
+        await engine.ApplyAliasActionsAsync(AliasMapping.ToActions(request.Actions), context.CancellationToken);
+        var response = new UpdateAliasesResponse();
+        response.Aliases.Add(engine.ListAliases().Select(AliasMapping.ToProto));
+        return response;
+    }
+
+    public override Task<ListAliasesResponse> ListAliases(ListAliasesRequest request, ServerCallContext context)
+    {
+        var response = new ListAliasesResponse();
+        response.Aliases.Add(engine.ListAliases().Select(AliasMapping.ToProto));
+        return Task.FromResult(response);
+    }
 }

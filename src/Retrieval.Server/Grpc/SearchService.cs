@@ -36,6 +36,11 @@ internal sealed class SearchService(RetrievalEngine engine) : Contracts.V1.Searc
             return VectorMapping.ToArray(request.Vector);
         }
 
+        if (request.ItemId.Length > 0)
+        {
+            throw RetrievalException.Invalid(query.Member("itemId"), "send either input or itemId, not both");
+        }
+
         if (request.Vector is { Values.Count: > 0 })
         {
             throw RetrievalException.Invalid(query.Member("input"), "send either vector or input, not both");
@@ -60,6 +65,9 @@ internal sealed class SearchService(RetrievalEngine engine) : Contracts.V1.Searc
     {
         Rows = VectorMapping.ToRows(request.Vector, query.Member("vector")),
         Candidates = request.Candidates,
+        ItemId = request.ItemId,
+        GroupBy = request.GroupBy,
+        GroupSize = request.GroupSize,
     };
 
     /// <summary>The collection's spaces when vectors are returned (multi-vectors are written back as rows).</summary>
@@ -70,18 +78,33 @@ internal sealed class SearchService(RetrievalEngine engine) : Contracts.V1.Searc
     {
         var response = new SearchResponse();
         response.MapsUsed.Add(result.MapsUsed);
-        foreach (var hit in result.Hits)
+        response.Hits.Add(result.Hits.Select(hit => ToHit(hit, spaces)));
+        foreach (var group in result.Groups ?? [])
         {
-            var proto = new Hit { Id = hit.Id, Score = hit.Score, Path = hit.Path ?? "" };
-            if (hit.PayloadJson is not null)
-            {
-                proto.Payload = PayloadMapping.ToStruct(hit.PayloadJson);
-            }
-
-            VectorMapping.CopyTo(hit.Vectors, proto.Vectors, spaces);
-            response.Hits.Add(proto);
+            var proto = new HitGroup { Key = ToValue(group.Key) };
+            proto.Hits.Add(group.Hits.Select(hit => ToHit(hit, spaces)));
+            response.Groups.Add(proto);
         }
 
         return response;
     }
+
+    private static Hit ToHit(SearchHit hit, IReadOnlyList<Core.Model.SpaceDefinition>? spaces)
+    {
+        var proto = new Hit { Id = hit.Id, Score = hit.Score, Path = hit.Path ?? "" };
+        if (hit.PayloadJson is not null)
+        {
+            proto.Payload = PayloadMapping.ToStruct(hit.PayloadJson);
+        }
+
+        VectorMapping.CopyTo(hit.Vectors, proto.Vectors, spaces);
+        return proto;
+    }
+
+    private static Google.Protobuf.WellKnownTypes.Value ToValue(Core.Filtering.ScalarValue key) => key.Kind switch
+    {
+        Core.Filtering.ScalarKind.Text => Google.Protobuf.WellKnownTypes.Value.ForString(key.Text!),
+        Core.Filtering.ScalarKind.Number => Google.Protobuf.WellKnownTypes.Value.ForNumber(key.Number),
+        _ => Google.Protobuf.WellKnownTypes.Value.ForBool(key.Boolean),
+    };
 }

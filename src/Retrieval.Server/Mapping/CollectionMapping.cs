@@ -66,6 +66,7 @@ internal static class CollectionMapping
         };
         collection.Spaces.Add(info.Definition.Spaces.Select(ToProto));
         collection.MultiVectorStats.Add(info.MultiVectorStats.Select(MultiVectorMapping.ToProto));
+        collection.Aliases.Add(info.Aliases);
         return collection;
     }
 }

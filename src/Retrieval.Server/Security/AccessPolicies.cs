@@ -36,6 +36,9 @@ public static class AccessPolicies
         ("retrieval.v1.Collections/SetDefaultSpace", A, CollectionBinding.Field, "collection"),
         ("retrieval.v1.Collections/SetSpaceIndex", A, CollectionBinding.Field, "collection"),
         ("retrieval.v1.Collections/GetSpaceIndexStatus", R, CollectionBinding.Field, "collection"),
+        // Aliases name any collection: only keys valid for every collection may change or list them.
+        ("retrieval.v1.Collections/UpdateAliases", A, CollectionBinding.Global, null),
+        ("retrieval.v1.Collections/ListAliases", R, CollectionBinding.Global, null),
 
         ("retrieval.v1.Items/UpsertItems", W, CollectionBinding.Field, "collection"),
         ("retrieval.v1.Items/StreamUpsertItems", W, CollectionBinding.Field, "collection"),

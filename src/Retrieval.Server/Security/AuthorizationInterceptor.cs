@@ -83,6 +83,16 @@ internal sealed partial class AuthorizationInterceptor(KeyRateLimits limits, ILo
     /// Checks one request message against the caller: its collection, its vectors against the key's rate; fills its
     /// actor. Returns the collection (or <c>-</c>) for the audit trail. Throws PERMISSION_DENIED or RESOURCE_EXHAUSTED.
     /// </summary>
+    /// <summary>
+    /// A request through an alias reaches the alias's collection, so a restricted key must allow that collection too:
+    /// an alias name cannot widen what a key may touch.
+    /// </summary>
+    private static bool AllowsAliasTarget(CallerIdentity caller, string name, ServerCallContext context) =>
+        caller.Collections.IsUnrestricted
+        || context.GetHttpContext().RequestServices?.GetService(typeof(Engine.RetrievalEngine)) is not Engine.RetrievalEngine engine
+        || engine.AliasTarget(name) is not { } target
+        || caller.Collections.Allows(target);
+
     internal string Admit(CallerFeature feature, object request, ServerCallContext context)
     {
         var requirement = feature.Requirement;
@@ -92,7 +102,7 @@ internal sealed partial class AuthorizationInterceptor(KeyRateLimits limits, ILo
         if (requirement.CollectionField is { } field)
         {
             collection = (string)field.Accessor.GetValue(message);
-            if (!caller.Collections.Allows(collection))
+            if (!caller.Collections.Allows(collection) || !AllowsAliasTarget(caller, collection, context))
             {
                 // The same answer whether or not the collection exists.
                 throw Refuse(feature, collection, context, StatusCode.PermissionDenied, $"the key may not access collection '{collection}'", "collection");

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json;
+using Grpc.Core;
 using Retrieval.Contracts.V1;
 using Retrieval.Server.Tests.Infrastructure;
 using Retrieval.Testing.Server;
@@ -101,6 +102,55 @@ public abstract class SearchApiTests<TFixture>(TFixture fixture) : IClassFixture
             var single = await Server.Search.SearchAsync(new SearchRequest { Collection = name, Vector = new Vector { Values = { queries[i] } }, K = 5 + (i % 2) });
             Assert.Equal(single.Hits.Select(h => h.Id), batched.Results[i].Hits.Select(h => h.Id));
         }
+    }
+
+    [SkippableFact]
+    public async Task Search_ByItemId_ViaRestAndGrpc_UsesTheStoredVectorAndLeavesTheItemOut()
+    {
+        var name = await TestCollections.CreateAsync(Server, "byitem", dimension: 1);
+        await TestCollections.UpsertAsync(Server, name, "v1", Enumerable.Range(1, 6).Select(i => ($"i{i}", new float[] { i })));
+        var grpc = await Server.Search.SearchAsync(new SearchRequest { Collection = name, ItemId = "i6", K = 2 });
+        Assert.Equal(["i5", "i4"], grpc.Hits.Select(h => h.Id));
+        using var response = await Server.PostJsonAsync($"/v1/collections/{name}:search", """{"itemId":"i6","space":"v1","k":2}""");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        Assert.Equal(["i5", "i4"], json.RootElement.GetProperty("hits").EnumerateArray().Select(h => h.GetProperty("id").GetString()));
+
+        var missing = await Assert.ThrowsAsync<RpcException>(() => Server.Search.SearchAsync(new SearchRequest { Collection = name, ItemId = "nope", K = 2 }).ResponseAsync);
+        Assert.Equal(StatusCode.NotFound, missing.StatusCode);
+        Assert.Contains("itemId 'nope'", missing.Status.Detail, StringComparison.Ordinal);
+        using var both = await Server.PostJsonAsync($"/v1/collections/{name}:search", """{"itemId":"i6","vector":{"values":[1]},"k":2}""");
+        Assert.Equal(HttpStatusCode.BadRequest, both.StatusCode);
+        Assert.Contains("itemId", await both.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [SkippableFact]
+    public async Task Search_GroupBy_ViaRestAndGrpc_AnswersGroups()
+    {
+        var name = await TestCollections.CreateAsync(Server, "groups", dimension: 1);
+        // i1..i9 score i under inner product with [1]; first each item is its own group (a number key) ...
+        await TestCollections.UpsertAsync(Server, name, "v1", Enumerable.Range(1, 9).Select(i => ($"i{i}", new float[] { i })), id => $$"""{"g":{{id[1..]}}}""");
+        var request = new SearchRequest { Collection = name, Vector = new Vector { Values = { 1 } }, K = 2, GroupBy = "g", GroupSize = 2 };
+        var grpc = await Server.Search.SearchAsync(request);
+        Assert.Empty(grpc.Hits);
+        Assert.Equal(2, grpc.Groups.Count);
+        Assert.Equal(9, grpc.Groups[0].Key.NumberValue);
+        Assert.Equal(["i9"], grpc.Groups[0].Hits.Select(h => h.Id));
+        Assert.Equal(8, grpc.Groups[1].Key.NumberValue);
+
+        // ... then the groups are "m" + i % 3 (a string key).
+        await TestCollections.UpsertAsync(Server, name, "v1", Enumerable.Range(1, 9).Select(i => ($"i{i}", new float[] { i })), id => $$"""{"g":"m{{int.Parse(id[1..], System.Globalization.CultureInfo.InvariantCulture) % 3}}"}""");
+        using var response = await Server.PostJsonAsync($"/v1/collections/{name}:search", """{"vector":{"values":[1]},"k":2,"groupBy":"g","groupSize":2}""");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        var groups = json.RootElement.GetProperty("groups").EnumerateArray().ToList();
+        Assert.Equal(["m0", "m2"], groups.Select(g => g.GetProperty("key").GetString()));
+        Assert.Equal(["i9", "i6"], groups[0].GetProperty("hits").EnumerateArray().Select(h => h.GetProperty("id").GetString()));
+        Assert.Equal(["i8", "i5"], groups[1].GetProperty("hits").EnumerateArray().Select(h => h.GetProperty("id").GetString()));
+
+        using var paged = await Server.PostJsonAsync($"/v1/collections/{name}:search", """{"vector":{"values":[1]},"k":2,"offset":1,"groupBy":"g"}""");
+        Assert.Equal(HttpStatusCode.BadRequest, paged.StatusCode);
+        Assert.Contains("offset", await paged.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 
     private static float NaiveScore(Metric metric, float[] q, float[] x)

@@ -113,6 +113,32 @@ public sealed class AuthBehaviourTests(SecuredServerFixture fixture) : IClassFix
     }
 
     [Fact]
+    public async Task PatternKey_CannotReachAnotherCollectionThroughAnAlias_AndCannotChangeAliases()
+    {
+        var collections = new Collections.CollectionsClient(fixture.Server.Channel);
+        var alias = new UpdateAliasesRequest { Actions = { new AliasAction { Create = new CreateAliasAction { Alias = "other-alias", Collection = SecuredServerFixture.Victim } } } };
+        var notGlobal = await Assert.ThrowsAsync<RpcException>(() => collections.UpdateAliasesAsync(alias, SecuredServerFixture.Auth(fixture.OtherAdmin)).ResponseAsync);
+        Assert.Equal(StatusCode.PermissionDenied, notGlobal.StatusCode);
+
+        // The alias's name matches the key's pattern "other*", but it resolves to the victim's collection.
+        await collections.UpdateAliasesAsync(alias, SecuredServerFixture.Auth(fixture.Admin));
+        try
+        {
+            var denied = await Assert.ThrowsAsync<RpcException>(() => new Items.ItemsClient(fixture.Server.Channel)
+                .CountItemsAsync(new CountItemsRequest { Collection = "other-alias" }, SecuredServerFixture.Auth(fixture.OtherAdmin)).ResponseAsync);
+            Assert.Equal(StatusCode.PermissionDenied, denied.StatusCode);
+            var count = await new Items.ItemsClient(fixture.Server.Channel)
+                .CountItemsAsync(new CountItemsRequest { Collection = "other-alias" }, SecuredServerFixture.Auth(fixture.Admin));
+            Assert.True(count.Count >= 0);
+        }
+        finally
+        {
+            await collections.UpdateAliasesAsync(
+                new UpdateAliasesRequest { Actions = { new AliasAction { Delete = new DeleteAliasAction { Alias = "other-alias" } } } }, SecuredServerFixture.Auth(fixture.Admin));
+        }
+    }
+
+    [Fact]
     public async Task MigrationActor_IsTheCallerNotWhatTheClientClaims()
     {
         var collections = new Collections.CollectionsClient(fixture.Server.Channel);
