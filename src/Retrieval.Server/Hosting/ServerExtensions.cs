@@ -26,6 +26,10 @@ public static class ServerExtensions
             .Validate(o => o.Store is "sqlite" or "postgres", "Retrieval:Store must be 'sqlite' or 'postgres'")
             .Validate(o => o.LogFormat is "text" or "json", "Retrieval:LogFormat must be 'text' or 'json'")
             .Validate(o => o.MaxRequestBytes > 0, "Retrieval:MaxRequestBytes must be positive")
+            .Validate(o => o.Limits.MaxK > 0 && o.Limits.MaxBatchItems > 0 && o.Limits.MaxCandidates > 0
+                    && o.Limits.MaxSearchBatch > 0 && o.Limits.MaxPayloadBytes > 0 && o.Limits.MaxScrollLimit > 0
+                    && o.Limits.MaxGroupSearchDepth > 0 && o.Limits.LoadProgressInterval > 0,
+                "Retrieval:Limits: every limit (MaxK, MaxBatchItems, MaxCandidates, MaxSearchBatch, MaxPayloadBytes, MaxScrollLimit, MaxGroupSearchDepth, LoadProgressInterval) must be positive")
             .ValidateOnStart();
 
         var serverOptions = builder.Configuration.GetSection(RetrievalServerOptions.SectionName).Get<RetrievalServerOptions>() ?? new();
