@@ -59,6 +59,9 @@ internal static unsafe partial class NativeMethods
     public static partial nuint usearch_expansion_add(UsearchIndexHandle index, out nint error);
 
     [LibraryImport(Library)]
+    public static partial void usearch_change_expansion_add(UsearchIndexHandle index, nuint expansion, out nint error);
+
+    [LibraryImport(Library)]
     public static partial void usearch_change_expansion_search(UsearchIndexHandle index, nuint expansion, out nint error);
 
     [LibraryImport(Library)]

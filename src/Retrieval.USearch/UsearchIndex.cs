@@ -53,6 +53,17 @@ public sealed partial class UsearchIndex : IDisposable
         }
     }
 
+    /// <summary>
+    /// Sets the efConstruction later adds use. A graph read by <see cref="Deserialize"/> needs it before it grows: the
+    /// serialized form does not carry it.
+    /// </summary>
+    public void ChangeExpansionAdd(int expansion)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(expansion);
+        NativeMethods.usearch_change_expansion_add(_handle, (nuint)expansion, out var error);
+        UsearchException.ThrowIfFailed(error);
+    }
+
     /// <summary>Number of vectors in the graph.</summary>
     public long Count
     {

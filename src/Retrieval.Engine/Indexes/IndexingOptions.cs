@@ -16,6 +16,14 @@ public sealed class IndexingOptions
     /// <summary>More sealed segments than this in a space makes the optimizer merge the two smallest. Default 8.</summary>
     public int MaxSealedSegments { get; set; } = 8;
 
+    /// <summary>
+    /// Sealed segments of an HNSW space are merged in the background into the graph of its largest segment (their rows
+    /// inserted into a copy of that graph, not rebuilt), up to <see cref="MaxSegmentVectors"/>, so a space fed as a
+    /// stream ends as one graph with the quality of a bulk build instead of one small graph per sealed segment.
+    /// Default true.
+    /// </summary>
+    public bool MergeIntoLargestGraph { get; set; } = true;
+
     /// <summary>Merges never produce a segment larger than this many vectors. Default 5000000.</summary>
     public int MaxSegmentVectors { get; set; } = 5_000_000;
 

@@ -59,6 +59,28 @@ internal sealed class UsearchVectorIndex : IVectorIndex
         return new UsearchVectorIndex(spec, graph, options.DefaultEfSearch, options.BuildThreads);
     }
 
+    /// <summary>
+    /// A copy of this graph with room for <paramref name="capacity"/> vectors in all, whose adds use the spec's
+    /// efConstruction: a merge grows the largest segment's graph with the rows of the others instead of rebuilding it,
+    /// and HNSW built by insertion is the same algorithm as a bulk build. The copy goes through the serialized form,
+    /// which only reads this graph, so searches on it go on meanwhile.
+    /// </summary>
+    public UsearchVectorIndex CopyWithRoomFor(long capacity, IndexingOptions options)
+    {
+        var graph = UsearchIndex.Deserialize(_graph.Serialize(), Dimension, _graph.Metric, _graph.Scalar, Spec.M, options.DefaultEfSearch, options.SearchThreadsPerIndex);
+        try
+        {
+            graph.ChangeExpansionAdd(Spec.EfConstructionOr(options.HnswEfConstruction));
+            graph.Reserve(Math.Max(capacity, graph.Count), options.BuildThreads);
+            return new UsearchVectorIndex(Spec, graph, options.DefaultEfSearch, options.BuildThreads);
+        }
+        catch
+        {
+            graph.Dispose();
+            throw;
+        }
+    }
+
     public void Train(ReadOnlySpan<float> sample)
     {
     }

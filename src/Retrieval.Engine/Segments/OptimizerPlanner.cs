@@ -4,8 +4,8 @@ using Retrieval.Engine.State;
 namespace Retrieval.Engine.Segments;
 
 /// <summary>
-/// Chooses the next job for a space, most urgent first: seal a full appendable segment; index a segment that has
-/// no index for the current spec; rebuild a segment heavy with tombstones; merge the two smallest segments when
+/// Chooses the next job for a space, most urgent first: seal a full appendable segment; merge sealed segments into
+/// the largest HNSW graph; index a segment that has no index for the current spec; rebuild a segment heavy with tombstones; merge the two smallest segments when
 /// there are too many. Caller holds the collection's read lock.
 /// </summary>
 internal static class OptimizerPlanner
@@ -20,6 +20,11 @@ internal static class OptimizerPlanner
         if (space.Appendable.Count >= options.SealThreshold)
         {
             return new OptimizerJob.Seal();
+        }
+
+        if (options.MergeIntoLargestGraph && GraphMergePlanner.Plan(space, spec, options) is { } merge)
+        {
+            return merge;
         }
 
         foreach (var segment in space.Sealed)

@@ -197,56 +197,102 @@ internal sealed class SegmentOptimizer : IAsyncDisposable
                 });
                 break;
             case OptimizerJob.Build build:
-                Build(state, shard, name, space, build, cancellationToken);
+                Build(
+                    state, shard, name, space, build.Sources, build.Spec, build.Reason,
+                    () => (SegmentCopy.LiveRows(build.Sources, space.Definition.Dimension), null),
+                    (copy, _, progress, token) => IndexBuilder.Build(build.Spec, space.Definition.Metric, copy.Storage, _options, (done, _) => progress.Report(done), token),
+                    keepsGraphOnFailure: null,
+                    cancellationToken);
+                break;
+            case OptimizerJob.MergeIntoGraph merge:
+                var sources = merge.Sources;
+                Build(
+                    state, shard, name, space, sources, merge.Spec, merge.Reason,
+                    () =>
+                    {
+                        var copy = SegmentCopy.Extending(merge.Base, merge.Others, space.Definition.Dimension);
+                        return (copy, ((UsearchVectorIndex)merge.Base.Index!).CopyWithRoomFor(copy.Storage.Count, _options));
+                    },
+                    (copy, graph, progress, token) => GraphGrowth.AddRows(graph!, copy.Storage, merge.Base.Count, progress, token),
+                    merge.Base,
+                    cancellationToken);
                 break;
         }
     }
 
     private readonly record struct ClaimedJob(CollectionState State, Shard Shard, string SpaceName, SpaceIndex Space, OptimizerJob Job);
 
-    private void Build(CollectionState state, Shard shard, string spaceName, SpaceIndex space, OptimizerJob.Build job, CancellationToken cancellationToken)
+    /// <summary>
+    /// Builds one segment to replace <paramref name="sources"/>: <paramref name="prepare"/> copies the rows (and, for a
+    /// merge into a graph, that graph) under the read lock; <paramref name="make"/> builds with no lock held, taking
+    /// ownership of the prepared index; a short write lock swaps the result in.
+    /// </summary>
+    private void Build(
+        CollectionState state,
+        Shard shard,
+        string spaceName,
+        SpaceIndex space,
+        IReadOnlyList<SealedSegment> sources,
+        IndexSpec spec,
+        string reason,
+        Func<(SegmentCopy Copy, IVectorIndex? Start)> prepare,
+        Func<SegmentCopy, IVectorIndex?, BuildProgress, CancellationToken, IVectorIndex> make,
+        SealedSegment? keepsGraphOnFailure,
+        CancellationToken cancellationToken)
     {
         var collection = state.Definition.Name;
-        var copy = state.Read(_ => SegmentCopy.LiveRows(job.Sources, space.Definition.Dimension));
-        var sourceIds = job.Sources.Select(s => s.Id).ToArray();
-        Log.BuildStarted(_logger, collection, shard.Number, spaceName, job.Spec.ToString(), string.Join(",", sourceIds), copy.Storage.Count, job.Reason);
+        var (copy, start) = state.Read(_ => prepare());
+        var sourceIds = sources.Select(s => s.Id).ToArray();
+        Log.BuildStarted(_logger, collection, shard.Number, spaceName, spec.ToString(), string.Join(",", sourceIds), copy.Storage.Count, reason);
         var started = System.Diagnostics.Stopwatch.StartNew();
         IVectorIndex? index = null;
         string? error = null;
         if (copy.Storage.Count > 0)
         {
-            var progress = new BuildProgress(sourceIds, job.Spec.ToString(), copy.Storage.Count);
+            var progress = new BuildProgress(sourceIds, spec.ToString(), copy.Storage.Count);
             space.CurrentBuild = progress;
             try
             {
-                index = IndexBuilder.Build(job.Spec, space.Definition.Metric, copy.Storage, _options, (done, _) => progress.Report(done), cancellationToken);
+                index = make(copy, start, progress, cancellationToken);
             }
             catch (Exception exception) when (exception is not OperationCanceledException)
             {
                 error = exception.Message;
-                Log.BuildFailed(_logger, collection, shard.Number, spaceName, job.Spec.ToString(), exception);
+                Log.BuildFailed(_logger, collection, shard.Number, spaceName, spec.ToString(), exception);
             }
             finally
             {
                 space.CurrentBuild = null;
+                if (index is null)
+                {
+                    start?.Dispose();
+                }
             }
+        }
+        else
+        {
+            start?.Dispose();
         }
 
         var swapped = state.Write(s =>
         {
             // The space may have been removed, re-specified or rebuilt from a snapshot meanwhile: then the work is void.
-            if (s.IsDeleted || !shard.IndexedSpaces.Any(p => ReferenceEquals(p.Value, space)) || space.Spec != job.Spec ||
-                !job.Sources.All(space.Sealed.Contains))
+            if (s.IsDeleted || !shard.IndexedSpaces.Any(p => ReferenceEquals(p.Value, space)) || space.Spec != spec ||
+                !sources.All(space.Sealed.Contains))
             {
                 return false;
             }
 
             if (error is not null)
             {
-                foreach (var source in job.Sources)
+                foreach (var source in sources)
                 {
-                    source.BuildError = error;
-                    source.FailedFor = job.Spec;
+                    // A merge's base keeps its graph; the rows that were to join it stay searched exactly.
+                    if (!ReferenceEquals(source, keepsGraphOnFailure))
+                    {
+                        source.BuildError = error;
+                        source.FailedFor = spec;
+                    }
                 }
 
                 return false;
@@ -254,8 +300,8 @@ internal sealed class SegmentOptimizer : IAsyncDisposable
 
             var replacement = index is null
                 ? null
-                : new SealedSegment(space.NextSegmentId++, copy.Storage, copy.RowToSlot, index) { BuiltFor = job.Spec };
-            space.Replace(job.Sources, replacement, copy.Provenance);
+                : new SealedSegment(space.NextSegmentId++, copy.Storage, copy.RowToSlot, index) { BuiltFor = spec };
+            space.Replace(sources, replacement, copy.Provenance);
             return true;
         });
 
@@ -265,7 +311,7 @@ internal sealed class SegmentOptimizer : IAsyncDisposable
             return;
         }
 
-        Log.BuildFinished(_logger, collection, shard.Number, spaceName, job.Spec.ToString(), copy.Storage.Count, started.ElapsedMilliseconds);
+        Log.BuildFinished(_logger, collection, shard.Number, spaceName, spec.ToString(), copy.Storage.Count, started.ElapsedMilliseconds);
         if (_snapshots is not null && _options.SnapshotAfterBuild)
         {
             _snapshots.TryWrite(state, shard);

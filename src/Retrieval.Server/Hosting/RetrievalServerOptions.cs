@@ -17,6 +17,12 @@ public sealed class RetrievalServerOptions
     /// <summary>Console log format: <c>text</c> (default) or <c>json</c> (compact JSON, one event a line).</summary>
     public string LogFormat { get; set; } = "text";
 
+    /// <summary>
+    /// Writes one information-level line per HTTP request or gRPC call (method, path, status, time). Default false:
+    /// then the request-logging middleware is not in the pipeline at all, so it costs a call nothing.
+    /// </summary>
+    public bool LogRequests { get; set; }
+
     /// <summary>Largest request (gRPC message or REST body), in bytes. Default 64 MiB.</summary>
     public int MaxRequestBytes { get; set; } = 64 * 1024 * 1024;
 

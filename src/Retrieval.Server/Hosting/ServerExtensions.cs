@@ -84,7 +84,12 @@ public static class ServerExtensions
     public static WebApplication MapRetrievalServer(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
-        app.UseSerilogRequestLogging();
+        // Per-request log lines are a choice (Retrieval:LogRequests): off, the middleware is not added, at no cost per call.
+        if (app.Services.GetRequiredService<IOptions<RetrievalServerOptions>>().Value.LogRequests)
+        {
+            app.UseSerilogRequestLogging();
+        }
+
         app.UseRetrievalSecurity();
         app.UseMiddleware<RequestSizeLimitMiddleware>();
         app.UseSwagger();

@@ -33,6 +33,21 @@ public sealed class AuditLogTests(SecuredServerFixture fixture) : IClassFixture<
 
 
     [Fact]
+    public async Task RequestLines_AreNotWritten_UnlessLogRequestsIsOn()
+    {
+        // Retrieval:LogRequests is off by default: the request-logging middleware is not in the pipeline.
+        await fixture.Server.Items.UpsertItemsAsync(new UpsertItemsRequest
+        {
+            Collection = SecuredServerFixture.Other,
+            Items = { new Item { Id = "unlogged", Vectors = { ["v1"] = new Vector { Values = { 1, 0, 0, 0 } } } } },
+        }, SecuredServerFixture.Auth(fixture.Write));
+
+        var log = await fixture.ReadLogAsync();
+        Assert.Contains("Audit retrieval.v1.Items/UpsertItems", log, StringComparison.Ordinal);
+        Assert.DoesNotContain(" responded ", log, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Secrets_NeverAppearInLogsErrorsOrMetrics()
     {
         // Present every secret in the ways that get logged: refused, with a wrong scope, mangled, and as a payload of a
