@@ -1,11 +1,11 @@
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
-using Microsoft.OpenApi.Models;
 using Prometheus;
 using Retrieval.Engine;
 using Retrieval.Core.Security;
 using Retrieval.Server.Grpc;
 using Retrieval.Server.OperatorConsole;
+using Retrieval.Server.Rest;
 using Retrieval.Server.Security;
 using Serilog;
 using Serilog.Formatting.Compact;
@@ -73,7 +73,7 @@ public static class ServerExtensions
         services.AddGrpcReflection();
         services.AddGrpcHealthChecks().AddCheck<EngineReadyHealthCheck>(ReadyTag, tags: [ReadyTag]);
         services.AddGrpcSwagger();
-        services.AddSwaggerGen(swagger => swagger.SwaggerDoc("v1", new OpenApiInfo { Title = "Retrieval", Version = "v1" }));
+        services.AddSwaggerGen(RestApiDocument.Configure);
         return builder;
     }
 
@@ -83,6 +83,7 @@ public static class ServerExtensions
         app.UseSerilogRequestLogging();
         app.UseRetrievalSecurity();
         app.UseMiddleware<RequestSizeLimitMiddleware>();
+        app.UseMiddleware<StrictJsonBodyMiddleware>();
         app.UseSwagger();
         app.UseHttpMetrics();
         // Each endpoint declares the scope it needs (docs/security.md); one without a rule is refused to every caller.
