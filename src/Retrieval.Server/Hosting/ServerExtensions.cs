@@ -96,6 +96,7 @@ public static class ServerExtensions
         app.MapGrpcService<KeysService>().WithAccessRules();
         app.MapGrpcService<ServerInfoService>().WithAccessRules();
         app.MapEncoderUpload();
+        app.MapProtoDescriptorSet();
         app.MapGrpcReflectionService().WithAccessRules();
         app.MapGrpcHealthChecksService().AllowAnonymous();
         // Liveness answers as soon as the process serves HTTP; readiness waits for every collection to load.

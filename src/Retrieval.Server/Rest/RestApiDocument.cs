@@ -13,7 +13,7 @@ namespace Retrieval.Server.Rest;
 /// Makes the served OpenAPI document (<c>/swagger/v1/swagger.json</c>) say exactly what the server does, on top of what
 /// Microsoft.AspNetCore.Grpc.Swagger derives from the protos: an operationId per operation (the gRPC method's name),
 /// <c>required</c> from the <c>(retrieval.v1.required)</c> field option, request bodies without the fields the path
-/// binds, and the routes that are not transcoded gRPC methods (health, metrics, the multipart upload).
+/// binds, and the routes that are not transcoded gRPC methods (health, metrics, the multipart upload, the protos).
 /// </summary>
 internal static class RestApiDocument
 {
@@ -111,6 +111,16 @@ internal static class RestApiDocument
                 ("503", new OpenApiResponse { Description = "Not ready yet", Content = TextContent("Unhealthy") }));
             document.Paths["/metrics"] = Get("Metrics", "Prometheus text exposition format (docs/operations.md); needs the read scope when API keys are on.",
                 new OpenApiResponse { Description = "Metrics", Content = new Dictionary<string, OpenApiMediaType> { ["text/plain"] = new() { Schema = new OpenApiSchema { Type = "string" } } } });
+            document.Paths[ProtoDescriptorSetEndpoint.Path] = Get("GetProtoDescriptorSet",
+                "The API's protos as a binary google.protobuf.FileDescriptorSet with every import included (protoc --include_imports).",
+                new OpenApiResponse
+                {
+                    Description = "FileDescriptorSet",
+                    Content = new Dictionary<string, OpenApiMediaType>
+                    {
+                        [ProtoDescriptorSetEndpoint.ContentType] = new() { Schema = new OpenApiSchema { Type = "string", Format = "binary" } },
+                    },
+                });
             document.Paths[EncoderUploadEndpoint.Path] = new OpenApiPathItem
             {
                 Operations =
