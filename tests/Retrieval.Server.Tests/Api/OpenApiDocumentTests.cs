@@ -115,6 +115,9 @@ public sealed partial class OpenApiDocumentTests(SqliteServerFixture fixture) : 
         await Call(HttpMethod.Get, $"{c}/spaces/v1/index");
         await Call(HttpMethod.Post, $"{c}:setDefaultSpace", """{"space":"v1"}""");
         await Call(HttpMethod.Get, c);
+        await Call(HttpMethod.Get, $"{c}/maps");
+        await Call(HttpMethod.Get, $"{c}/migrations");
+        await Call(HttpMethod.Get, "/v1/encoders");
         await Call(HttpMethod.Post, $"{c}/items:delete", """{"ids":["b"]}""");
         await Call(HttpMethod.Delete, $"{c}/spaces/v2");
         await Call(HttpMethod.Post, $"{c}/items:upsert", """{"items":[{"id":"x","vectors":{"v1":{"values":[1,0]}}}]}""", HttpStatusCode.BadRequest);

@@ -23,6 +23,16 @@ public sealed class ExampleClientsTests(SqliteServerFixture fixture) : IClassFix
         await RunAsync(directory, "node", ["tour.mjs"], "node-grpc");
     }
 
+    /// <summary>Generates the types from this server's served document, compiles (a request the document does not allow
+    /// fails here) and runs.</summary>
+    [Fact]
+    public async Task TypeScriptRest_GeneratesTypesFromTheServedDocument_AndRunsTheTour()
+    {
+        var directory = ExampleDirectory("typescript-rest");
+        await EnsureNpmPackagesAsync(directory);
+        await RunAsync(directory, "npm", ["run", "--silent", "tour"], "typescript-rest");
+    }
+
     /// <summary>Debian's interpreter, where apt's python3-grpcio lives (a pyenv or venv python3 first on the path lacks it).</summary>
     [Fact]
     public Task PythonGrpc_RunsTheTour() =>
