@@ -5,7 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-APT_PACKAGES=(cmake g++ libfaiss-dev libopenblas-dev postgresql-15 chromium)
+# python3-grpcio: examples/python-grpc, run by the Server tests against a real server.
+APT_PACKAGES=(cmake g++ libfaiss-dev libopenblas-dev postgresql-15 chromium python3-grpcio)
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 

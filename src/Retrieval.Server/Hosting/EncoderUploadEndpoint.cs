@@ -9,6 +9,7 @@ using Retrieval.Encoders.Onnx;
 using Retrieval.Encoders.Onnx.Registry;
 using Retrieval.Server.Grpc;
 using Retrieval.Server.Mapping;
+using Retrieval.Server.Rest;
 using Retrieval.Server.Security;
 using GrpcStatus = global::Grpc.Core.StatusCode;
 using Proto = Retrieval.Contracts.V1;
@@ -20,7 +21,7 @@ namespace Retrieval.Server.Hosting;
 /// EncoderDescriptor as JSON), a <c>model</c> part (the ONNX bytes) and, for text encoders, a <c>vocabulary</c> part.
 /// The model streams in, bounded by <c>Retrieval:Encoders:MaxModelBytes</c> instead of the small per-request JSON
 /// limit (413 beyond it); the JSON <c>UploadEncoder</c> route stays for small models. Answers like the transcoded
-/// routes: the Encoder as JSON, or <c>{"code", "message"}</c> with the gRPC code and its HTTP status.
+/// routes: the Encoder as JSON, or <c>{"code", "message", "details"}</c> with the gRPC code and its HTTP status.
 /// </summary>
 internal static class EncoderUploadEndpoint
 {
@@ -146,17 +147,8 @@ internal static class EncoderUploadEndpoint
         return copy.ToArray();
     }
 
-    private static async Task WriteErrorAsync(HttpContext context, GrpcStatus code, string message)
-    {
-        context.Response.StatusCode = code switch
-        {
-            GrpcStatus.InvalidArgument or GrpcStatus.FailedPrecondition => StatusCodes.Status400BadRequest,
-            GrpcStatus.NotFound => StatusCodes.Status404NotFound,
-            GrpcStatus.AlreadyExists => StatusCodes.Status409Conflict,
-            GrpcStatus.ResourceExhausted => StatusCodes.Status413PayloadTooLarge,
-            GrpcStatus.Unavailable => StatusCodes.Status503ServiceUnavailable,
-            _ => StatusCodes.Status500InternalServerError,
-        };
-        await context.Response.WriteAsJsonAsync(new { code = (int)code, message }, context.RequestAborted);
-    }
+    private static Task WriteErrorAsync(HttpContext context, GrpcStatus code, string message) =>
+        // An over-size upload is 413 (the body, not a quota, is too large); everything else as transcoding maps it.
+        RestErrorResponse.WriteAsync(context, code, message,
+            code == GrpcStatus.ResourceExhausted ? StatusCodes.Status413PayloadTooLarge : null);
 }

@@ -1,11 +1,11 @@
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
-using Microsoft.OpenApi.Models;
 using Prometheus;
 using Retrieval.Engine;
 using Retrieval.Core.Security;
 using Retrieval.Server.Grpc;
 using Retrieval.Server.OperatorConsole;
+using Retrieval.Server.Rest;
 using Retrieval.Server.Security;
 using Serilog;
 using Serilog.Formatting.Compact;
@@ -77,7 +77,7 @@ public static class ServerExtensions
         services.AddGrpcReflection();
         services.AddGrpcHealthChecks().AddCheck<EngineReadyHealthCheck>(ReadyTag, tags: [ReadyTag]);
         services.AddGrpcSwagger();
-        services.AddSwaggerGen(swagger => swagger.SwaggerDoc("v1", new OpenApiInfo { Title = "Retrieval", Version = "v1" }));
+        services.AddSwaggerGen(RestApiDocument.Configure);
         return builder;
     }
 
@@ -92,6 +92,7 @@ public static class ServerExtensions
 
         app.UseRetrievalSecurity();
         app.UseMiddleware<RequestSizeLimitMiddleware>();
+        app.UseMiddleware<StrictJsonBodyMiddleware>();
         app.UseSwagger();
         app.UseHttpMetrics();
         // Each endpoint declares the scope it needs (docs/security.md); one without a rule is refused to every caller.
@@ -104,6 +105,7 @@ public static class ServerExtensions
         app.MapGrpcService<KeysService>().WithAccessRules();
         app.MapGrpcService<ServerInfoService>().WithAccessRules();
         app.MapEncoderUpload();
+        app.MapProtoDescriptorSet();
         app.MapGrpcReflectionService().WithAccessRules();
         app.MapGrpcHealthChecksService().AllowAnonymous();
         // Liveness answers as soon as the process serves HTTP; readiness waits for every collection to load.
