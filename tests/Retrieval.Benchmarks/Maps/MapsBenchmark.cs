@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using Retrieval.Benchmarks.Encoders;
 using Retrieval.Core.Formats;
 using Retrieval.Core.Maps;
 using Retrieval.Core.Model;
@@ -30,6 +31,7 @@ internal static class MapsBenchmark
         (MapKind.LambdaOrthogonal, "λ-orthogonal (λ=1)"),
         (MapKind.OrthogonalExtend, "orthogonal-extend"),
         (MapKind.ResidualMlp, "residual MLP"),
+        (MapKind.RankingAdapter, "ranking adapter (InfoNCE, low-rank)"),
     ];
 
     public static int Run(string[] args)
@@ -42,6 +44,7 @@ internal static class MapsBenchmark
         var markdownPath = Option(args, "--markdown");
         var reference = !args.Contains("--no-reference");
         var mlp = !args.Contains("--no-mlp");
+        var twoSided = args.Contains("--two-sided");
         var kinds = Option(args, "--kinds")?.Split(',').Select(k => Enum.Parse<MapKind>(k, ignoreCase: true)).ToHashSet();
         var total = Stopwatch.StartNew();
 
@@ -59,7 +62,7 @@ internal static class MapsBenchmark
         var notes = new List<string>();
         foreach (var pair in pairs)
         {
-            RunPair(pair, anchorCounts, reference, mlp, kinds, baselines, rows, applyMaps, notes);
+            RunPair(pair, anchorCounts, reference, mlp, twoSided, kinds, baselines, rows, applyMaps, notes);
         }
 
         md.AppendLine(Inv($"Query samples: MiniLM→Arctic {Math.Min(minilmQueries, 3000)} of 3000 queries, fastText {fasttextQueries} of 43,598 (System.Random({QuerySeed}) shuffle, first N); gallery = all items of the old model; exact inner product; rank = items scoring strictly higher."));
@@ -101,7 +104,7 @@ internal static class MapsBenchmark
         return 0;
     }
 
-    private static void RunPair(PairSpec pair, int[] anchorCounts, bool reference, bool mlp, HashSet<MapKind>? kinds, List<string> baselines, List<ResultRow> rows, List<(string, CompatibilityMap)> applyMaps, List<string> notes)
+    private static void RunPair(PairSpec pair, int[] anchorCounts, bool reference, bool mlp, bool twoSided, HashSet<MapKind>? kinds, List<string> baselines, List<ResultRow> rows, List<(string, CompatibilityMap)> applyMaps, List<string> notes)
     {
         Console.Error.WriteLine(Inv($"[{DateTime.UtcNow:HH:mm:ss}] {pair.Name}: loading"));
         var newItems = NpyFile.ReadMatrix(Path.Combine(pair.Folder, pair.NewPrefix + ".items.npy"));
@@ -140,6 +143,7 @@ internal static class MapsBenchmark
         var fitsForReference = new Dictionary<string, int[]>();
         var oursForReference = new Dictionary<string, Dictionary<string, string>>();
         var pairRows = new List<ResultRow>();
+        var twoSidedRows = new List<ResultRow>();
         foreach (var count in anchorCounts)
         {
             if (count > newItems.Rows)
@@ -153,6 +157,11 @@ internal static class MapsBenchmark
             var anchors = new AnchorSet(Gather(newItems.Data, dn, anchorRows), dn, Gather(oldItems.Data, dOld, anchorRows), dOld);
             var fitRows = FitRows(anchors, anchorRows);
             fitsForReference[count.ToString(CultureInfo.InvariantCulture)] = fitRows;
+            if (twoSided)
+            {
+                twoSidedRows.Add(TwoSided(pair, anchorRows, count, newItems, oldItems, newQueries, relevant, oldToOld, newToNew, notes));
+            }
+
             foreach (var (kind, label) in Kinds)
             {
                 if ((kind == MapKind.ResidualMlp && !mlp) || (kinds is not null && !kinds.Contains(kind)))
@@ -166,7 +175,8 @@ internal static class MapsBenchmark
                     continue;
                 }
 
-                var options = new MapFitOptions { Kind = kind, HeldOutFraction = HeldOutFraction, Seed = SplitSeed };
+                var progressLabel = Inv($"{pair.Short} {label} {count}");
+                var options = new MapFitOptions { Kind = kind, HeldOutFraction = HeldOutFraction, Seed = SplitSeed, Progress = new ConsoleProgress(progressLabel) };
                 var watch = Stopwatch.StartNew();
                 var result = MapPipeline.Run(anchors, options);
                 var fitSeconds = watch.Elapsed.TotalSeconds;
@@ -207,6 +217,31 @@ internal static class MapsBenchmark
         }
 
         rows.AddRange(pairRows);
+        rows.AddRange(twoSidedRows);
+    }
+
+    /// <summary>
+    /// Two-sided re-projection measured (issue 18 item 3): the map is fitted the other way, old → new, on the same anchors
+    /// and split, and applied to every stored old vector; queries stay native new vectors. The gallery map is applied to
+    /// the distribution it was fitted on (items), where a query-side map is applied to queries it never saw. The cost is
+    /// the wall and process CPU time of re-projecting the whole gallery, per million vectors.
+    /// </summary>
+    private static ResultRow TwoSided(PairSpec pair, int[] anchorRows, int count, VectorMatrix newItems, VectorMatrix oldItems, float[] newQueries, int[][] relevant, RetrievalScores oldToOld, RetrievalScores newToNew, List<string> notes)
+    {
+        int dn = newItems.Columns, dOld = oldItems.Columns;
+        var reversed = new AnchorSet(Gather(oldItems.Data, dOld, anchorRows), dOld, Gather(newItems.Data, dn, anchorRows), dn);
+        var watch = Stopwatch.StartNew();
+        var result = MapPipeline.Run(reversed, new MapFitOptions { Kind = MapKind.CanonicalQ, HeldOutFraction = HeldOutFraction, Seed = SplitSeed });
+        var fitSeconds = watch.Elapsed.TotalSeconds;
+        var cpuBefore = ProcessCpu.Milliseconds();
+        watch.Restart();
+        var gallery = result.Map.ApplyBatch(oldItems.Data, oldItems.Rows);
+        var wallPerMillion = watch.Elapsed.TotalSeconds * 1e6 / oldItems.Rows;
+        var cpuPerMillion = (ProcessCpu.Milliseconds() - cpuBefore) / 1000.0 * 1e6 / oldItems.Rows;
+        var scores = RankingEvaluator.Evaluate(newQueries, gallery, dn, relevant, Metric.InnerProduct);
+        notes.Add(Inv($"{pair.Short} two-sided, {count} anchors: re-projecting {oldItems.Rows:N0} stored old vectors ({dOld}→{dn}) costs {wallPerMillion:F1} s wall and {cpuPerMillion:F1} s CPU per million vectors (no model inference)."));
+        Console.Error.WriteLine(Inv($"[{DateTime.UtcNow:HH:mm:ss}] {pair.Short} two-sided {count}: R@1 {scores.RecallAt1:F4} R@10 {scores.RecallAt10:F4} ({scores.RecallAt10 / oldToOld.RecallAt10:F3}× old→old), re-project {wallPerMillion:F1} s/M"));
+        return new ResultRow(pair.Short, "two-sided: old gallery → new space (canonical-Q), native queries", MapKind.CanonicalQ, count, result.Report.FitAnchors, result.Report.HeldOutAnchors, scores, oldToOld, newToNew, result.Report.IdentificationRecallAt1, result.Report.MeanCosine, fitSeconds);
     }
 
     /// <summary>The item rows <see cref="MapPipeline"/> fits on: its own split of <paramref name="anchors"/>, checked against the split it makes.</summary>
@@ -479,5 +514,12 @@ internal static class MapsBenchmark
         }
 
         private static string Ratio(double a, double b) => b > 0 ? Inv($"{a / b:F2}") : "—";
+    }
+
+    /// <summary>Writes each training epoch to stderr, synchronously (the fit's own thread), so the log shows where a fit stands.</summary>
+    private sealed class ConsoleProgress(string label) : IProgress<MapFitProgress>
+    {
+        public void Report(MapFitProgress value) =>
+            Console.Error.WriteLine(Inv($"  {label}: epoch {value.Epoch}/{value.MaxEpochs} validation loss {value.ValidationLoss:F4} ident R@1 {value.ValidationRecallAt1:F4} best epoch {value.BestEpoch} ({value.Elapsed.TotalSeconds:F1} s)"));
     }
 }
