@@ -14,7 +14,7 @@ namespace Retrieval.Benchmarks.Maps;
 /// old→old, new→new, new→old unmapped and mapped, recovery ratios, held-out anchor identification, an independent numpy
 /// reference fit (<c>peers/maps_reference.py</c>) on the same fit anchors, per-query apply cost and a ScottPlot PNG.
 /// Usage: <c>maps bench [--data DIR] [--minilm-queries N] [--fasttext-queries N] [--anchors 500,2000,5000,20000]
-/// [--plot PATH] [--markdown PATH] [--no-reference] [--no-mlp] [--kinds LambdaOrthogonal,CanonicalQ,...]</c>.
+/// [--plot PATH] [--markdown PATH] [--no-reference] [--no-mlp] [--kinds LambdaOrthogonal,CanonicalQ,...] [--two-sided [--two-sided-kind KIND]] [--query-anchors N]</c>.
 /// </summary>
 internal static class MapsBenchmark
 {
@@ -22,6 +22,9 @@ internal static class MapsBenchmark
     private const int AnchorSeed = 12345;
     private const double HeldOutFraction = 0.2;
     private const int SplitSeed = 1;
+
+    /// <summary>Query pairs added to the item anchors (<c>--query-anchors</c>); 0 = item anchors only.</summary>
+    private static int QueryAnchors { get; set; }
 
     private static readonly (MapKind Kind, string Label)[] Kinds =
     [
@@ -44,7 +47,10 @@ internal static class MapsBenchmark
         var markdownPath = Option(args, "--markdown");
         var reference = !args.Contains("--no-reference");
         var mlp = !args.Contains("--no-mlp");
-        var twoSided = args.Contains("--two-sided");
+        QueryAnchors = int.Parse(Option(args, "--query-anchors") ?? "0", CultureInfo.InvariantCulture);
+
+        // --two-sided [--two-sided-kind KIND]: also measure the old gallery re-projected into the new space by a map of KIND (default canonical-Q).
+        MapKind? twoSided = args.Contains("--two-sided") ? Enum.Parse<MapKind>(Option(args, "--two-sided-kind") ?? "CanonicalQ", ignoreCase: true) : null;
         var kinds = Option(args, "--kinds")?.Split(',').Select(k => Enum.Parse<MapKind>(k, ignoreCase: true)).ToHashSet();
         var total = Stopwatch.StartNew();
 
@@ -104,7 +110,7 @@ internal static class MapsBenchmark
         return 0;
     }
 
-    private static void RunPair(PairSpec pair, int[] anchorCounts, bool reference, bool mlp, bool twoSided, HashSet<MapKind>? kinds, List<string> baselines, List<ResultRow> rows, List<(string, CompatibilityMap)> applyMaps, List<string> notes)
+    private static void RunPair(PairSpec pair, int[] anchorCounts, bool reference, bool mlp, MapKind? twoSided, HashSet<MapKind>? kinds, List<string> baselines, List<ResultRow> rows, List<(string, CompatibilityMap)> applyMaps, List<string> notes)
     {
         Console.Error.WriteLine(Inv($"[{DateTime.UtcNow:HH:mm:ss}] {pair.Name}: loading"));
         var newItems = NpyFile.ReadMatrix(Path.Combine(pair.Folder, pair.NewPrefix + ".items.npy"));
@@ -116,7 +122,10 @@ internal static class MapsBenchmark
 
         var queryRows = Enumerable.Range(0, newQueriesAll.Rows).ToArray();
         new Random(QuerySeed).Shuffle(queryRows);
-        queryRows = queryRows[..Math.Min(pair.QuerySample, queryRows.Length)];
+        // --query-anchors N: N query pairs (new and old embedding of the same query text), disjoint from the evaluated
+        // queries, join the item anchors: measures what query-like anchors (e.g. operator evaluation queries) are worth.
+        var queryAnchorRows = QueryAnchors == 0 ? [] : queryRows[Math.Min(pair.QuerySample, queryRows.Length - QueryAnchors)..][..QueryAnchors];
+        queryRows = queryRows[..Math.Min(pair.QuerySample, queryRows.Length - QueryAnchors)];
         Array.Sort(queryRows);
         var newQueries = Gather(newQueriesAll.Data, dn, queryRows);
         var oldQueries = Gather(oldQueriesAll.Data, dOld, queryRows);
@@ -154,12 +163,18 @@ internal static class MapsBenchmark
 
             var anchorRows = itemOrder[..count];
             Array.Sort(anchorRows);
-            var anchors = new AnchorSet(Gather(newItems.Data, dn, anchorRows), dn, Gather(oldItems.Data, dOld, anchorRows), dOld);
-            var fitRows = FitRows(anchors, anchorRows);
-            fitsForReference[count.ToString(CultureInfo.InvariantCulture)] = fitRows;
-            if (twoSided)
+            var anchors = new AnchorSet(
+                [.. Gather(newItems.Data, dn, anchorRows), .. Gather(newQueriesAll.Data, dn, queryAnchorRows)],
+                dn,
+                [.. Gather(oldItems.Data, dOld, anchorRows), .. Gather(oldQueriesAll.Data, dOld, queryAnchorRows)],
+                dOld);
+            if (queryAnchorRows.Length == 0)
             {
-                twoSidedRows.Add(TwoSided(pair, anchorRows, count, newItems, oldItems, newQueries, relevant, oldToOld, newToNew, notes));
+                fitsForReference[count.ToString(CultureInfo.InvariantCulture)] = FitRows(anchors, anchorRows);
+            }
+            if (twoSided is { } gallerySide)
+            {
+                twoSidedRows.Add(TwoSided(pair, gallerySide, anchorRows, count, newItems, oldItems, newQueries, relevant, oldToOld, newToNew, notes));
             }
 
             foreach (var (kind, label) in Kinds)
@@ -226,12 +241,12 @@ internal static class MapsBenchmark
     /// the distribution it was fitted on (items), where a query-side map is applied to queries it never saw. The cost is
     /// the wall and process CPU time of re-projecting the whole gallery, per million vectors.
     /// </summary>
-    private static ResultRow TwoSided(PairSpec pair, int[] anchorRows, int count, VectorMatrix newItems, VectorMatrix oldItems, float[] newQueries, int[][] relevant, RetrievalScores oldToOld, RetrievalScores newToNew, List<string> notes)
+    private static ResultRow TwoSided(PairSpec pair, MapKind kind, int[] anchorRows, int count, VectorMatrix newItems, VectorMatrix oldItems, float[] newQueries, int[][] relevant, RetrievalScores oldToOld, RetrievalScores newToNew, List<string> notes)
     {
         int dn = newItems.Columns, dOld = oldItems.Columns;
         var reversed = new AnchorSet(Gather(oldItems.Data, dOld, anchorRows), dOld, Gather(newItems.Data, dn, anchorRows), dn);
         var watch = Stopwatch.StartNew();
-        var result = MapPipeline.Run(reversed, new MapFitOptions { Kind = MapKind.CanonicalQ, HeldOutFraction = HeldOutFraction, Seed = SplitSeed });
+        var result = MapPipeline.Run(reversed, new MapFitOptions { Kind = kind, HeldOutFraction = HeldOutFraction, Seed = SplitSeed });
         var fitSeconds = watch.Elapsed.TotalSeconds;
         var cpuBefore = ProcessCpu.Milliseconds();
         watch.Restart();
@@ -239,9 +254,9 @@ internal static class MapsBenchmark
         var wallPerMillion = watch.Elapsed.TotalSeconds * 1e6 / oldItems.Rows;
         var cpuPerMillion = (ProcessCpu.Milliseconds() - cpuBefore) / 1000.0 * 1e6 / oldItems.Rows;
         var scores = RankingEvaluator.Evaluate(newQueries, gallery, dn, relevant, Metric.InnerProduct);
-        notes.Add(Inv($"{pair.Short} two-sided, {count} anchors: re-projecting {oldItems.Rows:N0} stored old vectors ({dOld}→{dn}) costs {wallPerMillion:F1} s wall and {cpuPerMillion:F1} s CPU per million vectors (no model inference)."));
-        Console.Error.WriteLine(Inv($"[{DateTime.UtcNow:HH:mm:ss}] {pair.Short} two-sided {count}: R@1 {scores.RecallAt1:F4} R@10 {scores.RecallAt10:F4} ({scores.RecallAt10 / oldToOld.RecallAt10:F3}× old→old), re-project {wallPerMillion:F1} s/M"));
-        return new ResultRow(pair.Short, "two-sided: old gallery → new space (canonical-Q), native queries", MapKind.CanonicalQ, count, result.Report.FitAnchors, result.Report.HeldOutAnchors, scores, oldToOld, newToNew, result.Report.IdentificationRecallAt1, result.Report.MeanCosine, fitSeconds);
+        notes.Add(Inv($"{pair.Short} two-sided ({kind}), {count} anchors: re-projecting {oldItems.Rows:N0} stored old vectors ({dOld}→{dn}) costs {wallPerMillion:F1} s wall and {cpuPerMillion:F1} s CPU per million vectors (no model inference)."));
+        Console.Error.WriteLine(Inv($"[{DateTime.UtcNow:HH:mm:ss}] {pair.Short} two-sided {kind} {count}: R@1 {scores.RecallAt1:F4} R@10 {scores.RecallAt10:F4} ({scores.RecallAt10 / oldToOld.RecallAt10:F3}× old→old), re-project {wallPerMillion:F1} s/M"));
+        return new ResultRow(pair.Short, Inv($"two-sided: old gallery → new space ({kind}), native queries"), kind, count, result.Report.FitAnchors, result.Report.HeldOutAnchors, scores, oldToOld, newToNew, result.Report.IdentificationRecallAt1, result.Report.MeanCosine, fitSeconds);
     }
 
     /// <summary>The item rows <see cref="MapPipeline"/> fits on: its own split of <paramref name="anchors"/>, checked against the split it makes.</summary>
