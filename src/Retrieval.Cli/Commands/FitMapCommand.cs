@@ -22,7 +22,7 @@ internal sealed class FitMapCommand : AsyncCommand<FitMapCommand.Settings>
         public string To { get; init; } = "";
 
         [CommandOption("--kind <KIND>")]
-        [Description("orthogonal, canonical-q, affine, lambda-orthogonal, orthogonal-extend, residual-mlp (default canonical-q)")]
+        [Description("orthogonal, canonical-q, affine, lambda-orthogonal, orthogonal-extend, residual-mlp, ranking-adapter (default canonical-q)")]
         public string Kind { get; init; } = "canonical-q";
 
         [CommandOption("--held-out <FRACTION>")]
@@ -90,6 +90,7 @@ internal sealed class FitMapCommand : AsyncCommand<FitMapCommand.Settings>
         "lambda-orthogonal" => MapKind.LambdaOrthogonal,
         "orthogonal-extend" => MapKind.OrthogonalExtend,
         "residual-mlp" => MapKind.ResidualMlp,
+        "ranking-adapter" => MapKind.RankingAdapter,
         _ => MapKind.Unspecified,
     };
 }

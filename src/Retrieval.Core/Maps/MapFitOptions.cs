@@ -40,6 +40,12 @@ public sealed class MapFitOptions
     /// <summary>Training settings of <see cref="MapKind.ResidualMlp"/>.</summary>
     public ResidualMlpOptions Mlp { get; init; } = new();
 
+    /// <summary>Training settings of <see cref="MapKind.RankingAdapter"/>.</summary>
+    public RankingAdapterOptions Adapter { get; init; } = new();
+
+    /// <summary>Receives training progress of the iterative kinds (the ranking adapter); null for none.</summary>
+    public IProgress<MapFitProgress>? Progress { get; init; }
+
     /// <summary>The supplied map for <see cref="MapKind.External"/>; required for that kind, ignored otherwise.</summary>
     public CompatibilityMap? External { get; init; }
 }

@@ -69,6 +69,12 @@ public static class MapFitter
             case MapKind.ResidualMlp:
                 return ResidualMlpTrainer.Train(anchors, options, normalize);
 
+            case MapKind.RankingAdapter:
+            {
+                var (mn, mo, xc, yc) = Centred(xn, xo);
+                return RankingAdapterTrainer.Train(anchors, Procrustes.Solve(xc, yc), mn, mo, options, normalize);
+            }
+
             default:
                 throw RetrievalException.Invalid(FieldPath.Of("kind"), $"{options.Kind} cannot be fitted");
         }

@@ -32,4 +32,11 @@ public enum MapKind
 
     /// <summary>The exact composition of two maps (a chain such as v3→v2→v1).</summary>
     Composed = 8,
+
+    /// <summary>
+    /// Trained for retrieval: the canonical-Q map plus a low-rank linear residual <c>U·V</c> fitted with a contrastive
+    /// (InfoNCE) loss of each mapped anchor against its own old vector versus in-batch and mined hard negatives, early-stopped
+    /// on a held-out share of the anchors and started at the canonical-Q solution (so never worse than it on that share).
+    /// </summary>
+    RankingAdapter = 9,
 }

@@ -123,6 +123,7 @@ internal static class MapMapping
         MapKind.OrthogonalExtend => CoreMapKind.OrthogonalExtend,
         MapKind.External => CoreMapKind.External,
         MapKind.ResidualMlp => CoreMapKind.ResidualMlp,
+        MapKind.RankingAdapter => CoreMapKind.RankingAdapter,
         MapKind.Unspecified => throw RetrievalException.Invalid(FieldPath.Of("kind"), "is required: one of the MAP_KIND_* values"),
         _ => throw RetrievalException.Invalid(FieldPath.Of("kind"), $"unknown value {(int)kind}"),
     };
@@ -136,6 +137,7 @@ internal static class MapMapping
         CoreMapKind.OrthogonalExtend => MapKind.OrthogonalExtend,
         CoreMapKind.External => MapKind.External,
         CoreMapKind.ResidualMlp => MapKind.ResidualMlp,
+        CoreMapKind.RankingAdapter => MapKind.RankingAdapter,
         _ => MapKind.Unspecified,
     };
 }

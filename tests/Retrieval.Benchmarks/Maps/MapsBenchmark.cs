@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using Retrieval.Benchmarks.Encoders;
 using Retrieval.Core.Formats;
 using Retrieval.Core.Maps;
 using Retrieval.Core.Model;
@@ -13,7 +14,7 @@ namespace Retrieval.Benchmarks.Maps;
 /// old→old, new→new, new→old unmapped and mapped, recovery ratios, held-out anchor identification, an independent numpy
 /// reference fit (<c>peers/maps_reference.py</c>) on the same fit anchors, per-query apply cost and a ScottPlot PNG.
 /// Usage: <c>maps bench [--data DIR] [--minilm-queries N] [--fasttext-queries N] [--anchors 500,2000,5000,20000]
-/// [--plot PATH] [--markdown PATH] [--no-reference] [--no-mlp] [--kinds LambdaOrthogonal,CanonicalQ,...]</c>.
+/// [--plot PATH] [--markdown PATH] [--no-reference] [--no-mlp] [--kinds LambdaOrthogonal,CanonicalQ,...] [--two-sided [--two-sided-kind KIND]] [--query-anchors N]</c>.
 /// </summary>
 internal static class MapsBenchmark
 {
@@ -21,6 +22,9 @@ internal static class MapsBenchmark
     private const int AnchorSeed = 12345;
     private const double HeldOutFraction = 0.2;
     private const int SplitSeed = 1;
+
+    /// <summary>Query pairs added to the item anchors (<c>--query-anchors</c>); 0 = item anchors only.</summary>
+    private static int QueryAnchors { get; set; }
 
     private static readonly (MapKind Kind, string Label)[] Kinds =
     [
@@ -30,6 +34,7 @@ internal static class MapsBenchmark
         (MapKind.LambdaOrthogonal, "λ-orthogonal (λ=1)"),
         (MapKind.OrthogonalExtend, "orthogonal-extend"),
         (MapKind.ResidualMlp, "residual MLP"),
+        (MapKind.RankingAdapter, "ranking adapter (InfoNCE, low-rank)"),
     ];
 
     public static int Run(string[] args)
@@ -42,6 +47,10 @@ internal static class MapsBenchmark
         var markdownPath = Option(args, "--markdown");
         var reference = !args.Contains("--no-reference");
         var mlp = !args.Contains("--no-mlp");
+        QueryAnchors = int.Parse(Option(args, "--query-anchors") ?? "0", CultureInfo.InvariantCulture);
+
+        // --two-sided [--two-sided-kind KIND]: also measure the old gallery re-projected into the new space by a map of KIND (default canonical-Q).
+        MapKind? twoSided = args.Contains("--two-sided") ? Enum.Parse<MapKind>(Option(args, "--two-sided-kind") ?? "CanonicalQ", ignoreCase: true) : null;
         var kinds = Option(args, "--kinds")?.Split(',').Select(k => Enum.Parse<MapKind>(k, ignoreCase: true)).ToHashSet();
         var total = Stopwatch.StartNew();
 
@@ -59,7 +68,7 @@ internal static class MapsBenchmark
         var notes = new List<string>();
         foreach (var pair in pairs)
         {
-            RunPair(pair, anchorCounts, reference, mlp, kinds, baselines, rows, applyMaps, notes);
+            RunPair(pair, anchorCounts, reference, mlp, twoSided, kinds, baselines, rows, applyMaps, notes);
         }
 
         md.AppendLine(Inv($"Query samples: MiniLM→Arctic {Math.Min(minilmQueries, 3000)} of 3000 queries, fastText {fasttextQueries} of 43,598 (System.Random({QuerySeed}) shuffle, first N); gallery = all items of the old model; exact inner product; rank = items scoring strictly higher."));
@@ -101,7 +110,7 @@ internal static class MapsBenchmark
         return 0;
     }
 
-    private static void RunPair(PairSpec pair, int[] anchorCounts, bool reference, bool mlp, HashSet<MapKind>? kinds, List<string> baselines, List<ResultRow> rows, List<(string, CompatibilityMap)> applyMaps, List<string> notes)
+    private static void RunPair(PairSpec pair, int[] anchorCounts, bool reference, bool mlp, MapKind? twoSided, HashSet<MapKind>? kinds, List<string> baselines, List<ResultRow> rows, List<(string, CompatibilityMap)> applyMaps, List<string> notes)
     {
         Console.Error.WriteLine(Inv($"[{DateTime.UtcNow:HH:mm:ss}] {pair.Name}: loading"));
         var newItems = NpyFile.ReadMatrix(Path.Combine(pair.Folder, pair.NewPrefix + ".items.npy"));
@@ -113,7 +122,10 @@ internal static class MapsBenchmark
 
         var queryRows = Enumerable.Range(0, newQueriesAll.Rows).ToArray();
         new Random(QuerySeed).Shuffle(queryRows);
-        queryRows = queryRows[..Math.Min(pair.QuerySample, queryRows.Length)];
+        // --query-anchors N: N query pairs (new and old embedding of the same query text), disjoint from the evaluated
+        // queries, join the item anchors: measures what query-like anchors (e.g. operator evaluation queries) are worth.
+        var queryAnchorRows = QueryAnchors == 0 ? [] : queryRows[Math.Min(pair.QuerySample, queryRows.Length - QueryAnchors)..][..QueryAnchors];
+        queryRows = queryRows[..Math.Min(pair.QuerySample, queryRows.Length - QueryAnchors)];
         Array.Sort(queryRows);
         var newQueries = Gather(newQueriesAll.Data, dn, queryRows);
         var oldQueries = Gather(oldQueriesAll.Data, dOld, queryRows);
@@ -140,6 +152,7 @@ internal static class MapsBenchmark
         var fitsForReference = new Dictionary<string, int[]>();
         var oursForReference = new Dictionary<string, Dictionary<string, string>>();
         var pairRows = new List<ResultRow>();
+        var twoSidedRows = new List<ResultRow>();
         foreach (var count in anchorCounts)
         {
             if (count > newItems.Rows)
@@ -150,9 +163,20 @@ internal static class MapsBenchmark
 
             var anchorRows = itemOrder[..count];
             Array.Sort(anchorRows);
-            var anchors = new AnchorSet(Gather(newItems.Data, dn, anchorRows), dn, Gather(oldItems.Data, dOld, anchorRows), dOld);
-            var fitRows = FitRows(anchors, anchorRows);
-            fitsForReference[count.ToString(CultureInfo.InvariantCulture)] = fitRows;
+            var anchors = new AnchorSet(
+                [.. Gather(newItems.Data, dn, anchorRows), .. Gather(newQueriesAll.Data, dn, queryAnchorRows)],
+                dn,
+                [.. Gather(oldItems.Data, dOld, anchorRows), .. Gather(oldQueriesAll.Data, dOld, queryAnchorRows)],
+                dOld);
+            if (queryAnchorRows.Length == 0)
+            {
+                fitsForReference[count.ToString(CultureInfo.InvariantCulture)] = FitRows(anchors, anchorRows);
+            }
+            if (twoSided is { } gallerySide)
+            {
+                twoSidedRows.Add(TwoSided(pair, gallerySide, anchorRows, count, newItems, oldItems, newQueries, relevant, oldToOld, newToNew, notes));
+            }
+
             foreach (var (kind, label) in Kinds)
             {
                 if ((kind == MapKind.ResidualMlp && !mlp) || (kinds is not null && !kinds.Contains(kind)))
@@ -166,7 +190,8 @@ internal static class MapsBenchmark
                     continue;
                 }
 
-                var options = new MapFitOptions { Kind = kind, HeldOutFraction = HeldOutFraction, Seed = SplitSeed };
+                var progressLabel = Inv($"{pair.Short} {label} {count}");
+                var options = new MapFitOptions { Kind = kind, HeldOutFraction = HeldOutFraction, Seed = SplitSeed, Progress = new ConsoleProgress(progressLabel) };
                 var watch = Stopwatch.StartNew();
                 var result = MapPipeline.Run(anchors, options);
                 var fitSeconds = watch.Elapsed.TotalSeconds;
@@ -207,6 +232,31 @@ internal static class MapsBenchmark
         }
 
         rows.AddRange(pairRows);
+        rows.AddRange(twoSidedRows);
+    }
+
+    /// <summary>
+    /// Two-sided re-projection measured (issue 18 item 3): the map is fitted the other way, old → new, on the same anchors
+    /// and split, and applied to every stored old vector; queries stay native new vectors. The gallery map is applied to
+    /// the distribution it was fitted on (items), where a query-side map is applied to queries it never saw. The cost is
+    /// the wall and process CPU time of re-projecting the whole gallery, per million vectors.
+    /// </summary>
+    private static ResultRow TwoSided(PairSpec pair, MapKind kind, int[] anchorRows, int count, VectorMatrix newItems, VectorMatrix oldItems, float[] newQueries, int[][] relevant, RetrievalScores oldToOld, RetrievalScores newToNew, List<string> notes)
+    {
+        int dn = newItems.Columns, dOld = oldItems.Columns;
+        var reversed = new AnchorSet(Gather(oldItems.Data, dOld, anchorRows), dOld, Gather(newItems.Data, dn, anchorRows), dn);
+        var watch = Stopwatch.StartNew();
+        var result = MapPipeline.Run(reversed, new MapFitOptions { Kind = kind, HeldOutFraction = HeldOutFraction, Seed = SplitSeed });
+        var fitSeconds = watch.Elapsed.TotalSeconds;
+        var cpuBefore = ProcessCpu.Milliseconds();
+        watch.Restart();
+        var gallery = result.Map.ApplyBatch(oldItems.Data, oldItems.Rows);
+        var wallPerMillion = watch.Elapsed.TotalSeconds * 1e6 / oldItems.Rows;
+        var cpuPerMillion = (ProcessCpu.Milliseconds() - cpuBefore) / 1000.0 * 1e6 / oldItems.Rows;
+        var scores = RankingEvaluator.Evaluate(newQueries, gallery, dn, relevant, Metric.InnerProduct);
+        notes.Add(Inv($"{pair.Short} two-sided ({kind}), {count} anchors: re-projecting {oldItems.Rows:N0} stored old vectors ({dOld}→{dn}) costs {wallPerMillion:F1} s wall and {cpuPerMillion:F1} s CPU per million vectors (no model inference)."));
+        Console.Error.WriteLine(Inv($"[{DateTime.UtcNow:HH:mm:ss}] {pair.Short} two-sided {kind} {count}: R@1 {scores.RecallAt1:F4} R@10 {scores.RecallAt10:F4} ({scores.RecallAt10 / oldToOld.RecallAt10:F3}× old→old), re-project {wallPerMillion:F1} s/M"));
+        return new ResultRow(pair.Short, Inv($"two-sided: old gallery → new space ({kind}), native queries"), kind, count, result.Report.FitAnchors, result.Report.HeldOutAnchors, scores, oldToOld, newToNew, result.Report.IdentificationRecallAt1, result.Report.MeanCosine, fitSeconds);
     }
 
     /// <summary>The item rows <see cref="MapPipeline"/> fits on: its own split of <paramref name="anchors"/>, checked against the split it makes.</summary>
@@ -479,5 +529,12 @@ internal static class MapsBenchmark
         }
 
         private static string Ratio(double a, double b) => b > 0 ? Inv($"{a / b:F2}") : "—";
+    }
+
+    /// <summary>Writes each training epoch to stderr, synchronously (the fit's own thread), so the log shows where a fit stands.</summary>
+    private sealed class ConsoleProgress(string label) : IProgress<MapFitProgress>
+    {
+        public void Report(MapFitProgress value) =>
+            Console.Error.WriteLine(Inv($"  {label}: epoch {value.Epoch}/{value.MaxEpochs} validation loss {value.ValidationLoss:F4} ident R@1 {value.ValidationRecallAt1:F4} best epoch {value.BestEpoch} ({value.Elapsed.TotalSeconds:F1} s)"));
     }
 }

@@ -61,6 +61,27 @@ public abstract class MapsApiTests<TFixture>(TFixture fixture) : IClassFixture<T
     }
 
     [SkippableFact]
+    public async Task Fit_RankingAdapterViaRest_ReportsItsKindAndRoutes()
+    {
+        var rotation = SyntheticSpaces.Orthogonal(Dimension, seed: 31);
+        var name = await CreateAsync("adapter", ("old", Dimension, "METRIC_INNER_PRODUCT", null), ("new", Dimension, "METRIC_INNER_PRODUCT", null));
+        var noise = new Random(6);
+        var items = Vectors.Random(200, Dimension, seed: 32);
+        await UpsertAsync(name, items.Select((x, i) => ($"i{i}", new Dictionary<string, float[]> { ["new"] = x, ["old"] = SyntheticSpaces.Multiply(x, rotation, 1e-3, noise) })));
+
+        using var fitted = await PostAsync($"/v1/collections/{name}/maps:fit", """{"fromSpace":"new","toSpace":"old","kind":"MAP_KIND_RANKING_ADAPTER","heldOutFraction":0.2,"seed":1}""");
+        var map = fitted.RootElement.GetProperty("map");
+        Assert.Equal("MAP_KIND_RANKING_ADAPTER", map.GetProperty("kind").GetString());
+        Assert.True(map.GetProperty("report").GetProperty("identificationRecallAt10").GetDouble() > 0.95);
+
+        var id = map.GetProperty("id").GetString()!;
+        await Server.Maps.ActivateMapAsync(new ActivateMapRequest { Collection = name, Id = id });
+        var routed = await SearchAsync(name, "new", "old", Vectors.Random(1, Dimension, seed: 33)[0], k: 5);
+        Assert.Equal([id], routed.MapsUsed);
+        Assert.Equal(5, routed.Hits.Count);
+    }
+
+    [SkippableFact]
     public async Task Activate_GateFailed_RefusedUnlessForcedThenRetireStopsRouting()
     {
         // Unrelated spaces: no map can make a new query find what the old query finds.

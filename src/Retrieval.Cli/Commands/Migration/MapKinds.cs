@@ -14,6 +14,7 @@ internal static class MapKinds
         "lambda-orthogonal" => MapKind.LambdaOrthogonal,
         "orthogonal-extend" => MapKind.OrthogonalExtend,
         "residual-mlp" => MapKind.ResidualMlp,
+        "ranking-adapter" => MapKind.RankingAdapter,
         _ => MapKind.Unspecified,
     };
 }

@@ -8,6 +8,7 @@ export const mapKinds = [
   ['MAP_KIND_LAMBDA_ORTHOGONAL', 'λ-orthogonal'],
   ['MAP_KIND_ORTHOGONAL_EXTEND', 'orthogonal extend'],
   ['MAP_KIND_RESIDUAL_MLP', 'residual MLP'],
+  ['MAP_KIND_RANKING_ADAPTER', 'ranking adapter (InfoNCE)'],
 ];
 
 export const gateMetrics = [
