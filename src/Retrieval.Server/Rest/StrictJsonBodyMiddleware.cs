@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Unicode;
 using System.Text.RegularExpressions;
 using Google.Api;
 using Google.Protobuf.Reflection;
@@ -39,18 +40,33 @@ internal sealed partial class StrictJsonBodyMiddleware(RequestDelegate next)
         var request = context.Request;
         // Transcoding reads the body after us; buffering keeps it (in memory up to 30 KiB, then a temporary file).
         request.EnableBuffering();
-        JsonDocument document;
+        // The body is bounded by Kestrel's request size limit (Retrieval:MaxRequestBytes), so it is read whole.
+        using var buffer = new MemoryStream();
         try
         {
-            document = await JsonDocument.ParseAsync(request.Body, cancellationToken: context.RequestAborted);
-        }
-        catch (JsonException e)
-        {
-            return $"body: not valid JSON (line {e.LineNumber + 1}, byte {e.BytePositionInLine + 1}): {FirstSentence(e.Message)}";
+            await request.Body.CopyToAsync(buffer, context.RequestAborted);
         }
         finally
         {
             request.Body.Position = 0;
+        }
+
+        // System.Text.Json checks UTF-8 only when a string is read, which would surface as an exception deep in the
+        // shape check; checking the whole body first refuses it as what it is.
+        var bytes = buffer.GetBuffer().AsMemory(0, (int)buffer.Length);
+        if (!Utf8.IsValid(bytes.Span))
+        {
+            return "body: not valid UTF-8 (JSON text must be UTF-8)";
+        }
+
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(bytes);
+        }
+        catch (JsonException e)
+        {
+            return $"body: not valid JSON (line {e.LineNumber + 1}, byte {e.BytePositionInLine + 1}): {FirstSentence(e.Message)}";
         }
 
         using (document)

@@ -40,6 +40,21 @@ public sealed class StrictJsonBodyTests(SqliteServerFixture fixture) : IClassFix
     }
 
     [Fact]
+    public async Task BodyThatIsNotUtf8_IsRefusedAsSuch_NotA500()
+    {
+        var name = await TestCollections.CreateAsync(Server, "strict-utf8");
+        // A lone continuation byte and an overlong encoding inside a property name: the JSON parser alone accepts it.
+        byte[] body = [.. "{\"ite"u8, 0x80, 0xC0, 0xAF, .. "ms\":[]}"u8];
+        using var content = new ByteArrayContent(body);
+        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+        using var response = await Server.Rest.PostAsync(new Uri($"/v1/collections/{name}/items:upsert", UriKind.Relative), content);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        using var error = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        Assert.StartsWith("body: not valid UTF-8", error.RootElement.GetProperty("message").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task BadEnumValue_NamesTheAllowedValues()
     {
         using var response = await Server.PostJsonAsync("/v1/collections",
