@@ -35,8 +35,14 @@ internal static class Program
                         [--n 100000] [--queries 1000] [--concurrency 1,2,4,8] [--seconds 3] [--warmup 2] [--rounds 3] [--open-fraction 0.5]
                         [--ef-construction 40] [--batch 16 (SearchBatch rows; 1: none)]
                         [--server-env "default;DOTNET_gcServer=0;SERVER_DIR=/other/build/bin,DOTNET_TieredPGO=0"]
+          minilm-tokens encode the WordNet glosses and a query sample with MiniLM token outputs into a cache outside git
+                        [--data DIR] [--cache ~/.cache/retrieval-bench/minilm-tokens] [--items 60000] [--queries 2000] [--threads 2]
           muvera        MUVERA FDE encode throughput and recall: encode|recall|all <model> <queries> [folder]
                         ["R,k,dproj[,c|,cN];…" (c = centered SimHash)] ["none,dedup,kdN,ratioX,wardN,dedup+…"]
+          muvera-first-stage  FDE first stage (float32 scan, FDE index specs such as IVF1,PQ320x8) vs token-level first stage, same rerank
+                        [--model minilm|minilm:N|M_old] [--cache DIR] [--queries 1000] [--preset compact|end-to-end] [--fde-specs "IVF1,PQ320x8;…"]
+                        [--center all|none] [--token-spec IVF1024,Flat] [--nprobe 16] [--token-k 1,2,4,8,16,32] [--shortlists 25,50,100,200,400] [--ef 64]
+                        [--prunings ward2,ratio0.5,ratio0.5raw,drop0.5,…] [--pruning-queries 300]
           engine        the engine in process, through RetrievalEngine: exact|hnsw|shards|ingest
                         exact [--n 1000000] [--dim 128] [--queries 1000] [--batch 1000] [--trials 5]
                         hnsw|shards [--data synthetic|fasttext] [--n 200000] [--spec HNSW32] [--shards 1,2] [--ef 16,32,64,128,256]
@@ -71,8 +77,12 @@ internal static class Program
                 return await AnnOverheadBenchmark.RunAsync(rest);
             case "ann-serve":
                 return await ServeBenchmark.RunAsync(rest);
+            case "minilm-tokens":
+                return await MiniLmTokenCache.RunAsync(rest);
             case "muvera":
                 return await MuveraBenchmark.RunAsync(rest);
+            case "muvera-first-stage":
+                return FirstStageBenchmark.Run(rest);
             case "engine":
                 return await EngineBenchmark.RunAsync(rest);
             case "muvera-index":

@@ -13,7 +13,7 @@ namespace Retrieval.Benchmarks.MultiVector;
 /// them: query FDE → the index's top-K' (quantized indexes fetch K'·refine and re-score the FDEs exactly, as the
 /// engine's segments do) → exact Chamfer rerank → top-10. Against the exact FDE scan and brute-force Chamfer on the
 /// same queries in the same run: recall@10 vs the exact Chamfer top-10 and per-query latency.
-/// Usage: <c>muvera-index [specs=HNSW32;IVF256,PQ64x8] [preset=compact|end-to-end] [queries=200] [model=M_old] [folder]</c>.
+/// Usage: <c>muvera-index [specs=HNSW32;IVF256,PQ64x8] [preset=compact|end-to-end] [queries=200] [model=M_old|minilm] [folder]</c>.
 /// </summary>
 internal static class FdeIndexBenchmark
 {
@@ -25,8 +25,8 @@ internal static class FdeIndexBenchmark
         var presetName = args.Length > 1 ? args[1] : "compact";
         var queryCount = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 200;
         var model = args.Length > 3 ? args[3] : "M_old";
-        var folder = args.Length > 4 ? args[4] : "/work/shared/data/wordnet-fasttext";
-        var data = WordNetMultiVectors.Load(folder, model);
+        var folder = args.Length > 4 && args[4] != "-" ? args[4] : null;
+        var data = WordNetMultiVectors.LoadNamed(model, folder);
         var documents = data.Items.ToArray();
         // The same seeded sample as the muvera suite (seed 777), so the figures line up.
         var queries = MuveraBenchmark.Sample(data.Queries, queryCount, new DeterministicRandom(777));

@@ -10,7 +10,7 @@ namespace Retrieval.Benchmarks.MultiVector;
 /// and recall@10 of FDE → top-K' → exact Chamfer rerank against the exact Chamfer top-10 on the unpruned tokens, for
 /// both presets, with and without CRISP-style k-means pruning of the documents.
 /// Usage: <c>muvera [all|encode|recall] [model=M_old] [queries=200] [folder=/work/shared/data/wordnet-fasttext]
-/// [configs] [prunings]</c>: configs are <c>R,k_sim,d_proj[,c|,cN]</c> separated by <c>;</c> (<c>c</c>: SimHash
+/// [configs] [prunings]</c> (model <c>minilm</c> or <c>minilm:N</c>: the MiniLM token cache, folder <c>-</c> for its default): configs are <c>R,k_sim,d_proj[,c|,cN]</c> separated by <c>;</c> (<c>c</c>: SimHash
 /// centered on the mean of every item token; <c>cN</c>: on the mean of the first N item tokens, as a space that learns
 /// its center from a first write of N tokens), prunings are <c>none</c>, <c>dedup</c> (exact repeats),
 /// <c>dedup@δ</c> (within Euclidean δ), <c>kdN</c>, <c>ratioX</c>, <c>wardN</c> or <c>dedup…+method</c>, separated
@@ -33,9 +33,9 @@ internal static class MuveraBenchmark
 
         var model = args.Length > 1 ? args[1] : "M_old";
         var queryCount = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 200;
-        var folder = args.Length > 3 ? args[3] : "/work/shared/data/wordnet-fasttext";
+        var folder = args.Length > 3 && args[3] != "-" ? args[3] : null;
         var stopwatch = Stopwatch.StartNew();
-        var data = WordNetMultiVectors.Load(folder, model);
+        var data = WordNetMultiVectors.LoadNamed(model, folder);
         Console.WriteLine($"loaded {data.Items.Count} items ({data.ItemTokenCount} tokens), {data.Queries.Count} queries, d = {data.Dimension}, model {model}, in {stopwatch.Elapsed.TotalSeconds:F1} s");
         if (mode is "all" or "encode")
         {
@@ -44,7 +44,7 @@ internal static class MuveraBenchmark
 
         if (mode is "all" or "recall")
         {
-            Recall(data, queryCount, args.Length > 4 ? args[4] : DefaultConfigs, args.Length > 5 ? args[5] : DefaultPrunings);
+            Recall(data, model, queryCount, args.Length > 4 ? args[4] : DefaultConfigs, args.Length > 5 ? args[5] : DefaultPrunings);
         }
 
         return 0;
@@ -131,25 +131,26 @@ internal static class MuveraBenchmark
         return hash;
     }
 
-    private static void Recall(WordNetMultiVectors data, int queryCount, string configList, string pruningList)
+    private static void Recall(WordNetMultiVectors data, string model, int queryCount, string configList, string pruningList)
     {
+        var corpusMean = TokenCenter.MeanOf(data.Items, data.Dimension, int.MaxValue);
         var random = new DeterministicRandom(777);
         var queries = Sample(data.Queries, queryCount, random);
         var watch = Stopwatch.StartNew();
         var exact = queries.Select(q => ChamferSearch.Search(q, data.Items, 10).Select(r => r.Row).ToHashSet()).ToArray();
         Console.WriteLine($"exact Chamfer top-10 (brute force, parallel): {watch.Elapsed.TotalMilliseconds / queries.Length:F1} ms/query over {data.Items.Count} items");
         var configs = configList.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(c => ParseConfig(c, data)).ToArray();
-        var prunings = pruningList.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(n => (Name: n, Options: ParsePruning(n))).ToArray();
+        var prunings = pruningList.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(n => (Name: n, Options: ParsePruning(n, out var drop), Drop: drop)).ToArray();
         Console.WriteLine();
         Console.WriteLine($"| pruning | vectors kept | (R,k_sim,d_proj) | center | dims | {string.Join(" | ", Shortlists.Select(s => $"K'={s}"))} |");
         Console.WriteLine($"|---|---|---|---|---|{string.Concat(Shortlists.Select(_ => "---|"))}");
         var curves = new List<(string Label, double[] Recalls)>();
-        foreach (var (name, options) in prunings)
+        foreach (var (name, options, drop) in prunings)
         {
             var documents = new TokenMatrix[data.Items.Count];
-            Parallel.For(0, documents.Length, i => documents[i] = TokenPruner.Prune(data.Items[i], options));
+            Parallel.For(0, documents.Length, i => documents[i] = TokenPruner.Prune(drop is { } keep ? LowInformationTokens.Drop(data.Items[i], corpusMean.AsSpan(), keep) : data.Items[i], options));
             var kept = documents.Sum(d => (long)d.Count) / (double)data.ItemTokenCount;
-            if (options.Method != PruningMethod.None || options.Dedup)
+            if (options.Method != PruningMethod.None || options.Dedup || drop is not null)
             {
                 // The pruning's own loss: exact Chamfer on the kept vectors (every item reranked) against the unpruned top-10.
                 var hits = queries.Select((q, i) => ChamferSearch.Search(q, documents, 10).Count(r => exact[i].Contains(r.Row))).Sum();
@@ -165,14 +166,16 @@ internal static class MuveraBenchmark
                     $"| {name} | {100 * kept:F1}% ({1 / kept:F2}× fewer) | {preset} | {centerLabel} | {parameters.EncodedLength} | " +
                     $"{string.Join(" | ", recalls.Select(r => r.ToString("F3", CultureInfo.InvariantCulture)))} |  <!-- {timing} -->");
                 curves.Add(($"{name}, {preset}{(parameters.Center is null ? "" : " centered")}", recalls));
-                if (options.Method == PruningMethod.None && !options.Dedup)
+                if (options.Method == PruningMethod.None && !options.Dedup && drop is null)
                 {
                     Latency(encoder, fdes, documents, queries, preset);
                 }
             }
         }
 
-        PlotRecall(curves, "docs/img/muvera-recall.png");
+        PlotRecall(curves, model.StartsWith("minilm", StringComparison.Ordinal) ? "docs/img/muvera-recall-minilm.png" : "docs/img/muvera-recall.png",
+            model.StartsWith("minilm", StringComparison.Ordinal) ? $"WordNet glosses × MiniLM tokens ({data.Items.Count} items)" : $"WordNet × fastText ({model})",
+            model.StartsWith("minilm", StringComparison.Ordinal) ? 0.9 : 0.8);
     }
 
     /// <summary><c>R,k_sim,d_proj[,c|,cN]</c> (seed 1, as every row of the table).</summary>
@@ -196,6 +199,36 @@ internal static class MuveraBenchmark
         var center = TokenCenter.MeanOf(data.Items, data.Dimension, tokens);
         var label = tokens == int.MaxValue ? "mean of all item tokens" : $"mean of first {tokens} tokens";
         return (parameters with { Center = center }, label);
+    }
+
+    /// <summary>
+    /// As <see cref="ParsePruning(string)"/>, plus <c>dropX</c> (keep the fraction X of each item's tokens least
+    /// similar to the corpus mean token, <see cref="LowInformationTokens"/>; may be followed by <c>+method</c>) and a
+    /// <c>raw</c> suffix (centroids kept as plain means) or <c>norm</c> suffix (always re-normalised).
+    /// </summary>
+    internal static PruningOptions ParsePruning(string name, out double? drop)
+    {
+        drop = null;
+        if (name.StartsWith("drop", StringComparison.Ordinal))
+        {
+            var plus = name.IndexOf('+', StringComparison.Ordinal);
+            drop = double.Parse(plus < 0 ? name[4..] : name[4..plus], CultureInfo.InvariantCulture);
+            name = plus < 0 ? "none" : name[(plus + 1)..];
+        }
+
+        var normalization = CentroidNormalization.Auto;
+        if (name.EndsWith("raw", StringComparison.Ordinal))
+        {
+            normalization = CentroidNormalization.Never;
+            name = name[..^3];
+        }
+        else if (name.EndsWith("norm", StringComparison.Ordinal))
+        {
+            normalization = CentroidNormalization.Always;
+            name = name[..^4];
+        }
+
+        return ParsePruning(name) with { Normalization = normalization };
     }
 
     private static PruningOptions ParsePruning(string name)
@@ -254,7 +287,7 @@ internal static class MuveraBenchmark
         }
     }
 
-    private static void PlotRecall(List<(string Label, double[] Recalls)> curves, string path)
+    private static void PlotRecall(List<(string Label, double[] Recalls)> curves, string path, string dataLabel, double targetRecall)
     {
         try
         {
@@ -267,11 +300,11 @@ internal static class MuveraBenchmark
                 scatter.MarkerSize = 6;
             }
 
-            var target = plot.Add.HorizontalLine(0.8);
-            target.LegendText = "target 0.80";
+            var target = plot.Add.HorizontalLine(targetRecall);
+            target.LegendText = $"target {targetRecall:F2}";
             target.LinePattern = ScottPlot.LinePattern.Dashed;
             plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(xs, Shortlists.Select(s => s.ToString(CultureInfo.InvariantCulture)).ToArray());
-            plot.Title("WordNet × fastText (M_old): recall@10 of FDE top-K' + Chamfer rerank vs exact Chamfer");
+            plot.Title($"{dataLabel}: recall@10 of FDE top-K' + Chamfer rerank vs exact Chamfer");
             plot.XLabel("K' (FDE candidates reranked), log scale");
             plot.YLabel("recall@10 vs exact Chamfer top-10 (unpruned)");
             plot.ShowLegend(ScottPlot.Alignment.LowerRight);

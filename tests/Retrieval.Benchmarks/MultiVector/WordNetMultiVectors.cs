@@ -4,13 +4,14 @@ using Retrieval.Core.MultiVector;
 namespace Retrieval.Benchmarks.MultiVector;
 
 /// <summary>
-/// The multi-vector form of <c>shared/data/wordnet-fasttext</c>: item i = rows T[ids[off[i]..off[i+1]]] of the
+/// A multi-vector benchmark set: either the MiniLM token outputs (<see cref="MiniLmTokenCache"/>) or, as here, the
+/// multi-vector form of <c>shared/data/wordnet-fasttext</c>: item i = rows T[ids[off[i]..off[i+1]]] of the
 /// L2-normalised word-vector table T (repeats kept), likewise for queries (see the folder's README).
 /// Items or queries left without tokens are dropped (they have no multi-vector); <see cref="ItemRows"/> maps back.
 /// </summary>
 internal sealed class WordNetMultiVectors
 {
-    private WordNetMultiVectors(List<TokenMatrix> items, List<int> itemRows, List<TokenMatrix> queries, int dimension)
+    internal WordNetMultiVectors(List<TokenMatrix> items, List<int> itemRows, List<TokenMatrix> queries, int dimension)
     {
         Items = items;
         ItemRows = itemRows;
@@ -28,6 +29,22 @@ internal sealed class WordNetMultiVectors
     public int Dimension { get; }
 
     public long ItemTokenCount => Items.Sum(i => (long)i.Count);
+
+    /// <summary>
+    /// <paramref name="model"/> <c>minilm</c> (or <c>minilm:N</c>, the first N items) reads the MiniLM token cache in
+    /// <paramref name="folder"/> (<see cref="MiniLmTokenCache.DefaultFolder"/> when null); any other name reads the
+    /// fastText multi-vectors <c>{model}.wordvecs.npy</c> of <c>shared/data/wordnet-fasttext</c> (the default folder).
+    /// </summary>
+    public static WordNetMultiVectors LoadNamed(string model, string? folder)
+    {
+        if (model.StartsWith("minilm", StringComparison.Ordinal))
+        {
+            var limit = model.Contains(':', StringComparison.Ordinal) ? int.Parse(model[(model.IndexOf(':', StringComparison.Ordinal) + 1)..], System.Globalization.CultureInfo.InvariantCulture) : int.MaxValue;
+            return MiniLmTokenCache.Load(folder ?? MiniLmTokenCache.DefaultFolder, limit);
+        }
+
+        return Load(folder ?? "/work/shared/data/wordnet-fasttext", model);
+    }
 
     public static WordNetMultiVectors Load(string folder, string model)
     {
