@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using Google.Protobuf.Reflection;
 
 namespace Retrieval.Server.Rest;
@@ -12,13 +13,14 @@ namespace Retrieval.Server.Rest;
 /// generic "not correctly formatted", and unknown fields are refused as the OpenAPI document's
 /// <c>additionalProperties: false</c> says. It only checks the shape; values are judged by the engine's validators.
 /// </summary>
-internal static class ProtoJsonShapeValidator
+internal static partial class ProtoJsonShapeValidator
 {
     /// <summary>The first shape error in <paramref name="body"/> as <c>"path: reason"</c>, or null when it conforms.</summary>
     public static string? Validate(JsonElement body, MessageDescriptor message, string rootPath = "")
     {
         var path = new StringBuilder(rootPath);
-        return CheckMessage(body, message, path);
+        // A null inside a message means "the default"; a null body has no message for the transcoder to fill.
+        return body.ValueKind == JsonValueKind.Null ? Fail(path, "expected an object, not null") : CheckMessage(body, message, path);
     }
 
     private static string? CheckMessage(JsonElement value, MessageDescriptor message, StringBuilder path)
@@ -105,7 +107,9 @@ internal static class ProtoJsonShapeValidator
     {
         if (value.ValueKind == JsonValueKind.Null)
         {
-            return null;
+            // proto3 JSON reads null as the default, but the transcoder cannot assign null to a list or a map and
+            // would refuse the body naming no field.
+            return field.IsRepeated ? Fail(path, field.IsMap ? "expected an object (a map), not null; leave the field out instead" : "expected an array, not null; leave the field out instead") : null;
         }
 
         if (field.IsMap)
@@ -124,6 +128,12 @@ internal static class ProtoJsonShapeValidator
                 if (keyField.FieldType != FieldType.String && !IsIntegerText(entry.Name, keyField.FieldType))
                 {
                     return Fail(path, $"map key '{entry.Name}' is not {Describe(keyField.FieldType)}");
+                }
+
+                if (entry.Value.ValueKind == JsonValueKind.Null && !IsProtobufValue(valueField))
+                {
+                    // The transcoder cannot put null into a map.
+                    return Fail(path, "null is not allowed as a map value");
                 }
 
                 if (CheckSingle(entry.Value, valueField, path) is { } error)
@@ -149,6 +159,11 @@ internal static class ProtoJsonShapeValidator
             {
                 var length = path.Length;
                 path.Append('[').Append(index.ToString(CultureInfo.InvariantCulture)).Append(']');
+                if (element.ValueKind == JsonValueKind.Null && !IsProtobufValue(field))
+                {
+                    return Fail(path, "null is not allowed in a list");
+                }
+
                 if (CheckSingle(element, field, path) is { } error)
                 {
                     return error;
@@ -256,15 +271,32 @@ internal static class ProtoJsonShapeValidator
         return Fail(path, $"{given} is not one of {string.Join(", ", type.Values.Select(v => v.Name))}");
     }
 
+    /// <summary>
+    /// <c>.name</c>, or <c>["name"]</c> (JSON-escaped) for a map key that is not a plain identifier, so that the path
+    /// stays readable up to its ": reason" whatever the key holds (spaces, colons, dots, brackets).
+    /// </summary>
     private static void AppendMember(StringBuilder path, string name)
     {
-        if (path.Length > 0)
+        if (PlainMember().IsMatch(name))
         {
-            path.Append('.');
+            if (path.Length > 0)
+            {
+                path.Append('.');
+            }
+
+            path.Append(name);
+            return;
         }
 
-        path.Append(name);
+        path.Append(path.Length == 0 ? "body" : string.Empty).Append('[').Append(JsonSerializer.Serialize(name)).Append(']');
     }
+
+    [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_]*$")]
+    private static partial Regex PlainMember();
+
+    /// <summary>google.protobuf.Value, whose JSON form includes null (its null_value).</summary>
+    private static bool IsProtobufValue(FieldDescriptor field) =>
+        field.FieldType == FieldType.Message && field.MessageType.FullName == "google.protobuf.Value";
 
     private static string Fail(StringBuilder path, string reason) =>
         path.Length == 0 ? $"body: {reason}" : $"{path}: {reason}";

@@ -1,5 +1,6 @@
+using System.Buffers;
+using System.Text;
 using System.Text.Json;
-using System.Text.Unicode;
 using System.Text.RegularExpressions;
 using Google.Api;
 using Google.Protobuf.Reflection;
@@ -19,10 +20,14 @@ internal sealed partial class StrictJsonBodyMiddleware(RequestDelegate next)
     public async Task InvokeAsync(HttpContext context)
     {
         if (context.GetEndpoint()?.Metadata.GetMetadata<GrpcJsonTranscodingMetadata>() is { } transcoding
-            && transcoding.HttpRule.Body is { Length: > 0 } bodyField
-            && HasBody(context.Request))
+            && transcoding.HttpRule.Body is { Length: > 0 } bodyField)
         {
-            if (await CheckAsync(context, transcoding, bodyField) is { } error)
+            // An empty body (Content-Length: 0) is refused by the transcoder naming nothing; a request with no body
+            // at all is left to it.
+            var error = context.Request.ContentLength == 0
+                ? "body: empty; expected a JSON object"
+                : HasBody(context.Request) ? await CheckAsync(context, transcoding, bodyField) : null;
+            if (error is not null)
             {
                 await RestErrorResponse.WriteAsync(context, GrpcStatus.InvalidArgument, error);
                 return;
@@ -40,33 +45,26 @@ internal sealed partial class StrictJsonBodyMiddleware(RequestDelegate next)
         var request = context.Request;
         // Transcoding reads the body after us; buffering keeps it (in memory up to 30 KiB, then a temporary file).
         request.EnableBuffering();
-        // The body is bounded by Kestrel's request size limit (Retrieval:MaxRequestBytes), so it is read whole.
-        using var buffer = new MemoryStream();
-        try
-        {
-            await request.Body.CopyToAsync(buffer, context.RequestAborted);
-        }
-        finally
-        {
-            request.Body.Position = 0;
-        }
-
-        // System.Text.Json checks UTF-8 only when a string is read, which would surface as an exception deep in the
-        // shape check; checking the whole body first refuses it as what it is.
-        var bytes = buffer.GetBuffer().AsMemory(0, (int)buffer.Length);
-        if (!Utf8.IsValid(bytes.Span))
-        {
-            return "body: not valid UTF-8 (JSON text must be UTF-8)";
-        }
-
         JsonDocument document;
         try
         {
-            document = JsonDocument.Parse(bytes);
+            // The JSON parser checks UTF-8 only where it decodes a string, so invalid bytes inside a string value would
+            // pass here and then either throw in the shape check (HTTP 500) or be refused by transcoding naming nothing.
+            if (await FindInvalidUtf8Async(request.Body, context.RequestAborted) is { } invalid)
+            {
+                return invalid;
+            }
+
+            request.Body.Position = 0;
+            document = await JsonDocument.ParseAsync(request.Body, cancellationToken: context.RequestAborted);
         }
         catch (JsonException e)
         {
             return $"body: not valid JSON (line {e.LineNumber + 1}, byte {e.BytePositionInLine + 1}): {FirstSentence(e.Message)}";
+        }
+        finally
+        {
+            request.Body.Position = 0;
         }
 
         using (document)
@@ -84,6 +82,42 @@ internal sealed partial class StrictJsonBodyMiddleware(RequestDelegate next)
                 : ProtoJsonShapeValidator.Validate(document.RootElement, field.MessageType ?? message, field.JsonName);
         }
     }
+
+    /// <summary>The first invalid UTF-8 sequence in <paramref name="body"/> as a refusal, or null when all of it is UTF-8.</summary>
+    private static async Task<string?> FindInvalidUtf8Async(Stream body, CancellationToken cancellationToken)
+    {
+        const int ChunkSize = 16 * 1024;
+        var decoder = StrictUtf8.GetDecoder();
+        var buffer = ArrayPool<byte>.Shared.Rent(ChunkSize);
+        long offset = 0;
+        try
+        {
+            int read;
+            do
+            {
+                read = await body.ReadAsync(buffer.AsMemory(0, ChunkSize), cancellationToken);
+                try
+                {
+                    // The decoder carries a sequence split across two chunks over; flushing at the end refuses one cut short.
+                    decoder.GetCharCount(buffer, 0, read, flush: read == 0);
+                }
+                catch (DecoderFallbackException e)
+                {
+                    return $"body: not valid UTF-8 text (invalid byte sequence near byte {offset + Math.Max(e.Index, 0) + 1})";
+                }
+
+                offset += read;
+            }
+            while (read > 0);
+            return null;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     private static string? CheckPathParameters(JsonElement body, MessageDescriptor message, HttpRule rule, RouteValueDictionary routeValues)
     {

@@ -7,8 +7,8 @@ using Retrieval.Testing.Server;
 namespace Retrieval.Server.Tests.Infrastructure;
 
 /// <summary>
-/// The real server binary in a child process, so a test can SIGKILL it (no shutdown hooks run) and restart it
-/// on the same store.
+/// The real server binary in a child process, so a test can SIGKILL it (no shutdown hooks run) or SIGTERM it (an
+/// orderly stop), and restart it on the same store.
 /// </summary>
 internal sealed class ChildServerProcess : IAsyncDisposable
 {
@@ -142,6 +142,37 @@ internal sealed class ChildServerProcess : IAsyncDisposable
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         await _process.WaitForExitAsync(timeout.Token);
     }
+
+    /// <summary>
+    /// SIGTERM, as an orchestrator stops a container: the host runs its shutdown (drains requests, disposes the engine).
+    /// Sent with <c>kill</c>, since .NET's <see cref="Process"/> can only SIGKILL.
+    /// </summary>
+    public async Task TerminateAsync()
+    {
+        using var kill = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])
+            ?? throw new InvalidOperationException("could not start kill");
+        await kill.WaitForExitAsync();
+        Assert.True(kill.ExitCode == 0, $"kill -TERM {_process.Id} exited with {kill.ExitCode}");
+    }
+
+    /// <summary>Waits for the child to exit, at most <paramref name="bound"/>; true when it did.</summary>
+    public async Task<bool> WaitForExitAsync(TimeSpan bound)
+    {
+        using var timeout = new CancellationTokenSource(bound);
+        try
+        {
+            await _process.WaitForExitAsync(timeout.Token);
+            return true;
+        }
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested)
+        {
+            return false;
+        }
+    }
+
+    public bool HasExited => _process.HasExited;
+
+    public int ExitCode => _process.ExitCode;
 
     public async ValueTask DisposeAsync()
     {

@@ -67,13 +67,6 @@ public sealed partial class FuzzTests(SqliteServerFixture fixture, ITestOutputHe
 
                 Assert.True(status != (int)HttpStatusCode.RequestEntityTooLarge || bytes.Length > 1_000_000, $"{route}: 413 for {bytes.Length} bytes");
                 var message = MessageOf(answer);
-                if (!NamesField(message) && IsTranscodingRefusal(CodeOf(answer), message))
-                {
-                    tally.Refused(route.ToString(), $"{status} malformed body, refused by JSON transcoding");
-                    Assert.Equal(before, await SnapshotAsync());
-                    return;
-                }
-
                 Assert.True(NamesWhatIsWrong(CodeOf(answer) == (int)StatusCode.InvalidArgument, message), $"{route}: HTTP {status}, the refusal names no field: {answer}");
                 Assert.Equal(before, await SnapshotAsync());
                 tally.Refused(route.ToString(), status.ToString(CultureInfo.InvariantCulture));
@@ -153,15 +146,6 @@ public sealed partial class FuzzTests(SqliteServerFixture fixture, ITestOutputHe
         RestRoute.CreateCollection => "/v1/collections",
         _ => throw new ArgumentOutOfRangeException(nameof(route)),
     };
-
-    /// <summary>
-    /// An INVALID_ARGUMENT that names no field comes from JSON transcoding itself, refusing a body it cannot map onto
-    /// the request message before our code sees it ("Request JSON payload is not correctly formatted.", "Unable to
-    /// assign 'null' …", "Value cannot be null. …"): our own refusals are built from a field path and always start with
-    /// it, which the gRPC fuzz test enforces. Issue 20 (branch api20: a strict body check before transcoding) answers
-    /// such bodies naming the field; once it is merged this exception goes, and every REST refusal must name its field.
-    /// </summary>
-    private static bool IsTranscodingRefusal(int? code, string? message) => code == (int)StatusCode.InvalidArgument && !string.IsNullOrEmpty(message);
 
     private static string? MessageOf(string answer)
     {
