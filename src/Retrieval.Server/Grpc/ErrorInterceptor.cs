@@ -1,3 +1,4 @@
+using System.Data.Common;
 using Grpc.Core;
 using Grpc.Core.Interceptors;
 using Retrieval.Core.Errors;
@@ -93,8 +94,30 @@ internal sealed partial class ErrorInterceptor(ILogger<ErrorInterceptor> logger)
             return new RpcException(new Status(StatusCode.Cancelled, "the client reset the stream"));
         }
 
+        // The store of record could not be reached (the driver marks the failure transient: connection refused or lost,
+        // the server shutting down, a timeout). A later retry may succeed, which is what UNAVAILABLE tells a client; the
+        // indexes apply a batch only after its commit returned, so a refused batch is not in them.
+        if (TransientStoreFailure(exception) is { } store)
+        {
+            LogStoreUnavailable(logger, context.Method, store.Message);
+            return new RpcException(new Status(StatusCode.Unavailable, "store: the store of record is unavailable; retry later"));
+        }
+
         LogUnhandled(logger, context.Method, exception);
         return new RpcException(new Status(StatusCode.Internal, "internal error; see the server log"));
+    }
+
+    private static DbException? TransientStoreFailure(Exception exception)
+    {
+        for (var current = exception; current is not null; current = current.InnerException)
+        {
+            if (current is DbException { IsTransient: true } transient)
+            {
+                return transient;
+            }
+        }
+
+        return null;
     }
 
     private static bool ThrownByKestrel(Exception exception) =>
@@ -113,6 +136,9 @@ internal sealed partial class ErrorInterceptor(ILogger<ErrorInterceptor> logger)
 
     [LoggerMessage(2101, LogLevel.Information, "Client left {Method}: {Reason}")]
     private static partial void LogClientGone(ILogger logger, string method, string reason);
+
+    [LoggerMessage(2102, LogLevel.Warning, "Store unavailable during {Method}: {Reason}")]
+    private static partial void LogStoreUnavailable(ILogger logger, string method, string reason);
 
     [LoggerMessage(2100, LogLevel.Error, "Unhandled error in {Method}")]
     private static partial void LogUnhandled(ILogger logger, string method, Exception exception);

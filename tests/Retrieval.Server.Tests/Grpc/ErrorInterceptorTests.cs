@@ -74,6 +74,42 @@ public sealed class ErrorInterceptorTests
         Assert.IsType<IOException>(entry.Exception);
     }
 
+    [Fact]
+    public async Task Unary_TransientStoreFailure_EvenWrapped_IsUnavailableAndAWarning()
+    {
+        var logger = new CapturingLogger();
+        var interceptor = new ErrorInterceptor(logger);
+
+        var error = await Assert.ThrowsAsync<RpcException>(() => interceptor.UnaryServerHandler<string, string>(
+            "", new StreamCallContext("/retrieval.v1.Items/UpsertItems"),
+            (_, _) => throw new InvalidOperationException("commit failed", new StoreFailure("connection refused", transient: true))));
+
+        Assert.Equal(StatusCode.Unavailable, error.StatusCode);
+        Assert.StartsWith("store: ", error.Status.Detail, StringComparison.Ordinal);
+        var entry = Assert.Single(logger.Entries);
+        Assert.Equal(LogLevel.Warning, entry.Level);
+        Assert.Contains("connection refused", entry.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Unary_StoreFailureThatIsNotTransient_StaysInternal()
+    {
+        var logger = new CapturingLogger();
+        var interceptor = new ErrorInterceptor(logger);
+
+        var error = await Assert.ThrowsAsync<RpcException>(() => interceptor.UnaryServerHandler<string, string>(
+            "", new StreamCallContext("/retrieval.v1.Items/UpsertItems"),
+            (_, _) => throw new StoreFailure("syntax error", transient: false)));
+
+        Assert.Equal(StatusCode.Internal, error.StatusCode);
+        Assert.Equal(LogLevel.Error, Assert.Single(logger.Entries).Level);
+    }
+
+    private sealed class StoreFailure(string message, bool transient) : System.Data.Common.DbException(message)
+    {
+        public override bool IsTransient => transient;
+    }
+
     private sealed class ResettingReader : IAsyncStreamReader<string>
     {
         public string Current => throw new InvalidOperationException("no message was read");
