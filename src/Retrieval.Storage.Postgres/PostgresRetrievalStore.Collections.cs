@@ -104,7 +104,19 @@ public sealed partial class PostgresRetrievalStore
         ArgumentNullException.ThrowIfNull(name);
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        if (!await DeleteCollectionRowsAsync(connection, transaction, name, cancellationToken))
+        {
+            return false;
+        }
 
+        await transaction.CommitAsync(cancellationToken);
+        return true;
+    }
+
+    /// <summary>Deletes a collection's rows inside the caller's transaction; false when it did not exist.</summary>
+    private static async Task<bool> DeleteCollectionRowsAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, string name, CancellationToken cancellationToken)
+    {
         // The catalog row goes first: its row lock makes a concurrent write either finish before us (and its
         // rows are deleted below) or find no collection.
         int key;
@@ -137,7 +149,6 @@ public sealed partial class PostgresRetrievalStore
             await rows.ExecuteNonQueryAsync(cancellationToken);
         }
 
-        await transaction.CommitAsync(cancellationToken);
         return true;
     }
 }

@@ -47,7 +47,19 @@ public sealed partial class PostgresRetrievalStore
         // item appear twice.
         await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, cancellationToken);
         await RequireCollectionAsync(connection, transaction, collection, cancellationToken);
+        await foreach (var change in ReadChangesAsync(connection, transaction, collection, afterSequence, cancellationToken))
+        {
+            yield return change;
+        }
 
+        await transaction.CommitAsync(cancellationToken);
+    }
+
+    /// <summary>The change feed after <paramref name="afterSequence"/>, page by page, inside the caller's REPEATABLE READ transaction.</summary>
+    private static async IAsyncEnumerable<ItemChange> ReadChangesAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, string collection, long afterSequence,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
         await using var command = new NpgsqlCommand(ChangePageSql, connection, transaction);
         command.Parameters.AddWithValue("collection", collection);
         command.Parameters.AddWithValue("limit", ChangePageSize);
@@ -69,8 +81,6 @@ public sealed partial class PostgresRetrievalStore
 
             afterSeq.Value = page[^1].Sequence;
         }
-
-        await transaction.CommitAsync(cancellationToken);
     }
 
     public async Task<IReadOnlyList<StoredItem>> GetItemsAsync(

@@ -99,19 +99,7 @@ public sealed partial class SqliteRetrievalStore
         return WriteTransactionAsync(
             async (connection, transaction, ct) =>
             {
-                await using var command = Command(connection, transaction, """
-                    DELETE FROM vectors WHERE collection = $name;
-                    DELETE FROM items WHERE collection = $name;
-                    DELETE FROM tombstones WHERE collection = $name;
-                    DELETE FROM maps WHERE collection = $name;
-                    DELETE FROM raw_inputs WHERE collection = $name;
-                    DELETE FROM migrations WHERE collection = $name;
-                    DELETE FROM migration_events WHERE collection = $name;
-                    DELETE FROM migration_derived WHERE collection = $name;
-                    DELETE FROM collections WHERE name = $name;
-                    """);
-                command.Parameters.AddWithValue("$name", name);
-                await command.ExecuteNonQueryAsync(ct);
+                await DeleteCollectionRowsAsync(connection, transaction, name, ct);
 
                 // The affected-row count of a multi-statement command sums all statements, so ask SQLite
                 // about the last one (the catalog row) directly.
@@ -119,6 +107,24 @@ public sealed partial class SqliteRetrievalStore
                 return (long)(await changes.ExecuteScalarAsync(ct))! > 0;
             },
             cancellationToken);
+    }
+
+    /// <summary>Deletes a collection's rows, its catalog row last, inside the caller's transaction.</summary>
+    private static async Task DeleteCollectionRowsAsync(SqliteConnection connection, SqliteTransaction transaction, string name, CancellationToken ct)
+    {
+        await using var command = Command(connection, transaction, """
+            DELETE FROM vectors WHERE collection = $name;
+            DELETE FROM items WHERE collection = $name;
+            DELETE FROM tombstones WHERE collection = $name;
+            DELETE FROM maps WHERE collection = $name;
+            DELETE FROM raw_inputs WHERE collection = $name;
+            DELETE FROM migrations WHERE collection = $name;
+            DELETE FROM migration_events WHERE collection = $name;
+            DELETE FROM migration_derived WHERE collection = $name;
+            DELETE FROM collections WHERE name = $name;
+            """);
+        command.Parameters.AddWithValue("$name", name);
+        await command.ExecuteNonQueryAsync(ct);
     }
 
     private static RetrievalException CollectionNotFound(string name) =>

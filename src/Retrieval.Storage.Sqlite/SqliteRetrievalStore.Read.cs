@@ -56,7 +56,17 @@ public sealed partial class SqliteRetrievalStore
         // neither be half-seen nor make an item appear twice.
         await using var transaction = connection.BeginTransaction(deferred: true);
         await RequireCollectionAsync(connection, transaction, collection, cancellationToken);
+        await foreach (var change in ReadChangesAsync(connection, transaction, collection, afterSequence, cancellationToken))
+        {
+            yield return change;
+        }
+    }
 
+    /// <summary>The change feed after <paramref name="afterSequence"/>, page by page, inside the caller's read transaction.</summary>
+    private static async IAsyncEnumerable<ItemChange> ReadChangesAsync(
+        SqliteConnection connection, SqliteTransaction transaction, string collection, long afterSequence,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
         await using var command = Command(connection, transaction, FirstPageSql);
         command.Parameters.AddWithValue("$collection", collection);
         command.Parameters.AddWithValue("$limit", ChangePageSize);

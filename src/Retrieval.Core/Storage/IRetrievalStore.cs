@@ -4,9 +4,9 @@ namespace Retrieval.Core.Storage;
 /// The store of record: every role a store plays, and its lifetime. Every index is derived from it. Implementations: SQLite
 /// (embedded default) and PostgreSQL. All methods are safe to call concurrently. Code that needs one role takes that role's
 /// interface (<see cref="ICatalogStore"/>, <see cref="IItemStore"/>, <see cref="IRawInputStore"/>, <see cref="IMapStore"/>,
-/// <see cref="IMigrationStore"/>, <see cref="IAliasStore"/>).
+/// <see cref="IMigrationStore"/>, <see cref="IAliasStore"/>, <see cref="ICollectionTransferStore"/>).
 /// </summary>
-public interface IRetrievalStore : ICatalogStore, IItemStore, IRawInputStore, IMapStore, IMigrationStore, IAliasStore, IAsyncDisposable
+public interface IRetrievalStore : ICatalogStore, IItemStore, IRawInputStore, IMapStore, IMigrationStore, IAliasStore, ICollectionTransferStore, IAsyncDisposable
 {
     /// <summary>"sqlite" or "postgres".</summary>
     string Kind { get; }
