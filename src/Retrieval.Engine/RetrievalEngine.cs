@@ -4,6 +4,7 @@ using Retrieval.Core.Errors;
 using Retrieval.Core.Filtering;
 using Retrieval.Core.Model;
 using Retrieval.Core.Storage;
+using Retrieval.Engine.Backups;
 using Retrieval.Engine.Collections;
 using Retrieval.Engine.Encoders;
 using Retrieval.Engine.Indexes;
@@ -45,6 +46,7 @@ public sealed partial class RetrievalEngine : IAsyncDisposable
     private readonly MapService _maps;
     private readonly MigrationCoordinator _migrations;
     private readonly BackfillService _backfill;
+    private readonly CollectionBackups _backups;
 
     /// <param name="store">The store of record.</param>
     /// <param name="options">Limits.</param>
@@ -55,13 +57,15 @@ public sealed partial class RetrievalEngine : IAsyncDisposable
     /// Further server-side backfill sources of migrations; re-encoding stored raw inputs is built in when
     /// <paramref name="encoders"/> are given.
     /// </param>
+    /// <param name="backups">Where collection snapshots are kept; null (or no directory) turns them off.</param>
     public RetrievalEngine(
         IRetrievalStore store,
         EngineOptions options,
         ILogger<RetrievalEngine> logger,
         IndexingOptions? indexing = null,
         ISpaceEncoders? encoders = null,
-        IEnumerable<IBackfillVectorProducer>? backfillProducers = null)
+        IEnumerable<IBackfillVectorProducer>? backfillProducers = null,
+        BackupOptions? backups = null)
     {
         _store = store;
         Options = options;
@@ -84,6 +88,7 @@ public sealed partial class RetrievalEngine : IAsyncDisposable
             [.. backfillProducers ?? [], .. encoders is null ? [] : new[] { new RawInputBackfillProducer(store, encoders, logger) }]);
         _migrations = new MigrationCoordinator(_catalog, store, _maps, producers, logger);
         _backfill = new BackfillService(_catalog, _migrations, _writes, producers, options.MaxBatchItems, logger);
+        _backups = new CollectionBackups(_catalog, store, backups ?? new BackupOptions(), AttachAsync, logger);
         MigrationMetrics.Register(this);
     }
 
@@ -97,17 +102,18 @@ public sealed partial class RetrievalEngine : IAsyncDisposable
     /// <summary>Opens the store and loads every collection (its shards, maps and open migration), logging progress.</summary>
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        await _catalog.StartAsync(
-            async (state, ct) =>
-            {
-                await _maps.LoadAsync(state, ct);
-                await _migrations.LoadAsync(state, ct);
-            },
-            cancellationToken);
+        await _catalog.StartAsync(AttachAsync, cancellationToken);
         if (Indexing.BackgroundOptimizer)
         {
             _optimizer.Start();
         }
+    }
+
+    // What belongs to a collection beside its items, loaded after them (start-up and restore).
+    private async Task AttachAsync(State.CollectionState state, CancellationToken cancellationToken)
+    {
+        await _maps.LoadAsync(state, cancellationToken);
+        await _migrations.LoadAsync(state, cancellationToken);
     }
 
     public async ValueTask DisposeAsync()

@@ -62,30 +62,147 @@ internal sealed class CollectionCatalog : IDisposable
         {
             var definition = definitions[i];
             Log.LoadingCollection(_logger, definition.Name, i + 1, definitions.Count);
-            var started = Stopwatch.StartNew();
-            var state = await LoadShardsAsync(definition, cancellationToken);
-            state.UsePayloadIndexOptions(_options.PayloadIndexes);
-            // Replay from the oldest shard's snapshot: a shard skips the changes its own snapshot already covers.
-            var from = state.Shards.Min(s => s.AppliedSequence);
-            state.RestoreSequence(state.Shards.Max(s => s.AppliedSequence));
-            long loaded = 0;
-            await foreach (var change in _store.ReadChangesAsync(definition.Name, from, cancellationToken))
-            {
-                // No reader exists yet, but the lock keeps the invariant "apply under write lock" uniform.
-                state.Write(s => s.Apply(change));
-                if (++loaded % _options.LoadProgressInterval == 0)
-                {
-                    Log.LoadProgress(_logger, definition.Name, loaded);
-                }
-            }
-
-            await attach(state, cancellationToken);
-            _collections[definition.Name] = state;
-            Log.CollectionLoaded(_logger, definition.Name, (int)state.ItemCount, state.AppliedSequence, started.ElapsedMilliseconds);
+            _collections[definition.Name] = await LoadAsync(definition, attach, cancellationToken);
         }
 
         _ready = true;
         Log.EngineReady(_logger, definitions.Count, total.ElapsedMilliseconds);
+    }
+
+    /// <summary>
+    /// Restores a collection from a snapshot: <paramref name="import"/> writes its rows to the store (replacing the
+    /// collection's rows when it exists), then the shard snapshots in <paramref name="indexFiles"/> are put in place and
+    /// the collection is loaded as at start-up. Serialized with creation and deletion; a collection replaced is held at
+    /// its write gate throughout, so no write lands between its last one and the swap. An existing collection is replaced
+    /// only with <paramref name="overwrite"/> (ALREADY_EXISTS otherwise) and never while a migration is open on it
+    /// (FAILED_PRECONDITION): the snapshot would silently end it.
+    /// </summary>
+    public async Task<CollectionState> RestoreAsync(
+        CollectionDefinition definition,
+        bool overwrite,
+        Func<bool, CancellationToken, Task> import,
+        IReadOnlyDictionary<int, string> indexFiles,
+        Func<CollectionState, CancellationToken, Task> attach,
+        CancellationToken cancellationToken)
+    {
+        EnsureReady();
+        var name = definition.Name;
+        await _catalogGate.WaitAsync(cancellationToken);
+        CollectionState? existing = null;
+        try
+        {
+            if (Aliases.Contains(name))
+            {
+                throw RetrievalException.AlreadyExists($"'{name}' is an alias; restore into a collection name");
+            }
+
+            if (_collections.TryGetValue(name, out var current) && !current.IsDeleted)
+            {
+                if (!overwrite)
+                {
+                    throw RetrievalException.AlreadyExists($"collection '{name}' exists; restore with overwrite to replace it, or into another name");
+                }
+
+                await current.WriteGate.WaitAsync(cancellationToken);
+                existing = current;
+                if (current.Migration is { } migration)
+                {
+                    throw RetrievalException.Precondition(
+                        $"collection '{name}' has migration '{migration.Row.Id}' open; finish or roll it back before replacing the collection");
+                }
+            }
+
+            // A space's pinned encoder must exist here too, or the restored collection could not encode its inputs.
+            await using (await _encoders.LockAsync(definition.Spaces, cancellationToken))
+            {
+                for (var i = 0; i < definition.Spaces.Count; i++)
+                {
+                    _encoders.Bind(definition.Spaces[i], FieldPath.Of("spaces").Index(i));
+                }
+
+                await import(existing is not null, cancellationToken);
+            }
+
+            if (existing is not null)
+            {
+                existing.IsDeleted = true;
+                _collections.TryRemove(name, out _);
+            }
+
+            _snapshots?.Delete(name);
+            PlaceIndexFiles(name, indexFiles);
+            var state = await LoadAsync(definition, attach, cancellationToken);
+            _collections[name] = state;
+            Log.CollectionRestored(_logger, name, existing is not null, (int)state.ItemCount, state.AppliedSequence);
+            return state;
+        }
+        finally
+        {
+            existing?.WriteGate.Release();
+            _catalogGate.Release();
+        }
+    }
+
+    /// <summary>The shard snapshot files the engine writes for a collection (to copy into a collection snapshot).</summary>
+    public IReadOnlyDictionary<int, string> IndexFilesOf(CollectionDefinition definition)
+    {
+        var files = new Dictionary<int, string>();
+        if (_snapshots is null)
+        {
+            return files;
+        }
+
+        for (var shard = 0; shard < Math.Max(1, definition.Shards); shard++)
+        {
+            var path = _snapshots.PathOf(definition.Name, shard);
+            if (File.Exists(path))
+            {
+                files[shard] = path;
+            }
+        }
+
+        return files;
+    }
+
+    // Index files are derived state: without a snapshot directory they are left out, and the shards are built from the rows.
+    private void PlaceIndexFiles(string name, IReadOnlyDictionary<int, string> indexFiles)
+    {
+        if (_snapshots is null || indexFiles.Count == 0)
+        {
+            return;
+        }
+
+        Directory.CreateDirectory(_snapshots.FolderOf(name));
+        foreach (var (shard, path) in indexFiles)
+        {
+            File.Move(path, _snapshots.PathOf(name, shard), overwrite: true);
+        }
+    }
+
+    // One collection from the store: each shard from its snapshot when usable, then the store's later changes.
+    private async Task<CollectionState> LoadAsync(
+        CollectionDefinition definition, Func<CollectionState, CancellationToken, Task> attach, CancellationToken cancellationToken)
+    {
+        var started = Stopwatch.StartNew();
+        var state = await LoadShardsAsync(definition, cancellationToken);
+        state.UsePayloadIndexOptions(_options.PayloadIndexes);
+        // Replay from the oldest shard's snapshot: a shard skips the changes its own snapshot already covers.
+        var from = state.Shards.Min(s => s.AppliedSequence);
+        state.RestoreSequence(state.Shards.Max(s => s.AppliedSequence));
+        long loaded = 0;
+        await foreach (var change in _store.ReadChangesAsync(definition.Name, from, cancellationToken))
+        {
+            // No reader exists yet, but the lock keeps the invariant "apply under write lock" uniform.
+            state.Write(s => s.Apply(change));
+            if (++loaded % _options.LoadProgressInterval == 0)
+            {
+                Log.LoadProgress(_logger, definition.Name, loaded);
+            }
+        }
+
+        await attach(state, cancellationToken);
+        Log.CollectionLoaded(_logger, definition.Name, (int)state.ItemCount, state.AppliedSequence, started.ElapsedMilliseconds);
+        return state;
     }
 
     /// <summary>Stops serving: later calls answer UNAVAILABLE.</summary>
