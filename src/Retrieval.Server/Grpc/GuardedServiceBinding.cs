@@ -69,6 +69,14 @@ internal static class GuardedServiceBinding
             Contracts.V1.Keys.BindService(new GuardingBinder(binder), service);
     }
 
+    internal static class ForSnapshots
+    {
+        public static Google.Protobuf.Reflection.ServiceDescriptor Descriptor => Contracts.V1.Snapshots.Descriptor;
+
+        public static void BindService(ServiceBinderBase binder, Contracts.V1.Snapshots.SnapshotsBase service) =>
+            Contracts.V1.Snapshots.BindService(new GuardingBinder(binder), service);
+    }
+
     internal static class ForServerInformation
     {
         public static Google.Protobuf.Reflection.ServiceDescriptor Descriptor => Contracts.V1.ServerInformation.Descriptor;

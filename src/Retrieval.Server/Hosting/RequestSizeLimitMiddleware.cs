@@ -13,9 +13,11 @@ internal sealed class RequestSizeLimitMiddleware(RequestDelegate next, IOptions<
 
     public async Task InvokeAsync(HttpContext context)
     {
-        // The multipart encoder upload has its own, larger limit (Retrieval:Encoders:MaxModelBytes).
+        // The multipart encoder upload and the snapshot upload have their own, larger limits
+        // (Retrieval:Encoders:MaxModelBytes, Retrieval:Backups:MaxUploadBytes).
         if (context.Request.ContentLength is { } length && length > _limit && !IsGrpc(context.Request)
-            && !context.Request.Path.Equals(EncoderUploadEndpoint.Path, StringComparison.Ordinal))
+            && !context.Request.Path.Equals(EncoderUploadEndpoint.Path, StringComparison.Ordinal)
+            && !SnapshotFileEndpoints.IsUpload(context.Request.Path))
         {
             context.Response.StatusCode = StatusCodes.Status413PayloadTooLarge;
             await context.Response.WriteAsJsonAsync(new

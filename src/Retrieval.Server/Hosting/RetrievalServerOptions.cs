@@ -1,4 +1,5 @@
 using Retrieval.Engine;
+using Retrieval.Engine.Backups;
 using Retrieval.Engine.Indexes;
 
 namespace Retrieval.Server.Hosting;
@@ -33,6 +34,9 @@ public sealed class RetrievalServerOptions
 
     /// <summary>Segments, index builds and snapshots (<c>Retrieval:Indexing</c>). Snapshots default to <c>{DataDirectory}/snapshots</c>.</summary>
     public IndexingOptions Indexing { get; set; } = new();
+
+    /// <summary>Collection snapshots (<c>Retrieval:Backups</c>). The directory defaults to <c>{DataDirectory}/backups</c>.</summary>
+    public BackupOptions Backups { get; set; } = new();
 
     public sealed class PostgresSettings
     {

@@ -26,6 +26,7 @@ public static class ServerExtensions
             .Validate(o => o.Store is "sqlite" or "postgres", "Retrieval:Store must be 'sqlite' or 'postgres'")
             .Validate(o => o.LogFormat is "text" or "json", "Retrieval:LogFormat must be 'text' or 'json'")
             .Validate(o => o.MaxRequestBytes > 0, "Retrieval:MaxRequestBytes must be positive")
+            .Validate(o => o.Backups.MaxUploadBytes > 0, "Retrieval:Backups:MaxUploadBytes must be positive")
             .Validate(o => o.Limits.MaxK > 0 && o.Limits.MaxBatchItems > 0 && o.Limits.MaxCandidates > 0
                     && o.Limits.MaxSearchBatch > 0 && o.Limits.MaxPayloadBytes > 0 && o.Limits.MaxScrollLimit > 0
                     && o.Limits.MaxGroupSearchDepth > 0 && o.Limits.LoadProgressInterval > 0,
@@ -53,6 +54,12 @@ public static class ServerExtensions
             var options = sp.GetRequiredService<IOptions<RetrievalServerOptions>>().Value;
             options.Indexing.SnapshotDirectory ??= Path.Combine(Path.GetFullPath(options.DataDirectory), "snapshots");
             return options.Indexing;
+        });
+        services.AddSingleton(sp =>
+        {
+            var options = sp.GetRequiredService<IOptions<RetrievalServerOptions>>().Value;
+            options.Backups.Directory ??= Path.Combine(Path.GetFullPath(options.DataDirectory), "backups");
+            return options.Backups;
         });
         services.AddSingleton(StoreFactory.Create);
         services.AddSingleton<RetrievalEngine>();
@@ -103,8 +110,10 @@ public static class ServerExtensions
         app.MapGrpcService<MigrationsService>().WithAccessRules();
         app.MapGrpcService<EncodersService>().WithAccessRules();
         app.MapGrpcService<KeysService>().WithAccessRules();
+        app.MapGrpcService<SnapshotsService>().WithAccessRules();
         app.MapGrpcService<ServerInfoService>().WithAccessRules();
         app.MapEncoderUpload();
+        app.MapSnapshotFiles();
         app.MapProtoDescriptorSet();
         app.MapGrpcReflectionService().WithAccessRules();
         app.MapGrpcHealthChecksService().AllowAnonymous();

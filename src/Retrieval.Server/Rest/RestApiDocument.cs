@@ -13,7 +13,8 @@ namespace Retrieval.Server.Rest;
 /// Makes the served OpenAPI document (<c>/swagger/v1/swagger.json</c>) say exactly what the server does, on top of what
 /// Microsoft.AspNetCore.Grpc.Swagger derives from the protos: an operationId per operation (the gRPC method's name),
 /// <c>required</c> from the <c>(retrieval.v1.required)</c> field option, request bodies without the fields the path
-/// binds, and the routes that are not transcoded gRPC methods (health, metrics, the multipart upload, the protos).
+/// binds, and the routes that are not transcoded gRPC methods (health, metrics, the multipart upload, the protos, snapshot
+/// archive download and upload).
 /// </summary>
 internal static class RestApiDocument
 {
@@ -105,6 +106,7 @@ internal static class RestApiDocument
         {
             var status = context.SchemaGenerator.GenerateSchema(typeof(Google.Rpc.Status), context.SchemaRepository);
             var encoder = context.SchemaGenerator.GenerateSchema(typeof(Encoder), context.SchemaRepository);
+            AddSnapshotFiles(document, status, context.SchemaGenerator.GenerateSchema(typeof(RestoreSnapshotResponse), context.SchemaRepository));
             document.Paths["/healthz"] = Get("Healthz", "Liveness: 200 `Healthy` as soon as the process serves HTTP.", Text("Healthy"));
             document.Paths["/readyz"] = Get("Readyz",
                 "Readiness: 200 `Healthy` once every collection is loaded, 503 `Unhealthy` before.", Text("Healthy"),
@@ -155,6 +157,65 @@ internal static class RestApiDocument
                         Responses = new OpenApiResponses
                         {
                             ["200"] = new OpenApiResponse { Description = "The registered encoder", Content = Json(encoder) },
+                            ["default"] = new OpenApiResponse { Description = "Error", Content = Json(status) },
+                        },
+                    },
+                },
+            };
+        }
+
+        /// <summary>The snapshot archive routes (<see cref="SnapshotFileEndpoints"/>): download and upload of raw archives.</summary>
+        private static void AddSnapshotFiles(OpenApiDocument document, OpenApiSchema status, OpenApiSchema restored)
+        {
+            var archive = new Dictionary<string, OpenApiMediaType>
+            {
+                [SnapshotFileEndpoints.ArchiveContentType] = new() { Schema = new OpenApiSchema { Type = "string", Format = "binary" } },
+            };
+            OpenApiParameter PathParameter(string name, string description) =>
+                new() { Name = name, In = ParameterLocation.Path, Required = true, Description = description, Schema = new OpenApiSchema { Type = "string" } };
+            var tags = new List<OpenApiTag> { new() { Name = "Snapshots" } };
+            document.Paths[SnapshotFileEndpoints.DownloadPattern] = new OpenApiPathItem
+            {
+                Operations =
+                {
+                    [OperationType.Get] = new OpenApiOperation
+                    {
+                        OperationId = "DownloadSnapshotFile",
+                        Tags = tags,
+                        Summary = "Streams a snapshot's archive (a tar file; docs/operations.md describes its entries). Needs an admin key valid for every collection.",
+                        Parameters = [PathParameter("collection", "The collection the snapshot was taken of."), PathParameter("name", "The snapshot's name.")],
+                        Responses = new OpenApiResponses
+                        {
+                            ["200"] = new OpenApiResponse { Description = "The archive", Content = archive },
+                            ["default"] = new OpenApiResponse { Description = "Error", Content = Json(status) },
+                        },
+                    },
+                },
+            };
+            document.Paths[SnapshotFileEndpoints.UploadPattern] = new OpenApiPathItem
+            {
+                Operations =
+                {
+                    [OperationType.Post] = new OpenApiOperation
+                    {
+                        OperationId = "UploadSnapshotFile",
+                        Tags = tags,
+                        Summary = "Restores an uploaded snapshot archive (the raw tar body, from this server or another) into the collection in the path, "
+                            + "after checking its checksums: a corrupt or truncated archive is INVALID_ARGUMENT naming `archive` and changes nothing. "
+                            + "Bounded by Retrieval:Backups:MaxUploadBytes (413 beyond it). Needs an admin key valid for every collection.",
+                        Parameters =
+                        [
+                            PathParameter("collection", "The collection to restore into."),
+                            new OpenApiParameter
+                            {
+                                Name = "overwrite", In = ParameterLocation.Query, Required = false, Schema = new OpenApiSchema { Type = "boolean" },
+                                Description = "Replace the collection when it exists (refused while a migration is open on it).",
+                            },
+                        ],
+                        RequestBody = new OpenApiRequestBody { Required = true, Content = archive },
+                        Responses = new OpenApiResponses
+                        {
+                            ["200"] = new OpenApiResponse { Description = "The restored collection and the archive's manifest", Content = Json(restored) },
                             ["default"] = new OpenApiResponse { Description = "Error", Content = Json(status) },
                         },
                     },

@@ -8,7 +8,7 @@ namespace Retrieval.Server.Security;
 /// <summary>
 /// The scope every gRPC method needs (and so its transcoded REST route), in one table that reviews read top to bottom.
 /// Read: search, get, scroll, count, list and status. Write: upsert, delete, backfill. Admin: collections, spaces,
-/// indexes, maps, migrations, encoders and keys. A method missing here is refused to every caller, and the security
+/// indexes, maps, migrations, snapshots, encoders and keys. A method missing here is refused to every caller, and the security
 /// tests fail, so a method added later cannot ship open.
 /// </summary>
 public static class AccessPolicies
@@ -21,7 +21,7 @@ public static class AccessPolicies
     public static readonly IReadOnlyList<FileDescriptor> ApiFiles =
     [
         CollectionsReflection.Descriptor, ItemsReflection.Descriptor, SearchReflection.Descriptor, MapsReflection.Descriptor,
-        MigrationsReflection.Descriptor, EncodersReflection.Descriptor, KeysReflection.Descriptor,
+        MigrationsReflection.Descriptor, EncodersReflection.Descriptor, KeysReflection.Descriptor, SnapshotsReflection.Descriptor,
     ];
 
     /// <summary>service/method → (scope, binding, collection field for <see cref="CollectionBinding.Field"/>).</summary>
@@ -79,6 +79,16 @@ public static class AccessPolicies
         ("retrieval.v1.Encoders/GetEncoder", R, CollectionBinding.Any, null),
         ("retrieval.v1.Encoders/DeleteEncoder", A, CollectionBinding.Global, null),
         ("retrieval.v1.Encoders/Encode", R, CollectionBinding.Any, null),
+
+        // A snapshot copies a whole collection out or writes one in: admin. A restore writes into its target, which may be
+        // another collection, and an upload names its collection in its first message only: both are for keys valid for
+        // every collection (as is the REST upload).
+        ("retrieval.v1.Snapshots/CreateSnapshot", A, CollectionBinding.Field, "collection"),
+        ("retrieval.v1.Snapshots/ListSnapshots", A, CollectionBinding.Field, "collection"),
+        ("retrieval.v1.Snapshots/DeleteSnapshot", A, CollectionBinding.Field, "collection"),
+        ("retrieval.v1.Snapshots/RestoreSnapshot", A, CollectionBinding.Global, null),
+        ("retrieval.v1.Snapshots/DownloadSnapshot", A, CollectionBinding.Field, "collection"),
+        ("retrieval.v1.Snapshots/UploadSnapshot", A, CollectionBinding.Global, null),
 
         ("retrieval.v1.Keys/CreateKey", A, CollectionBinding.Global, null),
         ("retrieval.v1.Keys/ListKeys", A, CollectionBinding.Global, null),

@@ -55,6 +55,29 @@ internal sealed partial class AuthorizationInterceptor(KeyRateLimits limits, ILo
         }
     }
 
+    public override async Task ServerStreamingServerHandler<TRequest, TResponse>(
+        TRequest request, IServerStreamWriter<TResponse> responseStream, ServerCallContext context, ServerStreamingServerMethod<TRequest, TResponse> continuation)
+    {
+        if (context.GetHttpContext().Features.Get<CallerFeature>() is not { } feature)
+        {
+            await continuation(request, responseStream, context);
+            return;
+        }
+
+        using var slot = AcquireStream(feature, context);
+        var collection = Admit(feature, request, context);
+        try
+        {
+            await continuation(request, responseStream, context);
+            Audit(feature, collection, context, "ok", 1);
+        }
+        catch (Exception e)
+        {
+            Audit(feature, collection, context, OutcomeOf(e), 1);
+            throw;
+        }
+    }
+
     public override async Task DuplexStreamingServerHandler<TRequest, TResponse>(
         IAsyncStreamReader<TRequest> requestStream, IServerStreamWriter<TResponse> responseStream,
         ServerCallContext context, DuplexStreamingServerMethod<TRequest, TResponse> continuation)
