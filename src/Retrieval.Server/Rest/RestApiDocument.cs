@@ -174,22 +174,23 @@ internal static class RestApiDocument
             OpenApiParameter PathParameter(string name, string description) =>
                 new() { Name = name, In = ParameterLocation.Path, Required = true, Description = description, Schema = new OpenApiSchema { Type = "string" } };
             var tags = new List<OpenApiTag> { new() { Name = "Snapshots" } };
-            document.Paths[SnapshotFileEndpoints.DownloadPattern] = new OpenApiPathItem
+            // The path also has the transcoded DeleteSnapshot: the download joins its path item.
+            if (!document.Paths.TryGetValue(SnapshotFileEndpoints.DownloadPattern, out var download))
             {
-                Operations =
+                download = new OpenApiPathItem();
+                document.Paths[SnapshotFileEndpoints.DownloadPattern] = download;
+            }
+
+            download.Operations[OperationType.Get] = new OpenApiOperation
+            {
+                OperationId = "DownloadSnapshotFile",
+                Tags = tags,
+                Summary = "Streams a snapshot's archive (a tar file; docs/operations.md describes its entries). Needs an admin key valid for every collection.",
+                Parameters = [PathParameter("collection", "The collection the snapshot was taken of."), PathParameter("name", "The snapshot's name.")],
+                Responses = new OpenApiResponses
                 {
-                    [OperationType.Get] = new OpenApiOperation
-                    {
-                        OperationId = "DownloadSnapshotFile",
-                        Tags = tags,
-                        Summary = "Streams a snapshot's archive (a tar file; docs/operations.md describes its entries). Needs an admin key valid for every collection.",
-                        Parameters = [PathParameter("collection", "The collection the snapshot was taken of."), PathParameter("name", "The snapshot's name.")],
-                        Responses = new OpenApiResponses
-                        {
-                            ["200"] = new OpenApiResponse { Description = "The archive", Content = archive },
-                            ["default"] = new OpenApiResponse { Description = "Error", Content = Json(status) },
-                        },
-                    },
+                    ["200"] = new OpenApiResponse { Description = "The archive", Content = archive },
+                    ["default"] = new OpenApiResponse { Description = "Error", Content = Json(status) },
                 },
             };
             document.Paths[SnapshotFileEndpoints.UploadPattern] = new OpenApiPathItem
