@@ -86,6 +86,13 @@ internal sealed class ReencodingScenario
         return name;
     }
 
+    /// <summary>Registers both encoders (the same models) on another server, so that a collection moved there can encode.</summary>
+    public async Task RegisterEncodersAsync(Contracts.V1.Encoders.EncodersClient encoders)
+    {
+        await RegisterAsync(encoders, OldEncoder, new TinyTextModel(seed: 11));
+        await RegisterAsync(encoders, NewEncoder, new TinyTextModel(seed: 23));
+    }
+
     /// <summary>What the v2 encoder makes of each text (as a gallery document), through the Encode RPC.</summary>
     public async Task<float[][]> EncodeNewAsync(Contracts.V1.Encoders.EncodersClient encoders, IEnumerable<string> texts)
     {
