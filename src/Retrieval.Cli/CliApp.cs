@@ -1,5 +1,6 @@
 using Retrieval.Cli.Commands;
 using Retrieval.Cli.Commands.Aliases;
+using Retrieval.Cli.Commands.Snapshots;
 using Retrieval.Cli.Commands.Keys;
 using Retrieval.Cli.Commands.Migration;
 using Retrieval.Cli.Infrastructure;
@@ -61,6 +62,15 @@ public static class CliApp
                 aliases.AddCommand<DeleteAliasCommand>("delete").WithDescription("delete an alias (the collection stays)");
                 aliases.AddCommand<SwitchAliasCommand>("switch").WithDescription("point an alias at another collection, atomically");
                 aliases.AddCommand<ListAliasesCommand>("list").WithDescription("list aliases and their collections");
+            });
+            config.AddBranch("snapshots", snapshots =>
+            {
+                snapshots.SetDescription("collection snapshots (backup and restore): one archive per snapshot, kept by the server (docs/operations.md)");
+                snapshots.AddCommand<CreateSnapshotCommand>("create").WithDescription("snapshot a collection while writes go on");
+                snapshots.AddCommand<ListSnapshotsCommand>("list").WithDescription("list the snapshots kept for a collection");
+                snapshots.AddCommand<DownloadSnapshotCommand>("download").WithDescription("download a snapshot's archive to a file");
+                snapshots.AddCommand<RestoreSnapshotCommand>("restore").WithDescription("restore a kept snapshot, or an archive file (--file), into a collection");
+                snapshots.AddCommand<DeleteSnapshotCommand>("delete").WithDescription("delete a kept snapshot");
             });
             config.AddCommand<IngestCommand>("ingest").WithDescription("stream vectors or items from a file into a collection");
             config.AddCommand<SearchCommand>("search").WithDescription("search a collection");

@@ -189,6 +189,42 @@ public sealed class CliCommandTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task SnapshotsCommands_CreateListDownloadRestoreDelete_ChangeTheServer()
+    {
+        await CreateAsync("photos", 2);
+        var item = new Item { Id = "p1" };
+        item.Vectors.Add("v1", new Vector { Values = { 1, 0 } });
+        await Server.Items.UpsertItemsAsync(new UpsertItemsRequest { Collection = "photos", Items = { item } });
+
+        var (created, output) = await CliHarness.RunAsync("snapshots", "create", "photos", "--name", "nightly", "--server", Address);
+        Assert.True(created == 0, output);
+        var (listed, list) = await CliHarness.RunAsync("snapshots", "list", "photos", "--server", Address);
+        Assert.Equal(0, listed);
+        Assert.Contains("nightly", list, StringComparison.Ordinal);
+
+        var archive = Path.Combine(_scratch, "photos.tar");
+        var (downloaded, download) = await CliHarness.RunAsync("snapshots", "download", "photos", "nightly", "--output", archive, "--server", Address);
+        Assert.True(downloaded == 0, download);
+        Assert.True(new FileInfo(archive).Length > 0);
+
+        var (restored, restore) = await CliHarness.RunAsync("snapshots", "restore", "photos", "nightly", "--target", "photos-copy", "--server", Address);
+        Assert.True(restored == 0, restore);
+        Assert.Equal(1, (await Server.Collections.GetCollectionAsync(new GetCollectionRequest { Name = "photos-copy" })).ItemCount);
+        var (uploaded, upload) = await CliHarness.RunAsync("snapshots", "restore", "photos-upload", "--file", archive, "--server", Address);
+        Assert.True(uploaded == 0, upload);
+        Assert.Equal(1, (await Server.Collections.GetCollectionAsync(new GetCollectionRequest { Name = "photos-upload" })).ItemCount);
+        var (refused, error) = await CliHarness.RunAsync("snapshots", "restore", "photos", "nightly", "--server", Address);
+        Assert.Equal(1, refused);
+        Assert.Contains("AlreadyExists", error, StringComparison.Ordinal);
+        var (usage, _) = await CliHarness.RunAsync("snapshots", "restore", "photos", "--server", Address);
+        Assert.NotEqual(0, usage);
+
+        Assert.Equal(0, (await CliHarness.RunAsync("snapshots", "delete", "photos", "nightly", "--server", Address)).ExitCode);
+        var (_, empty) = await CliHarness.RunAsync("snapshots", "list", "photos", "--server", Address);
+        Assert.DoesNotContain("nightly", empty, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Search_UnknownCollection_PrintsTheServerErrorAndFails()
     {
         var (exitCode, output) = await CliHarness.RunAsync("search", "missing", "--vector", "1,2", "--server", Address);
