@@ -1,4 +1,5 @@
 using Retrieval.Storage.Conformance;
+using Retrieval.Storage.Conformance.Transfer;
 
 namespace Retrieval.Storage.Postgres.Tests;
 
@@ -23,3 +24,6 @@ public sealed class PostgresApiKeyTests(PostgresStoreFixture fixture) : ApiKeyCo
 
 [RequiresPostgres]
 public sealed class PostgresAliasTests(PostgresStoreFixture fixture) : AliasConformanceTests<PostgresStoreFixture>(fixture);
+
+[RequiresPostgres]
+public sealed class PostgresTransferTests(PostgresStoreFixture fixture) : TransferConformanceTests<PostgresStoreFixture>(fixture);

@@ -1,4 +1,5 @@
 using Retrieval.Storage.Conformance;
+using Retrieval.Storage.Conformance.Transfer;
 
 namespace Retrieval.Storage.Sqlite.Tests;
 
@@ -16,3 +17,5 @@ public sealed class SqliteMigrationTests(SqliteStoreFixture fixture) : Migration
 public sealed class SqliteApiKeyTests(SqliteStoreFixture fixture) : ApiKeyConformanceTests<SqliteStoreFixture>(fixture);
 
 public sealed class SqliteAliasTests(SqliteStoreFixture fixture) : AliasConformanceTests<SqliteStoreFixture>(fixture);
+
+public sealed class SqliteTransferTests(SqliteStoreFixture fixture) : TransferConformanceTests<SqliteStoreFixture>(fixture);
