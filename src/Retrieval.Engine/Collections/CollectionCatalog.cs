@@ -129,8 +129,8 @@ internal sealed class CollectionCatalog : IDisposable
                 _collections.TryRemove(name, out _);
             }
 
-            _snapshots?.Delete(name);
-            PlaceIndexFiles(name, indexFiles);
+            // Index files are derived state: without a snapshot directory they are left out, and the shards are built from the rows.
+            _snapshots?.Replace(name, indexFiles);
             var state = await LoadAsync(definition, attach, cancellationToken);
             _collections[name] = state;
             Log.CollectionRestored(_logger, name, existing is not null, (int)state.ItemCount, state.AppliedSequence);
@@ -162,21 +162,6 @@ internal sealed class CollectionCatalog : IDisposable
         }
 
         return files;
-    }
-
-    // Index files are derived state: without a snapshot directory they are left out, and the shards are built from the rows.
-    private void PlaceIndexFiles(string name, IReadOnlyDictionary<int, string> indexFiles)
-    {
-        if (_snapshots is null || indexFiles.Count == 0)
-        {
-            return;
-        }
-
-        Directory.CreateDirectory(_snapshots.FolderOf(name));
-        foreach (var (shard, path) in indexFiles)
-        {
-            File.Move(path, _snapshots.PathOf(name, shard), overwrite: true);
-        }
     }
 
     // One collection from the store: each shard from its snapshot when usable, then the store's later changes.

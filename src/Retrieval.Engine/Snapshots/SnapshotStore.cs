@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Retrieval.Core.Model;
@@ -15,6 +16,10 @@ internal sealed class SnapshotStore
     private readonly string _directory;
     private readonly IndexingOptions _options;
     private readonly ILogger _logger;
+
+    // Per collection: shard writes share it, replacing or deleting the folder takes it alone. A write captured from a
+    // collection that was deleted or replaced (restored) meanwhile must not land on its successor's files.
+    private readonly ConcurrentDictionary<string, ReaderWriterLockSlim> _folderLocks = new(StringComparer.Ordinal);
 
     public SnapshotStore(string directory, IndexingOptions options, ILogger logger)
     {
@@ -43,11 +48,27 @@ internal sealed class SnapshotStore
         try
         {
             var image = collection.Read(_ => ShardImage.Capture(shard));
-            Directory.CreateDirectory(FolderOf(name));
-            var bytes = SnapshotWriter.Write(image, PathOf(name, shard.Number));
+            var folder = FolderLock(name);
+            folder.EnterReadLock();
+            long bytes;
+            try
+            {
+                if (collection.IsDeleted)
+                {
+                    return false;
+                }
+
+                Directory.CreateDirectory(FolderOf(name));
+                bytes = SnapshotWriter.Write(image, PathOf(name, shard.Number));
+                // The shard's own file now supersedes the pre-shard one.
+                File.Delete(LegacyPathOf(name));
+            }
+            finally
+            {
+                folder.ExitReadLock();
+            }
+
             shard.SnapshotSequence = image.Sequence;
-            // The shard's own file now supersedes the pre-shard one.
-            File.Delete(LegacyPathOf(name));
             Log.SnapshotWritten(_logger, name, shard.Number, image.Sequence, bytes, started.ElapsedMilliseconds);
             return true;
         }
@@ -94,14 +115,40 @@ internal sealed class SnapshotStore
         }
     }
 
-    public void Delete(string collection)
-    {
-        if (Directory.Exists(FolderOf(collection)))
-        {
-            Directory.Delete(FolderOf(collection), recursive: true);
-        }
+    /// <summary>Deletes a collection's snapshots. Mark the collection deleted first: its in-flight writes then stop.</summary>
+    public void Delete(string collection) => Replace(collection, new Dictionary<int, string>());
 
-        File.Delete(LegacyPathOf(collection));
-        File.Delete(LegacyPathOf(collection) + ".tmp");
+    /// <summary>
+    /// Replaces a collection's snapshots by <paramref name="files"/> (shard → file, moved into place), after deleting
+    /// the old ones; used by a restore. Mark the replaced collection deleted first.
+    /// </summary>
+    public void Replace(string collection, IReadOnlyDictionary<int, string> files)
+    {
+        var folder = FolderLock(collection);
+        folder.EnterWriteLock();
+        try
+        {
+            if (Directory.Exists(FolderOf(collection)))
+            {
+                Directory.Delete(FolderOf(collection), recursive: true);
+            }
+
+            File.Delete(LegacyPathOf(collection));
+            File.Delete(LegacyPathOf(collection) + ".tmp");
+            if (files.Count > 0)
+            {
+                Directory.CreateDirectory(FolderOf(collection));
+                foreach (var (shard, path) in files)
+                {
+                    File.Move(path, PathOf(collection, shard), overwrite: true);
+                }
+            }
+        }
+        finally
+        {
+            folder.ExitWriteLock();
+        }
     }
+
+    private ReaderWriterLockSlim FolderLock(string collection) => _folderLocks.GetOrAdd(collection, _ => new ReaderWriterLockSlim());
 }
