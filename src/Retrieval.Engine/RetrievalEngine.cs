@@ -103,6 +103,7 @@ public sealed partial class RetrievalEngine : IAsyncDisposable
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         await _catalog.StartAsync(AttachAsync, cancellationToken);
+        _backups.RemoveLeftovers();
         if (Indexing.BackgroundOptimizer)
         {
             _optimizer.Start();

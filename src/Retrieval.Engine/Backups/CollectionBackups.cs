@@ -40,6 +40,28 @@ internal sealed class CollectionBackups
         : Path.GetFullPath(_options.Directory);
 
     /// <summary>
+    /// Removes the work folders of snapshots and restores that a crash interrupted (at start-up, when none can be running).
+    /// </summary>
+    public void RemoveLeftovers()
+    {
+        if (string.IsNullOrWhiteSpace(_options.Directory) || !Directory.Exists(Path.Combine(Root, WorkFolder)))
+        {
+            return;
+        }
+
+        var leftovers = Directory.GetDirectories(Path.Combine(Root, WorkFolder));
+        foreach (var folder in leftovers)
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+
+        if (leftovers.Length > 0)
+        {
+            Log.SnapshotLeftoversRemoved(_logger, leftovers.Length);
+        }
+    }
+
+    /// <summary>
     /// Snapshots a collection. The engine's shard snapshots are copied first: each covers a sequence no later than the
     /// store's at that moment, so no later than the rows read next, and a restore replays the rows after them.
     /// </summary>

@@ -114,6 +114,24 @@ public sealed class CollectionBackupsTests : IAsyncLifetime
         Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Combine(_directory, "backups", ".work")));
     }
 
+    [Fact]
+    public async Task Start_AfterAnInterruptedSnapshot_RemovesItsWorkFolderAndKeepsTheSnapshots()
+    {
+        var data = new ClusteredData(50, 2, 8, 2, seed: 44, normalize: false, spread: 0.2f);
+        await FillAsync(data);
+        await _engine.CreateSnapshotAsync("c", "kept", CancellationToken.None);
+        var interrupted = Path.Combine(_directory, "backups", ".work", "crashed");
+        Directory.CreateDirectory(interrupted);
+        await File.WriteAllTextAsync(Path.Combine(interrupted, "changes.jsonl"), "{}");
+
+        await _engine.DisposeAsync();
+        _engine = await OpenAsync();
+
+        Assert.False(Directory.Exists(interrupted));
+        Assert.Contains(_log.Lines, l => l.Contains("Removed 1 work folders", StringComparison.Ordinal));
+        Assert.Equal(["kept"], (await _engine.ListSnapshotsAsync("c", CancellationToken.None)).Select(s => s.Name));
+    }
+
     private static byte[] Flip(byte[] archive)
     {
         var flipped = (byte[])archive.Clone();
