@@ -75,7 +75,8 @@ public static class ServerExtensions
             grpc.MaxSendMessageSize = serverOptions.MaxRequestBytes;
         }).AddJsonTranscoding();
         services.AddGrpcReflection();
-        services.AddGrpcHealthChecks().AddCheck<EngineReadyHealthCheck>(ReadyTag, tags: [ReadyTag]);
+        services.AddSingleton<StoreHealthCheck>();
+        services.AddGrpcHealthChecks().AddCheck<EngineReadyHealthCheck>(ReadyTag, tags: [ReadyTag]).AddCheck<StoreHealthCheck>("store", tags: [ReadyTag]);
         services.AddGrpcSwagger();
         services.AddSwaggerGen(RestApiDocument.Configure);
         return builder;
