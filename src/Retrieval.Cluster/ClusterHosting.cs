@@ -1,4 +1,5 @@
 using System.Net;
+using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -38,6 +39,17 @@ public static class ClusterHosting
                 $"{ClusterModeOptions.SectionName}:Enabled is true but ConnectionStrings:Postgres is empty: the cluster's membership lives in the PostgreSQL store");
         }
 
+        HostSilo(builder, options, postgresConnectionString);
+        return builder;
+    }
+
+    /// <summary>
+    /// Everything that touches Orleans types, in a method of its own: the JIT loads the Orleans assemblies when it
+    /// compiles a method that names them, so single-node mode, which never calls this, never loads them.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void HostSilo(IHostApplicationBuilder builder, ClusterModeOptions options, string postgresConnectionString)
+    {
         var advertised = ResolveAdvertisedAddress(options);
         var membership = builder.Configuration.GetSection(ClusterModeOptions.MembershipSectionName);
         builder.UseOrleans(silo =>
@@ -52,7 +64,7 @@ public static class ClusterHosting
                 cluster.ClusterId = options.ClusterId;
                 cluster.ServiceId = options.ServiceId;
             });
-            silo.Configure<SiloOptions>(silo => silo.SiloName = options.EffectiveNodeName);
+            silo.Configure<SiloOptions>(o => o.SiloName = options.EffectiveNodeName);
             silo.Configure<EndpointOptions>(endpoints =>
             {
                 endpoints.AdvertisedIPAddress = advertised;
@@ -66,7 +78,6 @@ public static class ClusterHosting
         });
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton<IClusterStatusSource, OrleansClusterStatusSource>();
-        return builder;
     }
 
     private static IPAddress ResolveAdvertisedAddress(ClusterModeOptions options)

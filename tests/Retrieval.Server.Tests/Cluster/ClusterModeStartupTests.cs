@@ -52,6 +52,22 @@ public sealed class ClusterModeStartupTests(SqliteServerFixture fixture) : IClas
         Assert.Contains("ConnectionStrings:Postgres", refused.Message, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// Single-node mode costs nothing: a running single-node server (this class's fixture, in this process) that has
+    /// answered cluster status has not loaded one Orleans assembly. (No test in this assembly hosts a silo in process;
+    /// the cluster tests run nodes as child processes.)
+    /// </summary>
+    [Fact]
+    public async Task SingleNode_NeverLoadsOrleans()
+    {
+        await new Contracts.V1.Cluster.ClusterClient(fixture.Server.Channel).GetClusterStatusAsync(new GetClusterStatusRequest());
+
+        var orleans = AppDomain.CurrentDomain.GetAssemblies().Select(a => a.GetName().Name ?? "")
+            .Where(name => name.StartsWith("Orleans", StringComparison.Ordinal)).ToList();
+
+        Assert.Empty(orleans);
+    }
+
     [Fact]
     public async Task ClusterStatus_SingleNode_SaysClusterModeIsOffOverGrpcAndRest()
     {
