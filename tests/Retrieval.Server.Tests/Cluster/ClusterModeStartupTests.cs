@@ -76,6 +76,7 @@ public sealed class ClusterModeStartupTests(SqliteServerFixture fixture) : IClas
         Assert.Empty(status.Nodes);
 
         var rest = await fixture.Server.Rest.GetFromJsonAsync<JsonElement>(new Uri("/v1/cluster", UriKind.Relative));
-        Assert.False(rest.TryGetProperty("enabled", out var enabled) && enabled.GetBoolean());
+        Assert.False(rest.GetProperty("enabled").GetBoolean());
+        Assert.Equal(0, rest.GetProperty("nodes").GetArrayLength());
     }
 }
