@@ -29,8 +29,11 @@ public sealed class ClusterModeOptions
     /// <summary>TCP port of silo-to-silo traffic, on every address of the host. Default 11111.</summary>
     public int SiloPort { get; set; } = 11111;
 
-    /// <summary>TCP port of the Orleans client gateway; 0 opens none. Default 30000.</summary>
-    public int GatewayPort { get; set; } = 30000;
+    /// <summary>
+    /// TCP port of the Orleans client gateway (Orleans' conventional port is 30000). Default 0: none is opened, since
+    /// Retrieval's clients speak gRPC/REST to any node and an open gateway would take unauthenticated grain calls.
+    /// </summary>
+    public int GatewayPort { get; set; }
 
     /// <summary>
     /// The IP address (or a host name resolving to one) other nodes reach this node at, written to the membership

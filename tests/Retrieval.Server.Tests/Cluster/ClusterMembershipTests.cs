@@ -51,6 +51,9 @@ public sealed class ClusterMembershipTests(ITestOutputHelper output)
             Assert.True(first.Enabled);
             Assert.Single(first.Nodes, n => n.Self);
             Assert.Single(first.Nodes, n => n.Name == "node-2");
+            Assert.Equal(
+                [(SiloPort(configurations[0]), int.Parse(configurations[0].Extra["Retrieval:Cluster:GatewayPort"], CultureInfo.InvariantCulture)), (SiloPort(configurations[1]), 0)],
+                first.Nodes.Where(n => n.Name is "node-0" or "node-1").OrderBy(n => n.Name, StringComparer.Ordinal).Select(n => (n.SiloPort, n.GatewayPort)));
             output.WriteLine($"{clock.Elapsed.TotalSeconds:F1} s: every node lists {NodeCount} active nodes");
 
             // Each node serves the API on its own; what one writes is in the shared store of record.
@@ -112,7 +115,8 @@ public sealed class ClusterMembershipTests(ITestOutputHelper output)
         configuration.Extra["Retrieval:Cluster:Enabled"] = "true";
         configuration.Extra["Retrieval:Cluster:AdvertisedAddress"] = "127.0.0.1";
         configuration.Extra["Retrieval:Cluster:SiloPort"] = FreePort.Next().ToString(CultureInfo.InvariantCulture);
-        configuration.Extra["Retrieval:Cluster:GatewayPort"] = "0";
+        // Node 0 also opens an Orleans client gateway (off by default), so its port shows in cluster status.
+        configuration.Extra["Retrieval:Cluster:GatewayPort"] = index == 0 ? FreePort.Next().ToString(CultureInfo.InvariantCulture) : "0";
         configuration.Extra["Retrieval:Cluster:NodeName"] = $"node-{index}";
         configuration.Extra["Retrieval:Cluster:Membership:ProbeTimeout"] = "00:00:02";
         configuration.Extra["Retrieval:Cluster:Membership:NumMissedProbesLimit"] = "3";

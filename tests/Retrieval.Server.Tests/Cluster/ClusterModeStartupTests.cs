@@ -25,6 +25,26 @@ public sealed class ClusterModeStartupTests(SqliteServerFixture fixture) : IClas
         Assert.Contains("Retrieval:Store=postgres", refused.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Enabled_OnSqlite_TheServerProcessExitsSayingWhy()
+    {
+        var configuration = new ServerConfiguration("sqlite", null);
+        configuration.Extra["Retrieval:Cluster:Enabled"] = "true";
+        try
+        {
+            var exited = await Assert.ThrowsAsync<ChildServerExitedException>(() => ChildServerProcess.StartAsync(configuration, TimeSpan.FromSeconds(60)));
+
+            Assert.Contains("Retrieval:Store=postgres", exited.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            if (Directory.Exists(configuration.DataDirectory))
+            {
+                Directory.Delete(configuration.DataDirectory, recursive: true);
+            }
+        }
+    }
+
     [Theory]
     [InlineData("SiloPort", "0")]
     [InlineData("GatewayPort", "70000")]
