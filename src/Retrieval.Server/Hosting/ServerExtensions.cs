@@ -54,6 +54,7 @@ public static class ServerExtensions
             options.Indexing.SnapshotDirectory ??= Path.Combine(Path.GetFullPath(options.DataDirectory), "snapshots");
             return options.Indexing;
         });
+        builder.AddRetrievalClusterMode(serverOptions);
         services.AddSingleton(StoreFactory.Create);
         services.AddSingleton<RetrievalEngine>();
         MetricsExport.Configure();
@@ -105,6 +106,7 @@ public static class ServerExtensions
         app.MapGrpcService<EncodersService>().WithAccessRules();
         app.MapGrpcService<KeysService>().WithAccessRules();
         app.MapGrpcService<ServerInfoService>().WithAccessRules();
+        app.MapGrpcService<ClusterService>().WithAccessRules();
         app.MapEncoderUpload();
         app.MapProtoDescriptorSet();
         app.MapGrpcReflectionService().WithAccessRules();

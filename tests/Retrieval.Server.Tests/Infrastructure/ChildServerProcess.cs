@@ -33,6 +33,7 @@ internal sealed class ChildServerProcess : IAsyncDisposable
         Migrations = new Migrations.MigrationsClient(_channel);
         Search = new Search.SearchClient(_channel);
         Encoders = new Contracts.V1.Encoders.EncodersClient(_channel);
+        Cluster = new Contracts.V1.Cluster.ClusterClient(_channel);
     }
 
     public Collections.CollectionsClient Collections { get; }
@@ -44,6 +45,8 @@ internal sealed class ChildServerProcess : IAsyncDisposable
     public Search.SearchClient Search { get; }
 
     public Contracts.V1.Encoders.EncodersClient Encoders { get; }
+
+    public Contracts.V1.Cluster.ClusterClient Cluster { get; }
 
     public int GrpcPort { get; }
 
