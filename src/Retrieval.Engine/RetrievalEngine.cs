@@ -79,7 +79,7 @@ public sealed partial class RetrievalEngine : IAsyncDisposable
         _definitions = new CollectionDefinitions(_catalog, _encoders, _optimizer, logger);
         _writes = new WritePipeline(
             _catalog, store, options, _encoders, new MigrationWriteStep(store, encoders is not null, options.MaxBatchItems),
-            new MultiVectorPreparation(store, logger), _optimizer);
+            new MultiVectorPreparation(store, logger), _optimizer, logger);
         _reads = new ItemReader(_catalog, store, options);
         _searcher = new Searcher(_catalog, options, Indexing);
         _maps = new MapService(_catalog, store, logger);

@@ -35,6 +35,7 @@ internal sealed class RetrievalClient : IDisposable
         Migrations = new Migrations.MigrationsClient(invoker);
         Keys = new Keys.KeysClient(invoker);
         Snapshots = new Snapshots.SnapshotsClient(invoker);
+        Cluster = new Contracts.V1.Cluster.ClusterClient(invoker);
     }
 
     public Collections.CollectionsClient Collections { get; }
@@ -50,6 +51,8 @@ internal sealed class RetrievalClient : IDisposable
     public Keys.KeysClient Keys { get; }
 
     public Snapshots.SnapshotsClient Snapshots { get; }
+
+    public Contracts.V1.Cluster.ClusterClient Cluster { get; }
 
     public void Dispose() => _channel.Dispose();
 

@@ -61,6 +61,7 @@ public static class ServerExtensions
             options.Backups.Directory ??= Path.Combine(Path.GetFullPath(options.DataDirectory), "backups");
             return options.Backups;
         });
+        builder.AddRetrievalClusterMode(serverOptions);
         services.AddSingleton(StoreFactory.Create);
         services.AddSingleton<RetrievalEngine>();
         MetricsExport.Configure();
@@ -82,7 +83,8 @@ public static class ServerExtensions
             grpc.MaxSendMessageSize = serverOptions.MaxRequestBytes;
         }).AddJsonTranscoding();
         services.AddGrpcReflection();
-        services.AddGrpcHealthChecks().AddCheck<EngineReadyHealthCheck>(ReadyTag, tags: [ReadyTag]);
+        services.AddSingleton<StoreHealthCheck>();
+        services.AddGrpcHealthChecks().AddCheck<EngineReadyHealthCheck>(ReadyTag, tags: [ReadyTag]).AddCheck<StoreHealthCheck>("store", tags: [ReadyTag]);
         services.AddGrpcSwagger();
         services.AddSwaggerGen(RestApiDocument.Configure);
         return builder;
@@ -112,6 +114,7 @@ public static class ServerExtensions
         app.MapGrpcService<KeysService>().WithAccessRules();
         app.MapGrpcService<SnapshotsService>().WithAccessRules();
         app.MapGrpcService<ServerInfoService>().WithAccessRules();
+        app.MapGrpcService<ClusterService>().WithAccessRules();
         app.MapEncoderUpload();
         app.MapSnapshotFiles();
         app.MapProtoDescriptorSet();

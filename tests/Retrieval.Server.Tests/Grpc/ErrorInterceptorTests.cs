@@ -1,5 +1,6 @@
 using Grpc.Core;
 using Microsoft.Extensions.Logging;
+using Retrieval.Core.Storage;
 using Retrieval.Server.Grpc;
 
 namespace Retrieval.Server.Tests.Grpc;
@@ -103,6 +104,25 @@ public sealed class ErrorInterceptorTests
 
         Assert.Equal(StatusCode.Internal, error.StatusCode);
         Assert.Equal(LogLevel.Error, Assert.Single(logger.Entries).Level);
+    }
+
+    [Theory]
+    [InlineData(StoreWriteOutcome.NotCommitted, "the write was not committed")]
+    [InlineData(StoreWriteOutcome.Unknown, "its outcome is unknown")]
+    public async Task Unary_StoreUnavailableDuringAWrite_IsUnavailableNamingTheOutcome(StoreWriteOutcome outcome, string said)
+    {
+        var logger = new CapturingLogger();
+        var interceptor = new ErrorInterceptor(logger);
+
+        // Not transient by the driver's own mark (a FATAL from a server shutting down is not): the store's word decides.
+        var error = await Assert.ThrowsAsync<RpcException>(() => interceptor.UnaryServerHandler<string, string>(
+            "", new StreamCallContext("/retrieval.v1.Items/UpsertItems"),
+            (_, _) => throw new StoreUnavailableException("connection lost", outcome, new StoreFailure("terminating connection", transient: false))));
+
+        Assert.Equal(StatusCode.Unavailable, error.StatusCode);
+        Assert.StartsWith("store: ", error.Status.Detail, StringComparison.Ordinal);
+        Assert.Contains(said, error.Status.Detail, StringComparison.Ordinal);
+        Assert.Equal(LogLevel.Warning, Assert.Single(logger.Entries).Level);
     }
 
     private sealed class StoreFailure(string message, bool transient) : System.Data.Common.DbException(message)
