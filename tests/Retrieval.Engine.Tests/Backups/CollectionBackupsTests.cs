@@ -82,6 +82,20 @@ public sealed class CollectionBackupsTests : IAsyncLifetime
         Assert.Equal(["before"], (await _engine.ListSnapshotsAsync("c", CancellationToken.None)).Select(s => s.Name));
     }
 
+    [Fact]
+    public async Task Restore_AfterTheCollectionWasDeleted_BringsItBackUnderItsName()
+    {
+        var data = new ClusteredData(100, 2, 8, 2, seed: 45, normalize: false, spread: 0.2f);
+        await FillAsync(data);
+        await _engine.CreateSnapshotAsync("c", "last", CancellationToken.None);
+        await _engine.DeleteCollectionAsync("c", CancellationToken.None);
+
+        Assert.Equal(["last"], (await _engine.ListSnapshotsAsync("c", CancellationToken.None)).Select(s => s.Name));
+        var (restored, _) = await _engine.RestoreSnapshotAsync("c", "last", null, overwrite: false, CancellationToken.None);
+        Assert.Equal(data.Count, restored.ItemCount);
+        Assert.Equal("""{"n":7}""", _engine.GetItems("c", ["i7"], withVectors: false).Single().PayloadJson);
+    }
+
     [Theory]
     [InlineData("flip")]
     [InlineData("truncate")]
