@@ -43,6 +43,12 @@ public sealed record MultiVectorSettings
     [System.Text.Json.Serialization.JsonIgnore]
     public bool AwaitsCenter => LearnCenterTokens is not null && Muvera.Center is null;
 
+    /// <summary>
+    /// How the kept token vectors are stored for the exact Chamfer rerank (and returned by reads): float32 (default),
+    /// float16 or int8. The document FDE is encoded from the stored values, so it is a function of what is kept.
+    /// </summary>
+    public TokenPrecision TokenPrecision { get; init; } = TokenPrecision.Full;
+
     /// <summary>K' used when a search does not set one. Default <see cref="DefaultCandidates"/>.</summary>
     public int Candidates { get; init; } = DefaultCandidates;
 

@@ -7,8 +7,9 @@ using Retrieval.Engine.State;
 namespace Retrieval.Engine.MultiVector;
 
 /// <summary>
-/// The index of one multi-vector space: per item the token vectors kept after pruning (for the Chamfer rerank and the
-/// exact mode) and the item's MUVERA document FDE in a single-vector inner-product index.
+/// The index of one multi-vector space: per item the token vectors kept after pruning, in the space's
+/// <see cref="MultiVectorSettings.TokenPrecision"/> (for the Chamfer rerank and the exact mode), and the item's MUVERA
+/// document FDE in a single-vector inner-product index.
 /// </summary>
 /// <remarks>
 /// The FDEs live in a <see cref="SpaceIndex"/>, the engine's own single-vector index type (segments), so the FDE search
@@ -18,7 +19,7 @@ namespace Retrieval.Engine.MultiVector;
 /// </remarks>
 internal sealed class MultiVectorIndex : IDisposable
 {
-    private readonly Dictionary<int, TokenMatrix> _kept = [];
+    private readonly Dictionary<int, StoredTokens> _kept = [];
     private readonly Dictionary<int, int> _received = [];
 
     public MultiVectorIndex(SpaceDefinition definition)
@@ -100,7 +101,10 @@ internal sealed class MultiVectorIndex : IDisposable
     private static SpaceDefinition FdeDefinition(SpaceDefinition space, int encodedLength) =>
         new(space.Name, encodedLength, Metric.InnerProduct, space.Model, Index: space.Index);
 
-    /// <summary>Prunes a validated row-major token matrix and encodes its document FDE. Thread-safe.</summary>
+    /// <summary>
+    /// Prunes a validated row-major token matrix, stores the kept tokens in the space's precision and encodes the
+    /// document FDE from the stored values (so the FDE is a function of what the space keeps). Thread-safe.
+    /// </summary>
     public PreparedMultiVector Prepare(ReadOnlySpan<float> rowMajor)
     {
         if (Settings.AwaitsCenter)
@@ -110,8 +114,8 @@ internal sealed class MultiVectorIndex : IDisposable
         }
 
         var tokens = TokenMatrix.FromRowMajor(rowMajor, Definition.Dimension);
-        var kept = TokenPruner.Prune(tokens, Settings.Pruning);
-        return new PreparedMultiVector(kept, Encoder.EncodeDocument(kept), tokens.Count);
+        var kept = StoredTokens.Encode(TokenPruner.Prune(tokens, Settings.Pruning), Settings.TokenPrecision);
+        return new PreparedMultiVector(kept, Encoder.EncodeDocument(kept.Decode()), tokens.Count);
     }
 
     /// <summary>The query as it is searched: k_q pruning, then ball carving, when the space asks for them. Thread-safe.</summary>
@@ -146,7 +150,7 @@ internal sealed class MultiVectorIndex : IDisposable
     /// Restores an item's kept vectors and received-token count from a snapshot; its FDE is restored with the FDE
     /// segments (<see cref="Fdes"/>), not re-encoded.
     /// </summary>
-    public void Restore(int slot, TokenMatrix kept, int tokensReceived)
+    public void Restore(int slot, StoredTokens kept, int tokensReceived)
     {
         if (!_kept.TryAdd(slot, kept))
         {
@@ -159,7 +163,7 @@ internal sealed class MultiVectorIndex : IDisposable
     }
 
     /// <summary>Every item's kept vectors and received-token count, by slot (for snapshots). Caller holds a read lock.</summary>
-    public IEnumerable<(int Slot, TokenMatrix Kept, int TokensReceived)> Entries() =>
+    public IEnumerable<(int Slot, StoredTokens Kept, int TokensReceived)> Entries() =>
         _kept.Select(entry => (entry.Key, entry.Value, _received[entry.Key]));
 
     /// <summary>Removes the multi-vector of an item slot, if it has one.</summary>
@@ -176,8 +180,8 @@ internal sealed class MultiVectorIndex : IDisposable
         Fdes.Remove(slot);
     }
 
-    /// <summary>The kept vectors of an item slot, row-major, or null when it has none in this space.</summary>
-    public float[]? GetVector(int slot) => _kept.TryGetValue(slot, out var kept) ? kept.Values.ToArray() : null;
+    /// <summary>The kept vectors of an item slot as stored (decoded to float32), row-major, or null when it has none in this space.</summary>
+    public float[]? GetVector(int slot) => _kept.TryGetValue(slot, out var kept) ? kept.Decode().Values.ToArray() : null;
 
     /// <summary>
     /// The best <paramref name="depth"/> item slots (<see cref="ScoredRow.Row"/> is the slot) by exact Chamfer, ties by
@@ -197,20 +201,8 @@ internal sealed class MultiVectorIndex : IDisposable
 
         // The FDE index answers in slots; its own exact flag stays off so an ANN FDE index could serve it.
         var shortlist = Fdes.Search(Encoder.EncodeQuery(query), Math.Max(candidates, depth), slotFilter, settings with { Exact = false });
-        return ChamferSearch.Rerank(query, new SlotTokens(_kept), shortlist, depth);
+        return ChamferSearch.Rerank(query, slot => _kept[slot], shortlist, depth);
     }
 
     public void Dispose() => Fdes.Dispose();
-
-    /// <summary>The kept vectors by item slot, as the list <see cref="ChamferSearch.Rerank"/> indexes (by candidate row = slot).</summary>
-    private sealed class SlotTokens(Dictionary<int, TokenMatrix> kept) : IReadOnlyList<TokenMatrix>
-    {
-        public int Count => kept.Count;
-
-        public TokenMatrix this[int slot] => kept[slot];
-
-        public IEnumerator<TokenMatrix> GetEnumerator() => kept.Values.GetEnumerator();
-
-        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
-    }
 }

@@ -67,9 +67,10 @@ internal sealed record SpaceImage(string Name, int Dimension, long NextSegmentId
 
 /// <summary>
 /// A multi-vector space: its FDE segments (exactly like a dense space's, so built FDE indexes survive a restart) and
-/// per item the kept (pruned) token vectors and the count of tokens received. Token matrices are immutable: referenced.
+/// per item the kept (pruned) token vectors, as stored, and the count of tokens received. Stored tokens are immutable:
+/// referenced.
 /// </summary>
-internal sealed record MultiSpaceImage(string Name, SpaceImage Fdes, int[] Items, int[] TokensReceived, TokenMatrix[] Kept)
+internal sealed record MultiSpaceImage(string Name, SpaceImage Fdes, int[] Items, int[] TokensReceived, StoredTokens[] Kept)
 {
     public static MultiSpaceImage Capture(string name, MultiVectorIndex multi, int[] itemOfSlot)
     {

@@ -29,7 +29,7 @@ internal static class SnapshotReader
         }
 
         var version = reader.ReadInt32();
-        if (version is not (SnapshotFormat.Version or SnapshotFormat.UnshardedVersion or SnapshotFormat.DenseOnlyVersion))
+        if (version is not (SnapshotFormat.Version or SnapshotFormat.ShardedFloatTokensVersion or SnapshotFormat.UnshardedVersion or SnapshotFormat.DenseOnlyVersion))
         {
             throw new SnapshotUnusableException($"stale: format version {version}, this build reads {SnapshotFormat.DenseOnlyVersion}–{SnapshotFormat.Version}");
         }
@@ -40,7 +40,7 @@ internal static class SnapshotReader
         }
 
         var sequence = reader.ReadInt64();
-        var (number, shards) = version >= SnapshotFormat.Version ? (reader.ReadInt32(), reader.ReadInt32()) : (0, 1);
+        var (number, shards) = version >= SnapshotFormat.ShardedFloatTokensVersion ? (reader.ReadInt32(), reader.ReadInt32()) : (0, 1);
         if (number != shardNumber || shards != current.Shards)
         {
             throw new SnapshotUnusableException($"stale: it holds shard {number} of {shards}, not shard {shardNumber} of {current.Shards}");
@@ -129,8 +129,17 @@ internal static class SnapshotReader
                 throw new SnapshotUnusableException($"corrupt: multi-vector item {i} keeps {keptCounts[i]} of {received[i]} tokens");
             }
 
-            var values = MemoryMarshal.Cast<byte, float>(reader.ReadBytes(checked(keptCounts[i] * d * sizeof(float))));
-            multi.Restore(CheckItem(items[i], itemCount), Core.MultiVector.TokenMatrix.FromRowMajor(values, d), received[i]);
+            Core.MultiVector.StoredTokens kept;
+            try
+            {
+                kept = Core.MultiVector.StoredTokens.ReadFrom(reader, multi.Settings.TokenPrecision, keptCounts[i], d);
+            }
+            catch (InvalidDataException e)
+            {
+                throw new SnapshotUnusableException($"corrupt: multi-vector item {i}: {e.Message}");
+            }
+
+            multi.Restore(CheckItem(items[i], itemCount), kept, received[i]);
         }
 
         if (multi.Count != items.Length)

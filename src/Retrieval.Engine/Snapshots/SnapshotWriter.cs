@@ -60,7 +60,7 @@ internal static class SnapshotWriter
             WriteInts(writer, [.. multi.Kept.Select(k => k.Count)]);
             foreach (var kept in multi.Kept)
             {
-                writer.Write(MemoryMarshal.AsBytes(kept.Values));
+                kept.WriteTo(writer);
             }
         }
     }

@@ -98,6 +98,11 @@ internal static class MultiVectorSpaceValidator
             throw RetrievalException.Invalid(multi.Member("candidates"), $"must be ≥ 1, got {settings.Candidates}");
         }
 
+        if (!Enum.IsDefined(settings.TokenPrecision))
+        {
+            throw RetrievalException.Invalid(multi.Member("tokenPrecision"), $"must be FLOAT32, FLOAT16 or INT8, got {(int)settings.TokenPrecision}");
+        }
+
         if (settings.QueryCentroids is < 1)
         {
             throw RetrievalException.Invalid(multi.Member("queryCentroids"), $"must be ≥ 1 when set, got {settings.QueryCentroids}");

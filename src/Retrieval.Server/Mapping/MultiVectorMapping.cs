@@ -78,6 +78,13 @@ internal static class MultiVectorMapping
             LearnCenterTokens = muvera.Center is { LearnTokens: > 0 } learned ? learned.LearnTokens : null,
             MaxTokens = config.MaxTokens != 0 ? config.MaxTokens : MultiVectorSettings.DefaultMaxTokens,
             Candidates = config.Candidates != 0 ? config.Candidates : MultiVectorSettings.DefaultCandidates,
+            TokenPrecision = config.TokenPrecision switch
+            {
+                Proto.TokenPrecision.Unspecified or Proto.TokenPrecision.Float32 => TokenPrecision.Full,
+                Proto.TokenPrecision.Float16 => TokenPrecision.Float16,
+                Proto.TokenPrecision.Int8 => TokenPrecision.ScaledInt8,
+                _ => throw RetrievalException.Invalid(field.Member("multiVector").Member("tokenPrecision"), $"unknown token precision value {(int)config.TokenPrecision}"),
+            },
         };
     }
 
@@ -135,6 +142,12 @@ internal static class MultiVectorMapping
             QueryCentroids = settings.QueryCentroids ?? 0,
             MaxTokens = settings.MaxTokens,
             Candidates = settings.Candidates,
+            TokenPrecision = settings.TokenPrecision switch
+            {
+                TokenPrecision.Float16 => Proto.TokenPrecision.Float16,
+                TokenPrecision.ScaledInt8 => Proto.TokenPrecision.Int8,
+                _ => Proto.TokenPrecision.Float32,
+            },
         };
         if (settings.BallCarvingTau is { } tau)
         {
