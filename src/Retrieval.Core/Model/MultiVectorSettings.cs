@@ -49,6 +49,19 @@ public sealed record MultiVectorSettings
     /// </summary>
     public TokenPrecision TokenPrecision { get; init; } = TokenPrecision.Full;
 
+    /// <summary>
+    /// Product quantization of the document FDEs (flat PQ, asymmetric distance), or null (default) for float32 FDEs.
+    /// A space with it takes no <see cref="SpaceDefinition.Index"/>: its codes are its FDE index.
+    /// </summary>
+    public FdePqOptions? FdePq { get; init; }
+
+    /// <summary>
+    /// True when the space trains a first-stage structure once it holds enough items (PQ codebooks): worth keeping in
+    /// snapshots, since a restart from the store trains it again on the items in load order.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public bool TrainsFirstStage => FdePq is not null;
+
     /// <summary>K' used when a search does not set one. Default <see cref="DefaultCandidates"/>.</summary>
     public int Candidates { get; init; } = DefaultCandidates;
 

@@ -9,7 +9,8 @@ namespace Retrieval.Engine.MultiVector;
 /// <summary>
 /// The index of one multi-vector space: per item the token vectors kept after pruning, in the space's
 /// <see cref="MultiVectorSettings.TokenPrecision"/> (for the Chamfer rerank and the exact mode), and the item's MUVERA
-/// document FDE in a single-vector inner-product index.
+/// document FDE in a single-vector inner-product index, or, once a space with <see cref="MultiVectorSettings.FdePq"/>
+/// has trained its codebooks, as PQ codes only.
 /// </summary>
 /// <remarks>
 /// The FDEs live in a <see cref="SpaceIndex"/>, the engine's own single-vector index type (segments), so the FDE search
@@ -21,6 +22,7 @@ internal sealed class MultiVectorIndex : IDisposable
 {
     private readonly Dictionary<int, StoredTokens> _kept = [];
     private readonly Dictionary<int, int> _received = [];
+    private TrainedFaissIndex? _codes;
 
     public MultiVectorIndex(SpaceDefinition definition)
     {
@@ -38,11 +40,34 @@ internal sealed class MultiVectorIndex : IDisposable
 
     public MuveraEncoder Encoder { get; private set; }
 
-    /// <summary>The document FDEs, one per item that has a multi-vector in this space.</summary>
+    /// <summary>
+    /// The float32 document FDEs, one per item that has a multi-vector in this space; empty once a PQ space has trained
+    /// its codes (<see cref="HasFdeCodes"/>), which then hold every item's FDE.
+    /// </summary>
     public SpaceIndex Fdes { get; }
 
+    /// <summary>True once the space's FDEs are PQ codes (<see cref="MultiVectorSettings.FdePq"/>, trained).</summary>
+    public bool HasFdeCodes => _codes is not null;
+
+    /// <summary>The trained, empty PQ index of the FDEs (for snapshots), or null while there is none.</summary>
+    public byte[]? FdeCodesState => _codes?.TrainedState;
+
     /// <summary>Items with a multi-vector in this space.</summary>
-    public int Count => Fdes.Count;
+    public int Count => _kept.Count;
+
+    /// <summary>Items whose FDE is held, as float32 or as codes (equals <see cref="Count"/> when consistent).</summary>
+    public long FdeCount => Fdes.Count + (_codes?.Count ?? 0);
+
+    /// <summary>Bytes the stored token vectors of the items take (see <see cref="StoredTokens.Bytes"/>).</summary>
+    public long TokenBytes { get; private set; }
+
+    /// <summary>
+    /// Bytes the FDEs take: 4 per dimension for float32 FDEs, or per PQ-coded item one byte per code plus the 8-byte id
+    /// Faiss keeps with it.
+    /// </summary>
+    public long FdeBytes => (4L * Fdes.Count * Encoder.EncodedLength) + ((_codes?.Count ?? 0) * (CodeLength + sizeof(long)));
+
+    private int CodeLength => Settings.FdePq is { } pq ? Encoder.EncodedLength / pq.DimsPerCode : 0;
 
     /// <summary>Token vectors received for the items now in the index (before pruning).</summary>
     public long TokensReceived { get; private set; }
@@ -135,15 +160,100 @@ internal sealed class MultiVectorIndex : IDisposable
         return query;
     }
 
-    /// <summary>Sets (adds or replaces) the multi-vector of an item slot.</summary>
+    /// <summary>
+    /// Sets (adds or replaces) the multi-vector of an item slot. In a PQ space the write that brings the space to
+    /// <see cref="FdePqOptions.TrainItems"/> items trains the codebooks first (see <see cref="TrainFdeCodesWhenDue"/>).
+    /// </summary>
     public void Set(int slot, PreparedMultiVector prepared)
     {
         Remove(slot);
-        Fdes.Set(slot, prepared.Encoding);
-        _kept[slot] = prepared.Kept;
-        _received[slot] = prepared.TokensReceived;
-        TokensReceived += prepared.TokensReceived;
-        VectorsKept += prepared.Kept.Count;
+        if (_codes is not null)
+        {
+            _codes.Add([slot], prepared.Encoding);
+        }
+        else
+        {
+            Fdes.Set(slot, prepared.Encoding);
+        }
+
+        Track(slot, prepared.Kept, prepared.TokensReceived);
+        TrainFdeCodesWhenDue();
+    }
+
+    private void Track(int slot, StoredTokens kept, int tokensReceived)
+    {
+        _kept[slot] = kept;
+        _received[slot] = tokensReceived;
+        TokensReceived += tokensReceived;
+        VectorsKept += kept.Count;
+        TokenBytes += kept.Bytes;
+    }
+
+    /// <summary>
+    /// Once a PQ space holds <see cref="FdePqOptions.TrainItems"/> items: trains flat PQ (one list, so the codes are
+    /// searched exhaustively with asymmetric distance) on their float32 FDEs, moves every FDE into the codes and drops the
+    /// float32 ones. Runs under the collection's write lock, once; the write that triggers it waits for it.
+    /// </summary>
+    private void TrainFdeCodesWhenDue()
+    {
+        if (Settings.FdePq is not { } pq || _codes is not null || _kept.Count < pq.TrainItems)
+        {
+            return;
+        }
+
+        var length = Encoder.EncodedLength;
+        var slots = Fdes.Slots().Select(slot => (long)slot).ToArray();
+        var fdes = new float[checked(slots.Length * length)];
+        for (var i = 0; i < slots.Length; i++)
+        {
+            Fdes.VectorOf((int)slots[i]).CopyTo(fdes.AsSpan(i * length, length));
+        }
+
+        var codes = TrainedFaissIndex.Train(CodesFactory(length, pq), length, fdes);
+        try
+        {
+            codes.Add(slots, fdes);
+        }
+        catch
+        {
+            codes.Dispose();
+            throw;
+        }
+
+        Fdes.RemoveAll();
+        _codes = codes;
+    }
+
+    /// <summary>One inverted list (flat), m = length / dimsPerCode codes of 8 bits.</summary>
+    private static string CodesFactory(int length, FdePqOptions pq) => $"IVF1,PQ{length / pq.DimsPerCode}x8";
+
+    /// <summary>
+    /// Restores a PQ space's trained codebooks from a snapshot, after its items (<see cref="Restore"/>): every item's FDE
+    /// is re-encoded from its stored tokens (the FDE is a function of them) and coded under its restored slot.
+    /// </summary>
+    public void RestoreFdeCodes(ReadOnlySpan<byte> trainedState)
+    {
+        if (Settings.FdePq is null || _codes is not null || Fdes.Count != 0)
+        {
+            throw new InvalidDataException($"multi-vector space '{Definition.Name}': PQ codes in a snapshot of a space that {(Settings.FdePq is null ? "has no fdePq" : "already holds FDEs")}");
+        }
+
+        var length = Encoder.EncodedLength;
+        var codes = TrainedFaissIndex.FromTrainedState(trainedState, length);
+        try
+        {
+            var entries = _kept.ToArray();
+            var fdes = new float[checked(entries.Length * length)];
+            Parallel.For(0, entries.Length, i => Encoder.EncodeDocument(entries[i].Value.Decode(), fdes.AsSpan(i * length, length)));
+            codes.Add([.. entries.Select(e => (long)e.Key)], fdes);
+        }
+        catch
+        {
+            codes.Dispose();
+            throw;
+        }
+
+        _codes = codes;
     }
 
     /// <summary>
@@ -152,14 +262,12 @@ internal sealed class MultiVectorIndex : IDisposable
     /// </summary>
     public void Restore(int slot, StoredTokens kept, int tokensReceived)
     {
-        if (!_kept.TryAdd(slot, kept))
+        if (_kept.ContainsKey(slot))
         {
             throw new InvalidDataException($"multi-vector space '{Definition.Name}': slot {slot} restored twice");
         }
 
-        _received[slot] = tokensReceived;
-        TokensReceived += tokensReceived;
-        VectorsKept += kept.Count;
+        Track(slot, kept, tokensReceived);
     }
 
     /// <summary>Every item's kept vectors and received-token count, by slot (for snapshots). Caller holds a read lock.</summary>
@@ -177,8 +285,25 @@ internal sealed class MultiVectorIndex : IDisposable
         _received.Remove(slot, out var received);
         TokensReceived -= received;
         VectorsKept -= kept.Count;
-        Fdes.Remove(slot);
+        TokenBytes -= kept.Bytes;
+        if (_codes is not null)
+        {
+            _codes.Remove([slot]);
+        }
+        else
+        {
+            Fdes.Remove(slot);
+        }
     }
+
+    /// <summary>
+    /// The exact document FDE of an item slot: the stored float32 one, or, in a space that keeps PQ codes, re-encoded
+    /// from the stored tokens (bit-identical to what was coded). Null when the slot has no multi-vector here.
+    /// </summary>
+    public float[]? GetEncoding(int slot) =>
+        Fdes.Contains(slot) ? Fdes.GetVector(slot)
+        : _kept.TryGetValue(slot, out var kept) ? Encoder.EncodeDocument(kept.Decode())
+        : null;
 
     /// <summary>The kept vectors of an item slot as stored (decoded to float32), row-major, or null when it has none in this space.</summary>
     public float[]? GetVector(int slot) => _kept.TryGetValue(slot, out var kept) ? kept.Decode().Values.ToArray() : null;
@@ -200,9 +325,37 @@ internal sealed class MultiVectorIndex : IDisposable
         }
 
         // The FDE index answers in slots; its own exact flag stays off so an ANN FDE index could serve it.
-        var shortlist = Fdes.Search(Encoder.EncodeQuery(query), Math.Max(candidates, depth), slotFilter, settings with { Exact = false });
+        var fde = Encoder.EncodeQuery(query);
+        var shortlist = _codes is null
+            ? Fdes.Search(fde, Math.Max(candidates, depth), slotFilter, settings with { Exact = false })
+            : CodeShortlist(_codes, fde, Math.Max(candidates, depth), slotFilter);
         return ChamferSearch.Rerank(query, slot => _kept[slot], shortlist, depth);
     }
 
-    public void Dispose() => Fdes.Dispose();
+    /// <summary>The top-<paramref name="k"/> slots by asymmetric PQ distance (approximate inner product).</summary>
+    private static ScoredRow[] CodeShortlist(TrainedFaissIndex codes, float[] query, int k, RowFilter? slotFilter)
+    {
+        k = (int)Math.Min(k, codes.Count);
+        if (k == 0)
+        {
+            return [];
+        }
+
+        var ids = new long[k];
+        var scores = new float[k];
+        var found = codes.Search(query, k, probes: 1, slotFilter, ids, scores);
+        var rows = new ScoredRow[found];
+        for (var i = 0; i < found; i++)
+        {
+            rows[i] = new ScoredRow((int)ids[i], scores[i]);
+        }
+
+        return rows;
+    }
+
+    public void Dispose()
+    {
+        _codes?.Dispose();
+        Fdes.Dispose();
+    }
 }

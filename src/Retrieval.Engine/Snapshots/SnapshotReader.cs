@@ -91,7 +91,7 @@ internal static class SnapshotReader
 
             for (var s = 0; s < multiCount; s++)
             {
-                ReadMultiSpace(reader, state, itemCount, options);
+                ReadMultiSpace(reader, state, itemCount, version, options);
             }
 
             state.RestoreSequence(sequence);
@@ -108,7 +108,7 @@ internal static class SnapshotReader
     /// A multi-vector space: its FDE segments, then per item the kept token rows and the tokens received. The FDEs are
     /// not re-encoded: SameSpaces has checked that the space's settings (and so its pinned encoder) are unchanged.
     /// </summary>
-    private static void ReadMultiSpace(BinaryReader reader, Shard state, int itemCount, IndexingOptions options)
+    private static void ReadMultiSpace(BinaryReader reader, Shard state, int itemCount, int version, IndexingOptions options)
     {
         MultiVector.MultiVectorIndex? multi = null;
         ReadSpace(reader, name => (multi = state.MultiVectorSpaces.GetValueOrDefault(name)
@@ -142,9 +142,22 @@ internal static class SnapshotReader
             multi.Restore(CheckItem(items[i], itemCount), kept, received[i]);
         }
 
-        if (multi.Count != items.Length)
+        var codesLength = version >= SnapshotFormat.Version ? reader.ReadInt32() : 0;
+        if (codesLength > 0)
         {
-            throw new SnapshotUnusableException($"corrupt: multi-vector space '{multi.Definition.Name}' has {multi.Count} FDEs for {items.Length} items");
+            try
+            {
+                multi.RestoreFdeCodes(reader.ReadBytes(codesLength));
+            }
+            catch (Exception e) when (e is InvalidDataException or Faiss.FaissException)
+            {
+                throw new SnapshotUnusableException($"corrupt: multi-vector space '{multi.Definition.Name}': {e.Message}");
+            }
+        }
+
+        if (multi.Count != items.Length || multi.FdeCount != items.Length)
+        {
+            throw new SnapshotUnusableException($"corrupt: multi-vector space '{multi.Definition.Name}' has {multi.FdeCount} FDEs for {items.Length} items");
         }
     }
 

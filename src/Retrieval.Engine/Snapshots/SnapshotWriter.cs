@@ -62,6 +62,10 @@ internal static class SnapshotWriter
             {
                 kept.WriteTo(writer);
             }
+
+            // Since version 4: the PQ codebooks (trained, empty index) of a space that keeps its FDEs as codes; 0 = none.
+            writer.Write(multi.FdeCodesState?.Length ?? 0);
+            writer.Write(multi.FdeCodesState ?? []);
         }
     }
 

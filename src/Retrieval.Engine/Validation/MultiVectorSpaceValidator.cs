@@ -19,6 +19,29 @@ internal static class MultiVectorSpaceValidator
     /// <summary>Most token vectors per item or query a space may allow.</summary>
     public const int MaxTokensLimit = 65536;
 
+    /// <summary>Fewest items a trained structure (PQ codebooks: 256 centroids per code) may be trained on.</summary>
+    public const int MinTrainItems = 256;
+
+    /// <summary>Most items a trained structure may wait for before training.</summary>
+    public const int MaxTrainItems = 1_000_000;
+
+    /// <summary>
+    /// Refuses an FDE index spec on a multi space that keeps no float32 FDEs to index: one with PQ-compressed FDEs (its
+    /// codes are searched flat).
+    /// </summary>
+    public static void CheckIndexAllowed(SpaceDefinition space, string? index, FieldPath field)
+    {
+        if (string.IsNullOrWhiteSpace(index) || space.MultiVector is not { } settings)
+        {
+            return;
+        }
+
+        if (settings.FdePq is not null)
+        {
+            throw RetrievalException.Invalid(field, "a multi-vector space with multiVector.fdePq searches its PQ codes flat and keeps no float32 FDEs to index; leave index empty");
+        }
+    }
+
     public static SpaceDefinition Validate(SpaceDefinition space, FieldPath field)
     {
         if (!Enum.IsDefined(space.Kind))
@@ -82,6 +105,21 @@ internal static class MultiVectorSpaceValidator
             throw RetrievalException.Invalid(multi.Member("pruning"), e.Message);
         }
 
+        if (settings.FdePq is { } pq)
+        {
+            var pqField = multi.Member("fdePq");
+            if (pq.DimsPerCode < 1 || settings.Muvera.EncodedLength % pq.DimsPerCode != 0)
+            {
+                throw RetrievalException.Invalid(pqField.Member("dimsPerCode"), $"must be ≥ 1 and divide the FDE length {settings.Muvera.EncodedLength}, got {pq.DimsPerCode}");
+            }
+
+            if (pq.TrainItems is < MinTrainItems or > MaxTrainItems)
+            {
+                throw RetrievalException.Invalid(pqField.Member("trainItems"), $"must be between {MinTrainItems} (one item per centroid) and {MaxTrainItems}, got {pq.TrainItems}");
+            }
+        }
+
+        CheckIndexAllowed(space, space.Index, field.Member("index"));
         if (!string.IsNullOrWhiteSpace(space.Index))
         {
             // The index holds the FDEs (R·2^k_sim·d_proj or d_final floats per item), not the tokens.

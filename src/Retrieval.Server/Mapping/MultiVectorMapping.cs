@@ -78,6 +78,13 @@ internal static class MultiVectorMapping
             LearnCenterTokens = muvera.Center is { LearnTokens: > 0 } learned ? learned.LearnTokens : null,
             MaxTokens = config.MaxTokens != 0 ? config.MaxTokens : MultiVectorSettings.DefaultMaxTokens,
             Candidates = config.Candidates != 0 ? config.Candidates : MultiVectorSettings.DefaultCandidates,
+            FdePq = config.FdePq is { } pq
+                ? new FdePqOptions
+                {
+                    DimsPerCode = pq.DimsPerCode != 0 ? pq.DimsPerCode : FdePqOptions.DefaultDimsPerCode,
+                    TrainItems = pq.TrainItems != 0 ? pq.TrainItems : FdePqOptions.DefaultTrainItems,
+                }
+                : null,
             TokenPrecision = config.TokenPrecision switch
             {
                 Proto.TokenPrecision.Unspecified or Proto.TokenPrecision.Float32 => TokenPrecision.Full,
@@ -154,6 +161,11 @@ internal static class MultiVectorMapping
             config.BallCarvingTau = tau;
         }
 
+        if (settings.FdePq is { } fdePq)
+        {
+            config.FdePq = new Proto.FdePqConfig { DimsPerCode = fdePq.DimsPerCode, TrainItems = fdePq.TrainItems };
+        }
+
         return config;
     }
 
@@ -164,5 +176,8 @@ internal static class MultiVectorMapping
         TokensReceived = stats.TokensReceived,
         VectorsKept = stats.VectorsKept,
         Reduction = stats.Reduction,
+        FdeBytesPerItem = stats.FdeBytesPerItem,
+        TokenBytesPerItem = stats.TokenBytesPerItem,
+        FdeCodesTrained = stats.FdeCodesTrained,
     };
 }
