@@ -19,8 +19,17 @@ public sealed record MultiVectorSpaceStats(string Space, long Items, long Tokens
     /// <summary>Bytes the stored token vectors of all items take.</summary>
     public long TokenBytes { get; init; }
 
+    /// <summary>Bytes the token-level first stage's index takes (a space with firstStage TOKENS, once trained).</summary>
+    public long TokenIndexBytes { get; init; }
+
+    /// <summary>TokenIndexBytes per item (0 when the space is empty).</summary>
+    public double TokenIndexBytesPerItem => Items == 0 ? 0 : (double)TokenIndexBytes / Items;
+
     /// <summary>True once the space keeps its FDEs as PQ codes (a space with fdePq, trained).</summary>
     public bool FdeCodesTrained { get; init; }
+
+    /// <summary>True once a space with firstStage TOKENS has trained its token index.</summary>
+    public bool TokenIndexTrained { get; init; }
 
     /// <summary>FdeBytes per item (0 when the space is empty).</summary>
     public double FdeBytesPerItem => Items == 0 ? 0 : (double)FdeBytes / Items;
@@ -35,5 +44,7 @@ public sealed record MultiVectorSpaceStats(string Space, long Items, long Tokens
             FdeBytes = perShard.Sum(m => m.FdeBytes),
             TokenBytes = perShard.Sum(m => m.TokenBytes),
             FdeCodesTrained = perShard.Any(m => m.HasFdeCodes),
+            TokenIndexBytes = perShard.Sum(m => m.TokenIndexBytes),
+            TokenIndexTrained = perShard.Any(m => m.HasTokenIndex),
         };
 }

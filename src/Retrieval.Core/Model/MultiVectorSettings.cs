@@ -56,11 +56,21 @@ public sealed record MultiVectorSettings
     public FdePqOptions? FdePq { get; init; }
 
     /// <summary>
-    /// True when the space trains a first-stage structure once it holds enough items (PQ codebooks): worth keeping in
+    /// True when the space trains a first-stage structure once it holds enough items (PQ codebooks, the token index): worth keeping in
     /// snapshots, since a restart from the store trains it again on the items in load order.
     /// </summary>
     [System.Text.Json.Serialization.JsonIgnore]
-    public bool TrainsFirstStage => FdePq is not null;
+    public bool TrainsFirstStage => FdePq is not null || FirstStage == MultiVectorFirstStage.Tokens;
+
+    /// <summary>
+    /// The first stage that shortlists the rerank's candidates: MUVERA FDEs (default) or the token-level index. Fixed
+    /// when the space is created. A <see cref="MultiVectorFirstStage.Tokens"/> space keeps no FDE and takes no
+    /// <see cref="SpaceDefinition.Index"/> or <see cref="FdePq"/>.
+    /// </summary>
+    public MultiVectorFirstStage FirstStage { get; init; } = MultiVectorFirstStage.Fde;
+
+    /// <summary>The token-level first stage's index settings (used when <see cref="FirstStage"/> is Tokens); defaults when null.</summary>
+    public TokenFirstStageOptions? TokenFirstStage { get; init; }
 
     /// <summary>K' used when a search does not set one. Default <see cref="DefaultCandidates"/>.</summary>
     public int Candidates { get; init; } = DefaultCandidates;

@@ -23,6 +23,13 @@ internal sealed class MultiVectorIndex : IDisposable
     private readonly Dictionary<int, StoredTokens> _kept = [];
     private readonly Dictionary<int, int> _received = [];
     private TrainedFaissIndex? _codes;
+    private TrainedFaissIndex? _tokenIndex;
+
+    /// <summary>
+    /// Token ids in the token index: slot · 2^16 + token number (a space keeps at most
+    /// <see cref="Validation.MultiVectorSpaceValidator.MaxTokensLimit"/> = 2^16 tokens per item), so a hit names its item.
+    /// </summary>
+    private const int TokenNumberBits = 16;
 
     public MultiVectorIndex(SpaceDefinition definition)
     {
@@ -58,6 +65,9 @@ internal sealed class MultiVectorIndex : IDisposable
     /// <summary>Items whose FDE is held, as float32 or as codes (equals <see cref="Count"/> when consistent).</summary>
     public long FdeCount => Fdes.Count + (_codes?.Count ?? 0);
 
+    /// <summary>False for a space whose first stage is the token index: it keeps no FDE.</summary>
+    public bool KeepsFdes => !UsesTokenFirstStage;
+
     /// <summary>Bytes the stored token vectors of the items take (see <see cref="StoredTokens.Bytes"/>).</summary>
     public long TokenBytes { get; private set; }
 
@@ -66,6 +76,26 @@ internal sealed class MultiVectorIndex : IDisposable
     /// Faiss keeps with it.
     /// </summary>
     public long FdeBytes => (4L * Fdes.Count * Encoder.EncodedLength) + ((_codes?.Count ?? 0) * (CodeLength + sizeof(long)));
+
+    /// <summary>True once a space whose first stage is the token index has trained it.</summary>
+    public bool HasTokenIndex => _tokenIndex is not null;
+
+    /// <summary>The trained, empty token index (for snapshots), or null while there is none.</summary>
+    public byte[]? TokenIndexState => _tokenIndex?.TrainedState;
+
+    /// <summary>Bytes the token index takes: per token its code (4, 2 or 1 byte per component) plus an 8-byte id.</summary>
+    public long TokenIndexBytes => (_tokenIndex?.Count ?? 0) * (TokenCodeBytes + sizeof(long));
+
+    private bool UsesTokenFirstStage => Settings.FirstStage == MultiVectorFirstStage.Tokens;
+
+    private TokenFirstStageOptions TokenOptions => Settings.TokenFirstStage ?? new TokenFirstStageOptions();
+
+    private int TokenCodeBytes => Settings.TokenPrecision switch
+    {
+        TokenPrecision.Float16 => 2 * Definition.Dimension,
+        TokenPrecision.ScaledInt8 => Definition.Dimension,
+        _ => 4 * Definition.Dimension,
+    };
 
     private int CodeLength => Settings.FdePq is { } pq ? Encoder.EncodedLength / pq.DimsPerCode : 0;
 
@@ -140,7 +170,7 @@ internal sealed class MultiVectorIndex : IDisposable
 
         var tokens = TokenMatrix.FromRowMajor(rowMajor, Definition.Dimension);
         var kept = StoredTokens.Encode(TokenPruner.Prune(tokens, Settings.Pruning), Settings.TokenPrecision);
-        return new PreparedMultiVector(kept, Encoder.EncodeDocument(kept.Decode()), tokens.Count);
+        return new PreparedMultiVector(kept, UsesTokenFirstStage ? null : Encoder.EncodeDocument(kept.Decode()), tokens.Count);
     }
 
     /// <summary>The query as it is searched: k_q pruning, then ball carving, when the space asks for them. Thread-safe.</summary>
@@ -167,17 +197,104 @@ internal sealed class MultiVectorIndex : IDisposable
     public void Set(int slot, PreparedMultiVector prepared)
     {
         Remove(slot);
-        if (_codes is not null)
+        if (UsesTokenFirstStage)
         {
-            _codes.Add([slot], prepared.Encoding);
+            _tokenIndex?.Add(TokenIds(slot, prepared.Kept.Count), prepared.Kept.Decode().Values);
+        }
+        else if (_codes is not null)
+        {
+            _codes.Add([slot], prepared.Encoding ?? throw NoEncoding());
         }
         else
         {
-            Fdes.Set(slot, prepared.Encoding);
+            Fdes.Set(slot, prepared.Encoding ?? throw NoEncoding());
         }
 
         Track(slot, prepared.Kept, prepared.TokensReceived);
         TrainFdeCodesWhenDue();
+        TrainTokenIndexWhenDue();
+    }
+
+    private InvalidOperationException NoEncoding() => new($"multi-vector space '{Definition.Name}': an item prepared without its FDE");
+
+    private static long[] TokenIds(int slot, int count)
+    {
+        var ids = new long[count];
+        for (var t = 0; t < count; t++)
+        {
+            ids[t] = ((long)slot << TokenNumberBits) + t;
+        }
+
+        return ids;
+    }
+
+    /// <summary>
+    /// Once a token-first-stage space holds <see cref="TokenFirstStageOptions.TrainItems"/> items: trains the inverted
+    /// file on all their tokens and adds them. Runs under the collection's write lock, once.
+    /// </summary>
+    private void TrainTokenIndexWhenDue()
+    {
+        if (!UsesTokenFirstStage || _tokenIndex is not null || _kept.Count < TokenOptions.TrainItems)
+        {
+            return;
+        }
+
+        var (ids, rows) = AllTokens();
+        var codec = Settings.TokenPrecision switch
+        {
+            TokenPrecision.Float16 => "SQfp16",
+            TokenPrecision.ScaledInt8 => "SQ8",
+            _ => "Flat",
+        };
+        _tokenIndex = FilledTokenIndex(TrainedFaissIndex.Train($"IVF{TokenOptions.ListsFor(ids.Length)},{codec}", Definition.Dimension, rows), ids, rows);
+    }
+
+    /// <summary>Every stored token (decoded) with its token id, in slot order.</summary>
+    private (long[] Ids, float[] Rows) AllTokens()
+    {
+        var entries = _kept.OrderBy(e => e.Key).ToArray();
+        var d = Definition.Dimension;
+        var total = entries.Sum(e => e.Value.Count);
+        var ids = new long[total];
+        var rows = new float[checked(total * d)];
+        var next = 0;
+        foreach (var (slot, kept) in entries)
+        {
+            TokenIds(slot, kept.Count).CopyTo(ids, next);
+            kept.Decode().Values.CopyTo(rows.AsSpan(next * d));
+            next += kept.Count;
+        }
+
+        return (ids, rows);
+    }
+
+    private static TrainedFaissIndex FilledTokenIndex(TrainedFaissIndex index, long[] ids, float[] rows)
+    {
+        try
+        {
+            index.Add(ids, rows);
+            return index;
+        }
+        catch
+        {
+            index.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Restores a token-first-stage space's trained token index from a snapshot, after its items (<see cref="Restore"/>):
+    /// every stored token is added again under its item's restored slot.
+    /// </summary>
+    public void RestoreTokenIndex(ReadOnlySpan<byte> trainedState)
+    {
+        if (!UsesTokenFirstStage || _tokenIndex is not null)
+        {
+            throw new InvalidDataException($"multi-vector space '{Definition.Name}': a token index in a snapshot of a space that {(UsesTokenFirstStage ? "already has one" : "has firstStage FDE")}");
+        }
+
+        var (ids, rows) = AllTokens();
+        _tokenIndex = FilledTokenIndex(TrainedFaissIndex.FromTrainedState(trainedState, Definition.Dimension), ids, rows);
     }
 
     private void Track(int slot, StoredTokens kept, int tokensReceived)
@@ -286,7 +403,11 @@ internal sealed class MultiVectorIndex : IDisposable
         TokensReceived -= received;
         VectorsKept -= kept.Count;
         TokenBytes -= kept.Bytes;
-        if (_codes is not null)
+        if (UsesTokenFirstStage)
+        {
+            _tokenIndex?.Remove(TokenIds(slot, kept.Count));
+        }
+        else if (_codes is not null)
         {
             _codes.Remove([slot]);
         }
@@ -298,11 +419,12 @@ internal sealed class MultiVectorIndex : IDisposable
 
     /// <summary>
     /// The exact document FDE of an item slot: the stored float32 one, or, in a space that keeps PQ codes, re-encoded
-    /// from the stored tokens (bit-identical to what was coded). Null when the slot has no multi-vector here.
+    /// from the stored tokens (bit-identical to what was coded). Null when the slot has no multi-vector here, or the space
+    /// keeps no FDEs (first stage TOKENS).
     /// </summary>
     public float[]? GetEncoding(int slot) =>
         Fdes.Contains(slot) ? Fdes.GetVector(slot)
-        : _kept.TryGetValue(slot, out var kept) ? Encoder.EncodeDocument(kept.Decode())
+        : KeepsFdes && _kept.TryGetValue(slot, out var kept) ? Encoder.EncodeDocument(kept.Decode())
         : null;
 
     /// <summary>The kept vectors of an item slot as stored (decoded to float32), row-major, or null when it has none in this space.</summary>
@@ -324,12 +446,55 @@ internal sealed class MultiVectorIndex : IDisposable
             return [.. hits.Select(h => new ScoredRow(slots[h.Row], h.Score))];
         }
 
+        if (UsesTokenFirstStage)
+        {
+            // Until the token index is trained the space holds fewer than trainItems items: exact Chamfer is the answer.
+            var candidatesOfTokens = _tokenIndex is null ? null : TokenCandidates(_tokenIndex, query, slotFilter, settings);
+            return candidatesOfTokens is null || (slotFilter is not null && candidatesOfTokens.Length < depth)
+                ? Search(query, depth, candidates, exact: true, slotFilter, settings)
+                : ChamferSearch.Rerank(query, slot => _kept[slot], candidatesOfTokens, depth);
+        }
+
         // The FDE index answers in slots; its own exact flag stays off so an ANN FDE index could serve it.
         var fde = Encoder.EncodeQuery(query);
         var shortlist = _codes is null
             ? Fdes.Search(fde, Math.Max(candidates, depth), slotFilter, settings with { Exact = false })
             : CodeShortlist(_codes, fde, Math.Max(candidates, depth), slotFilter);
         return ChamferSearch.Rerank(query, slot => _kept[slot], shortlist, depth);
+    }
+
+    /// <summary>
+    /// The token-level first stage: the items of each query token's nearest stored tokens (a search's nprobe overrides
+    /// the space's probes), those in <paramref name="slotFilter"/> when given. Candidates carry no score; the rerank scores
+    /// them. A selective filter can leave fewer candidates than hits wanted: the caller then searches exactly.
+    /// </summary>
+    private ScoredRow[] TokenCandidates(TrainedFaissIndex index, TokenMatrix query, RowFilter? slotFilter, in SegmentSearchSettings settings)
+    {
+        var options = TokenOptions;
+        var k = (int)Math.Min(options.Neighbours, index.Count);
+        if (k == 0)
+        {
+            return [];
+        }
+
+        var probes = settings.Parameters.NProbe > 0 ? settings.Parameters.NProbe : options.Probes;
+        var ids = new long[k];
+        var scores = new float[k];
+        var slots = new HashSet<int>();
+        for (var t = 0; t < query.Count; t++)
+        {
+            var found = index.Search(query.Row(t), k, probes, allowed: null, ids, scores);
+            for (var i = 0; i < found; i++)
+            {
+                var slot = (int)(ids[i] >> TokenNumberBits);
+                if (slotFilter is null || slotFilter.Contains(slot))
+                {
+                    slots.Add(slot);
+                }
+            }
+        }
+
+        return [.. slots.Order().Select(slot => new ScoredRow(slot, 0))];
     }
 
     /// <summary>The top-<paramref name="k"/> slots by asymmetric PQ distance (approximate inner product).</summary>
@@ -356,6 +521,7 @@ internal sealed class MultiVectorIndex : IDisposable
     public void Dispose()
     {
         _codes?.Dispose();
+        _tokenIndex?.Dispose();
         Fdes.Dispose();
     }
 }

@@ -155,7 +155,20 @@ internal static class SnapshotReader
             }
         }
 
-        if (multi.Count != items.Length || multi.FdeCount != items.Length)
+        var tokenIndexLength = version >= SnapshotFormat.Version ? reader.ReadInt32() : 0;
+        if (tokenIndexLength > 0)
+        {
+            try
+            {
+                multi.RestoreTokenIndex(reader.ReadBytes(tokenIndexLength));
+            }
+            catch (Exception e) when (e is InvalidDataException or Faiss.FaissException)
+            {
+                throw new SnapshotUnusableException($"corrupt: multi-vector space '{multi.Definition.Name}': {e.Message}");
+            }
+        }
+
+        if (multi.Count != items.Length || multi.FdeCount != (multi.KeepsFdes ? items.Length : 0))
         {
             throw new SnapshotUnusableException($"corrupt: multi-vector space '{multi.Definition.Name}' has {multi.FdeCount} FDEs for {items.Length} items");
         }

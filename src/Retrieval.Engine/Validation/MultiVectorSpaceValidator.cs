@@ -25,6 +25,12 @@ internal static class MultiVectorSpaceValidator
     /// <summary>Most items a trained structure may wait for before training.</summary>
     public const int MaxTrainItems = 1_000_000;
 
+    /// <summary>Most inverted lists of a token-level first stage.</summary>
+    public const int MaxTokenLists = 1 << 20;
+
+    /// <summary>Most nearest tokens per query token of a token-level first stage.</summary>
+    public const int MaxTokenNeighbours = 4096;
+
     /// <summary>
     /// Refuses an FDE index spec on a multi space that keeps no float32 FDEs to index: one with PQ-compressed FDEs (its
     /// codes are searched flat).
@@ -39,6 +45,11 @@ internal static class MultiVectorSpaceValidator
         if (settings.FdePq is not null)
         {
             throw RetrievalException.Invalid(field, "a multi-vector space with multiVector.fdePq searches its PQ codes flat and keeps no float32 FDEs to index; leave index empty");
+        }
+
+        if (settings.FirstStage == MultiVectorFirstStage.Tokens)
+        {
+            throw RetrievalException.Invalid(field, "a multi-vector space with firstStage TOKENS keeps no FDEs to index (its token index is set by multiVector.tokenFirstStage); leave index empty");
         }
     }
 
@@ -116,6 +127,45 @@ internal static class MultiVectorSpaceValidator
             if (pq.TrainItems is < MinTrainItems or > MaxTrainItems)
             {
                 throw RetrievalException.Invalid(pqField.Member("trainItems"), $"must be between {MinTrainItems} (one item per centroid) and {MaxTrainItems}, got {pq.TrainItems}");
+            }
+        }
+
+        if (!Enum.IsDefined(settings.FirstStage))
+        {
+            throw RetrievalException.Invalid(multi.Member("firstStage"), $"must be FDE or TOKENS, got {(int)settings.FirstStage}");
+        }
+
+        if (settings.FirstStage == MultiVectorFirstStage.Tokens && settings.FdePq is not null)
+        {
+            throw RetrievalException.Invalid(multi.Member("fdePq"), "a space with firstStage TOKENS keeps no FDEs to compress");
+        }
+
+        if (settings.TokenFirstStage is { } tokens)
+        {
+            var tokensField = multi.Member("tokenFirstStage");
+            if (settings.FirstStage != MultiVectorFirstStage.Tokens)
+            {
+                throw RetrievalException.Invalid(tokensField, "applies to firstStage TOKENS only");
+            }
+
+            if (tokens.Lists is < 0 or > MaxTokenLists)
+            {
+                throw RetrievalException.Invalid(tokensField.Member("lists"), $"must be between 0 (automatic) and {MaxTokenLists}, got {tokens.Lists}");
+            }
+
+            if (tokens.Probes < 1)
+            {
+                throw RetrievalException.Invalid(tokensField.Member("probes"), $"must be ≥ 1, got {tokens.Probes}");
+            }
+
+            if (tokens.Neighbours is < 1 or > MaxTokenNeighbours)
+            {
+                throw RetrievalException.Invalid(tokensField.Member("neighbours"), $"must be between 1 and {MaxTokenNeighbours}, got {tokens.Neighbours}");
+            }
+
+            if (tokens.TrainItems is < 1 or > MaxTrainItems)
+            {
+                throw RetrievalException.Invalid(tokensField.Member("trainItems"), $"must be between 1 and {MaxTrainItems}, got {tokens.TrainItems}");
             }
         }
 

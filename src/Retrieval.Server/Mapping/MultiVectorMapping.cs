@@ -85,6 +85,21 @@ internal static class MultiVectorMapping
                     TrainItems = pq.TrainItems != 0 ? pq.TrainItems : FdePqOptions.DefaultTrainItems,
                 }
                 : null,
+            FirstStage = config.FirstStage switch
+            {
+                Proto.FirstStage.Unspecified or Proto.FirstStage.Fde => MultiVectorFirstStage.Fde,
+                Proto.FirstStage.Tokens => MultiVectorFirstStage.Tokens,
+                _ => throw RetrievalException.Invalid(field.Member("multiVector").Member("firstStage"), $"unknown first stage value {(int)config.FirstStage}"),
+            },
+            TokenFirstStage = config.TokenFirstStage is { } tokens
+                ? new TokenFirstStageOptions
+                {
+                    Lists = tokens.Lists,
+                    Probes = tokens.Probes != 0 ? tokens.Probes : TokenFirstStageOptions.DefaultProbes,
+                    Neighbours = tokens.Neighbours != 0 ? tokens.Neighbours : TokenFirstStageOptions.DefaultNeighbours,
+                    TrainItems = tokens.TrainItems != 0 ? tokens.TrainItems : TokenFirstStageOptions.DefaultTrainItems,
+                }
+                : null,
             TokenPrecision = config.TokenPrecision switch
             {
                 Proto.TokenPrecision.Unspecified or Proto.TokenPrecision.Float32 => TokenPrecision.Full,
@@ -161,6 +176,12 @@ internal static class MultiVectorMapping
             config.BallCarvingTau = tau;
         }
 
+        config.FirstStage = settings.FirstStage == MultiVectorFirstStage.Tokens ? Proto.FirstStage.Tokens : Proto.FirstStage.Fde;
+        if (settings.TokenFirstStage is { } tokenStage)
+        {
+            config.TokenFirstStage = new Proto.TokenFirstStageConfig { Lists = tokenStage.Lists, Probes = tokenStage.Probes, Neighbours = tokenStage.Neighbours, TrainItems = tokenStage.TrainItems };
+        }
+
         if (settings.FdePq is { } fdePq)
         {
             config.FdePq = new Proto.FdePqConfig { DimsPerCode = fdePq.DimsPerCode, TrainItems = fdePq.TrainItems };
@@ -179,5 +200,7 @@ internal static class MultiVectorMapping
         FdeBytesPerItem = stats.FdeBytesPerItem,
         TokenBytesPerItem = stats.TokenBytesPerItem,
         FdeCodesTrained = stats.FdeCodesTrained,
+        TokenIndexBytesPerItem = stats.TokenIndexBytesPerItem,
+        TokenIndexTrained = stats.TokenIndexTrained,
     };
 }
