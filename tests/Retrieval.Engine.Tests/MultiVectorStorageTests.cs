@@ -317,6 +317,41 @@ public sealed class MultiVectorStorageTests
         Assert.Empty(harness.Engine.ListCollections());
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task TrainedFirstStages_WithAFilter_ReturnOnlyMatchingItems_EvenWhenTheFilterIsSelective(bool tokenFirstStage)
+    {
+        // PQ codes take the filter as a bitset over slots; the token stage drops candidates outside it and searches the
+        // filtered items exactly when fewer than k remain (1 item in 20 allowed here).
+        await using var harness = await StartAsync();
+        var (documents, queries) = ClusteredCorpus(seed: 11, documents: 400, queries: 3);
+        await CreateAsync(harness, TokenPrecision.Full,
+            tokenFirstStage ? null : new FdePqOptions { DimsPerCode = 16, TrainItems = 256 },
+            tokens: tokenFirstStage ? new TokenFirstStageOptions { TrainItems = 100, Lists = 8 } : null);
+        await harness.Engine.UpsertAsync("c", documents.Select((d, i) => Write($"d{i}", d, $$"""{"rare":{{(i % 20 == 0 ? "true" : "false")}}}""")).ToList(), CancellationToken.None);
+        var stats = harness.Engine.GetCollection("c").MultiVectorStats.Single();
+        Assert.True(tokenFirstStage ? stats.TokenIndexTrained : stats.FdeCodesTrained);
+        var filter = new Core.Filtering.PayloadFilter([new Core.Filtering.FilterCondition("rare", ["rare"], new Core.Filtering.MatchCondition([Core.Filtering.ScalarValue.Of(true)]), null)], [], []);
+
+        foreach (var query in queries)
+        {
+            var hits = harness.Engine.Search("c", Query(query, k: 10) with { Filter = filter, Candidates = 40 });
+            var exact = harness.Engine.Search("c", Query(query, k: 10) with { Filter = filter, Exact = true });
+            Assert.Equal(10, hits.Count);
+            Assert.All(hits, h => Assert.Equal(0, int.Parse(h.Id[1..], System.Globalization.CultureInfo.InvariantCulture) % 20));
+            if (tokenFirstStage)
+            {
+                Assert.Contains(hits[0].Id, Ids(exact));
+            }
+            else
+            {
+                // Every allowed item (20 ≤ K') is in the PQ shortlist: the rerank gives the exact answer.
+                Assert.Equal(Ids(exact), Ids(hits));
+            }
+        }
+    }
+
     private static async Task CreateAsync(EngineHarness harness, TokenPrecision precision, FdePqOptions? pq = null, string? index = null, TokenFirstStageOptions? tokens = null)
     {
         var settings = new MultiVectorSettings
