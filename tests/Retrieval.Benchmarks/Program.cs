@@ -43,6 +43,9 @@ internal static class Program
                         [--model minilm|minilm:N|M_old] [--cache DIR] [--queries 1000] [--preset compact|end-to-end] [--fde-specs "IVF1,PQ320x8;…"]
                         [--center all|none] [--token-spec IVF1024,Flat] [--nprobe 16] [--token-k 1,2,4,8,16,32] [--shortlists 25,50,100,200,400] [--ef 64]
                         [--prunings ward2,ratio0.5,ratio0.5raw,drop0.5,…] [--pruning-queries 300]
+          muvera-space-options  issue 17's multi space options through the engine: FDE float32 / FDE PQ / first stage TOKENS, tokens float32/float16/int8
+                        [--model minilm:10000] [--cache DIR] [--queries 300] [--preset end-to-end|compact] [--candidates 100,400]
+                        [--pq-dims 4] [--pq-train 2000] [--token-lists 64] [--token-probes 4] [--token-neighbours 16] [--token-train 2000]
           engine        the engine in process, through RetrievalEngine: exact|hnsw|shards|ingest
                         exact [--n 1000000] [--dim 128] [--queries 1000] [--batch 1000] [--trials 5]
                         hnsw|shards [--data synthetic|fasttext] [--n 200000] [--spec HNSW32] [--shards 1,2] [--ef 16,32,64,128,256]
@@ -83,6 +86,8 @@ internal static class Program
                 return await MuveraBenchmark.RunAsync(rest);
             case "muvera-first-stage":
                 return FirstStageBenchmark.Run(rest);
+            case "muvera-space-options":
+                return await SpaceOptionsBenchmark.RunAsync(rest);
             case "engine":
                 return await EngineBenchmark.RunAsync(rest);
             case "muvera-index":

@@ -327,12 +327,12 @@ public sealed class MultiVectorSpaceTests
     private static Task<WriteResult> UpsertAsync(EngineHarness harness, List<float[][]> documents) =>
         harness.Engine.UpsertAsync("c", documents.Select((d, i) => Write($"d{i}", d)).ToList(), CancellationToken.None);
 
-    private static ItemWrite Write(string id, float[][] rows, string? payload = null) =>
+    internal static ItemWrite Write(string id, float[][] rows, string? payload = null) =>
         new(id, payload, new Dictionary<string, float[]>()) { MultiVectors = new Dictionary<string, IReadOnlyList<float[]>> { ["mv"] = rows } };
 
-    private static SearchQuery Query(float[][] rows, int k) => new("mv", [], k) { Rows = rows };
+    internal static SearchQuery Query(float[][] rows, int k) => new("mv", [], k) { Rows = rows };
 
-    private static List<string> Ids(IReadOnlyList<SearchHit> hits) => hits.Select(h => h.Id).ToList();
+    internal static List<string> Ids(IReadOnlyList<SearchHit> hits) => hits.Select(h => h.Id).ToList();
 
     private static double NaiveChamfer(float[][] query, float[][] document) =>
         query.Sum(q => document.Max(p => q.Zip(p, (a, b) => (double)a * b).Sum()));
@@ -341,7 +341,7 @@ public sealed class MultiVectorSpaceTests
     /// Documents of 6–20 unit tokens drawn around 2–3 of 24 topic centers; queries are 3–6 perturbed tokens of a random
     /// document, so each has a planted neighbourhood.
     /// </summary>
-    private static (List<float[][]> Documents, List<float[][]> Queries) ClusteredCorpus(ulong seed, int documents, int queries)
+    internal static (List<float[][]> Documents, List<float[][]> Queries) ClusteredCorpus(ulong seed, int documents, int queries)
     {
         var random = new DeterministicRandom(seed);
         var centers = Enumerable.Range(0, 24).Select(_ => Noisy(random, new float[Dimension], 1)).ToArray();

@@ -43,6 +43,35 @@ public sealed record MultiVectorSettings
     [System.Text.Json.Serialization.JsonIgnore]
     public bool AwaitsCenter => LearnCenterTokens is not null && Muvera.Center is null;
 
+    /// <summary>
+    /// How the kept token vectors are stored for the exact Chamfer rerank (and returned by reads): float32 (default),
+    /// float16 or int8. The document FDE is encoded from the stored values, so it is a function of what is kept.
+    /// </summary>
+    public TokenPrecision TokenPrecision { get; init; } = TokenPrecision.Full;
+
+    /// <summary>
+    /// Product quantization of the document FDEs (flat PQ, asymmetric distance), or null (default) for float32 FDEs.
+    /// A space with it takes no <see cref="SpaceDefinition.Index"/>: its codes are its FDE index.
+    /// </summary>
+    public FdePqOptions? FdePq { get; init; }
+
+    /// <summary>
+    /// True when the space trains a first-stage structure once it holds enough items (PQ codebooks, the token index): worth keeping in
+    /// snapshots, since a restart from the store trains it again on the items in load order.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public bool TrainsFirstStage => FdePq is not null || FirstStage == MultiVectorFirstStage.Tokens;
+
+    /// <summary>
+    /// The first stage that shortlists the rerank's candidates: MUVERA FDEs (default) or the token-level index. Fixed
+    /// when the space is created. A <see cref="MultiVectorFirstStage.Tokens"/> space keeps no FDE and takes no
+    /// <see cref="SpaceDefinition.Index"/> or <see cref="FdePq"/>.
+    /// </summary>
+    public MultiVectorFirstStage FirstStage { get; init; } = MultiVectorFirstStage.Fde;
+
+    /// <summary>The token-level first stage's index settings (used when <see cref="FirstStage"/> is Tokens); defaults when null.</summary>
+    public TokenFirstStageOptions? TokenFirstStage { get; init; }
+
     /// <summary>K' used when a search does not set one. Default <see cref="DefaultCandidates"/>.</summary>
     public int Candidates { get; init; } = DefaultCandidates;
 

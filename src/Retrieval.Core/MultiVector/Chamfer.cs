@@ -18,11 +18,20 @@ public static class Chamfer
 
     private static float Score(TokenMatrix query, TokenMatrix document, bool vectorized)
     {
-        ArgumentNullException.ThrowIfNull(query);
         ArgumentNullException.ThrowIfNull(document);
-        if (query.Dimension != document.Dimension)
+        return Score(query, document.Values, document.Count, document.Dimension, vectorized);
+    }
+
+    /// <summary>CH against a document given as <paramref name="count"/> row-major rows (decoded stored tokens).</summary>
+    internal static float Score(TokenMatrix query, ReadOnlySpan<float> document, int count, int dimension) =>
+        Score(query, document, count, dimension, vectorized: true);
+
+    private static float Score(TokenMatrix query, ReadOnlySpan<float> document, int count, int dimension, bool vectorized)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        if (query.Dimension != dimension)
         {
-            throw new ArgumentException($"query tokens have {query.Dimension} components, document tokens {document.Dimension}", nameof(document));
+            throw new ArgumentException($"query tokens have {query.Dimension} components, document tokens {dimension}", nameof(document));
         }
 
         float[]? rented = null;
@@ -33,11 +42,11 @@ public static class Chamfer
         {
             if (vectorized)
             {
-                ChamferKernel.MaxInnerProducts(query.Values, query.Count, document.Values, document.Count, query.Dimension, best);
+                ChamferKernel.MaxInnerProducts(query.Values, query.Count, document, count, dimension, best);
             }
             else
             {
-                ChamferKernel.MaxInnerProductsScalar(query.Values, query.Count, document.Values, document.Count, query.Dimension, best);
+                ChamferKernel.MaxInnerProductsScalar(query.Values, query.Count, document, count, dimension, best);
             }
 
             var sum = 0f;

@@ -21,19 +21,35 @@ public static class ChamferSearch
     {
         ArgumentNullException.ThrowIfNull(query);
         ArgumentNullException.ThrowIfNull(documents);
+        return Search(documents.Count, i => Chamfer.Score(query, documents[i]), k, parallelThreshold);
+    }
+
+    /// <summary>
+    /// <see cref="Search(TokenMatrix, IReadOnlyList{TokenMatrix}, int, int)"/> over token vectors kept in a space's
+    /// precision: the scores are Chamfer scores on the stored values.
+    /// </summary>
+    public static ScoredRow[] Search(TokenMatrix query, IReadOnlyList<StoredTokens> documents, int k, int parallelThreshold = DefaultParallelThreshold)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        ArgumentNullException.ThrowIfNull(documents);
+        return Search(documents.Count, i => documents[i].Score(query), k, parallelThreshold);
+    }
+
+    private static ScoredRow[] Search(int count, Func<int, float> score, int k, int parallelThreshold)
+    {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(k);
-        if (documents.Count < parallelThreshold || Environment.ProcessorCount == 1)
+        if (count < parallelThreshold || Environment.ProcessorCount == 1)
         {
-            return ScanRange(query, documents, 0, documents.Count, k).ToSortedArray();
+            return ScanRange(score, 0, count, k).ToSortedArray();
         }
 
-        var parts = Math.Min(Environment.ProcessorCount * 4, documents.Count);
+        var parts = Math.Min(Environment.ProcessorCount * 4, count);
         var partial = new TopK[parts];
         Parallel.For(0, parts, part =>
         {
-            var start = (int)((long)documents.Count * part / parts);
-            var end = (int)((long)documents.Count * (part + 1) / parts);
-            partial[part] = ScanRange(query, documents, start, end, k);
+            var start = (int)((long)count * part / parts);
+            var end = (int)((long)count * (part + 1) / parts);
+            partial[part] = ScanRange(score, start, end, k);
         });
 
         var merged = new TopK(k);
@@ -63,12 +79,30 @@ public static class ChamferSearch
         return top.ToSortedArray();
     }
 
-    private static TopK ScanRange(TokenMatrix query, IReadOnlyList<TokenMatrix> documents, int start, int end, int k)
+    /// <summary>
+    /// Exact Chamfer rerank on stored tokens: scores each candidate (its <see cref="ScoredRow.Row"/> is the key
+    /// <paramref name="documentOf"/> resolves) and returns the best <paramref name="k"/> by CH, best first.
+    /// </summary>
+    public static ScoredRow[] Rerank(TokenMatrix query, Func<int, StoredTokens> documentOf, ReadOnlySpan<ScoredRow> candidates, int k)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        ArgumentNullException.ThrowIfNull(documentOf);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(k);
+        var top = new TopK(k);
+        foreach (var candidate in candidates)
+        {
+            top.Add(candidate.Row, documentOf(candidate.Row).Score(query));
+        }
+
+        return top.ToSortedArray();
+    }
+
+    private static TopK ScanRange(Func<int, float> score, int start, int end, int k)
     {
         var top = new TopK(k);
         for (var i = start; i < end; i++)
         {
-            top.Add(i, Chamfer.Score(query, documents[i]));
+            top.Add(i, score(i));
         }
 
         return top;

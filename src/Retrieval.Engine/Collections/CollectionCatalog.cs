@@ -400,10 +400,11 @@ internal sealed class CollectionCatalog : IDisposable
     private bool UsesSnapshots(CollectionState state) => UsesSnapshots(state.Definition);
 
     // A collection uses snapshots when a space (dense, or a multi-vector space's FDEs) has an index spec, or when one
-    // exists (the spec was removed since). Multi-vector spaces are in snapshots since format 2 (kept tokens and FDE
+    // exists (the spec was removed since), or a multi-vector space trains its first stage (PQ codebooks, token index).
+    // Multi-vector spaces are in snapshots since format 2 (kept tokens and FDE
     // segments, so neither pruning, encoding nor FDE index builds rerun at start-up).
     [System.Diagnostics.CodeAnalysis.MemberNotNullWhen(true, nameof(_snapshots))]
     private bool UsesSnapshots(CollectionDefinition definition) =>
         _snapshots is not null &&
-        (definition.Spaces.Any(s => !string.IsNullOrWhiteSpace(s.Index)) || _snapshots.Exists(definition.Name));
+        (definition.Spaces.Any(s => !string.IsNullOrWhiteSpace(s.Index) || s.MultiVector is { TrainsFirstStage: true }) || _snapshots.Exists(definition.Name));
 }

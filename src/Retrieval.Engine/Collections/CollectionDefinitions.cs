@@ -160,6 +160,7 @@ internal sealed class CollectionDefinitions
             var definition = current.FindSpace(space)
                 ?? throw RetrievalException.NotFound($"space '{space}' not found in collection '{collection}'");
             // A multi-vector space's index holds its FDEs: the spec is checked against the encoded length.
+            Validation.MultiVectorSpaceValidator.CheckIndexAllowed(definition, index, FieldPath.Of("index"));
             var canonical = string.IsNullOrWhiteSpace(index) ? null : IndexSpec.Parse(index, SpaceRules.IndexedDimension(definition), FieldPath.Of("index")).ToString();
             var updated = definition with { Index = canonical };
             return (current with { Spaces = [.. current.Spaces.Select(d => d.Name == space ? updated : d)] }, null);
@@ -190,8 +191,7 @@ internal sealed class CollectionDefinitions
             MultiVectorStats = s.Definition.Spaces
                 .Where(d => d.IsMulti)
                 .Select(d => s.Shards.Select(shard => shard.GetMultiVectorSpace(d.Name)).ToList())
-                .Select(perShard => new MultiVectorSpaceStats(
-                    perShard[0].Definition.Name, perShard.Sum(m => m.Count), perShard.Sum(m => m.TokensReceived), perShard.Sum(m => m.VectorsKept)))
+                .Select(MultiVectorSpaceStats.Of)
                 .OrderBy(m => m.Space, StringComparer.Ordinal)
                 .ToList(),
         });

@@ -95,7 +95,7 @@ internal sealed class ItemReader
     {
         var state = _catalog.Get(collection);
         return state.Read(s => s.TryFind(id, out var shard, out var slot) && shard.MultiVectorSpaces.TryGetValue(space, out var multi)
-            ? multi.Fdes.GetVector(slot)
+            ? multi.GetEncoding(slot)
             : null);
     }
 

@@ -67,9 +67,12 @@ internal sealed record SpaceImage(string Name, int Dimension, long NextSegmentId
 
 /// <summary>
 /// A multi-vector space: its FDE segments (exactly like a dense space's, so built FDE indexes survive a restart) and
-/// per item the kept (pruned) token vectors and the count of tokens received. Token matrices are immutable: referenced.
+/// per item the kept (pruned) token vectors, as stored, and the count of tokens received; for a space whose FDEs are PQ
+/// codes, the trained codebooks (the codes are re-made from the stored tokens on load); for a space whose first stage
+/// is the token index, that index trained and empty (the stored tokens are added again on load). Stored tokens are immutable:
+/// referenced.
 /// </summary>
-internal sealed record MultiSpaceImage(string Name, SpaceImage Fdes, int[] Items, int[] TokensReceived, TokenMatrix[] Kept)
+internal sealed record MultiSpaceImage(string Name, SpaceImage Fdes, int[] Items, int[] TokensReceived, StoredTokens[] Kept, byte[]? FdeCodesState, byte[]? TokenIndexState)
 {
     public static MultiSpaceImage Capture(string name, MultiVectorIndex multi, int[] itemOfSlot)
     {
@@ -79,7 +82,9 @@ internal sealed record MultiSpaceImage(string Name, SpaceImage Fdes, int[] Items
             SpaceImage.Capture(name, multi.Fdes, itemOfSlot),
             [.. entries.Select(e => itemOfSlot[e.Slot])],
             [.. entries.Select(e => e.TokensReceived)],
-            [.. entries.Select(e => e.Kept)]);
+            [.. entries.Select(e => e.Kept)],
+            multi.FdeCodesState,
+            multi.TokenIndexState);
     }
 }
 

@@ -29,7 +29,7 @@ internal static class SnapshotReader
         }
 
         var version = reader.ReadInt32();
-        if (version is not (SnapshotFormat.Version or SnapshotFormat.UnshardedVersion or SnapshotFormat.DenseOnlyVersion))
+        if (version is not (SnapshotFormat.Version or SnapshotFormat.ShardedFloatTokensVersion or SnapshotFormat.UnshardedVersion or SnapshotFormat.DenseOnlyVersion))
         {
             throw new SnapshotUnusableException($"stale: format version {version}, this build reads {SnapshotFormat.DenseOnlyVersion}–{SnapshotFormat.Version}");
         }
@@ -40,7 +40,7 @@ internal static class SnapshotReader
         }
 
         var sequence = reader.ReadInt64();
-        var (number, shards) = version >= SnapshotFormat.Version ? (reader.ReadInt32(), reader.ReadInt32()) : (0, 1);
+        var (number, shards) = version >= SnapshotFormat.ShardedFloatTokensVersion ? (reader.ReadInt32(), reader.ReadInt32()) : (0, 1);
         if (number != shardNumber || shards != current.Shards)
         {
             throw new SnapshotUnusableException($"stale: it holds shard {number} of {shards}, not shard {shardNumber} of {current.Shards}");
@@ -91,7 +91,7 @@ internal static class SnapshotReader
 
             for (var s = 0; s < multiCount; s++)
             {
-                ReadMultiSpace(reader, state, itemCount, options);
+                ReadMultiSpace(reader, state, itemCount, version, options);
             }
 
             state.RestoreSequence(sequence);
@@ -108,7 +108,7 @@ internal static class SnapshotReader
     /// A multi-vector space: its FDE segments, then per item the kept token rows and the tokens received. The FDEs are
     /// not re-encoded: SameSpaces has checked that the space's settings (and so its pinned encoder) are unchanged.
     /// </summary>
-    private static void ReadMultiSpace(BinaryReader reader, Shard state, int itemCount, IndexingOptions options)
+    private static void ReadMultiSpace(BinaryReader reader, Shard state, int itemCount, int version, IndexingOptions options)
     {
         MultiVector.MultiVectorIndex? multi = null;
         ReadSpace(reader, name => (multi = state.MultiVectorSpaces.GetValueOrDefault(name)
@@ -129,13 +129,48 @@ internal static class SnapshotReader
                 throw new SnapshotUnusableException($"corrupt: multi-vector item {i} keeps {keptCounts[i]} of {received[i]} tokens");
             }
 
-            var values = MemoryMarshal.Cast<byte, float>(reader.ReadBytes(checked(keptCounts[i] * d * sizeof(float))));
-            multi.Restore(CheckItem(items[i], itemCount), Core.MultiVector.TokenMatrix.FromRowMajor(values, d), received[i]);
+            Core.MultiVector.StoredTokens kept;
+            try
+            {
+                kept = Core.MultiVector.StoredTokens.ReadFrom(reader, multi.Settings.TokenPrecision, keptCounts[i], d);
+            }
+            catch (InvalidDataException e)
+            {
+                throw new SnapshotUnusableException($"corrupt: multi-vector item {i}: {e.Message}");
+            }
+
+            multi.Restore(CheckItem(items[i], itemCount), kept, received[i]);
         }
 
-        if (multi.Count != items.Length)
+        var codesLength = version >= SnapshotFormat.Version ? reader.ReadInt32() : 0;
+        if (codesLength > 0)
         {
-            throw new SnapshotUnusableException($"corrupt: multi-vector space '{multi.Definition.Name}' has {multi.Count} FDEs for {items.Length} items");
+            try
+            {
+                multi.RestoreFdeCodes(reader.ReadBytes(codesLength));
+            }
+            catch (Exception e) when (e is InvalidDataException or Faiss.FaissException)
+            {
+                throw new SnapshotUnusableException($"corrupt: multi-vector space '{multi.Definition.Name}': {e.Message}");
+            }
+        }
+
+        var tokenIndexLength = version >= SnapshotFormat.Version ? reader.ReadInt32() : 0;
+        if (tokenIndexLength > 0)
+        {
+            try
+            {
+                multi.RestoreTokenIndex(reader.ReadBytes(tokenIndexLength));
+            }
+            catch (Exception e) when (e is InvalidDataException or Faiss.FaissException)
+            {
+                throw new SnapshotUnusableException($"corrupt: multi-vector space '{multi.Definition.Name}': {e.Message}");
+            }
+        }
+
+        if (multi.Count != items.Length || multi.FdeCount != (multi.KeepsFdes ? items.Length : 0))
+        {
+            throw new SnapshotUnusableException($"corrupt: multi-vector space '{multi.Definition.Name}' has {multi.FdeCount} FDEs for {items.Length} items");
         }
     }
 

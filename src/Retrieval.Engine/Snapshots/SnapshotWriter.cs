@@ -60,8 +60,15 @@ internal static class SnapshotWriter
             WriteInts(writer, [.. multi.Kept.Select(k => k.Count)]);
             foreach (var kept in multi.Kept)
             {
-                writer.Write(MemoryMarshal.AsBytes(kept.Values));
+                kept.WriteTo(writer);
             }
+
+            // Since version 4: the PQ codebooks (trained, empty index) of a space that keeps its FDEs as codes; 0 = none.
+            writer.Write(multi.FdeCodesState?.Length ?? 0);
+            writer.Write(multi.FdeCodesState ?? []);
+            // Since version 4: the token index (trained, empty) of a space whose first stage is the token index; 0 = none.
+            writer.Write(multi.TokenIndexState?.Length ?? 0);
+            writer.Write(multi.TokenIndexState ?? []);
         }
     }
 

@@ -98,6 +98,20 @@ internal sealed partial class SpaceIndex : IDisposable
         Appendable.Remove(slot);
     }
 
+    /// <summary>
+    /// Removes every vector: sealed rows are tombstoned (the optimizer drops them when it next compacts the segment), the
+    /// appendable segment is replaced by an empty one so its memory is freed at once. Caller holds the write lock.
+    /// </summary>
+    public void RemoveAll()
+    {
+        foreach (var slot in _sealedSlots.Keys.ToList())
+        {
+            Remove(slot);
+        }
+
+        Appendable = new AppendableSegment(Definition.Dimension);
+    }
+
     /// <summary>Takes a new definition of the same space (its index spec may have changed). Caller holds the write lock.</summary>
     public void Redefine(SpaceDefinition definition)
     {

@@ -19,6 +19,40 @@ internal static class MultiVectorSpaceValidator
     /// <summary>Most token vectors per item or query a space may allow.</summary>
     public const int MaxTokensLimit = 65536;
 
+    /// <summary>Fewest items a trained structure (PQ codebooks: 256 centroids per code) may be trained on.</summary>
+    public const int MinTrainItems = 256;
+
+    /// <summary>Most items a trained structure may wait for before training.</summary>
+    public const int MaxTrainItems = 1_000_000;
+
+    /// <summary>Most inverted lists of a token-level first stage.</summary>
+    public const int MaxTokenLists = 1 << 20;
+
+    /// <summary>Most nearest tokens per query token of a token-level first stage.</summary>
+    public const int MaxTokenNeighbours = 4096;
+
+    /// <summary>
+    /// Refuses an FDE index spec on a multi space that keeps no float32 FDEs to index: one with PQ-compressed FDEs (its
+    /// codes are searched flat).
+    /// </summary>
+    public static void CheckIndexAllowed(SpaceDefinition space, string? index, FieldPath field)
+    {
+        if (string.IsNullOrWhiteSpace(index) || space.MultiVector is not { } settings)
+        {
+            return;
+        }
+
+        if (settings.FdePq is not null)
+        {
+            throw RetrievalException.Invalid(field, "a multi-vector space with multiVector.fdePq searches its PQ codes flat and keeps no float32 FDEs to index; leave index empty");
+        }
+
+        if (settings.FirstStage == MultiVectorFirstStage.Tokens)
+        {
+            throw RetrievalException.Invalid(field, "a multi-vector space with firstStage TOKENS keeps no FDEs to index (its token index is set by multiVector.tokenFirstStage); leave index empty");
+        }
+    }
+
     public static SpaceDefinition Validate(SpaceDefinition space, FieldPath field)
     {
         if (!Enum.IsDefined(space.Kind))
@@ -82,6 +116,60 @@ internal static class MultiVectorSpaceValidator
             throw RetrievalException.Invalid(multi.Member("pruning"), e.Message);
         }
 
+        if (settings.FdePq is { } pq)
+        {
+            var pqField = multi.Member("fdePq");
+            if (pq.DimsPerCode < 1 || settings.Muvera.EncodedLength % pq.DimsPerCode != 0)
+            {
+                throw RetrievalException.Invalid(pqField.Member("dimsPerCode"), $"must be ≥ 1 and divide the FDE length {settings.Muvera.EncodedLength}, got {pq.DimsPerCode}");
+            }
+
+            if (pq.TrainItems is < MinTrainItems or > MaxTrainItems)
+            {
+                throw RetrievalException.Invalid(pqField.Member("trainItems"), $"must be between {MinTrainItems} (one item per centroid) and {MaxTrainItems}, got {pq.TrainItems}");
+            }
+        }
+
+        if (!Enum.IsDefined(settings.FirstStage))
+        {
+            throw RetrievalException.Invalid(multi.Member("firstStage"), $"must be FDE or TOKENS, got {(int)settings.FirstStage}");
+        }
+
+        if (settings.FirstStage == MultiVectorFirstStage.Tokens && settings.FdePq is not null)
+        {
+            throw RetrievalException.Invalid(multi.Member("fdePq"), "a space with firstStage TOKENS keeps no FDEs to compress");
+        }
+
+        if (settings.TokenFirstStage is { } tokens)
+        {
+            var tokensField = multi.Member("tokenFirstStage");
+            if (settings.FirstStage != MultiVectorFirstStage.Tokens)
+            {
+                throw RetrievalException.Invalid(tokensField, "applies to firstStage TOKENS only");
+            }
+
+            if (tokens.Lists is < 0 or > MaxTokenLists)
+            {
+                throw RetrievalException.Invalid(tokensField.Member("lists"), $"must be between 0 (automatic) and {MaxTokenLists}, got {tokens.Lists}");
+            }
+
+            if (tokens.Probes < 1)
+            {
+                throw RetrievalException.Invalid(tokensField.Member("probes"), $"must be ≥ 1, got {tokens.Probes}");
+            }
+
+            if (tokens.Neighbours is < 1 or > MaxTokenNeighbours)
+            {
+                throw RetrievalException.Invalid(tokensField.Member("neighbours"), $"must be between 1 and {MaxTokenNeighbours}, got {tokens.Neighbours}");
+            }
+
+            if (tokens.TrainItems is < 1 or > MaxTrainItems)
+            {
+                throw RetrievalException.Invalid(tokensField.Member("trainItems"), $"must be between 1 and {MaxTrainItems}, got {tokens.TrainItems}");
+            }
+        }
+
+        CheckIndexAllowed(space, space.Index, field.Member("index"));
         if (!string.IsNullOrWhiteSpace(space.Index))
         {
             // The index holds the FDEs (R·2^k_sim·d_proj or d_final floats per item), not the tokens.
@@ -96,6 +184,11 @@ internal static class MultiVectorSpaceValidator
         if (settings.Candidates < 1)
         {
             throw RetrievalException.Invalid(multi.Member("candidates"), $"must be ≥ 1, got {settings.Candidates}");
+        }
+
+        if (!Enum.IsDefined(settings.TokenPrecision))
+        {
+            throw RetrievalException.Invalid(multi.Member("tokenPrecision"), $"must be FLOAT32, FLOAT16 or INT8, got {(int)settings.TokenPrecision}");
         }
 
         if (settings.QueryCentroids is < 1)

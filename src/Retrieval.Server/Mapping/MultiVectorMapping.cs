@@ -78,6 +78,35 @@ internal static class MultiVectorMapping
             LearnCenterTokens = muvera.Center is { LearnTokens: > 0 } learned ? learned.LearnTokens : null,
             MaxTokens = config.MaxTokens != 0 ? config.MaxTokens : MultiVectorSettings.DefaultMaxTokens,
             Candidates = config.Candidates != 0 ? config.Candidates : MultiVectorSettings.DefaultCandidates,
+            FdePq = config.FdePq is { } pq
+                ? new FdePqOptions
+                {
+                    DimsPerCode = pq.DimsPerCode != 0 ? pq.DimsPerCode : FdePqOptions.DefaultDimsPerCode,
+                    TrainItems = pq.TrainItems != 0 ? pq.TrainItems : FdePqOptions.DefaultTrainItems,
+                }
+                : null,
+            FirstStage = config.FirstStage switch
+            {
+                Proto.FirstStage.Unspecified or Proto.FirstStage.Fde => MultiVectorFirstStage.Fde,
+                Proto.FirstStage.Tokens => MultiVectorFirstStage.Tokens,
+                _ => throw RetrievalException.Invalid(field.Member("multiVector").Member("firstStage"), $"unknown first stage value {(int)config.FirstStage}"),
+            },
+            TokenFirstStage = config.TokenFirstStage is { } tokens
+                ? new TokenFirstStageOptions
+                {
+                    Lists = tokens.Lists,
+                    Probes = tokens.Probes != 0 ? tokens.Probes : TokenFirstStageOptions.DefaultProbes,
+                    Neighbours = tokens.Neighbours != 0 ? tokens.Neighbours : TokenFirstStageOptions.DefaultNeighbours,
+                    TrainItems = tokens.TrainItems != 0 ? tokens.TrainItems : TokenFirstStageOptions.DefaultTrainItems,
+                }
+                : null,
+            TokenPrecision = config.TokenPrecision switch
+            {
+                Proto.TokenPrecision.Unspecified or Proto.TokenPrecision.Float32 => TokenPrecision.Full,
+                Proto.TokenPrecision.Float16 => TokenPrecision.Float16,
+                Proto.TokenPrecision.Int8 => TokenPrecision.ScaledInt8,
+                _ => throw RetrievalException.Invalid(field.Member("multiVector").Member("tokenPrecision"), $"unknown token precision value {(int)config.TokenPrecision}"),
+            },
         };
     }
 
@@ -135,10 +164,27 @@ internal static class MultiVectorMapping
             QueryCentroids = settings.QueryCentroids ?? 0,
             MaxTokens = settings.MaxTokens,
             Candidates = settings.Candidates,
+            TokenPrecision = settings.TokenPrecision switch
+            {
+                TokenPrecision.Float16 => Proto.TokenPrecision.Float16,
+                TokenPrecision.ScaledInt8 => Proto.TokenPrecision.Int8,
+                _ => Proto.TokenPrecision.Float32,
+            },
         };
         if (settings.BallCarvingTau is { } tau)
         {
             config.BallCarvingTau = tau;
+        }
+
+        config.FirstStage = settings.FirstStage == MultiVectorFirstStage.Tokens ? Proto.FirstStage.Tokens : Proto.FirstStage.Fde;
+        if (settings.TokenFirstStage is { } tokenStage)
+        {
+            config.TokenFirstStage = new Proto.TokenFirstStageConfig { Lists = tokenStage.Lists, Probes = tokenStage.Probes, Neighbours = tokenStage.Neighbours, TrainItems = tokenStage.TrainItems };
+        }
+
+        if (settings.FdePq is { } fdePq)
+        {
+            config.FdePq = new Proto.FdePqConfig { DimsPerCode = fdePq.DimsPerCode, TrainItems = fdePq.TrainItems };
         }
 
         return config;
@@ -151,5 +197,10 @@ internal static class MultiVectorMapping
         TokensReceived = stats.TokensReceived,
         VectorsKept = stats.VectorsKept,
         Reduction = stats.Reduction,
+        FdeBytesPerItem = stats.FdeBytesPerItem,
+        TokenBytesPerItem = stats.TokenBytesPerItem,
+        FdeCodesTrained = stats.FdeCodesTrained,
+        TokenIndexBytesPerItem = stats.TokenIndexBytesPerItem,
+        TokenIndexTrained = stats.TokenIndexTrained,
     };
 }

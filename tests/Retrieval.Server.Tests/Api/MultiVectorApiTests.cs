@@ -152,6 +152,82 @@ public abstract class MultiVectorApiTests<TFixture>(TFixture fixture) : IClassFi
         Assert.Contains("multiVector.muvera.center.values", await refused.Content.ReadAsStringAsync());
     }
 
+    [SkippableFact]
+    public async Task MemoryAndFirstStageOptions_RoundTripOverRestAndGrpc_ReportBytesPerItem_AndRefuseBadValuesNamingTheField()
+    {
+        var name = TestNames.Unique("mvopts");
+        using (var created = await Server.PostJsonAsync("/v1/collections", $$$$"""
+            {"name":"{{{{name}}}}","spaces":[
+              {"name":"pq","dimension":{{{{Dimension}}}},"metric":"METRIC_INNER_PRODUCT","model":{"name":"m","version":"1"},"kind":"SPACE_KIND_MULTI",
+               "multiVector":{"muvera":{"seed":"5"},"tokenPrecision":"TOKEN_PRECISION_INT8","fdePq":{"dimsPerCode":8,"trainItems":256}}},
+              {"name":"tok","dimension":{{{{Dimension}}}},"metric":"METRIC_INNER_PRODUCT","model":{"name":"m","version":"1"},"kind":"SPACE_KIND_MULTI",
+               "multiVector":{"muvera":{"seed":"5"},"tokenPrecision":"TOKEN_PRECISION_FLOAT16","firstStage":"FIRST_STAGE_TOKENS",
+                              "tokenFirstStage":{"lists":4,"probes":2,"neighbours":8,"trainItems":20}}}]}
+            """))
+        {
+            Assert.Equal(HttpStatusCode.OK, created.StatusCode);
+        }
+
+        var documents = Enumerable.Range(0, 30).Select(i => Vectors.Random(3 + (i % 5), Dimension, seed: 300 + i)).ToList();
+        var upsert = new UpsertItemsRequest { Collection = name };
+        upsert.Items.Add(documents.Select((rows, i) => new Item { Id = $"d{i}", Vectors = { ["pq"] = Rows(rows), ["tok"] = Rows(rows) } }));
+        await Server.Items.UpsertItemsAsync(upsert);
+
+        var collection = await Server.Collections.GetCollectionAsync(new GetCollectionRequest { Name = name });
+        var pq = collection.Spaces.Single(s => s.Name == "pq").MultiVector;
+        Assert.Equal((TokenPrecision.Int8, 8, 256, FirstStage.Fde), (pq.TokenPrecision, pq.FdePq.DimsPerCode, pq.FdePq.TrainItems, pq.FirstStage));
+        var tok = collection.Spaces.Single(s => s.Name == "tok").MultiVector;
+        Assert.Equal((TokenPrecision.Float16, FirstStage.Tokens), (tok.TokenPrecision, tok.FirstStage));
+        Assert.Equal((4, 2, 8, 20), (tok.TokenFirstStage.Lists, tok.TokenFirstStage.Probes, tok.TokenFirstStage.Neighbours, tok.TokenFirstStage.TrainItems));
+
+        // Bytes per item: 30 items of 5 tokens on average. PQ space not trained yet (30 < 256): float32 FDEs of
+        // 20·2^4·8 = 2560 dims; int8 tokens 8 + 4 bytes each. Token space trained (30 ≥ 20): no FDE, float16 tokens 16
+        // bytes each, its index 16 + 8 per token.
+        var tokens = documents.Average(d => d.Length);
+        var pqStats = collection.MultiVectorStats.Single(s => s.Space == "pq");
+        Assert.Equal((false, 4.0 * 2560), (pqStats.FdeCodesTrained, pqStats.FdeBytesPerItem));
+        Assert.Equal(tokens * 12, pqStats.TokenBytesPerItem, 1e-9);
+        var tokStats = collection.MultiVectorStats.Single(s => s.Space == "tok");
+        Assert.Equal((true, 0.0), (tokStats.TokenIndexTrained, tokStats.FdeBytesPerItem));
+        Assert.Equal(tokens * 16, tokStats.TokenBytesPerItem, 1e-9);
+        Assert.Equal(tokens * 24, tokStats.TokenIndexBytesPerItem, 1e-9);
+
+        // REST reads show the same options and figures, in proto JSON names.
+        using (var get = await Server.Rest.GetAsync(new Uri($"/v1/collections/{name}", UriKind.Relative)))
+        {
+            var body = await get.Content.ReadAsStringAsync();
+            Assert.Contains("\"tokenPrecision\":\"TOKEN_PRECISION_INT8\"", body);
+            Assert.Contains("\"firstStage\":\"FIRST_STAGE_TOKENS\"", body);
+            Assert.Contains("\"tokenIndexTrained\":true", body);
+        }
+
+        var query = Vectors.Random(3, Dimension, seed: 9);
+        var viaTokens = await Server.Search.SearchAsync(new SearchRequest { Collection = name, Space = "tok", Vector = Rows(query), K = 5 });
+        var exact = await Server.Search.SearchAsync(new SearchRequest { Collection = name, Space = "tok", Vector = Rows(query), K = 5, Exact = true });
+        Assert.Equal(5, viaTokens.Hits.Count);
+        Assert.Equal(exact.Hits[0].Id, viaTokens.Hits[0].Id);
+
+        // gRPC create with the same options round-trips them.
+        var grpcName = TestNames.Unique("mvoptsgrpc");
+        await Server.Collections.CreateCollectionAsync(new CreateCollectionRequest { Name = grpcName, Spaces = { collection.Spaces.Select(s => new Space(s)) } });
+        var copy = await Server.Collections.GetCollectionAsync(new GetCollectionRequest { Name = grpcName });
+        Assert.Equal(collection.Spaces.Select(s => s.MultiVector), copy.Spaces.Select(s => s.MultiVector));
+
+        using (var refused = await Server.PostJsonAsync("/v1/collections", $$$$"""
+            {"name":"{{{{name}}}}-bad","spaces":[{"name":"pq","dimension":{{{{Dimension}}}},"metric":"METRIC_INNER_PRODUCT","model":{"name":"m","version":"1"},
+              "kind":"SPACE_KIND_MULTI","multiVector":{"fdePq":{"dimsPerCode":7}}}]}
+            """))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+            Assert.Contains("multiVector.fdePq.dimsPerCode", await refused.Content.ReadAsStringAsync());
+        }
+
+        var bad = new Space(collection.Spaces.Single(s => s.Name == "tok")) { Index = "HNSW16" };
+        var error = await Assert.ThrowsAsync<global::Grpc.Core.RpcException>(() => Server.Collections.CreateCollectionAsync(new CreateCollectionRequest { Name = $"{name}-bad2", Spaces = { bad } }).ResponseAsync);
+        Assert.Equal(global::Grpc.Core.StatusCode.InvalidArgument, error.StatusCode);
+        Assert.Contains("index", error.Status.Detail);
+    }
+
     private static Vector Rows(float[][] rows)
     {
         var vector = new Vector();
