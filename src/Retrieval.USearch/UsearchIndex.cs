@@ -76,6 +76,20 @@ public sealed partial class UsearchIndex : IDisposable
     }
 
     /// <summary>
+    /// Bytes the graph holds in memory as USearch counts them (<c>usearch_memory_usage</c>): its vectors, links and
+    /// node tape, reserved capacity included.
+    /// </summary>
+    public long MemoryUsage
+    {
+        get
+        {
+            var bytes = NativeMethods.usearch_memory_usage(_handle, out var error);
+            UsearchException.ThrowIfFailed(error);
+            return (long)bytes;
+        }
+    }
+
+    /// <summary>
     /// Creates an empty graph. <paramref name="connectivity"/> is HNSW's M; <paramref name="expansionAdd"/> is
     /// efConstruction; <paramref name="expansionSearch"/> the default efSearch.
     /// </summary>

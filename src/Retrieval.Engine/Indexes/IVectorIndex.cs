@@ -31,6 +31,12 @@ public interface IVectorIndex : IDisposable
     /// </summary>
     int Search(ReadOnlySpan<float> query, int k, IndexSearchParameters parameters, RowFilter? allowed, Span<long> ids, Span<float> scores);
 
+    /// <summary>
+    /// Bytes the index holds in memory, as its engine reports them (USearch's memory usage; for Faiss the size of its
+    /// arrays). The vector memory budget counts it (<see cref="Memory.VectorMemoryAccounting"/>).
+    /// </summary>
+    long MemoryBytes { get; }
+
     /// <summary>The index in its engine's own format, for snapshots.</summary>
     byte[] Serialize();
 }

@@ -114,6 +114,8 @@ internal sealed class UsearchVectorIndex : IVectorIndex
         return found;
     }
 
+    public long MemoryBytes => _graph.MemoryUsage;
+
     public byte[] Serialize() => _graph.Serialize();
 
     public void Dispose() => _graph.Dispose();

@@ -176,6 +176,9 @@ internal sealed class MultiVectorIndex : IDisposable
         Fdes.Remove(slot);
     }
 
+    /// <summary>How many vectors the index keeps for an item slot, or null when it has none in this space.</summary>
+    public int? KeptCountOf(int slot) => _kept.TryGetValue(slot, out var kept) ? kept.Count : null;
+
     /// <summary>The kept vectors of an item slot, row-major, or null when it has none in this space.</summary>
     public float[]? GetVector(int slot) => _kept.TryGetValue(slot, out var kept) ? kept.Values.ToArray() : null;
 

@@ -3,6 +3,7 @@ using Retrieval.Core.Filtering;
 using Retrieval.Core.Storage;
 using Retrieval.Engine.Collections;
 using Retrieval.Engine.Encoders;
+using Retrieval.Engine.Memory;
 using Retrieval.Engine.Migrations;
 using Retrieval.Engine.MultiVector;
 using Retrieval.Engine.Segments;
@@ -25,6 +26,7 @@ internal sealed class WritePipeline
     private readonly MigrationWriteStep _migrationStep;
     private readonly MultiVectorPreparation _multiVectors;
     private readonly SegmentOptimizer _optimizer;
+    private readonly VectorMemoryBudget _memory;
 
     public WritePipeline(
         CollectionCatalog catalog,
@@ -33,7 +35,8 @@ internal sealed class WritePipeline
         EncoderBinding encoders,
         MigrationWriteStep migrationStep,
         MultiVectorPreparation multiVectors,
-        SegmentOptimizer optimizer)
+        SegmentOptimizer optimizer,
+        VectorMemoryBudget memory)
     {
         _catalog = catalog;
         _store = store;
@@ -42,6 +45,7 @@ internal sealed class WritePipeline
         _migrationStep = migrationStep;
         _multiVectors = multiVectors;
         _optimizer = optimizer;
+        _memory = memory;
     }
 
     /// <summary>
@@ -128,6 +132,8 @@ internal sealed class WritePipeline
         }
 
         batch = MigrationWriteStep.WithMarks(state, batch, clientCheckpoint, workerCursor);
+        // Refused here, before the store sees the batch, a write past the memory budget changes nothing.
+        using var admission = _memory.Admit(state, batch, prepared);
         var sequence = await _store.WriteAsync(state.Definition.Name, batch, CancellationToken.None);
         state.Write(s =>
         {
