@@ -19,6 +19,17 @@ public sealed class UsearchIndexTests
     }
 
     [Fact]
+    public void MemoryUsage_GrowsWithTheGraph_AndHoldsAtLeastItsVectors()
+    {
+        var data = TestGraphs.Data(UsearchMetric.SquaredL2);
+        using var empty = TestGraphs.Create(data.Dimension, UsearchMetric.SquaredL2);
+        using var index = TestGraphs.Build(data, UsearchMetric.SquaredL2, addThreads: 2);
+
+        Assert.True(index.MemoryUsage >= (long)data.Count * data.Dimension * sizeof(float), $"{index.MemoryUsage} bytes for {data.Count} vectors");
+        Assert.True(index.MemoryUsage > empty.MemoryUsage);
+    }
+
+    [Fact]
     public void Add_EveryRow_CountsThemAndEachRowFindsItself()
     {
         var data = TestGraphs.Data(UsearchMetric.SquaredL2);
