@@ -1,8 +1,10 @@
 using System.Diagnostics;
+using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using Retrieval.Contracts.V1;
 using Retrieval.Server.Tests.Infrastructure;
+using Retrieval.Testing.Onnx;
 using Retrieval.Testing.Server;
 using Xunit.Abstractions;
 
@@ -11,7 +13,7 @@ namespace Retrieval.Server.Tests.Reliability;
 /// <summary>
 /// A real server process on SQLite whose data directory (store, WAL, index snapshots, encoders) is a size-limited tmpfs:
 /// writes go on until the disk is full. A write that does not fit answers RESOURCE_EXHAUSTED with a clear message and
-/// leaves nothing; reads go on; a stop with a full disk leaves no partial snapshot; the server restarts on the still
+/// leaves nothing (an encoder upload too); reads go on; a stop with a full disk leaves no partial snapshot; the server restarts on the still
 /// full disk with every acknowledged write; and writing resumes, without a restart, once space is freed.
 /// </summary>
 public sealed class FullDiskTests(ITestOutputHelper output)
@@ -83,6 +85,15 @@ public sealed class FullDiskTests(ITestOutputHelper output)
             });
             Assert.Equal($"i{acknowledged[^1]}", hits.Hits[0].Id);
 
+            // The encoder directory is on the same disk: an upload is refused the same way and leaves nothing behind.
+            var upload = await Assert.ThrowsAsync<RpcException>(() => server.Encoders.UploadEncoderAsync(EncoderUpload()).ResponseAsync);
+            Assert.Equal(StatusCode.ResourceExhausted, upload.StatusCode);
+            Assert.Contains("no space left", upload.Status.Detail, StringComparison.Ordinal);
+            Assert.Empty((await server.Encoders.ListEncodersAsync(new ListEncodersRequest())).Encoders);
+            Assert.Empty(Directory.Exists(Path.Combine(disk.Path, "encoders"))
+                ? Directory.EnumerateFiles(Path.Combine(disk.Path, "encoders"), "*", SearchOption.AllDirectories)
+                : []);
+
             // Stop with the disk still full: shutdown snapshots cannot be written.
             await server.TerminateAsync();
             Assert.True(await server.WaitForExitAsync(TimeSpan.FromSeconds(30)), $"no exit 30 s after SIGTERM; {server.Diagnostics()}");
@@ -117,13 +128,14 @@ public sealed class FullDiskTests(ITestOutputHelper output)
             await server.Items.UpsertItemsAsync(Upsert(refused.Take(BatchSize).ToList()), deadline: DateTime.UtcNow.AddSeconds(30));
             acknowledged.AddRange(refused.Take(BatchSize));
             await AssertAllPresentAsync(server, acknowledged);
+            Assert.Equal("channel-means", (await server.Encoders.UploadEncoderAsync(EncoderUpload())).Descriptor_.Name);
         }
 
         output.WriteLine(
             $"{DiskBytes >> 20} MiB tmpfs ({BallastBytes >> 20} MiB ballast): {acknowledged.Count - BatchSize} items acknowledged in {fill.Elapsed.TotalSeconds:F1} s " +
             $"before the disk filled, {refused.Count / BatchSize} batches refused RESOURCE_EXHAUSTED; {freeWhenFull} bytes free when full; " +
             $"{snapshots.Count} snapshot files complete; after restart on the full disk all acknowledged present, none refused; " +
-            $"after freeing the ballast one more batch acknowledged. Refusal: {refusal}");
+            $"encoder upload refused alike, none left behind; after freeing the ballast one more batch and the encoder acknowledged. Refusal: {refusal}");
     }
 
     private static async Task AssertAllPresentAsync(ChildServerProcess server, List<int> acknowledged)
@@ -141,6 +153,22 @@ public sealed class FullDiskTests(ITestOutputHelper output)
             }
         }
     }
+
+    private static UploadEncoderRequest EncoderUpload() => new()
+    {
+        Descriptor_ = new EncoderDescriptor
+        {
+            Name = "channel-means",
+            Version = "1",
+            Dimension = TinyImageModel.Dim,
+            Metric = Metric.InnerProduct,
+            InputKind = InputKind.Image,
+            InputName = "pixels",
+            OutputName = "means",
+            Image = new ImageSettings { Width = TinyImageModel.Size, Height = TinyImageModel.Size, ResizeShorterSide = 0 },
+        },
+        Model = ByteString.CopyFrom(TinyImageModel.Model()),
+    };
 
     private static UpsertItemsRequest Upsert(IReadOnlyList<int> ids)
     {
