@@ -84,9 +84,6 @@ internal static unsafe partial class NativeMethods
         out nint error);
 
     [LibraryImport(Library)]
-    public static partial nuint usearch_memory_usage(UsearchIndexHandle index, out nint error);
-
-    [LibraryImport(Library)]
     public static partial nuint usearch_serialized_length(UsearchIndexHandle index, out nint error);
 
     [LibraryImport(Library)]

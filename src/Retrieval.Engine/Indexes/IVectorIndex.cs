@@ -32,8 +32,9 @@ public interface IVectorIndex : IDisposable
     int Search(ReadOnlySpan<float> query, int k, IndexSearchParameters parameters, RowFilter? allowed, Span<long> ids, Span<float> scores);
 
     /// <summary>
-    /// Bytes the index holds in memory, as its engine reports them (USearch's memory usage; for Faiss the size of its
-    /// arrays). The vector memory budget counts it (<see cref="Memory.VectorMemoryAccounting"/>).
+    /// Bytes the index's structures take, as its engine lays them out: its serialized length, computed without
+    /// serializing (USearch: nodes, links and vectors; Faiss: codes, ids, centroids, codebooks), which leaves out
+    /// allocator reserve. The vector memory budget counts it (<see cref="Memory.VectorMemoryAccounting"/>).
     /// </summary>
     long MemoryBytes { get; }
 

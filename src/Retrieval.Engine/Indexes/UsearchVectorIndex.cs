@@ -114,7 +114,9 @@ internal sealed class UsearchVectorIndex : IVectorIndex
         return found;
     }
 
-    public long MemoryBytes => _graph.MemoryUsage;
+    // The graph's nodes and vectors as laid out, not USearch's memory usage, which counts its arenas and search contexts
+    // whole (about 16 MiB for a small graph, mostly never touched) and would charge every small segment that much.
+    public long MemoryBytes => _graph.SerializedLength;
 
     public byte[] Serialize() => _graph.Serialize();
 

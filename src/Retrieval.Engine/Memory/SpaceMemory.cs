@@ -9,8 +9,8 @@ namespace Retrieval.Engine.Memory;
 /// <param name="Vectors">Live vectors (for a multi-vector space: items, one FDE each).</param>
 /// <param name="VectorBytes">The live vectors' float32 rows (FDEs for a multi-vector space).</param>
 /// <param name="IndexBytes">
-/// The live vectors' share of the approximate indexes: measured bytes per indexed vector of the space's built indexes,
-/// or the spec's estimate while none is built; 0 for an exactly searched space.
+/// The approximate indexes: each built index at its own size in proportion to its live rows, plus the spec's
+/// estimate for live vectors not yet indexed; 0 for an exactly searched space.
 /// </param>
 /// <param name="TokenBytes">Token vectors kept after pruning (multi-vector spaces; 0 otherwise).</param>
 public sealed record SpaceMemory(string Space, long Vectors, long VectorBytes, long IndexBytes, long TokenBytes)

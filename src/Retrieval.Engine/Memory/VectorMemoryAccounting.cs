@@ -12,7 +12,7 @@ namespace Retrieval.Engine.Memory;
 /// </summary>
 /// <remarks>
 /// A space holds its live vectors' float32 rows (dimension × 4 each) and its approximate indexes. A built index is
-/// counted at its engine's own figure (<see cref="IVectorIndex.MemoryBytes"/>: USearch's memory usage, Faiss's arrays),
+/// counted at its engine's own size (<see cref="IVectorIndex.MemoryBytes"/>: its structures as laid out, without allocator reserve),
 /// in proportion to its live rows; a live vector not yet indexed at the spec's estimate
 /// (<see cref="EstimatedIndexBytesPerVector"/>), since it will be. A multi-vector space adds the token vectors it
 /// keeps (kept rows × dimension × 4). A write is charged what it adds: new vectors at row + estimate. Counting live

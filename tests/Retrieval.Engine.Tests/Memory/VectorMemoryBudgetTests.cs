@@ -4,6 +4,7 @@ using Retrieval.Core.MultiVector;
 using Retrieval.Core.Storage;
 using Retrieval.Engine.Indexes;
 using Retrieval.Engine.Memory;
+using Xunit.Abstractions;
 using static Retrieval.Engine.Tests.EngineHarness;
 
 namespace Retrieval.Engine.Tests.Memory;
@@ -12,7 +13,7 @@ namespace Retrieval.Engine.Tests.Memory;
 /// The vector memory accounting (what each space holds, from the indexes' real sizes) and the budget that refuses a
 /// write past it before commit.
 /// </summary>
-public sealed class VectorMemoryBudgetTests
+public sealed class VectorMemoryBudgetTests(ITestOutputHelper output)
 {
     private const int Dimension = 8;
     private const long RowBytes = Dimension * sizeof(float);
@@ -62,6 +63,7 @@ public sealed class VectorMemoryBudgetTests
         Assert.Equal(before.VectorBytes, after.VectorBytes);
         Assert.True(after.IndexBytes >= count * dimension * sizeof(float), $"{spec}: the built index counts {after.IndexBytes} bytes for {count} float rows");
         Assert.NotEqual(before.IndexBytes, after.IndexBytes);
+        output.WriteLine($"{spec}, {count} × {dimension}: rows {after.VectorBytes} B; index estimated {before.IndexBytes} B ({estimate:F0} B/vector), built {after.IndexBytes} B ({(double)after.IndexBytes / count:F0} B/vector)");
 
         // Deleting half of the indexed rows frees half of the index's bytes at once (the rebuild then frees them).
         await harness.Engine.DeleteAsync("c", [.. Enumerable.Range(0, count).Where(i => i % 2 == 0).Select(i => $"i{i}")], CancellationToken.None);
