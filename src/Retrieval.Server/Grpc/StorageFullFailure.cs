@@ -13,7 +13,7 @@ namespace Retrieval.Server.Grpc;
 internal static class StorageFullFailure
 {
     /// <summary>What the client is told; the cause goes to the log.</summary>
-    public const string Message = "storage: no space left on the disk holding the server's data; the write was not committed; free space (or delete items), then retry";
+    public const string Message = "storage: no space left on the disk holding the server's data; the write was not committed; free space on that disk, then retry";
 
     private const int SqliteFull = 13;
     private const string PostgresDiskFull = "53100";
