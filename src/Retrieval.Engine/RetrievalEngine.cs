@@ -87,6 +87,7 @@ public sealed partial class RetrievalEngine : IAsyncDisposable
         _migrations = new MigrationCoordinator(_catalog, store, _maps, producers, logger);
         _backfill = new BackfillService(_catalog, _migrations, _writes, producers, options.MaxBatchItems, logger);
         MigrationMetrics.Register(this);
+        VectorMemoryMetrics.Register(Memory);
     }
 
     /// <summary>True once every collection is loaded from the store.</summary>
@@ -123,6 +124,7 @@ public sealed partial class RetrievalEngine : IAsyncDisposable
         var wasReady = _catalog.IsReady;
         _catalog.Stop();
         MigrationMetrics.Unregister(this);
+        VectorMemoryMetrics.Unregister(Memory);
         await _optimizer.DisposeAsync();
         if (wasReady)
         {

@@ -31,6 +31,10 @@ internal sealed class VectorMemoryBudget(CollectionCatalog catalog, EngineOption
     /// <summary>What every collection's indexes hold now, by the accounting's measure.</summary>
     public long UsedBytes() => catalog.All.Sum(state => state.Read(VectorMemoryAccounting.TotalOf));
 
+    /// <summary>What each collection's indexes hold now, by name.</summary>
+    public IEnumerable<(string Collection, long Bytes)> UsedBytesByCollection() =>
+        catalog.All.Select(state => state.Read(s => (s.Definition.Name, VectorMemoryAccounting.TotalOf(s))));
+
     /// <summary>
     /// Admits a batch about to be committed to <paramref name="state"/>, or refuses it with RESOURCE_EXHAUSTED naming the
     /// budget. The caller holds the collection's write gate, and disposes the admission once the batch is applied (or

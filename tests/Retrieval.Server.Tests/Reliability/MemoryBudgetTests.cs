@@ -60,6 +60,12 @@ public sealed class MemoryBudgetTests
                 }
 
                 await AssertHoldsOnlyTheAdmittedAsync(server, BudgetVectors);
+
+                // The same figures on /metrics, read at scrape time, so an operator sees the budget approach.
+                var metrics = "\n" + await server.Rest.GetStringAsync(new Uri("/metrics", UriKind.Relative));
+                Assert.Contains($"\nretrieval_vector_memory_bytes{{collection=\"{Collection}\"}} {BudgetVectors * RowBytes}", metrics, StringComparison.Ordinal);
+                // One unlabelled series per process: in-process servers of other tests may report theirs instead.
+                Assert.Contains("\nretrieval_vector_memory_budget_bytes ", metrics, StringComparison.Ordinal);
             }
 
             // Nothing of the refused writes reached the store.
