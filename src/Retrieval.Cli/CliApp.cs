@@ -72,10 +72,15 @@ public static class CliApp
                 keys.AddCommand<RevokeKeyCommand>("revoke").WithDescription("revoke a key at once");
                 keys.AddCommand<RotateKeyCommand>("rotate").WithDescription("replace a key with a new one; the old one ends after --grace");
             });
+            config.AddBranch("cluster", cluster =>
+            {
+                cluster.SetDescription("cluster mode (docs/operations.md)");
+                cluster.AddCommand<ClusterStatusCommand>("status").WithDescription("list the cluster's nodes as its membership records them (address, state, name, start)");
+            });
             config.AddBranch("db", db =>
             {
                 db.SetDescription("store administration");
-                db.AddCommand<DbMigrateCommand>("migrate").WithDescription("apply pending PostgreSQL schema migrations");
+                db.AddCommand<DbMigrateCommand>("migrate").WithDescription("apply pending PostgreSQL schema migrations (including cluster mode's membership tables)");
             });
         });
         return app.RunAsync(args);

@@ -80,4 +80,13 @@ internal static partial class Log
 
     [LoggerMessage(1170, LogLevel.Information, "Collection {Collection} space {Space}: SimHash center learned from the first write (up to {Tokens} tokens) and pinned")]
     public static partial void CenterLearned(ILogger logger, string collection, string space, int tokens);
+
+    [LoggerMessage(1190, LogLevel.Warning, "Collection {Collection}: the store lost its connection while committing the batch that would be sequence {Sequence}; whether it committed is settled before the next write")]
+    public static partial void CommitOutcomeUnknown(ILogger logger, string collection, long sequence);
+
+    [LoggerMessage(1191, LogLevel.Warning, "Collection {Collection}: the batch of unknown outcome at sequence {Sequence} {Outcome}")]
+    public static partial void UncertainCommitSettled(ILogger logger, string collection, long sequence, string outcome);
+
+    [LoggerMessage(1192, LogLevel.Warning, "Collection {Collection}: the store moved from sequence {From} to {To} during a commit of unknown outcome; caught up from its change feed")]
+    public static partial void UncertainCommitCaughtUp(ILogger logger, string collection, long from, long to);
 }

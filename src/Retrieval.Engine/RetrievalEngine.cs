@@ -77,7 +77,7 @@ public sealed partial class RetrievalEngine : IAsyncDisposable
         Memory = new VectorMemoryBudget(_catalog, options);
         _writes = new WritePipeline(
             _catalog, store, options, _encoders, new MigrationWriteStep(store, encoders is not null, options.MaxBatchItems),
-            new MultiVectorPreparation(store, logger), _optimizer, Memory);
+            new MultiVectorPreparation(store, logger), _optimizer, Memory, logger);
         _reads = new ItemReader(_catalog, store, options);
         _searcher = new Searcher(_catalog, options, Indexing);
         _maps = new MapService(_catalog, store, logger);

@@ -127,9 +127,39 @@ public sealed partial class PostgresRetrievalStore
 
         var marksCommand = batch.Migration is { } marks ? AddMigrationMarks(command, collection, marks) : null;
 
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        command.Connection = connection;
+        NpgsqlConnection connection;
+        try
+        {
+            connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        }
+        catch (NpgsqlException e) when (PostgresFailures.IsCannotConnect(e))
+        {
+            throw new StoreUnavailableException(
+                $"PostgreSQL could not be reached, the batch was not sent: {e.Message}", StoreWriteOutcome.NotCommitted, e);
+        }
 
+        await using (connection)
+        {
+            command.Connection = connection;
+            try
+            {
+                return await ExecuteWriteAsync(command, connection, collection, batch, marksCommand, cancellationToken);
+            }
+            catch (NpgsqlException e) when (PostgresFailures.IsConnectionLost(e))
+            {
+                // The statements were sent: PostgreSQL may have committed them before the connection dropped (an
+                // immediate shutdown ends a backend between its commit's WAL flush and its answer). The idle pooled
+                // connections died with this one: dropped, so that the next writes fail fast or reconnect.
+                dataSource.Clear();
+                throw new StoreUnavailableException(
+                    $"the connection to PostgreSQL was lost while the batch ran; it may or may not have committed: {e.Message}", StoreWriteOutcome.Unknown, e);
+            }
+        }
+    }
+
+    private static async Task<long> ExecuteWriteAsync(
+        NpgsqlBatch command, NpgsqlConnection connection, string collection, WriteBatch batch, NpgsqlBatchCommand? marksCommand, CancellationToken cancellationToken)
+    {
         // Marks commit only while the migration is still in the phase they name, and that is known only once the batch
         // has run: such a batch runs in an explicit transaction (one more round trip, during migrations only) that is
         // rolled back when the counters statement matched no row.

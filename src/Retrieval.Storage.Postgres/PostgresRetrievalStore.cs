@@ -13,19 +13,14 @@ public sealed partial class PostgresRetrievalStore : IRetrievalStore
 {
     private readonly NpgsqlDataSource dataSource;
 
-    /// <summary>Creates a store over the database of <paramref name="connectionString"/> (an Npgsql connection string).</summary>
+    /// <summary>
+    /// Creates a store over the database of <paramref name="connectionString"/> (an Npgsql connection string), with
+    /// <see cref="PostgresConnectionSettings"/> where the string names none.
+    /// </summary>
     public PostgresRetrievalStore(string connectionString)
     {
         ArgumentException.ThrowIfNullOrEmpty(connectionString);
-        var builder = new NpgsqlConnectionStringBuilder(connectionString);
-        if (builder.MaxAutoPrepare == 0)
-        {
-            // The write and read statements repeat with every batch and page: prepared once per physical
-            // connection, they skip parse and plan on the server. An explicit setting wins.
-            builder.MaxAutoPrepare = 32;
-        }
-
-        dataSource = NpgsqlDataSource.Create(builder.ConnectionString);
+        dataSource = NpgsqlDataSource.Create(PostgresConnectionSettings.Apply(connectionString));
     }
 
     public string Kind => "postgres";
@@ -35,6 +30,23 @@ public sealed partial class PostgresRetrievalStore : IRetrievalStore
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await PostgresSchema.VerifyAsync(connection, cancellationToken);
+    }
+
+    public async Task PingAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+            await using var command = new NpgsqlCommand("SELECT 1;", connection);
+            await command.ExecuteScalarAsync(cancellationToken);
+        }
+        catch (NpgsqlException e) when (PostgresFailures.IsConnectionLost(e))
+        {
+            // The idle connections in the pool are as dead as this one: dropped now, the writes after the database
+            // returns open fresh ones instead of failing on stale ones first.
+            dataSource.Clear();
+            throw;
+        }
     }
 
     public ValueTask DisposeAsync() => dataSource.DisposeAsync();

@@ -204,6 +204,7 @@ public static class PostgresSchema
                 updated_at timestamptz      NOT NULL
             );
             """),
+        (new PostgresSchemaUpgrade(8, "cluster membership (Orleans)"), PostgresClusterMembershipSchema.Sql),
     ];
 
     /// <summary>The schema version this build reads and writes.</summary>

@@ -85,6 +85,13 @@ public sealed partial class SqliteRetrievalStore : IRetrievalStore
         }
     }
 
+    public async Task PingAsync(CancellationToken cancellationToken)
+    {
+        // A pooled reader connection: a ping must not queue behind the writer.
+        await using var connection = await OpenConnectionAsync(cancellationToken);
+        await ExecuteAsync(connection, "SELECT 1;", cancellationToken);
+    }
+
     private async Task<SqliteConnection> OpenConnectionAsync(CancellationToken cancellationToken)
     {
         var connection = new SqliteConnection(connectionString);

@@ -213,6 +213,15 @@ public sealed class CliCommandTests : IAsyncLifetime
         Assert.Contains("no such file", output, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task ClusterStatus_SingleNodeServer_SaysClusterModeIsOff()
+    {
+        var (exitCode, output) = await CliHarness.RunAsync("cluster", "status", "--server", Address);
+
+        Assert.True(exitCode == 0, output);
+        Assert.Contains("cluster mode is off", output, StringComparison.Ordinal);
+    }
+
     [SkippableFact]
     public async Task DbMigrate_AppliesTheSchemaOnce()
     {
@@ -221,6 +230,8 @@ public sealed class CliCommandTests : IAsyncLifetime
         var (first, output) = await CliHarness.RunAsync("db", "migrate", "--connection", database.ConnectionString);
         Assert.True(first == 0, output);
         Assert.Contains($"applied {PostgresSchema.CurrentVersion} schema upgrade", output, StringComparison.Ordinal);
+        // Cluster mode's membership tables (Orleans ADO.NET clustering) come with the same step.
+        Assert.Contains("cluster membership", output, StringComparison.Ordinal);
         var (second, again) = await CliHarness.RunAsync("db", "migrate", "--connection", database.ConnectionString);
         Assert.Equal(0, second);
         Assert.Contains("applied 0 schema upgrade", again, StringComparison.Ordinal);

@@ -3,6 +3,7 @@
 # 127.0.0.1 on a free port, trust auth (never use this setup outside tests).
 #
 # Usage:  eval "$(tests/postgres/start-throwaway.sh)"      # exports RETRIEVAL_TEST_POSTGRES and PGTHROWAWAY_DIR
+#         tests/postgres/ctl-throwaway.sh DIR kill|start       # outage tests: stop it abruptly, start it again (same port)
 #         tests/postgres/stop-throwaway.sh                   # stops it and removes the temp dir
 #
 # stdout carries only `export` lines so that it can be eval'ed; progress goes to stderr.
@@ -54,9 +55,11 @@ PORT="$(free_port)"
 as_pg "$PG_BIN/initdb" -D "$DATA" -U postgres --auth=trust --encoding=UTF8 --locale=C.UTF-8 >"$BASE/initdb.log" 2>&1 \
     || { cat "$BASE/initdb.log" >&2; exit 1; }
 
-# Socket in our own dir so that a system cluster's /var/run/postgresql is not needed (or touched).
-as_pg "$PG_BIN/pg_ctl" -D "$DATA" -l "$BASE/server.log" -w -t 60 \
-    -o "-c listen_addresses=127.0.0.1 -c port=$PORT -c unix_socket_directories=$SOCK -c max_connections=200" \
+# Socket in our own dir so that a system cluster's /var/run/postgresql is not needed (or touched). The options are kept
+# beside the cluster so that ctl-throwaway.sh starts it again exactly so (same port) after an abrupt stop.
+OPTIONS="-c listen_addresses=127.0.0.1 -c port=$PORT -c unix_socket_directories=$SOCK -c max_connections=200"
+echo "$OPTIONS" >"$BASE/options"
+as_pg "$PG_BIN/pg_ctl" -D "$DATA" -l "$BASE/server.log" -w -t 60 -o "$OPTIONS" \
     start >&2 || { cat "$BASE/server.log" >&2; exit 1; }
 
 echo "$PORT" >"$BASE/port"

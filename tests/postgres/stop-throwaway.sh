@@ -18,6 +18,9 @@ as_pg() {
     fi
 }
 
-as_pg "$PG_BIN/pg_ctl" -D "$BASE/data" -m fast -w stop >&2
+# A cluster an outage test left stopped has nothing to stop (pg_ctl status: 3 = not running).
+if as_pg "$PG_BIN/pg_ctl" -D "$BASE/data" status >/dev/null 2>&1; then
+    as_pg "$PG_BIN/pg_ctl" -D "$BASE/data" -m fast -w stop >&2
+fi
 rm -rf -- "$BASE"
 echo "stop-throwaway: stopped and removed $BASE" >&2

@@ -5,7 +5,10 @@ using Spectre.Console.Cli;
 
 namespace Retrieval.Cli.Commands;
 
-/// <summary>Applies pending PostgreSQL schema upgrades (the embedded SQLite store upgrades itself on open).</summary>
+/// <summary>
+/// Applies pending PostgreSQL schema upgrades (the embedded SQLite store upgrades itself on open), cluster mode's
+/// membership tables among them.
+/// </summary>
 internal sealed class DbMigrateCommand : AsyncCommand<DbMigrateCommand.Settings>
 {
     internal sealed class Settings : CommandSettings

@@ -34,6 +34,7 @@ internal sealed class RetrievalClient : IDisposable
         Maps = new Maps.MapsClient(invoker);
         Migrations = new Migrations.MigrationsClient(invoker);
         Keys = new Keys.KeysClient(invoker);
+        Cluster = new Contracts.V1.Cluster.ClusterClient(invoker);
     }
 
     public Collections.CollectionsClient Collections { get; }
@@ -47,6 +48,8 @@ internal sealed class RetrievalClient : IDisposable
     public Migrations.MigrationsClient Migrations { get; }
 
     public Keys.KeysClient Keys { get; }
+
+    public Contracts.V1.Cluster.ClusterClient Cluster { get; }
 
     public void Dispose() => _channel.Dispose();
 

@@ -16,4 +16,10 @@ public interface IRetrievalStore : ICatalogStore, IItemStore, IRawInputStore, IM
     /// and throws <see cref="StoreSchemaException"/> when <c>retrieval db migrate</c> has not been run.
     /// </summary>
     Task OpenAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Runs the cheapest statement the store has (<c>SELECT 1</c>) on a connection, for a readiness check: returns when
+    /// the store answers, throws when it cannot be reached. Bounded by <paramref name="cancellationToken"/>.
+    /// </summary>
+    Task PingAsync(CancellationToken cancellationToken);
 }

@@ -46,6 +46,12 @@ internal sealed class CollectionState : IDisposable
     /// <summary>Set once the collection is deleted; writers that raced the delete see it and give up.</summary>
     public bool IsDeleted { get; set; }
 
+    /// <summary>
+    /// A batch that may or may not have committed (the store lost its connection while committing it), until the write
+    /// pipeline settles it against the store. Read and written under <see cref="WriteGate"/>.
+    /// </summary>
+    public Writes.UncertainCommit? UncertainCommit { get; set; }
+
     /// <summary>Sequence of the last batch applied to the collection (to any shard).</summary>
     public long AppliedSequence { get; private set; }
 

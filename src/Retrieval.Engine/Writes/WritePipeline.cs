@@ -1,3 +1,5 @@
+using System.Data.Common;
+using Microsoft.Extensions.Logging;
 using Retrieval.Core.Errors;
 using Retrieval.Core.Filtering;
 using Retrieval.Core.Storage;
@@ -27,6 +29,7 @@ internal sealed class WritePipeline
     private readonly MultiVectorPreparation _multiVectors;
     private readonly SegmentOptimizer _optimizer;
     private readonly VectorMemoryBudget _memory;
+    private readonly ILogger _logger;
 
     public WritePipeline(
         CollectionCatalog catalog,
@@ -36,7 +39,8 @@ internal sealed class WritePipeline
         MigrationWriteStep migrationStep,
         MultiVectorPreparation multiVectors,
         SegmentOptimizer optimizer,
-        VectorMemoryBudget memory)
+        VectorMemoryBudget memory,
+        ILogger logger)
     {
         _catalog = catalog;
         _store = store;
@@ -46,6 +50,7 @@ internal sealed class WritePipeline
         _multiVectors = multiVectors;
         _optimizer = optimizer;
         _memory = memory;
+        _logger = logger;
     }
 
     /// <summary>
@@ -82,6 +87,7 @@ internal sealed class WritePipeline
         await state.WriteGate.WaitAsync(cancellationToken);
         try
         {
+            await SettleUncertainCommitAsync(state);
             var existing = state.Read(s => ids.Distinct(StringComparer.Ordinal).Where(s.Contains).ToList());
             return existing.Count == 0
                 ? new WriteResult(0, state.AppliedSequence)
@@ -100,6 +106,7 @@ internal sealed class WritePipeline
         await state.WriteGate.WaitAsync(cancellationToken);
         try
         {
+            await SettleUncertainCommitAsync(state);
             var matching = state.Read(s => s.Matching(filter).Select(m => m.Shard.Items[m.Slot]!.Id).ToList());
             return matching.Count == 0
                 ? new WriteResult(0, state.AppliedSequence)
@@ -131,10 +138,79 @@ internal sealed class WritePipeline
             throw RetrievalException.NotFound($"collection '{state.Definition.Name}' not found");
         }
 
+        await SettleUncertainCommitAsync(state);
         batch = MigrationWriteStep.WithMarks(state, batch, clientCheckpoint, workerCursor);
         // Refused here, before the store sees the batch, a write past the memory budget changes nothing.
         using var admission = _memory.Admit(state, batch, prepared);
-        var sequence = await _store.WriteAsync(state.Definition.Name, batch, CancellationToken.None);
+        long sequence;
+        try
+        {
+            sequence = await _store.WriteAsync(state.Definition.Name, batch, CancellationToken.None);
+        }
+        catch (StoreUnavailableException e) when (e.Outcome == StoreWriteOutcome.Unknown)
+        {
+            // The store may have committed it: kept, so that the indexes follow the store once it can say.
+            state.UncertainCommit = new UncertainCommit(batch, prepared, state.AppliedSequence);
+            Log.CommitOutcomeUnknown(_logger, state.Definition.Name, state.AppliedSequence + 1);
+            throw;
+        }
+
+        ApplyCommitted(state, batch, sequence, prepared);
+        return sequence;
+    }
+
+    /// <summary>
+    /// Brings the indexes level with the store after a batch whose commit outcome was unknown, before anything else is
+    /// written to the collection. Caller holds the write gate. The store's last sequence says what happened: unchanged,
+    /// the batch did not commit; one more, it did (writes to a collection are serialized here, so that sequence is the
+    /// batch's) and it is applied as it would have been. Anything else (another writer of the same store) is caught up
+    /// from the store's change feed. When the store cannot be read yet, the caller's batch is refused, not sent.
+    /// </summary>
+    private async Task SettleUncertainCommitAsync(CollectionState state)
+    {
+        if (state.UncertainCommit is not { } uncertain)
+        {
+            return;
+        }
+
+        var name = state.Definition.Name;
+        try
+        {
+            var last = await _store.GetLastSequenceAsync(name, CancellationToken.None);
+            if (last == uncertain.AppliedBefore)
+            {
+                Log.UncertainCommitSettled(_logger, name, uncertain.AppliedBefore + 1, "was not committed");
+            }
+            else if (last == uncertain.AppliedBefore + 1 && state.AppliedSequence == uncertain.AppliedBefore)
+            {
+                ApplyCommitted(state, uncertain.Batch, last, uncertain.Prepared);
+                Log.UncertainCommitSettled(_logger, name, last, "was committed; applied now");
+            }
+            else
+            {
+                var from = state.AppliedSequence;
+                await foreach (var change in _store.ReadChangesAsync(name, from, CancellationToken.None))
+                {
+                    state.Write(s => s.Apply(change));
+                }
+
+                Log.UncertainCommitCaughtUp(_logger, name, from, last);
+            }
+        }
+        catch (Exception e) when (e is DbException or StoreUnavailableException)
+        {
+            throw new StoreUnavailableException(
+                $"the store could not be read to settle an earlier batch whose commit outcome is unknown; this batch was not sent: {e.Message}",
+                StoreWriteOutcome.NotCommitted,
+                e);
+        }
+
+        state.UncertainCommit = null;
+    }
+
+    private void ApplyCommitted(
+        CollectionState state, WriteBatch batch, long sequence, IReadOnlyDictionary<(string Id, string Space), PreparedMultiVector>? prepared)
+    {
         state.Write(s =>
         {
             s.Apply(batch, sequence, prepared);
@@ -144,6 +220,5 @@ internal sealed class WritePipeline
             }
         });
         _optimizer.Wake();
-        return sequence;
     }
 }

@@ -2,6 +2,7 @@ using System.Data.Common;
 using Grpc.Core;
 using Grpc.Core.Interceptors;
 using Retrieval.Core.Errors;
+using Retrieval.Core.Storage;
 
 namespace Retrieval.Server.Grpc;
 
@@ -100,6 +101,14 @@ internal sealed partial class ErrorInterceptor(ILogger<ErrorInterceptor> logger)
             return new RpcException(new Status(StatusCode.Cancelled, "the client reset the stream"));
         }
 
+        // A write the store could not finish for want of a connection: refused, and the client told whether it may have
+        // committed all the same (docs/reliability.md, store outage).
+        if (exception is StoreUnavailableException unavailable)
+        {
+            LogStoreUnavailable(logger, context.Method, unavailable.Message);
+            return new RpcException(new Status(StatusCode.Unavailable, StoreUnavailableDetail(unavailable.Outcome)));
+        }
+
         // The store of record could not be reached (the driver marks the failure transient: connection refused or lost,
         // the server shutting down, a timeout). A later retry may succeed, which is what UNAVAILABLE tells a client; the
         // indexes apply a batch only after its commit returned, so a refused batch is not in them.
@@ -112,6 +121,11 @@ internal sealed partial class ErrorInterceptor(ILogger<ErrorInterceptor> logger)
         LogUnhandled(logger, context.Method, exception);
         return new RpcException(new Status(StatusCode.Internal, "internal error; see the server log"));
     }
+
+    /// <summary>The status detail of a write the store could not finish; clients and tests tell the outcomes apart by its start.</summary>
+    internal static string StoreUnavailableDetail(StoreWriteOutcome outcome) => outcome == StoreWriteOutcome.NotCommitted
+        ? "store: the store of record is unavailable; the write was not committed; retry later"
+        : "store: the connection to the store of record was lost while the write was committing; its outcome is unknown (it may have committed): retry it (an upsert is idempotent) or read it back";
 
     private static DbException? TransientStoreFailure(Exception exception)
     {

@@ -77,6 +77,14 @@ internal static class GuardedServiceBinding
             Contracts.V1.ServerInformation.BindService(new GuardingBinder(binder), service);
     }
 
+    internal static class ForCluster
+    {
+        public static Google.Protobuf.Reflection.ServiceDescriptor Descriptor => Contracts.V1.Cluster.Descriptor;
+
+        public static void BindService(ServiceBinderBase binder, Contracts.V1.Cluster.ClusterBase service) =>
+            Contracts.V1.Cluster.BindService(new GuardingBinder(binder), service);
+    }
+
     /// <summary>The request marshaller, with decoding errors turned into INVALID_ARGUMENT.</summary>
     internal static Marshaller<T> Guarded<T>(Marshaller<T> inner) => new(
         inner.ContextualSerializer,

@@ -1,5 +1,6 @@
 using System.Data.Common;
 using Microsoft.Data.Sqlite;
+using Retrieval.Core.Storage;
 
 namespace Retrieval.Server.Grpc;
 
@@ -22,11 +23,21 @@ internal static class StorageFullFailure
     private const int WindowsHandleDiskFull = unchecked((int)0x80070027);
     private const int WindowsDiskFull = unchecked((int)0x80070070);
 
-    /// <summary>The disk-full failure in <paramref name="exception"/> or its inner exceptions, or null.</summary>
+    /// <summary>
+    /// The disk-full failure in <paramref name="exception"/> or its inner exceptions, or null. Null too when the store
+    /// says the write's outcome is unknown (PostgreSQL ends every session with PANIC when it cannot write its WAL, after
+    /// which a commit may or may not have happened): that is not a write known to be refused, and the store-outage
+    /// answer says so.
+    /// </summary>
     public static Exception? Find(Exception exception)
     {
         for (var current = exception; current is not null; current = current.InnerException)
         {
+            if (current is StoreUnavailableException { Outcome: StoreWriteOutcome.Unknown })
+            {
+                return null;
+            }
+
             if (IsStorageFull(current))
             {
                 return current;

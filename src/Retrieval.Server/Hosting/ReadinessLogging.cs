@@ -32,21 +32,24 @@ internal static partial class ReadinessLogging
 
     /// <summary>
     /// The <c>/readyz</c> response: the overall status as plain text (as ASP.NET Core's default writer answers), and, when
-    /// not healthy, one information line naming the checks that are not ready and why.
+    /// not healthy, one more line per check that is not (<c>store: the postgres store of record is unreachable …</c>) and
+    /// one information log line naming them.
     /// </summary>
     public static Task WriteReadyResponseAsync(HttpContext context, HealthReport report)
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(report);
+        var body = report.Status.ToString();
         if (report.Status != HealthStatus.Healthy)
         {
             var logger = context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(ReadinessLogging).FullName!);
-            var waiting = string.Join("; ", report.Entries.Where(e => e.Value.Status != HealthStatus.Healthy).Select(e => $"{e.Key}: {e.Value.Description}"));
-            NotReady(logger, report.Status, waiting);
+            var waiting = report.Entries.Where(e => e.Value.Status != HealthStatus.Healthy).Select(e => $"{e.Key}: {e.Value.Description}").ToList();
+            NotReady(logger, report.Status, string.Join("; ", waiting));
+            body = string.Join('\n', waiting.Prepend(body));
         }
 
         context.Response.ContentType = "text/plain";
-        return context.Response.WriteAsync(report.Status.ToString(), context.RequestAborted);
+        return context.Response.WriteAsync(body, context.RequestAborted);
     }
 
     [LoggerMessage(2200, LogLevel.Information, "Not ready yet ({Status}): {Checks}")]

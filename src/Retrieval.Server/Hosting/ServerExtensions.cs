@@ -55,6 +55,7 @@ public static class ServerExtensions
             options.Indexing.SnapshotDirectory ??= Path.Combine(Path.GetFullPath(options.DataDirectory), "snapshots");
             return options.Indexing;
         });
+        builder.AddRetrievalClusterMode(serverOptions);
         services.AddSingleton(StoreFactory.Create);
         services.AddSingleton<RetrievalEngine>();
         MetricsExport.Configure();
@@ -76,7 +77,8 @@ public static class ServerExtensions
             grpc.MaxSendMessageSize = serverOptions.MaxRequestBytes;
         }).AddJsonTranscoding();
         services.AddGrpcReflection();
-        services.AddGrpcHealthChecks().AddCheck<EngineReadyHealthCheck>(ReadyTag, tags: [ReadyTag]);
+        services.AddSingleton<StoreHealthCheck>();
+        services.AddGrpcHealthChecks().AddCheck<EngineReadyHealthCheck>(ReadyTag, tags: [ReadyTag]).AddCheck<StoreHealthCheck>("store", tags: [ReadyTag]);
         services.AddGrpcSwagger();
         services.AddSwaggerGen(RestApiDocument.Configure);
         return builder;
@@ -105,6 +107,7 @@ public static class ServerExtensions
         app.MapGrpcService<EncodersService>().WithAccessRules();
         app.MapGrpcService<KeysService>().WithAccessRules();
         app.MapGrpcService<ServerInfoService>().WithAccessRules();
+        app.MapGrpcService<ClusterService>().WithAccessRules();
         app.MapEncoderUpload();
         app.MapProtoDescriptorSet();
         app.MapGrpcReflectionService().WithAccessRules();

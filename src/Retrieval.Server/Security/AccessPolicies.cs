@@ -21,7 +21,7 @@ public static class AccessPolicies
     public static readonly IReadOnlyList<FileDescriptor> ApiFiles =
     [
         CollectionsReflection.Descriptor, ItemsReflection.Descriptor, SearchReflection.Descriptor, MapsReflection.Descriptor,
-        MigrationsReflection.Descriptor, EncodersReflection.Descriptor, KeysReflection.Descriptor,
+        MigrationsReflection.Descriptor, EncodersReflection.Descriptor, KeysReflection.Descriptor, ClusterReflection.Descriptor,
     ];
 
     /// <summary>service/method → (scope, binding, collection field for <see cref="CollectionBinding.Field"/>).</summary>
@@ -48,6 +48,8 @@ public static class AccessPolicies
         ("retrieval.v1.Items/CountItems", R, CollectionBinding.Field, "collection"),
 
         ("retrieval.v1.ServerInformation/GetServerInfo", R, CollectionBinding.Any, null),
+        // Cluster status names nodes and their addresses, not data: any key valid for every collection may read it.
+        ("retrieval.v1.Cluster/GetClusterStatus", R, CollectionBinding.Global, null),
 
         ("retrieval.v1.Search/Search", R, CollectionBinding.Field, "collection"),
         ("retrieval.v1.Search/SearchBatch", R, CollectionBinding.Field, "collection"),

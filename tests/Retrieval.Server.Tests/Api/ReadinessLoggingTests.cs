@@ -42,7 +42,7 @@ public sealed class ReadinessLoggingTests
         await ReadinessLogging.WriteReadyResponseAsync(context, report);
 
         context.Response.Body.Position = 0;
-        Assert.Equal("Unhealthy", await new StreamReader(context.Response.Body).ReadToEndAsync());
+        Assert.Equal("Unhealthy\nready: loading collections", await new StreamReader(context.Response.Body).ReadToEndAsync());
         var line = Assert.Single(events, e => e.RenderMessage(null).StartsWith("Not ready yet", StringComparison.Ordinal));
         Assert.Equal(LogEventLevel.Information, line.Level);
         Assert.Contains("ready: loading collections", line.RenderMessage(null), StringComparison.Ordinal);

@@ -1,5 +1,6 @@
 using Grpc.Core;
 using Microsoft.Extensions.Logging;
+using Retrieval.Core.Storage;
 using Retrieval.Server.Grpc;
 
 namespace Retrieval.Server.Tests.Grpc;
@@ -132,6 +133,21 @@ public sealed class ErrorInterceptorTests
     }
 
     [Fact]
+    public async Task Unary_StorageFullWhileTheCommitOutcomeIsUnknown_IsUnavailableSayingSo()
+    {
+        var logger = new CapturingLogger();
+        var interceptor = new ErrorInterceptor(logger);
+        var panic = new Npgsql.PostgresException("could not write to file \"pg_wal/xlogtemp\": No space left on device", "PANIC", "PANIC", "53100");
+
+        var error = await Assert.ThrowsAsync<RpcException>(() => interceptor.UnaryServerHandler<string, string>(
+            "", new StreamCallContext("/retrieval.v1.Items/UpsertItems"),
+            (_, _) => throw new StoreUnavailableException("connection lost", StoreWriteOutcome.Unknown, panic)));
+
+        Assert.Equal(StatusCode.Unavailable, error.StatusCode);
+        Assert.Contains("its outcome is unknown", error.Status.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Unary_OtherSqliteError_StaysInternal()
     {
         var logger = new CapturingLogger();
@@ -142,6 +158,25 @@ public sealed class ErrorInterceptorTests
             (_, _) => throw new Microsoft.Data.Sqlite.SqliteException("SQLite Error 11: 'database disk image is malformed'.", 11)));
 
         Assert.Equal(StatusCode.Internal, error.StatusCode);
+    }
+
+    [Theory]
+    [InlineData(StoreWriteOutcome.NotCommitted, "the write was not committed")]
+    [InlineData(StoreWriteOutcome.Unknown, "its outcome is unknown")]
+    public async Task Unary_StoreUnavailableDuringAWrite_IsUnavailableNamingTheOutcome(StoreWriteOutcome outcome, string said)
+    {
+        var logger = new CapturingLogger();
+        var interceptor = new ErrorInterceptor(logger);
+
+        // Not transient by the driver's own mark (a FATAL from a server shutting down is not): the store's word decides.
+        var error = await Assert.ThrowsAsync<RpcException>(() => interceptor.UnaryServerHandler<string, string>(
+            "", new StreamCallContext("/retrieval.v1.Items/UpsertItems"),
+            (_, _) => throw new StoreUnavailableException("connection lost", outcome, new StoreFailure("terminating connection", transient: false))));
+
+        Assert.Equal(StatusCode.Unavailable, error.StatusCode);
+        Assert.StartsWith("store: ", error.Status.Detail, StringComparison.Ordinal);
+        Assert.Contains(said, error.Status.Detail, StringComparison.Ordinal);
+        Assert.Equal(LogLevel.Warning, Assert.Single(logger.Entries).Level);
     }
 
     private sealed class StoreFailure(string message, bool transient) : System.Data.Common.DbException(message)

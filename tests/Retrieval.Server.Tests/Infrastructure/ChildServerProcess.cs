@@ -16,6 +16,7 @@ internal sealed class ChildServerProcess : IAsyncDisposable
     private readonly GrpcChannel _channel;
     private readonly HttpClient _rest;
     private readonly Queue<string> _recentOutput = new();
+    private readonly List<string> _errorLines = [];
     private readonly List<GrpcChannel> _extraChannels = [];
     private readonly Uri _grpcAddress;
     private readonly DateTime _started = DateTime.UtcNow;
@@ -32,6 +33,7 @@ internal sealed class ChildServerProcess : IAsyncDisposable
         Migrations = new Migrations.MigrationsClient(_channel);
         Search = new Search.SearchClient(_channel);
         Encoders = new Contracts.V1.Encoders.EncodersClient(_channel);
+        Cluster = new Contracts.V1.Cluster.ClusterClient(_channel);
     }
 
     public Collections.CollectionsClient Collections { get; }
@@ -44,7 +46,29 @@ internal sealed class ChildServerProcess : IAsyncDisposable
 
     public Contracts.V1.Encoders.EncodersClient Encoders { get; }
 
+    public Contracts.V1.Cluster.ClusterClient Cluster { get; }
+
     public int GrpcPort { get; }
+
+    /// <summary>Output lines the child logged at error or fatal level so far (Serilog's text format: <c>[hh:mm:ss ERR]</c>).</summary>
+    public IReadOnlyList<string> ErrorLines
+    {
+        get
+        {
+            lock (_errorLines)
+            {
+                return [.. _errorLines];
+            }
+        }
+    }
+
+    /// <summary>GET /readyz: the status code and the body (the overall status, then one line per check that is not healthy).</summary>
+    public async Task<(System.Net.HttpStatusCode Status, string Body)> ReadyzAsync(TimeSpan timeout)
+    {
+        using var bound = new CancellationTokenSource(timeout);
+        using var response = await _rest.GetAsync(new Uri("/readyz", UriKind.Relative), bound.Token);
+        return (response.StatusCode, await response.Content.ReadAsStringAsync(bound.Token));
+    }
 
     /// <summary>
     /// An items client on a new channel (a new HTTP/2 connection): tells a stuck connection apart from a stuck server.
@@ -192,6 +216,14 @@ internal sealed class ChildServerProcess : IAsyncDisposable
         if (line is null)
         {
             return;
+        }
+
+        if (line.Contains(" ERR]", StringComparison.Ordinal) || line.Contains(" FTL]", StringComparison.Ordinal))
+        {
+            lock (_errorLines)
+            {
+                _errorLines.Add(line);
+            }
         }
 
         lock (_recentOutput)

@@ -20,6 +20,15 @@ public abstract class CatalogConformanceTests<TFixture>(TFixture fixture) : Stor
     }
 
     [StoreFact]
+    public async Task Ping_OpenStore_Answers()
+    {
+        using var bounded = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        bounded.CancelAfter(TimeSpan.FromSeconds(10));
+
+        await Store.PingAsync(bounded.Token);
+    }
+
+    [StoreFact]
     public async Task ListCollections_SeveralCollections_OrderedByName()
     {
         await NewCollectionAsync();

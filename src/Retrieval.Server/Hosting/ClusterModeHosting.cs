@@ -1,0 +1,25 @@
+using Retrieval.Cluster;
+
+namespace Retrieval.Server.Hosting;
+
+/// <summary>
+/// Reads <c>Retrieval:Cluster</c> and hosts this server as a cluster node, or as a single node with no Orleans at all.
+/// </summary>
+internal static class ClusterModeHosting
+{
+    public static WebApplicationBuilder AddRetrievalClusterMode(this WebApplicationBuilder builder, RetrievalServerOptions serverOptions)
+    {
+        var options = builder.Configuration.GetSection(ClusterModeOptions.SectionName).Get<ClusterModeOptions>() ?? new();
+        // The store of record is the cluster's shared log and its membership table: an embedded SQLite file is
+        // neither shared nor reachable from other nodes, so refuse before anything starts.
+        if (options.Enabled && !string.Equals(serverOptions.Store, "postgres", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new InvalidOperationException(
+                $"{ClusterModeOptions.SectionName}:Enabled is true but Retrieval:Store is '{serverOptions.Store}': cluster mode needs " +
+                "Retrieval:Store=postgres (the nodes share the store of record and keep their membership in it) and ConnectionStrings:Postgres");
+        }
+
+        builder.AddClusterMode(options, builder.Configuration.GetConnectionString("Postgres"));
+        return builder;
+    }
+}
