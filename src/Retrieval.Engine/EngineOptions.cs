@@ -30,6 +30,16 @@ public sealed class EngineOptions
     /// </summary>
     public int MaxGroupSearchDepth { get; set; } = 10_000;
 
+    /// <summary>
+    /// Most bytes the in-memory indexes of every collection together may hold: live vectors' float32 rows, their share
+    /// of the approximate indexes (HNSW graphs, IVF lists) and multi-vector spaces' kept token vectors, as
+    /// GetCollection reports them per space. A write that would pass it is refused with RESOURCE_EXHAUSTED before it
+    /// is committed, and changes nothing; deletes and dropped collections free their bytes at once. 0 (the default)
+    /// means unlimited. Leave headroom below the machine's memory: payloads, payload indexes, index builds in progress
+    /// and spare capacity are not counted (docs/operations.md).
+    /// </summary>
+    public long MaxVectorMemoryBytes { get; set; }
+
     /// <summary>Log a load-progress line every this many items. Default 100000.</summary>
     public int LoadProgressInterval { get; set; } = 100_000;
 

@@ -9,6 +9,7 @@ using Retrieval.Engine.Collections;
 using Retrieval.Engine.Encoders;
 using Retrieval.Engine.Indexes;
 using Retrieval.Engine.Maps;
+using Retrieval.Engine.Memory;
 using Retrieval.Engine.Migrations;
 using Retrieval.Engine.Reads;
 using Retrieval.Engine.Search;
@@ -77,9 +78,10 @@ public sealed partial class RetrievalEngine : IAsyncDisposable
         _catalog = new CollectionCatalog(store, options, snapshots, _encoders, logger);
         _optimizer = new SegmentOptimizer(() => _catalog.All, Indexing, snapshots, logger);
         _definitions = new CollectionDefinitions(_catalog, _encoders, _optimizer, logger);
+        Memory = new VectorMemoryBudget(_catalog, options);
         _writes = new WritePipeline(
             _catalog, store, options, _encoders, new MigrationWriteStep(store, encoders is not null, options.MaxBatchItems),
-            new MultiVectorPreparation(store, logger), _optimizer, logger);
+            new MultiVectorPreparation(store, logger), _optimizer, Memory, logger);
         _reads = new ItemReader(_catalog, store, options);
         _searcher = new Searcher(_catalog, options, Indexing);
         _maps = new MapService(_catalog, store, logger);
@@ -90,12 +92,19 @@ public sealed partial class RetrievalEngine : IAsyncDisposable
         _backfill = new BackfillService(_catalog, _migrations, _writes, producers, options.MaxBatchItems, logger);
         _backups = new CollectionBackups(_catalog, store, backups ?? new BackupOptions(), AttachAsync, logger);
         MigrationMetrics.Register(this);
+        VectorMemoryMetrics.Register(Memory);
     }
 
     /// <summary>True once every collection is loaded from the store.</summary>
     public bool IsReady => _catalog.IsReady;
 
     public EngineOptions Options { get; }
+
+    /// <summary>The vector memory budget and what the indexes hold against it.</summary>
+    internal VectorMemoryBudget Memory { get; }
+
+    /// <summary>What every collection's in-memory indexes hold now, as the vector memory budget counts it.</summary>
+    public long VectorMemoryBytes => Memory.UsedBytes();
 
     public IndexingOptions Indexing { get; }
 
@@ -122,6 +131,7 @@ public sealed partial class RetrievalEngine : IAsyncDisposable
         var wasReady = _catalog.IsReady;
         _catalog.Stop();
         MigrationMetrics.Unregister(this);
+        VectorMemoryMetrics.Unregister(Memory);
         await _optimizer.DisposeAsync();
         if (wasReady)
         {

@@ -35,6 +35,16 @@ public sealed partial class FaissIndex
         }
     });
 
+    /// <summary>
+    /// Bytes <see cref="Serialize"/> would return, counted without making the copy. Faiss writes each of the index's
+    /// arrays (codes, ids, centroids, codebooks) once, so this is the memory the index holds, less allocator slack.
+    /// </summary>
+    public long SerializedSize => Read(static h =>
+    {
+        FaissException.ThrowIfFailed(NativeMethods.rf_index_serialized_size(h, out var bytes));
+        return bytes;
+    });
+
     /// <summary>Reads an index produced by <see cref="Serialize"/>.</summary>
     public static unsafe FaissIndex Deserialize(ReadOnlySpan<byte> data)
     {

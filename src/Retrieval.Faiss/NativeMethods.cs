@@ -73,6 +73,9 @@ internal static unsafe partial class NativeMethods
     [LibraryImport(Library, EntryPoint = "rf_index_ntotal")]
     internal static partial int rf_index_ntotal(FaissIndexHandle index, out long ntotal);
 
+    [LibraryImport(Library, EntryPoint = "rf_index_serialized_size")]
+    internal static partial int rf_index_serialized_size(FaissIndexHandle index, out long bytes);
+
     [LibraryImport(Library, EntryPoint = "rf_index_hnsw_ef_search")]
     internal static partial int rf_index_hnsw_ef_search(FaissIndexHandle index, out int efSearch);
 

@@ -44,9 +44,17 @@ public sealed class CliCommandTests : IAsyncLifetime
         var (listed, list) = await CliHarness.RunAsync("collections", "list", "--server", Address);
         Assert.Equal(0, listed);
         Assert.Contains("docs", list, StringComparison.Ordinal);
+        await Server.Items.UpsertItemsAsync(new UpsertItemsRequest
+        {
+            Collection = "docs",
+            Items = { new Item { Id = "a", Vectors = { ["v2"] = new Vector { Values = { 1, 2 } } } } },
+        });
         var (got, detail) = await CliHarness.RunAsync("collections", "get", "docs", "--server", Address);
         Assert.Equal(0, got);
         Assert.Contains("v2", detail, StringComparison.Ordinal);
+        // Each space's memory as the budget counts it: v2 holds one 2-d float32 row, v1 nothing.
+        Assert.Contains("8 B", detail, StringComparison.Ordinal);
+        Assert.Contains("0 B", detail, StringComparison.Ordinal);
 
         Assert.Equal(0, (await CliHarness.RunAsync("collections", "delete", "docs", "--server", Address)).ExitCode);
         Assert.Empty((await Server.Collections.ListCollectionsAsync(new ListCollectionsRequest())).Collections);

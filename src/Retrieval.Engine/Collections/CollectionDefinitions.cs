@@ -3,6 +3,7 @@ using Retrieval.Core.Errors;
 using Retrieval.Core.Model;
 using Retrieval.Engine.Encoders;
 using Retrieval.Engine.Indexes;
+using Retrieval.Engine.Memory;
 using Retrieval.Engine.Segments;
 using Retrieval.Engine.State;
 
@@ -194,5 +195,6 @@ internal sealed class CollectionDefinitions
                 .Select(MultiVectorSpaceStats.Of)
                 .OrderBy(m => m.Space, StringComparer.Ordinal)
                 .ToList(),
+            Memory = VectorMemoryAccounting.Of(s),
         });
 }

@@ -11,6 +11,10 @@ internal sealed class FaissVectorIndex : IVectorIndex
     private readonly int _defaultNProbe;
     private readonly int _buildThreads;
 
+    // Counting walks every inverted list, and a built index never changes: counted once, again only after a
+    // Train or Add (builds only).
+    private long _memoryBytes = -1;
+
     private FaissVectorIndex(IndexSpec spec, FaissIndex index, IndexingOptions options)
     {
         Spec = spec;
@@ -48,12 +52,14 @@ internal sealed class FaissVectorIndex : IVectorIndex
     {
         using var threads = FaissRuntime.UseThreadsOnThisThread(_buildThreads);
         _index.Train(sample);
+        _memoryBytes = -1;
     }
 
     public void Add(ReadOnlySpan<long> ids, ReadOnlySpan<float> vectors)
     {
         using var threads = FaissRuntime.UseThreadsOnThisThread(_buildThreads);
         _index.Add(ids, vectors);
+        _memoryBytes = -1;
     }
 
     public int Search(ReadOnlySpan<float> query, int k, IndexSearchParameters parameters, RowFilter? allowed, Span<long> ids, Span<float> scores)
@@ -73,6 +79,21 @@ internal sealed class FaissVectorIndex : IVectorIndex
         }
 
         return found;
+    }
+
+    public long MemoryBytes
+    {
+        get
+        {
+            var bytes = Volatile.Read(ref _memoryBytes);
+            if (bytes < 0)
+            {
+                bytes = _index.SerializedSize;
+                Volatile.Write(ref _memoryBytes, bytes);
+            }
+
+            return bytes;
+        }
     }
 
     public byte[] Serialize() => _index.Serialize();

@@ -31,6 +31,13 @@ public interface IVectorIndex : IDisposable
     /// </summary>
     int Search(ReadOnlySpan<float> query, int k, IndexSearchParameters parameters, RowFilter? allowed, Span<long> ids, Span<float> scores);
 
+    /// <summary>
+    /// Bytes the index's structures take, as its engine lays them out: its serialized length, computed without
+    /// serializing (USearch: nodes, links and vectors; Faiss: codes, ids, centroids, codebooks), which leaves out
+    /// allocator reserve. The vector memory budget counts it (<see cref="Memory.VectorMemoryAccounting"/>).
+    /// </summary>
+    long MemoryBytes { get; }
+
     /// <summary>The index in its engine's own format, for snapshots.</summary>
     byte[] Serialize();
 }

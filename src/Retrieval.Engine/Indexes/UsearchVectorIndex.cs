@@ -15,6 +15,7 @@ internal sealed class UsearchVectorIndex : IVectorIndex
     private readonly int _defaultEfSearch;
     private readonly int _addThreads;
     private readonly bool _lowerDistanceIsOneMinusScore;
+    private long _memoryBytes = -1;
 
     private UsearchVectorIndex(IndexSpec spec, UsearchIndex graph, int defaultEfSearch, int addThreads)
     {
@@ -98,6 +99,7 @@ internal sealed class UsearchVectorIndex : IVectorIndex
         var data = vectors.ToArray();
         Parallel.For(0, idArray.Length, new ParallelOptions { MaxDegreeOfParallelism = _addThreads }, i =>
             _graph.Add((ulong)idArray[i], data.AsSpan(i * dimension, dimension)));
+        Volatile.Write(ref _memoryBytes, -1);
     }
 
     public int Search(ReadOnlySpan<float> query, int k, IndexSearchParameters parameters, RowFilter? allowed, Span<long> ids, Span<float> scores)
@@ -112,6 +114,24 @@ internal sealed class UsearchVectorIndex : IVectorIndex
         }
 
         return found;
+    }
+
+    // The graph's nodes and vectors as laid out, not USearch's memory usage, which counts its arenas and search contexts
+    // whole (about 16 MiB for a small graph, mostly never touched) and would charge every small segment that much.
+    // USearch sums it over every node, and a built graph never changes: computed once, again only after an Add.
+    public long MemoryBytes
+    {
+        get
+        {
+            var bytes = Volatile.Read(ref _memoryBytes);
+            if (bytes < 0)
+            {
+                bytes = _graph.SerializedLength;
+                Volatile.Write(ref _memoryBytes, bytes);
+            }
+
+            return bytes;
+        }
     }
 
     public byte[] Serialize() => _graph.Serialize();

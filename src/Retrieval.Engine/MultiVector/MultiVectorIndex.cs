@@ -77,6 +77,16 @@ internal sealed class MultiVectorIndex : IDisposable
     /// </summary>
     public long FdeBytes => (4L * Fdes.Count * Encoder.EncodedLength) + ((_codes?.Count ?? 0) * (CodeLength + sizeof(long)));
 
+    /// <summary>
+    /// Bytes one more kept token costs: its stored row in the space's precision, plus its entry in the token index for
+    /// a space whose first stage is the token index (the memory budget charges writes with it).
+    /// </summary>
+    public long BytesPerKeptToken =>
+        StoredTokens.BytesFor(Settings.TokenPrecision, 1, Definition.Dimension) + (UsesTokenFirstStage ? TokenCodeBytes + sizeof(long) : 0);
+
+    /// <summary>Bytes one more item's FDE costs: float32, a PQ code plus its id once codes are trained, or 0 when the space keeps no FDE.</summary>
+    public long BytesPerFde => !KeepsFdes ? 0 : _codes is not null ? CodeLength + sizeof(long) : 4L * Encoder.EncodedLength;
+
     /// <summary>True once a space whose first stage is the token index has trained it.</summary>
     public bool HasTokenIndex => _tokenIndex is not null;
 
@@ -416,6 +426,9 @@ internal sealed class MultiVectorIndex : IDisposable
             Fdes.Remove(slot);
         }
     }
+
+    /// <summary>How many vectors the index keeps for an item slot, or null when it has none in this space.</summary>
+    public int? KeptCountOf(int slot) => _kept.TryGetValue(slot, out var kept) ? kept.Count : null;
 
     /// <summary>
     /// The exact document FDE of an item slot: the stored float32 one, or, in a space that keeps PQ codes, re-encoded

@@ -6,12 +6,18 @@ namespace Retrieval.Engine.Snapshots;
 /// <summary>Writes a <see cref="ShardImage"/> atomically: temporary file, fsync, rename over the old snapshot.</summary>
 internal static class SnapshotWriter
 {
+    /// <summary>
+    /// Writes the snapshot next to <paramref name="path"/> and renames it over the old one only once it is complete and
+    /// on disk, so a failure (a full disk) leaves the previous snapshot as it was; the partial file is removed, since it
+    /// would go on holding the space a full disk lacks.
+    /// </summary>
     public static long Write(ShardImage image, string path)
     {
         var temporary = path + ".tmp";
         long bytes;
-        using (var file = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20))
+        try
         {
+            using var file = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20);
             using (var hashing = new HashingStream(file))
             using (var writer = new BinaryWriter(hashing, System.Text.Encoding.UTF8, leaveOpen: true))
             {
@@ -23,6 +29,12 @@ internal static class SnapshotWriter
             file.Write(SnapshotFormat.EndMagic);
             file.Flush(flushToDisk: true);
             bytes = file.Length;
+        }
+        catch (Exception) when (File.Exists(temporary))
+        {
+            // Removing a file needs no space, so this succeeds on a full disk; the original failure is what is reported.
+            File.Delete(temporary);
+            throw;
         }
 
         File.Move(temporary, path, overwrite: true);

@@ -5,6 +5,7 @@ using Retrieval.Core.Filtering;
 using Retrieval.Core.Storage;
 using Retrieval.Engine.Collections;
 using Retrieval.Engine.Encoders;
+using Retrieval.Engine.Memory;
 using Retrieval.Engine.Migrations;
 using Retrieval.Engine.MultiVector;
 using Retrieval.Engine.Segments;
@@ -27,6 +28,7 @@ internal sealed class WritePipeline
     private readonly MigrationWriteStep _migrationStep;
     private readonly MultiVectorPreparation _multiVectors;
     private readonly SegmentOptimizer _optimizer;
+    private readonly VectorMemoryBudget _memory;
     private readonly ILogger _logger;
 
     public WritePipeline(
@@ -37,6 +39,7 @@ internal sealed class WritePipeline
         MigrationWriteStep migrationStep,
         MultiVectorPreparation multiVectors,
         SegmentOptimizer optimizer,
+        VectorMemoryBudget memory,
         ILogger logger)
     {
         _catalog = catalog;
@@ -46,6 +49,7 @@ internal sealed class WritePipeline
         _migrationStep = migrationStep;
         _multiVectors = multiVectors;
         _optimizer = optimizer;
+        _memory = memory;
         _logger = logger;
     }
 
@@ -136,6 +140,8 @@ internal sealed class WritePipeline
 
         await SettleUncertainCommitAsync(state);
         batch = MigrationWriteStep.WithMarks(state, batch, clientCheckpoint, workerCursor);
+        // Refused here, before the store sees the batch, a write past the memory budget changes nothing.
+        using var admission = _memory.Admit(state, batch, prepared);
         long sequence;
         try
         {

@@ -79,6 +79,12 @@ internal sealed partial class ErrorInterceptor(ILogger<ErrorInterceptor> logger)
             return new RpcException(new Status(StatusCode.Cancelled, "the call was cancelled"));
         }
 
+        if (StorageFullFailure.Find(exception) is { } full)
+        {
+            LogStorageFull(logger, context.Method, full.Message);
+            return new RpcException(new Status(StatusCode.ResourceExhausted, StorageFullFailure.Message));
+        }
+
         // A client that resets its stream surfaces as an IOException: from the request reader (marked by
         // ClientStreamReader whoever called it, the call's token not always cancelled yet), or from writing a response
         // once the call is aborted. The client's doing, not a server fault, so no error-level stack trace (what it had
@@ -153,6 +159,9 @@ internal sealed partial class ErrorInterceptor(ILogger<ErrorInterceptor> logger)
 
     [LoggerMessage(2102, LogLevel.Warning, "Store unavailable during {Method}: {Reason}")]
     private static partial void LogStoreUnavailable(ILogger logger, string method, string reason);
+
+    [LoggerMessage(2103, LogLevel.Warning, "Storage full during {Method}: {Reason}")]
+    private static partial void LogStorageFull(ILogger logger, string method, string reason);
 
     [LoggerMessage(2100, LogLevel.Error, "Unhandled error in {Method}")]
     private static partial void LogUnhandled(ILogger logger, string method, Exception exception);

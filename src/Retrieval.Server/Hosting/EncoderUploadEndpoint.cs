@@ -59,6 +59,11 @@ internal static class EncoderUploadEndpoint
         {
             await WriteErrorAsync(context, ErrorInterceptor.ToStatusCode(e.Kind), FieldPathRenderer.MessageOf(e));
         }
+        catch (Exception e) when (StorageFullFailure.Find(e) is not null)
+        {
+            // The encoder store writes to a staging folder and removes it on failure: nothing is half registered.
+            await RestErrorResponse.WriteAsync(context, GrpcStatus.ResourceExhausted, StorageFullFailure.Message, StatusCodes.Status507InsufficientStorage);
+        }
         catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
             await WriteErrorAsync(context, GrpcStatus.ResourceExhausted, $"the upload exceeds {options.MaxModelBytes + OverheadBytes} bytes (Retrieval:Encoders:MaxModelBytes)");

@@ -31,6 +31,7 @@ public static class ServerExtensions
                     && o.Limits.MaxSearchBatch > 0 && o.Limits.MaxPayloadBytes > 0 && o.Limits.MaxScrollLimit > 0
                     && o.Limits.MaxGroupSearchDepth > 0 && o.Limits.LoadProgressInterval > 0,
                 "Retrieval:Limits: every limit (MaxK, MaxBatchItems, MaxCandidates, MaxSearchBatch, MaxPayloadBytes, MaxScrollLimit, MaxGroupSearchDepth, LoadProgressInterval) must be positive")
+            .Validate(o => o.Limits.MaxVectorMemoryBytes >= 0, "Retrieval:Limits:MaxVectorMemoryBytes must be 0 (unlimited) or positive")
             .ValidateOnStart();
 
         var serverOptions = builder.Configuration.GetSection(RetrievalServerOptions.SectionName).Get<RetrievalServerOptions>() ?? new();

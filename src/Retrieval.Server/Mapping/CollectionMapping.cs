@@ -2,6 +2,7 @@ using Google.Protobuf.WellKnownTypes;
 using Retrieval.Core.Errors;
 using Retrieval.Core.Model;
 using Retrieval.Engine;
+using Retrieval.Engine.Memory;
 using ProtoMetric = Retrieval.Contracts.V1.Metric;
 using ProtoSpace = Retrieval.Contracts.V1.Space;
 
@@ -67,6 +68,17 @@ internal static class CollectionMapping
         collection.Spaces.Add(info.Definition.Spaces.Select(ToProto));
         collection.MultiVectorStats.Add(info.MultiVectorStats.Select(MultiVectorMapping.ToProto));
         collection.Aliases.Add(info.Aliases);
+        collection.SpaceMemory.Add(info.Memory.Select(ToProto));
         return collection;
     }
+
+    private static Contracts.V1.SpaceMemory ToProto(SpaceMemory memory) => new()
+    {
+        Space = memory.Space,
+        Vectors = memory.Vectors,
+        VectorBytes = memory.VectorBytes,
+        IndexBytes = memory.IndexBytes,
+        TokenBytes = memory.TokenBytes,
+        TotalBytes = memory.TotalBytes,
+    };
 }

@@ -27,6 +27,16 @@ public sealed class FaissIndexSnapshotTests : IDisposable
     }
 
     [Theory]
+    [InlineData(Factories.IvfFlat)]
+    [InlineData(Factories.IvfPq)]
+    public void SerializedSize_IsTheSerializedLength_WithoutMakingTheCopy(string factory)
+    {
+        using var index = TestIndexes.Build(factory, FaissMetric.L2);
+
+        Assert.Equal(index.Serialize().LongLength, index.SerializedSize);
+    }
+
+    [Theory]
     [InlineData(Factories.Hnsw)]
     [InlineData(Factories.IvfSq8)]
     public void SerializeDeserialize_RoundTrip_GivesIdenticalResults(string factory)

@@ -67,7 +67,7 @@ public sealed class ErrorInterceptorTests
 
         var error = await Assert.ThrowsAsync<RpcException>(() => interceptor.DuplexStreamingServerHandler<string, string>(
             new ResettingReader(), new DiscardingWriter(), new StreamCallContext("/retrieval.v1.Items/StreamUpsertItems"),
-            (_, _, _) => throw new IOException("disk full")));
+            (_, _, _) => throw new IOException("device error")));
 
         Assert.Equal(StatusCode.Internal, error.StatusCode);
         var entry = Assert.Single(logger.Entries);
@@ -104,6 +104,60 @@ public sealed class ErrorInterceptorTests
 
         Assert.Equal(StatusCode.Internal, error.StatusCode);
         Assert.Equal(LogLevel.Error, Assert.Single(logger.Entries).Level);
+    }
+
+    public static TheoryData<string> StorageFullFailures => ["sqlite", "postgres", "enospc", "wrapped"];
+
+    [Theory]
+    [MemberData(nameof(StorageFullFailures))]
+    public async Task Unary_StorageFull_FromAnyLayer_IsResourceExhaustedAndAWarning(string layer)
+    {
+        var logger = new CapturingLogger();
+        var interceptor = new ErrorInterceptor(logger);
+        Exception failure = layer switch
+        {
+            "sqlite" => new Microsoft.Data.Sqlite.SqliteException("SQLite Error 13: 'database or disk is full'.", 13),
+            "postgres" => new Npgsql.PostgresException("could not extend file: No space left on device", "ERROR", "ERROR", "53100"),
+            "enospc" => new IOException("No space left on device : '/data/snapshots/c/shard-0.snapshot.tmp'", 28),
+            _ => new InvalidOperationException("commit failed", new AggregateException(new IOException("No space left on device", 28))),
+        };
+
+        var error = await Assert.ThrowsAsync<RpcException>(() => interceptor.UnaryServerHandler<string, string>(
+            "", new StreamCallContext("/retrieval.v1.Items/UpsertItems"), (_, _) => throw failure));
+
+        Assert.Equal(StatusCode.ResourceExhausted, error.StatusCode);
+        Assert.Equal(StorageFullFailure.Message, error.Status.Detail);
+        var entry = Assert.Single(logger.Entries);
+        Assert.Equal(LogLevel.Warning, entry.Level);
+        Assert.Contains("Storage full during /retrieval.v1.Items/UpsertItems", entry.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Unary_StorageFullWhileTheCommitOutcomeIsUnknown_IsUnavailableSayingSo()
+    {
+        var logger = new CapturingLogger();
+        var interceptor = new ErrorInterceptor(logger);
+        var panic = new Npgsql.PostgresException("could not write to file \"pg_wal/xlogtemp\": No space left on device", "PANIC", "PANIC", "53100");
+
+        var error = await Assert.ThrowsAsync<RpcException>(() => interceptor.UnaryServerHandler<string, string>(
+            "", new StreamCallContext("/retrieval.v1.Items/UpsertItems"),
+            (_, _) => throw new StoreUnavailableException("connection lost", StoreWriteOutcome.Unknown, panic)));
+
+        Assert.Equal(StatusCode.Unavailable, error.StatusCode);
+        Assert.Contains("its outcome is unknown", error.Status.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Unary_OtherSqliteError_StaysInternal()
+    {
+        var logger = new CapturingLogger();
+        var interceptor = new ErrorInterceptor(logger);
+
+        var error = await Assert.ThrowsAsync<RpcException>(() => interceptor.UnaryServerHandler<string, string>(
+            "", new StreamCallContext("/retrieval.v1.Items/UpsertItems"),
+            (_, _) => throw new Microsoft.Data.Sqlite.SqliteException("SQLite Error 11: 'database disk image is malformed'.", 11)));
+
+        Assert.Equal(StatusCode.Internal, error.StatusCode);
     }
 
     [Theory]

@@ -19,6 +19,16 @@ public sealed class UsearchIndexTests
     }
 
     [Fact]
+    public void SerializedLength_IsTheLengthOfTheSerializedGraph_AndHoldsItsVectors()
+    {
+        var data = TestGraphs.Data(UsearchMetric.SquaredL2);
+        using var index = TestGraphs.Build(data, UsearchMetric.SquaredL2, addThreads: 2);
+
+        Assert.Equal(index.Serialize().LongLength, index.SerializedLength);
+        Assert.True(index.SerializedLength >= (long)data.Count * data.Dimension * sizeof(float), $"{index.SerializedLength} bytes for {data.Count} vectors");
+    }
+
+    [Fact]
     public void Add_EveryRow_CountsThemAndEachRowFindsItself()
     {
         var data = TestGraphs.Data(UsearchMetric.SquaredL2);

@@ -121,6 +121,9 @@ RF_API int rf_index_write_file(const rf_index* index, const char* path);
 RF_API int rf_index_read_file(const char* path, rf_index** out);
 RF_API int rf_index_serialize(const rf_index* index, uint8_t** buffer, size_t* size);
 RF_API void rf_buffer_free(uint8_t* buffer);
+/* Bytes rf_index_serialize would produce, counted without building the buffer: the index's arrays (codes, ids,
+ * centroids, codebooks) as Faiss stores them, i.e. its memory less allocator slack. */
+RF_API int rf_index_serialized_size(const rf_index* index, int64_t* out);
 RF_API int rf_index_deserialize(const uint8_t* buffer, size_t size, rf_index** out);
 
 #ifdef __cplusplus

@@ -41,6 +41,27 @@ extern "C" int rf_index_serialize(const rf_index* index, uint8_t** buffer, size_
     });
 }
 
+namespace {
+// An IOWriter that keeps nothing and only counts: Faiss's format writes each array of an index (codes, ids,
+// centroids, codebooks) once, contiguously, so the count is what the index holds in memory, without allocating a copy.
+struct CountingIOWriter : faiss::IOWriter {
+    size_t bytes = 0;
+    size_t operator()(const void* /*ptr*/, size_t size, size_t nitems) override {
+        bytes += size * nitems;
+        return nitems;
+    }
+};
+} // namespace
+
+extern "C" int rf_index_serialized_size(const rf_index* index, int64_t* out) {
+    return rf::guard([&] {
+        rf::require(index != nullptr && out != nullptr, "index and out must not be null");
+        CountingIOWriter writer;
+        faiss::write_index(index->root.get(), &writer);
+        *out = static_cast<int64_t>(writer.bytes);
+    });
+}
+
 extern "C" void rf_buffer_free(uint8_t* buffer) {
     std::free(buffer);
 }
