@@ -55,6 +55,7 @@ public static class ServerExtensions
             return options.Indexing;
         });
         builder.AddRetrievalClusterMode(serverOptions);
+        builder.AddRetrievalTracing();
         services.AddSingleton(StoreFactory.Create);
         services.AddSingleton<RetrievalEngine>();
         MetricsExport.Configure();
