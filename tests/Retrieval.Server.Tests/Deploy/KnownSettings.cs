@@ -18,7 +18,7 @@ internal static class KnownSettings
     private static readonly Dictionary<string, Type> Sections = new[]
         {
             typeof(RetrievalServerOptions), typeof(AuthOptions), typeof(BackfillWorkerOptions), typeof(ClusterModeOptions),
-            typeof(IndexingOptions), typeof(Retrieval.Encoders.Onnx.OnnxEncoderOptions),
+            typeof(IndexingOptions), typeof(Retrieval.Encoders.Onnx.OnnxEncoderOptions), typeof(TracingOptions),
         }
         .ToDictionary(SectionOf, t => t, StringComparer.Ordinal);
 

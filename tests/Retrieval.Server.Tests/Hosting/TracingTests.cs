@@ -7,6 +7,7 @@ using Microsoft.Extensions.DependencyInjection;
 using OpenTelemetry.Trace;
 using Retrieval.Engine;
 using Retrieval.Server.Hosting;
+using Retrieval.Server.Tests.Infrastructure;
 using Retrieval.Testing.Server;
 
 namespace Retrieval.Server.Tests.Hosting;
@@ -28,13 +29,18 @@ public sealed class TracingTests
         configuration.Extra["Retrieval:Tracing:Exporter"] = "none";
         await using var app = await StartAsync(configuration, services => services.ConfigureOpenTelemetryTracerProvider(t => t.AddInMemoryExporter(spans)));
         using var rest = new HttpClient { BaseAddress = configuration.RestAddress };
+        var name = TestNames.Unique("traced");
 
-        await PostAsync(rest, "/v1/collections", """{"name":"traced","spaces":[{"name":"v1","dimension":2,"metric":"METRIC_INNER_PRODUCT","model":{"name":"m","version":"1"}}]}""");
-        await PostAsync(rest, "/v1/collections/traced/items:upsert", """{"items":[{"id":"a","vectors":{"v1":{"values":[1,0]}}},{"id":"b","vectors":{"v1":{"values":[0,1]}}}]}""");
-        await PostAsync(rest, "/v1/collections/traced:search", """{"space":"v1","vector":{"values":[1,0]},"k":1}""");
+        await PostAsync(rest, "/v1/collections", "{\"name\":\"" + name + "\"," + """ "spaces":[{"name":"v1","dimension":2,"metric":"METRIC_INNER_PRODUCT","model":{"name":"m","version":"1"}}]}""");
+        await PostAsync(rest, $"/v1/collections/{name}/items:upsert", """{"items":[{"id":"a","vectors":{"v1":{"values":[1,0]}}},{"id":"b","vectors":{"v1":{"values":[0,1]}}}]}""");
+        // The caller's trace context travels in traceparent: the server continues that trace. (Other tests' servers
+        // in this process emit engine spans too; the trace id tells this request's apart.)
+        var trace = ActivityTraceId.CreateRandom();
+        var caller = ActivitySpanId.CreateRandom();
+        await PostAsync(rest, $"/v1/collections/{name}:search", """{"space":"v1","vector":{"values":[1,0]},"k":1}""", $"00-{trace}-{caller}-01");
 
-        var search = await WaitForSpanAsync(spans, s => s.Source.Name == EngineTracing.SourceName && s.OperationName == "search");
-        Assert.Equal("traced", search.GetTagItem(EngineTracing.CollectionTag));
+        var search = await WaitForSpanAsync(spans, s => s.TraceId == trace && s.Source.Name == EngineTracing.SourceName && s.OperationName == "search");
+        Assert.Equal(name, search.GetTagItem(EngineTracing.CollectionTag));
         Assert.Equal("v1", search.GetTagItem(EngineTracing.SpaceTag));
         Assert.Equal(1, search.GetTagItem(EngineTracing.SearchesTag));
 
@@ -42,7 +48,7 @@ public sealed class TracingTests
         var server = await WaitForSpanAsync(spans, s => s.SpanId == search.ParentSpanId);
         Assert.Equal(ActivityKind.Server, server.Kind);
         Assert.Equal("Microsoft.AspNetCore", server.Source.Name);
-        Assert.Equal(search.TraceId, server.TraceId);
+        Assert.Equal(caller, server.ParentSpanId);
         Assert.Equal("POST", server.GetTagItem("http.request.method"));
         Assert.EndsWith(":search", (string?)server.GetTagItem("url.path"), StringComparison.Ordinal);
 
@@ -51,7 +57,7 @@ public sealed class TracingTests
         var fanOut = Snapshot(spans).Single(s => s.ParentSpanId == search.SpanId && s.OperationName == "search.fan_out");
         Assert.True(fanOut.GetTagItem(EngineTracing.ShardsTag) is int shards && shards >= 1);
 
-        var upsert = await WaitForSpanAsync(spans, s => s.Source.Name == EngineTracing.SourceName && s.OperationName == "write.upsert");
+        var upsert = await WaitForSpanAsync(spans, s => s.Source.Name == EngineTracing.SourceName && s.OperationName == "write.upsert" && (string?)s.GetTagItem(EngineTracing.CollectionTag) == name);
         Assert.Equal(2, upsert.GetTagItem(EngineTracing.ItemsTag));
         var writeSteps = Snapshot(spans).Where(s => s.ParentSpanId == upsert.SpanId).Select(s => s.OperationName).ToList();
         Assert.Equal(["write.encode", "write.commit", "write.apply"], writeSteps);
@@ -75,9 +81,10 @@ public sealed class TracingTests
         await using var app = await StartAsync(configuration, services => services.ConfigureOpenTelemetryTracerProvider(t => t.AddInMemoryExporter(spans)));
         using var rest = new HttpClient { BaseAddress = configuration.RestAddress };
 
-        using var response = await rest.PostAsync(new Uri("/v1/collections/absent:search", UriKind.Relative), Json("""{"vector":{"values":[1,0]},"k":1}"""));
+        var absent = TestNames.Unique("absent");
+        using var response = await rest.PostAsync(new Uri($"/v1/collections/{absent}:search", UriKind.Relative), Json("""{"vector":{"values":[1,0]},"k":1}"""));
         Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
-        var search = await WaitForSpanAsync(spans, s => s.Source.Name == EngineTracing.SourceName && s.OperationName == "search");
+        var search = await WaitForSpanAsync(spans, s => s.Source.Name == EngineTracing.SourceName && s.OperationName == "search" && (string?)s.GetTagItem(EngineTracing.CollectionTag) == absent);
         Assert.Equal(ActivityStatusCode.Error, search.Status);
         Assert.Contains(search.Events, e => e.Name == "exception");
     }
@@ -120,9 +127,15 @@ public sealed class TracingTests
         }
     }
 
-    private static async Task PostAsync(HttpClient rest, string path, string json)
+    private static async Task PostAsync(HttpClient rest, string path, string json, string? traceParent = null)
     {
-        using var response = await rest.PostAsync(new Uri(path, UriKind.Relative), Json(json));
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(path, UriKind.Relative)) { Content = Json(json) };
+        if (traceParent is not null)
+        {
+            request.Headers.Add("traceparent", traceParent);
+        }
+
+        using var response = await rest.SendAsync(request);
         Assert.True(response.IsSuccessStatusCode, $"{path}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
     }
 
