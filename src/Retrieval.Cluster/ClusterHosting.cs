@@ -75,6 +75,9 @@ public static class ClusterHosting
                 endpoints.GatewayListeningEndpoint = options.GatewayPort == 0 ? null : new IPEndPoint(IPAddress.Any, options.GatewayPort);
             });
             silo.Services.AddOptions<ClusterMembershipOptions>().Bind(membership);
+            // A grain call continues the caller's trace (traceparent travels with the message). Orleans starts its
+            // spans only while a tracer listens (Retrieval:Tracing), so this costs nothing with tracing off.
+            silo.AddActivityPropagation();
         });
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton<IClusterStatusSource, OrleansClusterStatusSource>();

@@ -35,6 +35,25 @@ internal sealed class Searcher
     /// </summary>
     public SearchResult[] Search(string collection, IReadOnlyList<SearchQuery> queries, FieldPath? batchField)
     {
+        using var activity = EngineTracing.Start("search", collection);
+        activity?.SetTag(EngineTracing.SearchesTag, queries.Count);
+        if (queries.Count > 0 && !string.IsNullOrEmpty(queries[0].Space))
+        {
+            activity?.SetTag(EngineTracing.SpaceTag, queries[0].Space);
+        }
+
+        try
+        {
+            return SearchUnderReadLock(collection, queries, batchField, activity);
+        }
+        catch (Exception e) when (EngineTracing.Failed(activity, e))
+        {
+            throw;
+        }
+    }
+
+    private SearchResult[] SearchUnderReadLock(string collection, IReadOnlyList<SearchQuery> queries, FieldPath? batchField, System.Diagnostics.Activity? activity)
+    {
         if (queries.Count == 0 && batchField is not null)
         {
             throw RetrievalException.Invalid(batchField, "at least one search is required");
@@ -46,18 +65,31 @@ internal sealed class Searcher
         }
 
         var state = _catalog.Get(collection);
+        activity?.SetTag(EngineTracing.CollectionTag, state.Definition.Name);
         return state.Read(s =>
         {
             var plans = new PlannedQuery[queries.Count];
-            for (var i = 0; i < queries.Count; i++)
+            using (EngineTracing.Step("search.plan"))
             {
-                plans[i] = _planner.Plan(s, queries[i], batchField?.Index(i) ?? FieldPath.Root);
+                for (var i = 0; i < queries.Count; i++)
+                {
+                    plans[i] = _planner.Plan(s, queries[i], batchField?.Index(i) ?? FieldPath.Root);
+                }
             }
 
-            var hits = _fanOut.Run(s, plans);
-            return plans.Select((plan, i) => plan.Query.GroupBy is { Length: > 0 }
-                ? new SearchResult([], plan.MapsUsed) { Groups = _grouper.Group(plan, hits[i], deeper => _fanOut.Run(s, [deeper])[0], hit => ToHit(plan, hit)) }
-                : new SearchResult(Render(s, plan, hits[i]), plan.MapsUsed)).ToArray();
+            List<ShardHit>[] hits;
+            using (var fanOut = EngineTracing.Step("search.fan_out"))
+            {
+                fanOut?.SetTag(EngineTracing.ShardsTag, s.Shards.Count);
+                hits = _fanOut.Run(s, plans);
+            }
+
+            using (EngineTracing.Step("search.render"))
+            {
+                return plans.Select((plan, i) => plan.Query.GroupBy is { Length: > 0 }
+                    ? new SearchResult([], plan.MapsUsed) { Groups = _grouper.Group(plan, hits[i], deeper => _fanOut.Run(s, [deeper])[0], hit => ToHit(plan, hit)) }
+                    : new SearchResult(Render(s, plan, hits[i]), plan.MapsUsed)).ToArray();
+            }
         });
     }
 

@@ -59,9 +59,30 @@ internal sealed class WritePipeline
     /// </summary>
     public async Task<WriteResult> UpsertAsync(string collection, IReadOnlyList<ItemWrite> items, CancellationToken cancellationToken)
     {
+        using var activity = EngineTracing.Start("write.upsert", collection);
+        activity?.SetTag(EngineTracing.ItemsTag, items.Count);
+        try
+        {
+            return await UpsertTracedAsync(collection, items, cancellationToken);
+        }
+        catch (Exception e) when (EngineTracing.Failed(activity, e))
+        {
+            throw;
+        }
+    }
+
+    private async Task<WriteResult> UpsertTracedAsync(string collection, IReadOnlyList<ItemWrite> items, CancellationToken cancellationToken)
+    {
         var state = _catalog.Get(collection);
-        var (withMigrationInputs, migrationInputs) = await _migrationStep.AddInputsAsync(state, items, cancellationToken);
-        var (encoded, encodersUsed) = await _encoders.EncodeInputsAsync(state.Definition, withMigrationInputs, cancellationToken);
+        IReadOnlyList<ItemWrite> encoded;
+        IReadOnlyDictionary<string, Core.Model.EncoderRef> encodersUsed;
+        MigrationWriteStep.MigrationInputs? migrationInputs;
+        using (EngineTracing.Step("write.encode"))
+        {
+            (var withMigrationInputs, migrationInputs) = await _migrationStep.AddInputsAsync(state, items, cancellationToken);
+            (encoded, encodersUsed) = await _encoders.EncodeInputsAsync(state.Definition, withMigrationInputs, cancellationToken);
+        }
+
         await state.WriteGate.WaitAsync(cancellationToken);
         try
         {
@@ -82,39 +103,57 @@ internal sealed class WritePipeline
     /// <summary>Deletes the given ids (unknown ids are ignored). Returns how many existed.</summary>
     public async Task<WriteResult> DeleteAsync(string collection, IReadOnlyList<string> ids, CancellationToken cancellationToken)
     {
-        WriteValidator.ValidateIds(ids, FieldPath.Of("ids"), _options);
-        var state = _catalog.Get(collection);
-        await state.WriteGate.WaitAsync(cancellationToken);
+        using var activity = EngineTracing.Start("write.delete", collection);
         try
         {
-            await SettleUncertainCommitAsync(state);
-            var existing = state.Read(s => ids.Distinct(StringComparer.Ordinal).Where(s.Contains).ToList());
-            return existing.Count == 0
-                ? new WriteResult(0, state.AppliedSequence)
-                : new WriteResult(existing.Count, await CommitAsync(state, WriteBatch.ForDeletes(existing)));
+            WriteValidator.ValidateIds(ids, FieldPath.Of("ids"), _options);
+            var state = _catalog.Get(collection);
+            await state.WriteGate.WaitAsync(cancellationToken);
+            try
+            {
+                await SettleUncertainCommitAsync(state);
+                var existing = state.Read(s => ids.Distinct(StringComparer.Ordinal).Where(s.Contains).ToList());
+                activity?.SetTag(EngineTracing.ItemsTag, existing.Count);
+                return existing.Count == 0
+                    ? new WriteResult(0, state.AppliedSequence)
+                    : new WriteResult(existing.Count, await CommitAsync(state, WriteBatch.ForDeletes(existing)));
+            }
+            finally
+            {
+                state.WriteGate.Release();
+            }
         }
-        finally
+        catch (Exception e) when (EngineTracing.Failed(activity, e))
         {
-            state.WriteGate.Release();
+            throw;
         }
     }
 
     /// <summary>Deletes every item whose payload matches the filter, in one atomic batch.</summary>
     public async Task<WriteResult> DeleteAsync(string collection, PayloadFilter filter, CancellationToken cancellationToken)
     {
-        var state = _catalog.Get(collection);
-        await state.WriteGate.WaitAsync(cancellationToken);
+        using var activity = EngineTracing.Start("write.delete", collection);
         try
         {
-            await SettleUncertainCommitAsync(state);
-            var matching = state.Read(s => s.Matching(filter).Select(m => m.Shard.Items[m.Slot]!.Id).ToList());
-            return matching.Count == 0
-                ? new WriteResult(0, state.AppliedSequence)
-                : new WriteResult(matching.Count, await CommitAsync(state, WriteBatch.ForDeletes(matching)));
+            var state = _catalog.Get(collection);
+            await state.WriteGate.WaitAsync(cancellationToken);
+            try
+            {
+                await SettleUncertainCommitAsync(state);
+                var matching = state.Read(s => s.Matching(filter).Select(m => m.Shard.Items[m.Slot]!.Id).ToList());
+                activity?.SetTag(EngineTracing.ItemsTag, matching.Count);
+                return matching.Count == 0
+                    ? new WriteResult(0, state.AppliedSequence)
+                    : new WriteResult(matching.Count, await CommitAsync(state, WriteBatch.ForDeletes(matching)));
+            }
+            finally
+            {
+                state.WriteGate.Release();
+            }
         }
-        finally
+        catch (Exception e) when (EngineTracing.Failed(activity, e))
         {
-            state.WriteGate.Release();
+            throw;
         }
     }
 
@@ -143,16 +182,25 @@ internal sealed class WritePipeline
         // Refused here, before the store sees the batch, a write past the memory budget changes nothing.
         using var admission = _memory.Admit(state, batch, prepared);
         long sequence;
-        try
+        using (var commit = EngineTracing.Step("write.commit"))
         {
-            sequence = await _store.WriteAsync(state.Definition.Name, batch, CancellationToken.None);
-        }
-        catch (StoreUnavailableException e) when (e.Outcome == StoreWriteOutcome.Unknown)
-        {
-            // The store may have committed it: kept, so that the indexes follow the store once it can say.
-            state.UncertainCommit = new UncertainCommit(batch, prepared, state.AppliedSequence);
-            Log.CommitOutcomeUnknown(_logger, state.Definition.Name, state.AppliedSequence + 1);
-            throw;
+            try
+            {
+                sequence = await _store.WriteAsync(state.Definition.Name, batch, CancellationToken.None);
+                commit?.SetTag(EngineTracing.SequenceTag, sequence);
+            }
+            catch (StoreUnavailableException e) when (e.Outcome == StoreWriteOutcome.Unknown)
+            {
+                EngineTracing.RecordFailure(commit, e);
+                // The store may have committed it: kept, so that the indexes follow the store once it can say.
+                state.UncertainCommit = new UncertainCommit(batch, prepared, state.AppliedSequence);
+                Log.CommitOutcomeUnknown(_logger, state.Definition.Name, state.AppliedSequence + 1);
+                throw;
+            }
+            catch (Exception e) when (EngineTracing.Failed(commit, e))
+            {
+                throw;
+            }
         }
 
         ApplyCommitted(state, batch, sequence, prepared);
@@ -211,6 +259,7 @@ internal sealed class WritePipeline
     private void ApplyCommitted(
         CollectionState state, WriteBatch batch, long sequence, IReadOnlyDictionary<(string Id, string Space), PreparedMultiVector>? prepared)
     {
+        using var apply = EngineTracing.Step("write.apply");
         state.Write(s =>
         {
             s.Apply(batch, sequence, prepared);

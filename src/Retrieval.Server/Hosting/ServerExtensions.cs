@@ -63,6 +63,7 @@ public static class ServerExtensions
             return options.Backups;
         });
         builder.AddRetrievalClusterMode(serverOptions);
+        builder.AddRetrievalTracing();
         services.AddSingleton(StoreFactory.Create);
         services.AddSingleton<RetrievalEngine>();
         MetricsExport.Configure();

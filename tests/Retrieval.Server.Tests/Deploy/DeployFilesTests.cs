@@ -1,5 +1,4 @@
 using System.Text.RegularExpressions;
-using Retrieval.Server.Hosting;
 using YamlDotNet.RepresentationModel;
 
 namespace Retrieval.Server.Tests.Deploy;
@@ -17,21 +16,44 @@ public sealed partial class DeployFilesTests
     {
         var services = ComposeServices();
         Assert.Contains("postgres", services.Keys);
-        var retrieval = services["retrieval"];
-        var build = (YamlMappingNode)retrieval.Children[new YamlScalarNode("build")];
-        var dockerfile = ((YamlScalarNode)build.Children[new YamlScalarNode("dockerfile")]).Value!;
-        Assert.True(File.Exists(Path.Combine(Root, dockerfile)), $"{dockerfile} does not exist");
-        Assert.All(services.Values, service => Assert.True(service.Children.ContainsKey(new YamlScalarNode("healthcheck"))));
+        foreach (var (name, service) in services)
+        {
+            if (service.Child("build") is { } build)
+            {
+                var dockerfile = build.Text("dockerfile");
+                Assert.True(File.Exists(Path.Combine(Root, dockerfile)), $"{name}: {dockerfile} does not exist");
+            }
+
+            // One-shot services (the schema migration) run to completion; every long-running one reports its health.
+            if (service.TextOrNull("restart") != "no")
+            {
+                Assert.True(service.Child("healthcheck") is not null, $"{name} has no healthcheck");
+            }
+        }
+    }
+
+    [Fact]
+    public void Compose_DefaultServicesAreUnchanged_OthersNeedTheClusterProfile()
+    {
+        var services = ComposeServices();
+        var defaults = services.Where(s => s.Value.Child("profiles") is null).Select(s => s.Key).Order(StringComparer.Ordinal);
+        Assert.Equal(["postgres", "retrieval"], defaults);
+        Assert.All(services.Where(s => s.Value.Child("profiles") is not null), s =>
+            Assert.Equal(["cluster"], s.Value.Items("profiles").Select(p => ((YamlScalarNode)p).Value)));
     }
 
     [Fact]
     public void Compose_EnvironmentNames_AreConfigurationTheServerReads()
     {
-        var environment = (YamlMappingNode)ComposeServices()["retrieval"].Children[new YamlScalarNode("environment")];
-        var names = environment.Children.Keys.Select(k => ((YamlScalarNode)k).Value!).ToList();
+        var services = ComposeServices();
+        var names = services["retrieval"].Strings("environment").Keys.ToList();
         Assert.Contains("Retrieval__Store", names);
         Assert.Contains("ConnectionStrings__Postgres", names);
-        Assert.All(names, AssertKnownSetting);
+        // Every service running the server image sets only settings the server (or its CLI) reads.
+        foreach (var service in services.Values.Where(s => s.Child("build") is not null))
+        {
+            Assert.All(service.Strings("environment").Keys, KnownSettings.AssertKnown);
+        }
     }
 
     [Fact]
@@ -48,47 +70,13 @@ public sealed partial class DeployFilesTests
 
         var settings = EnvPattern().Matches(dockerfile).Select(m => m.Groups[1].Value).ToList();
         Assert.NotEmpty(settings);
-        Assert.All(settings, AssertKnownSetting);
+        Assert.All(settings, KnownSettings.AssertKnown);
     }
 
-    private static Dictionary<string, YamlMappingNode> ComposeServices()
-    {
-        var yaml = new YamlStream();
-        using var reader = new StreamReader(Path.Combine(Root, "docker-compose.yml"));
-        yaml.Load(reader);
-        var root = (YamlMappingNode)yaml.Documents[0].RootNode;
-        var services = (YamlMappingNode)root.Children[new YamlScalarNode("services")];
-        return services.Children.ToDictionary(kv => ((YamlScalarNode)kv.Key).Value!, kv => (YamlMappingNode)kv.Value);
-    }
+    internal static Dictionary<string, YamlMappingNode> ComposeServices() =>
+        ComposeFile().Entries("services").ToDictionary(kv => kv.Key, kv => (YamlMappingNode)kv.Value, StringComparer.Ordinal);
 
-    /// <summary>A setting is known when it names a property of <see cref="RetrievalServerOptions"/> or <see cref="Retrieval.Server.Security.AuthOptions"/> (nested), a connection string, or a Kestrel endpoint URL.</summary>
-    private static void AssertKnownSetting(string name)
-    {
-        var parts = name.Split("__");
-        switch (parts[0])
-        {
-            case "ConnectionStrings":
-                Assert.Equal(["ConnectionStrings", "Postgres"], parts);
-                return;
-            case "Kestrel":
-                Assert.Matches("^Kestrel__Endpoints__(Rest|Grpc)__Url$", name);
-                return;
-            case RetrievalServerOptions.SectionName:
-                // Retrieval:Auth is bound on its own (Retrieval.Server.Security.AuthOptions).
-                var type = parts.Length > 1 && parts[1] == "Auth" ? typeof(Retrieval.Server.Security.AuthOptions) : typeof(RetrievalServerOptions);
-                foreach (var part in parts.Skip(type == typeof(RetrievalServerOptions) ? 1 : 2))
-                {
-                    var property = type.GetProperty(part);
-                    Assert.True(property is not null, $"{name}: {type.Name} has no setting '{part}'");
-                    type = property!.PropertyType;
-                }
-
-                return;
-            default:
-                Assert.Fail($"{name} is not a setting the server reads");
-                return;
-        }
-    }
+    internal static YamlMappingNode ComposeFile() => YamlFile.LoadDocuments(Path.Combine(Root, "docker-compose.yml"))[0];
 
     [GeneratedRegex(@"dotnet publish (\S+)")]
     private static partial Regex PublishPattern();
