@@ -78,6 +78,15 @@ public sealed class LoadHeldTests(ITestOutputHelper output)
     /// </summary>
     private static double GrowthLimit => Duration >= TimeSpan.FromMinutes(10) ? 0.05 : 0.25;
 
+    /// <summary>
+    /// In a run shorter than 10 minutes, a quarter holds only 10–30 probes, and the managed heap after a collection
+    /// swings between about 25 and 65 MiB with the GC's timing, so its floor moved by up to 5 MiB (+20 %) between
+    /// quarters of 60-s runs without any growth behind it. There the heap fails only when it also grew more than
+    /// 8 MiB, which a leak of about 1 KiB per request exceeds over the 20 000–180 000 requests between the quarters;
+    /// 10-minute runs (100+ probes a quarter, floor within 0.3 %) are held to the percentage alone.
+    /// </summary>
+    private static double HeapNoiseBytes => Duration >= TimeSpan.FromMinutes(10) ? 0 : 8 * 1048576.0;
+
     [Fact]
     public async Task HeldLoad_MixedSearchAndUpsert_NoErrors_MemoryStopsGrowing_AndEveryAcknowledgedWritePresent()
     {
@@ -169,8 +178,11 @@ public sealed class LoadHeldTests(ITestOutputHelper output)
         Assert.True(measured.Count >= 8, $"only {measured.Count} memory probes after the warm-up: too few to judge growth");
         var rss = Growth("resident set (median)", measured, p => p.RssBytes, Median);
         var heap = Growth("managed heap (floor: 10th percentile)", measured, p => p.ManagedHeapBytes, Floor);
-        Assert.True(rss <= GrowthLimit && heap <= GrowthLimit, string.Create(CultureInfo.InvariantCulture,
-            $"memory grew after warm-up: resident set {rss * 100:+0.0;-0.0} %, managed heap {heap * 100:+0.0;-0.0} %; the limit is {GrowthLimit * 100:F0} %"));
+        Assert.True(rss.Percent <= GrowthLimit, string.Create(CultureInfo.InvariantCulture,
+            $"the resident set grew {rss.Percent * 100:+0.0} % after warm-up; the limit is {GrowthLimit * 100:F0} %"));
+        Assert.True(heap.Percent <= GrowthLimit || heap.Bytes <= HeapNoiseBytes, string.Create(CultureInfo.InvariantCulture,
+            $"the managed heap grew {heap.Percent * 100:+0.0} % ({heap.Bytes / 1048576.0:F1} MiB) after warm-up; the limit is {GrowthLimit * 100:F0} %" +
+            $"{(HeapNoiseBytes > 0 ? $" beyond {HeapNoiseBytes / 1048576.0:F0} MiB" : string.Empty)}"));
 
         await AssertEveryAcknowledgedWritePresentAsync(server, acknowledged);
     }
@@ -181,7 +193,7 @@ public sealed class LoadHeldTests(ITestOutputHelper output)
     /// collection leaves more behind than a gen2), so its floor, the heap right after the fullest collections, which is
     /// what a leak raises.
     /// </summary>
-    private double Growth(string what, List<MemoryProbe> measured, Func<MemoryProbe, long> memory, Func<IEnumerable<long>, double> statistic)
+    private (double Percent, double Bytes) Growth(string what, List<MemoryProbe> measured, Func<MemoryProbe, long> memory, Func<IEnumerable<long>, double> statistic)
     {
         var quarter = Math.Max(1, measured.Count / 4);
         var start = statistic(measured.Take(quarter).Select(memory));
@@ -189,7 +201,7 @@ public sealed class LoadHeldTests(ITestOutputHelper output)
         var growth = (end - start) / start;
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{what}: {start / 1048576.0:F1} MiB in the first quarter after warm-up, {end / 1048576.0:F1} MiB in the last: {growth * 100:+0.0;-0.0} % (limit {GrowthLimit * 100:F0} %)"));
-        return growth;
+        return (growth, end - start);
     }
 
     private static double Floor(IEnumerable<long> values)
