@@ -88,6 +88,10 @@ internal static class SchemaConformance
                 {
                     errors.Add($"{path}: {value.GetRawText()} where the schema says integer");
                 }
+                else if (schema.Format == "int32" && !value.TryGetInt32(out _))
+                {
+                    errors.Add($"{path}: {value.GetRawText()} is beyond the int32 the schema says");
+                }
 
                 break;
             case "number":

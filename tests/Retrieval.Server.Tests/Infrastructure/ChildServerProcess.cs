@@ -70,6 +70,12 @@ internal sealed class ChildServerProcess : IAsyncDisposable
         return (response.StatusCode, await response.Content.ReadAsStringAsync(bound.Token));
     }
 
+    /// <summary>The server's process id (<c>dotnet Retrieval.Server.dll</c> runs the app in this process), for /proc.</summary>
+    public int ProcessId => _process.Id;
+
+    /// <summary>A REST client on the server's HTTP/1.1 port (also where /metrics is scraped).</summary>
+    public HttpClient Rest => _rest;
+
     /// <summary>
     /// An items client on a new channel (a new HTTP/2 connection): tells a stuck connection apart from a stuck server.
     /// </summary>
