@@ -30,6 +30,13 @@ public sealed class EngineOptions
     /// </summary>
     public int MaxGroupSearchDepth { get; set; } = 10_000;
 
+    /// <summary>
+    /// Default wall-clock seconds a MAP_KIND_AUTO fit spends cross-validating its candidate kinds (a request's
+    /// <c>autoBudgetSeconds</c> overrides it); the final fit of the chosen kind comes on top. Finite and ≥ 0; 0 scores only
+    /// the first candidate (orthogonal). Default 120.
+    /// </summary>
+    public double AutoMapBudgetSeconds { get; set; } = 120;
+
     /// <summary>Log a load-progress line every this many items. Default 100000.</summary>
     public int LoadProgressInterval { get; set; } = 100_000;
 
