@@ -201,15 +201,22 @@ public static class AutoMapSelector
             ? "mean of held-out anchor recall@10 and evaluation recall@10"
             : "held-out anchor recall@10";
         var text = string.Create(CultureInfo.InvariantCulture, $"{Name(winner.Kind)} has the highest {measure} over {folds} folds, {winner.Score:F4}");
-        var runnerUp = scored.Where(r => r != winner).OrderByDescending(r => r.Score!.Value).FirstOrDefault();
-        if (runnerUp is null)
+        var others = scored.Where(r => r != winner).ToList();
+        if (others.Count == 0)
         {
             return text + "; it was the only candidate scored";
         }
 
-        return runnerUp.Score == winner.Score
-            ? string.Create(CultureInfo.InvariantCulture, $"{text}, tied with {Name(runnerUp.Kind)}; the tie goes to the candidate listed first")
-            : string.Create(CultureInfo.InvariantCulture, $"{text}, ahead of {Name(runnerUp.Kind)} at {runnerUp.Score:F4}");
+        // A saturated score (every held-out anchor found) ties several kinds: name them all, so the operator sees that the
+        // anchors could not tell them apart and that evaluation queries would.
+        var tied = others.Where(r => r.Score == winner.Score).Select(r => Name(r.Kind)).ToList();
+        if (tied.Count > 0)
+        {
+            return $"{text}, tied with {string.Join(", ", tied)}; the tie goes to the candidate listed first";
+        }
+
+        var runnerUp = others.MaxBy(r => r.Score!.Value)!;
+        return string.Create(CultureInfo.InvariantCulture, $"{text}, ahead of {Name(runnerUp.Kind)} at {runnerUp.Score:F4}");
     }
 
     /// <summary>The kind's wire-style name (canonical_q, residual_mlp, …), as reports and logs spell it.</summary>
