@@ -40,6 +40,13 @@ public sealed class EngineOptions
     /// </summary>
     public long MaxVectorMemoryBytes { get; set; }
 
+    /// <summary>
+    /// Default wall-clock seconds a MAP_KIND_AUTO fit spends cross-validating its candidate kinds (a request's
+    /// <c>autoBudgetSeconds</c> overrides it); the final fit of the chosen kind comes on top. Finite and ≥ 0; 0 scores only
+    /// the first candidate (orthogonal). Default 120.
+    /// </summary>
+    public double AutoMapBudgetSeconds { get; set; } = 120;
+
     /// <summary>Log a load-progress line every this many items. Default 100000.</summary>
     public int LoadProgressInterval { get; set; } = 100_000;
 

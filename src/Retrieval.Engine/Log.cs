@@ -42,6 +42,9 @@ internal static partial class Log
     [LoggerMessage(1020, LogLevel.Information, "Collection {Collection}: fitted {Kind} map {MapId} from {FromSpace} to {ToSpace}, gate {Gate}")]
     public static partial void MapFitted(ILogger logger, string collection, string mapId, MapKind kind, string fromSpace, string toSpace, GateOutcome gate);
 
+    [LoggerMessage(1022, LogLevel.Information, "Collection {Collection}: automatic map choice for {MapId}: {Reason}")]
+    public static partial void MapKindChosen(ILogger logger, string collection, string mapId, string reason);
+
     [LoggerMessage(1021, LogLevel.Information, "Collection {Collection}: map {MapId} is now {State}")]
     public static partial void MapStateChanged(ILogger logger, string collection, string mapId, MapState state);
 

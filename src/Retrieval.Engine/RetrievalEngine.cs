@@ -84,7 +84,7 @@ public sealed partial class RetrievalEngine : IAsyncDisposable
             new MultiVectorPreparation(store, logger), _optimizer, Memory, logger);
         _reads = new ItemReader(_catalog, store, options);
         _searcher = new Searcher(_catalog, options, Indexing);
-        _maps = new MapService(_catalog, store, logger);
+        _maps = new MapService(_catalog, store, logger, options.AutoMapBudgetSeconds);
         // With encoders, the server can re-encode stored raw inputs itself (source b of a migration's backfill).
         var producers = new BackfillProducers(
             [.. backfillProducers ?? [], .. encoders is null ? [] : new[] { new RawInputBackfillProducer(store, encoders, logger) }]);

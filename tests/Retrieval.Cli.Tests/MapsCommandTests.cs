@@ -63,4 +63,45 @@ public sealed class MapsCommandTests : IAsyncLifetime
         Assert.True(activated == 0, output);
         Assert.Equal(MapState.Active, (await Server.Maps.GetMapAsync(new GetMapRequest { Collection = "docs", Id = id })).State);
     }
+
+    [Fact]
+    public async Task MapsFitAuto_PrintsTheCandidateTableAndShowRepeatsIt()
+    {
+        await Server.Collections.CreateCollectionAsync(new CreateCollectionRequest
+        {
+            Name = "auto",
+            Spaces =
+            {
+                new Space { Name = "old", Dimension = 4, Metric = Metric.InnerProduct, Model = new ModelRef { Name = "m", Version = "1" } },
+                new Space { Name = "new", Dimension = 4, Metric = Metric.InnerProduct, Model = new ModelRef { Name = "m", Version = "2" } },
+            },
+        });
+        var random = new Random(4);
+        var upsert = new UpsertItemsRequest { Collection = "auto" };
+        for (var i = 0; i < 60; i++)
+        {
+            var x = Enumerable.Range(0, 4).Select(_ => (float)random.NextDouble()).ToArray();
+            var item = new Item { Id = $"i{i}" };
+            item.Vectors.Add("new", new Vector { Values = { x } });
+            item.Vectors.Add("old", new Vector { Values = { x[1], -x[0], x[3], x[2] } });
+            upsert.Items.Add(item);
+        }
+
+        await Server.Items.UpsertItemsAsync(upsert);
+
+        // Budget 0: the first candidate (orthogonal) is scored, every other one is listed as skipped.
+        var (fitted, report) = await CliHarness.RunAsync("maps", "fit", "auto", "--from", "new", "--to", "old", "--kind", "auto", "--budget", "0", "--server", Address);
+        Assert.True(fitted == 0, report);
+        Assert.Contains("automatic choice", report, StringComparison.Ordinal);
+        Assert.Contains("SkippedForBudget", report, StringComparison.Ordinal);
+        Assert.Contains("ResidualMlp", report, StringComparison.Ordinal);
+        var map = Assert.Single((await Server.Maps.ListMapsAsync(new ListMapsRequest { Collection = "auto" })).Maps);
+        Assert.Equal(MapKind.Orthogonal, map.Kind);
+        Assert.Equal(0, map.Report.AutoSelection.BudgetSeconds);
+
+        var (shown, show) = await CliHarness.RunAsync("maps", "show", "auto", map.Id, "--server", Address);
+        Assert.True(shown == 0, show);
+        Assert.Contains("automatic choice", show, StringComparison.Ordinal);
+        Assert.Contains("only candidate scored", show, StringComparison.Ordinal);
+    }
 }

@@ -1,4 +1,5 @@
 using System.ComponentModel;
+using Retrieval.Cli.Commands.Migration;
 using Retrieval.Cli.Infrastructure;
 using Retrieval.Contracts.V1;
 using Spectre.Console.Cli;
@@ -22,7 +23,7 @@ internal sealed class FitMapCommand : AsyncCommand<FitMapCommand.Settings>
         public string To { get; init; } = "";
 
         [CommandOption("--kind <KIND>")]
-        [Description("orthogonal, canonical-q, affine, lambda-orthogonal, orthogonal-extend, residual-mlp, ranking-adapter (default canonical-q)")]
+        [Description("orthogonal, canonical-q, affine, lambda-orthogonal, orthogonal-extend, residual-mlp, ranking-adapter, or auto to cross-validate the kinds and fit the best (default canonical-q)")]
         public string Kind { get; init; } = "canonical-q";
 
         [CommandOption("--held-out <FRACTION>")]
@@ -43,6 +44,10 @@ internal sealed class FitMapCommand : AsyncCommand<FitMapCommand.Settings>
         [CommandOption("--max-anchors <N>")]
         [Description("sample at most this many anchor items (default: all)")]
         public int MaxAnchors { get; init; }
+
+        [CommandOption("--budget <SECONDS>")]
+        [Description("auto: seconds for cross-validating the candidate kinds (default: the server's, 120)")]
+        public double? Budget { get; init; }
     }
 
     public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)
@@ -52,7 +57,7 @@ internal sealed class FitMapCommand : AsyncCommand<FitMapCommand.Settings>
             Collection = settings.Collection,
             FromSpace = settings.From,
             ToSpace = settings.To,
-            Kind = ParseKind(settings.Kind),
+            Kind = MapKinds.Parse(settings.Kind),
             MaxAnchors = settings.MaxAnchors,
         };
         if (settings.HeldOut is { } heldOut)
@@ -75,22 +80,14 @@ internal sealed class FitMapCommand : AsyncCommand<FitMapCommand.Settings>
             request.Lambda = lambda;
         }
 
+        if (settings.Budget is { } budget)
+        {
+            request.AutoBudgetSeconds = budget;
+        }
+
         using var client = new RetrievalClient(settings);
         var response = await client.Maps.FitMapAsync(request, cancellationToken: cancellationToken);
         MapView.Render(response.Map);
         return 0;
     }
-
-    // Unknown names go to the server as UNSPECIFIED, which answers with the list of valid kinds.
-    private static MapKind ParseKind(string kind) => kind.ToLowerInvariant() switch
-    {
-        "orthogonal" => MapKind.Orthogonal,
-        "canonical-q" => MapKind.CanonicalQ,
-        "affine" => MapKind.Affine,
-        "lambda-orthogonal" => MapKind.LambdaOrthogonal,
-        "orthogonal-extend" => MapKind.OrthogonalExtend,
-        "residual-mlp" => MapKind.ResidualMlp,
-        "ranking-adapter" => MapKind.RankingAdapter,
-        _ => MapKind.Unspecified,
-    };
 }

@@ -31,10 +31,37 @@ internal static class MapView
             AnsiConsole.Write(scores);
         }
 
+        if (report.AutoSelection is { } selection)
+        {
+            RenderAutoSelection(selection);
+        }
+
         foreach (var warning in report.Warnings)
         {
             AnsiConsole.MarkupLineInterpolated($"[yellow]warning:[/] {warning}");
         }
+    }
+
+    /// <summary>The candidate table of an automatic fit: every kind tried, its cross-validated figures, and the choice.</summary>
+    private static void RenderAutoSelection(AutoSelection selection)
+    {
+        AnsiConsole.MarkupLineInterpolated(
+            $"[bold]automatic choice[/]: {selection.Chosen} ({selection.Folds}-fold cross-validation, budget {selection.BudgetSeconds.ToString("G4", CultureInfo.InvariantCulture)} s)");
+        var table = new Table().AddColumns("candidate", "outcome", "held-out recall@10", "evaluation recall@10", "score", "fit s", "reason");
+        foreach (var candidate in selection.Candidates)
+        {
+            table.AddRow(
+                Markup.Escape(candidate.Kind.ToString() + (candidate.Kind == selection.Chosen ? " *" : "")),
+                Markup.Escape(candidate.Outcome.ToString()),
+                Optional(candidate.HasHeldOutRecallAt10, candidate.HeldOutRecallAt10),
+                Optional(candidate.HasEvaluationRecallAt10, candidate.EvaluationRecallAt10),
+                Optional(candidate.HasScore, candidate.Score),
+                candidate.FitSeconds.ToString("F2", CultureInfo.InvariantCulture),
+                Markup.Escape(candidate.Reason));
+        }
+
+        AnsiConsole.Write(table);
+        AnsiConsole.MarkupLineInterpolated($"chosen: {selection.Reason}");
     }
 
     private static string Optional(bool present, double value) =>

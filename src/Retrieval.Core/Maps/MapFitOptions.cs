@@ -3,7 +3,7 @@ using Retrieval.Core.Model;
 namespace Retrieval.Core.Maps;
 
 /// <summary>What to fit and how. Defaults are chosen to be data-scale free, not tuned to one model pair.</summary>
-public sealed class MapFitOptions
+public sealed record MapFitOptions
 {
     /// <summary>The kind of map to fit. Default <see cref="MapKind.CanonicalQ"/>.</summary>
     public MapKind Kind { get; init; } = MapKind.CanonicalQ;
@@ -42,6 +42,9 @@ public sealed class MapFitOptions
 
     /// <summary>Training settings of <see cref="MapKind.RankingAdapter"/>.</summary>
     public RankingAdapterOptions Adapter { get; init; } = new();
+
+    /// <summary>How <see cref="MapKind.Auto"/> chooses among the kinds.</summary>
+    public AutoMapOptions Auto { get; init; } = new();
 
     /// <summary>Receives training progress of the iterative kinds (the ranking adapter); null for none.</summary>
     public IProgress<MapFitProgress>? Progress { get; init; }

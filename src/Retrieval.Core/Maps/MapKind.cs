@@ -39,4 +39,11 @@ public enum MapKind
     /// on a held-out share of the anchors and started at the canonical-Q solution (so never worse than it on that share).
     /// </summary>
     RankingAdapter = 9,
+
+    /// <summary>
+    /// Requested only, never stored: <see cref="AutoMapSelector"/> fits the candidate kinds that fit in a time budget, scores
+    /// each by cross-validated held-out recall@10 on the anchors (and the evaluation queries when given) and fits the best;
+    /// the map it returns is of that kind.
+    /// </summary>
+    Auto = 10,
 }

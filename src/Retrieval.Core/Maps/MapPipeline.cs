@@ -14,7 +14,8 @@ public static class MapPipeline
     /// <summary>
     /// Splits <paramref name="anchors"/> by <see cref="MapFitOptions.HeldOutFraction"/> and <see cref="MapFitOptions.Seed"/>,
     /// fits on the fit share, measures on the held-out share and, when given, on <paramref name="evaluation"/>.
-    /// An external map is not fitted: all anchors are held out to measure it.
+    /// An external map is not fitted: all anchors are held out to measure it. <see cref="MapKind.Auto"/> goes to
+    /// <see cref="AutoMapSelector"/>, which comes back here with the kind it chose.
     /// </summary>
     /// <exception cref="RetrievalException">InvalidArgument for too few anchors (field <c>anchors</c>), mismatched dimensions and bad options.</exception>
     public static MapFitResult Run(AnchorSet anchors, MapFitOptions options, EvaluationSet? evaluation = null)
@@ -24,6 +25,11 @@ public static class MapPipeline
         if (evaluation is not null && (evaluation.NewDimension != anchors.NewDimension || evaluation.OldDimension != anchors.OldDimension))
         {
             throw RetrievalException.Invalid(FieldPath.Of("evaluation"), $"evaluation set is {evaluation.NewDimension}→{evaluation.OldDimension}, anchors are {anchors.NewDimension}→{anchors.OldDimension}");
+        }
+
+        if (options.Kind == MapKind.Auto)
+        {
+            return AutoMapSelector.Run(anchors, options, evaluation);
         }
 
         var warnings = new List<string>();

@@ -38,4 +38,7 @@ public sealed record MapReport
 
     /// <summary>The BCT gate outcome.</summary>
     public required GateOutcome Gate { get; init; }
+
+    /// <summary>For a map fitted with <see cref="MapKind.Auto"/>: every candidate's figures and why this kind was chosen; null otherwise.</summary>
+    public AutoSelectionReport? AutoSelection { get; init; }
 }

@@ -5,7 +5,7 @@ namespace Retrieval.Core.Maps;
 /// relative to the data (standardized inputs, temperature relative to the old vectors' RMS norm, rank relative to the
 /// dimension), so the same values hold for any model pair.
 /// </summary>
-public sealed class RankingAdapterOptions
+public sealed record RankingAdapterOptions
 {
     /// <summary>Rank <c>r</c> of the residual <c>U·V</c> on top of the canonical-Q map; 0 means <c>max(8, min(d_n, d_o)/8)</c>. Default 0.</summary>
     public int Rank { get; init; }

@@ -1,7 +1,7 @@
 namespace Retrieval.Core.Maps;
 
 /// <summary>Training settings of the residual MLP map (<see cref="MapKind.ResidualMlp"/>).</summary>
-public sealed class ResidualMlpOptions
+public sealed record ResidualMlpOptions
 {
     /// <summary>Hidden width <c>h</c>; 0 means <c>d_out</c>. Default 0.</summary>
     public int Hidden { get; init; }
@@ -23,4 +23,10 @@ public sealed class ResidualMlpOptions
 
     /// <summary>Decoupled weight decay (AdamW) pulling the weights toward their start (the Procrustes linear part; zero for the residual). Default 1e-4.</summary>
     public double WeightDecay { get; init; } = 1e-4;
+
+    /// <summary>
+    /// Wall-clock budget of the training loop in seconds, checked after each epoch; at the limit the best epoch so far is
+    /// kept. Default: none (the epoch cap and early stopping end training). <see cref="AutoMapSelector"/> sets it.
+    /// </summary>
+    public double MaxSeconds { get; init; } = double.PositiveInfinity;
 }

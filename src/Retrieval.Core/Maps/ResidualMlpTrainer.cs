@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using MathNet.Numerics.LinearAlgebra;
 
 namespace Retrieval.Core.Maps;
@@ -16,6 +17,7 @@ internal static partial class ResidualMlpTrainer
     public static CompatibilityMap Train(AnchorSet anchors, MapFitOptions options, bool normalizeOutput)
     {
         var mlp = options.Mlp;
+        var watch = Stopwatch.StartNew();
         var split = anchors.Split(mlp.ValidationFraction, options.Seed ^ 0x5EED);
         var train = split.Fit;
         var validation = split.HeldOut.Count > 0 ? split.HeldOut : split.Fit;
@@ -52,7 +54,7 @@ internal static partial class ResidualMlpTrainer
         var sinceBest = 0;
         var order = Enumerable.Range(0, trainData.Count).ToArray();
         var step = 0;
-        for (var epoch = 0; epoch < mlp.MaxEpochs && sinceBest < mlp.Patience; epoch++)
+        for (var epoch = 0; epoch < mlp.MaxEpochs && sinceBest < mlp.Patience && watch.Elapsed.TotalSeconds < mlp.MaxSeconds; epoch++)
         {
             random.Shuffle(order);
             for (var start = 0; start < order.Length; start += mlp.BatchSize)

@@ -32,6 +32,9 @@ public sealed record MapFitRequest(string FromSpace, string ToSpace, MapKind Kin
     /// <summary>The map of <see cref="MapKind.External"/>, already parsed (its shapes checked).</summary>
     public CompatibilityMap? External { get; init; }
 
+    /// <summary><see cref="MapKind.Auto"/>: seconds for cross-validating the candidates; null: the engine's <c>AutoMapBudgetSeconds</c>.</summary>
+    public double? AutoBudgetSeconds { get; init; }
+
     /// <summary>The metric the gate compares; null: recall@10.</summary>
     public GateMetric? GateMetric { get; init; }
 }

@@ -18,12 +18,21 @@ internal sealed class MapService
     private readonly CollectionCatalog _catalog;
     private readonly IMapStore _store;
     private readonly ILogger _logger;
+    private readonly double _autoBudgetSeconds;
 
-    public MapService(CollectionCatalog catalog, IMapStore store, ILogger logger)
+    // autoBudgetSeconds: the default time budget of a MapKind.Auto fit (EngineOptions.AutoMapBudgetSeconds).
+    public MapService(CollectionCatalog catalog, IMapStore store, ILogger logger, double autoBudgetSeconds)
     {
+        // A bad configured budget stops the start rather than failing every automatic fit later.
+        if (!(autoBudgetSeconds >= 0) || double.IsPositiveInfinity(autoBudgetSeconds))
+        {
+            throw new ArgumentOutOfRangeException(nameof(autoBudgetSeconds), autoBudgetSeconds, "Retrieval:Limits:AutoMapBudgetSeconds must be finite and ≥ 0");
+        }
+
         _catalog = catalog;
         _store = store;
         _logger = logger;
+        _autoBudgetSeconds = autoBudgetSeconds;
     }
 
     /// <summary>
@@ -62,6 +71,7 @@ internal sealed class MapService
             TargetMetric = to.Metric,
             GateMetric = request.GateMetric ?? defaults.GateMetric,
             External = request.External,
+            Auto = defaults.Auto with { BudgetSeconds = request.AutoBudgetSeconds ?? _autoBudgetSeconds },
         };
 
         // Everything read from the collection is copied under the read lock; the fit itself runs without it.
@@ -84,6 +94,11 @@ internal sealed class MapService
         }
 
         Log.MapFitted(_logger, collection, info.Id, info.Kind, from.Name, to.Name, result.Report.Gate);
+        if (result.Report.AutoSelection is { } selection)
+        {
+            Log.MapKindChosen(_logger, collection, info.Id, selection.Reason);
+        }
+
         return info;
     }
 

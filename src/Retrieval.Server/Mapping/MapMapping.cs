@@ -2,6 +2,8 @@ using Google.Protobuf.WellKnownTypes;
 using Retrieval.Contracts.V1;
 using Retrieval.Core.Errors;
 using Retrieval.Engine.Maps;
+using CoreAutoSelection = Retrieval.Core.Maps.AutoSelectionReport;
+using CoreCandidateOutcome = Retrieval.Core.Maps.AutoCandidateOutcome;
 using CoreGateMetric = Retrieval.Core.Maps.GateMetric;
 using CoreGateOutcome = Retrieval.Core.Maps.GateOutcome;
 using CoreMapKind = Retrieval.Core.Maps.MapKind;
@@ -29,6 +31,7 @@ internal static class MapMapping
                 .Select(q => new MapEvaluationQuery(VectorMapping.ToArray(q.NewVector), VectorMapping.ToArray(q.OldVector), [.. q.RelevantIds]))
                 .ToList() ?? [],
             External = kind == CoreMapKind.External ? ExternalMapMapping.ToMap(request.External) : null,
+            AutoBudgetSeconds = request.HasAutoBudgetSeconds ? request.AutoBudgetSeconds : null,
             GateMetric = request.GateMetric switch
             {
                 GateMetric.Unspecified => null,
@@ -108,6 +111,56 @@ internal static class MapMapping
             };
         }
 
+        if (report.AutoSelection is { } selection)
+        {
+            proto.AutoSelection = ToProto(selection);
+        }
+
+        return proto;
+    }
+
+    private static AutoSelection ToProto(CoreAutoSelection selection)
+    {
+        var proto = new AutoSelection
+        {
+            Chosen = ToProto(selection.Chosen),
+            Folds = selection.Folds,
+            BudgetSeconds = selection.BudgetSeconds,
+            Reason = selection.Reason,
+        };
+        foreach (var candidate in selection.Candidates)
+        {
+            var row = new AutoCandidate
+            {
+                Kind = ToProto(candidate.Kind),
+                Outcome = candidate.Outcome switch
+                {
+                    CoreCandidateOutcome.Scored => AutoCandidateOutcome.Scored,
+                    CoreCandidateOutcome.SkippedForBudget => AutoCandidateOutcome.SkippedForBudget,
+                    CoreCandidateOutcome.Failed => AutoCandidateOutcome.Failed,
+                    _ => AutoCandidateOutcome.Unspecified,
+                },
+                FitSeconds = candidate.FitSeconds,
+                Reason = candidate.Reason ?? "",
+            };
+            if (candidate.HeldOutRecallAt10 is { } heldOut)
+            {
+                row.HeldOutRecallAt10 = heldOut;
+            }
+
+            if (candidate.EvaluationRecallAt10 is { } evaluation)
+            {
+                row.EvaluationRecallAt10 = evaluation;
+            }
+
+            if (candidate.Score is { } score)
+            {
+                row.Score = score;
+            }
+
+            proto.Candidates.Add(row);
+        }
+
         return proto;
     }
 
@@ -124,6 +177,7 @@ internal static class MapMapping
         MapKind.External => CoreMapKind.External,
         MapKind.ResidualMlp => CoreMapKind.ResidualMlp,
         MapKind.RankingAdapter => CoreMapKind.RankingAdapter,
+        MapKind.Auto => CoreMapKind.Auto,
         MapKind.Unspecified => throw RetrievalException.Invalid(FieldPath.Of("kind"), "is required: one of the MAP_KIND_* values"),
         _ => throw RetrievalException.Invalid(FieldPath.Of("kind"), $"unknown value {(int)kind}"),
     };
@@ -138,6 +192,7 @@ internal static class MapMapping
         CoreMapKind.External => MapKind.External,
         CoreMapKind.ResidualMlp => MapKind.ResidualMlp,
         CoreMapKind.RankingAdapter => MapKind.RankingAdapter,
+        CoreMapKind.Auto => MapKind.Auto,
         _ => MapKind.Unspecified,
     };
 }

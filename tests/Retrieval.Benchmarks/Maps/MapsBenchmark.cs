@@ -14,7 +14,9 @@ namespace Retrieval.Benchmarks.Maps;
 /// old→old, new→new, new→old unmapped and mapped, recovery ratios, held-out anchor identification, an independent numpy
 /// reference fit (<c>peers/maps_reference.py</c>) on the same fit anchors, per-query apply cost and a ScottPlot PNG.
 /// Usage: <c>maps bench [--data DIR] [--minilm-queries N] [--fasttext-queries N] [--anchors 500,2000,5000,20000]
-/// [--plot PATH] [--markdown PATH] [--no-reference] [--no-mlp] [--kinds LambdaOrthogonal,CanonicalQ,...] [--two-sided [--two-sided-kind KIND]] [--query-anchors N]</c>.
+/// [--plot PATH] [--markdown PATH] [--no-reference] [--no-mlp] [--kinds LambdaOrthogonal,CanonicalQ,...] [--two-sided [--two-sided-kind KIND]] [--query-anchors N] [--pairs NAME,...] [--auto-budget SECONDS]</c>.
+/// <c>--pairs</c> keeps the pairs whose short name contains one of the names (e.g. <c>MiniLM</c>); <c>--auto-budget</c> is the
+/// cross-validation budget of the <c>Auto</c> kind (default 120 s).
 /// </summary>
 internal static class MapsBenchmark
 {
@@ -26,6 +28,9 @@ internal static class MapsBenchmark
     /// <summary>Query pairs added to the item anchors (<c>--query-anchors</c>); 0 = item anchors only.</summary>
     private static int QueryAnchors { get; set; }
 
+    /// <summary>Cross-validation budget of the <see cref="MapKind.Auto"/> rows (<c>--auto-budget</c>).</summary>
+    private static double AutoBudgetSeconds { get; set; } = 120;
+
     private static readonly (MapKind Kind, string Label)[] Kinds =
     [
         (MapKind.Orthogonal, "orthogonal"),
@@ -35,6 +40,7 @@ internal static class MapsBenchmark
         (MapKind.OrthogonalExtend, "orthogonal-extend"),
         (MapKind.ResidualMlp, "residual MLP"),
         (MapKind.RankingAdapter, "ranking adapter (InfoNCE, low-rank)"),
+        (MapKind.Auto, "auto (cross-validated choice)"),
     ];
 
     public static int Run(string[] args)
@@ -66,7 +72,9 @@ internal static class MapsBenchmark
         var rows = new List<ResultRow>();
         var applyMaps = new List<(string Label, CompatibilityMap Map)>();
         var notes = new List<string>();
-        foreach (var pair in pairs)
+        var pairFilter = Option(args, "--pairs")?.Split(',');
+        AutoBudgetSeconds = double.Parse(Option(args, "--auto-budget") ?? "120", CultureInfo.InvariantCulture);
+        foreach (var pair in pairs.Where(p => pairFilter is null || pairFilter.Any(f => p.Short.Contains(f, StringComparison.OrdinalIgnoreCase))))
         {
             RunPair(pair, anchorCounts, reference, mlp, twoSided, kinds, baselines, rows, applyMaps, notes);
         }
@@ -191,14 +199,31 @@ internal static class MapsBenchmark
                 }
 
                 var progressLabel = Inv($"{pair.Short} {label} {count}");
-                var options = new MapFitOptions { Kind = kind, HeldOutFraction = HeldOutFraction, Seed = SplitSeed, Progress = new ConsoleProgress(progressLabel) };
+                var options = new MapFitOptions
+                {
+                    Kind = kind,
+                    HeldOutFraction = HeldOutFraction,
+                    Seed = SplitSeed,
+                    Progress = new ConsoleProgress(progressLabel),
+                    Auto = new AutoMapOptions { BudgetSeconds = AutoBudgetSeconds },
+                };
                 var watch = Stopwatch.StartNew();
                 var result = MapPipeline.Run(anchors, options);
                 var fitSeconds = watch.Elapsed.TotalSeconds;
                 var map = result.Map;
                 var mapped = Prefix(map.ApplyBatch(newQueries, queryRows.Length), map.OutputDimension, dOld);
                 var scores = RankingEvaluator.Evaluate(mapped, oldItems.Data, dOld, relevant, Metric.InnerProduct);
-                var row = new ResultRow(pair.Short, label, kind, count, result.Report.FitAnchors, result.Report.HeldOutAnchors, scores, oldToOld, newToNew, result.Report.IdentificationRecallAt1, result.Report.MeanCosine, fitSeconds);
+                var rowLabel = label;
+                if (result.Report.AutoSelection is { } selection)
+                {
+                    rowLabel = Inv($"auto → {selection.Chosen}");
+                    notes.Add(Inv($"{pair.Short}, {count} anchors, auto ({selection.Folds}-fold, budget {selection.BudgetSeconds:G4} s): {selection.Reason}. Candidates: ")
+                        + string.Join("; ", selection.Candidates.Select(c => c.Outcome == AutoCandidateOutcome.Scored
+                            ? Inv($"{c.Kind} CV ident. R@10 {c.HeldOutRecallAt10:F4} in {c.FitSeconds:F1} s")
+                            : Inv($"{c.Kind} {c.Outcome} after {c.FitSeconds:F1} s ({c.Reason})"))));
+                }
+
+                var row = new ResultRow(pair.Short, rowLabel, kind, count, result.Report.FitAnchors, result.Report.HeldOutAnchors, scores, oldToOld, newToNew, result.Report.IdentificationRecallAt1, result.Report.MeanCosine, fitSeconds);
                 pairRows.Add(row);
                 if (reference && ReferenceKey(kind) is { } key && kind is MapKind.LambdaOrthogonal or MapKind.OrthogonalExtend)
                 {

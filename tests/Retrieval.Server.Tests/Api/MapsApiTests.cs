@@ -82,6 +82,57 @@ public abstract class MapsApiTests<TFixture>(TFixture fixture) : IClassFixture<T
     }
 
     [SkippableFact]
+    public async Task Fit_AutoViaRestAndGrpc_ReturnsTheChosenKindWithTheCandidateTable()
+    {
+        var rotation = SyntheticSpaces.Orthogonal(Dimension, seed: 51);
+        var name = await CreateAsync("auto", ("old", Dimension, "METRIC_INNER_PRODUCT", null), ("new", Dimension, "METRIC_INNER_PRODUCT", null));
+        var noise = new Random(7);
+        var items = Vectors.Random(200, Dimension, seed: 52);
+        await UpsertAsync(name, items.Select((x, i) => ($"i{i}", new Dictionary<string, float[]> { ["new"] = x, ["old"] = SyntheticSpaces.Multiply(x, rotation, 1e-3, noise) })));
+
+        // REST, every default candidate within a generous budget.
+        using var fitted = await PostAsync($"/v1/collections/{name}/maps:fit", """{"fromSpace":"new","toSpace":"old","kind":"MAP_KIND_AUTO","seed":1,"autoBudgetSeconds":120}""");
+        var map = fitted.RootElement.GetProperty("map");
+        var selection = map.GetProperty("report").GetProperty("autoSelection");
+        var chosen = selection.GetProperty("chosen").GetString();
+        Assert.Equal(chosen, map.GetProperty("kind").GetString());
+        Assert.Equal(3, selection.GetProperty("folds").GetInt32());
+        Assert.Equal(120, selection.GetProperty("budgetSeconds").GetDouble());
+        var rows = selection.GetProperty("candidates").EnumerateArray().ToList();
+        Assert.Equal(
+            ["MAP_KIND_ORTHOGONAL", "MAP_KIND_CANONICAL_Q", "MAP_KIND_AFFINE", "MAP_KIND_LAMBDA_ORTHOGONAL", "MAP_KIND_RANKING_ADAPTER", "MAP_KIND_RESIDUAL_MLP"],
+            rows.Select(r => r.GetProperty("kind").GetString()));
+        Assert.All(rows, r =>
+        {
+            Assert.Equal("AUTO_CANDIDATE_OUTCOME_SCORED", r.GetProperty("outcome").GetString());
+            Assert.True(r.GetProperty("heldOutRecallAt10").GetDouble() > 0.95);
+            Assert.True(r.TryGetProperty("score", out _));
+        });
+        Assert.Contains(chosen!.Replace("MAP_KIND_", "", StringComparison.Ordinal).ToLowerInvariant(), selection.GetProperty("reason").GetString(), StringComparison.Ordinal);
+        Assert.True(map.GetProperty("report").GetProperty("identificationRecallAt10").GetDouble() > 0.95);
+
+        // gRPC with no budget: the first candidate is scored, the others are skipped, and GetMap shows the stored table.
+        var zero = (await Server.Maps.FitMapAsync(new FitMapRequest { Collection = name, FromSpace = "new", ToSpace = "old", Kind = MapKind.Auto, AutoBudgetSeconds = 0 })).Map;
+        Assert.Equal(MapKind.Orthogonal, zero.Kind);
+        var stored = await Server.Maps.GetMapAsync(new GetMapRequest { Collection = name, Id = zero.Id });
+        Assert.Equal(zero.Report.AutoSelection, stored.Report.AutoSelection);
+        var table = stored.Report.AutoSelection.Candidates;
+        Assert.Equal(AutoCandidateOutcome.Scored, table[0].Outcome);
+        Assert.True(table[0].HasScore);
+        Assert.All(table.Skip(1), c =>
+        {
+            Assert.Equal(AutoCandidateOutcome.SkippedForBudget, c.Outcome);
+            Assert.False(c.HasScore);
+            Assert.Contains("budget", c.Reason, StringComparison.Ordinal);
+        });
+
+        var refused = await Assert.ThrowsAsync<RpcException>(() => Server.Maps.FitMapAsync(new FitMapRequest { Collection = name, FromSpace = "new", ToSpace = "old", Kind = MapKind.Auto, AutoBudgetSeconds = -1 }).ResponseAsync);
+        Assert.Equal(StatusCode.InvalidArgument, refused.StatusCode);
+        Assert.Contains("autoBudgetSeconds", refused.Status.Detail, StringComparison.Ordinal);
+        Assert.Equal(2, (await Server.Maps.ListMapsAsync(new ListMapsRequest { Collection = name })).Maps.Count);
+    }
+
+    [SkippableFact]
     public async Task Activate_GateFailed_RefusedUnlessForcedThenRetireStopsRouting()
     {
         // Unrelated spaces: no map can make a new query find what the old query finds.

@@ -15,6 +15,7 @@ internal static class MapKinds
         "orthogonal-extend" => MapKind.OrthogonalExtend,
         "residual-mlp" => MapKind.ResidualMlp,
         "ranking-adapter" => MapKind.RankingAdapter,
+        "auto" => MapKind.Auto,
         _ => MapKind.Unspecified,
     };
 }

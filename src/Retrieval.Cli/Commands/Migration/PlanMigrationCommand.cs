@@ -26,7 +26,7 @@ internal sealed class PlanMigrationCommand : AsyncCommand<PlanMigrationCommand.S
         public string? Id { get; init; }
 
         [CommandOption("--kind <KIND>")]
-        [Description("map kind: orthogonal (default), canonical-q, affine, lambda-orthogonal, orthogonal-extend, residual-mlp, ranking-adapter")]
+        [Description("map kind: orthogonal (default), canonical-q, affine, lambda-orthogonal, orthogonal-extend, residual-mlp, ranking-adapter, auto (cross-validated choice)")]
         public string Kind { get; init; } = "orthogonal";
 
         [CommandOption("--encoder <NAME>")]
