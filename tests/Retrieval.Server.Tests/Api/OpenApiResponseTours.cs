@@ -190,7 +190,7 @@ internal static class OpenApiResponseTours
         }
 
         await trip.CallAsync(HttpMethod.Delete, $"{c}/snapshots/nightly");
-        await trip.CallAsync(HttpMethod.Get, $"{c}/snapshots/nightly:restore", expected: HttpStatusCode.NotFound);
+        await trip.CallAsync(HttpMethod.Post, $"{c}/snapshots/nightly:restore", $$$"""{"target":"{{{name}}}-gone"}""", HttpStatusCode.NotFound);
         foreach (var collection in new[] { name, restored, uploaded })
         {
             await trip.CallAsync(HttpMethod.Delete, $"/v1/collections/{collection}");
