@@ -26,27 +26,7 @@ public sealed class MapsCommandTests : IAsyncLifetime
     [Fact]
     public async Task MapsFitListActivate_PrintReportAndChangeTheServer()
     {
-        await Server.Collections.CreateCollectionAsync(new CreateCollectionRequest
-        {
-            Name = "docs",
-            Spaces =
-            {
-                new Space { Name = "old", Dimension = 4, Metric = Metric.InnerProduct, Model = new ModelRef { Name = "m", Version = "1" } },
-                new Space { Name = "new", Dimension = 4, Metric = Metric.InnerProduct, Model = new ModelRef { Name = "m", Version = "2" } },
-            },
-        });
-        var random = new Random(3);
-        var upsert = new UpsertItemsRequest { Collection = "docs" };
-        for (var i = 0; i < 50; i++)
-        {
-            var x = Enumerable.Range(0, 4).Select(_ => (float)random.NextDouble()).ToArray();
-            var item = new Item { Id = $"i{i}" };
-            item.Vectors.Add("new", new Vector { Values = { x } });
-            item.Vectors.Add("old", new Vector { Values = { x[1], -x[0], x[3], x[2] } });
-            upsert.Items.Add(item);
-        }
-
-        await Server.Items.UpsertItemsAsync(upsert);
+        await CreateRotatedPairAsync("docs", items: 50, seed: 3);
 
         var (fitted, report) = await CliHarness.RunAsync("maps", "fit", "docs", "--from", "new", "--to", "old", "--kind", "orthogonal", "--seed", "2", "--server", Address);
         Assert.True(fitted == 0, report);
@@ -67,27 +47,7 @@ public sealed class MapsCommandTests : IAsyncLifetime
     [Fact]
     public async Task MapsFitAuto_PrintsTheCandidateTableAndShowRepeatsIt()
     {
-        await Server.Collections.CreateCollectionAsync(new CreateCollectionRequest
-        {
-            Name = "auto",
-            Spaces =
-            {
-                new Space { Name = "old", Dimension = 4, Metric = Metric.InnerProduct, Model = new ModelRef { Name = "m", Version = "1" } },
-                new Space { Name = "new", Dimension = 4, Metric = Metric.InnerProduct, Model = new ModelRef { Name = "m", Version = "2" } },
-            },
-        });
-        var random = new Random(4);
-        var upsert = new UpsertItemsRequest { Collection = "auto" };
-        for (var i = 0; i < 60; i++)
-        {
-            var x = Enumerable.Range(0, 4).Select(_ => (float)random.NextDouble()).ToArray();
-            var item = new Item { Id = $"i{i}" };
-            item.Vectors.Add("new", new Vector { Values = { x } });
-            item.Vectors.Add("old", new Vector { Values = { x[1], -x[0], x[3], x[2] } });
-            upsert.Items.Add(item);
-        }
-
-        await Server.Items.UpsertItemsAsync(upsert);
+        await CreateRotatedPairAsync("auto", items: 60, seed: 4);
 
         // Budget 0: the first candidate (orthogonal) is scored, every other one is listed as skipped.
         var (fitted, report) = await CliHarness.RunAsync("maps", "fit", "auto", "--from", "new", "--to", "old", "--kind", "auto", "--budget", "0", "--server", Address);
@@ -103,5 +63,31 @@ public sealed class MapsCommandTests : IAsyncLifetime
         Assert.True(shown == 0, show);
         Assert.Contains("automatic choice", show, StringComparison.Ordinal);
         Assert.Contains("only candidate scored", show, StringComparison.Ordinal);
+    }
+
+    /// <summary>A collection whose "old" vectors are an exact rotation of its "new" ones (a map fits it perfectly).</summary>
+    private async Task CreateRotatedPairAsync(string name, int items, int seed)
+    {
+        await Server.Collections.CreateCollectionAsync(new CreateCollectionRequest
+        {
+            Name = name,
+            Spaces =
+            {
+                new Space { Name = "old", Dimension = 4, Metric = Metric.InnerProduct, Model = new ModelRef { Name = "m", Version = "1" } },
+                new Space { Name = "new", Dimension = 4, Metric = Metric.InnerProduct, Model = new ModelRef { Name = "m", Version = "2" } },
+            },
+        });
+        var random = new Random(seed);
+        var upsert = new UpsertItemsRequest { Collection = name };
+        for (var i = 0; i < items; i++)
+        {
+            var x = Enumerable.Range(0, 4).Select(_ => (float)random.NextDouble()).ToArray();
+            var item = new Item { Id = $"i{i}" };
+            item.Vectors.Add("new", new Vector { Values = { x } });
+            item.Vectors.Add("old", new Vector { Values = { x[1], -x[0], x[3], x[2] } });
+            upsert.Items.Add(item);
+        }
+
+        await Server.Items.UpsertItemsAsync(upsert);
     }
 }
