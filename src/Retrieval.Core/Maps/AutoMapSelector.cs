@@ -10,13 +10,15 @@ namespace Retrieval.Core.Maps;
 /// <item>The anchors are split exactly as <see cref="MapPipeline"/> splits them; the report's held-out anchors take no part
 /// in the choice, so the chosen map's held-out figures stay an honest estimate.</item>
 /// <item>The fit share is cut into <see cref="AutoMapOptions.Folds"/> seeded folds. Each candidate is fitted on all folds
-/// but one and scored on that one by neighbourhood agreement (<see cref="MapEvaluator.NeighbourAgreement"/>): each
-/// held-out anchor's mapped vector searches the training anchors' old vectors, and the 10 training anchors nearest to it in
-/// the new space are the relevant items (recall@10). Held-out identification recall@10 (own old vector in the top 10
-/// among the fold's old vectors) is reported beside it but not compared: on real encoder pairs it is 1 for every centred
-/// kind and cannot separate them. With an evaluation set, each fold's map is also scored on the operator's queries (mapped
-/// new→old recall@10) and the score is the mean of the agreement and that recall.</item>
-/// <item>The highest mean score wins; a tie goes to the candidate listed first (the simpler one).</item>
+/// but one and scored on that one: for each of its anchors, is its own old vector in the top 10 of the mapped new vector
+/// among the fold's old vectors (held-out identification recall@10)? With an evaluation set, each fold's map is also
+/// scored on the operator's queries (mapped new→old recall@10) and the score is the mean of the two. Each fold also
+/// measures neighbourhood agreement (<see cref="MapEvaluator.NeighbourAgreement"/>): each held-out anchor's mapped vector
+/// searches the training anchors' old vectors for the 10 training anchors nearest to it in the new space.</item>
+/// <item>The highest mean score wins. Identification saturates on real encoder pairs (every centred kind finds every
+/// held-out anchor), so a tie goes to the highest neighbourhood agreement, and a tie on both to the candidate listed
+/// first (the simpler one). Agreement is the tiebreak, not the score: on its own it prefers λ-orthogonal over canonical-Q
+/// on fastText skip-gram→CBOW, where canonical-Q is clearly better on real queries (docs/benchmarks.md).</item>
 /// <item>The winner is fitted on the whole fit share by <see cref="MapPipeline"/>, and the candidate table joins its report.</item>
 /// </list>
 /// Deterministic for a given seed as long as no time limit cuts a candidate short.
@@ -67,8 +69,8 @@ public static class AutoMapSelector
             throw RetrievalException.Invalid(FieldPath.Of("anchors"), "no candidate map kind could be fitted: " + string.Join("; ", rows.Select(r => $"{Name(r.Kind)}: {r.Reason}")));
         }
 
-        // Max by score, first listed on ties: MaxBy keeps the first maximal element.
-        var winner = scored.MaxBy(r => r.Score!.Value)!;
+        // Max by score, then by neighbourhood agreement, then first listed: OrderBy is stable.
+        var winner = scored.OrderByDescending(r => r.Score!.Value).ThenByDescending(r => r.HeldOutNeighbourRecallAt10!.Value).First();
         var result = MapPipeline.Run(anchors, options with { Kind = winner.Kind }, evaluation);
         var selection = new AutoSelectionReport
         {
@@ -174,7 +176,7 @@ public static class AutoMapSelector
             HeldOutRecallAt10 = heldOut,
             HeldOutNeighbourRecallAt10 = agreement,
             EvaluationRecallAt10 = evaluationRecall,
-            Score = evaluationRecall is { } e ? (agreement + e) / 2 : agreement,
+            Score = evaluationRecall is { } e ? (heldOut + e) / 2 : heldOut,
             FitSeconds = watch.Elapsed.TotalSeconds,
         };
     }
@@ -205,8 +207,8 @@ public static class AutoMapSelector
     private static string Explain(AutoCandidateReport winner, List<AutoCandidateReport> scored, bool withEvaluation, int folds)
     {
         var measure = withEvaluation
-            ? "mean of held-out anchor neighbourhood agreement@10 and evaluation recall@10"
-            : "held-out anchor neighbourhood agreement@10 (new-space neighbours found through the map)";
+            ? "mean of held-out anchor recall@10 and evaluation recall@10"
+            : "held-out anchor recall@10";
         var text = string.Create(CultureInfo.InvariantCulture, $"{Name(winner.Kind)} has the highest {measure} over {folds} folds, {winner.Score:F4}");
         var others = scored.Where(r => r != winner).ToList();
         if (others.Count == 0)
@@ -214,12 +216,16 @@ public static class AutoMapSelector
             return text + "; it was the only candidate scored";
         }
 
-        // Kinds that score the same (e.g. maps that differ only by a rotation) are named together, so the operator sees
-        // that the anchors could not tell them apart and that evaluation queries might.
-        var tied = others.Where(r => r.Score == winner.Score).Select(r => Name(r.Kind)).ToList();
+        // A saturated score (every held-out anchor found) ties several kinds: name them with their neighbourhood
+        // agreement, the figure that broke the tie, so the operator sees what decided.
+        var tied = others.Where(r => r.Score == winner.Score).ToList();
         if (tied.Count > 0)
         {
-            return $"{text}, tied with {string.Join(", ", tied)}; the tie goes to the candidate listed first";
+            var figures = string.Join(", ", tied.Select(r => string.Create(CultureInfo.InvariantCulture, $"{Name(r.Kind)} {r.HeldOutNeighbourRecallAt10:F4}")));
+            var agreement = string.Create(CultureInfo.InvariantCulture, $"{winner.HeldOutNeighbourRecallAt10:F4}");
+            return tied.Any(r => r.HeldOutNeighbourRecallAt10 == winner.HeldOutNeighbourRecallAt10)
+                ? $"{text}, tied with {string.Join(", ", tied.Select(r => Name(r.Kind)))}; its neighbourhood agreement@10 {agreement} ties too ({figures}), so the tie goes to the candidate listed first"
+                : $"{text}, tied with {string.Join(", ", tied.Select(r => Name(r.Kind)))}; the tie goes to the highest held-out neighbourhood agreement@10 (new-space neighbours found through the map), {agreement} against {figures}";
         }
 
         var runnerUp = others.MaxBy(r => r.Score!.Value)!;

@@ -93,7 +93,7 @@ public class AutoMapSelectorTests
             Assert.Equal(AutoCandidateOutcome.Scored, c.Outcome);
             Assert.InRange(c.HeldOutRecallAt10!.Value, 0, 1);
             Assert.InRange(c.HeldOutNeighbourRecallAt10!.Value, 0, 1);
-            Assert.Equal(c.HeldOutNeighbourRecallAt10, c.Score);
+            Assert.Equal(c.HeldOutRecallAt10, c.Score);
             Assert.Null(c.EvaluationRecallAt10);
             Assert.True(c.FitSeconds >= 0);
             Assert.Null(c.Reason);
@@ -120,7 +120,7 @@ public class AutoMapSelectorTests
         Assert.All(result.Report.AutoSelection!.Candidates, c =>
         {
             Assert.InRange(c.EvaluationRecallAt10!.Value, 0, 1);
-            Assert.Equal((c.HeldOutNeighbourRecallAt10!.Value + c.EvaluationRecallAt10!.Value) / 2, c.Score!.Value, 12);
+            Assert.Equal((c.HeldOutRecallAt10!.Value + c.EvaluationRecallAt10!.Value) / 2, c.Score!.Value, 12);
         });
         Assert.Contains("evaluation recall@10", result.Report.AutoSelection.Reason, StringComparison.Ordinal);
         Assert.NotNull(result.Report.Evaluation);
@@ -214,5 +214,22 @@ public class AutoMapSelectorTests
 
         // Deterministic: the same inputs give the same figure.
         Assert.Equal(agreement, MapEvaluator.NeighbourAgreement(noisyMap, noisySplit.HeldOut, noisySplit.Fit, Metric.InnerProduct));
+    }
+
+    [Fact]
+    public void Run_SaturatedIdentification_TieGoesToTheHighestNeighbourAgreement()
+    {
+        // Many anchors, mild noise: every kind identifies every held-out anchor, as on real encoder pairs.
+        var rng = Synthetic.Rng(77);
+        var anchors = Synthetic.Pairs(rng, 900, Synthetic.Orthogonal(rng, 16), noise: 0.1);
+        var result = MapPipeline.Run(anchors, Auto([MapKind.Orthogonal, MapKind.CanonicalQ, MapKind.Affine]));
+
+        var selection = result.Report.AutoSelection!;
+        var best = selection.Candidates.Max(c => c.Score!.Value);
+        var tied = selection.Candidates.Where(c => c.Score == best).ToList();
+        Assert.True(tied.Count > 1, "the synthetic pair should saturate identification for several kinds");
+        var expected = tied.OrderByDescending(c => c.HeldOutNeighbourRecallAt10!.Value).First();
+        Assert.Equal(expected.Kind, selection.Chosen);
+        Assert.Contains("neighbourhood agreement@10", selection.Reason, StringComparison.Ordinal);
     }
 }
