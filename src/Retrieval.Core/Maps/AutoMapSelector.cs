@@ -12,8 +12,13 @@ namespace Retrieval.Core.Maps;
 /// <item>The fit share is cut into <see cref="AutoMapOptions.Folds"/> seeded folds. Each candidate is fitted on all folds
 /// but one and scored on that one: for each of its anchors, is its own old vector in the top 10 of the mapped new vector
 /// among the fold's old vectors (held-out identification recall@10)? With an evaluation set, each fold's map is also
-/// scored on the operator's queries (mapped new→old recall@10) and the score is the mean of the two.</item>
-/// <item>The highest mean score wins; a tie goes to the candidate listed first (the simpler one).</item>
+/// scored on the operator's queries (mapped new→old recall@10) and the score is the mean of the two. Each fold also
+/// measures neighbourhood agreement (<see cref="MapEvaluator.NeighbourAgreement"/>): each held-out anchor's mapped vector
+/// searches the training anchors' old vectors for the 10 training anchors nearest to it in the new space.</item>
+/// <item>The highest mean score wins. Identification saturates on real encoder pairs (every centred kind finds every
+/// held-out anchor), so a tie goes to the highest neighbourhood agreement, and a tie on both to the candidate listed
+/// first (the simpler one). Agreement is the tiebreak, not the score: on its own it prefers λ-orthogonal over canonical-Q
+/// on fastText skip-gram→CBOW, where canonical-Q is clearly better on real queries (docs/benchmarks.md).</item>
 /// <item>The winner is fitted on the whole fit share by <see cref="MapPipeline"/>, and the candidate table joins its report.</item>
 /// </list>
 /// Deterministic for a given seed as long as no time limit cuts a candidate short.
@@ -64,8 +69,8 @@ public static class AutoMapSelector
             throw RetrievalException.Invalid(FieldPath.Of("anchors"), "no candidate map kind could be fitted: " + string.Join("; ", rows.Select(r => $"{Name(r.Kind)}: {r.Reason}")));
         }
 
-        // Max by score, first listed on ties: MaxBy keeps the first maximal element.
-        var winner = scored.MaxBy(r => r.Score!.Value)!;
+        // Max by score, then by neighbourhood agreement, then first listed: OrderBy is stable.
+        var winner = scored.OrderByDescending(r => r.Score!.Value).ThenByDescending(r => r.HeldOutNeighbourRecallAt10!.Value).First();
         var result = MapPipeline.Run(anchors, options with { Kind = winner.Kind }, evaluation);
         var selection = new AutoSelectionReport
         {
@@ -112,6 +117,7 @@ public static class AutoMapSelector
     {
         var watch = Stopwatch.StartNew();
         var heldOut = 0d;
+        var agreement = 0d;
         var evaluated = 0d;
         for (var f = 0; f < folds.Count; f++)
         {
@@ -153,6 +159,7 @@ public static class AutoMapSelector
             }
 
             heldOut += MapEvaluator.HeldOut(map, folds[f].Test, options.TargetMetric).RecallAt10;
+            agreement += MapEvaluator.NeighbourAgreement(map, folds[f].Test, folds[f].Train, options.TargetMetric);
             if (evaluation is not null)
             {
                 evaluated += MapEvaluator.Evaluate(map, evaluation, options.TargetMetric).NewToOldMapped.RecallAt10;
@@ -160,12 +167,14 @@ public static class AutoMapSelector
         }
 
         heldOut /= folds.Count;
+        agreement /= folds.Count;
         double? evaluationRecall = evaluation is null ? null : evaluated / folds.Count;
         return new AutoCandidateReport
         {
             Kind = kind,
             Outcome = AutoCandidateOutcome.Scored,
             HeldOutRecallAt10 = heldOut,
+            HeldOutNeighbourRecallAt10 = agreement,
             EvaluationRecallAt10 = evaluationRecall,
             Score = evaluationRecall is { } e ? (heldOut + e) / 2 : heldOut,
             FitSeconds = watch.Elapsed.TotalSeconds,
@@ -207,12 +216,16 @@ public static class AutoMapSelector
             return text + "; it was the only candidate scored";
         }
 
-        // A saturated score (every held-out anchor found) ties several kinds: name them all, so the operator sees that the
-        // anchors could not tell them apart and that evaluation queries would.
-        var tied = others.Where(r => r.Score == winner.Score).Select(r => Name(r.Kind)).ToList();
+        // A saturated score (every held-out anchor found) ties several kinds: name them with their neighbourhood
+        // agreement, the figure that broke the tie, so the operator sees what decided.
+        var tied = others.Where(r => r.Score == winner.Score).ToList();
         if (tied.Count > 0)
         {
-            return $"{text}, tied with {string.Join(", ", tied)}; the tie goes to the candidate listed first";
+            var figures = string.Join(", ", tied.Select(r => string.Create(CultureInfo.InvariantCulture, $"{Name(r.Kind)} {r.HeldOutNeighbourRecallAt10:F4}")));
+            var agreement = string.Create(CultureInfo.InvariantCulture, $"{winner.HeldOutNeighbourRecallAt10:F4}");
+            return tied.Any(r => r.HeldOutNeighbourRecallAt10 == winner.HeldOutNeighbourRecallAt10)
+                ? $"{text}, tied with {string.Join(", ", tied.Select(r => Name(r.Kind)))}; its neighbourhood agreement@10 {agreement} ties too ({figures}), so the tie goes to the candidate listed first"
+                : $"{text}, tied with {string.Join(", ", tied.Select(r => Name(r.Kind)))}; the tie goes to the highest held-out neighbourhood agreement@10 (new-space neighbours found through the map), {agreement} against {figures}";
         }
 
         var runnerUp = others.MaxBy(r => r.Score!.Value)!;

@@ -22,13 +22,23 @@ public sealed record AutoCandidateReport
     /// <summary>Scored, skipped for budget or failed.</summary>
     public required AutoCandidateOutcome Outcome { get; init; }
 
-    /// <summary>Mean over the folds of held-out identification recall@10 (each held-out anchor's own old vector in the top 10 among the fold's old vectors).</summary>
+    /// <summary>
+/// Mean over the folds of held-out identification recall@10 (each held-out anchor's own old vector in the top 10 among the
+/// fold's old vectors). It saturates at 1 for every centred kind on real encoder pairs, hence the agreement tiebreak.
+/// </summary>
     public double? HeldOutRecallAt10 { get; init; }
+
+    /// <summary>
+    /// Mean over the folds of held-out neighbourhood agreement recall@10: each held-out anchor's mapped vector, searched
+    /// among the fold's training anchors' old vectors, finds how many of the 10 training anchors nearest to it in the new
+    /// space (<see cref="MapEvaluator.NeighbourAgreement"/>). Breaks ties of <see cref="Score"/>.
+    /// </summary>
+    public double? HeldOutNeighbourRecallAt10 { get; init; }
 
     /// <summary>Mean over the folds of mapped new→old recall@10 on the evaluation queries; null without an evaluation set.</summary>
     public double? EvaluationRecallAt10 { get; init; }
 
-    /// <summary>The figure the choice compares: the held-out recall, or its mean with the evaluation recall when there is one.</summary>
+    /// <summary>The figure the choice compares: the held-out identification recall, or its mean with the evaluation recall when there is one.</summary>
     public double? Score { get; init; }
 
     /// <summary>Seconds spent fitting and scoring this candidate's folds.</summary>

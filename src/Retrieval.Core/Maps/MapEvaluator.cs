@@ -29,6 +29,65 @@ public static class MapEvaluator
     }
 
     /// <summary>
+    /// Neighbourhood agreement on held-out anchors, the query-like task the identification figure cannot show: each held-out
+    /// anchor's mapped new vector is a query over the <paramref name="reference"/> anchors' old vectors, and the relevant
+    /// items are the <paramref name="k"/> reference anchors nearest to it in the NEW space. Recall@k is the share of those
+    /// the mapped query finds in its top k, i.e. how much of the new model's ranking survives the map into the old space.
+    /// Unlike identification (is an anchor's own old vector near its mapped vector?), it does not saturate when the two
+    /// spaces embed the same items alike, and it penalises maps that fit the anchors themselves but flatten their
+    /// neighbourhoods (a ridge fit shrinking towards the mean). Both rankings use <paramref name="metric"/>.
+    /// </summary>
+    public static double NeighbourAgreement(CompatibilityMap map, AnchorSet heldOut, AnchorSet reference, Metric metric, int k = 10)
+    {
+        ArgumentNullException.ThrowIfNull(map);
+        ArgumentNullException.ThrowIfNull(heldOut);
+        ArgumentNullException.ThrowIfNull(reference);
+        ArgumentOutOfRangeException.ThrowIfLessThan(k, 1);
+        if (heldOut.Count == 0 || reference.Count == 0)
+        {
+            return 0;
+        }
+
+        var wanted = Nearest(heldOut.New.ToArray(), reference.New.ToArray(), heldOut.NewDimension, Math.Min(k, reference.Count), metric);
+        var mapped = Prefix(map.ApplyBatch(heldOut.New, heldOut.Count), map.OutputDimension, map.CompatiblePrefix);
+        var found = Nearest(mapped, reference.Old.ToArray(), heldOut.OldDimension, wanted[0].Length, metric);
+        var overlap = 0d;
+        for (var i = 0; i < wanted.Length; i++)
+        {
+            overlap += found[i].Intersect(wanted[i]).Count() / (double)wanted[i].Length;
+        }
+
+        return overlap / wanted.Length;
+    }
+
+    /// <summary>The <paramref name="k"/> gallery rows scoring highest for each query (ties to the lower row, so results are deterministic).</summary>
+    private static int[][] Nearest(float[] queries, float[] gallery, int dimension, int k, Metric metric)
+    {
+        if (metric == Metric.Cosine)
+        {
+            queries = RankingEvaluator.NormalizedRows(queries, dimension);
+            gallery = RankingEvaluator.NormalizedRows(gallery, dimension);
+        }
+
+        var queryCount = queries.Length / dimension;
+        var galleryCount = gallery.Length / dimension;
+        var result = new int[queryCount][];
+        Parallel.For(0, queryCount, q =>
+        {
+            var query = queries.AsSpan(q * dimension, dimension);
+            var scores = new float[galleryCount];
+            for (var g = 0; g < galleryCount; g++)
+            {
+                var row = gallery.AsSpan(g * dimension, dimension);
+                scores[g] = metric == Metric.L2 ? -TensorPrimitives.Distance(query, row) : TensorPrimitives.Dot(query, row);
+            }
+
+            result[q] = Enumerable.Range(0, galleryCount).OrderByDescending(g => scores[g]).ThenBy(g => g).Take(k).ToArray();
+        });
+        return result;
+    }
+
+    /// <summary>
     /// <c>‖WᵀW − I‖_F</c> of the linear part in double; when <c>d_in &lt; d_out</c> the columns cannot be orthonormal and
     /// <c>‖WWᵀ − I‖_F</c> (orthonormal rows) is measured instead.
     /// </summary>

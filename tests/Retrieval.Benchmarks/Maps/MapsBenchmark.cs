@@ -219,7 +219,7 @@ internal static class MapsBenchmark
                     rowLabel = Inv($"auto → {selection.Chosen}");
                     notes.Add(Inv($"{pair.Short}, {count} anchors, auto ({selection.Folds}-fold, budget {selection.BudgetSeconds:G4} s): {selection.Reason}. Candidates: ")
                         + string.Join("; ", selection.Candidates.Select(c => c.Outcome == AutoCandidateOutcome.Scored
-                            ? Inv($"{c.Kind} CV ident. R@10 {c.HeldOutRecallAt10:F4} in {c.FitSeconds:F1} s")
+                            ? Inv($"{c.Kind} CV ident. R@10 {c.HeldOutRecallAt10:F4}, neighbour agreement@10 {c.HeldOutNeighbourRecallAt10:F4}, score {c.Score:F4} in {c.FitSeconds:F1} s")
                             : Inv($"{c.Kind} {c.Outcome} after {c.FitSeconds:F1} s ({c.Reason})"))));
                 }
 

@@ -1,5 +1,6 @@
 using Retrieval.Core.Errors;
 using Retrieval.Core.Maps;
+using Retrieval.Core.Model;
 
 namespace Retrieval.Core.Tests.Maps;
 
@@ -91,6 +92,7 @@ public class AutoMapSelectorTests
         {
             Assert.Equal(AutoCandidateOutcome.Scored, c.Outcome);
             Assert.InRange(c.HeldOutRecallAt10!.Value, 0, 1);
+            Assert.InRange(c.HeldOutNeighbourRecallAt10!.Value, 0, 1);
             Assert.Equal(c.HeldOutRecallAt10, c.Score);
             Assert.Null(c.EvaluationRecallAt10);
             Assert.True(c.FitSeconds >= 0);
@@ -190,5 +192,44 @@ public class AutoMapSelectorTests
 
         Assert.Equal(MapSerializer.Serialize(first.Map), MapSerializer.Serialize(second.Map));
         Assert.Equal(first.Report.AutoSelection!.Candidates.Select(c => (c.Kind, c.Score)), second.Report.AutoSelection!.Candidates.Select(c => (c.Kind, c.Score)));
+    }
+
+    [Fact]
+    public void NeighbourAgreement_ExactRotation_IsOneAndNoiseLowersIt()
+    {
+        var rng = Synthetic.Rng(76);
+        var rotation = Synthetic.Orthogonal(rng, 8);
+        var exact = Synthetic.Pairs(rng, 400, rotation);
+        var exactSplit = exact.Split(0.25, 1);
+        var exactMap = MapFitter.Fit(exactSplit.Fit, new MapFitOptions { Kind = MapKind.Orthogonal });
+
+        // A rotation keeps every inner product, so the new-space neighbours are exactly the mapped query's old-space ones.
+        Assert.InRange(MapEvaluator.NeighbourAgreement(exactMap, exactSplit.HeldOut, exactSplit.Fit, Metric.InnerProduct), 0.99, 1.0);
+
+        var noisy = Synthetic.Pairs(rng, 400, rotation, noise: 1.0);
+        var noisySplit = noisy.Split(0.25, 1);
+        var noisyMap = MapFitter.Fit(noisySplit.Fit, new MapFitOptions { Kind = MapKind.Orthogonal });
+        var agreement = MapEvaluator.NeighbourAgreement(noisyMap, noisySplit.HeldOut, noisySplit.Fit, Metric.InnerProduct);
+        Assert.InRange(agreement, 0, 0.9);
+
+        // Deterministic: the same inputs give the same figure.
+        Assert.Equal(agreement, MapEvaluator.NeighbourAgreement(noisyMap, noisySplit.HeldOut, noisySplit.Fit, Metric.InnerProduct));
+    }
+
+    [Fact]
+    public void Run_SaturatedIdentification_TieGoesToTheHighestNeighbourAgreement()
+    {
+        // Many anchors, mild noise: every kind identifies every held-out anchor, as on real encoder pairs.
+        var rng = Synthetic.Rng(77);
+        var anchors = Synthetic.Pairs(rng, 900, Synthetic.Orthogonal(rng, 16), noise: 0.1);
+        var result = MapPipeline.Run(anchors, Auto([MapKind.Orthogonal, MapKind.CanonicalQ, MapKind.Affine]));
+
+        var selection = result.Report.AutoSelection!;
+        var best = selection.Candidates.Max(c => c.Score!.Value);
+        var tied = selection.Candidates.Where(c => c.Score == best).ToList();
+        Assert.True(tied.Count > 1, "the synthetic pair should saturate identification for several kinds");
+        var expected = tied.OrderByDescending(c => c.HeldOutNeighbourRecallAt10!.Value).First();
+        Assert.Equal(expected.Kind, selection.Chosen);
+        Assert.Contains("neighbourhood agreement@10", selection.Reason, StringComparison.Ordinal);
     }
 }
