@@ -47,7 +47,7 @@ internal static class MapView
     {
         AnsiConsole.MarkupLineInterpolated(
             $"[bold]automatic choice[/]: {selection.Chosen} ({selection.Folds}-fold cross-validation, budget {selection.BudgetSeconds.ToString("G4", CultureInfo.InvariantCulture)} s)");
-        var table = new Table().AddColumns("candidate", "outcome", "held-out recall@10", "evaluation recall@10", "score", "fit s", "reason");
+        var table = new Table().AddColumns("candidate", "outcome", "held-out recall@10", "evaluation recall@10", "score", "neighbour agreement@10", "fit s", "reason");
         foreach (var candidate in selection.Candidates)
         {
             table.AddRow(
@@ -56,6 +56,7 @@ internal static class MapView
                 Optional(candidate.HasHeldOutRecallAt10, candidate.HeldOutRecallAt10),
                 Optional(candidate.HasEvaluationRecallAt10, candidate.EvaluationRecallAt10),
                 Optional(candidate.HasScore, candidate.Score),
+                Optional(candidate.HasHeldOutNeighbourRecallAt10, candidate.HeldOutNeighbourRecallAt10),
                 candidate.FitSeconds.ToString("F2", CultureInfo.InvariantCulture),
                 Markup.Escape(candidate.Reason));
         }

@@ -148,6 +148,11 @@ internal static class MapMapping
                 row.HeldOutRecallAt10 = heldOut;
             }
 
+            if (candidate.HeldOutNeighbourRecallAt10 is { } agreement)
+            {
+                row.HeldOutNeighbourRecallAt10 = agreement;
+            }
+
             if (candidate.EvaluationRecallAt10 is { } evaluation)
             {
                 row.EvaluationRecallAt10 = evaluation;

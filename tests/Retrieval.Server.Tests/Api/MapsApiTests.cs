@@ -106,6 +106,7 @@ public abstract class MapsApiTests<TFixture>(TFixture fixture) : IClassFixture<T
         {
             Assert.Equal("AUTO_CANDIDATE_OUTCOME_SCORED", r.GetProperty("outcome").GetString());
             Assert.True(r.GetProperty("heldOutRecallAt10").GetDouble() > 0.95);
+            Assert.InRange(r.GetProperty("heldOutNeighbourRecallAt10").GetDouble(), 0, 1);
             Assert.True(r.TryGetProperty("score", out _));
         });
         Assert.Contains(chosen!.Replace("MAP_KIND_", "", StringComparison.Ordinal).ToLowerInvariant(), selection.GetProperty("reason").GetString(), StringComparison.Ordinal);
