@@ -17,4 +17,7 @@ public interface ITextTokenizer
     /// <c>▁</c>); empty for an id outside the vocabulary.
     /// </summary>
     string TokenText(long id);
+
+    /// <summary>The id of a vocabulary token given by its exact text, or null when the vocabulary lacks it.</summary>
+    long? TokenId(string token);
 }

@@ -95,6 +95,8 @@ public sealed class SentencePieceTextTokenizer : ITextTokenizer
         return tokens;
     }
 
+    public long? TokenId(string token) => _tokenizer.Vocabulary.TryGetValue(token, out var id) ? id : null;
+
     public bool IsSpecial(long id) => id == _tokenizer.BeginningOfSentenceId || id == _tokenizer.EndOfSentenceId;
 
     public string TokenText(long id) => _pieces.TryGetValue(id, out var piece) ? piece.Replace("\u2581", "", StringComparison.Ordinal) : "";

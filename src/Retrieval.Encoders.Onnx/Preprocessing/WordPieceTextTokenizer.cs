@@ -54,6 +54,19 @@ public sealed class WordPieceTextTokenizer(BertTokenizer tokenizer, IReadOnlyLis
 
     public bool IsSpecial(long id) => _special.Contains(id);
 
+    public long? TokenId(string token)
+    {
+        for (var i = 0; i < vocabulary.Count; i++)
+        {
+            if (string.Equals(vocabulary[i], token, StringComparison.Ordinal))
+            {
+                return i;
+            }
+        }
+
+        return null;
+    }
+
     public string TokenText(long id)
     {
         if (id < 0 || id >= vocabulary.Count)

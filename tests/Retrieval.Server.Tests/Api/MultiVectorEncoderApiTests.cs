@@ -140,6 +140,25 @@ public abstract class MultiVectorEncoderApiTests<TFixture>(TFixture fixture) : I
         Assert.Empty((await Server.Items.GetItemsAsync(new GetItemsRequest { Collection = name, Ids = { "empty" } })).Items);
     }
 
+    [SkippableFact]
+    public async Task QueryAndDocumentMarkers_GoRightAfterCls_AndAnUnknownMarkerIsRefused()
+    {
+        // The tiny model's token state depends on the token id alone, so a marker's row is that token's row anywhere.
+        var name = await RegisterAsync(EncoderKind.Multi, new TextSettings { QueryMarker = "red", DocumentMarker = "blue" });
+        var query = (await EncodeAsync(name, ["the cat"], query: true))[0];
+        var document = (await EncodeAsync(name, ["the cat"], query: false))[0];
+        var plain = (await EncodeAsync(name, ["red blue the cat"], query: false))[0]; // [CLS] blue red blue the cat [SEP]
+        Assert.Equal(5, query.Length); // [CLS] red the cat [SEP]
+        Assert.Equal(5, document.Length); // [CLS] blue the cat [SEP]
+        Assert.Equal(plain[2], query[1]);
+        Assert.Equal(plain[1], document[1]);
+        Assert.Equal(document[2..], query[2..]);
+
+        var unknown = await Assert.ThrowsAsync<RpcException>(() => RegisterAsync(EncoderKind.Multi, new TextSettings { QueryMarker = "[unused0]" }));
+        Assert.Equal(StatusCode.InvalidArgument, unknown.StatusCode);
+        Assert.Contains("descriptor.text.query_marker", unknown.Status.Detail, StringComparison.Ordinal);
+    }
+
     private static Space MultiSpace(string name, string? encoder, params DropToken[] drop)
     {
         var space = new Space
@@ -156,7 +175,7 @@ public abstract class MultiVectorEncoderApiTests<TFixture>(TFixture fixture) : I
         return space;
     }
 
-    private async Task<string> RegisterAsync(EncoderKind kind)
+    private async Task<string> RegisterAsync(EncoderKind kind, TextSettings? text = null)
     {
         var name = TestNames.Unique(kind == EncoderKind.Multi ? "tokens" : "pooled");
         await Server.Encoders.UploadEncoderAsync(new UploadEncoderRequest
@@ -174,7 +193,7 @@ public abstract class MultiVectorEncoderApiTests<TFixture>(TFixture fixture) : I
                 Normalize = true,
                 MaxSequenceLength = 32,
                 MaxBatch = 8,
-                Text = new TextSettings { QueryPrefix = QueryPrefix },
+                Text = text ?? new TextSettings { QueryPrefix = QueryPrefix },
             },
             Model = ByteString.CopyFrom(new TinyTextModel(seed: 11).Model()),
             Vocabulary = ByteString.CopyFrom(TinyTextModel.VocabularyBytes),
