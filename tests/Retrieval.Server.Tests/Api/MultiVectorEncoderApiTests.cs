@@ -228,3 +228,5 @@ public abstract class MultiVectorEncoderApiTests<TFixture>(TFixture fixture) : I
 }
 
 public sealed class SqliteMultiVectorEncoderApiTests(SqliteServerFixture fixture) : MultiVectorEncoderApiTests<SqliteServerFixture>(fixture);
+
+public sealed class PostgresMultiVectorEncoderApiTests(PostgresServerFixture fixture) : MultiVectorEncoderApiTests<PostgresServerFixture>(fixture);
