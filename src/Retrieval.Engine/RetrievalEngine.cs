@@ -277,7 +277,7 @@ public sealed partial class RetrievalEngine : IAsyncDisposable
     /// <paramref name="query"/> is where the search sits in its request (<see cref="FieldPath.Root"/> for a single
     /// search), so that errors name its <c>space</c> and <c>input</c> fields.
     /// </summary>
-    public Task<float[]> EncodeQueryAsync(string collection, string? space, RawInput input, FieldPath query, CancellationToken cancellationToken) =>
+    public Task<Encoders.EncodedQuery> EncodeQueryAsync(string collection, string? space, RawInput input, FieldPath query, CancellationToken cancellationToken) =>
         _encoders.EncodeQueryAsync(_catalog.Get(collection).Definition, space, input, query, cancellationToken);
 
     /// <summary>Every "collection/space" whose space names this encoder version: the registry refuses to delete it while any does.</summary>

@@ -1,5 +1,6 @@
 using Retrieval.Core.Errors;
 using Retrieval.Core.Model;
+using Retrieval.Core.MultiVector;
 using Retrieval.Core.Storage;
 
 namespace Retrieval.Core.Encoders;
@@ -30,4 +31,12 @@ public interface ISpaceEncoders
     /// </summary>
     Task<IReadOnlyList<float[]>> EncodeAsync(
         EncoderRef encoder, IReadOnlyList<RawInput> inputs, bool isQuery, Func<int, FieldPath> fieldOf, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Encodes inputs with a bound multi-vector (token output) encoder: the token vectors of each input, in the order
+    /// given, less the tokens <paramref name="drop"/> names. Queries get the encoder's query prefix. Errors as
+    /// <see cref="EncodeAsync"/>; an input left with no token after dropping is INVALID_ARGUMENT naming <c>fieldOf(index)</c>.
+    /// </summary>
+    Task<IReadOnlyList<IReadOnlyList<float[]>>> EncodeTokensAsync(
+        EncoderRef encoder, IReadOnlyList<RawInput> inputs, bool isQuery, TokenDrop drop, Func<int, FieldPath> fieldOf, CancellationToken cancellationToken);
 }

@@ -72,6 +72,12 @@ public sealed record MultiVectorSettings
     /// <summary>The token-level first stage's index settings (used when <see cref="FirstStage"/> is Tokens); defaults when null.</summary>
     public TokenFirstStageOptions? TokenFirstStage { get; init; }
 
+    /// <summary>
+    /// Tokens dropped from an encoder's output (raw-text upserts and searches of a space bound to a multi encoder) before
+    /// pruning and the FDE. Default none. Token rows sent by a client are kept as sent.
+    /// </summary>
+    public TokenDrop DropTokens { get; init; } = TokenDrop.None;
+
     /// <summary>K' used when a search does not set one. Default <see cref="DefaultCandidates"/>.</summary>
     public int Candidates { get; init; } = DefaultCandidates;
 

@@ -15,6 +15,15 @@ public sealed record TextSettings
     /// <summary>Prepended to query texts (e.g. Arctic's "Represent this sentence for searching relevant passages: ").</summary>
     public string QueryPrefix { get; init; } = "";
 
+    /// <summary>
+    /// WordPiece: a vocabulary token put right after [CLS] of every query (ColBERT's [Q], often "[unused0]"); empty
+    /// (default) for none. It takes one of <see cref="EncoderDescriptor.MaxSequenceLength"/>'s tokens.
+    /// </summary>
+    public string QueryMarker { get; init; } = "";
+
+    /// <summary>WordPiece: as <see cref="QueryMarker"/>, for every text that is not a query (ColBERT's [D], often "[unused1]").</summary>
+    public string DocumentMarker { get; init; } = "";
+
     /// <summary>Lower-case before WordPiece (uncased vocabularies). Default true. SentencePiece models normalize themselves.</summary>
     public bool LowerCase { get; init; } = true;
 

@@ -8,4 +8,16 @@ public interface ITextTokenizer
     /// of them; a longer text loses its tail but keeps the closing special token, as the models expect.
     /// </summary>
     long[] Encode(string text, int maxTokens);
+
+    /// <summary>True for the ids of the tokenizer's special tokens (classification, separator, padding, masking, sentence marks).</summary>
+    bool IsSpecial(long id);
+
+    /// <summary>
+    /// The text a token id stands for, without the tokenizer's word marks (WordPiece's leading <c>##</c>, SentencePiece's
+    /// <c>▁</c>); empty for an id outside the vocabulary.
+    /// </summary>
+    string TokenText(long id);
+
+    /// <summary>The id of a vocabulary token given by its exact text, or null when the vocabulary lacks it.</summary>
+    long? TokenId(string token);
 }

@@ -13,12 +13,18 @@ public sealed class SentencePieceTextTokenizer : ITextTokenizer
     private readonly SentencePieceTokenizer _tokenizer;
     private readonly bool _addBos;
     private readonly bool _addEos;
+    private readonly Dictionary<long, string> _pieces;
 
     private SentencePieceTextTokenizer(SentencePieceTokenizer tokenizer, bool addBos, bool addEos)
     {
         _tokenizer = tokenizer;
         _addBos = addBos;
         _addEos = addEos;
+        _pieces = [];
+        foreach (var (piece, id) in tokenizer.Vocabulary)
+        {
+            _pieces[id] = piece;
+        }
     }
 
     public SentencePieceTokenizer Tokenizer => _tokenizer;
@@ -88,6 +94,12 @@ public sealed class SentencePieceTextTokenizer : ITextTokenizer
 
         return tokens;
     }
+
+    public long? TokenId(string token) => _tokenizer.Vocabulary.TryGetValue(token, out var id) ? id : null;
+
+    public bool IsSpecial(long id) => id == _tokenizer.BeginningOfSentenceId || id == _tokenizer.EndOfSentenceId;
+
+    public string TokenText(long id) => _pieces.TryGetValue(id, out var piece) ? piece.Replace("\u2581", "", StringComparison.Ordinal) : "";
 
     private static void RequirePiece(SentencePieceTokenizer tokenizer, bool wanted, string piece, int id, string setting, string which)
     {

@@ -5,8 +5,14 @@ using Retrieval.Encoders.Onnx.Descriptors;
 namespace Retrieval.Encoders.Onnx.Preprocessing;
 
 /// <summary>WordPiece (Microsoft.ML.Tokenizers' BertTokenizer): <c>[CLS] pieces [SEP]</c>.</summary>
-public sealed class WordPieceTextTokenizer(BertTokenizer tokenizer) : ITextTokenizer
+public sealed class WordPieceTextTokenizer(BertTokenizer tokenizer, IReadOnlyList<string> vocabulary) : ITextTokenizer
 {
+    // BertTokenizer maps unknown words to [UNK], which stands for a word; it is no special token here, even when it
+    // stands in for a missing [PAD] or [MASK].
+    private readonly HashSet<long> _special =
+        [.. new long[] { tokenizer.ClassificationTokenId, tokenizer.SeparatorTokenId, tokenizer.PaddingTokenId, tokenizer.MaskingTokenId }
+            .Where(id => id != tokenizer.UnknownTokenId)];
+
     public BertTokenizer Tokenizer => tokenizer;
 
     /// <summary>
@@ -21,7 +27,8 @@ public sealed class WordPieceTextTokenizer(BertTokenizer tokenizer) : ITextToken
         try
         {
             var options = new BertOptions { LowerCaseBeforeTokenization = settings.LowerCase };
-            var tokens = Tokens(vocabulary.Span);
+            var lines = Lines(vocabulary.Span);
+            var tokens = new HashSet<string>(lines, StringComparer.Ordinal);
             if (!tokens.Contains(options.MaskingToken))
             {
                 options.MaskingToken = options.UnknownToken;
@@ -33,7 +40,7 @@ public sealed class WordPieceTextTokenizer(BertTokenizer tokenizer) : ITextToken
             }
 
             using var stream = new MemoryStream(vocabulary.ToArray(), writable: false);
-            return new WordPieceTextTokenizer(BertTokenizer.Create(stream, options));
+            return new WordPieceTextTokenizer(BertTokenizer.Create(stream, options), lines);
         }
         catch (Exception e) when (e is ArgumentException or InvalidOperationException or FormatException or KeyNotFoundException)
         {
@@ -41,16 +48,34 @@ public sealed class WordPieceTextTokenizer(BertTokenizer tokenizer) : ITextToken
         }
     }
 
-    /// <summary>The vocabulary's tokens, one a line (UTF-8, LF or CRLF).</summary>
-    private static HashSet<string> Tokens(ReadOnlySpan<byte> vocabulary)
+    /// <summary>The vocabulary's tokens, one a line (UTF-8, LF or CRLF); a token's id is its line number.</summary>
+    private static string[] Lines(ReadOnlySpan<byte> vocabulary) =>
+        [.. System.Text.Encoding.UTF8.GetString(vocabulary).Split('\n').Select(line => line.TrimEnd('\r'))];
+
+    public bool IsSpecial(long id) => _special.Contains(id);
+
+    public long? TokenId(string token)
     {
-        var tokens = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var line in System.Text.Encoding.UTF8.GetString(vocabulary).Split('\n'))
+        for (var i = 0; i < vocabulary.Count; i++)
         {
-            tokens.Add(line.TrimEnd('\r'));
+            if (string.Equals(vocabulary[i], token, StringComparison.Ordinal))
+            {
+                return i;
+            }
         }
 
-        return tokens;
+        return null;
+    }
+
+    public string TokenText(long id)
+    {
+        if (id < 0 || id >= vocabulary.Count)
+        {
+            return "";
+        }
+
+        var token = vocabulary[(int)id];
+        return token.StartsWith("##", StringComparison.Ordinal) && token.Length > 2 ? token[2..] : token;
     }
 
     public long[] Encode(string text, int maxTokens)

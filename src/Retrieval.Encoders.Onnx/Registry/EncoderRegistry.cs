@@ -3,8 +3,10 @@ using System.Runtime.ExceptionServices;
 using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
 using Retrieval.Core.Errors;
+using Retrieval.Core.MultiVector;
 using Retrieval.Encoders.Onnx.Descriptors;
 using Retrieval.Encoders.Onnx.Inputs;
+using Retrieval.Encoders.Onnx.Preprocessing;
 using Retrieval.Encoders.Onnx.Runtime;
 
 namespace Retrieval.Encoders.Onnx.Registry;
@@ -178,8 +180,16 @@ public sealed class EncoderRegistry : IAsyncDisposable
         EncodeAsync(name, version, inputs, isQuery, i => FieldPath.Of("inputs").Index(i), cancellationToken);
 
     /// <summary>Like the overload without <paramref name="fieldOf"/>, naming a bad input <c>fieldOf(index)</c> in its error.</summary>
+    public Task<(EncoderInfo Info, IReadOnlyList<Embedding> Embeddings)> EncodeAsync(
+        string name, string? version, IReadOnlyList<EncoderInput> inputs, bool isQuery, Func<int, FieldPath> fieldOf, CancellationToken cancellationToken) =>
+        EncodeAsync(name, version, inputs, isQuery, TokenDrop.None, fieldOf, cancellationToken);
+
+    /// <summary>
+    /// Like the overload without <paramref name="drop"/>; a multi-vector text encoder's embeddings then lack the token
+    /// rows <paramref name="drop"/> names (INVALID_ARGUMENT for any other encoder when it names some).
+    /// </summary>
     public async Task<(EncoderInfo Info, IReadOnlyList<Embedding> Embeddings)> EncodeAsync(
-        string name, string? version, IReadOnlyList<EncoderInput> inputs, bool isQuery, Func<int, FieldPath> fieldOf, CancellationToken cancellationToken)
+        string name, string? version, IReadOnlyList<EncoderInput> inputs, bool isQuery, TokenDrop drop, Func<int, FieldPath> fieldOf, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(fieldOf);
         ArgumentNullException.ThrowIfNull(inputs);
@@ -197,7 +207,41 @@ public sealed class EncoderRegistry : IAsyncDisposable
         var loaded = await LoadAsync(info, cancellationToken);
         // Preprocess before queueing: a bad input fails this request before anything is queued.
         var prepared = Prepare(loaded.Encoder, inputs, isQuery, fieldOf);
-        return (info, await loaded.Batcher.EnqueueRangeAsync(prepared, cancellationToken));
+        var embeddings = await loaded.Batcher.EnqueueRangeAsync(prepared, cancellationToken);
+        if (drop == TokenDrop.None)
+        {
+            return (info, embeddings);
+        }
+
+        if (info.Descriptor.Kind != EncoderKind.Multi || loaded.Encoder.Preprocessor is not TextPreprocessor text)
+        {
+            throw RetrievalException.Invalid(FieldPath.Of("dropTokens"), $"encoder {info.Descriptor.Name}/{info.Descriptor.Version} is no multi-vector text encoder; only its token vectors can lose tokens");
+        }
+
+        // A text's token rows are its tokens in order (the model's mask marks them all): drop rows by their token ids.
+        var kept = new Embedding[inputs.Count];
+        var dim = info.Descriptor.Dimension;
+        for (var i = 0; i < kept.Length; i++)
+        {
+            var keep = TokenDropFilter.Keep(prepared[i].TokenIds!, text.Tokenizer, drop);
+            if (keep.Length != embeddings[i].Rows)
+            {
+                throw new InvalidOperationException($"encoder {info.Descriptor.Name}/{info.Descriptor.Version} gave {embeddings[i].Rows} token rows for {keep.Length} tokens");
+            }
+
+            var values = new List<float>(embeddings[i].Values.Length);
+            for (var row = 0; row < keep.Length; row++)
+            {
+                if (keep[row])
+                {
+                    values.AddRange(embeddings[i].Values.AsSpan(row * dim, dim));
+                }
+            }
+
+            kept[i] = new Embedding([.. values], values.Count / dim);
+        }
+
+        return (info, kept);
     }
 
     /// <summary>

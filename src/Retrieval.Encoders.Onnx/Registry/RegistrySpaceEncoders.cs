@@ -1,6 +1,7 @@
 using Retrieval.Core.Encoders;
 using Retrieval.Core.Errors;
 using Retrieval.Core.Model;
+using Retrieval.Core.MultiVector;
 using Retrieval.Core.Storage;
 using Retrieval.Encoders.Onnx.Descriptors;
 using Retrieval.Encoders.Onnx.Inputs;
@@ -24,9 +25,19 @@ public sealed class RegistrySpaceEncoders(EncoderRegistry registry, OnnxEncoderO
         var info = registry.Find(requested.Name, requested.Version)
             ?? throw RetrievalException.Invalid(field, $"unknown encoder {requested.Name}/{(string.IsNullOrEmpty(requested.Version) ? "(latest)" : requested.Version)}");
         var d = info.Descriptor;
-        if (d.Kind != EncoderKind.Dense)
+        if (d.Kind != EncoderKind.Dense && !space.IsMulti)
         {
             throw RetrievalException.Invalid(field, $"encoder {d.Name}/{d.Version} makes token vectors (multi); a dense space needs a dense encoder");
+        }
+
+        if (d.Kind != EncoderKind.Multi && space.IsMulti)
+        {
+            throw RetrievalException.Invalid(field, $"encoder {d.Name}/{d.Version} makes one pooled vector per input (dense); a multi-vector space needs a multi encoder (kind multi, pooling none)");
+        }
+
+        if (space.MultiVector is { DropTokens: not TokenDrop.None } && d.InputKind != EncoderInputKind.Text)
+        {
+            throw RetrievalException.Invalid(field, $"encoder {d.Name}/{d.Version} takes {d.InputKind} inputs; multiVector.dropTokens needs a text encoder's tokens");
         }
 
         if (d.Dimension != space.Dimension)
@@ -48,14 +59,7 @@ public sealed class RegistrySpaceEncoders(EncoderRegistry registry, OnnxEncoderO
         ArgumentNullException.ThrowIfNull(encoder);
         ArgumentNullException.ThrowIfNull(inputs);
         ArgumentNullException.ThrowIfNull(fieldOf);
-        var info = registry.Find(encoder.Name, encoder.Version)
-            ?? throw RetrievalException.Precondition($"encoder {encoder.Name}/{encoder.Version} named by the space is not registered on this server");
-        if (encoder.ModelSha256.Length > 0 && encoder.ModelSha256 != info.ModelSha256)
-        {
-            throw RetrievalException.Precondition(
-                $"encoder {encoder.Name}/{encoder.Version} here has model checksum {info.ModelSha256}, but the space was bound to {encoder.ModelSha256}");
-        }
-
+        Registered(encoder);
         var converted = inputs.Select((input, i) => ToEncoderInput(input, fieldOf(i))).ToList();
         // Large upserts go in slices of half the queue, one after another: the encoder stays busy without one
         // request taking the whole queue from concurrent searches.
@@ -74,6 +78,53 @@ public sealed class RegistrySpaceEncoders(EncoderRegistry registry, OnnxEncoderO
         }
 
         return vectors;
+    }
+
+    public async Task<IReadOnlyList<IReadOnlyList<float[]>>> EncodeTokensAsync(
+        EncoderRef encoder, IReadOnlyList<RawInput> inputs, bool isQuery, TokenDrop drop, Func<int, FieldPath> fieldOf, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(encoder);
+        ArgumentNullException.ThrowIfNull(inputs);
+        ArgumentNullException.ThrowIfNull(fieldOf);
+        var info = Registered(encoder);
+        var dim = info.Descriptor.Dimension;
+        var converted = inputs.Select((input, i) => ToEncoderInput(input, fieldOf(i))).ToList();
+        var rows = new IReadOnlyList<float[]>[inputs.Count];
+        var slice = Math.Max(1, options.QueueCapacity / 2);
+        for (var start = 0; start < converted.Count; start += slice)
+        {
+            var count = Math.Min(slice, converted.Count - start);
+            var offset = start;
+            var (_, embeddings) = await registry.EncodeAsync(
+                encoder.Name, encoder.Version, converted.GetRange(start, count), isQuery, drop, i => fieldOf(offset + i), cancellationToken);
+            for (var i = 0; i < count; i++)
+            {
+                var embedding = embeddings[i];
+                if (embedding.Rows == 0)
+                {
+                    throw RetrievalException.Invalid(fieldOf(start + i), drop == TokenDrop.None
+                        ? "the input gives no token vectors"
+                        : $"no token is left after dropping {drop} tokens (multiVector.dropTokens)");
+                }
+
+                rows[start + i] = Enumerable.Range(0, embedding.Rows).Select(r => embedding.Values.AsSpan(r * dim, dim).ToArray()).ToArray();
+            }
+        }
+
+        return rows;
+    }
+
+    private EncoderInfo Registered(EncoderRef encoder)
+    {
+        var info = registry.Find(encoder.Name, encoder.Version)
+            ?? throw RetrievalException.Precondition($"encoder {encoder.Name}/{encoder.Version} named by the space is not registered on this server");
+        if (encoder.ModelSha256.Length > 0 && encoder.ModelSha256 != info.ModelSha256)
+        {
+            throw RetrievalException.Precondition(
+                $"encoder {encoder.Name}/{encoder.Version} here has model checksum {info.ModelSha256}, but the space was bound to {encoder.ModelSha256}");
+        }
+
+        return info;
     }
 
     private static EncoderInput ToEncoderInput(RawInput input, FieldPath field)

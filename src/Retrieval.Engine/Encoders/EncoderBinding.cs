@@ -35,6 +35,11 @@ internal sealed class EncoderBinding
     {
         ArgumentNullException.ThrowIfNull(inputs);
         var encoder = EncoderOf(definition, space, FieldPath.Of("space"), FieldPath.Of("space"));
+        if (definition.FindSpace(space) is { IsMulti: true })
+        {
+            throw RetrievalException.Invalid(FieldPath.Of("space"), $"space '{space}' is multi-vector: its inputs encode to token rows, not one vector");
+        }
+
         return Require().EncodeAsync(encoder, inputs, isQuery: false, i => FieldPath.Of("inputs").Index(i), cancellationToken);
     }
 
@@ -43,15 +48,22 @@ internal sealed class EncoderBinding
     /// <paramref name="space"/> means the collection's default space. <paramref name="query"/> is where the search sits
     /// in its request (the root for a single search): errors name its <c>space</c> and <c>input</c> fields.
     /// </summary>
-    public async Task<float[]> EncodeQueryAsync(CollectionDefinition definition, string? space, RawInput input, FieldPath query, CancellationToken cancellationToken)
+    public async Task<EncodedQuery> EncodeQueryAsync(CollectionDefinition definition, string? space, RawInput input, FieldPath query, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(input);
         ArgumentNullException.ThrowIfNull(query);
         var spaceName = string.IsNullOrEmpty(space) ? definition.DefaultSpace : space;
         var inputField = query.Member("input");
         var encoder = EncoderOf(definition, spaceName, query.Member("space"), inputField);
+        if (definition.FindSpace(spaceName) is { MultiVector: { } multi })
+        {
+            // A multi space's query is its token rows, made with the query side of the encoder (its query prefix).
+            var rows = await Require().EncodeTokensAsync(encoder, [input], isQuery: true, multi.DropTokens, _ => inputField, cancellationToken);
+            return new EncodedQuery([], rows[0]);
+        }
+
         var vectors = await Require().EncodeAsync(encoder, [input], isQuery: true, _ => inputField, cancellationToken);
-        return vectors[0];
+        return new EncodedQuery(vectors[0], null);
     }
 
     /// <summary>Holds encoder deletion off while spaces naming encoders are committed; nothing to hold when none does.</summary>
@@ -92,7 +104,7 @@ internal sealed class EncoderBinding
             {
                 var field = FieldPath.Of("items").Index(i).Member("inputs").Key(space);
                 used[space] = EncoderOf(definition, space, field, field);
-                if (items[i].Vectors.ContainsKey(space))
+                if (items[i].Vectors.ContainsKey(space) || items[i].MultiVectors?.ContainsKey(space) == true)
                 {
                     throw RetrievalException.Invalid(field, $"space '{space}' has both a vector and an input; send one of them");
                 }
@@ -108,24 +120,43 @@ internal sealed class EncoderBinding
 
         var encoders = Require();
         var vectors = items.Select(i => new Dictionary<string, float[]>(i.Vectors, StringComparer.Ordinal)).ToArray();
+        var tokenRows = items.Select(i => i.MultiVectors is null ? null : new Dictionary<string, IReadOnlyList<float[]>>(i.MultiVectors, StringComparer.Ordinal)).ToArray();
         var runs = perSpace.Select(async pair =>
         {
             var (space, list) = (pair.Key, pair.Value);
-            var encoded = await encoders.EncodeAsync(
-                used[space], list.ConvertAll(x => x.Input), isQuery: false, j => FieldPath.Of("items").Index(list[j].Item).Member("inputs").Key(space), cancellationToken);
-            return (space, list, encoded);
+            var inputs = list.ConvertAll(x => x.Input);
+            FieldPath FieldOf(int j) => FieldPath.Of("items").Index(list[j].Item).Member("inputs").Key(space);
+            if (definition.FindSpace(space)?.MultiVector is { } multi)
+            {
+                // Document side of a multi encoder: token rows, which then take the token-row path (validation,
+                // pruning, FDE) exactly as rows sent by a client.
+                var rows = await encoders.EncodeTokensAsync(used[space], inputs, isQuery: false, multi.DropTokens, FieldOf, cancellationToken);
+                return (space, list, Vectors: (IReadOnlyList<float[]>?)null, Rows: rows);
+            }
+
+            var encoded = await encoders.EncodeAsync(used[space], inputs, isQuery: false, FieldOf, cancellationToken);
+            return (space, list, Vectors: encoded, Rows: (IReadOnlyList<IReadOnlyList<float[]>>?)null);
         }).ToList();
-        foreach (var (space, list, encoded) in await Task.WhenAll(runs))
+        foreach (var (space, list, encoded, rows) in await Task.WhenAll(runs))
         {
             for (var j = 0; j < list.Count; j++)
             {
-                vectors[list[j].Item][space] = encoded[j];
+                var item = list[j].Item;
+                if (rows is not null)
+                {
+                    (tokenRows[item] ??= new Dictionary<string, IReadOnlyList<float[]>>(StringComparer.Ordinal))[space] = rows[j];
+                }
+                else
+                {
+                    vectors[item][space] = encoded![j];
+                }
             }
         }
 
         var written = items.Select((item, i) => item with
         {
             Vectors = vectors[i],
+            MultiVectors = tokenRows[i],
             RawInputs = definition.StoreInputs ? item.RawInputs ?? NoInputs : null,
         }).ToList();
         return (written, used);

@@ -68,11 +68,6 @@ internal static class MultiVectorSpaceValidator
                 : throw RetrievalException.Invalid(multi, "is only allowed on a SPACE_KIND_MULTI space");
         }
 
-        if (space.Encoder is not null)
-        {
-            throw RetrievalException.Invalid(field.Member("encoder"), "raw inputs are not wired for multi-vector spaces yet; send token rows");
-        }
-
         if (space.Metric == Metric.L2)
         {
             throw RetrievalException.Invalid(field.Member("metric"), "a multi-vector space compares tokens by inner product (Chamfer): use METRIC_INNER_PRODUCT, or METRIC_COSINE to normalize every token");
@@ -207,6 +202,16 @@ internal static class MultiVectorSpaceValidator
             {
                 throw RetrievalException.Invalid(multi.Member("muvera").Member("center"), "give either the center's values or learnTokens, not both");
             }
+        }
+
+        if ((settings.DropTokens & ~(TokenDrop.Special | TokenDrop.Punctuation)) != 0)
+        {
+            throw RetrievalException.Invalid(multi.Member("dropTokens"), $"must combine SPECIAL and PUNCTUATION only, got {(int)settings.DropTokens}");
+        }
+
+        if (settings.DropTokens != TokenDrop.None && space.Encoder is null)
+        {
+            throw RetrievalException.Invalid(multi.Member("dropTokens"), "applies to the tokens an encoder makes; name the space's encoder, or drop the tokens before sending rows");
         }
 
         if (settings.BallCarvingTau is { } tau && !float.IsFinite(tau))

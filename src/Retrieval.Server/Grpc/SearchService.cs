@@ -2,6 +2,7 @@ using Grpc.Core;
 using Retrieval.Contracts.V1;
 using Retrieval.Core.Errors;
 using Retrieval.Engine;
+using Retrieval.Engine.Encoders;
 using Retrieval.Server.Mapping;
 
 namespace Retrieval.Server.Grpc;
@@ -28,12 +29,15 @@ internal sealed class SearchService(RetrievalEngine engine) : Contracts.V1.Searc
         return response;
     }
 
-    /// <summary>The query vector: the one sent, or the raw input encoded by the space's encoder.</summary>
-    private async Task<float[]> QueryVectorAsync(string collection, SearchRequest request, FieldPath query, CancellationToken cancellationToken)
+    /// <summary>
+    /// The query vector (or token rows): the one sent, or the raw input encoded by the space's encoder; rows sent as
+    /// <c>vector.rows</c> are read in <see cref="ToQuery"/>.
+    /// </summary>
+    private async Task<EncodedQuery> QueryVectorAsync(string collection, SearchRequest request, FieldPath query, CancellationToken cancellationToken)
     {
         if (request.Input is null)
         {
-            return VectorMapping.ToArray(request.Vector);
+            return new EncodedQuery(VectorMapping.ToArray(request.Vector), null);
         }
 
         if (request.ItemId.Length > 0)
@@ -41,7 +45,7 @@ internal sealed class SearchService(RetrievalEngine engine) : Contracts.V1.Searc
             throw RetrievalException.Invalid(query.Member("itemId"), "send either input or itemId, not both");
         }
 
-        if (request.Vector is { Values.Count: > 0 })
+        if (request.Vector is { Values.Count: > 0 } or { Rows.Count: > 0 })
         {
             throw RetrievalException.Invalid(query.Member("input"), "send either vector or input, not both");
         }
@@ -49,9 +53,9 @@ internal sealed class SearchService(RetrievalEngine engine) : Contracts.V1.Searc
         return await engine.EncodeQueryAsync(collection, request.Space, InputMapping.ToRawInput(request.Input, query.Member("input")), query, cancellationToken);
     }
 
-    private static SearchQuery ToQuery(SearchRequest request, FieldPath query, float[] vector) => new(
+    private static SearchQuery ToQuery(SearchRequest request, FieldPath query, EncodedQuery encoded) => new(
         request.Space,
-        vector,
+        encoded.Vector,
         request.K,
         FilterMapping.ToFilter(request.Filter, query.Member("filter")),
         request.WithPayload,
@@ -63,7 +67,7 @@ internal sealed class SearchService(RetrievalEngine engine) : Contracts.V1.Searc
         request.Nprobe,
         request.Exact)
     {
-        Rows = VectorMapping.ToRows(request.Vector, query.Member("vector")),
+        Rows = encoded.Rows ?? VectorMapping.ToRows(request.Vector, query.Member("vector")),
         Candidates = request.Candidates,
         ItemId = request.ItemId,
         GroupBy = request.GroupBy,

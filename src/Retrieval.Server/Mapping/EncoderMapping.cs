@@ -59,6 +59,8 @@ internal static class EncoderMapping
             AttentionMaskName = t.AttentionMaskName.Length > 0 ? t.AttentionMaskName : defaults.AttentionMaskName,
             TokenTypeIdsName = t.TokenTypeIdsName,
             QueryPrefix = t.QueryPrefix,
+            QueryMarker = t.QueryMarker,
+            DocumentMarker = t.DocumentMarker,
             LowerCase = !t.HasLowerCase || t.LowerCase,
             Tokenizer = t.Tokenizer switch
             {
@@ -117,6 +119,8 @@ internal static class EncoderMapping
                 AttentionMaskName = t.AttentionMaskName,
                 TokenTypeIdsName = t.TokenTypeIdsName,
                 QueryPrefix = t.QueryPrefix,
+                QueryMarker = t.QueryMarker,
+                DocumentMarker = t.DocumentMarker,
                 LowerCase = t.LowerCase,
                 Tokenizer = t.Tokenizer == TokenizerKind.SentencePiece ? Proto.TokenizerKind.Sentencepiece : Proto.TokenizerKind.Wordpiece,
                 AddBos = t.AddBeginningOfSentence,

@@ -107,7 +107,24 @@ internal static class MultiVectorMapping
                 Proto.TokenPrecision.Int8 => TokenPrecision.ScaledInt8,
                 _ => throw RetrievalException.Invalid(field.Member("multiVector").Member("tokenPrecision"), $"unknown token precision value {(int)config.TokenPrecision}"),
             },
+            DropTokens = ToDrop(config.DropTokens, field.Member("multiVector").Member("dropTokens")),
         };
+    }
+
+    private static TokenDrop ToDrop(Google.Protobuf.Collections.RepeatedField<Proto.DropToken> tokens, FieldPath field)
+    {
+        var drop = TokenDrop.None;
+        for (var i = 0; i < tokens.Count; i++)
+        {
+            drop |= tokens[i] switch
+            {
+                Proto.DropToken.Special => TokenDrop.Special,
+                Proto.DropToken.Punctuation => TokenDrop.Punctuation,
+                _ => throw RetrievalException.Invalid(field.Index(i), $"must be DROP_TOKEN_SPECIAL or DROP_TOKEN_PUNCTUATION, got {tokens[i]}"),
+            };
+        }
+
+        return drop;
     }
 
     public static Proto.MultiVectorConfig ToProto(MultiVectorSettings settings)
@@ -177,6 +194,16 @@ internal static class MultiVectorMapping
         }
 
         config.FirstStage = settings.FirstStage == MultiVectorFirstStage.Tokens ? Proto.FirstStage.Tokens : Proto.FirstStage.Fde;
+        if (settings.DropTokens.HasFlag(TokenDrop.Special))
+        {
+            config.DropTokens.Add(Proto.DropToken.Special);
+        }
+
+        if (settings.DropTokens.HasFlag(TokenDrop.Punctuation))
+        {
+            config.DropTokens.Add(Proto.DropToken.Punctuation);
+        }
+
         if (settings.TokenFirstStage is { } tokenStage)
         {
             config.TokenFirstStage = new Proto.TokenFirstStageConfig { Lists = tokenStage.Lists, Probes = tokenStage.Probes, Neighbours = tokenStage.Neighbours, TrainItems = tokenStage.TrainItems };

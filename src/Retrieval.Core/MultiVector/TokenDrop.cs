@@ -1,0 +1,18 @@
+namespace Retrieval.Core.MultiVector;
+
+/// <summary>
+/// Tokens an encoder-fed multi-vector space drops from the encoder's output before pruning and the FDE: tokens that
+/// carry little meaning of their own in Chamfer (MaxSim) yet match every query's tokens alike.
+/// </summary>
+[Flags]
+public enum TokenDrop
+{
+    /// <summary>Keep every token the model outputs.</summary>
+    None = 0,
+
+    /// <summary>The tokenizer's special tokens: [CLS], [SEP], [PAD], [MASK] (WordPiece); BOS, EOS, PAD (SentencePiece).</summary>
+    Special = 1,
+
+    /// <summary>Tokens made only of punctuation or symbol characters (after the WordPiece ## / SentencePiece ▁ marks).</summary>
+    Punctuation = 2,
+}

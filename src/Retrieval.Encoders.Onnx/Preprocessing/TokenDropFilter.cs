@@ -1,0 +1,28 @@
+using Retrieval.Core.MultiVector;
+
+namespace Retrieval.Encoders.Onnx.Preprocessing;
+
+/// <summary>
+/// Decides which of a text's tokens a multi-vector space keeps (<see cref="TokenDrop"/>): special tokens by the
+/// tokenizer's ids, punctuation by the token's text.
+/// </summary>
+public static class TokenDropFilter
+{
+    /// <summary>Whether each of <paramref name="ids"/> is kept; every token when <paramref name="drop"/> is none.</summary>
+    public static bool[] Keep(ReadOnlySpan<long> ids, ITextTokenizer tokenizer, TokenDrop drop)
+    {
+        ArgumentNullException.ThrowIfNull(tokenizer);
+        var keep = new bool[ids.Length];
+        for (var i = 0; i < ids.Length; i++)
+        {
+            keep[i] = !((drop.HasFlag(TokenDrop.Special) && tokenizer.IsSpecial(ids[i]))
+                        || (drop.HasFlag(TokenDrop.Punctuation) && !tokenizer.IsSpecial(ids[i]) && IsPunctuation(tokenizer.TokenText(ids[i]))));
+        }
+
+        return keep;
+    }
+
+    /// <summary>A token made only of punctuation and symbol characters (".", ",", "##-", "▁?", "...").</summary>
+    public static bool IsPunctuation(string text) =>
+        text.Length > 0 && text.All(c => char.IsPunctuation(c) || char.IsSymbol(c));
+}
