@@ -51,11 +51,36 @@ public sealed class InProcessServer : IAsyncDisposable
 
     public static async Task<InProcessServer> StartAsync(ServerConfiguration configuration)
     {
-        var app = ServerExtensions.BuildRetrievalServer(configuration.ToArguments());
-        await app.StartAsync();
+        var app = await StartOnFreePortsAsync(configuration);
         var server = new InProcessServer(app, configuration);
         await server.WaitUntilReadyAsync(TimeSpan.FromSeconds(60));
         return server;
+    }
+
+    /// <summary>
+    /// Starts the app, picking new ports when one was taken: <see cref="FreePort"/> only says a port was free a moment
+    /// ago, and a loopback client elsewhere in the run (an Npgsql or HTTP connection's ephemeral port) can take it
+    /// before Kestrel binds. Other start-up failures propagate.
+    /// </summary>
+    private static async Task<WebApplication> StartOnFreePortsAsync(ServerConfiguration configuration)
+    {
+        const int attempts = 5;
+        for (var attempt = 1; ; attempt++)
+        {
+            var app = ServerExtensions.BuildRetrievalServer(configuration.ToArguments());
+            try
+            {
+                await app.StartAsync();
+                return app;
+            }
+            catch (IOException e) when (e.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException && attempt < attempts)
+            {
+                // The hosted services before Kestrel (the engine) started: stop and release them before trying again.
+                await app.StopAsync();
+                await app.DisposeAsync();
+                configuration.RenewPorts();
+            }
+        }
     }
 
     public async Task WaitUntilReadyAsync(TimeSpan timeout)
