@@ -35,6 +35,64 @@ internal sealed class Searcher
     /// </summary>
     public SearchResult[] Search(string collection, IReadOnlyList<SearchQuery> queries, FieldPath? batchField)
     {
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        try
+        {
+            return SearchTraced(collection, queries, batchField);
+        }
+        finally
+        {
+            SearchMetrics.Searched(queries.Count, started);
+        }
+    }
+
+    /// <summary>
+    /// Whether <paramref name="query"/>, searched in a batch with others of its space and depth, gets the batch kernel's
+    /// identical answer: a dense, unfiltered, ungrouped query by vector, no target space, on a dense space that no shard
+    /// has sealed and no migration mixes. A hint for <see cref="SearchMicroBatcher"/>: the batch path decides again
+    /// under the read lock, and answers the same either way. False for anything the single search would refuse, so
+    /// that it reports the error.
+    /// </summary>
+    public bool SharesBatchKernel(string collection, SearchQuery query)
+    {
+        if (query.Filter is not null || query.Rows is not null || !string.IsNullOrEmpty(query.ItemId)
+            || !string.IsNullOrEmpty(query.GroupBy) || !string.IsNullOrEmpty(query.TargetSpace) || string.IsNullOrEmpty(collection))
+        {
+            return false;
+        }
+
+        CollectionState state;
+        try
+        {
+            state = _catalog.Get(collection);
+        }
+        catch (RetrievalException)
+        {
+            return false;
+        }
+
+        return state.Read(s =>
+        {
+            var name = string.IsNullOrEmpty(query.Space) ? s.Definition.DefaultSpace : query.Space;
+            if (s.Migration is not null || s.Definition.FindSpace(name) is not { IsMulti: false })
+            {
+                return false;
+            }
+
+            foreach (var shard in s.Shards)
+            {
+                if (shard.GetSpace(name).Sealed.Count > 0)
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        });
+    }
+
+    private SearchResult[] SearchTraced(string collection, IReadOnlyList<SearchQuery> queries, FieldPath? batchField)
+    {
         using var activity = EngineTracing.Start("search", collection);
         activity?.SetTag(EngineTracing.SearchesTag, queries.Count);
         if (queries.Count > 0 && !string.IsNullOrEmpty(queries[0].Space))
@@ -86,9 +144,16 @@ internal sealed class Searcher
 
             using (EngineTracing.Step("search.render"))
             {
-                return plans.Select((plan, i) => plan.Query.GroupBy is { Length: > 0 }
-                    ? new SearchResult([], plan.MapsUsed) { Groups = _grouper.Group(plan, hits[i], deeper => _fanOut.Run(s, [deeper])[0], hit => ToHit(plan, hit)) }
-                    : new SearchResult(Render(s, plan, hits[i]), plan.MapsUsed)).ToArray();
+                var results = new SearchResult[plans.Length];
+                for (var i = 0; i < plans.Length; i++)
+                {
+                    var plan = plans[i];
+                    results[i] = plan.Query.GroupBy is { Length: > 0 }
+                        ? new SearchResult([], plan.MapsUsed) { Groups = _grouper.Group(plan, hits[i], deeper => _fanOut.Run(s, [deeper])[0], hit => ToHit(plan, hit)) }
+                        : new SearchResult(Render(s, plan, hits[i]), plan.MapsUsed);
+                }
+
+                return results;
             }
         });
     }
