@@ -79,9 +79,9 @@ internal sealed class Searcher
                 return false;
             }
 
-            foreach (var shard in s.Shards)
+            for (var i = 0; i < s.Shards.Count; i++)
             {
-                if (shard.GetSpace(name).Sealed.Count > 0)
+                if (s.Shards[i].GetSpace(name).Sealed.Count > 0)
                 {
                     return false;
                 }
@@ -124,39 +124,46 @@ internal sealed class Searcher
 
         var state = _catalog.Get(collection);
         activity?.SetTag(EngineTracing.CollectionTag, state.Definition.Name);
-        return state.Read(s =>
-        {
-            var plans = new PlannedQuery[queries.Count];
-            using (EngineTracing.Step("search.plan"))
-            {
-                for (var i = 0; i < queries.Count; i++)
-                {
-                    plans[i] = _planner.Plan(s, queries[i], batchField?.Index(i) ?? FieldPath.Root);
-                }
-            }
-
-            List<ShardHit>[] hits;
-            using (var fanOut = EngineTracing.Step("search.fan_out"))
-            {
-                fanOut?.SetTag(EngineTracing.ShardsTag, s.Shards.Count);
-                hits = _fanOut.Run(s, plans);
-            }
-
-            using (EngineTracing.Step("search.render"))
-            {
-                var results = new SearchResult[plans.Length];
-                for (var i = 0; i < plans.Length; i++)
-                {
-                    var plan = plans[i];
-                    results[i] = plan.Query.GroupBy is { Length: > 0 }
-                        ? new SearchResult([], plan.MapsUsed) { Groups = _grouper.Group(plan, hits[i], deeper => _fanOut.Run(s, [deeper])[0], hit => ToHit(plan, hit)) }
-                        : new SearchResult(Render(s, plan, hits[i]), plan.MapsUsed);
-                }
-
-                return results;
-            }
-        });
+        return state.Read((Searcher: this, Queries: queries, BatchField: batchField), static (s, call) => call.Searcher.SearchLocked(s, call.Queries, call.BatchField));
     }
+
+    /// <summary>Plans, fans out and renders every query. Caller holds the read lock.</summary>
+    private SearchResult[] SearchLocked(CollectionState s, IReadOnlyList<SearchQuery> queries, FieldPath? batchField)
+    {
+        var plans = new PlannedQuery[queries.Count];
+        using (EngineTracing.Step("search.plan"))
+        {
+            for (var i = 0; i < queries.Count; i++)
+            {
+                plans[i] = _planner.Plan(s, queries[i], batchField?.Index(i) ?? FieldPath.Root);
+            }
+        }
+
+        List<ShardHit>[] hits;
+        using (var fanOut = EngineTracing.Step("search.fan_out"))
+        {
+            fanOut?.SetTag(EngineTracing.ShardsTag, s.Shards.Count);
+            hits = _fanOut.Run(s, plans);
+        }
+
+        using (EngineTracing.Step("search.render"))
+        {
+            var results = new SearchResult[plans.Length];
+            for (var i = 0; i < plans.Length; i++)
+            {
+                var plan = plans[i];
+                results[i] = plan.Query.GroupBy is { Length: > 0 }
+                    ? new SearchResult([], plan.MapsUsed) { Groups = Group(s, plan, hits[i]) }
+                    : new SearchResult(Render(s, plan, hits[i]), plan.MapsUsed);
+            }
+
+            return results;
+        }
+    }
+
+    // Its own method: the lambdas' closure is allocated only for grouped searches.
+    private IReadOnlyList<SearchGroup> Group(CollectionState s, PlannedQuery plan, List<ShardHit> hits) =>
+        _grouper.Group(plan, hits, deeper => _fanOut.Run(s, [deeper])[0], hit => ToHit(plan, hit));
 
     /// <summary>Applies offset and score threshold, and reads what the query asked to see. Caller holds the read lock.</summary>
     private static List<SearchHit> Render(CollectionState state, PlannedQuery plan, List<ShardHit> merged)

@@ -95,7 +95,7 @@ internal sealed class SearchService(RetrievalEngine engine) : Contracts.V1.Searc
         request.Space,
         encoded.Vector,
         request.K,
-        FilterMapping.ToFilter(request.Filter, query.Member("filter")),
+        request.Filter is null ? null : FilterMapping.ToFilter(request.Filter, query.Member("filter")),
         request.WithPayload,
         request.WithVectors,
         request.HasScoreThreshold ? request.ScoreThreshold : null,
@@ -105,7 +105,8 @@ internal sealed class SearchService(RetrievalEngine engine) : Contracts.V1.Searc
         request.Nprobe,
         request.Exact)
     {
-        Rows = encoded.Rows ?? VectorMapping.ToRows(request.Vector, query.Member("vector")),
+        // Field paths are built only where they may be named: the common query has no filter and no rows.
+        Rows = encoded.Rows ?? (request.Vector is { Rows.Count: > 0 } ? VectorMapping.ToRows(request.Vector, query.Member("vector")) : null),
         Candidates = request.Candidates,
         ItemId = request.ItemId,
         GroupBy = request.GroupBy,
