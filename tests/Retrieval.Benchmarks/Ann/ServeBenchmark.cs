@@ -65,10 +65,26 @@ internal static class ServeBenchmark
             {
                 if (v > 0)
                 {
-                    // Same data directory: the child loads the snapshot its predecessor wrote at shutdown.
+                    // Same data directory: the child loads the snapshot its predecessor wrote at shutdown. With
+                    // --fresh-server each variant starts on an empty directory and is loaded anew instead.
                     await server.DisposeAsync();
                     configuration.RenewPorts();
+                    if (options.FreshServer)
+                    {
+                        var fresh = new ServerConfiguration("sqlite", null, Path.Combine(directory, $"server{v}"));
+                        foreach (var (key, value) in configuration.Extra)
+                        {
+                            fresh.Extra[key] = value;
+                        }
+
+                        configuration = fresh;
+                    }
+
                     server = await ServerChild.StartAsync(configuration, options.Variants[v].Environment, TimeSpan.FromMinutes(5));
+                    if (options.FreshServer)
+                    {
+                        await LoadServerAsync(server, data, spec, options.Count);
+                    }
                 }
 
                 await MeasureVariantAsync(options, options.Variants[v], engine, server, data, ef);
@@ -140,17 +156,31 @@ internal static class ServeBenchmark
         }
 
         Console.WriteLine(Inv($"closed loop, {options.Seconds} s per point, median of {options.Rounds} interleaved rounds; CPU ms per request: in-process = this process (the search's own cost); server = server process + client (this process)"));
-        Console.WriteLine("server KB/q: bytes the server allocated per call (its /metrics, dotnet.gc.heap.total_allocated); gen2/s: the server's gen2 collections per second; engine ms/q: time inside the engine's search per call (retrieval_search_engine_seconds_total, builds that export it)");
-        Console.WriteLine("| path | concurrency | in-process QPS | p50 ms | p99 ms | CPU ms/q | server QPS | p50 ms | p99 ms | server CPU ms/q | engine ms/q | client CPU ms/q | server KB/q | gen2/s | server / in-process |");
-        Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+        Console.WriteLine("engine ms/q: wall-clock time inside the engine's search per call (the server's retrieval_search_engine_seconds; NaN for builds without it)");
+        Console.WriteLine("| path | concurrency | in-process QPS | p50 ms | p99 ms | CPU ms/q | server QPS | p50 ms | p99 ms | server CPU ms/q | engine ms/q | client CPU ms/q | server / in-process |");
+        Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
         foreach (var (path, runs) in options.Rest ? new[] { ("gRPC", serverRuns), ("REST", restRuns) } : [("gRPC", serverRuns)])
         {
             foreach (var c in options.Concurrency)
             {
                 var i = Median(inRuns[c]);
                 var s = Median(runs[c]);
-                Console.WriteLine(Inv($"| {path} | {c} | {i.Qps:F0} | {i.P50:F3} | {i.P99:F3} | {i.ClientCpuPerRequest:F3} | {s.Qps:F0} | {s.P50:F3} | {s.P99:F3} | {s.ServerCpuPerRequest:F3} | {s.EngineMsPerRequest:F3} | {s.ClientCpuPerRequest:F3} | {s.ServerBytesPerRequest / 1024:F2} | {s.Gen2PerSecond:F2} | {s.Qps / i.Qps:F2}× |"));
+                Console.WriteLine(Inv($"| {path} | {c} | {i.Qps:F0} | {i.P50:F3} | {i.P99:F3} | {i.ClientCpuPerRequest:F3} | {s.Qps:F0} | {s.P50:F3} | {s.P99:F3} | {s.ServerCpuPerRequest:F3} | {s.EngineMsPerRequest:F3} | {s.ClientCpuPerRequest:F3} | {s.Qps / i.Qps:F2}× |"));
             }
+        }
+
+        // Allocations: the runtime's counters reach /metrics on the exporter's schedule, not at each scrape, so each
+        // path gets its own window between two idle pauses longer than that schedule (the idle server allocates next to nothing).
+        foreach (var (path, call) in options.Rest ? new[] { ("gRPC", overGrpc), ("REST", overRest) } : [("gRPC", overGrpc)])
+        {
+            await Task.Delay(MetricsSettle);
+            var before = await server.ScrapeAsync();
+            var run = await LoadGenerator.ClosedLoopAsync(options.Concurrency.Max(), options.Seconds * 2, call);
+            await Task.Delay(MetricsSettle);
+            var after = await server.ScrapeAsync();
+            var calls = Math.Max(1, run.Latency.Count);
+            Console.WriteLine(Inv(
+                $"server allocations, {path}, concurrency {options.Concurrency.Max()}, {calls} calls: {(after.AllocatedBytes - before.AllocatedBytes) / calls / 1024:F2} KB per call; {after.Gen2Collections - before.Gen2Collections:F0} gen2 collections; searches answered in micro-batches: {after.Coalesced - before.Coalesced:F0} ({(after.Coalesced - before.Coalesced) / calls:P1})"));
         }
 
         var inPeak = options.Concurrency.Max(c => Median(inRuns[c]).Qps);
@@ -187,16 +217,17 @@ internal static class ServeBenchmark
         }
     }
 
+    /// <summary>Longer than the metrics exporter's publishing interval for observable (runtime) instruments.</summary>
+    private static readonly TimeSpan MetricsSettle = TimeSpan.FromSeconds(11);
+
     private static async Task<SideRun> MeasureAsync(Func<Task<LoadResult>> run, ServerChild? server)
     {
-        // The scrape before the clocks start and the one after they stop: its own allocations (a few hundred KB) are
-        // counted once per run, under 0.1 KB per call at these rates.
+        // The scrape before the clocks start and the one after they stop (the engine's own counters are published as
+        // they change).
         var countersBefore = server is null ? null : await server.ScrapeAsync();
         var clientBefore = ProcessCpu.Milliseconds();
         var serverBefore = server?.CpuMilliseconds() ?? 0;
-        var clock = Stopwatch.StartNew();
         var result = await run();
-        var seconds = clock.Elapsed.TotalSeconds;
         var requests = Math.Max(1, result.Latency.Count);
         var client = (ProcessCpu.Milliseconds() - clientBefore) / requests;
         var serverCpu = server is null ? double.NaN : (server.CpuMilliseconds() - serverBefore) / requests;
@@ -205,8 +236,6 @@ internal static class ServeBenchmark
             result.Qps, result.Latency.Percentile(0.5), result.Latency.Percentile(0.99), client, serverCpu,
             result.SendLateness?.Percentile(0.5) ?? double.NaN, result.SendLateness?.Percentile(0.99) ?? double.NaN, result.Dropped)
         {
-            ServerBytesPerRequest = countersAfter is null ? double.NaN : (countersAfter.AllocatedBytes - countersBefore!.AllocatedBytes) / requests,
-            Gen2PerSecond = countersAfter is null ? double.NaN : (countersAfter.Gen2Collections - countersBefore!.Gen2Collections) / seconds,
             EngineMsPerRequest = countersAfter is null ? double.NaN : (countersAfter.EngineSeconds - countersBefore!.EngineSeconds) * 1000 / requests,
         };
     }
@@ -291,10 +320,6 @@ internal static class ServeBenchmark
     /// <summary>One side's run: medians are taken over these.</summary>
     private sealed record SideRun(double Qps, double P50, double P99, double ClientCpuPerRequest, double ServerCpuPerRequest, double LatenessP50, double LatenessP99, int Dropped)
     {
-        public double ServerBytesPerRequest { get; init; } = double.NaN;
-
-        public double Gen2PerSecond { get; init; } = double.NaN;
-
         public double EngineMsPerRequest { get; init; } = double.NaN;
     }
 }

@@ -13,6 +13,9 @@ internal sealed record ServeOptions(
     /// <summary>Also drive the transcoded REST endpoint (JSON over HTTP/1.1) in the closed loops.</summary>
     public bool Rest { get; init; }
 
+    /// <summary>Start each later variant on an empty data directory and load it anew (instead of restarting on the first's).</summary>
+    public bool FreshServer { get; init; }
+
     /// <summary>Run the open loop at the end of each variant.</summary>
     public bool OpenLoop { get; init; } = true;
 
@@ -39,6 +42,7 @@ internal sealed record ServeOptions(
             Index = Value("--index", "HNSW32"),
             Rest = bool.Parse(Value("--rest", "false")),
             OpenLoop = bool.Parse(Value("--open", "true")),
+            FreshServer = bool.Parse(Value("--fresh-server", "false")),
         };
     }
 }

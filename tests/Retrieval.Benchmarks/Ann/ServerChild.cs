@@ -104,8 +104,8 @@ internal sealed partial class ServerChild : IAsyncDisposable
 
     /// <summary>
     /// The server's own counters from <c>/metrics</c>: bytes allocated on its managed heap so far, gen2 collections so far,
-    /// and (builds that export them) the searches run and the seconds spent inside the engine's search. A value the
-    /// build does not export is NaN.
+    /// and (builds that export them) the searches run, the seconds spent inside the engine's search and the searches
+    /// answered in micro-batches (0 until the first). A value the build does not export is NaN.
     /// </summary>
     public async Task<ServerCounters> ScrapeAsync()
     {
@@ -126,8 +126,9 @@ internal sealed partial class ServerChild : IAsyncDisposable
         return new ServerCounters(
             Read("system_runtime_dotnet_gc_heap_total_allocated"),
             Read("system_runtime_dotnet_gc_collections{gc_heap_generation=\"gen2\"}"),
-            Read("retrieval_search_queries_total"),
-            Read("retrieval_search_engine_seconds_total"));
+            Read("retrieval_search_queries"),
+            Read("retrieval_search_engine_seconds"),
+            Read("retrieval_search_coalesced_queries") is var coalesced && double.IsNaN(coalesced) ? 0 : coalesced);
     }
 
     public async ValueTask DisposeAsync()
@@ -197,4 +198,4 @@ internal sealed partial class ServerChild : IAsyncDisposable
 }
 
 /// <summary>Cumulative server counters read from <c>/metrics</c> (see <see cref="ServerChild.ScrapeAsync"/>).</summary>
-internal sealed record ServerCounters(double AllocatedBytes, double Gen2Collections, double Searches, double EngineSeconds);
+internal sealed record ServerCounters(double AllocatedBytes, double Gen2Collections, double Searches, double EngineSeconds, double Coalesced);
