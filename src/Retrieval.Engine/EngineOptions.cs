@@ -52,4 +52,7 @@ public sealed class EngineOptions
 
     /// <summary>Automatic payload indexes for filtered reads (on by default).</summary>
     public PayloadIndexOptions PayloadIndexes { get; set; } = new();
+
+    /// <summary>The search micro-batcher: concurrent single searches answered by one batch-kernel pass (off by default).</summary>
+    public Search.SearchBatchingOptions SearchBatching { get; set; } = new();
 }

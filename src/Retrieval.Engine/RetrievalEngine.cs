@@ -44,6 +44,7 @@ public sealed partial class RetrievalEngine : IAsyncDisposable
     private readonly WritePipeline _writes;
     private readonly ItemReader _reads;
     private readonly Searcher _searcher;
+    private readonly SearchMicroBatcher _batcher;
     private readonly MapService _maps;
     private readonly MigrationCoordinator _migrations;
     private readonly BackfillService _backfill;
@@ -84,6 +85,7 @@ public sealed partial class RetrievalEngine : IAsyncDisposable
             new MultiVectorPreparation(store, logger), _optimizer, Memory, logger);
         _reads = new ItemReader(_catalog, store, options);
         _searcher = new Searcher(_catalog, options, Indexing);
+        _batcher = new SearchMicroBatcher(_searcher, options);
         _maps = new MapService(_catalog, store, logger, options.AutoMapBudgetSeconds);
         // With encoders, the server can re-encode stored raw inputs itself (source b of a migration's backfill).
         var producers = new BackfillProducers(
@@ -299,6 +301,16 @@ public sealed partial class RetrievalEngine : IAsyncDisposable
 
     /// <summary>Like <see cref="Search"/>, also telling which compatibility maps the query went through.</summary>
     public SearchResult SearchWithRoute(string collection, SearchQuery query) => _searcher.Search(collection, [query], batchField: null)[0];
+
+    /// <summary>
+    /// Like <see cref="SearchWithRoute"/>, through the search micro-batcher (<see cref="EngineOptions.SearchBatching"/>):
+    /// completed on return when the search ran at once, pending when it joined a batch of concurrent searches of its
+    /// space, with the same answer and the same errors either way. With batching off it is <see cref="SearchWithRoute"/>.
+    /// </summary>
+    public ValueTask<SearchResult> SearchCoalesced(string collection, SearchQuery query) => _batcher.SearchAsync(collection, query);
+
+    /// <summary>The search micro-batcher (tests).</summary>
+    internal SearchMicroBatcher SearchBatcher => _batcher;
 
     /// <summary>
     /// Runs several searches against one collection under one read lock. Unfiltered exact queries on the same space

@@ -33,7 +33,7 @@ internal static class Program
                         [--data fasttext|minilm|synthetic] [--spec IVF488,PQ16x8] [--nprobe 1,4,16,64] [--rounds 5] [--queries 1000]
           ann-serve     end to end: gRPC load generator (this process) against the server binary (child process) vs the in-process engine
                         [--n 100000] [--queries 1000] [--concurrency 1,2,4,8] [--seconds 3] [--warmup 2] [--rounds 3] [--open-fraction 0.5]
-                        [--ef-construction 40] [--batch 16 (SearchBatch rows; 1: none)]
+                        [--ef-construction 40] [--batch 16 (SearchBatch rows; 1: none)] [--index HNSW32|none (exact)] [--rest false] [--open true] [--fresh-server false]
                         [--server-env "default;DOTNET_gcServer=0;SERVER_DIR=/other/build/bin,DOTNET_TieredPGO=0"]
           minilm-tokens encode the WordNet glosses and a query sample with MiniLM token outputs into a cache outside git
                         [--data DIR] [--cache ~/.cache/retrieval-bench/minilm-tokens] [--items 60000] [--queries 2000] [--threads 2]

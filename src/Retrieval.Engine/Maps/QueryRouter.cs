@@ -20,18 +20,25 @@ internal static class QueryRouter
             throw RetrievalException.Invalid(field.Member("targetSpace"), $"unknown space '{targetSpace}' in collection '{definition.Name}'");
         }
 
-        bool IsTarget(string space) => definition.FindSpace(space) is { IsMulti: false } && space != querySpace.Name
-            && (string.IsNullOrEmpty(targetSpace) ? state.CountIn(space) > 0 : space == targetSpace);
-
         if (string.IsNullOrEmpty(targetSpace) || targetSpace == querySpace.Name)
         {
             // Implicit routing only when the query space cannot answer at all: a partly filled space is the migrations
             // issue's mixed search, and silently mapping a normal query would change results behind the caller's back.
-            if (!string.IsNullOrEmpty(targetSpace) || state.CountIn(querySpace.Name) > 0)
+            if (!string.IsNullOrEmpty(targetSpace) || HasVectors(state, querySpace.Name))
             {
                 return null;
             }
         }
+
+        return RouteAway(state, querySpace, targetSpace, vector);
+    }
+
+    // The native query (nearly every search) returns above without the closure below, which is allocated on entry.
+    private static RoutedQuery? RouteAway(CollectionState state, SpaceDefinition querySpace, string? targetSpace, float[] vector)
+    {
+        var definition = state.Definition;
+        bool IsTarget(string space) => definition.FindSpace(space) is { IsMulti: false } && space != querySpace.Name
+            && (string.IsNullOrEmpty(targetSpace) ? state.CountIn(space) > 0 : space == targetSpace);
 
         if (querySpace.CompatiblePrefixOf is { } prefixOf && IsTarget(prefixOf))
         {
@@ -61,5 +68,19 @@ internal static class QueryRouter
         }
 
         return new RoutedQuery(target.Name, mapped, route.MapIds);
+    }
+
+    private static bool HasVectors(CollectionState state, string space)
+    {
+        var shards = state.Shards;
+        for (var i = 0; i < shards.Count; i++)
+        {
+            if (shards[i].CountIn(space) > 0)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 }

@@ -60,7 +60,8 @@ internal sealed class QueryPlanner
 
         _grouper.Validate(query, field);
         query = ItemQuery.Resolve(state, query, definition, field);
-        var filtered = query with { Filter = query.Filter is { IsEmpty: false } f ? f : null };
+        // An empty filter is no filter; a copy of the query only then (the common query has none).
+        var filtered = query.Filter is { IsEmpty: true } ? query with { Filter = null } : query;
         if (definition.IsMulti)
         {
             return PlanMultiVector(state, definition, filtered, field);

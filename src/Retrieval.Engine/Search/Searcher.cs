@@ -35,6 +35,64 @@ internal sealed class Searcher
     /// </summary>
     public SearchResult[] Search(string collection, IReadOnlyList<SearchQuery> queries, FieldPath? batchField)
     {
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        try
+        {
+            return SearchTraced(collection, queries, batchField);
+        }
+        finally
+        {
+            SearchMetrics.Searched(queries.Count, started);
+        }
+    }
+
+    /// <summary>
+    /// Whether <paramref name="query"/>, searched in a batch with others of its space and depth, gets the batch kernel's
+    /// identical answer: a dense, unfiltered, ungrouped query by vector, no target space, on a dense space that no shard
+    /// has sealed and no migration mixes. A hint for <see cref="SearchMicroBatcher"/>: the batch path decides again
+    /// under the read lock, and answers the same either way. False for anything the single search would refuse, so
+    /// that it reports the error.
+    /// </summary>
+    public bool SharesBatchKernel(string collection, SearchQuery query)
+    {
+        if (query.Filter is not null || query.Rows is not null || !string.IsNullOrEmpty(query.ItemId)
+            || !string.IsNullOrEmpty(query.GroupBy) || !string.IsNullOrEmpty(query.TargetSpace) || string.IsNullOrEmpty(collection))
+        {
+            return false;
+        }
+
+        CollectionState state;
+        try
+        {
+            state = _catalog.Get(collection);
+        }
+        catch (RetrievalException)
+        {
+            return false;
+        }
+
+        return state.Read(s =>
+        {
+            var name = string.IsNullOrEmpty(query.Space) ? s.Definition.DefaultSpace : query.Space;
+            if (s.Migration is not null || s.Definition.FindSpace(name) is not { IsMulti: false })
+            {
+                return false;
+            }
+
+            for (var i = 0; i < s.Shards.Count; i++)
+            {
+                if (s.Shards[i].GetSpace(name).Sealed.Count > 0)
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        });
+    }
+
+    private SearchResult[] SearchTraced(string collection, IReadOnlyList<SearchQuery> queries, FieldPath? batchField)
+    {
         using var activity = EngineTracing.Start("search", collection);
         activity?.SetTag(EngineTracing.SearchesTag, queries.Count);
         if (queries.Count > 0 && !string.IsNullOrEmpty(queries[0].Space))
@@ -66,32 +124,46 @@ internal sealed class Searcher
 
         var state = _catalog.Get(collection);
         activity?.SetTag(EngineTracing.CollectionTag, state.Definition.Name);
-        return state.Read(s =>
-        {
-            var plans = new PlannedQuery[queries.Count];
-            using (EngineTracing.Step("search.plan"))
-            {
-                for (var i = 0; i < queries.Count; i++)
-                {
-                    plans[i] = _planner.Plan(s, queries[i], batchField?.Index(i) ?? FieldPath.Root);
-                }
-            }
-
-            List<ShardHit>[] hits;
-            using (var fanOut = EngineTracing.Step("search.fan_out"))
-            {
-                fanOut?.SetTag(EngineTracing.ShardsTag, s.Shards.Count);
-                hits = _fanOut.Run(s, plans);
-            }
-
-            using (EngineTracing.Step("search.render"))
-            {
-                return plans.Select((plan, i) => plan.Query.GroupBy is { Length: > 0 }
-                    ? new SearchResult([], plan.MapsUsed) { Groups = _grouper.Group(plan, hits[i], deeper => _fanOut.Run(s, [deeper])[0], hit => ToHit(plan, hit)) }
-                    : new SearchResult(Render(s, plan, hits[i]), plan.MapsUsed)).ToArray();
-            }
-        });
+        return state.Read((Searcher: this, Queries: queries, BatchField: batchField), static (s, call) => call.Searcher.SearchLocked(s, call.Queries, call.BatchField));
     }
+
+    /// <summary>Plans, fans out and renders every query. Caller holds the read lock.</summary>
+    private SearchResult[] SearchLocked(CollectionState s, IReadOnlyList<SearchQuery> queries, FieldPath? batchField)
+    {
+        var plans = new PlannedQuery[queries.Count];
+        using (EngineTracing.Step("search.plan"))
+        {
+            for (var i = 0; i < queries.Count; i++)
+            {
+                plans[i] = _planner.Plan(s, queries[i], batchField?.Index(i) ?? FieldPath.Root);
+            }
+        }
+
+        List<ShardHit>[] hits;
+        using (var fanOut = EngineTracing.Step("search.fan_out"))
+        {
+            fanOut?.SetTag(EngineTracing.ShardsTag, s.Shards.Count);
+            hits = _fanOut.Run(s, plans);
+        }
+
+        using (EngineTracing.Step("search.render"))
+        {
+            var results = new SearchResult[plans.Length];
+            for (var i = 0; i < plans.Length; i++)
+            {
+                var plan = plans[i];
+                results[i] = plan.Query.GroupBy is { Length: > 0 }
+                    ? new SearchResult([], plan.MapsUsed) { Groups = Group(s, plan, hits[i]) }
+                    : new SearchResult(Render(s, plan, hits[i]), plan.MapsUsed);
+            }
+
+            return results;
+        }
+    }
+
+    // Its own method: the lambdas' closure is allocated only for grouped searches.
+    private IReadOnlyList<SearchGroup> Group(CollectionState s, PlannedQuery plan, List<ShardHit> hits) =>
+        _grouper.Group(plan, hits, deeper => _fanOut.Run(s, [deeper])[0], hit => ToHit(plan, hit));
 
     /// <summary>Applies offset and score threshold, and reads what the query asked to see. Caller holds the read lock.</summary>
     private static List<SearchHit> Render(CollectionState state, PlannedQuery plan, List<ShardHit> merged)

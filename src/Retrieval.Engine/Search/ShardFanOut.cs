@@ -148,7 +148,13 @@ internal sealed class ShardFanOut
     /// </summary>
     private static List<ShardHit> Merge(ShardHit[][] perShard, int depth)
     {
-        var merged = new List<ShardHit>(perShard.Sum(p => p.Length));
+        var count = 0;
+        foreach (var hits in perShard)
+        {
+            count += hits.Length;
+        }
+
+        var merged = new List<ShardHit>(count);
         foreach (var hits in perShard)
         {
             merged.AddRange(hits);

@@ -72,6 +72,23 @@ internal sealed class CollectionState : IDisposable
         }
     }
 
+    /// <summary>
+    /// Runs <paramref name="read"/> on <paramref name="argument"/> under the read lock: with a static lambda, no closure is
+    /// allocated (the search path calls this once per call).
+    /// </summary>
+    public T Read<TArgument, T>(TArgument argument, Func<CollectionState, TArgument, T> read)
+    {
+        _lock.EnterReadLock();
+        try
+        {
+            return read(this, argument);
+        }
+        finally
+        {
+            _lock.ExitReadLock();
+        }
+    }
+
     /// <summary>Runs <paramref name="write"/> under the write lock.</summary>
     public T Write<T>(Func<CollectionState, T> write)
     {

@@ -1,4 +1,6 @@
+using System.Buffers;
 using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
 using Retrieval.Core.Search;
 using Retrieval.Engine.Segments;
 
@@ -25,7 +27,7 @@ internal sealed partial class SpaceIndex
         }
 
         merged.Sort(static (a, b) => a.RanksBefore(b) ? -1 : b.RanksBefore(a) ? 1 : 0);
-        return merged.Count <= depth ? [.. merged] : [.. merged.GetRange(0, depth)];
+        return merged.Count <= depth ? [.. merged] : CollectionsMarshal.AsSpan(merged)[..depth].ToArray();
     }
 
     /// <summary>Unfiltered exact search of many queries at once: only valid while no segment is sealed. Caller holds the read lock.</summary>
@@ -87,15 +89,32 @@ internal sealed partial class SpaceIndex
 
         // Compressed vectors rank approximately: fetch more candidates and let the exact re-scoring pick the best.
         var k = Math.Min(index.Spec.IsQuantized ? depth * settings.RefineFactor : depth, allowedCount);
-        var ids = new long[k];
-        var scores = new float[k];
-        var found = index.Search(query, k, settings.Parameters, allowed, ids, scores);
-        for (var i = 0; i < found; i++)
+        // The index's answer buffers: on the stack for the usual depths, pooled beyond (nothing outlives this call).
+        long[]? rentedIds = null;
+        float[]? rentedScores = null;
+        var ids = k <= StackHits ? stackalloc long[StackHits] : (rentedIds = ArrayPool<long>.Shared.Rent(k));
+        var scores = k <= StackHits ? stackalloc float[StackHits] : (rentedScores = ArrayPool<float>.Shared.Rent(k));
+        try
         {
-            var row = (int)ids[i];
-            merged.Add(new ScoredRow(segment.RowToSlot[row], ExactScore(query, segment.Storage.Row(row))));
+            var found = index.Search(query, k, settings.Parameters, allowed, ids[..k], scores[..k]);
+            for (var i = 0; i < found; i++)
+            {
+                var row = (int)ids[i];
+                merged.Add(new ScoredRow(segment.RowToSlot[row], ExactScore(query, segment.Storage.Row(row))));
+            }
+        }
+        finally
+        {
+            if (rentedIds is not null)
+            {
+                ArrayPool<long>.Shared.Return(rentedIds);
+                ArrayPool<float>.Shared.Return(rentedScores!);
+            }
         }
     }
+
+    /// <summary>Most hits an index search answers into stack buffers (12 bytes each); deeper searches rent pooled arrays.</summary>
+    private const int StackHits = 128;
 
     // Rows of the segment that are live and (with a filter) belong to allowed slots; null means "every row".
     private static (RowFilter? Allowed, int Count) AllowedRows(SealedSegment segment, RowFilter? slotFilter)

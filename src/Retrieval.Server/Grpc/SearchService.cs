@@ -11,23 +11,61 @@ namespace Retrieval.Server.Grpc;
 [BindServiceMethod(typeof(GuardedServiceBinding.ForSearch), nameof(GuardedServiceBinding.ForSearch.BindService))]
 internal sealed class SearchService(RetrievalEngine engine) : Contracts.V1.Search.SearchBase
 {
-    public override async Task<SearchResponse> Search(SearchRequest request, ServerCallContext context)
+    public override Task<SearchResponse> Search(SearchRequest request, ServerCallContext context)
     {
-        var result = engine.SearchWithRoute(request.Collection, ToQuery(request, FieldPath.Root, await QueryVectorAsync(request.Collection, request, FieldPath.Root, context.CancellationToken)));
-        return ToResponse(result, SpacesFor(request.Collection, request.WithVectors));
+        // A query sent as a vector (the common case) needs no encoder: it runs on this thread without an async state
+        // machine or a task for the vector. Searches that carry raw input await the encoder.
+        if (request.Input is not null)
+        {
+            return SearchEncodedAsync(request, context.CancellationToken);
+        }
+
+        var query = ToQuery(request, FieldPath.Root, new EncodedQuery(VectorMapping.ToArray(request.Vector), null));
+        var pending = engine.SearchCoalesced(request.Collection, query);
+        return pending.IsCompletedSuccessfully
+            ? Task.FromResult(ToResponse(pending.Result, SpacesFor(request.Collection, request.WithVectors)))
+            : RespondAsync(request, pending);
     }
 
     public override async Task<SearchBatchResponse> SearchBatch(SearchBatchRequest request, ServerCallContext context)
     {
         // Raw inputs of the batch are encoded concurrently, so they share the encoder's micro-batches.
-        var vectors = await Task.WhenAll(request.Searches.Select((s, i) => QueryVectorAsync(request.Collection, s, FieldPath.Of("searches").Index(i), context.CancellationToken)));
-        var queries = request.Searches.Select((s, i) => ToQuery(s, FieldPath.Of("searches").Index(i), vectors[i])).ToList();
+        var searches = request.Searches;
+        var encoding = new Task<EncodedQuery>[searches.Count];
+        var withVectors = false;
+        for (var i = 0; i < searches.Count; i++)
+        {
+            encoding[i] = QueryVectorAsync(request.Collection, searches[i], FieldPath.Of("searches").Index(i), context.CancellationToken);
+            withVectors |= searches[i].WithVectors;
+        }
+
+        var vectors = await Task.WhenAll(encoding);
+        var queries = new SearchQuery[searches.Count];
+        for (var i = 0; i < queries.Length; i++)
+        {
+            queries[i] = ToQuery(searches[i], FieldPath.Of("searches").Index(i), vectors[i]);
+        }
+
         var results = engine.SearchBatchWithRoutes(request.Collection, queries);
-        var spaces = SpacesFor(request.Collection, request.Searches.Any(s => s.WithVectors));
+        var spaces = SpacesFor(request.Collection, withVectors);
         var response = new SearchBatchResponse();
-        response.Results.Add(results.Select(r => ToResponse(r, spaces)));
+        response.Results.Capacity = results.Count;
+        foreach (var result in results)
+        {
+            response.Results.Add(ToResponse(result, spaces));
+        }
+
         return response;
     }
+
+    private async Task<SearchResponse> SearchEncodedAsync(SearchRequest request, CancellationToken cancellationToken)
+    {
+        var query = ToQuery(request, FieldPath.Root, await QueryVectorAsync(request.Collection, request, FieldPath.Root, cancellationToken));
+        return ToResponse(await engine.SearchCoalesced(request.Collection, query), SpacesFor(request.Collection, request.WithVectors));
+    }
+
+    private async Task<SearchResponse> RespondAsync(SearchRequest request, ValueTask<SearchResult> pending) =>
+        ToResponse(await pending, SpacesFor(request.Collection, request.WithVectors));
 
     /// <summary>
     /// The query vector (or token rows): the one sent, or the raw input encoded by the space's encoder; rows sent as
@@ -57,7 +95,7 @@ internal sealed class SearchService(RetrievalEngine engine) : Contracts.V1.Searc
         request.Space,
         encoded.Vector,
         request.K,
-        FilterMapping.ToFilter(request.Filter, query.Member("filter")),
+        request.Filter is null ? null : FilterMapping.ToFilter(request.Filter, query.Member("filter")),
         request.WithPayload,
         request.WithVectors,
         request.HasScoreThreshold ? request.ScoreThreshold : null,
@@ -67,7 +105,8 @@ internal sealed class SearchService(RetrievalEngine engine) : Contracts.V1.Searc
         request.Nprobe,
         request.Exact)
     {
-        Rows = encoded.Rows ?? VectorMapping.ToRows(request.Vector, query.Member("vector")),
+        // Field paths are built only where they may be named: the common query has no filter and no rows.
+        Rows = encoded.Rows ?? (request.Vector is { Rows.Count: > 0 } ? VectorMapping.ToRows(request.Vector, query.Member("vector")) : null),
         Candidates = request.Candidates,
         ItemId = request.ItemId,
         GroupBy = request.GroupBy,
@@ -81,16 +120,33 @@ internal sealed class SearchService(RetrievalEngine engine) : Contracts.V1.Searc
     private static SearchResponse ToResponse(SearchResult result, IReadOnlyList<Core.Model.SpaceDefinition>? spaces)
     {
         var response = new SearchResponse();
-        response.MapsUsed.Add(result.MapsUsed);
-        response.Hits.Add(result.Hits.Select(hit => ToHit(hit, spaces)));
-        foreach (var group in result.Groups ?? [])
+        if (result.MapsUsed.Count > 0)
         {
-            var proto = new HitGroup { Key = ToValue(group.Key) };
-            proto.Hits.Add(group.Hits.Select(hit => ToHit(hit, spaces)));
-            response.Groups.Add(proto);
+            response.MapsUsed.Add(result.MapsUsed);
+        }
+
+        AddHits(response.Hits, result.Hits, spaces);
+        if (result.Groups is { } groups)
+        {
+            foreach (var group in groups)
+            {
+                var proto = new HitGroup { Key = ToValue(group.Key) };
+                AddHits(proto.Hits, group.Hits, spaces);
+                response.Groups.Add(proto);
+            }
         }
 
         return response;
+    }
+
+    // Sized once: no LINQ enumerator, and the repeated field does not grow by doubling.
+    private static void AddHits(Google.Protobuf.Collections.RepeatedField<Hit> target, IReadOnlyList<SearchHit> hits, IReadOnlyList<Core.Model.SpaceDefinition>? spaces)
+    {
+        target.Capacity = hits.Count;
+        for (var i = 0; i < hits.Count; i++)
+        {
+            target.Add(ToHit(hits[i], spaces));
+        }
     }
 
     private static Hit ToHit(SearchHit hit, IReadOnlyList<Core.Model.SpaceDefinition>? spaces)

@@ -32,6 +32,8 @@ public static class ServerExtensions
                     && o.Limits.MaxGroupSearchDepth > 0 && o.Limits.LoadProgressInterval > 0,
                 "Retrieval:Limits: every limit (MaxK, MaxBatchItems, MaxCandidates, MaxSearchBatch, MaxPayloadBytes, MaxScrollLimit, MaxGroupSearchDepth, LoadProgressInterval) must be positive")
             .Validate(o => o.Limits.MaxVectorMemoryBytes >= 0, "Retrieval:Limits:MaxVectorMemoryBytes must be 0 (unlimited) or positive")
+            .Validate(o => o.Limits.SearchBatching.MaxBatch > 0 && o.Limits.SearchBatching.MaxRunning >= 0,
+                "Retrieval:Limits:SearchBatching: MaxBatch must be positive and MaxRunning 0 (one per core) or positive")
             .ValidateOnStart();
 
         var serverOptions = builder.Configuration.GetSection(RetrievalServerOptions.SectionName).Get<RetrievalServerOptions>() ?? new();

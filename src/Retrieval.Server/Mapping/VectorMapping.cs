@@ -7,7 +7,18 @@ namespace Retrieval.Server.Mapping;
 
 internal static class VectorMapping
 {
-    public static float[] ToArray(Vector? vector) => vector is null ? [] : [.. vector.Values];
+    /// <summary>The dense values as one exactly sized array (a single copy out of the parsed message).</summary>
+    public static float[] ToArray(Vector? vector)
+    {
+        if (vector is null || vector.Values.Count == 0)
+        {
+            return [];
+        }
+
+        var values = new float[vector.Values.Count];
+        vector.Values.CopyTo(values, 0);
+        return values;
+    }
 
     /// <summary>
     /// The token rows of a multi-vector message, or null when it has none (a dense vector). Rows must be plain
@@ -73,9 +84,27 @@ internal static class VectorMapping
 
         foreach (var (space, values) in vectors)
         {
-            target.Add(space, spaces?.FirstOrDefault(s => s.Name == space) is { IsMulti: true } multi
+            target.Add(space, Find(spaces, space) is { IsMulti: true } multi
                 ? ToRowsProto(values, multi.Dimension)
                 : ToProto(values));
         }
+    }
+
+    private static SpaceDefinition? Find(IReadOnlyList<SpaceDefinition>? spaces, string name)
+    {
+        if (spaces is null)
+        {
+            return null;
+        }
+
+        for (var i = 0; i < spaces.Count; i++)
+        {
+            if (spaces[i].Name == name)
+            {
+                return spaces[i];
+            }
+        }
+
+        return null;
     }
 }

@@ -29,8 +29,8 @@ internal static class ServeBenchmark
     {
         var options = ServeOptions.Parse(args);
         var data = AnnDataset.Synthetic(options.Count, options.Queries, 128, K, seed: 7);
-        var spec = $"HNSW32,efConstruction={options.EfConstruction}";
-        Console.WriteLine(Inv($"{DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} CPUs, load {File.ReadAllText("/proc/loadavg").Trim()}; {data.Name}, {spec}, k={K}"));
+        var spec = options.Index == "none" ? null : $"{options.Index},efConstruction={options.EfConstruction}";
+        Console.WriteLine(Inv($"{DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} CPUs, load {File.ReadAllText("/proc/loadavg").Trim()}; {data.Name}, {spec ?? "exact (no index)"}, k={K}"));
         Console.WriteLine(Inv($"load generator: this process ({System.Runtime.GCSettings.IsServerGC switch { true => "Server", false => "workstation" }} GC); server: child process `dotnet Retrieval.Server.dll`"));
 
         var directory = Path.Combine(Path.GetTempPath(), "retrieval-serve-bench", Guid.NewGuid().ToString("N"));
@@ -65,10 +65,26 @@ internal static class ServeBenchmark
             {
                 if (v > 0)
                 {
-                    // Same data directory: the child loads the snapshot its predecessor wrote at shutdown.
+                    // Same data directory: the child loads the snapshot its predecessor wrote at shutdown. With
+                    // --fresh-server each variant starts on an empty directory and is loaded anew instead.
                     await server.DisposeAsync();
                     configuration.RenewPorts();
+                    if (options.FreshServer)
+                    {
+                        var fresh = new ServerConfiguration("sqlite", null, Path.Combine(directory, $"server{v}"));
+                        foreach (var (key, value) in configuration.Extra)
+                        {
+                            fresh.Extra[key] = value;
+                        }
+
+                        configuration = fresh;
+                    }
+
                     server = await ServerChild.StartAsync(configuration, options.Variants[v].Environment, TimeSpan.FromMinutes(5));
+                    if (options.FreshServer)
+                    {
+                        await LoadServerAsync(server, data, spec, options.Count);
+                    }
                 }
 
                 await MeasureVariantAsync(options, options.Variants[v], engine, server, data, ef);
@@ -102,32 +118,69 @@ internal static class ServeBenchmark
             return Task.CompletedTask;
         };
         Func<int, Task> overGrpc = q => client.SearchAsync(requests[q % requests.Length]).ResponseAsync;
+        var restBodies = requests.Select(r => System.Text.Encoding.UTF8.GetBytes(Google.Protobuf.JsonFormatter.Default.Format(r))).ToArray();
+        var restPath = new Uri($"/v1/collections/{Collection}:search", UriKind.Relative);
+        Func<int, Task> overRest = async q =>
+        {
+            using var content = new ByteArrayContent(restBodies[q % restBodies.Length]);
+            content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+            using var response = await server.Rest.PostAsync(restPath, content);
+            response.EnsureSuccessStatusCode();
+            _ = await response.Content.ReadAsByteArrayAsync();
+        };
 
         Console.WriteLine();
         Console.WriteLine(Inv($"### server variant: {variant.Name} (load {File.ReadAllText("/proc/loadavg").Trim()})"));
         // Warm-up: both JITs reach their optimized tiers before anything is timed.
         await LoadGenerator.ClosedLoopAsync(options.Concurrency.Max(), options.WarmupSeconds, inProcess);
         await LoadGenerator.ClosedLoopAsync(options.Concurrency.Max(), options.WarmupSeconds, overGrpc);
+        if (options.Rest)
+        {
+            await LoadGenerator.ClosedLoopAsync(options.Concurrency.Max(), options.WarmupSeconds, overRest);
+        }
 
         var inRuns = options.Concurrency.ToDictionary(c => c, _ => new List<SideRun>());
         var serverRuns = options.Concurrency.ToDictionary(c => c, _ => new List<SideRun>());
+        var restRuns = options.Concurrency.ToDictionary(c => c, _ => new List<SideRun>());
         for (var round = 0; round < options.Rounds; round++)
         {
             foreach (var c in options.Concurrency)
             {
                 inRuns[c].Add(await MeasureAsync(() => LoadGenerator.ClosedLoopAsync(c, options.Seconds, inProcess), null));
                 serverRuns[c].Add(await MeasureAsync(() => LoadGenerator.ClosedLoopAsync(c, options.Seconds, overGrpc), server));
+                if (options.Rest)
+                {
+                    restRuns[c].Add(await MeasureAsync(() => LoadGenerator.ClosedLoopAsync(c, options.Seconds, overRest), server));
+                }
             }
         }
 
-        Console.WriteLine(Inv($"closed loop, {options.Seconds} s per point, median of {options.Rounds} interleaved rounds; CPU ms per request: in-process = this process; server = server process + client (this process)"));
-        Console.WriteLine("| concurrency | in-process QPS | p50 ms | p99 ms | CPU ms/q | server QPS | p50 ms | p99 ms | server CPU ms/q | client CPU ms/q | server / in-process |");
-        Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|");
-        foreach (var c in options.Concurrency)
+        Console.WriteLine(Inv($"closed loop, {options.Seconds} s per point, median of {options.Rounds} interleaved rounds; CPU ms per request: in-process = this process (the search's own cost); server = server process + client (this process)"));
+        Console.WriteLine("engine ms/q: wall-clock time inside the engine's search per call (the server's retrieval_search_engine_seconds; NaN for builds without it)");
+        Console.WriteLine("| path | concurrency | in-process QPS | p50 ms | p99 ms | CPU ms/q | server QPS | p50 ms | p99 ms | server CPU ms/q | engine ms/q | client CPU ms/q | server / in-process |");
+        Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+        foreach (var (path, runs) in options.Rest ? new[] { ("gRPC", serverRuns), ("REST", restRuns) } : [("gRPC", serverRuns)])
         {
-            var i = Median(inRuns[c]);
-            var s = Median(serverRuns[c]);
-            Console.WriteLine(Inv($"| {c} | {i.Qps:F0} | {i.P50:F3} | {i.P99:F3} | {i.ClientCpuPerRequest:F3} | {s.Qps:F0} | {s.P50:F3} | {s.P99:F3} | {s.ServerCpuPerRequest:F3} | {s.ClientCpuPerRequest:F3} | {s.Qps / i.Qps:F2}× |"));
+            foreach (var c in options.Concurrency)
+            {
+                var i = Median(inRuns[c]);
+                var s = Median(runs[c]);
+                Console.WriteLine(Inv($"| {path} | {c} | {i.Qps:F0} | {i.P50:F3} | {i.P99:F3} | {i.ClientCpuPerRequest:F3} | {s.Qps:F0} | {s.P50:F3} | {s.P99:F3} | {s.ServerCpuPerRequest:F3} | {s.EngineMsPerRequest:F3} | {s.ClientCpuPerRequest:F3} | {s.Qps / i.Qps:F2}× |"));
+            }
+        }
+
+        // Allocations: the runtime's counters reach /metrics on the exporter's schedule, not at each scrape, so each
+        // path gets its own window between two idle pauses longer than that schedule (the idle server allocates next to nothing).
+        foreach (var (path, call) in options.Rest ? new[] { ("gRPC", overGrpc), ("REST", overRest) } : [("gRPC", overGrpc)])
+        {
+            await Task.Delay(MetricsSettle);
+            var before = await server.ScrapeAsync();
+            var run = await LoadGenerator.ClosedLoopAsync(options.Concurrency.Max(), options.Seconds * 2, call);
+            await Task.Delay(MetricsSettle);
+            var after = await server.ScrapeAsync();
+            var calls = Math.Max(1, run.Latency.Count);
+            Console.WriteLine(Inv(
+                $"server allocations, {path}, concurrency {options.Concurrency.Max()}, {calls} calls: {(after.AllocatedBytes - before.AllocatedBytes) / calls / 1024:F2} KB per call; {after.Gen2Collections - before.Gen2Collections:F0} gen2 collections; searches answered in micro-batches: {after.Coalesced - before.Coalesced:F0} ({(after.Coalesced - before.Coalesced) / calls:P1})"));
         }
 
         var inPeak = options.Concurrency.Max(c => Median(inRuns[c]).Qps);
@@ -150,6 +203,11 @@ internal static class ServeBenchmark
         var serverPeak = options.Concurrency.Max(c => Median(serverRuns[c]).Qps);
         Console.WriteLine(Inv($"peak QPS: in-process {inPeak:F0}, server {serverPeak:F0}: server / in-process {serverPeak / inPeak:F2}×"));
 
+        if (!options.OpenLoop)
+        {
+            return;
+        }
+
         var rate = serverPeak * options.OpenFraction;
         foreach (var (side, call, child) in new[] { ("server", overGrpc, server), ("in-process", inProcess, (ServerChild?)null) })
         {
@@ -159,27 +217,37 @@ internal static class ServeBenchmark
         }
     }
 
+    /// <summary>Longer than the metrics exporter's publishing interval for observable (runtime) instruments.</summary>
+    private static readonly TimeSpan MetricsSettle = TimeSpan.FromSeconds(11);
+
     private static async Task<SideRun> MeasureAsync(Func<Task<LoadResult>> run, ServerChild? server)
     {
+        // The scrape before the clocks start and the one after they stop (the engine's own counters are published as
+        // they change).
+        var countersBefore = server is null ? null : await server.ScrapeAsync();
         var clientBefore = ProcessCpu.Milliseconds();
         var serverBefore = server?.CpuMilliseconds() ?? 0;
         var result = await run();
         var requests = Math.Max(1, result.Latency.Count);
         var client = (ProcessCpu.Milliseconds() - clientBefore) / requests;
         var serverCpu = server is null ? double.NaN : (server.CpuMilliseconds() - serverBefore) / requests;
+        var countersAfter = server is null ? null : await server.ScrapeAsync();
         return new SideRun(
             result.Qps, result.Latency.Percentile(0.5), result.Latency.Percentile(0.99), client, serverCpu,
-            result.SendLateness?.Percentile(0.5) ?? double.NaN, result.SendLateness?.Percentile(0.99) ?? double.NaN, result.Dropped);
+            result.SendLateness?.Percentile(0.5) ?? double.NaN, result.SendLateness?.Percentile(0.99) ?? double.NaN, result.Dropped)
+        {
+            EngineMsPerRequest = countersAfter is null ? double.NaN : (countersAfter.EngineSeconds - countersBefore!.EngineSeconds) * 1000 / requests,
+        };
     }
 
     private static SideRun Median(List<SideRun> runs) => runs.OrderBy(r => r.Qps).ElementAt(runs.Count / 2);
 
-    private static async Task LoadServerAsync(ServerChild server, AnnDataset data, string spec, int n)
+    private static async Task LoadServerAsync(ServerChild server, AnnDataset data, string? spec, int n)
     {
         var collections = new Collections.CollectionsClient(server.Channel);
         var items = new Items.ItemsClient(server.Channel);
         var create = new CreateCollectionRequest { Name = Collection };
-        create.Spaces.Add(new Space { Name = "v", Dimension = 128, Metric = Metric.L2, Model = new ModelRef { Name = "bench", Version = "1" }, Index = spec });
+        create.Spaces.Add(new Space { Name = "v", Dimension = 128, Metric = Metric.L2, Model = new ModelRef { Name = "bench", Version = "1" }, Index = spec ?? "" });
         await collections.CreateCollectionAsync(create);
         for (var start = 0; start < n; start += 1000)
         {
@@ -193,7 +261,7 @@ internal static class ServeBenchmark
         }
 
         var watch = Stopwatch.StartNew();
-        while ((await collections.GetSpaceIndexStatusAsync(new GetSpaceIndexStatusRequest { Collection = Collection, Space = "v" })).IndexedVectors < n)
+        while (spec is not null && (await collections.GetSpaceIndexStatusAsync(new GetSpaceIndexStatusRequest { Collection = Collection, Space = "v" })).IndexedVectors < n)
         {
             await Task.Delay(500);
         }
@@ -250,5 +318,8 @@ internal static class ServeBenchmark
     private static string Inv(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 
     /// <summary>One side's run: medians are taken over these.</summary>
-    private sealed record SideRun(double Qps, double P50, double P99, double ClientCpuPerRequest, double ServerCpuPerRequest, double LatenessP50, double LatenessP99, int Dropped);
+    private sealed record SideRun(double Qps, double P50, double P99, double ClientCpuPerRequest, double ServerCpuPerRequest, double LatenessP50, double LatenessP99, int Dropped)
+    {
+        public double EngineMsPerRequest { get; init; } = double.NaN;
+    }
 }

@@ -7,6 +7,18 @@ internal sealed record ServeOptions(
     int Count, int Queries, int[] Concurrency, double Seconds, double WarmupSeconds, int Rounds, double OpenFraction, int EfConstruction,
     int Batch, IReadOnlyList<ServerVariant> Variants)
 {
+    /// <summary>The space's index spec; <c>none</c>: an exact space (every query one scan, batchable by the batch kernel).</summary>
+    public string Index { get; init; } = "HNSW32";
+
+    /// <summary>Also drive the transcoded REST endpoint (JSON over HTTP/1.1) in the closed loops.</summary>
+    public bool Rest { get; init; }
+
+    /// <summary>Start each later variant on an empty data directory and load it anew (instead of restarting on the first's).</summary>
+    public bool FreshServer { get; init; }
+
+    /// <summary>Run the open loop at the end of each variant.</summary>
+    public bool OpenLoop { get; init; } = true;
+
     public static ServeOptions Parse(string[] args)
     {
         string Value(string name, string fallback)
@@ -25,7 +37,13 @@ internal sealed record ServeOptions(
             double.Parse(Value("--open-fraction", "0.5"), CultureInfo.InvariantCulture),
             int.Parse(Value("--ef-construction", "40"), CultureInfo.InvariantCulture),
             int.Parse(Value("--batch", "16"), CultureInfo.InvariantCulture),
-            [.. Value("--server-env", "default").Split(';').Select(ServerVariant.Parse)]);
+            [.. Value("--server-env", "default").Split(';').Select(ServerVariant.Parse)])
+        {
+            Index = Value("--index", "HNSW32"),
+            Rest = bool.Parse(Value("--rest", "false")),
+            OpenLoop = bool.Parse(Value("--open", "true")),
+            FreshServer = bool.Parse(Value("--fresh-server", "false")),
+        };
     }
 }
 

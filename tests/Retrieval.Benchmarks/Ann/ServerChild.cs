@@ -102,6 +102,35 @@ internal sealed partial class ServerChild : IAsyncDisposable
         return ticks * 1000.0 / ClockTicksPerSecond;
     }
 
+    /// <summary>
+    /// The server's own counters from <c>/metrics</c>: bytes allocated on its managed heap so far, gen2 collections so far,
+    /// and (builds that export them) the searches run, the seconds spent inside the engine's search and the searches
+    /// answered in micro-batches (0 until the first). A value the build does not export is NaN.
+    /// </summary>
+    public async Task<ServerCounters> ScrapeAsync()
+    {
+        var text = await Rest.GetStringAsync(new Uri("/metrics", UriKind.Relative));
+        double Read(string series)
+        {
+            foreach (var line in text.AsSpan().EnumerateLines())
+            {
+                if (line.StartsWith(series, StringComparison.Ordinal) && line.Length > series.Length && line[series.Length] == ' ')
+                {
+                    return double.Parse(line[(series.Length + 1)..], CultureInfo.InvariantCulture);
+                }
+            }
+
+            return double.NaN;
+        }
+
+        return new ServerCounters(
+            Read("system_runtime_dotnet_gc_heap_total_allocated"),
+            Read("system_runtime_dotnet_gc_collections{gc_heap_generation=\"gen2\"}"),
+            Read("retrieval_search_queries"),
+            Read("retrieval_search_engine_seconds"),
+            Read("retrieval_search_coalesced_queries") is var coalesced && double.IsNaN(coalesced) ? 0 : coalesced);
+    }
+
     public async ValueTask DisposeAsync()
     {
         // A variant switch disposes the old child before starting the next; if that start fails, the caller's cleanup
@@ -167,3 +196,6 @@ internal sealed partial class ServerChild : IAsyncDisposable
     [LibraryImport("libc", EntryPoint = "kill")]
     private static partial int Kill(int pid, int signal);
 }
+
+/// <summary>Cumulative server counters read from <c>/metrics</c> (see <see cref="ServerChild.ScrapeAsync"/>).</summary>
+internal sealed record ServerCounters(double AllocatedBytes, double Gen2Collections, double Searches, double EngineSeconds, double Coalesced);
