@@ -93,6 +93,18 @@ internal sealed partial class BackfillLeaseGate : IBackfillRunnerGate
         return new BackfillTurn(MayRun: true, takenOver);
     }
 
+    /// <remarks>Waits one lease period before asking again: any other node asks sooner and takes it first.</remarks>
+    public async ValueTask BackOffAsync(string collection, string migrationId, CancellationToken cancellationToken)
+    {
+        var key = (collection, migrationId);
+        if (_held.ContainsKey(key))
+        {
+            await ReleaseAsync(key, cancellationToken);
+        }
+
+        _nextTry[key] = _time.GetTimestamp() + Ticks(_duration);
+    }
+
     public async ValueTask ReleaseOthersAsync(IReadOnlySet<(string Collection, string Migration)> current, CancellationToken cancellationToken)
     {
         foreach (var key in _nextTry.Keys.Where(k => !current.Contains(k)).ToList())

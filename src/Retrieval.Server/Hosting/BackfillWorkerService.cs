@@ -75,15 +75,15 @@ internal sealed partial class BackfillWorkerService(
                     }
                     catch (Exception e) when (e is not OperationCanceledException)
                     {
-                        // The step committed nothing (its transaction failed, or the store refused it: the migration
-                        // changed phase, or another node's runner moved its cursor); retry later, in a cluster from the
-                        // stored progress.
+                        // The step committed nothing (its transaction failed, its encoder failed, or the store refused
+                        // it: the migration changed phase, or another node's runner moved its cursor). Retry later; in
+                        // a cluster give the lease up for a while first, and resume from the stored progress.
+                        LogStepFailed(logger, collection, migration, e);
                         if (gate.SharedWithOtherNodes)
                         {
                             _adoptFirst.Add((collection, migration));
+                            await gate.BackOffAsync(collection, migration, stoppingToken);
                         }
-
-                        LogStepFailed(logger, collection, migration, e);
                     }
                 }
 

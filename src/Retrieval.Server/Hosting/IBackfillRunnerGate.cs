@@ -26,6 +26,12 @@ internal interface IBackfillRunnerGate
 
     ValueTask<BackfillTurn> MayRunAsync(string collection, string migrationId, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// After a failed step: gives the migration's right up and does not ask for it again for a while, so that another
+    /// node (one that has the encoder, or reaches the store) can run it meanwhile.
+    /// </summary>
+    ValueTask BackOffAsync(string collection, string migrationId, CancellationToken cancellationToken);
+
     /// <summary>Gives up the right to every migration not in <paramref name="current"/> (it finished, paused, or its collection went).</summary>
     ValueTask ReleaseOthersAsync(IReadOnlySet<(string Collection, string Migration)> current, CancellationToken cancellationToken);
 
@@ -41,6 +47,8 @@ internal sealed class SingleNodeBackfillGate : IBackfillRunnerGate
     public bool SharedWithOtherNodes => false;
 
     public ValueTask<BackfillTurn> MayRunAsync(string collection, string migrationId, CancellationToken cancellationToken) => ValueTask.FromResult(Always);
+
+    public ValueTask BackOffAsync(string collection, string migrationId, CancellationToken cancellationToken) => ValueTask.CompletedTask;
 
     public ValueTask ReleaseOthersAsync(IReadOnlySet<(string Collection, string Migration)> current, CancellationToken cancellationToken) => ValueTask.CompletedTask;
 
