@@ -26,6 +26,9 @@ public sealed class ClusterKillCycleTests(ITestOutputHelper output)
     private const int SearchK = 10;
     private const int SeedItems = 50;
 
+    /// <summary>Each writer's pause between acknowledged batches: at most ~200 items/s per writer.</summary>
+    private static readonly TimeSpan WriterPause = TimeSpan.FromMilliseconds(100);
+
     /// <summary>Each search's deadline: a live node answers well within it; one killed mid-call fails at once.</summary>
     private static readonly TimeSpan SearchDeadline = TimeSpan.FromSeconds(5);
 
@@ -174,6 +177,9 @@ public sealed class ClusterKillCycleTests(ITestOutputHelper output)
                     {
                         Acknowledged[item.Id] = true;
                     }
+
+                    // A steady stream, not a flood: the check afterwards reads every item back, so the test stays bounded.
+                    await Task.Delay(WriterPause, CancellationToken.None);
                 }
                 catch (RpcException e) when (e.StatusCode is StatusCode.Unavailable or StatusCode.DeadlineExceeded or StatusCode.Internal or StatusCode.Cancelled)
                 {
