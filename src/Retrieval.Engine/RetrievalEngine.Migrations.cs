@@ -96,6 +96,14 @@ public sealed partial class RetrievalEngine
     public Task<int> RunBackfillStepAsync(string collection, int maxItems, CancellationToken cancellationToken) =>
         _backfill.RunBackfillStepAsync(_catalog.CanonicalName(collection), maxItems, cancellationToken);
 
+    /// <summary>
+    /// Before this node runs the first backfill step of a migration another node ran (cluster mode): adopts the stored
+    /// worker cursor and counters, so the step walks on from the store's progress. False when the stored migration is
+    /// not this node's open one in the same phase (nothing adopted).
+    /// </summary>
+    public Task<bool> AdoptStoredBackfillProgressAsync(string collection, string migrationId, CancellationToken cancellationToken) =>
+        new BackfillHandover(_catalog, _store, _logger).AdoptStoredProgressAsync(_catalog.CanonicalName(collection), migrationId, cancellationToken);
+
     /// <summary>Progress of every open migration (for metrics).</summary>
     internal IEnumerable<(string Collection, string Migration, MigrationProgress Progress)> OpenMigrationProgress() =>
         _migrations.OpenMigrationProgress();

@@ -37,6 +37,7 @@ public sealed partial class RetrievalEngine : IAsyncDisposable
     public const int MaxCheckpointLength = BackfillService.MaxCheckpointLength;
 
     private readonly IRetrievalStore _store;
+    private readonly ILogger _logger;
     private readonly SegmentOptimizer _optimizer;
     private readonly EncoderBinding _encoders;
     private readonly CollectionCatalog _catalog;
@@ -70,6 +71,7 @@ public sealed partial class RetrievalEngine : IAsyncDisposable
         BackupOptions? backups = null)
     {
         _store = store;
+        _logger = logger;
         Options = options;
         Indexing = indexing ?? new IndexingOptions();
         Indexing.Validate();

@@ -140,6 +140,7 @@ public sealed partial class PostgresRetrievalStore
             DELETE FROM migrations WHERE collection = @name;
             DELETE FROM migration_events WHERE collection = @name;
             DELETE FROM migration_derived WHERE collection = @name;
+            DELETE FROM backfill_leases WHERE collection = @name;
             """,
             connection,
             transaction))

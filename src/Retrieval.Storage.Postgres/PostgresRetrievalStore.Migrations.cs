@@ -178,7 +178,8 @@ public sealed partial class PostgresRetrievalStore
 
     /// <summary>
     /// Adds a batch's migration marks to the write batch and returns the counters statement, whose row count tells whether
-    /// the migration was still in the marks' phase (the caller rolls the batch back when it was not).
+    /// the migration was still in the marks' phase, and a worker step's cursor still the one it walked from (the caller
+    /// rolls the batch back when not).
     /// </summary>
     private static NpgsqlBatchCommand AddMigrationMarks(NpgsqlBatch batch, string collection, MigrationMarks marks)
     {
@@ -187,6 +188,7 @@ public sealed partial class PostgresRetrievalStore
                 derived_on_write = derived_on_write + @derived, worker_cursor = COALESCE(@cursor, worker_cursor),
                 client_checkpoint = COALESCE(@checkpoint, client_checkpoint)
             WHERE collection = @collection AND id = @id AND phase = @phase
+                AND (NOT @worker_step OR worker_cursor IS NOT DISTINCT FROM @cursor_before)
             """);
         counters.Parameters.AddWithValue("backfilled", marks.BackfilledDelta);
         counters.Parameters.AddWithValue("mapped", marks.MappedOnWriteDelta);
@@ -196,6 +198,9 @@ public sealed partial class PostgresRetrievalStore
         counters.Parameters.AddWithValue("collection", collection);
         counters.Parameters.AddWithValue("id", marks.MigrationId);
         counters.Parameters.AddWithValue("phase", (int)marks.Phase);
+        // A worker step commits only over the cursor it walked from: a stale runner's batch matches no row.
+        counters.Parameters.AddWithValue("worker_step", marks.WorkerStep is not null);
+        counters.Parameters.Add(new NpgsqlParameter<string?>("cursor_before", NpgsqlTypes.NpgsqlDbType.Text) { TypedValue = marks.WorkerStep?.CursorBefore });
         batch.BatchCommands.Add(counters);
 
         if (marks.DerivedIds.Count > 0)

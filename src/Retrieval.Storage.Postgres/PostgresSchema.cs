@@ -205,6 +205,19 @@ public static class PostgresSchema
             );
             """),
         (new PostgresSchemaUpgrade(8, "cluster membership (Orleans)"), PostgresClusterMembershipSchema.Sql),
+        (new PostgresSchemaUpgrade(9, "backfill leases"), """
+            -- Cluster mode: which node runs a migration's server-side backfill, until expires_at (the database's clock).
+            -- Taken and renewed by compare-and-set (PostgresRetrievalStore.Leases); epoch counts the hand-overs.
+            CREATE TABLE backfill_leases (
+                collection   text COLLATE "C" NOT NULL,
+                migration_id text COLLATE "C" NOT NULL,
+                holder       text             NOT NULL,
+                epoch        bigint           NOT NULL,
+                taken_at     timestamptz      NOT NULL,
+                expires_at   timestamptz      NOT NULL,
+                PRIMARY KEY (collection, migration_id)
+            );
+            """),
     ];
 
     /// <summary>The schema version this build reads and writes.</summary>

@@ -178,7 +178,8 @@ public sealed partial class SqliteRetrievalStore
             UPDATE migrations SET backfilled = backfilled + $backfilled, mapped_on_write = mapped_on_write + $mapped,
                 derived_on_write = derived_on_write + $derived, worker_cursor = COALESCE($cursor, worker_cursor),
                 client_checkpoint = COALESCE($checkpoint, client_checkpoint)
-            WHERE collection = $collection AND id = $id AND phase = $phase;
+            WHERE collection = $collection AND id = $id AND phase = $phase
+                AND ($worker_step = 0 OR worker_cursor IS $cursor_before);
             """);
         counters.Parameters.AddWithValue("$backfilled", marks.BackfilledDelta);
         counters.Parameters.AddWithValue("$mapped", marks.MappedOnWriteDelta);
@@ -188,9 +189,13 @@ public sealed partial class SqliteRetrievalStore
         counters.Parameters.AddWithValue("$collection", collection);
         counters.Parameters.AddWithValue("$id", marks.MigrationId);
         counters.Parameters.AddWithValue("$phase", (int)marks.Phase);
+        // A worker step commits only over the cursor it walked from (one process, one runner here; kept alike to PostgreSQL).
+        counters.Parameters.AddWithValue("$worker_step", marks.WorkerStep is null ? 0 : 1);
+        counters.Parameters.AddWithValue("$cursor_before", (object?)marks.WorkerStep?.CursorBefore ?? DBNull.Value);
         if (await counters.ExecuteNonQueryAsync(cancellationToken) == 0)
         {
-            // The engine read the phase under the collection's write gate; reaching here means the two disagree.
+            // The engine read the phase (and a worker step its cursor) under the collection's write gate; reaching
+            // here means the two disagree.
             throw MigrationStoreErrors.MarksPhaseMismatch(collection, marks);
         }
 

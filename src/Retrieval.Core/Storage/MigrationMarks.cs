@@ -19,6 +19,11 @@ namespace Retrieval.Core.Storage;
 /// <param name="NativeIds">Items whose new vector is native after this batch, or that were deleted: no longer derived.</param>
 /// <param name="WorkerCursor">New worker cursor, or null to keep it.</param>
 /// <param name="ClientCheckpoint">New client checkpoint, or null to keep it.</param>
+/// <param name="WorkerStep">
+/// Set on a step of the server backfill worker: the store applies the marks only while the stored worker cursor is
+/// still the one the step started from (a compare-and-set, like <paramref name="Phase"/>), so a stale runner (another
+/// node whose lease expired mid-step) cannot commit a batch over the progress of the runner that took over.
+/// </param>
 public sealed record MigrationMarks(
     string MigrationId,
     MigrationPhase Phase,
@@ -28,4 +33,9 @@ public sealed record MigrationMarks(
     IReadOnlyList<string> DerivedIds,
     IReadOnlyList<string> NativeIds,
     string? WorkerCursor = null,
-    string? ClientCheckpoint = null);
+    string? ClientCheckpoint = null,
+    MigrationWorkerStep? WorkerStep = null);
+
+/// <summary>What a server backfill worker step read before producing its batch: the committed cursor it walked from.</summary>
+/// <param name="CursorBefore">The worker cursor the step started from; null when the walk started at the first item.</param>
+public sealed record MigrationWorkerStep(string? CursorBefore);

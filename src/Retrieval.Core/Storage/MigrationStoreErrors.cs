@@ -16,11 +16,18 @@ public static class MigrationStoreErrors
             inner: inner);
     }
 
-    /// <summary>A batch's marks name a phase the migration is no longer in (or a migration that does not exist); nothing was committed.</summary>
+    /// <summary>
+    /// A batch's marks name a phase the migration is no longer in (or a migration that does not exist), or a worker step's
+    /// cursor the stored one has moved from; nothing was committed.
+    /// </summary>
     public static RetrievalException MarksPhaseMismatch(string collection, MigrationMarks marks)
     {
         ArgumentNullException.ThrowIfNull(marks);
-        return RetrievalException.Precondition(
-            $"migration '{marks.MigrationId}' of collection '{collection}' is no longer in phase {MigrationPhases.Name(marks.Phase)}; the batch was not committed");
+        return marks.WorkerStep is { } step
+            ? RetrievalException.Precondition(
+                $"migration '{marks.MigrationId}' of collection '{collection}' is no longer in phase {MigrationPhases.Name(marks.Phase)}, or its worker cursor " +
+                $"moved from {(step.CursorBefore is null ? "the start" : $"'{step.CursorBefore}'")} (another backfill runner advanced it); the batch was not committed")
+            : RetrievalException.Precondition(
+                $"migration '{marks.MigrationId}' of collection '{collection}' is no longer in phase {MigrationPhases.Name(marks.Phase)}; the batch was not committed");
     }
 }

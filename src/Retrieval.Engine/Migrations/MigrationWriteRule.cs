@@ -84,6 +84,9 @@ internal static class MigrationWriteRule
             }
         }
 
-        return (result, new MigrationMarks(row.Id, row.Phase, backfilled, mapped, derivedCount, derived, native, workerCursor, clientCheckpoint));
+        // A worker step (it advances the cursor) commits only over the cursor it walked from: in a cluster the store
+        // refuses a stale runner's step, as this node's write gate refuses one here.
+        var workerStep = workerCursor is null ? null : new MigrationWorkerStep(row.WorkerCursor);
+        return (result, new MigrationMarks(row.Id, row.Phase, backfilled, mapped, derivedCount, derived, native, workerCursor, clientCheckpoint, workerStep));
     }
 }

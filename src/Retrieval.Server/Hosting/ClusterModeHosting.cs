@@ -1,4 +1,6 @@
+using Microsoft.Extensions.Options;
 using Retrieval.Cluster;
+using Retrieval.Core.Storage;
 
 namespace Retrieval.Server.Hosting;
 
@@ -20,6 +22,25 @@ internal static class ClusterModeHosting
         }
 
         builder.AddClusterMode(options, builder.Configuration.GetConnectionString("Postgres"));
+        AddBackfillRunnerGate(builder.Services, options);
         return builder;
+    }
+
+    /// <summary>One backfill runner per migration: cluster-wide by lease on a node, no lease work at all on a single node.</summary>
+    private static void AddBackfillRunnerGate(IServiceCollection services, ClusterModeOptions options)
+    {
+        if (!options.Enabled)
+        {
+            services.AddSingleton<IBackfillRunnerGate, SingleNodeBackfillGate>();
+            return;
+        }
+
+        services.AddSingleton<IBackfillRunnerGate>(sp => new BackfillLeaseGate(
+            sp.GetRequiredService<IRetrievalStore>() as IBackfillLeaseStore
+                ?? throw new InvalidOperationException("cluster mode needs a store that keeps backfill leases (Retrieval:Store=postgres)"),
+            options.EffectiveNodeName,
+            sp.GetRequiredService<IOptions<BackfillWorkerOptions>>().Value,
+            sp.GetService<TimeProvider>() ?? TimeProvider.System,
+            sp.GetRequiredService<ILogger<BackfillLeaseGate>>()));
     }
 }

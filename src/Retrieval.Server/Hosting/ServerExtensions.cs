@@ -74,6 +74,7 @@ public static class ServerExtensions
         services.AddOptions<BackfillWorkerOptions>()
             .BindConfiguration(BackfillWorkerOptions.SectionName)
             .Validate(o => o.BatchSize > 0 && o.IdleDelayMilliseconds > 0, "Retrieval:Backfill:BatchSize and IdleDelayMilliseconds must be positive")
+            .Validate(o => double.IsFinite(o.LeaseSeconds) && o.LeaseSeconds >= 1, "Retrieval:Backfill:LeaseSeconds must be at least 1")
             .ValidateOnStart();
         services.AddHostedService<BackfillWorkerService>();
         services.AddRetrievalEncoders();

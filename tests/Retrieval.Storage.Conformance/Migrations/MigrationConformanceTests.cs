@@ -140,6 +140,35 @@ public abstract class MigrationConformanceTests<TFixture>(TFixture fixture) : St
     }
 
     [StoreFact]
+    public async Task WriteAsync_WorkerStepOverAMovedCursor_FailsTheWholeBatch()
+    {
+        var collection = await NewCollectionAsync();
+        await MigrationStore.CreateMigrationAsync(Migration(collection.Name, "m1") with { Phase = MigrationPhase.Backfilling }, "planned", Ct);
+        // The runner that holds the migration: from the start to "item-3", then on to "item-6".
+        await ItemStore.WriteAsync(collection.Name, WorkerBatch("m1", before: null, cursor: "item-3", backfilled: 2), Ct);
+        await ItemStore.WriteAsync(collection.Name, WorkerBatch("m1", before: "item-3", cursor: "item-6", backfilled: 2), Ct);
+        var before = await ItemStore.GetLastSequenceAsync(collection.Name, Ct);
+
+        // A stale runner that walked from a cursor the store has moved past (or from the start): nothing may commit.
+        var stale = await Assert.ThrowsAsync<RetrievalException>(
+            () => ItemStore.WriteAsync(collection.Name, WorkerBatch("m1", before: "item-3", cursor: "item-5", backfilled: 2, derived: ["x"]), Ct));
+        var fromStart = await Assert.ThrowsAsync<RetrievalException>(
+            () => ItemStore.WriteAsync(collection.Name, WorkerBatch("m1", before: null, cursor: "item-2", backfilled: 2), Ct));
+        await ReopenAsync();
+
+        Assert.Equal((ErrorKind.FailedPrecondition, ErrorKind.FailedPrecondition), (stale.Kind, fromStart.Kind));
+        Assert.Contains("worker cursor moved from 'item-3'", stale.Message, StringComparison.Ordinal);
+        Assert.Equal(before, await ItemStore.GetLastSequenceAsync(collection.Name, Ct));
+        var read = (await MigrationStore.GetMigrationAsync(collection.Name, "m1", Ct))!;
+        Assert.Equal((4L, "item-6"), (read.Backfilled, read.WorkerCursor));
+        Assert.Empty(await MigrationStore.ListDerivedItemsAsync(collection.Name, "m1", Ct));
+
+        // A client's batch (no worker step) is not bound to the cursor.
+        await ItemStore.WriteAsync(collection.Name, MarkedBatch("m1", MigrationPhase.Backfilling, backfilled: 1, checkpoint: "c"), Ct);
+        Assert.Equal((5L, "item-6"), ((await MigrationStore.GetMigrationAsync(collection.Name, "m1", Ct))!.Backfilled, (await MigrationStore.GetMigrationAsync(collection.Name, "m1", Ct))!.WorkerCursor));
+    }
+
+    [StoreFact]
     public async Task UpdateMigration_ClearDerivedItems_DeletesTheDerivedListWithThePhaseChange()
     {
         var collection = await NewCollectionAsync();
@@ -192,5 +221,11 @@ public abstract class MigrationConformanceTests<TFixture>(TFixture fixture) : St
         WriteBatch.ForUpserts([TestData.Item("i-0", 0), TestData.Item("i-1", 1)]) with
         {
             Migration = new MigrationMarks(migration, phase, backfilled, 1, derived?.Count ?? 0, derived ?? [], native ?? [], cursor, checkpoint),
+        };
+
+    private static WriteBatch WorkerBatch(string migration, string? before, string cursor, long backfilled, IReadOnlyList<string>? derived = null) =>
+        WriteBatch.ForUpserts([TestData.Item("i-0", 0), TestData.Item("i-1", 1)]) with
+        {
+            Migration = new MigrationMarks(migration, MigrationPhase.Backfilling, backfilled, 0, derived?.Count ?? 0, derived ?? [], [], cursor, WorkerStep: new MigrationWorkerStep(before)),
         };
 }
