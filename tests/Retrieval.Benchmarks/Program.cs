@@ -59,7 +59,7 @@ internal static class Program
                             [--native ~/.cache/retrieval-bench/peers] [--m 16] [--ef-construction 64] [--ef 16,32,...,3072]
                             [--targets 0.95,0.98,0.99] [--concurrency 1,4,16] [--seconds 4] [--warmup 2]
                             [--open-fractions 0.5,0.8 (of the slowest peer's peak) | --open-rates R1,R2] [--passes 3]
-                            [--lock /work/quiet.lock (exclusive, for the measurements only)] [--nice -15]
+                            [--lock /work/quiet.lock (exclusive, for the measurements only)] [--lock-timeout 900] [--nice -15]
           auth          CPU cost of authorizing a search in process, then gRPC search QPS with auth on vs off (two server processes)
                         [--keys 1000] [--calls 1000000] [--items 20000] [--dim 64] [--concurrency 4] [--seconds 3] [--rounds 5] [--gate-only]
         """;

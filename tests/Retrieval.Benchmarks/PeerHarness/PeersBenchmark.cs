@@ -147,28 +147,45 @@ internal static class PeersBenchmark
     }
 
     /// <summary>The exclusive quiet lock and one nice value for every measured process, if asked for.</summary>
-    private static ExclusiveFileLock? TakeQuietWindow(PeersOptions options, List<IServerPeer> servers, TextWriter log)
+    private static QuietWindow TakeQuietWindow(PeersOptions options, List<IServerPeer> servers, TextWriter log)
     {
         ExclusiveFileLock? held = null;
         if (options.LockPath is { } path)
         {
             var waited = Stopwatch.StartNew();
-            held = ExclusiveFileLock.Acquire(path);
-            log.WriteLine(Inv($"# exclusive lock {path} after {waited.Elapsed.TotalSeconds:F0} s; load {LoadAverage()}"));
+            held = ExclusiveFileLock.TryAcquire(path, TimeSpan.FromSeconds(options.LockTimeoutSeconds));
+            log.WriteLine(held is null
+                ? Inv($"# exclusive lock {path} NOT had within {options.LockTimeoutSeconds} s: measured without it; load {LoadAverage()}")
+                : Inv($"# exclusive lock {path} after {waited.Elapsed.TotalSeconds:F0} s; load {LoadAverage()}"));
         }
 
+        var restore = new List<(int Pid, int Nice)>();
         if (options.Nice is { } nice)
         {
-            ProcessTree.Renice(Environment.ProcessId, nice);
-            foreach (var server in servers)
+            foreach (var pid in servers.Select(s => s.ServerProcessId).Prepend(Environment.ProcessId))
             {
-                ProcessTree.Renice(server.ServerProcessId, nice);
+                restore.Add((pid, ProcessTree.Nice(pid)));
+                ProcessTree.Renice(pid, nice);
             }
 
             log.WriteLine(Inv($"# nice {nice}: this process, {string.Join(", ", servers.Select(s => $"{s.Name} pid {s.ServerProcessId} and its children"))}"));
         }
 
-        return held;
+        return new QuietWindow(held, restore);
+    }
+
+    /// <summary>Gives the lock back and the measured processes their nice values from before the window.</summary>
+    private sealed class QuietWindow(ExclusiveFileLock? held, List<(int Pid, int Nice)> restore) : IDisposable
+    {
+        public void Dispose()
+        {
+            foreach (var (pid, nice) in restore)
+            {
+                ProcessTree.Renice(pid, nice);
+            }
+
+            held?.Dispose();
+        }
     }
 
     /// <summary>

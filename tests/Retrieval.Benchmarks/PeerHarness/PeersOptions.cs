@@ -19,6 +19,7 @@ internal sealed record PeersOptions(
     IReadOnlyList<double> OpenRates,
     int Passes,
     string? LockPath,
+    int LockTimeoutSeconds,
     int? Nice)
 {
     public static readonly string[] KnownPeers = ["retrieval", "pgvector", "engine", "hnswlib", "faiss"];
@@ -56,6 +57,7 @@ internal sealed record PeersOptions(
             Doubles("--open-rates", string.Empty),
             int.Parse(Value("--passes") ?? "3", CultureInfo.InvariantCulture),
             Value("--lock"),
+            int.Parse(Value("--lock-timeout") ?? "900", CultureInfo.InvariantCulture),
             Value("--nice") is { } nice ? int.Parse(nice, CultureInfo.InvariantCulture) : null);
         if (options.Efs.Count == 0 || options.Efs.Any(ef => ef < 1) || !options.Efs.SequenceEqual(options.Efs.Order()))
         {

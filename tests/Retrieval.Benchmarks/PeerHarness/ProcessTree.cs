@@ -75,6 +75,10 @@ internal static partial class ProcessTree
         }
     }
 
+    /// <summary>The nice value of the process's main thread (from /proc).</summary>
+    public static int Nice(int pid) =>
+        TryReadStat(pid, out var fields) ? int.Parse(fields[16], CultureInfo.InvariantCulture) : throw new InvalidOperationException($"process {pid} is gone");
+
     private static bool TryReadStat(int pid, out string[] fields)
     {
         try
@@ -111,17 +115,37 @@ internal sealed partial class ExclusiveFileLock : IDisposable
 
     private ExclusiveFileLock(FileStream file) => _file = file;
 
-    public static ExclusiveFileLock Acquire(string path)
+    /// <summary>
+    /// Waits up to <paramref name="timeout"/> for the lock (polling: shared holders come and go, and flock gives an
+    /// exclusive waiter no priority over them); null if it could not be had in time.
+    /// </summary>
+    public static ExclusiveFileLock? TryAcquire(string path, TimeSpan timeout)
     {
         var file = new FileStream(path, FileMode.OpenOrCreate, FileAccess.Read, FileShare.ReadWrite);
-        if (Flock(file.SafeFileHandle.DangerousGetHandle().ToInt32(), LockEx) != 0)
+        var fd = file.SafeFileHandle.DangerousGetHandle().ToInt32();
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
         {
-            var errno = Marshal.GetLastPInvokeError();
-            file.Dispose();
-            throw new IOException($"flock({path}, LOCK_EX) failed with errno {errno}");
-        }
+            if (Flock(fd, LockEx | LockNb) == 0)
+            {
+                return new ExclusiveFileLock(file);
+            }
 
-        return new ExclusiveFileLock(file);
+            var errno = Marshal.GetLastPInvokeError();
+            if (errno != EWouldBlock)
+            {
+                file.Dispose();
+                throw new IOException($"flock({path}, LOCK_EX) failed with errno {errno}");
+            }
+
+            if (DateTime.UtcNow >= deadline)
+            {
+                file.Dispose();
+                return null;
+            }
+
+            Thread.Sleep(20);
+        }
     }
 
     public void Dispose()
@@ -131,6 +155,8 @@ internal sealed partial class ExclusiveFileLock : IDisposable
     }
 
     private const int LockEx = 2;
+    private const int LockNb = 4;
+    private const int EWouldBlock = 11;
 
     [LibraryImport("libc", EntryPoint = "flock", SetLastError = true)]
     private static partial int Flock(int fd, int operation);
