@@ -4,7 +4,8 @@
 // the per-query cost of the library, with nothing around it.
 //
 // Build and run: tests/Retrieval.Benchmarks/peers/build-native.sh (see there). Input: a folder written by
-// `Retrieval.Benchmarks peers export` (meta.txt, base.f32, queries.f32, truth.i64).
+// `Retrieval.Benchmarks peers export` (meta.txt, base.f32, queries.f32, truth.i64). --index FILE saves the built graph
+// (or loads it if the file exists), so that the `peers` command builds before its timed window and only loads in it.
 // Output, one line per efSearch, read by the `peers` command:
 //   peer=<name> ef=<ef> recall=<recall@10> qps=<single-thread QPS> p50_ms=<p50> p99_ms=<p99>
 #include <algorithm>
