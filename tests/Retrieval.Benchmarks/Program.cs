@@ -7,6 +7,7 @@ using Retrieval.Benchmarks.Filtering;
 using Retrieval.Benchmarks.Maps;
 using Retrieval.Benchmarks.Migrations;
 using Retrieval.Benchmarks.MultiVector;
+using Retrieval.Benchmarks.PeerHarness;
 using Retrieval.Benchmarks.Security;
 
 namespace Retrieval.Benchmarks;
@@ -51,6 +52,14 @@ internal static class Program
                         hnsw|shards [--data synthetic|fasttext] [--n 200000] [--spec HNSW32] [--shards 1,2] [--ef 16,32,64,128,256]
                         ingest [--store postgres|sqlite] [--n 200000] [--batch 1000] [--rounds 3]
           muvera-index  MUVERA with the FDEs in HNSW / IVF indexes vs the exact FDE scan: "<specs;…>" compact|end-to-end <queries>
+          peers         issue 16's peer harness (docs/benchmarks.md): Retrieval over gRPC and pgvector over Npgsql driven by one load
+                        generator, Retrieval's engine, hnswlib and Faiss in process (peers/build-native.sh), same data, M, efConstruction
+                        export --data fasttext|synthetic --out DIR [--n 200000] [--dim 128] [--queries 1000] [--data-root ../shared/data]
+                        run --data DIR [--peers retrieval,pgvector,engine,hnswlib,faiss] [--pg CONN (default $PGVECTOR_PEER)]
+                            [--native ~/.cache/retrieval-bench/peers] [--m 16] [--ef-construction 64] [--ef 16,32,...,3072]
+                            [--targets 0.95,0.98,0.99] [--concurrency 1,4,16] [--seconds 4] [--warmup 2]
+                            [--open-fractions 0.5,0.8 (of the slowest peer's peak) | --open-rates R1,R2] [--passes 3]
+                            [--lock /work/quiet.lock (exclusive, for the measurements only)] [--lock-timeout 900] [--nice -15]
           auth          CPU cost of authorizing a search in process, then gRPC search QPS with auth on vs off (two server processes)
                         [--keys 1000] [--calls 1000000] [--items 20000] [--dim 64] [--concurrency 4] [--seconds 3] [--rounds 5] [--gate-only]
         """;
@@ -92,6 +101,8 @@ internal static class Program
                 return await EngineBenchmark.RunAsync(rest);
             case "muvera-index":
                 return FdeIndexBenchmark.Run(rest);
+            case "peers":
+                return await PeersBenchmark.RunAsync(rest);
             case "auth":
                 return await AuthBenchmark.RunAsync(rest);
             default:
