@@ -140,6 +140,8 @@ public sealed partial class PostgresRetrievalStore
             DELETE FROM migrations WHERE collection = @name;
             DELETE FROM migration_events WHERE collection = @name;
             DELETE FROM migration_derived WHERE collection = @name;
+            DELETE FROM migration_statistics WHERE collection = @name;
+            DELETE FROM migration_reservoir WHERE collection = @name;
             """,
             connection,
             transaction))

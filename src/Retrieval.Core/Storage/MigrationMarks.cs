@@ -28,4 +28,11 @@ public sealed record MigrationMarks(
     IReadOnlyList<string> DerivedIds,
     IReadOnlyList<string> NativeIds,
     string? WorkerCursor = null,
-    string? ClientCheckpoint = null);
+    string? ClientCheckpoint = null)
+{
+    /// <summary>
+    /// The migration's anchor statistics after this batch (online refit, issue 18), stored in the same transaction; null
+    /// leaves them as they are.
+    /// </summary>
+    public MigrationStatisticsWrite? Statistics { get; init; }
+}

@@ -76,6 +76,10 @@ internal sealed partial class MigrationCoordinator
             }
 
             var next = runtime(updated, current);
+            if (next is not null && next.Learning is null)
+            {
+                next.Learning = current.Learning;
+            }
             state.Write(s =>
             {
                 if (definition is not null)
@@ -150,7 +154,7 @@ internal sealed partial class MigrationCoordinator
         // A closed migration has no live progress (its runtime is gone, and after retire so is the old space): it shows the
         // figures recorded when it ended, or none for one that ended before they were recorded.
         var progress = open is null ? details.ProgressAtEnd : state.Read(s => Progress(s, open));
-        return new MigrationInfo(stored, MigrationParameters.Deserialize(stored.Settings), details, progress);
+        return new MigrationInfo(stored, MigrationParameters.Deserialize(stored.Settings), details, progress) { Refit = open is null ? null : OnlineRefitter.Status(state, open) };
     }
 
     /// <summary>
@@ -227,6 +231,8 @@ internal sealed partial class MigrationCoordinator
             throw RetrievalException.Invalid(FieldPath.Of("settings").Member("itemsPerSecond"), "must be a finite number ≥ 0 (0: unthrottled)");
         }
 
+        settings.Refit.Validate();
+
         return settings;
     }
 
@@ -242,7 +248,10 @@ internal sealed partial class MigrationCoordinator
         var derived = await _store.ListDerivedItemsAsync(state.Definition.Name, open.Id, cancellationToken);
         var forward = open.MapId is null ? null : state.Maps.Find(open.MapId)?.Map;
         var inverse = open.InverseMapId is null ? null : state.Maps.Find(open.InverseMapId)?.Map;
-        state.Migration = new MigrationRuntime(open, forward, inverse, MigrationDetails.Deserialize(open.CalibrationJson), new HashSet<string>(derived, StringComparer.Ordinal));
+        state.Migration = new MigrationRuntime(open, forward, inverse, MigrationDetails.Deserialize(open.CalibrationJson), new HashSet<string>(derived, StringComparer.Ordinal))
+        {
+            Learning = await OnlineRefitter.LoadLearningAsync(_store, open, cancellationToken),
+        };
         MigrationLog.Loaded(_logger, state.Definition.Name, open.Id, MigrationPhases.Name(open.Phase), derived.Count);
     }
 
