@@ -120,6 +120,9 @@ public sealed partial class RetrievalEngine
     /// <summary>Completes once no scheduled background refit is running.</summary>
     public Task WhenRefitsIdleAsync() => _refits.WhenIdleAsync();
 
+    /// <summary>Online-refit status of every open migration that keeps learning (for metrics).</summary>
+    internal IEnumerable<(string Collection, string Migration, OnlineRefitStatus Status)> OpenMigrationRefits() => _migrations.OpenMigrationRefits();
+
     /// <summary>Progress of every open migration (for metrics).</summary>
     internal IEnumerable<(string Collection, string Migration, MigrationProgress Progress)> OpenMigrationProgress() =>
         _migrations.OpenMigrationProgress();

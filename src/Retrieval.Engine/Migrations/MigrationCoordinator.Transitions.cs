@@ -23,6 +23,18 @@ internal sealed partial class MigrationCoordinator
         }
     }
 
+    /// <summary>Online-refit status of every open migration that keeps learning (for metrics).</summary>
+    public IEnumerable<(string Collection, string Migration, OnlineRefitStatus Status)> OpenMigrationRefits()
+    {
+        foreach (var state in _catalog.All)
+        {
+            if (state.Migration is { } migration && OnlineRefitter.Status(state, migration) is { } status)
+            {
+                yield return (state.Definition.Name, migration.Row.Id, status);
+            }
+        }
+    }
+
     private async Task<MigrationInfo> SimpleTransitionAsync(string collection, string id, string verb, MigrationPhase target, string note, string? actor, CancellationToken cancellationToken, params MigrationPhase[] from)
     {
         var state = _catalog.Get(collection);
