@@ -67,9 +67,10 @@ internal static class OnlineRefitCollector
             statistics = new AnchorStatistics(newSpace.Dimension, oldSpace.Dimension);
             learning = new OnlineRefitLearning(null, 0, 0, new string?[keepsReservoir ? settings.ReservoirSize : 0], DateTimeOffset.UtcNow);
             migration.Learning = learning;
-            var seedList = state.Read(s => SeedPairs(s, migration, settings, seed));
+            var (seedList, seedHeldOut) = state.Read(s => SeedPairs(s, migration, settings, seed));
             AddPairs(statistics, seedList, newSpace.Dimension, oldSpace.Dimension, keepsReservoir ? slots : null, settings.ReservoirSize, seed);
-            seedPairs = statistics.Count;
+            heldOut += seedHeldOut;
+            seedPairs = statistics.Count + seedHeldOut;
         }
 
         AddPairs(statistics, pairs, newSpace.Dimension, oldSpace.Dimension, keepsReservoir ? slots : null, settings.ReservoirSize, seed);
@@ -116,20 +117,32 @@ internal static class OnlineRefitCollector
         return (pairs, heldOut);
     }
 
-    /// <summary>Every item holding both vectors natively, outside the held-out slice, in id order. Caller holds a lock.</summary>
-    private static List<(string Id, float[] New, float[] Old)> SeedPairs(CollectionState state, MigrationRuntime migration, OnlineRefitSettings settings, int seed)
+    /// <summary>
+    /// Every item holding both vectors natively, in id order: the pairs outside the held-out slice, and how many fell
+    /// inside it (counted as held out, so that the pairs seen always equal the items made native). Caller holds a lock.
+    /// </summary>
+    private static (List<(string Id, float[] New, float[] Old)> Pairs, long HeldOut) SeedPairs(CollectionState state, MigrationRuntime migration, OnlineRefitSettings settings, int seed)
     {
         var pairs = new List<(string, float[], float[])>();
+        long heldOut = 0;
         foreach (var (id, shard, slot) in state.ItemsInIdOrder(null))
         {
-            if (migration.IsNative(shard, slot) && shard.GetSpace(migration.Row.FromSpace).GetVector(slot) is { } old
-                && !HeldOutSlice.Contains(id, settings.HeldOutFraction, seed))
+            if (!migration.IsNative(shard, slot) || shard.GetSpace(migration.Row.FromSpace).GetVector(slot) is not { } old)
+            {
+                continue;
+            }
+
+            if (HeldOutSlice.Contains(id, settings.HeldOutFraction, seed))
+            {
+                heldOut++;
+            }
+            else
             {
                 pairs.Add((id, shard.GetSpace(migration.Row.ToSpace).VectorOf(slot).ToArray(), old));
             }
         }
 
-        return pairs;
+        return (pairs, heldOut);
     }
 
     /// <summary>Adds pairs block by block; with a reservoir, records the slot each pair lands in (a later pair wins a slot).</summary>
