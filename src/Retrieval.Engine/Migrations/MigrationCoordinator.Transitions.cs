@@ -92,6 +92,12 @@ internal sealed partial class MigrationCoordinator
             {
                 next.Learning = current.Learning;
             }
+
+            if (next is not null && next.EvaluationQueries.Count == 0)
+            {
+                next.EvaluationQueries = current.EvaluationQueries;
+            }
+
             state.Write(s =>
             {
                 if (definition is not null)

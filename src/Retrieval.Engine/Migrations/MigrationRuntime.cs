@@ -54,6 +54,12 @@ internal sealed class MigrationRuntime
     /// </summary>
     public OnlineRefitLearning? Learning { get; set; }
 
+    /// <summary>
+    /// The operator's evaluation queries of the last <c>:evaluate</c>, which online refit judges candidates on too; kept in
+    /// memory only (empty after a restart). Carried over when a phase change replaces the runtime.
+    /// </summary>
+    public IReadOnlyList<Maps.MapEvaluationQuery> EvaluationQueries { get; set; } = [];
+
     /// <summary>Applies the counters and checkpoints of a committed batch (caller holds the write lock).</summary>
     public void Apply(MigrationMarks marks)
     {

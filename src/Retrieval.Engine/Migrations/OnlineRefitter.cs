@@ -291,7 +291,8 @@ internal sealed class OnlineRefitter : IAsyncDisposable
             learning,
             learning.TotalPairs,
             migration.Row.MapId!,
-            state.Maps.Find(migration.Row.MapId!)?.Info);
+            state.Maps.Find(migration.Row.MapId!)?.Info,
+            EvaluationSetBuilder.Build(state, newSpace, oldSpace, migration.EvaluationQueries));
     }
 
     private static AnchorSet Pairs(IEnumerable<(Shard Shard, int Slot)> items, string from, string to, int dn, int dOld)
@@ -320,12 +321,12 @@ internal sealed class OnlineRefitter : IAsyncDisposable
             Lambda = snapshot.Parameters.Lambda ?? defaults.Lambda,
             TargetMetric = snapshot.OldMetric,
         };
-        var serving = Judge(snapshot.Serving, snapshot.HeldOut, snapshot.OldMetric);
+        var serving = Judge(snapshot.Serving, snapshot.HeldOut, snapshot.Evaluation, snapshot.OldMetric);
         var fitPairs = snapshot.Reservoir?.Count ?? snapshot.Statistics.Count;
         try
         {
             var candidate = snapshot.Reservoir is { } pairs ? MapFitter.Fit(pairs, options) : StatisticsMapFitter.Fit(snapshot.Statistics, options);
-            return (candidate, (Judge(candidate, snapshot.HeldOut, snapshot.OldMetric), serving, null), fitPairs);
+            return (candidate, (Judge(candidate, snapshot.HeldOut, snapshot.Evaluation, snapshot.OldMetric), serving, null), fitPairs);
         }
         catch (RetrievalException e) when (e.Path is not null)
         {
@@ -334,20 +335,23 @@ internal sealed class OnlineRefitter : IAsyncDisposable
     }
 
     /// <summary>
-    /// A map's held-out figures and its score, the mean of identification recall@1 and neighbourhood agreement@10:
-    /// identification@10 saturates on real encoder pairs (every linear kind finds every held-out anchor), @1 and the
-    /// agreement still separate a map fitted on more pairs from one fitted on fewer.
+    /// A map's held-out figures and its score, the mean of identification recall@1 and neighbourhood agreement@10 (and,
+    /// with the operator's evaluation queries, their mapped recall@10): identification@10 saturates on real encoder pairs
+    /// (every linear kind finds every held-out anchor), @1 and the agreement still separate a map fitted on more pairs
+    /// from one fitted on fewer.
     /// </summary>
-    private static HeldOutFigures Judge(CompatibilityMap map, AnchorSet heldOut, Metric metric)
+    private static HeldOutFigures Judge(CompatibilityMap map, AnchorSet heldOut, EvaluationSet? evaluation, Metric metric)
     {
+        double? evaluated = evaluation is null ? null : MapEvaluator.Evaluate(map, evaluation, metric).NewToOldMapped.RecallAt10;
         if (heldOut.Count == 0)
         {
-            return new HeldOutFigures(0, 0, 0, 0, null, 0);
+            return new HeldOutFigures(0, 0, 0, 0, evaluated, evaluated ?? 0);
         }
 
         var (r1, r10, cosine) = MapEvaluator.HeldOut(map, heldOut, metric);
         var agreement = MapEvaluator.NeighbourAgreement(map, heldOut, heldOut, metric);
-        return new HeldOutFigures(r1, r10, agreement, cosine, null, (r1 + agreement) / 2);
+        var score = evaluated is { } e ? (r1 + agreement + e) / 3 : (r1 + agreement) / 2;
+        return new HeldOutFigures(r1, r10, agreement, cosine, evaluated, score);
     }
 
     /// <summary>
@@ -422,7 +426,11 @@ internal sealed class OnlineRefitter : IAsyncDisposable
                 }
             }
 
-            var next = new MigrationRuntime(row, promoted ?? current.Forward, current.Inverse, details, current.DerivedIds) { Learning = current.Learning };
+            var next = new MigrationRuntime(row, promoted ?? current.Forward, current.Inverse, details, current.DerivedIds)
+            {
+                Learning = current.Learning,
+                EvaluationQueries = current.EvaluationQueries,
+            };
             state.Write(s =>
             {
                 next.LeftForClient.UnionWith(current.LeftForClient);
@@ -461,7 +469,8 @@ internal sealed class OnlineRefitter : IAsyncDisposable
         OnlineRefitLearning Learning,
         long TotalPairs,
         string MapId,
-        MapInfo? ServingInfo);
+        MapInfo? ServingInfo,
+        EvaluationSet? Evaluation);
 }
 
 /// <summary>

@@ -73,13 +73,22 @@ internal static class OnlineRefitMapping
         return proto;
     }
 
-    private static Contracts.V1.HeldOutFigures ToProto(HeldOutFigures figures) => new()
+    private static Contracts.V1.HeldOutFigures ToProto(HeldOutFigures figures)
     {
-        IdentificationRecallAt1 = figures.IdentificationRecallAt1,
-        IdentificationRecallAt10 = figures.IdentificationRecallAt10,
-        NeighbourRecallAt10 = figures.NeighbourRecallAt10,
-        MeanCosine = figures.MeanCosine,
-        // NaN is not a wire value: a candidate that could not be fitted scores nothing.
-        Score = double.IsFinite(figures.Score) ? figures.Score : 0,
-    };
+        var proto = new Contracts.V1.HeldOutFigures
+        {
+            IdentificationRecallAt1 = figures.IdentificationRecallAt1,
+            IdentificationRecallAt10 = figures.IdentificationRecallAt10,
+            NeighbourRecallAt10 = figures.NeighbourRecallAt10,
+            MeanCosine = figures.MeanCosine,
+            // NaN is not a wire value: a candidate that could not be fitted scores nothing.
+            Score = double.IsFinite(figures.Score) ? figures.Score : 0,
+        };
+        if (figures.EvaluationRecallAt10 is { } evaluated)
+        {
+            proto.EvaluationRecallAt10 = evaluated;
+        }
+
+        return proto;
+    }
 }

@@ -56,6 +56,32 @@ public sealed class OnlineRefitTests
     }
 
     [Fact]
+    public async Task Refit_AfterEvaluate_ScoresTheOperatorsQueriesToo()
+    {
+        await using var harness = await EngineHarness.StartAsync();
+        var data = new PairData(seed: 6);
+        var noisy = Enumerable.Range(0, 12).Select(i => (data.New[i], Noisy(data.Old[i], 2.0, i))).ToList();
+        var engine = harness.Engine;
+        await engine.CreateCollectionAsync(Collection, [EngineHarness.Space("old", D, Metric.Cosine), EngineHarness.Space("new", D, Metric.Cosine)], "old", CancellationToken.None);
+        await engine.UpsertAsync(Collection, Enumerable.Range(0, Items).Select(i => EngineHarness.Item(PairData.Id(i), "old", data.Old[i])).ToList(), CancellationToken.None);
+        await engine.PlanMigrationAsync(Collection, new MigrationPlan("m", "old", "new", null, new MigrationParameters { MapKind = MapKind.CanonicalQ, Seed = 1, Refit = Manual() }), "test", CancellationToken.None);
+        await engine.FitMigrationAsync(Collection, "m", null, noisy, [], "test", CancellationToken.None);
+        // Each query is an item's own (new, old) pair; its relevant item is itself.
+        var queries = Enumerable.Range(100, 40).Select(i => new Retrieval.Engine.Maps.MapEvaluationQuery(data.New[i], data.Old[i], [PairData.Id(i)])).ToList();
+        await engine.EvaluateMigrationAsync(Collection, "m", queries, null, "test", CancellationToken.None);
+        await engine.ActivateMigrationAsync(Collection, "m", force: true, "test", CancellationToken.None);
+        await engine.StartBackfillAsync(Collection, "m", null, "test", CancellationToken.None);
+        await BackfillAsync(engine, data, 0, Items);
+
+        var report = await engine.RefitMigrationAsync(Collection, "m", CancellationToken.None);
+
+        Assert.NotNull(report.Candidate.EvaluationRecallAt10);
+        Assert.NotNull(report.Serving.EvaluationRecallAt10);
+        Assert.Equal((report.Candidate.IdentificationRecallAt1 + report.Candidate.NeighbourRecallAt10 + report.Candidate.EvaluationRecallAt10!.Value) / 3, report.Candidate.Score, 12);
+        Assert.True(report.Candidate.EvaluationRecallAt10 >= report.Serving.EvaluationRecallAt10);
+    }
+
+    [Fact]
     public async Task Refit_NoBetterThanServingMap_IsNotPromotedButReported()
     {
         await using var harness = await EngineHarness.StartAsync();
