@@ -86,15 +86,42 @@ public sealed partial class RetrievalEngine
     /// Sets native new-space vectors of existing items (ids deleted meanwhile are skipped) and, with them, the client's
     /// resume token <paramref name="checkpoint"/>. Only in phase backfilling.
     /// </summary>
-    public Task<BackfillResult> BackfillAsync(string collection, string id, IReadOnlyList<BackfillVector> vectors, string? checkpoint, CancellationToken cancellationToken) =>
-        _backfill.BackfillAsync(_catalog.CanonicalName(collection), id, vectors, checkpoint, cancellationToken);
+    public async Task<BackfillResult> BackfillAsync(string collection, string id, IReadOnlyList<BackfillVector> vectors, string? checkpoint, CancellationToken cancellationToken)
+    {
+        var name = _catalog.CanonicalName(collection);
+        var result = await _backfill.BackfillAsync(name, id, vectors, checkpoint, cancellationToken);
+        _refits.BatchCommitted(_catalog.Get(name));
+        return result;
+    }
 
     /// <summary>Collections whose open migration is backfilling with an encoder some producer serves (the worker's work list).</summary>
     public IReadOnlyList<(string Collection, string Migration, double ItemsPerSecond)> ServerBackfills() => _backfill.ServerBackfills();
 
     /// <summary>One step of the server backfill; returns how many items were walked (0: nothing left, or not backfilling).</summary>
-    public Task<int> RunBackfillStepAsync(string collection, int maxItems, CancellationToken cancellationToken) =>
-        _backfill.RunBackfillStepAsync(_catalog.CanonicalName(collection), maxItems, cancellationToken);
+    public async Task<int> RunBackfillStepAsync(string collection, int maxItems, CancellationToken cancellationToken)
+    {
+        var name = _catalog.CanonicalName(collection);
+        var walked = await _backfill.RunBackfillStepAsync(name, maxItems, cancellationToken);
+        if (walked > 0)
+        {
+            _refits.BatchCommitted(_catalog.Get(name));
+        }
+
+        return walked;
+    }
+
+    /// <summary>
+    /// Refits the open migration's map now from what the backfill streamed (online refit, whatever its schedule), promotes
+    /// it when it beats the serving map on the held-out pairs by the margin, and returns the refit's report.
+    /// </summary>
+    public Task<MapVersionReport> RefitMigrationAsync(string collection, string id, CancellationToken cancellationToken) =>
+        _refits.RefitAsync(_catalog.CanonicalName(collection), id, cancellationToken);
+
+    /// <summary>Completes once no scheduled background refit is running.</summary>
+    public Task WhenRefitsIdleAsync() => _refits.WhenIdleAsync();
+
+    /// <summary>Online-refit status of every open migration that keeps learning (for metrics).</summary>
+    internal IEnumerable<(string Collection, string Migration, OnlineRefitStatus Status)> OpenMigrationRefits() => _migrations.OpenMigrationRefits();
 
     /// <summary>
     /// Before this node runs the first backfill step of a migration another node ran (cluster mode): adopts the stored

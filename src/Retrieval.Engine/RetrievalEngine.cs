@@ -49,6 +49,7 @@ public sealed partial class RetrievalEngine : IAsyncDisposable
     private readonly MapService _maps;
     private readonly MigrationCoordinator _migrations;
     private readonly BackfillService _backfill;
+    private readonly OnlineRefitter _refits;
     private readonly CollectionBackups _backups;
 
     /// <param name="store">The store of record.</param>
@@ -94,6 +95,7 @@ public sealed partial class RetrievalEngine : IAsyncDisposable
             [.. backfillProducers ?? [], .. encoders is null ? [] : new[] { new RawInputBackfillProducer(store, encoders, logger) }]);
         _migrations = new MigrationCoordinator(_catalog, store, _maps, producers, logger);
         _backfill = new BackfillService(_catalog, _migrations, _writes, producers, options.MaxBatchItems, logger);
+        _refits = new OnlineRefitter(_catalog, store, logger);
         _backups = new CollectionBackups(_catalog, store, backups ?? new BackupOptions(), AttachAsync, logger);
         MigrationMetrics.Register(this);
         VectorMemoryMetrics.Register(Memory);
@@ -136,6 +138,7 @@ public sealed partial class RetrievalEngine : IAsyncDisposable
         _catalog.Stop();
         MigrationMetrics.Unregister(this);
         VectorMemoryMetrics.Unregister(Memory);
+        await _refits.DisposeAsync();
         await _optimizer.DisposeAsync();
         if (wasReady)
         {

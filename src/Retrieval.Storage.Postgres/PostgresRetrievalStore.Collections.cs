@@ -141,6 +141,8 @@ public sealed partial class PostgresRetrievalStore
             DELETE FROM migration_events WHERE collection = @name;
             DELETE FROM migration_derived WHERE collection = @name;
             DELETE FROM backfill_leases WHERE collection = @name;
+            DELETE FROM migration_statistics WHERE collection = @name;
+            DELETE FROM migration_reservoir WHERE collection = @name;
             """,
             connection,
             transaction))

@@ -118,6 +118,11 @@ public sealed partial class PostgresRetrievalStore
             await InsertEventAsync(connection, transaction, migration, update.ExpectedPhase, update.Note, cancellationToken);
         }
 
+        if (update.PromotedMap is { } promoted)
+        {
+            await PromoteMapAsync(connection, transaction, promoted, cancellationToken);
+        }
+
         if (update.ClearDerivedItems)
         {
             await using var clear = new NpgsqlCommand(
@@ -224,6 +229,11 @@ public sealed partial class PostgresRetrievalStore
             native.Parameters.AddWithValue("id", marks.MigrationId);
             native.Parameters.AddWithValue("items", marks.NativeIds.ToArray());
             batch.BatchCommands.Add(native);
+        }
+
+        if (marks.Statistics is { } statistics)
+        {
+            AddMigrationStatistics(batch, collection, marks.MigrationId, statistics);
         }
 
         return counters;

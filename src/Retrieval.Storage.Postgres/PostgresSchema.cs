@@ -218,6 +218,25 @@ public static class PostgresSchema
                 PRIMARY KEY (collection, migration_id)
             );
             """),
+        (new PostgresSchemaUpgrade(10, "migration anchor statistics (online refit)"), """
+            -- A migration's streamed anchor statistics (Core AnchorStatistics, binary) and its bounded reservoir sample of
+            -- anchor items, both written in the transaction of the batch that added the pairs.
+            CREATE TABLE migration_statistics (
+                collection     text COLLATE "C" NOT NULL,
+                migration_id   text COLLATE "C" NOT NULL,
+                data           bytea            NOT NULL,
+                held_out_pairs bigint           NOT NULL,
+                seed_pairs     bigint           NOT NULL,
+                PRIMARY KEY (collection, migration_id)
+            );
+            CREATE TABLE migration_reservoir (
+                collection   text COLLATE "C" NOT NULL,
+                migration_id text COLLATE "C" NOT NULL,
+                slot         integer          NOT NULL,
+                item_id      text COLLATE "C" NOT NULL,
+                PRIMARY KEY (collection, migration_id, slot)
+            );
+            """),
     ];
 
     /// <summary>The schema version this build reads and writes.</summary>

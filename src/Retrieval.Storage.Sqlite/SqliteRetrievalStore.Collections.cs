@@ -121,6 +121,8 @@ public sealed partial class SqliteRetrievalStore
             DELETE FROM migrations WHERE collection = $name;
             DELETE FROM migration_events WHERE collection = $name;
             DELETE FROM migration_derived WHERE collection = $name;
+            DELETE FROM migration_statistics WHERE collection = $name;
+            DELETE FROM migration_reservoir WHERE collection = $name;
             DELETE FROM collections WHERE name = $name;
             """);
         command.Parameters.AddWithValue("$name", name);

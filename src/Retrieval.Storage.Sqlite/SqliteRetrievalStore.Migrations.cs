@@ -108,6 +108,11 @@ public sealed partial class SqliteRetrievalStore
                     await InsertEventAsync(connection, transaction, migration, update.ExpectedPhase, update.Note, ct);
                 }
 
+                if (update.PromotedMap is { } promoted)
+                {
+                    await PromoteMapAsync(connection, transaction, promoted, ct);
+                }
+
                 if (update.ClearDerivedItems)
                 {
                     await using var clear = Command(
@@ -209,6 +214,11 @@ public sealed partial class SqliteRetrievalStore
         {
             derivedItem.Value = item;
             await derive.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        if (marks.Statistics is { } statistics)
+        {
+            await WriteMigrationStatisticsAsync(connection, transaction, collection, marks.MigrationId, statistics, cancellationToken);
         }
 
         await using var native = Command(connection, transaction, """

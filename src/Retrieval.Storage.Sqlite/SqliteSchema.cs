@@ -144,6 +144,25 @@ internal static class SqliteSchema
                 updated_at INTEGER NOT NULL
             );
             """),
+        (7, "migration anchor statistics (online refit)", """
+            -- A migration's streamed anchor statistics (Core AnchorStatistics, binary) and its bounded reservoir sample of
+            -- anchor items, both written in the transaction of the batch that added the pairs.
+            CREATE TABLE migration_statistics (
+                collection     TEXT    NOT NULL,
+                migration_id   TEXT    NOT NULL,
+                data           BLOB    NOT NULL,
+                held_out_pairs INTEGER NOT NULL,
+                seed_pairs     INTEGER NOT NULL,
+                PRIMARY KEY (collection, migration_id)
+            );
+            CREATE TABLE migration_reservoir (
+                collection   TEXT    NOT NULL,
+                migration_id TEXT    NOT NULL,
+                slot         INTEGER NOT NULL,
+                item_id      TEXT    NOT NULL,
+                PRIMARY KEY (collection, migration_id, slot)
+            );
+            """),
     ];
 
     /// <summary>The schema version this build writes and reads.</summary>

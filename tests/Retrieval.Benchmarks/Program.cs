@@ -26,6 +26,7 @@ internal static class Program
           encoders      ONNX encoders through the server's Encode RPC vs a raw ORT session on the same inputs
                         [--models resnet18,minilm,arctic-xs] [--batches 1,8,32] [--items 320]
           mixed         migration mixed search recall at 0/25/50/75/100 % backfilled (wordnet-fasttext)
+          mixed-refit   migration curve with online refit on and off, both data sets (issue 18)
                         [--data DIR] [--queries 2000] [--anchors 5000] [--kind orthogonal|canonical-q|affine] [--plot PNG] [--markdown MD]
           ann           recall@10 vs QPS of HNSW and IVF-PQ: our index layer vs python3-faiss, same parameters
                         [--data fasttext,minilm,synthetic] [--indexes hnsw,ivfpq,ivfpq-refine,ivfpq-fine] [--data-root ../shared/data] [--n 200000] [--queries 1000]
@@ -83,6 +84,8 @@ internal static class Program
                 return await EncoderBenchmark.RunAsync(rest);
             case "mixed":
                 return await MixedSearchBenchmark.RunAsync(rest);
+            case "mixed-refit":
+                return await RefitCurveBenchmark.RunAsync(rest);
             case "ann":
                 return await AnnBenchmark.RunAsync(rest);
             case "ann-overhead":

@@ -19,6 +19,8 @@ public sealed class PostgresMapTests(PostgresStoreFixture fixture) : MapConforma
 [RequiresPostgres]
 public sealed class PostgresMigrationTests(PostgresStoreFixture fixture) : MigrationConformanceTests<PostgresStoreFixture>(fixture);
 
+public sealed class PostgresMigrationStatisticsTests(PostgresStoreFixture fixture) : MigrationStatisticsConformanceTests<PostgresStoreFixture>(fixture);
+
 [RequiresPostgres]
 public sealed class PostgresApiKeyTests(PostgresStoreFixture fixture) : ApiKeyConformanceTests<PostgresStoreFixture>(fixture);
 

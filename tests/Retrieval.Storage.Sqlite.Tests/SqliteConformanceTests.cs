@@ -14,6 +14,8 @@ public sealed class SqliteMapTests(SqliteStoreFixture fixture) : MapConformanceT
 
 public sealed class SqliteMigrationTests(SqliteStoreFixture fixture) : MigrationConformanceTests<SqliteStoreFixture>(fixture);
 
+public sealed class SqliteMigrationStatisticsTests(SqliteStoreFixture fixture) : MigrationStatisticsConformanceTests<SqliteStoreFixture>(fixture);
+
 public sealed class SqliteApiKeyTests(SqliteStoreFixture fixture) : ApiKeyConformanceTests<SqliteStoreFixture>(fixture);
 
 public sealed class SqliteAliasTests(SqliteStoreFixture fixture) : AliasConformanceTests<SqliteStoreFixture>(fixture);

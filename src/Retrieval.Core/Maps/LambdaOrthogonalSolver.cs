@@ -24,8 +24,6 @@ internal static class LambdaOrthogonalSolver
         var n = xCentred.RowCount;
         var dx = xCentred.ColumnCount;
         var dy = yCentred.ColumnCount;
-        var k = Math.Min(dx, dy);
-        var columnsOrthonormal = dx >= dy;
 
         // MathNet stores column-major, which is the row-major layout of the transpose: X̃ᵀ (d_x × n) row-major.
         var xTransposed = xCentred.ToColumnMajorArray();
@@ -34,7 +32,18 @@ internal static class LambdaOrthogonalSolver
         var cross = new double[dx * dy];
         RowMajorGemm.Multiply(xTransposed, yCentred.ToRowMajorArray(), cross, dx, n, dy);
         var yy = DoubleMatrix.FrobeniusNorm(yCentred);
-        yy *= yy;
+        return SolveFromMoments(gram, cross, yy * yy, dx, dy, lambda, maxIterations);
+    }
+
+    /// <summary>
+    /// The same solution from the centred moments alone: <paramref name="gram"/> <c>= X̃ᵀX̃</c> (d_x × d_x),
+    /// <paramref name="cross"/> <c>= X̃ᵀỸ</c> (d_x × d_y), both row-major, and <paramref name="yy"/> <c>= ‖Ỹ‖²_F</c>. The
+    /// objective needs nothing else, which is what lets a migration refit this kind from streamed statistics.
+    /// </summary>
+    public static Matrix<double> SolveFromMoments(double[] gram, double[] cross, double yy, int dx, int dy, double lambda, int maxIterations)
+    {
+        var k = Math.Min(dx, dy);
+        var columnsOrthonormal = dx >= dy;
         var dataScale = 1 / Math.Max(yy, double.Epsilon);
         var penaltyScale = lambda / k;
 

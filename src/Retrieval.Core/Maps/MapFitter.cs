@@ -128,7 +128,7 @@ public static class MapFitter
     }
 
     /// <summary><c>x̂ = (x − μ_n)·W + μ_o</c> (or <c>x·W</c> without means).</summary>
-    private static CompatibilityMap Linear(MapKind kind, Matrix<double> w, Vector<double>? meanNew, Vector<double>? meanOld, bool normalize) =>
+    internal static CompatibilityMap Linear(MapKind kind, Matrix<double> w, Vector<double>? meanNew, Vector<double>? meanOld, bool normalize) =>
         new(
             kind,
             w.RowCount,
@@ -138,7 +138,7 @@ public static class MapFitter
             meanOld is null ? default : DoubleMatrix.ToSingle(meanOld),
             normalize);
 
-    private static void RequirePositiveAlpha(double alpha)
+    internal static void RequirePositiveAlpha(double alpha)
     {
         if (!(alpha > 0) || double.IsPositiveInfinity(alpha))
         {

@@ -13,13 +13,18 @@ internal static class Ridge
     public static Matrix<double> Solve(Matrix<double> xCentred, Matrix<double> yCentred, double relativeAlpha)
     {
         var gram = DoubleMatrix.TransposeThisAndMultiply(xCentred, xCentred);
+        return SolveFromMoments(gram, DoubleMatrix.TransposeThisAndMultiply(xCentred, yCentred), relativeAlpha);
+    }
+
+    /// <summary>The same from the centred moments <c>X̃ᵀX̃</c> (overwritten: the penalty is added to its diagonal) and <c>X̃ᵀỸ</c>.</summary>
+    public static Matrix<double> SolveFromMoments(Matrix<double> gram, Matrix<double> cross, double relativeAlpha)
+    {
         var alpha = AbsoluteAlpha(gram, relativeAlpha);
         for (var i = 0; i < gram.RowCount; i++)
         {
             gram[i, i] += alpha;
         }
 
-        var cross = DoubleMatrix.TransposeThisAndMultiply(xCentred, yCentred);
         return gram.Cholesky().Solve(cross);
     }
 

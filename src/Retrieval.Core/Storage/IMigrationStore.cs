@@ -31,6 +31,12 @@ public interface IMigrationStore
     /// <summary>Ids of the items whose new-space vector is derived (through the inverse map) under the migration.</summary>
     Task<IReadOnlyList<string>> ListDerivedItemsAsync(string collection, string migrationId, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// The migration's streamed anchor statistics and reservoir (<see cref="MigrationMarks.Statistics"/>), or null when no
+    /// batch has stored any.
+    /// </summary>
+    Task<StoredMigrationStatistics?> GetMigrationStatisticsAsync(string collection, string migrationId, CancellationToken cancellationToken);
+
     /// <summary>The migration's audit trail, oldest first.</summary>
     Task<IReadOnlyList<MigrationEvent>> ListMigrationEventsAsync(string collection, string migrationId, CancellationToken cancellationToken);
 }

@@ -34,7 +34,14 @@ public sealed record MigrationMarks(
     IReadOnlyList<string> NativeIds,
     string? WorkerCursor = null,
     string? ClientCheckpoint = null,
-    MigrationWorkerStep? WorkerStep = null);
+    MigrationWorkerStep? WorkerStep = null)
+{
+    /// <summary>
+    /// The migration's anchor statistics after this batch (online refit, issue 18), stored in the same transaction; null
+    /// leaves them as they are.
+    /// </summary>
+    public MigrationStatisticsWrite? Statistics { get; init; }
+}
 
 /// <summary>What a server backfill worker step read before producing its batch: the committed cursor it walked from.</summary>
 /// <param name="CursorBefore">The worker cursor the step started from; null when the walk started at the first item.</param>

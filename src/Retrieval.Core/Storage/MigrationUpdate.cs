@@ -21,6 +21,12 @@ public sealed record MigrationUpdate(StoredMigration Migration, MigrationPhase E
     /// <summary>A space whose vectors are deleted with <see cref="Definition"/>; null when none.</summary>
     public string? RemovedSpace { get; init; }
 
+    /// <summary>
+    /// A refitted map promoted with this update (online refit): inserted in state active, retiring the active map of the
+    /// same (from, to) pair, in the same transaction as the migration row that names it. Null when none.
+    /// </summary>
+    public StoredMap? PromotedMap { get; init; }
+
     /// <summary>Deletes the migration's derived-item list (<see cref="IMigrationStore.ListDerivedItemsAsync"/>).</summary>
     public bool ClearDerivedItems { get; init; }
 }

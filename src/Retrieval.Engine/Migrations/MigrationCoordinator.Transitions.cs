@@ -23,6 +23,18 @@ internal sealed partial class MigrationCoordinator
         }
     }
 
+    /// <summary>Online-refit status of every open migration that keeps learning (for metrics).</summary>
+    public IEnumerable<(string Collection, string Migration, OnlineRefitStatus Status)> OpenMigrationRefits()
+    {
+        foreach (var state in _catalog.All)
+        {
+            if (state.Migration is { } migration && OnlineRefitter.Status(state, migration) is { } status)
+            {
+                yield return (state.Definition.Name, migration.Row.Id, status);
+            }
+        }
+    }
+
     private async Task<MigrationInfo> SimpleTransitionAsync(string collection, string id, string verb, MigrationPhase target, string note, string? actor, CancellationToken cancellationToken, params MigrationPhase[] from)
     {
         var state = _catalog.Get(collection);
@@ -76,6 +88,16 @@ internal sealed partial class MigrationCoordinator
             }
 
             var next = runtime(updated, current);
+            if (next is not null && next.Learning is null)
+            {
+                next.Learning = current.Learning;
+            }
+
+            if (next is not null && next.EvaluationQueries.Count == 0)
+            {
+                next.EvaluationQueries = current.EvaluationQueries;
+            }
+
             state.Write(s =>
             {
                 if (definition is not null)
@@ -150,7 +172,7 @@ internal sealed partial class MigrationCoordinator
         // A closed migration has no live progress (its runtime is gone, and after retire so is the old space): it shows the
         // figures recorded when it ended, or none for one that ended before they were recorded.
         var progress = open is null ? details.ProgressAtEnd : state.Read(s => Progress(s, open));
-        return new MigrationInfo(stored, MigrationParameters.Deserialize(stored.Settings), details, progress);
+        return new MigrationInfo(stored, MigrationParameters.Deserialize(stored.Settings), details, progress) { Refit = open is null ? null : OnlineRefitter.Status(state, open) };
     }
 
     /// <summary>
@@ -227,6 +249,8 @@ internal sealed partial class MigrationCoordinator
             throw RetrievalException.Invalid(FieldPath.Of("settings").Member("itemsPerSecond"), "must be a finite number ≥ 0 (0: unthrottled)");
         }
 
+        settings.Refit.Validate();
+
         return settings;
     }
 
@@ -242,7 +266,10 @@ internal sealed partial class MigrationCoordinator
         var derived = await _store.ListDerivedItemsAsync(state.Definition.Name, open.Id, cancellationToken);
         var forward = open.MapId is null ? null : state.Maps.Find(open.MapId)?.Map;
         var inverse = open.InverseMapId is null ? null : state.Maps.Find(open.InverseMapId)?.Map;
-        state.Migration = new MigrationRuntime(open, forward, inverse, MigrationDetails.Deserialize(open.CalibrationJson), new HashSet<string>(derived, StringComparer.Ordinal));
+        state.Migration = new MigrationRuntime(open, forward, inverse, MigrationDetails.Deserialize(open.CalibrationJson), new HashSet<string>(derived, StringComparer.Ordinal))
+        {
+            Learning = await OnlineRefitter.LoadLearningAsync(_store, open, cancellationToken),
+        };
         MigrationLog.Loaded(_logger, state.Definition.Name, open.Id, MigrationPhases.Name(open.Phase), derived.Count);
     }
 

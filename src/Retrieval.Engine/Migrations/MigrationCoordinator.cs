@@ -187,7 +187,7 @@ internal sealed partial class MigrationCoordinator
         var details = current.Details with { Evaluation = report };
         var evaluated = await TransitionAsync(state, id, "evaluate", [MigrationPhase.Fitted, MigrationPhase.Evaluated], actor,
             row => (row with { Phase = MigrationPhase.Evaluated, CalibrationJson = details.Serialize() }, $"evaluated on {evaluation.Count} queries: gate {report.Gate}", null, null),
-            (row, old) => new MigrationRuntime(row, old.Forward, old.Inverse, details, old.DerivedIds),
+            (row, old) => new MigrationRuntime(row, old.Forward, old.Inverse, details, old.DerivedIds) { EvaluationQueries = evaluation },
             allowRepeat: true, cancellationToken);
 
         // The map carries the decided gate too (maps list/get). After a crash between the two commits the map still shows

@@ -21,6 +21,9 @@ public sealed record MigrationDetails
     /// <summary>Report of the last <c>:evaluate</c> (its gate is the one activation checks); null before evaluate.</summary>
     public MapReport? Evaluation { get; init; }
 
+    /// <summary>Online refit during the backfill: the serving map version and every refit's report; null before the first refit.</summary>
+    public OnlineRefitState? Refit { get; init; }
+
     /// <summary>Progress when the migration ended (rollback or retire); null while it is open, and for one that ended earlier.</summary>
     public MigrationProgress? ProgressAtEnd { get; init; }
 

@@ -6,7 +6,11 @@ namespace Retrieval.Engine.Migrations;
 /// A migration as callers see it: its row, options, what fit/evaluate established, and progress: live while it is open,
 /// as recorded when it ended once it is closed (null for a closed migration that ended before progress was recorded).
 /// </summary>
-public sealed record MigrationInfo(StoredMigration Row, MigrationParameters Settings, MigrationDetails Details, MigrationProgress? Progress);
+public sealed record MigrationInfo(StoredMigration Row, MigrationParameters Settings, MigrationDetails Details, MigrationProgress? Progress)
+{
+    /// <summary>Live online-refit figures (map version, held-out figures, next refit) while the migration is open and learning; null otherwise.</summary>
+    public OnlineRefitStatus? Refit { get; init; }
+}
 
 /// <summary>
 /// Live progress from the in-memory collection: <see cref="NativeItems"/> have a native new vector, <see cref="DerivedItems"/>

@@ -22,4 +22,10 @@ internal static partial class MigrationLog
 
     [LoggerMessage(1105, LogLevel.Warning, "Collection {Collection}: encoder {Encoder} refused the stored input of item {ItemId} while re-encoding into space {Space}; the item is left for the client: {Reason}")]
     public static partial void InputRefused(ILogger logger, string collection, string encoder, string itemId, string space, string reason);
+
+    [LoggerMessage(1106, LogLevel.Information, "Collection {Collection}: migration {MigrationId} refitted its map from {Pairs} pairs: promoted {Promoted}, serving version {Version}; held-out score {Candidate:F4} against {Serving:F4}")]
+    public static partial void Refitted(ILogger logger, string collection, string migrationId, bool promoted, int version, long pairs, double candidate, double serving);
+
+    [LoggerMessage(1107, LogLevel.Warning, "Collection {Collection}: migration {MigrationId}'s scheduled refit failed; the next backfill batch tries again")]
+    public static partial void RefitFailed(ILogger logger, string collection, string migrationId, Exception error);
 }

@@ -31,6 +31,28 @@ public static class MigrationMetrics
     {
         Meter.CreateObservableGauge("migration_items", Observe, "items",
             "Items of collections with an open migration, by state (native, derived, missing) of their new-space vector.");
+        Meter.CreateObservableGauge("migration_map_version", () => ObserveRefit(r => r.MapVersion), "versions",
+            "The serving map version of an open migration (1: the fitted map; online refit adds one per promotion).");
+        Meter.CreateObservableGauge("migration_map_held_out_score", () => ObserveRefit(r => r.ServingFigures?.Score), "score",
+            "The serving map's held-out score at the last online refit (mean of identification recall@1 and neighbourhood agreement@10).");
+        Meter.CreateObservableGauge("migration_refit_pairs", () => ObserveRefit(r => r.StatisticsPairs + r.HeldOutPairs), "pairs",
+            "Anchor pairs an open migration's online refit has seen (statistics plus held out).");
+        Meter.CreateObservableGauge("migration_next_refit_pairs", () => ObserveRefit(r => r.NextRefitAtPairs), "pairs",
+            "The pair count at which an open migration's next online refit is due.");
+    }
+
+    private static IEnumerable<Measurement<double>> ObserveRefit(Func<OnlineRefitStatus, double?> value)
+    {
+        foreach (var engine in Engines.Keys)
+        {
+            foreach (var (collection, migration, status) in engine.OpenMigrationRefits())
+            {
+                if (value(status) is { } v)
+                {
+                    yield return new(v, new("collection", collection), new("migration", migration));
+                }
+            }
+        }
     }
 
     internal static void Register(RetrievalEngine engine) => Engines.TryAdd(engine, 0);

@@ -34,6 +34,9 @@ public sealed record MigrationParameters
     /// <summary>Server-side backfill rate limit in items per second; 0: unthrottled.</summary>
     public double ItemsPerSecond { get; init; }
 
+    /// <summary>Online refit during the backfill (streamed statistics, scheduled refits, promotion).</summary>
+    public OnlineRefitSettings Refit { get; init; } = new();
+
     private static readonly JsonSerializerOptions Json = new()
     {
         PropertyNamingPolicy = JsonNamingPolicy.CamelCase,

@@ -48,6 +48,18 @@ internal sealed class MigrationRuntime
 
     public MigrationPhase Phase => Row.Phase;
 
+    /// <summary>
+    /// What the backfill taught so far (online refit); null until the first backfill batch or the load of stored
+    /// statistics. Carried over when a phase change replaces the runtime.
+    /// </summary>
+    public OnlineRefitLearning? Learning { get; set; }
+
+    /// <summary>
+    /// The operator's evaluation queries of the last <c>:evaluate</c>, which online refit judges candidates on too; kept in
+    /// memory only (empty after a restart). Carried over when a phase change replaces the runtime.
+    /// </summary>
+    public IReadOnlyList<Maps.MapEvaluationQuery> EvaluationQueries { get; set; } = [];
+
     /// <summary>Applies the counters and checkpoints of a committed batch (caller holds the write lock).</summary>
     public void Apply(MigrationMarks marks)
     {
@@ -69,6 +81,10 @@ internal sealed class MigrationRuntime
             WorkerCursor = marks.WorkerCursor ?? Row.WorkerCursor,
             ClientCheckpoint = marks.ClientCheckpoint ?? Row.ClientCheckpoint,
         };
+        if (marks.Statistics is { } statistics)
+        {
+            Learning?.Commit(statistics);
+        }
     }
 
     /// <summary>True when the item in this slot of the shard has a new-space vector that is not derived (caller holds a collection lock).</summary>

@@ -155,6 +155,6 @@ internal sealed class MigrationWriteStep
         }
 
         var (writes, marks) = state.Read(s => MigrationWriteRule.Apply(s, migration, batch.Upserts, batch.Deletes, clientCheckpoint, workerCursor));
-        return new WriteBatch(writes, batch.Deletes) { Migration = marks };
+        return OnlineRefitCollector.Collect(state, migration, batch.Upserts, new WriteBatch(writes, batch.Deletes) { Migration = marks });
     }
 }

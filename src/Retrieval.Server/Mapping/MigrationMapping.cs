@@ -33,6 +33,7 @@ internal static class MigrationMapping
             MaxAnchors = settings.MaxAnchors,
             GateMetric = ToGateMetric(settings.GateMetric, field.Member("gateMetric")),
             ItemsPerSecond = settings.ItemsPerSecond,
+            Refit = OnlineRefitMapping.ToSettings(settings.Refit),
         };
     }
 
@@ -112,6 +113,11 @@ internal static class MigrationMapping
             proto.Evaluation = MapMapping.ToProto(report);
         }
 
+        if (info.Refit is { } refit)
+        {
+            proto.Refit = OnlineRefitMapping.ToProto(refit, info.Details.Refit);
+        }
+
         foreach (var e in events ?? [])
         {
             proto.Events.Add(new Contracts.V1.MigrationEvent
@@ -142,6 +148,7 @@ internal static class MigrationMapping
                 _ => GateMetric.Unspecified,
             },
         };
+        proto.Refit = OnlineRefitMapping.ToProto(settings.Refit);
         if (settings.HeldOutFraction is { } held)
         {
             proto.HeldOutFraction = held;

@@ -47,7 +47,9 @@ internal static class MigrationView
         table.AddRow("backfilled / mapped on write / derived on write", $"{N(migration.Backfilled)} / {N(migration.MappedOnWrite)} / {N(migration.DerivedOnWrite)}");
         table.AddRow("client checkpoint / worker cursor", Markup.Escape($"{Or(migration.ClientCheckpoint)} / {Or(migration.WorkerCursor)}"));
         table.AddRow("last change", Markup.Escape($"{migration.UpdatedAt?.ToDateTimeOffset():u} by {migration.ChangedBy}"));
+        OnlineRefitView.AddRows(table, migration.Refit);
         AnsiConsole.Write(table);
+        OnlineRefitView.RenderRefits(migration.Refit);
 
         if (migration.Events.Count > 0)
         {

@@ -1,0 +1,125 @@
+using Npgsql;
+using Retrieval.Core.Errors;
+using Retrieval.Core.Maps;
+using Retrieval.Core.Storage;
+
+namespace Retrieval.Storage.Postgres;
+
+/// <summary>
+/// A migration's streamed anchor statistics and reservoir (online refit), and the promotion of a refitted map with the
+/// migration row that names it. Written only inside the transactions of the batch or update they belong to.
+/// </summary>
+public sealed partial class PostgresRetrievalStore
+{
+    public async Task<StoredMigrationStatistics?> GetMigrationStatisticsAsync(string collection, string migrationId, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, cancellationToken);
+        byte[] data;
+        long heldOut, seed;
+        await using (var command = new NpgsqlCommand(
+            "SELECT data, held_out_pairs, seed_pairs FROM migration_statistics WHERE collection = @collection AND migration_id = @id;", connection, transaction))
+        {
+            command.Parameters.AddWithValue("collection", collection);
+            command.Parameters.AddWithValue("id", migrationId);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            if (!await reader.ReadAsync(cancellationToken))
+            {
+                return null;
+            }
+
+            data = reader.GetFieldValue<byte[]>(0);
+            heldOut = reader.GetInt64(1);
+            seed = reader.GetInt64(2);
+        }
+
+        var reservoir = new List<MigrationReservoirSlot>();
+        await using (var command = new NpgsqlCommand(
+            "SELECT slot, item_id FROM migration_reservoir WHERE collection = @collection AND migration_id = @id ORDER BY slot;", connection, transaction))
+        {
+            command.Parameters.AddWithValue("collection", collection);
+            command.Parameters.AddWithValue("id", migrationId);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                reservoir.Add(new MigrationReservoirSlot(reader.GetInt32(0), reader.GetString(1)));
+            }
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        return new StoredMigrationStatistics(data, heldOut, seed, reservoir);
+    }
+
+    /// <summary>Adds the statements that replace the statistics and set the named reservoir slots to the batch's transaction.</summary>
+    private static void AddMigrationStatistics(NpgsqlBatch batch, string collection, string migrationId, MigrationStatisticsWrite statistics)
+    {
+        var upsert = new NpgsqlBatchCommand("""
+            INSERT INTO migration_statistics (collection, migration_id, data, held_out_pairs, seed_pairs) VALUES (@collection, @id, @data, @held, @seed)
+            ON CONFLICT (collection, migration_id) DO UPDATE SET data = excluded.data, held_out_pairs = excluded.held_out_pairs, seed_pairs = excluded.seed_pairs
+            """);
+        upsert.Parameters.AddWithValue("collection", collection);
+        upsert.Parameters.AddWithValue("id", migrationId);
+        upsert.Parameters.AddWithValue("data", statistics.Data);
+        upsert.Parameters.AddWithValue("held", statistics.HeldOutPairs);
+        upsert.Parameters.AddWithValue("seed", statistics.SeedPairs);
+        batch.BatchCommands.Add(upsert);
+        if (statistics.ReservoirSlots.Count == 0)
+        {
+            return;
+        }
+
+        var slots = new NpgsqlBatchCommand("""
+            INSERT INTO migration_reservoir (collection, migration_id, slot, item_id)
+            SELECT @collection, @id, s.slot, s.item_id FROM unnest(@slots::integer[], @items::text[]) AS s(slot, item_id)
+            ON CONFLICT (collection, migration_id, slot) DO UPDATE SET item_id = excluded.item_id
+            """);
+        slots.Parameters.AddWithValue("collection", collection);
+        slots.Parameters.AddWithValue("id", migrationId);
+        slots.Parameters.AddWithValue("slots", statistics.ReservoirSlots.Select(s => s.Slot).ToArray());
+        slots.Parameters.AddWithValue("items", statistics.ReservoirSlots.Select(s => s.ItemId).ToArray());
+        batch.BatchCommands.Add(slots);
+    }
+
+    /// <summary>Inserts a promoted map as active, retiring the active map of its pair first (the partial unique index allows one).</summary>
+    private static async Task PromoteMapAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, StoredMap map, CancellationToken cancellationToken)
+    {
+        await using (var retire = new NpgsqlCommand(
+            """
+            UPDATE maps SET state = @retired, updated_at = @at
+            WHERE collection = @collection AND from_space = @from AND to_space = @to AND state = @active;
+            """,
+            connection,
+            transaction))
+        {
+            retire.Parameters.AddWithValue("retired", (int)MapState.Retired);
+            retire.Parameters.AddWithValue("active", (int)MapState.Active);
+            retire.Parameters.AddWithValue("at", map.UpdatedAt.ToUniversalTime());
+            retire.Parameters.AddWithValue("collection", map.Collection);
+            retire.Parameters.AddWithValue("from", map.FromSpace);
+            retire.Parameters.AddWithValue("to", map.ToSpace);
+            await retire.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await using var insert = new NpgsqlCommand(
+            $"""
+            INSERT INTO maps ({MapColumns}) VALUES (@collection, @id, @from, @to, @kind, @state, @data, @report, @created, @updated)
+            ON CONFLICT (collection, id) DO NOTHING;
+            """,
+            connection,
+            transaction);
+        insert.Parameters.AddWithValue("collection", map.Collection);
+        insert.Parameters.AddWithValue("id", map.Id);
+        insert.Parameters.AddWithValue("from", map.FromSpace);
+        insert.Parameters.AddWithValue("to", map.ToSpace);
+        insert.Parameters.AddWithValue("kind", (int)map.Kind);
+        insert.Parameters.AddWithValue("state", (int)MapState.Active);
+        insert.Parameters.AddWithValue("data", map.Data);
+        insert.Parameters.AddWithValue("report", map.ReportJson);
+        insert.Parameters.AddWithValue("created", map.CreatedAt.ToUniversalTime());
+        insert.Parameters.AddWithValue("updated", map.UpdatedAt.ToUniversalTime());
+        if (await insert.ExecuteNonQueryAsync(cancellationToken) == 0)
+        {
+            throw RetrievalException.AlreadyExists($"map '{map.Id}' already exists in collection '{map.Collection}'");
+        }
+    }
+}
