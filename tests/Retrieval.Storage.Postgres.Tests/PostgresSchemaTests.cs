@@ -41,7 +41,7 @@ public sealed class PostgresSchemaTests
         var runs = await Task.WhenAll(Enumerable.Range(0, 4)
             .Select(_ => PostgresSchema.UpgradeAsync(database.ConnectionString, CancellationToken.None)));
 
-        Assert.Equal(PostgresSchema.CurrentVersion, runs.Sum(applied => applied.Count));
+        Assert.Equal(PostgresSchema.UpgradeCount, runs.Sum(applied => applied.Count));
     }
 
     [PostgresFact]

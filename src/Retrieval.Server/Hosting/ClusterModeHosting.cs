@@ -1,4 +1,7 @@
 using Retrieval.Cluster;
+using Retrieval.Core.Storage;
+using Retrieval.Engine.Replication;
+using Retrieval.Storage.Postgres;
 
 namespace Retrieval.Server.Hosting;
 
@@ -20,6 +23,34 @@ internal static class ClusterModeHosting
         }
 
         builder.AddClusterMode(options, builder.Configuration.GetConnectionString("Postgres"));
+        if (options.Enabled)
+        {
+            builder.AddStoreFollowing();
+        }
+
         return builder;
+    }
+
+    /// <summary>The setting that makes this server a cluster node.</summary>
+    public const string ClusterEnabledKey = ClusterModeOptions.SectionName + ":Enabled";
+
+    /// <summary>Retrieval:Cluster:Follow, bound as documented (docs/operations.md, "Cluster mode").</summary>
+    public const string FollowSectionName = ClusterModeOptions.SectionName + ":Follow";
+
+    /// <summary>
+    /// A node follows the shared store: the engine is given the PostgreSQL change feed (and the store sends item
+    /// notices, see <see cref="StoreFactory"/>), so that what another node commits is applied here within a bound.
+    /// </summary>
+    private static void AddStoreFollowing(this WebApplicationBuilder builder)
+    {
+        var follow = builder.Configuration.GetSection(FollowSectionName).Get<StoreFollowOptions>() ?? new();
+        if (follow.Problem() is { } problem)
+        {
+            throw new InvalidOperationException(problem);
+        }
+
+        var connectionString = builder.Configuration.GetConnectionString("Postgres")!;
+        builder.Services.AddSingleton(follow);
+        builder.Services.AddSingleton<IStoreChangeFeed>(_ => new PostgresChangeFeed(connectionString));
     }
 }
