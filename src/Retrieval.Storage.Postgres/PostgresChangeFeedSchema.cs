@@ -44,6 +44,17 @@ internal static class PostgresChangeFeedSchema
         CREATE TRIGGER aliases_changed AFTER INSERT OR UPDATE OR DELETE ON aliases
             FOR EACH STATEMENT EXECUTE FUNCTION retrieval_catalog_changed();
 
+        -- Only a new definition version: the sequence increment of every write batch passes by without a call.
+        CREATE FUNCTION retrieval_definition_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            NEW.catalog_version := OLD.catalog_version + 1;
+            PERFORM pg_notify('retrieval_catalog', NEW.name);
+            RETURN NEW;
+        END $$;
+        CREATE TRIGGER collections_definition_changed BEFORE UPDATE ON collections
+            FOR EACH ROW WHEN (OLD.definition_version IS DISTINCT FROM NEW.definition_version)
+            EXECUTE FUNCTION retrieval_definition_changed();
+
         CREATE FUNCTION retrieval_maps_changed() RETURNS trigger LANGUAGE plpgsql AS $$
         DECLARE
             changed text := CASE WHEN TG_OP = 'DELETE' THEN OLD.collection ELSE NEW.collection END;

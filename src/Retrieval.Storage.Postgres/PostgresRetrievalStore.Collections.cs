@@ -60,7 +60,7 @@ public sealed partial class PostgresRetrievalStore
     /// <summary>
     /// Replaces a definition inside the caller's transaction as a compare-and-set: the stored version must be the one
     /// before <see cref="CollectionDefinition.Version"/> (Aborted otherwise: another node changed it first); NotFound when
-    /// the collection is unknown. The catalog version moves and a catalog notice goes out with the commit.
+    /// the collection is unknown. The catalog version moves and a catalog notice goes out with the commit (a trigger).
     /// </summary>
     private static async Task UpdateDefinitionAsync(
         NpgsqlConnection connection, NpgsqlTransaction transaction, CollectionDefinition collection, string? removedSpace, CancellationToken cancellationToken)
@@ -68,10 +68,8 @@ public sealed partial class PostgresRetrievalStore
         // created_at is set once by CreateCollectionAsync; an update only moves updated_at.
         await using (var update = new NpgsqlCommand(
             """
-            UPDATE collections SET definition = @definition, definition_version = @version, catalog_version = catalog_version + 1,
-                updated_at = @updated
-            WHERE name = @name AND definition_version = @version - 1
-            RETURNING pg_notify('retrieval_catalog', name);
+            UPDATE collections SET definition = @definition, definition_version = @version, updated_at = @updated
+            WHERE name = @name AND definition_version = @version - 1;
             """,
             connection,
             transaction))
