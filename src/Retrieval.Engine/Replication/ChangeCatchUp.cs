@@ -42,6 +42,20 @@ internal sealed class ChangeCatchUp
         };
 
     /// <summary>
+    /// Before a write decides anything from the items in memory (which ids a delete finds, what a migration's write rule
+    /// needs, how an upsert merges): what other nodes committed so far is applied first, so that a delete through this
+    /// node finds an item just written through another. One read of the store's change feed (usually empty). Caller
+    /// holds the write gate.
+    /// </summary>
+    public async Task BeforeDecidingAsync(CollectionState state)
+    {
+        if (Enabled && await ApplyAsync(state, long.MaxValue, CancellationToken.None) > 0 && state.Migration is not null)
+        {
+            MigrationStale?.Invoke(state.Definition.Name);
+        }
+    }
+
+    /// <summary>
     /// Before a local batch committed at <paramref name="sequence"/> is applied: when other nodes committed batches since
     /// this node's applied sequence, those are applied first, so apply order equals sequence order. Caller holds the
     /// write gate. An item a later batch (another node's, after <paramref name="sequence"/>) changed again is left for

@@ -90,6 +90,7 @@ internal sealed class WritePipeline
         await state.WriteGate.WaitAsync(cancellationToken);
         try
         {
+            await _catchUp.BeforeDecidingAsync(state);
             EncoderBinding.EnsureEncodersUnchanged(state.Definition, encodersUsed);
             // Validated under the gate: the space list cannot change between validation and commit.
             var validated = MigrationWriteStep.SettleInputs(state, WriteValidator.ValidateUpserts(encoded, state.Definition, _options), migrationInputs);
@@ -116,6 +117,7 @@ internal sealed class WritePipeline
             try
             {
                 await SettleUncertainCommitAsync(state);
+                await _catchUp.BeforeDecidingAsync(state);
                 var existing = state.Read(s => ids.Distinct(StringComparer.Ordinal).Where(s.Contains).ToList());
                 activity?.SetTag(EngineTracing.ItemsTag, existing.Count);
                 return existing.Count == 0
@@ -144,6 +146,7 @@ internal sealed class WritePipeline
             try
             {
                 await SettleUncertainCommitAsync(state);
+                await _catchUp.BeforeDecidingAsync(state);
                 var matching = state.Read(s => s.Matching(filter).Select(m => m.Shard.Items[m.Slot]!.Id).ToList());
                 activity?.SetTag(EngineTracing.ItemsTag, matching.Count);
                 return matching.Count == 0
