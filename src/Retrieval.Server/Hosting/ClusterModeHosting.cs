@@ -22,11 +22,13 @@ internal static class ClusterModeHosting
                 "Retrieval:Store=postgres (the nodes share the store of record and keep their membership in it) and ConnectionStrings:Postgres");
         }
 
-        builder.AddClusterMode(options, builder.Configuration.GetConnectionString("Postgres"));
+        // Following first: a bad Follow setting is refused before any Orleans assembly loads.
         if (options.Enabled)
         {
             builder.AddStoreFollowing();
         }
+
+        builder.AddClusterMode(options, builder.Configuration.GetConnectionString("Postgres"));
 
         return builder;
     }
@@ -49,7 +51,12 @@ internal static class ClusterModeHosting
             throw new InvalidOperationException(problem);
         }
 
-        var connectionString = builder.Configuration.GetConnectionString("Postgres")!;
+        var connectionString = builder.Configuration.GetConnectionString("Postgres");
+        if (string.IsNullOrWhiteSpace(connectionString))
+        {
+            return; // AddClusterMode refuses to start, naming ConnectionStrings:Postgres
+        }
+
         builder.Services.AddSingleton(follow);
         builder.Services.AddSingleton<IStoreChangeFeed>(_ => new PostgresChangeFeed(connectionString));
     }
