@@ -1,4 +1,5 @@
 using Retrieval.Benchmarks.Ann;
+using Retrieval.Benchmarks.Cluster;
 using Retrieval.Benchmarks.Encoders;
 using Retrieval.Benchmarks.Engine;
 using Retrieval.Benchmarks.Exact;
@@ -51,6 +52,8 @@ internal static class Program
                         hnsw|shards [--data synthetic|fasttext] [--n 200000] [--spec HNSW32] [--shards 1,2] [--ef 16,32,64,128,256]
                         ingest [--store postgres|sqlite] [--n 200000] [--batch 1000] [--rounds 3]
           muvera-index  MUVERA with the FDEs in HNSW / IVF indexes vs the exact FDE scan: "<specs;…>" compact|end-to-end <queries>
+          cluster-visibility  ms from a write acknowledged on node A to visible on node B (two following engines, one PostgreSQL):
+                        notices on vs poll only [--writes 300] [--poll-writes 60] [--batch 10] [--dim 128] [--poll-ms 1000]
           auth          CPU cost of authorizing a search in process, then gRPC search QPS with auth on vs off (two server processes)
                         [--keys 1000] [--calls 1000000] [--items 20000] [--dim 64] [--concurrency 4] [--seconds 3] [--rounds 5] [--gate-only]
         """;
@@ -94,6 +97,8 @@ internal static class Program
                 return FdeIndexBenchmark.Run(rest);
             case "auth":
                 return await AuthBenchmark.RunAsync(rest);
+            case "cluster-visibility":
+                return await VisibilityBenchmark.RunAsync(rest);
             default:
                 await Console.Error.WriteLineAsync(Usage);
                 return 2;
