@@ -265,15 +265,18 @@ internal sealed class CollectionCatalog : IDisposable
         }
     }
 
-    /// <summary>Drops a collection another node deleted (its rows are gone from the store already).</summary>
-    public async Task ForgetAsync(string name, CancellationToken cancellationToken)
+    /// <summary>
+    /// Drops a collection another node deleted (its rows are gone from the store already), when <paramref name="gone"/>,
+    /// asked under the catalog gate, confirms it; returns whether it was dropped.
+    /// </summary>
+    public async Task<bool> ForgetAsync(string name, Func<CancellationToken, Task<bool>> gone, CancellationToken cancellationToken)
     {
         await _catalogGate.WaitAsync(cancellationToken);
         try
         {
-            if (!_collections.TryGetValue(name, out var state))
+            if (!_collections.TryGetValue(name, out var state) || !await gone(cancellationToken))
             {
-                return;
+                return false;
             }
 
             await state.WriteGate.WaitAsync(cancellationToken);
@@ -294,6 +297,7 @@ internal sealed class CollectionCatalog : IDisposable
         }
 
         Log.CollectionDeleted(_logger, name);
+        return true;
     }
 
     /// <summary>

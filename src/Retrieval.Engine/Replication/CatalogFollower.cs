@@ -70,9 +70,13 @@ internal sealed class CatalogFollower
 
         foreach (var name in _catalog.All.Select(s => s.Definition.Name).Where(n => !versions.Collections.ContainsKey(n)).ToList())
         {
-            await _catalog.ForgetAsync(name, cancellationToken);
-            _seen.Remove(name);
-            FollowLog.Forgotten(_logger, name);
+            // Created here after the versions were read? Asked again of the store under the catalog gate, which a
+            // creation holds from its store insert to its memory update.
+            if (await _catalog.ForgetAsync(name, async ct => (await _store.ListCollectionsAsync(ct)).All(d => d.Name != name), cancellationToken))
+            {
+                _seen.Remove(name);
+                FollowLog.Forgotten(_logger, name);
+            }
         }
 
         var behind = new List<CollectionState>();
@@ -161,7 +165,8 @@ internal sealed class CatalogFollower
                 return;
             }
 
-            if (definition.Version != state.Definition.Version)
+            // Read before the gate was taken: a change made here meanwhile is newer, never replaced by an older one.
+            if (definition.Version > state.Definition.Version)
             {
                 state.Write(s => s.Redefine(definition));
             }
