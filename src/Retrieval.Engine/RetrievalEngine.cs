@@ -12,6 +12,7 @@ using Retrieval.Engine.Maps;
 using Retrieval.Engine.Memory;
 using Retrieval.Engine.Migrations;
 using Retrieval.Engine.Reads;
+using Retrieval.Engine.Replication;
 using Retrieval.Engine.Search;
 using Retrieval.Engine.Segments;
 using Retrieval.Engine.Snapshots;
@@ -51,6 +52,7 @@ public sealed partial class RetrievalEngine : IAsyncDisposable
     private readonly BackfillService _backfill;
     private readonly OnlineRefitter _refits;
     private readonly CollectionBackups _backups;
+    private readonly StoreFollower? _follower;
 
     /// <param name="store">The store of record.</param>
     /// <param name="options">Limits.</param>
@@ -62,6 +64,11 @@ public sealed partial class RetrievalEngine : IAsyncDisposable
     /// <paramref name="encoders"/> are given.
     /// </param>
     /// <param name="backups">Where collection snapshots are kept; null (or no directory) turns them off.</param>
+    /// <param name="changeFeed">
+    /// On a node of a cluster: the shared store's change feed, which this engine follows (what other nodes commit is
+    /// applied here within a bound); null on a single node, which follows nothing.
+    /// </param>
+    /// <param name="follow">How the change feed is followed; null for the defaults.</param>
     public RetrievalEngine(
         IRetrievalStore store,
         EngineOptions options,
@@ -69,8 +76,16 @@ public sealed partial class RetrievalEngine : IAsyncDisposable
         IndexingOptions? indexing = null,
         ISpaceEncoders? encoders = null,
         IEnumerable<IBackfillVectorProducer>? backfillProducers = null,
-        BackupOptions? backups = null)
+        BackupOptions? backups = null,
+        IStoreChangeFeed? changeFeed = null,
+        StoreFollowOptions? follow = null)
     {
+        follow ??= new StoreFollowOptions();
+        if (follow.Problem() is { } problem)
+        {
+            throw new ArgumentException(problem, nameof(follow));
+        }
+
         _store = store;
         _logger = logger;
         Options = options;
@@ -83,9 +98,10 @@ public sealed partial class RetrievalEngine : IAsyncDisposable
         _optimizer = new SegmentOptimizer(() => _catalog.All, Indexing, snapshots, logger);
         _definitions = new CollectionDefinitions(_catalog, _encoders, _optimizer, logger);
         Memory = new VectorMemoryBudget(_catalog, options);
+        var catchUp = new ChangeCatchUp(store, _optimizer, changeFeed is not null, follow.ApplyChunk);
         _writes = new WritePipeline(
             _catalog, store, options, _encoders, new MigrationWriteStep(store, encoders is not null, options.MaxBatchItems),
-            new MultiVectorPreparation(store, logger), _optimizer, Memory, logger);
+            new MultiVectorPreparation(store, logger), _optimizer, Memory, catchUp, logger);
         _reads = new ItemReader(_catalog, store, options);
         _searcher = new Searcher(_catalog, options, Indexing);
         _batcher = new SearchMicroBatcher(_searcher, options);
@@ -97,6 +113,12 @@ public sealed partial class RetrievalEngine : IAsyncDisposable
         _backfill = new BackfillService(_catalog, _migrations, _writes, producers, options.MaxBatchItems, logger);
         _refits = new OnlineRefitter(_catalog, store, logger);
         _backups = new CollectionBackups(_catalog, store, backups ?? new BackupOptions(), AttachAsync, logger);
+        if (changeFeed is not null)
+        {
+            _follower = new StoreFollower(
+                changeFeed, _catalog, new CatalogFollower(_catalog, store, _maps, _migrations, AttachAsync, _optimizer, logger), catchUp, follow, logger);
+        }
+
         MigrationMetrics.Register(this);
         VectorMemoryMetrics.Register(Memory);
     }
@@ -117,7 +139,15 @@ public sealed partial class RetrievalEngine : IAsyncDisposable
     /// <summary>Opens the store and loads every collection (its shards, maps and open migration), logging progress.</summary>
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        await _catalog.StartAsync(AttachAsync, cancellationToken);
+        if (_follower is null)
+        {
+            await _catalog.StartAsync(AttachAsync, cancellationToken);
+        }
+        else
+        {
+            await _follower.StartAsync(ct => _catalog.StartAsync(AttachAsync, ct), cancellationToken);
+        }
+
         _backups.RemoveLeftovers();
         if (Indexing.BackgroundOptimizer)
         {
@@ -139,6 +169,11 @@ public sealed partial class RetrievalEngine : IAsyncDisposable
         MigrationMetrics.Unregister(this);
         VectorMemoryMetrics.Unregister(Memory);
         await _refits.DisposeAsync();
+        if (_follower is not null)
+        {
+            await _follower.DisposeAsync();
+        }
+
         await _optimizer.DisposeAsync();
         if (wasReady)
         {
@@ -148,6 +183,12 @@ public sealed partial class RetrievalEngine : IAsyncDisposable
         _catalog.Dispose();
         await _store.DisposeAsync();
     }
+
+    /// <summary>
+    /// On a node of a cluster: runs one round of following the store now and returns when it is done (what other nodes
+    /// committed before the call is applied here). Does nothing on a single node.
+    /// </summary>
+    public Task FollowStoreNowAsync() => _follower?.RefreshAsync() ?? Task.CompletedTask;
 
     // Collections.
 

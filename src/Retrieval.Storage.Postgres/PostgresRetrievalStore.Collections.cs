@@ -11,7 +11,7 @@ public sealed partial class PostgresRetrievalStore
     public async Task<IReadOnlyList<CollectionDefinition>> ListCollectionsAsync(CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand(
-            "SELECT name, definition, created_at, updated_at FROM collections ORDER BY name;");
+            "SELECT name, definition, created_at, updated_at, definition_version FROM collections ORDER BY name;");
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         var collections = new List<CollectionDefinition>();
         while (await reader.ReadAsync(cancellationToken))
@@ -20,7 +20,7 @@ public sealed partial class PostgresRetrievalStore
                 reader.GetString(0),
                 reader.GetString(1),
                 reader.GetFieldValue<DateTimeOffset>(2),
-                reader.GetFieldValue<DateTimeOffset>(3)));
+                reader.GetFieldValue<DateTimeOffset>(3)) with { Version = reader.GetInt64(4) });
         }
 
         return collections;
@@ -32,10 +32,11 @@ public sealed partial class PostgresRetrievalStore
 
         // ON CONFLICT DO NOTHING instead of catching a unique violation: zero rows means the name is taken.
         await using var command = dataSource.CreateCommand("""
-            INSERT INTO collections (name, definition, last_sequence, created_at, updated_at)
-            VALUES (@name, @definition, 0, @created, @updated)
+            INSERT INTO collections (name, definition, definition_version, last_sequence, created_at, updated_at)
+            VALUES (@name, @definition, @version, 0, @created, @updated)
             ON CONFLICT (name) DO NOTHING;
             """);
+        command.Parameters.AddWithValue("version", collection.Version);
         command.Parameters.AddWithValue("name", collection.Name);
         command.Parameters.AddWithValue("definition", CollectionDefinitionJson.Serialize(collection));
         command.Parameters.AddWithValue("created", collection.CreatedAt.ToUniversalTime());
@@ -56,20 +57,32 @@ public sealed partial class PostgresRetrievalStore
         await transaction.CommitAsync(cancellationToken);
     }
 
-    /// <summary>Replaces a definition inside the caller's transaction; NotFound when the collection is unknown.</summary>
+    /// <summary>
+    /// Replaces a definition inside the caller's transaction as a compare-and-set: the stored version must be the one
+    /// before <see cref="CollectionDefinition.Version"/> (Aborted otherwise: another node changed it first); NotFound when
+    /// the collection is unknown. The catalog version moves and a catalog notice goes out with the commit (a trigger).
+    /// </summary>
     private static async Task UpdateDefinitionAsync(
         NpgsqlConnection connection, NpgsqlTransaction transaction, CollectionDefinition collection, string? removedSpace, CancellationToken cancellationToken)
     {
         // created_at is set once by CreateCollectionAsync; an update only moves updated_at.
         await using (var update = new NpgsqlCommand(
-            "UPDATE collections SET definition = @definition, updated_at = @updated WHERE name = @name;", connection, transaction))
+            """
+            UPDATE collections SET definition = @definition, definition_version = @version, updated_at = @updated
+            WHERE name = @name AND definition_version = @version - 1;
+            """,
+            connection,
+            transaction))
         {
             update.Parameters.AddWithValue("name", collection.Name);
             update.Parameters.AddWithValue("definition", CollectionDefinitionJson.Serialize(collection));
+            update.Parameters.AddWithValue("version", collection.Version);
             update.Parameters.AddWithValue("updated", collection.UpdatedAt.ToUniversalTime());
             if (await update.ExecuteNonQueryAsync(cancellationToken) == 0)
             {
-                throw CollectionNotFound(collection.Name);
+                await RequireCollectionAsync(connection, transaction, collection.Name, cancellationToken);
+                throw RetrievalException.Aborted(
+                    $"collection '{collection.Name}' was changed by another node meanwhile (its definition is no longer version {collection.Version - 1}); nothing was changed, send the request again");
             }
         }
 

@@ -152,8 +152,8 @@ public sealed partial class PostgresRetrievalStore
     {
         await using var command = new NpgsqlCommand(
             """
-            INSERT INTO collections (name, definition, last_sequence, created_at, updated_at)
-            VALUES (@name, @definition, @sequence, @created, @updated)
+            INSERT INTO collections (name, definition, definition_version, last_sequence, created_at, updated_at)
+            VALUES (@name, @definition, @version, @sequence, @created, @updated)
             ON CONFLICT (name) DO NOTHING
             RETURNING key;
             """,
@@ -162,6 +162,7 @@ public sealed partial class PostgresRetrievalStore
         command.Parameters.AddWithValue("name", definition.Name);
         command.Parameters.AddWithValue("definition", CollectionDefinitionJson.Serialize(definition));
         command.Parameters.AddWithValue("sequence", lastSequence);
+        command.Parameters.AddWithValue("version", definition.Version);
         command.Parameters.AddWithValue("created", definition.CreatedAt.ToUniversalTime());
         command.Parameters.AddWithValue("updated", definition.UpdatedAt.ToUniversalTime());
         return await command.ExecuteScalarAsync(cancellationToken) is int key

@@ -22,6 +22,21 @@ public sealed partial class PostgresRetrievalStore
     private const string NextSequenceSql =
         "UPDATE collections SET last_sequence = last_sequence + 1 WHERE name = @collection RETURNING last_sequence";
 
+    /// <summary>
+    /// The sequence increment of a guarded batch: only while the definition version and open migration are the ones the
+    /// batch was validated against. A definition change and a migration phase change both update this row (the latter by
+    /// trigger), so they and the write serialize on its lock, and a write queued behind one re-checks the new row.
+    /// </summary>
+    private const string GuardedNextSequenceSql = """
+        UPDATE collections SET last_sequence = last_sequence + 1
+        WHERE name = @collection AND definition_version = @definition_version AND open_migration IS NOT DISTINCT FROM @open_migration
+        RETURNING last_sequence
+        """;
+
+    /// <summary>The item notice of a committed batch, sent inside its transaction (delivered on commit).</summary>
+    private const string NotifyItemsSql =
+        "SELECT pg_notify('" + PostgresChangeFeedSchema.ItemsChannel + "', last_sequence || ':' || name) FROM collections WHERE name = @collection";
+
     /// <summary>The batch's items with their vectors when every item carries exactly one: no grouping needed.</summary>
     private const string OneVectorPerItemRows = """
         SELECT id, payload, ARRAY[space] AS spaces, ARRAY[data] AS vectors
@@ -105,8 +120,14 @@ public sealed partial class PostgresRetrievalStore
         // Everything the batch sends is built before the connection is touched: a failure while reading the
         // batch leaves nothing half-sent.
         await using var command = new NpgsqlBatch();
-        var sequenceCommand = new NpgsqlBatchCommand(NextSequenceSql);
+        var sequenceCommand = new NpgsqlBatchCommand(batch.Guard is null ? NextSequenceSql : GuardedNextSequenceSql);
         sequenceCommand.Parameters.AddWithValue("collection", collection);
+        if (batch.Guard is { } guard)
+        {
+            sequenceCommand.Parameters.AddWithValue("definition_version", guard.DefinitionVersion);
+            sequenceCommand.Parameters.Add(new NpgsqlParameter<string?>("open_migration", NpgsqlTypes.NpgsqlDbType.Text) { TypedValue = guard.OpenMigration });
+        }
+
         command.BatchCommands.Add(sequenceCommand);
         if (batch.Upserts.Count > 0)
         {
@@ -126,6 +147,12 @@ public sealed partial class PostgresRetrievalStore
         }
 
         var marksCommand = batch.Migration is { } marks ? AddMigrationMarks(command, collection, marks) : null;
+        if (NotifyWrites)
+        {
+            var notify = new NpgsqlBatchCommand(NotifyItemsSql);
+            notify.Parameters.AddWithValue("collection", collection);
+            command.BatchCommands.Add(notify);
+        }
 
         NpgsqlConnection connection;
         try
@@ -162,8 +189,10 @@ public sealed partial class PostgresRetrievalStore
     {
         // Marks commit only while the migration is still in the phase they name, and that is known only once the batch
         // has run: such a batch runs in an explicit transaction (one more round trip, during migrations only) that is
-        // rolled back when the counters statement matched no row.
-        await using var transaction = marksCommand is null ? null : await connection.BeginTransactionAsync(cancellationToken);
+        // rolled back when the counters statement matched no row. A guarded batch likewise (cluster mode): its later
+        // statements would otherwise write under the collection's current sequence after a refused guard.
+        var explicitTransaction = marksCommand is not null || batch.Guard is not null;
+        await using var transaction = explicitTransaction ? await connection.BeginTransactionAsync(cancellationToken) : null;
         command.Transaction = transaction;
         long? sequence = null;
         await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
@@ -181,6 +210,17 @@ public sealed partial class PostgresRetrievalStore
 
         if (sequence is null)
         {
+            if (transaction is not null)
+            {
+                await transaction.RollbackAsync(cancellationToken);
+            }
+
+            if (batch.Guard is not null)
+            {
+                await RequireCollectionAsync(connection, null, collection, cancellationToken);
+                throw WriteGuard.Stale(collection);
+            }
+
             throw CollectionNotFound(collection);
         }
 

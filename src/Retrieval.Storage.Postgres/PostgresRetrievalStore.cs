@@ -25,6 +25,13 @@ public sealed partial class PostgresRetrievalStore : IRetrievalStore
 
     public string Kind => "postgres";
 
+    /// <summary>
+    /// Cluster mode: every committed batch also sends <c>NOTIFY retrieval_items</c> (<c>sequence:collection</c>) from
+    /// inside its transaction, so the other nodes apply it at once instead of at their next poll. Off for a single node:
+    /// NOTIFY takes a database-wide lock at commit that nothing would gain from.
+    /// </summary>
+    public bool NotifyWrites { get; init; }
+
     /// <summary>Checks connectivity and that <c>retrieval db migrate</c> has brought the schema to this build's version.</summary>
     public async Task OpenAsync(CancellationToken cancellationToken)
     {

@@ -237,10 +237,14 @@ public static class PostgresSchema
                 PRIMARY KEY (collection, migration_id, slot)
             );
             """),
+        (new PostgresSchemaUpgrade(11, "every node follows the store: versions and change notices"), PostgresChangeFeedSchema.Sql),
     ];
 
     /// <summary>The schema version this build reads and writes.</summary>
     public static int CurrentVersion => Upgrades[^1].Upgrade.Version;
+
+    /// <summary>How many upgrades bring an empty database to <see cref="CurrentVersion"/> (numbers are reserved per branch, so some may be skipped).</summary>
+    public static int UpgradeCount => Upgrades.Length;
 
     /// <summary>
     /// Brings the database's schema up to <see cref="CurrentVersion"/>. Idempotent and safe to run concurrently:

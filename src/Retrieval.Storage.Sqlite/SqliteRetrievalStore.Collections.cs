@@ -65,20 +65,27 @@ public sealed partial class SqliteRetrievalStore
             cancellationToken);
     }
 
-    /// <summary>Replaces a definition inside the caller's transaction; NotFound when the collection is unknown.</summary>
+    /// <summary>
+    /// Replaces a definition inside the caller's transaction as a compare-and-set on its version (the stored one must be
+    /// one less; Aborted otherwise); NotFound when the collection is unknown.
+    /// </summary>
     private static async Task UpdateDefinitionAsync(
         SqliteConnection connection, SqliteTransaction transaction, CollectionDefinition collection, string? removedSpace, CancellationToken ct)
     {
         // created_at is set once by CreateCollectionAsync; an update only moves updated_at.
         await using var update = Command(connection, transaction, """
-            UPDATE collections SET definition = $definition, updated_at = $updated WHERE name = $name;
+            UPDATE collections SET definition = $definition, updated_at = $updated
+            WHERE name = $name AND COALESCE(json_extract(definition, '$.version'), 0) = $version - 1;
             """);
         update.Parameters.AddWithValue("$name", collection.Name);
         update.Parameters.AddWithValue("$definition", CollectionDefinitionJson.Serialize(collection));
         update.Parameters.AddWithValue("$updated", UnixMicroseconds.From(collection.UpdatedAt));
+        update.Parameters.AddWithValue("$version", collection.Version);
         if (await update.ExecuteNonQueryAsync(ct) == 0)
         {
-            throw CollectionNotFound(collection.Name);
+            await RequireCollectionAsync(connection, transaction, collection.Name, ct);
+            throw RetrievalException.Aborted(
+                $"collection '{collection.Name}' was changed meanwhile (its definition is no longer version {collection.Version - 1}); nothing was changed, send the request again");
         }
 
         if (removedSpace is not null)

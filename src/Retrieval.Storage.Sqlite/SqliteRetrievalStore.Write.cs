@@ -17,7 +17,7 @@ public sealed partial class SqliteRetrievalStore
         return WriteTransactionAsync(
             async (connection, transaction, ct) =>
             {
-                var sequence = await NextSequenceAsync(connection, transaction, collection, ct);
+                var sequence = await NextSequenceAsync(connection, transaction, collection, batch.Guard, ct);
                 await UpsertAsync(connection, transaction, collection, sequence, batch.Upserts, ct);
                 await WriteRawInputsAsync(connection, transaction, collection, batch.Upserts, ct);
                 await DeleteAsync(connection, transaction, collection, sequence, batch.Deletes, ct);
@@ -32,16 +32,39 @@ public sealed partial class SqliteRetrievalStore
             cancellationToken);
     }
 
+    // A guarded batch takes its sequence only while the definition version and the open migration (phases 8 and 9,
+    // retired and rolled back, are closed, as the schema's one-open index says) are the ones it was validated against.
     private static async Task<long> NextSequenceAsync(
-        SqliteConnection connection, SqliteTransaction transaction, string collection, CancellationToken cancellationToken)
+        SqliteConnection connection, SqliteTransaction transaction, string collection, WriteGuard? guard, CancellationToken cancellationToken)
     {
-        await using var command = Command(connection, transaction, """
-            UPDATE collections SET last_sequence = last_sequence + 1 WHERE name = $name RETURNING last_sequence;
-            """);
+        await using var command = Command(connection, transaction, guard is null
+            ? "UPDATE collections SET last_sequence = last_sequence + 1 WHERE name = $name RETURNING last_sequence;"
+            : """
+              UPDATE collections SET last_sequence = last_sequence + 1
+              WHERE name = $name AND COALESCE(json_extract(definition, '$.version'), 0) = $version
+                AND (SELECT group_concat(open, ',') FROM (
+                    SELECT id || ':' || phase AS open FROM migrations WHERE collection = $name AND phase NOT IN (8, 9) ORDER BY id)) IS $open
+              RETURNING last_sequence;
+              """);
         command.Parameters.AddWithValue("$name", collection);
-        return await command.ExecuteScalarAsync(cancellationToken) is long sequence
-            ? sequence
-            : throw CollectionNotFound(collection);
+        if (guard is not null)
+        {
+            command.Parameters.AddWithValue("$version", guard.DefinitionVersion);
+            command.Parameters.AddWithValue("$open", (object?)guard.OpenMigration ?? DBNull.Value);
+        }
+
+        if (await command.ExecuteScalarAsync(cancellationToken) is long sequence)
+        {
+            return sequence;
+        }
+
+        if (guard is not null)
+        {
+            await RequireCollectionAsync(connection, transaction, collection, cancellationToken);
+            throw WriteGuard.Stale(collection);
+        }
+
+        throw CollectionNotFound(collection);
     }
 
     private static async Task UpsertAsync(

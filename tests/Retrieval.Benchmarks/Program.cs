@@ -1,4 +1,5 @@
 using Retrieval.Benchmarks.Ann;
+using Retrieval.Benchmarks.Cluster;
 using Retrieval.Benchmarks.Encoders;
 using Retrieval.Benchmarks.Engine;
 using Retrieval.Benchmarks.Exact;
@@ -61,6 +62,8 @@ internal static class Program
                             [--targets 0.95,0.98,0.99] [--concurrency 1,4,16] [--seconds 4] [--warmup 2]
                             [--open-fractions 0.5,0.8 (of the slowest peer's peak) | --open-rates R1,R2] [--passes 3]
                             [--lock /work/quiet.lock (exclusive, for the measurements only)] [--lock-timeout 900] [--nice -15]
+          cluster-visibility  ms from a write acknowledged on node A to visible on node B (two following engines, one PostgreSQL):
+                        notices on vs poll only [--writes 300] [--poll-writes 60] [--batch 10] [--dim 128] [--poll-ms 1000]
           auth          CPU cost of authorizing a search in process, then gRPC search QPS with auth on vs off (two server processes)
                         [--keys 1000] [--calls 1000000] [--items 20000] [--dim 64] [--concurrency 4] [--seconds 3] [--rounds 5] [--gate-only]
         """;
@@ -108,6 +111,8 @@ internal static class Program
                 return await PeersBenchmark.RunAsync(rest);
             case "auth":
                 return await AuthBenchmark.RunAsync(rest);
+            case "cluster-visibility":
+                return await VisibilityBenchmark.RunAsync(rest);
             default:
                 await Console.Error.WriteLineAsync(Usage);
                 return 2;

@@ -265,9 +265,7 @@ public sealed class CliCommandTests : IAsyncLifetime
         await using var database = await TestDatabase.CreateAsync(CancellationToken.None);
         var (first, output) = await CliHarness.RunAsync("db", "migrate", "--connection", database.ConnectionString);
         Assert.True(first == 0, output);
-        // Every upgrade up to the current version (their numbers may have gaps where a branch has not merged yet).
-        Assert.Matches(@"applied \d+ schema upgrade", output);
-        Assert.Contains($"{PostgresSchema.CurrentVersion}", output, StringComparison.Ordinal);
+        Assert.Contains($"applied {PostgresSchema.UpgradeCount} schema upgrade", output, StringComparison.Ordinal);
         Assert.Contains("migration anchor statistics", output, StringComparison.Ordinal);
         // Cluster mode's membership tables (Orleans ADO.NET clustering) come with the same step.
         Assert.Contains("cluster membership", output, StringComparison.Ordinal);

@@ -67,6 +67,7 @@ public static class TestData
         Assert.Equal(expected.Spaces, actual.Spaces);
         Assert.Equal(expected.CreatedAt, actual.CreatedAt);
         Assert.Equal(expected.UpdatedAt, actual.UpdatedAt);
+        Assert.Equal(expected.Version, actual.Version);
     }
 
     /// <summary>Vectors compare by their bits: NaN payloads, -0 and subnormals must survive the store.</summary>

@@ -41,10 +41,7 @@ public sealed class PostgresSchemaTests
         var runs = await Task.WhenAll(Enumerable.Range(0, 4)
             .Select(_ => PostgresSchema.UpgradeAsync(database.ConnectionString, CancellationToken.None)));
 
-        // Each upgrade exactly once across the runs (version numbers may have gaps where a branch has not merged yet).
-        var applied = runs.SelectMany(run => run).Select(upgrade => upgrade.Version).ToList();
-        Assert.Equal(applied.Distinct().Count(), applied.Count);
-        Assert.Equal(PostgresSchema.CurrentVersion, applied.Max());
+        Assert.Equal(PostgresSchema.UpgradeCount, runs.Sum(applied => applied.Count));
     }
 
     [PostgresFact]

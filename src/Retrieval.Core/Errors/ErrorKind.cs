@@ -9,5 +9,8 @@ public enum ErrorKind
     FailedPrecondition,
     ResourceExhausted,
     Unavailable,
+
+    /// <summary>A concurrent change on another node won the race (a stale definition); nothing changed, retry.</summary>
+    Aborted,
     Internal,
 }

@@ -57,4 +57,10 @@ public sealed class RetrievalException : Exception
 
     /// <summary>The service cannot answer now, as <paramref name="what"/> says.</summary>
     public static RetrievalException Unavailable(string what) => new(ErrorKind.Unavailable, what);
+
+    /// <summary>
+    /// A change lost a race with another node's change to the same collection (its definition or open migration moved
+    /// on meanwhile): nothing was committed, and the same request succeeds when sent again (gRPC ABORTED, HTTP 409).
+    /// </summary>
+    public static RetrievalException Aborted(string what) => new(ErrorKind.Aborted, what);
 }

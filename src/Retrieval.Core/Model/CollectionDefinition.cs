@@ -16,5 +16,14 @@ public sealed record CollectionDefinition(
     bool StoreInputs = false,
     int Shards = 1)
 {
+    /// <summary>
+    /// The definition's version: 0 at creation, one more with every change. The store keeps it beside the definition and
+    /// refuses a change or a write made against another version (docs/decisions.md, "Every node follows the store").
+    /// </summary>
+    public long Version { get; init; }
+
+    /// <summary>This definition changed: the next version, stamped <paramref name="at"/>.</summary>
+    public CollectionDefinition Changed(DateTimeOffset at) => this with { Version = Version + 1, UpdatedAt = at };
+
     public SpaceDefinition? FindSpace(string name) => Spaces.FirstOrDefault(s => s.Name == name);
 }

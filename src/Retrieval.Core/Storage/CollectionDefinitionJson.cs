@@ -17,15 +17,19 @@ public static class CollectionDefinitionJson
     };
 
     public static string Serialize(CollectionDefinition collection) =>
-        JsonSerializer.Serialize(new Persisted(collection.Spaces, collection.DefaultSpace, collection.StoreInputs, collection.Shards), Options);
+        JsonSerializer.Serialize(new Persisted(collection.Spaces, collection.DefaultSpace, collection.StoreInputs, collection.Shards, collection.Version), Options);
 
     public static CollectionDefinition Deserialize(string name, string json, DateTimeOffset createdAt, DateTimeOffset updatedAt)
     {
         var persisted = JsonSerializer.Deserialize<Persisted>(json, Options)
             ?? throw new InvalidDataException($"collection '{name}' has an empty definition");
         // Definitions written before shards existed have no "shards": they are one-shard collections.
-        return new CollectionDefinition(name, persisted.Spaces, persisted.DefaultSpace, createdAt, updatedAt, persisted.StoreInputs, persisted.Shards);
+        // Definitions written before versions existed have no "version": version 0.
+        return new CollectionDefinition(name, persisted.Spaces, persisted.DefaultSpace, createdAt, updatedAt, persisted.StoreInputs, persisted.Shards)
+        {
+            Version = persisted.Version,
+        };
     }
 
-    private sealed record Persisted(IReadOnlyList<SpaceDefinition> Spaces, string DefaultSpace, bool StoreInputs = false, int Shards = 1);
+    private sealed record Persisted(IReadOnlyList<SpaceDefinition> Spaces, string DefaultSpace, bool StoreInputs = false, int Shards = 1, long Version = 0);
 }

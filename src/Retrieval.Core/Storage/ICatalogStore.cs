@@ -16,7 +16,9 @@ public interface ICatalogStore
 
     /// <summary>
     /// Replaces a collection's definition (spaces, default space). When <paramref name="removedSpace"/> is set,
-    /// every vector of that space is deleted in the same transaction. NotFound when the collection is unknown.
+    /// every vector of that space is deleted in the same transaction. NotFound when the collection is unknown. A
+    /// compare-and-set on <see cref="CollectionDefinition.Version"/>: the stored version must be one less, otherwise
+    /// nothing changes and it fails Aborted (another writer changed the definition first).
     /// </summary>
     Task UpdateCollectionAsync(CollectionDefinition collection, string? removedSpace, CancellationToken cancellationToken);
 

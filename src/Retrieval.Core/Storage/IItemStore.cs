@@ -10,7 +10,9 @@ public interface IItemStore
     /// Commits one batch atomically and returns the sequence number assigned to it (strictly increasing per
     /// collection). Deleting an unknown id is not an error. Returns only after the commit is durable. A batch that carries
     /// <see cref="WriteBatch.Migration"/> marks commits them in the same transaction, or fails whole (FailedPrecondition)
-    /// when the migration's stored phase is no longer <see cref="MigrationMarks.Phase"/>.
+    /// when the migration's stored phase is no longer <see cref="MigrationMarks.Phase"/>. A batch with a
+    /// <see cref="WriteBatch.Guard"/> commits only while the stored definition version and open migration are the
+    /// guard's, otherwise nothing of it is written and it fails Aborted.
     /// </summary>
     Task<long> WriteAsync(string collection, WriteBatch batch, CancellationToken cancellationToken);
 

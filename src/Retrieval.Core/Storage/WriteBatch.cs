@@ -9,6 +9,12 @@ public sealed record WriteBatch(IReadOnlyList<ItemWrite> Upserts, IReadOnlyList<
     /// <summary>Effects on the collection's open migration, committed with the batch; null when none.</summary>
     public MigrationMarks? Migration { get; init; }
 
+    /// <summary>
+    /// The definition and open migration the batch was validated against, checked by the store in the commit's transaction
+    /// (nodes of a cluster); null when no check is needed (one process writes the store).
+    /// </summary>
+    public WriteGuard? Guard { get; init; }
+
     public static WriteBatch ForUpserts(IReadOnlyList<ItemWrite> upserts) => new(upserts, []);
 
     public static WriteBatch ForDeletes(IReadOnlyList<string> ids) => new([], ids);

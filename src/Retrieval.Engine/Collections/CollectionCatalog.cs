@@ -205,9 +205,99 @@ internal sealed class CollectionCatalog : IDisposable
             throw RetrievalException.Invalid(field ?? FieldPath.Of("collection"), "is required");
         }
 
-        return _collections.TryGetValue(CanonicalName(name), out var state) && !state.IsDeleted
+        if (_collections.TryGetValue(CanonicalName(name), out var state) && !state.IsDeleted)
+        {
+            return state;
+        }
+
+        // A cluster node reads the catalog again before it answers NOT_FOUND: another node may have just created it.
+        return MissRefresh is { } refresh && refresh() && _collections.TryGetValue(CanonicalName(name), out state) && !state.IsDeleted
             ? state
             : throw RetrievalException.NotFound($"collection '{name}' not found");
+    }
+
+    /// <summary>
+    /// On a cluster node: brings the catalog level with the store (bounded wait), true when it did; null on a single node.
+    /// </summary>
+    public Func<bool>? MissRefresh { get; set; }
+
+    /// <summary>The live collection of that exact name, or null (no alias resolution, no refresh).</summary>
+    public CollectionState? Find(string name) => _collections.TryGetValue(name, out var state) && !state.IsDeleted ? state : null;
+
+    /// <summary>Reads every alias again from the store (a cluster node follows another node's changes).</summary>
+    public async Task ReloadAliasesAsync(CancellationToken cancellationToken)
+    {
+        await _catalogGate.WaitAsync(cancellationToken);
+        try
+        {
+            await Aliases.LoadAsync(_store, cancellationToken);
+        }
+        finally
+        {
+            _catalogGate.Release();
+        }
+    }
+
+    /// <summary>
+    /// Loads a collection another node created (or replaced: deleted and created again, or restored) as at start-up, and
+    /// puts it in place of the one this node held under that name, if any.
+    /// </summary>
+    public async Task AdoptAsync(CollectionDefinition definition, Func<CollectionState, CancellationToken, Task> attach, CancellationToken cancellationToken)
+    {
+        await _catalogGate.WaitAsync(cancellationToken);
+        try
+        {
+            var replaced = _collections.GetValueOrDefault(definition.Name);
+            if (replaced is not null)
+            {
+                // This node's snapshots are of the collection it replaces.
+                replaced.IsDeleted = true;
+                _snapshots?.Delete(definition.Name);
+            }
+
+            var state = await LoadAsync(definition, attach, cancellationToken);
+
+            _collections[definition.Name] = state;
+        }
+        finally
+        {
+            _catalogGate.Release();
+        }
+    }
+
+    /// <summary>
+    /// Drops a collection another node deleted (its rows are gone from the store already), when <paramref name="gone"/>,
+    /// asked under the catalog gate, confirms it; returns whether it was dropped.
+    /// </summary>
+    public async Task<bool> ForgetAsync(string name, Func<CancellationToken, Task<bool>> gone, CancellationToken cancellationToken)
+    {
+        await _catalogGate.WaitAsync(cancellationToken);
+        try
+        {
+            if (!_collections.TryGetValue(name, out var state) || !await gone(cancellationToken))
+            {
+                return false;
+            }
+
+            await state.WriteGate.WaitAsync(cancellationToken);
+            try
+            {
+                state.IsDeleted = true;
+                _collections.TryRemove(name, out _);
+                _snapshots?.Delete(name);
+            }
+            finally
+            {
+                state.WriteGate.Release();
+            }
+        }
+        finally
+        {
+            _catalogGate.Release();
+        }
+
+        Log.CollectionDeleted(_logger, name);
+        return true;
     }
 
     /// <summary>
@@ -329,7 +419,7 @@ internal sealed class CollectionCatalog : IDisposable
         try
         {
             var (updated, removed) = change(state);
-            updated = updated with { UpdatedAt = DateTimeOffset.UtcNow };
+            updated = updated with { Version = state.Definition.Version + 1, UpdatedAt = DateTimeOffset.UtcNow };
             await _store.UpdateCollectionAsync(updated, removed, cancellationToken);
             state.Write(s => s.Redefine(updated));
         }

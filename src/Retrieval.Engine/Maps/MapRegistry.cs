@@ -25,6 +25,21 @@ internal sealed class MapRegistry : IDisposable
         }
     }
 
+    /// <summary>Replaces every map with <paramref name="maps"/> (the store's, read again by a cluster node).</summary>
+    public void ReplaceAll(IEnumerable<RegisteredMap> maps)
+    {
+        lock (_sync)
+        {
+            _maps.Clear();
+            foreach (var map in maps)
+            {
+                _maps[map.Info.Id] = map;
+            }
+
+            _routes.Clear();
+        }
+    }
+
     public RegisteredMap? Find(string id)
     {
         lock (_sync)

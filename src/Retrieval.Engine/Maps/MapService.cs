@@ -219,13 +219,34 @@ internal sealed class MapService
     /// <summary>Loads a collection's maps at start; routes are composed lazily on first use.</summary>
     public async Task LoadAsync(CollectionState state, CancellationToken cancellationToken)
     {
-        foreach (var stored in await _store.ListMapsAsync(state.Definition.Name, cancellationToken))
+        foreach (var map in await ReadAsync(state, cancellationToken))
         {
-            var info = new MapInfo(stored.Id, stored.Collection, stored.FromSpace, stored.ToSpace, stored.Kind, stored.State,
-                MapReportJson.Deserialize(stored.ReportJson), stored.CreatedAt, stored.UpdatedAt);
-            state.Maps.Add(new RegisteredMap(info, MapSerializer.Deserialize(stored.Data)));
+            state.Maps.Add(map);
         }
     }
+
+    /// <summary>
+    /// Replaces the collection's maps with the store's (a cluster node follows changes made on another), under the
+    /// registry's gate so that no local change is half applied meanwhile.
+    /// </summary>
+    public async Task ReloadAsync(CollectionState state, CancellationToken cancellationToken)
+    {
+        await state.Maps.Gate.WaitAsync(cancellationToken);
+        try
+        {
+            state.Maps.ReplaceAll(await ReadAsync(state, cancellationToken));
+        }
+        finally
+        {
+            state.Maps.Gate.Release();
+        }
+    }
+
+    private async Task<List<RegisteredMap>> ReadAsync(CollectionState state, CancellationToken cancellationToken) =>
+        [.. (await _store.ListMapsAsync(state.Definition.Name, cancellationToken)).Select(stored => new RegisteredMap(
+            new MapInfo(stored.Id, stored.Collection, stored.FromSpace, stored.ToSpace, stored.Kind, stored.State,
+                MapReportJson.Deserialize(stored.ReportJson), stored.CreatedAt, stored.UpdatedAt),
+            MapSerializer.Deserialize(stored.Data)))];
 
     private static StoredMap ToStored(MapInfo info, CompatibilityMap map) => new(
         info.Id, info.Collection, info.FromSpace, info.ToSpace, info.Kind, info.State,

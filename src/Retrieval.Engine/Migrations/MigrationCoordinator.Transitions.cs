@@ -75,7 +75,8 @@ internal sealed partial class MigrationCoordinator
                 throw IllegalTransition(row, verb, allowed);
             }
 
-            var (updated, note, definition, removedSpace) = change(current.Row);
+            var (updated, note, changed, removedSpace) = change(current.Row);
+            var definition = changed is null ? null : changed with { Version = state.Definition.Version + 1 };
             updated = updated with { UpdatedAt = DateTimeOffset.UtcNow, ChangedBy = Actor(actor) };
             if (updated.Phase == current.Phase && !allowRepeat)
             {
@@ -260,6 +261,8 @@ internal sealed partial class MigrationCoordinator
         var open = (await _store.ListMigrationsAsync(state.Definition.Name, cancellationToken)).FirstOrDefault(m => MigrationPhaseRules.IsOpen(m.Phase));
         if (open is null)
         {
+            // Read again on a cluster node: a migration another node closed is closed here too.
+            state.Migration = null;
             return;
         }
 

@@ -51,6 +51,7 @@ internal sealed class MultiVectorPreparation
         var updated = current with
         {
             Spaces = [.. current.Spaces.Select(s => pinned.FirstOrDefault(p => p.Name == s.Name) ?? s)],
+            Version = current.Version + 1,
             UpdatedAt = DateTimeOffset.UtcNow,
         };
         await _store.UpdateCollectionAsync(updated, null, cancellationToken);

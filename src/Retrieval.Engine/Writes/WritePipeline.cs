@@ -8,6 +8,7 @@ using Retrieval.Engine.Encoders;
 using Retrieval.Engine.Memory;
 using Retrieval.Engine.Migrations;
 using Retrieval.Engine.MultiVector;
+using Retrieval.Engine.Replication;
 using Retrieval.Engine.Segments;
 using Retrieval.Engine.State;
 using Retrieval.Engine.Validation;
@@ -29,6 +30,7 @@ internal sealed class WritePipeline
     private readonly MultiVectorPreparation _multiVectors;
     private readonly SegmentOptimizer _optimizer;
     private readonly VectorMemoryBudget _memory;
+    private readonly ChangeCatchUp _catchUp;
     private readonly ILogger _logger;
 
     public WritePipeline(
@@ -40,6 +42,7 @@ internal sealed class WritePipeline
         MultiVectorPreparation multiVectors,
         SegmentOptimizer optimizer,
         VectorMemoryBudget memory,
+        ChangeCatchUp catchUp,
         ILogger logger)
     {
         _catalog = catalog;
@@ -50,6 +53,7 @@ internal sealed class WritePipeline
         _multiVectors = multiVectors;
         _optimizer = optimizer;
         _memory = memory;
+        _catchUp = catchUp;
         _logger = logger;
     }
 
@@ -86,6 +90,7 @@ internal sealed class WritePipeline
         await state.WriteGate.WaitAsync(cancellationToken);
         try
         {
+            await _catchUp.BeforeDecidingAsync(state);
             EncoderBinding.EnsureEncodersUnchanged(state.Definition, encodersUsed);
             // Validated under the gate: the space list cannot change between validation and commit.
             var validated = MigrationWriteStep.SettleInputs(state, WriteValidator.ValidateUpserts(encoded, state.Definition, _options), migrationInputs);
@@ -112,6 +117,7 @@ internal sealed class WritePipeline
             try
             {
                 await SettleUncertainCommitAsync(state);
+                await _catchUp.BeforeDecidingAsync(state);
                 var existing = state.Read(s => ids.Distinct(StringComparer.Ordinal).Where(s.Contains).ToList());
                 activity?.SetTag(EngineTracing.ItemsTag, existing.Count);
                 return existing.Count == 0
@@ -140,6 +146,7 @@ internal sealed class WritePipeline
             try
             {
                 await SettleUncertainCommitAsync(state);
+                await _catchUp.BeforeDecidingAsync(state);
                 var matching = state.Read(s => s.Matching(filter).Select(m => m.Shard.Items[m.Slot]!.Id).ToList());
                 activity?.SetTag(EngineTracing.ItemsTag, matching.Count);
                 return matching.Count == 0
@@ -178,7 +185,7 @@ internal sealed class WritePipeline
         }
 
         await SettleUncertainCommitAsync(state);
-        batch = MigrationWriteStep.WithMarks(state, batch, clientCheckpoint, workerCursor);
+        batch = _catchUp.Guard(state, MigrationWriteStep.WithMarks(state, batch, clientCheckpoint, workerCursor));
         // Refused here, before the store sees the batch, a write past the memory budget changes nothing.
         using var admission = _memory.Admit(state, batch, prepared);
         long sequence;
@@ -203,6 +210,9 @@ internal sealed class WritePipeline
             }
         }
 
+        // On a cluster node, batches other nodes committed before this one are applied first (should that read fail,
+        // this committed batch is applied by the next catch-up from the store instead).
+        await _catchUp.BeforeApplyAsync(state, sequence);
         ApplyCommitted(state, batch, sequence, prepared);
         return sequence;
     }

@@ -151,6 +151,7 @@ internal sealed partial class ErrorInterceptor(ILogger<ErrorInterceptor> logger)
         ErrorKind.FailedPrecondition => StatusCode.FailedPrecondition,
         ErrorKind.ResourceExhausted => StatusCode.ResourceExhausted,
         ErrorKind.Unavailable => StatusCode.Unavailable,
+        ErrorKind.Aborted => StatusCode.Aborted,
         _ => StatusCode.Internal,
     };
 

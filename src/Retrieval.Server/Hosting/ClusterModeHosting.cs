@@ -1,6 +1,8 @@
 using Microsoft.Extensions.Options;
 using Retrieval.Cluster;
 using Retrieval.Core.Storage;
+using Retrieval.Engine.Replication;
+using Retrieval.Storage.Postgres;
 
 namespace Retrieval.Server.Hosting;
 
@@ -21,9 +23,43 @@ internal static class ClusterModeHosting
                 "Retrieval:Store=postgres (the nodes share the store of record and keep their membership in it) and ConnectionStrings:Postgres");
         }
 
+        // Following first: a bad Follow setting is refused before any Orleans assembly loads.
+        if (options.Enabled)
+        {
+            builder.AddStoreFollowing();
+        }
+
         builder.AddClusterMode(options, builder.Configuration.GetConnectionString("Postgres"));
         AddBackfillRunnerGate(builder.Services, options);
         return builder;
+    }
+
+    /// <summary>The setting that makes this server a cluster node.</summary>
+    public const string ClusterEnabledKey = ClusterModeOptions.SectionName + ":Enabled";
+
+    /// <summary>Retrieval:Cluster:Follow, bound as documented (docs/operations.md, "Cluster mode").</summary>
+    public const string FollowSectionName = ClusterModeOptions.SectionName + ":Follow";
+
+    /// <summary>
+    /// A node follows the shared store: the engine is given the PostgreSQL change feed (and the store sends item
+    /// notices, see <see cref="StoreFactory"/>), so that what another node commits is applied here within a bound.
+    /// </summary>
+    private static void AddStoreFollowing(this WebApplicationBuilder builder)
+    {
+        var follow = builder.Configuration.GetSection(FollowSectionName).Get<StoreFollowOptions>() ?? new();
+        if (follow.Problem() is { } problem)
+        {
+            throw new InvalidOperationException(problem);
+        }
+
+        var connectionString = builder.Configuration.GetConnectionString("Postgres");
+        if (string.IsNullOrWhiteSpace(connectionString))
+        {
+            return; // AddClusterMode refuses to start, naming ConnectionStrings:Postgres
+        }
+
+        builder.Services.AddSingleton(follow);
+        builder.Services.AddSingleton<IStoreChangeFeed>(_ => new PostgresChangeFeed(connectionString));
     }
 
     /// <summary>One backfill runner per migration: cluster-wide by lease on a node, no lease work at all on a single node.</summary>

@@ -32,7 +32,11 @@ internal static partial class StoreFactory
                     PostgresSchema.UpgradeAsync(connectionString, CancellationToken.None).GetAwaiter().GetResult();
                 }
 
-                return new PostgresRetrievalStore(connectionString);
+                // A cluster node's batches also notify the other nodes, which follow the store (ClusterModeHosting).
+                return new PostgresRetrievalStore(connectionString)
+                {
+                    NotifyWrites = configuration.GetValue<bool>(ClusterModeHosting.ClusterEnabledKey),
+                };
             default:
                 throw new InvalidOperationException($"Retrieval:Store must be 'sqlite' or 'postgres', got '{options.Store}'");
         }

@@ -1,8 +1,11 @@
 using System.Net.Http.Json;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
 using Retrieval.Contracts.V1;
+using Retrieval.Core.Storage;
 using Retrieval.Server.Hosting;
 using Retrieval.Server.Tests.Infrastructure;
+using Retrieval.Storage.Postgres;
 using Retrieval.Testing.Server;
 
 namespace Retrieval.Server.Tests.Cluster;
@@ -60,6 +63,36 @@ public sealed class ClusterModeStartupTests(SqliteServerFixture fixture) : IClas
 
         Assert.Contains($"Retrieval:Cluster:{setting}", refused.Message, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData("PollIntervalMilliseconds", "0")]
+    [InlineData("ApplyChunk", "-1")]
+    public void Enabled_WithABadFollowSetting_RefusesToStartNamingIt(string setting, string value)
+    {
+        var configuration = new ServerConfiguration("postgres", "Host=127.0.0.1;Port=1;Username=nobody;Database=none");
+        configuration.Extra["Retrieval:Cluster:Enabled"] = "true";
+        configuration.Extra[$"Retrieval:Cluster:Follow:{setting}"] = value;
+
+        var refused = Assert.Throws<InvalidOperationException>(() => ServerExtensions.BuildRetrievalServer(configuration.ToArguments()));
+
+        Assert.Contains($"Retrieval:Cluster:Follow:{setting}", refused.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>A single node on PostgreSQL follows nothing: no change feed (no LISTEN connection, no poll), no notices sent.</summary>
+    [Fact]
+    public async Task SingleNode_OnPostgres_OpensNoChangeFeedAndSendsNoNotices()
+    {
+        // No database is reached: the services are only resolved, never started.
+        var configuration = new ServerConfiguration("postgres", "Host=127.0.0.1;Port=1;Username=nobody;Database=none");
+        await using var app = ServerExtensions.BuildRetrievalServer(configuration.ToArguments());
+
+        Assert.Null(app.Services.GetService<IStoreChangeFeed>());
+        Assert.False(Assert.IsType<PostgresRetrievalStore>(app.Services.GetRequiredService<IRetrievalStore>()).NotifyWrites);
+    }
+
+    [Fact]
+    public void SingleNode_OnSqlite_OpensNoChangeFeed() =>
+        Assert.Null(fixture.Server.Services.GetService<IStoreChangeFeed>());
 
     [Fact]
     public void Enabled_WithoutAConnectionString_RefusesToStartNamingIt()

@@ -34,6 +34,7 @@ internal sealed class ChildServerProcess : IAsyncDisposable
         Search = new Search.SearchClient(_channel);
         Encoders = new Contracts.V1.Encoders.EncodersClient(_channel);
         Cluster = new Contracts.V1.Cluster.ClusterClient(_channel);
+        Maps = new Contracts.V1.Maps.MapsClient(_channel);
     }
 
     public Collections.CollectionsClient Collections { get; }
@@ -47,6 +48,8 @@ internal sealed class ChildServerProcess : IAsyncDisposable
     public Contracts.V1.Encoders.EncodersClient Encoders { get; }
 
     public Contracts.V1.Cluster.ClusterClient Cluster { get; }
+
+    public Contracts.V1.Maps.MapsClient Maps { get; }
 
     public int GrpcPort { get; }
 

@@ -57,6 +57,7 @@ public abstract class CatalogConformanceTests<TFixture>(TFixture fixture) : Stor
         {
             Spaces = [collection.Spaces[1]],
             DefaultSpace = collection.Spaces[1].Name,
+            Version = collection.Version + 1,
             CreatedAt = collection.CreatedAt.AddDays(5),
             UpdatedAt = collection.UpdatedAt.AddHours(1),
         };
@@ -68,9 +69,29 @@ public abstract class CatalogConformanceTests<TFixture>(TFixture fixture) : Stor
     }
 
     [StoreFact]
+    public async Task UpdateCollection_NotTheNextVersion_ThrowsAbortedAndChangesNothing()
+    {
+        var collection = await NewCollectionAsync();
+        await CatalogStore.UpdateCollectionAsync(collection with { DefaultSpace = TestData.Sparse, Version = 1 }, null, Ct);
+
+        // Another writer prepared its change from version 0 too: the store holds version 1 now.
+        var stale = await Assert.ThrowsAsync<RetrievalException>(() =>
+            CatalogStore.UpdateCollectionAsync(collection with { Spaces = [collection.Spaces[0]], Version = 1 }, TestData.Sparse, Ct));
+        var skipped = await Assert.ThrowsAsync<RetrievalException>(() =>
+            CatalogStore.UpdateCollectionAsync(collection with { Version = 3 }, null, Ct));
+
+        Assert.Equal(ErrorKind.Aborted, stale.Kind);
+        Assert.Equal(ErrorKind.Aborted, skipped.Kind);
+        var listed = (await CatalogStore.ListCollectionsAsync(Ct)).Single(c => c.Name == collection.Name);
+        Assert.Equal(1, listed.Version);
+        Assert.Equal(TestData.Sparse, listed.DefaultSpace);
+        Assert.Equal(collection.Spaces, listed.Spaces);
+    }
+
+    [StoreFact]
     public async Task UpdateCollection_UnknownName_ThrowsNotFound()
     {
-        var unknown = TestData.Collection(TestData.NewCollectionName());
+        var unknown = TestData.Collection(TestData.NewCollectionName()) with { Version = 1 };
 
         var error = await Assert.ThrowsAsync<RetrievalException>(() => CatalogStore.UpdateCollectionAsync(unknown, null, Ct));
 
@@ -86,7 +107,7 @@ public abstract class CatalogConformanceTests<TFixture>(TFixture fixture) : Stor
             WriteBatchOf(TestData.Item("a", 1, withOther: true), TestData.Item("b", 2, withOther: true)),
             Ct);
 
-        await CatalogStore.UpdateCollectionAsync(collection with { Spaces = [collection.Spaces[0]] }, TestData.Sparse, Ct);
+        await CatalogStore.UpdateCollectionAsync(collection with { Spaces = [collection.Spaces[0]], Version = 1 }, TestData.Sparse, Ct);
 
         var items = await ItemStore.GetItemsAsync(collection.Name, ["a", "b"], Ct);
         Assert.Equal(2, items.Count);

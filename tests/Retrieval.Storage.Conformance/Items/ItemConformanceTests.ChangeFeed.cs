@@ -126,7 +126,7 @@ public abstract partial class ItemConformanceTests<TFixture>
     public async Task Reopen_AfterAcknowledgedWrites_KeepsEverythingBitIdentical()
     {
         var collection = await NewCollectionAsync();
-        var updated = collection with { DefaultSpace = TestData.Sparse, UpdatedAt = collection.UpdatedAt.AddMinutes(3) };
+        var updated = collection with { DefaultSpace = TestData.Sparse, UpdatedAt = collection.UpdatedAt.AddMinutes(3), Version = 1 };
         await CatalogStore.UpdateCollectionAsync(updated, null, Ct);
 
         // Values a lossy encoding would change: NaN payload bits, negative zero, subnormals, infinities.

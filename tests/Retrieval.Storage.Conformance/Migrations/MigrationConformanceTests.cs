@@ -104,7 +104,7 @@ public abstract class MigrationConformanceTests<TFixture>(TFixture fixture) : St
         await MigrationStore.CreateMigrationAsync(Migration(collection.Name, "m1") with { Phase = MigrationPhase.CutOver }, "planned", Ct);
         await ItemStore.WriteAsync(collection.Name, WriteBatch.ForUpserts([TestData.Item("both", 1, withOther: true)]), Ct);
 
-        var definition = collection with { Spaces = [.. collection.Spaces.Where(s => s.Name != TestData.Sparse)], UpdatedAt = TestData.CreatedAt.AddHours(1) };
+        var definition = collection with { Spaces = [.. collection.Spaces.Where(s => s.Name != TestData.Sparse)], UpdatedAt = TestData.CreatedAt.AddHours(1), Version = 1 };
         var retired = Migration(collection.Name, "m1") with { Phase = MigrationPhase.Retired };
         Assert.True(await MigrationStore.UpdateMigrationAsync(new MigrationUpdate(retired, MigrationPhase.CutOver, "retired") { Definition = definition, RemovedSpace = TestData.Sparse }, Ct));
         await ReopenAsync();

@@ -92,7 +92,7 @@ public abstract class RawInputConformanceTests<TFixture>(TFixture fixture) : Sto
         var collection = await NewCollectionAsync();
         await ItemStore.WriteAsync(collection.Name, WriteBatch.ForUpserts([WithInputs("a", (TestData.Dense, Text), (TestData.Sparse, Tensor))]), Ct);
 
-        var without = collection with { Spaces = collection.Spaces.Where(s => s.Name != TestData.Sparse).ToList() };
+        var without = collection with { Spaces = collection.Spaces.Where(s => s.Name != TestData.Sparse).ToList(), Version = 1 };
         await CatalogStore.UpdateCollectionAsync(without, TestData.Sparse, Ct);
 
         Assert.Equal(TestData.Dense, Assert.Single(await RawInputStore.GetRawInputsAsync(collection.Name, ["a"], null, Ct)).Space);
