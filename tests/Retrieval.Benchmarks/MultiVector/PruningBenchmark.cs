@@ -18,9 +18,8 @@ namespace Retrieval.Benchmarks.MultiVector;
 /// <remarks>
 /// A pruning name is steps joined by <c>+</c>, drops first, then at most one pooling:
 /// <list type="bullet">
-/// <item><c>special</c>, <c>punct</c>: the tokenizer's special tokens / tokens made only of punctuation (the space
-/// option <c>dropTokens</c>);</item>
-/// <item><c>stop</c>: whole-word tokens on a list of English function words (<see cref="StopWords"/>);</item>
+/// <item><c>special</c>, <c>punct</c>, <c>stop</c>: the tokenizer's special tokens / tokens made only of punctuation /
+/// whole words on the list of English function words: the space option <c>dropTokens</c> (<see cref="TokenDropFilter"/>);</item>
 /// <item><c>freqN</c>: tokens whose id is one of the N most frequent ids of the item set;</item>
 /// <item><c>meanX</c>: keep the fraction X of each item's tokens least similar to the corpus mean token;</item>
 /// <item><c>wardF</c> / <c>wardFraw</c>: Ward hierarchical pooling to ⌈n/F⌉ re-normalised / raw means;
@@ -31,22 +30,6 @@ namespace Retrieval.Benchmarks.MultiVector;
 /// </remarks>
 internal static class PruningBenchmark
 {
-    /// <summary>English function words: they glue a text together and match every text alike in Chamfer.</summary>
-    internal static readonly HashSet<string> StopWords = new(StringComparer.Ordinal)
-    {
-        "a", "an", "the", "of", "in", "on", "at", "to", "for", "from", "by", "with", "without", "into", "onto", "upon",
-        "about", "above", "below", "over", "under", "between", "among", "through", "during", "before", "after", "against",
-        "within", "along", "across", "behind", "beyond", "near", "off", "out", "up", "down", "via", "per",
-        "and", "or", "but", "nor", "so", "yet", "if", "then", "than", "as", "because", "while", "whereas", "although",
-        "though", "unless", "until", "whether", "when", "where", "which", "who", "whom", "whose", "what", "that", "this",
-        "these", "those", "there", "here", "it", "its", "itself", "he", "him", "his", "she", "her", "hers", "they", "them",
-        "their", "theirs", "we", "us", "our", "you", "your", "i", "me", "my", "one", "ones", "someone", "something",
-        "is", "are", "was", "were", "be", "been", "being", "am", "has", "have", "had", "having", "do", "does", "did",
-        "can", "could", "may", "might", "must", "shall", "should", "will", "would", "not", "no", "also", "such", "very",
-        "more", "most", "some", "any", "each", "every", "all", "both", "either", "neither", "other", "another", "same",
-        "own", "only", "just", "too", "how", "why", "s",
-    };
-
     /// <summary><c>muvera-pruning [--model minilm[:N]|minilm-docs[:N]] [--cache DIR] [--data DIR] [--queries 300] [--prunings …] [--fde-k 100,400]</c>.</summary>
     public static int Run(string[] args)
     {
@@ -105,13 +88,19 @@ internal static class PruningBenchmark
         foreach (var name in prunings)
         {
             watch.Restart();
-            var step = Parse(name, byFrequency, vocabulary, tokenizer);
+            var step = Parse(name, byFrequency, tokenizer);
             var pruned = new TokenMatrix[items.Length];
             Parallel.For(0, items.Length, i => pruned[i] = step.Apply(items[i], itemIds[i], corpusMean));
             var searched = step.QueriesToo ? queries.Select((q, i) => step.ApplyDrops(q, queryIds[i], corpusMean)).ToArray() : queries;
             var kept = pruned.Sum(d => (long)d.Count) / (double)tokenTotal;
-            var top = new ScoredRow[queries.Length][];
-            Parallel.For(0, queries.Length, q => top[q] = ChamferSearch.Search(searched[q], pruned, 10, int.MaxValue));
+            var top = exact;
+            if (name != "none")
+            {
+                // "none" is the ground truth itself; every other row scores every pruned item again.
+                top = new ScoredRow[queries.Length][];
+                Parallel.For(0, queries.Length, q => top[q] = ChamferSearch.Search(searched[q], pruned, 10, int.MaxValue));
+            }
+
             var recall = Recall(top, exactSets);
             var fde = fdeShortlists.Length == 0 ? [] : FdeRecalls(muvera, pruned, searched, exactSets, fdeShortlists);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -176,8 +165,10 @@ internal static class PruningBenchmark
     }
 
     /// <summary>One parsed pruning: which token ids to drop, a corpus-mean drop, the pooling, and whether queries drop too.</summary>
-    private sealed class Steps
+    private sealed class Steps(ITextTokenizer tokenizer)
     {
+        public TokenDrop Drop { get; set; }
+
         public HashSet<long> DropIds { get; } = [];
 
         public double? KeepLeastLikeMean { get; set; }
@@ -188,9 +179,10 @@ internal static class PruningBenchmark
 
         public TokenMatrix ApplyDrops(TokenMatrix tokens, long[] ids, TokenCenter mean)
         {
-            if (DropIds.Count > 0)
+            if (DropIds.Count > 0 || Drop != TokenDrop.None)
             {
-                var keep = Enumerable.Range(0, tokens.Count).Where(t => !DropIds.Contains(ids[t])).ToArray();
+                var filter = TokenDropFilter.Keep(ids, tokenizer, Drop);
+                var keep = Enumerable.Range(0, tokens.Count).Where(t => filter[t] && !DropIds.Contains(ids[t])).ToArray();
                 // An item made only of dropped tokens keeps them all: it must stay searchable.
                 if (keep.Length > 0 && keep.Length < tokens.Count)
                 {
@@ -211,9 +203,9 @@ internal static class PruningBenchmark
         public TokenMatrix Apply(TokenMatrix tokens, long[] ids, TokenCenter mean) => TokenPruner.Prune(ApplyDrops(tokens, ids, mean), Pooling);
     }
 
-    private static Steps Parse(string name, long[] byFrequency, string[] vocabulary, ITextTokenizer tokenizer)
+    private static Steps Parse(string name, long[] byFrequency, ITextTokenizer tokenizer)
     {
-        var steps = new Steps { QueriesToo = name.EndsWith("@q", StringComparison.Ordinal) };
+        var steps = new Steps(tokenizer) { QueriesToo = name.EndsWith("@q", StringComparison.Ordinal) };
         foreach (var part in (steps.QueriesToo ? name[..^2] : name).Split('+'))
         {
             if (part == "none")
@@ -223,20 +215,12 @@ internal static class PruningBenchmark
 
             if (part is "special" or "punct" or "stop")
             {
-                for (var id = 0; id < vocabulary.Length; id++)
+                steps.Drop |= part switch
                 {
-                    var special = tokenizer.IsSpecial(id);
-                    var matches = part switch
-                    {
-                        "special" => special,
-                        "punct" => !special && TokenDropFilter.IsPunctuation(tokenizer.TokenText(id)),
-                        _ => !vocabulary[id].StartsWith("##", StringComparison.Ordinal) && StopWords.Contains(vocabulary[id]),
-                    };
-                    if (matches)
-                    {
-                        steps.DropIds.Add(id);
-                    }
-                }
+                    "special" => TokenDrop.Special,
+                    "punct" => TokenDrop.Punctuation,
+                    _ => TokenDrop.StopWords,
+                };
             }
             else if (part.StartsWith("freq", StringComparison.Ordinal))
             {
