@@ -40,6 +40,10 @@ internal static class Program
                         [--server-env "default;DOTNET_gcServer=0;SERVER_DIR=/other/build/bin,DOTNET_TieredPGO=0"]
           minilm-tokens encode the WordNet glosses and a query sample with MiniLM token outputs into a cache outside git
                         [--data DIR] [--cache ~/.cache/retrieval-bench/minilm-tokens] [--items 60000] [--queries 2000] [--threads 2]
+          minilm-docs   longer documents from the same glosses (runs of one lexname's consecutive glosses, 80–180 tokens), same queries, encoded likewise
+                        [--data DIR] [--cache ~/.cache/retrieval-bench/minilm-docs] [--min-tokens 80] [--max-tokens 180] [--queries 2000] [--threads 2]
+          muvera-pruning  token pruning on the contextual tokens: recall@10 against exact Chamfer on the unpruned tokens, vectors kept
+                        [--model minilm|minilm-docs[:N]] [--queries 300] [--prunings "none,ward2,ward3,kmeans2,kmeans2raw,special+punct,stop,freq100,…"]
           muvera        MUVERA FDE encode throughput and recall: encode|recall|all <model> <queries> [folder]
                         ["R,k,dproj[,c|,cN];…" (c = centered SimHash)] ["none,dedup,kdN,ratioX,wardN,dedup+…"]
           muvera-first-stage  FDE first stage (float32 scan, FDE index specs such as IVF1,PQ320x8) vs token-level first stage, same rerank
@@ -97,6 +101,10 @@ internal static class Program
                 return await ServeBenchmark.RunAsync(rest);
             case "minilm-tokens":
                 return await MiniLmTokenCache.RunAsync(rest);
+            case "minilm-docs":
+                return await MiniLmDocuments.RunAsync(rest);
+            case "muvera-pruning":
+                return PruningBenchmark.Run(rest);
             case "muvera":
                 return await MuveraBenchmark.RunAsync(rest);
             case "muvera-first-stage":

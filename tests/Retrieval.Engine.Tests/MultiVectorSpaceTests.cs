@@ -172,6 +172,52 @@ public sealed class MultiVectorSpaceTests
     }
 
     [Fact]
+    public async Task Upsert_WithWardPooling_KeepsHalfTheVectors_SearchesThem_AndASnapshotRestartKeepsThem()
+    {
+        // The recommended pruning (issue 17 item 5): Ward pooling by 2 at write time, centroids re-normalised because
+        // a cosine space's tokens are unit vectors.
+        await using var harness = await StartAsync(null, Segments.SegmentedSearchTests.Manual, null);
+        var (documents, queries) = ClusteredCorpus(seed: 26, documents: 600, queries: 4);
+        var settings = new MultiVectorSettings { Muvera = MuveraParameters.CompactPreset(Dimension, seed: 11), Pruning = PruningOptions.Ward(2) };
+        var space = new SpaceDefinition("mv", Dimension, Metric.Cosine, new ModelRef("test", "1"), Index: "IVF4,PQ32x4", Kind: SpaceKind.Multi, MultiVector: settings);
+        await harness.Engine.CreateCollectionAsync("c", [space], null, CancellationToken.None);
+        await UpsertAsync(harness, documents);
+        harness.Engine.RunOptimizerUntilIdle(CancellationToken.None);
+
+        var stats = harness.Engine.GetCollection("c").MultiVectorStats.Single();
+        Assert.Equal(documents.Sum(d => (long)d.Length), stats.TokensReceived);
+        Assert.Equal(documents.Sum(d => (long)(d.Length + 1) / 2), stats.VectorsKept);
+        var kept = harness.Engine.GetItems("c", ["d3"], withVectors: true).Single().Vectors!["mv"];
+        Assert.Equal((documents[3].Length + 1) / 2 * Dimension, kept.Length);
+        var keptRows = kept.Chunk(Dimension).ToArray();
+        Assert.All(keptRows, row => Assert.Equal(1.0, Math.Sqrt(row.Sum(x => (double)x * x)), 1e-4));
+
+        // Search scores are Chamfer on the kept (pooled) vectors; the FDE path with K' covering everything agrees.
+        var results = new List<List<string>>();
+        foreach (var query in queries)
+        {
+            var exact = harness.Engine.Search("c", Query(query, k: 5) with { Exact = true });
+            var top = harness.Engine.GetItems("c", [exact[0].Id], withVectors: true).Single().Vectors!["mv"].Chunk(Dimension).ToArray();
+            Assert.Equal(NaiveChamfer(query.Select(Unit).ToArray(), top), exact[0].Score, 1e-4);
+            Assert.Equal(Ids(exact), Ids(harness.Engine.Search("c", Query(query, k: 5) with { Candidates = documents.Count, NProbe = 4 })));
+            results.Add(Ids(exact));
+        }
+
+        await harness.ReopenAsync();
+
+        Assert.Equal(PruningOptions.Ward(2), harness.Engine.GetCollection("c").Definition.Spaces.Single().MultiVector!.Pruning);
+        Assert.Equal(stats, harness.Engine.GetCollection("c").MultiVectorStats.Single());
+        Assert.Equal(kept, harness.Engine.GetItems("c", ["d3"], withVectors: true).Single().Vectors!["mv"]);
+        Assert.Equal(results, queries.Select(q => Ids(harness.Engine.Search("c", Query(q, k: 5) with { Exact = true }))).ToList());
+    }
+
+    private static float[] Unit(float[] row)
+    {
+        var norm = Math.Sqrt(row.Sum(x => (double)x * x));
+        return row.Select(x => (float)(x / norm)).ToArray();
+    }
+
+    [Fact]
     public async Task Search_ExactMode_MatchesNaiveChamferRankingAndScores()
     {
         await using var harness = await StartAsync();

@@ -15,4 +15,11 @@ public enum TokenDrop
 
     /// <summary>Tokens made only of punctuation or symbol characters (after the WordPiece ## / SentencePiece ▁ marks).</summary>
     Punctuation = 2,
+
+    /// <summary>
+    /// Whole words on a fixed list of English function words (articles, prepositions, conjunctions, pronouns, auxiliary
+    /// verbs: "the", "of", "and", "which", "is"), matched case-insensitively; a word split into several pieces is never
+    /// one of them. Measured on MiniLM token outputs (docs/benchmarks.md, issue 17 item 5) as the cheapest tokens to drop.
+    /// </summary>
+    StopWords = 4,
 }

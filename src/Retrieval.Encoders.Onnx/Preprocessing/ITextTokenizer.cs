@@ -18,6 +18,12 @@ public interface ITextTokenizer
     /// </summary>
     string TokenText(long id);
 
+    /// <summary>
+    /// True for a token that continues the word of the token before it (WordPiece's <c>##</c> pieces; a SentencePiece
+    /// piece without the <c>▁</c> word mark); false for special tokens and ids outside the vocabulary.
+    /// </summary>
+    bool ContinuesWord(long id);
+
     /// <summary>The id of a vocabulary token given by its exact text, or null when the vocabulary lacks it.</summary>
     long? TokenId(string token);
 }

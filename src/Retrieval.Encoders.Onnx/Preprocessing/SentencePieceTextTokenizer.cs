@@ -99,6 +99,9 @@ public sealed class SentencePieceTextTokenizer : ITextTokenizer
 
     public bool IsSpecial(long id) => id == _tokenizer.BeginningOfSentenceId || id == _tokenizer.EndOfSentenceId;
 
+    public bool ContinuesWord(long id) =>
+        !IsSpecial(id) && _pieces.TryGetValue(id, out var piece) && !piece.StartsWith('\u2581');
+
     public string TokenText(long id) => _pieces.TryGetValue(id, out var piece) ? piece.Replace("\u2581", "", StringComparison.Ordinal) : "";
 
     private static void RequirePiece(SentencePieceTokenizer tokenizer, bool wanted, string piece, int id, string setting, string which)

@@ -67,6 +67,9 @@ public sealed class WordPieceTextTokenizer(BertTokenizer tokenizer, IReadOnlyLis
         return null;
     }
 
+    public bool ContinuesWord(long id) =>
+        id >= 0 && id < vocabulary.Count && !_special.Contains(id) && vocabulary[(int)id].Length > 2 && vocabulary[(int)id].StartsWith("##", StringComparison.Ordinal);
+
     public string TokenText(long id)
     {
         if (id < 0 || id >= vocabulary.Count)

@@ -16,6 +16,9 @@ internal static class MultiVectorSpaceValidator
     /// <summary>Most token vectors a learned center may average.</summary>
     public const int MaxLearnCenterTokens = 10_000_000;
 
+    /// <summary>Most tokens a Ward-pooled vector may stand for (more leaves one vector per item anyway).</summary>
+    public const int MaxPoolFactor = 1024;
+
     /// <summary>Most token vectors per item or query a space may allow.</summary>
     public const int MaxTokensLimit = 65536;
 
@@ -51,6 +54,43 @@ internal static class MultiVectorSpaceValidator
         {
             throw RetrievalException.Invalid(field, "a multi-vector space with firstStage TOKENS keeps no FDEs to index (its token index is set by multiVector.tokenFirstStage); leave index empty");
         }
+    }
+
+    /// <summary>Each pruning setting on its own, so an error names the field that is wrong.</summary>
+    private static void ValidatePruning(PruningOptions pruning, FieldPath field)
+    {
+        if (!Enum.IsDefined(pruning.Method))
+        {
+            throw RetrievalException.Invalid(field.Member("method"), $"unknown pruning method {(int)pruning.Method}");
+        }
+
+        if (pruning.TargetCount < 1)
+        {
+            throw RetrievalException.Invalid(field.Member("centroids"), $"must be ≥ 1, got {pruning.TargetCount}");
+        }
+
+        if (!(pruning.Ratio > 0 && pruning.Ratio <= 1))
+        {
+            throw RetrievalException.Invalid(field.Member("ratio"), $"must be in (0, 1], got {pruning.Ratio}");
+        }
+
+        if (pruning.PoolFactor is < 1 or > MaxPoolFactor)
+        {
+            throw RetrievalException.Invalid(field.Member("poolFactor"), $"must be between 1 and {MaxPoolFactor} (tokens per pooled vector), got {pruning.PoolFactor}");
+        }
+
+        if (pruning.Iterations < 0)
+        {
+            throw RetrievalException.Invalid(field.Member("iterations"), $"must be ≥ 0, got {pruning.Iterations}");
+        }
+
+        if (!(pruning.DedupDistance >= 0) || !float.IsFinite(pruning.DedupDistance))
+        {
+            throw RetrievalException.Invalid(field.Member("dedupDistance"), $"must be a finite number ≥ 0, got {pruning.DedupDistance}");
+        }
+
+        // The checks above cover every rule of PruningOptions.Validate; it stays the one the pruner itself enforces.
+        pruning.Validate();
     }
 
     public static SpaceDefinition Validate(SpaceDefinition space, FieldPath field)
@@ -102,14 +142,7 @@ internal static class MultiVectorSpaceValidator
             throw RetrievalException.Invalid(multi.Member("muvera"), $"the encoding would have {settings.Muvera.EncodedLength} dimensions, more than {MaxEncodedLength}; lower R, k_sim or d_proj, or set d_final");
         }
 
-        try
-        {
-            settings.Pruning.Validate();
-        }
-        catch (ArgumentException e)
-        {
-            throw RetrievalException.Invalid(multi.Member("pruning"), e.Message);
-        }
+        ValidatePruning(settings.Pruning, multi.Member("pruning"));
 
         if (settings.FdePq is { } pq)
         {
@@ -204,9 +237,9 @@ internal static class MultiVectorSpaceValidator
             }
         }
 
-        if ((settings.DropTokens & ~(TokenDrop.Special | TokenDrop.Punctuation)) != 0)
+        if ((settings.DropTokens & ~(TokenDrop.Special | TokenDrop.Punctuation | TokenDrop.StopWords)) != 0)
         {
-            throw RetrievalException.Invalid(multi.Member("dropTokens"), $"must combine SPECIAL and PUNCTUATION only, got {(int)settings.DropTokens}");
+            throw RetrievalException.Invalid(multi.Member("dropTokens"), $"must combine SPECIAL, PUNCTUATION and STOPWORDS only, got {(int)settings.DropTokens}");
         }
 
         if (settings.DropTokens != TokenDrop.None && space.Encoder is null)

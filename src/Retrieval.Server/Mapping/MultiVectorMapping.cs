@@ -120,7 +120,8 @@ internal static class MultiVectorMapping
             {
                 Proto.DropToken.Special => TokenDrop.Special,
                 Proto.DropToken.Punctuation => TokenDrop.Punctuation,
-                _ => throw RetrievalException.Invalid(field.Index(i), $"must be DROP_TOKEN_SPECIAL or DROP_TOKEN_PUNCTUATION, got {tokens[i]}"),
+                Proto.DropToken.Stopwords => TokenDrop.StopWords,
+                _ => throw RetrievalException.Invalid(field.Index(i), $"must be DROP_TOKEN_SPECIAL, DROP_TOKEN_PUNCTUATION or DROP_TOKEN_STOPWORDS, got {tokens[i]}"),
             };
         }
 
@@ -202,6 +203,11 @@ internal static class MultiVectorMapping
         if (settings.DropTokens.HasFlag(TokenDrop.Punctuation))
         {
             config.DropTokens.Add(Proto.DropToken.Punctuation);
+        }
+
+        if (settings.DropTokens.HasFlag(TokenDrop.StopWords))
+        {
+            config.DropTokens.Add(Proto.DropToken.Stopwords);
         }
 
         if (settings.TokenFirstStage is { } tokenStage)

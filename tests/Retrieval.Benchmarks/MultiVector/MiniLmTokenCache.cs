@@ -48,7 +48,8 @@ internal static class MiniLmTokenCache
         var threads = int.Parse(Option(args, "--threads", "2"), CultureInfo.InvariantCulture);
         Directory.CreateDirectory(cache);
         using var encoder = CreateEncoder(threads);
-        var queryTexts = SampleQueries(ReadJsonl(Path.Combine(data, "queries.jsonl"), "text"), queries);
+        var allQueries = ReadJsonl(Path.Combine(data, "queries.jsonl"), "text");
+        var queryTexts = SampleQueryRows(allQueries.Count, queries).Select(i => allQueries[i]).ToList();
         var itemTexts = ReadJsonl(Path.Combine(data, "items.jsonl"), "definition").Take(items).ToList();
         await Console.Out.WriteLineAsync($"encoding {queryTexts.Count} queries and {itemTexts.Count} glosses with {ModelName} (token outputs) into {cache}, {threads} ORT threads");
         Encode(encoder, queryTexts, Path.Combine(cache, "queries"), isQuery: true);
@@ -84,7 +85,8 @@ internal static class MiniLmTokenCache
         return new WordNetMultiVectors(items, Enumerable.Range(0, items.Count).ToList(), queries, Dimension);
     }
 
-    private static OnnxEncoder CreateEncoder(int threads)
+    /// <summary>The encoder both caches are made with; glosses use 128 tokens at most, the longer documents 256.</summary>
+    internal static OnnxEncoder CreateEncoder(int threads, int maxSequenceLength = 128)
     {
         var descriptor = new EncoderDescriptor
         {
@@ -97,7 +99,7 @@ internal static class MiniLmTokenCache
             Pooling = Pooling.None,
             Normalize = true,
             MaxBatch = 32,
-            MaxSequenceLength = 128,
+            MaxSequenceLength = maxSequenceLength,
             Text = new TextSettings { TokenTypeIdsName = "token_type_ids" },
         };
         var options = new OnnxEncoderOptions { IntraOpThreads = threads, InterOpThreads = 1, AllowSpinning = false };
@@ -105,7 +107,7 @@ internal static class MiniLmTokenCache
         return factory.Create(new EncoderPackage(descriptor, Resource("model.onnx"), Resource("vocab.txt")));
     }
 
-    private static void Encode(OnnxEncoder encoder, List<string> texts, string prefix, bool isQuery)
+    internal static void Encode(OnnxEncoder encoder, List<string> texts, string prefix, bool isQuery)
     {
         var countsPath = prefix + ".counts.i32";
         var tokensPath = prefix + ".tokens.f32";
@@ -166,7 +168,7 @@ internal static class MiniLmTokenCache
         return counts.Length;
     }
 
-    private static int[] ReadCounts(string path)
+    internal static int[] ReadCounts(string path)
     {
         var bytes = File.ReadAllBytes(path);
         var counts = new int[bytes.Length / 4];
@@ -178,7 +180,7 @@ internal static class MiniLmTokenCache
         return counts;
     }
 
-    private static (List<TokenMatrix> Sets, long Tokens) Read(string prefix, int max)
+    internal static (List<TokenMatrix> Sets, long Tokens) Read(string prefix, int max)
     {
         var countsPath = prefix + ".counts.i32";
         if (!File.Exists(countsPath))
@@ -210,11 +212,11 @@ internal static class MiniLmTokenCache
         return (sets, tokens);
     }
 
-    /// <summary>A uniform sample without replacement (partial Fisher–Yates), in sample order.</summary>
-    private static List<string> SampleQueries(List<string> all, int count)
+    /// <summary>Rows of <c>queries.jsonl</c> in the cached sample: uniform without replacement (partial Fisher–Yates), in sample order.</summary>
+    internal static int[] SampleQueryRows(int total, int count)
     {
         var random = new DeterministicRandom(QuerySampleSeed);
-        var indices = Enumerable.Range(0, all.Count).ToArray();
+        var indices = Enumerable.Range(0, total).ToArray();
         count = Math.Min(count, indices.Length);
         for (var i = 0; i < count; i++)
         {
@@ -222,10 +224,10 @@ internal static class MiniLmTokenCache
             (indices[i], indices[j]) = (indices[j], indices[i]);
         }
 
-        return indices.Take(count).Select(i => all[i]).ToList();
+        return indices[..count];
     }
 
-    private static List<string> ReadJsonl(string path, string field) =>
+    internal static List<string> ReadJsonl(string path, string field) =>
         File.ReadLines(path).Select(line =>
         {
             using var document = JsonDocument.Parse(line);
@@ -242,7 +244,7 @@ internal static class MiniLmTokenCache
         return copy.ToArray();
     }
 
-    private static string Option(string[] args, string name, string fallback)
+    internal static string Option(string[] args, string name, string fallback)
     {
         var index = Array.IndexOf(args, name);
         return index >= 0 && index + 1 < args.Length ? args[index + 1] : fallback;

@@ -37,6 +37,12 @@ internal sealed class WordNetMultiVectors
     /// </summary>
     public static WordNetMultiVectors LoadNamed(string model, string? folder)
     {
+        if (model.StartsWith("minilm-docs", StringComparison.Ordinal))
+        {
+            var first = model.Contains(':', StringComparison.Ordinal) ? int.Parse(model[(model.IndexOf(':', StringComparison.Ordinal) + 1)..], System.Globalization.CultureInfo.InvariantCulture) : int.MaxValue;
+            return MiniLmTokenCache.Load(folder ?? MiniLmDocuments.DefaultFolder, first);
+        }
+
         if (model.StartsWith("minilm", StringComparison.Ordinal))
         {
             var limit = model.Contains(':', StringComparison.Ordinal) ? int.Parse(model[(model.IndexOf(':', StringComparison.Ordinal) + 1)..], System.Globalization.CultureInfo.InvariantCulture) : int.MaxValue;

@@ -14,6 +14,8 @@ public sealed class TokenDropJsonTests
     [InlineData(TokenDrop.Special)]
     [InlineData(TokenDrop.Punctuation)]
     [InlineData(TokenDrop.Special | TokenDrop.Punctuation)]
+    [InlineData(TokenDrop.StopWords)]
+    [InlineData(TokenDrop.Special | TokenDrop.Punctuation | TokenDrop.StopWords)]
     public void DropTokens_RoundTrips(TokenDrop drop)
     {
         var settings = new MultiVectorSettings { Muvera = MuveraParameters.CompactPreset(4, 3), DropTokens = drop };

@@ -32,6 +32,26 @@ public sealed class TokenDropFilterTests
     }
 
     [Fact]
+    public void WordPiece_StopWords_AreWholeWordsOnTheList_NotPiecesOfLongerWords()
+    {
+        var tokenizer = WordPiece("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "the", "cat", "is", "on", "mat", "##n", "a", "##t", ".", "The");
+        // [CLS] the cat is on the ##n mat a ##t . [SEP]: "the" before "##n" starts "then", "a" before "##t" starts "at"
+        // as split here; neither is the whole word, so both stay. Upper case matches too (an uncased vocabulary lowers
+        // it first; a cased one keeps "The").
+        var ids = tokenizer.Encode("the cat is on then mat at.", 32);
+        Assert.Equal([2L, 5, 6, 7, 8, 5, 10, 9, 11, 12, 13, 3], ids);
+
+        Assert.Equal([true, false, true, false, false, true, true, true, true, true, true, true], TokenDropFilter.Keep(ids, tokenizer, TokenDrop.StopWords));
+        Assert.Equal([false, false, true, false, false, true, true, true, true, true, false, false], TokenDropFilter.Keep(ids, tokenizer, TokenDrop.Special | TokenDrop.Punctuation | TokenDrop.StopWords));
+        Assert.True(tokenizer.ContinuesWord(10));
+        Assert.False(tokenizer.ContinuesWord(5));
+        Assert.False(tokenizer.ContinuesWord(2));
+        Assert.True(TokenDropFilter.IsStopWord([14L], 0, tokenizer));
+        Assert.True(EnglishStopWords.Contains("WHICH"));
+        Assert.False(EnglishStopWords.Contains("cat"));
+    }
+
+    [Fact]
     public void WordPiece_WithoutPadOrMask_UnknownIsNoSpecialToken()
     {
         // [UNK] stands in for the missing [PAD]/[MASK] inside the library; it still stands for a word.
@@ -49,6 +69,9 @@ public sealed class TokenDropFilterTests
         Assert.Equal([1L, IdOf(pieces, Mark + "query"), IdOf(pieces, Mark + ":"), IdOf(pieces, Mark + "the"), IdOf(pieces, Mark + "cat"), 2], ids);
         Assert.Equal(":", tokenizer.TokenText(ids[2]));
         Assert.Equal([false, true, false, true, true, false], TokenDropFilter.Keep(ids, tokenizer, TokenDrop.Special | TokenDrop.Punctuation));
+        // ▁the starts a word and ▁cat starts the next: "the" is a whole word on the stop list.
+        Assert.Equal([false, true, false, false, true, false], TokenDropFilter.Keep(ids, tokenizer, TokenDrop.Special | TokenDrop.Punctuation | TokenDrop.StopWords));
+        Assert.All(ids, id => Assert.False(tokenizer.ContinuesWord(id)));
     }
 
     [Fact]

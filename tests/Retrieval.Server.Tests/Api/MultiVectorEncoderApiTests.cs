@@ -36,7 +36,9 @@ public abstract class MultiVectorEncoderApiTests<TFixture>(TFixture fixture) : I
             Name = name,
             DefaultSpace = "tok",
             StoreInputs = true,
-            Spaces = { MultiSpace("tok", encoder), MultiSpace("manual", null), MultiSpace("dropped", encoder, DropToken.Special, DropToken.Punctuation) },
+            Spaces = { MultiSpace("tok", encoder), MultiSpace("manual", null), MultiSpace("dropped", encoder, DropToken.Special, DropToken.Punctuation),
+                MultiSpace("stopped", encoder, DropToken.Special, DropToken.Punctuation, DropToken.Stopwords),
+            },
         });
 
         var documents = await EncodeAsync(encoder, Texts, query: false);
@@ -46,6 +48,7 @@ public abstract class MultiVectorEncoderApiTests<TFixture>(TFixture fixture) : I
             var item = new Item { Id = $"d{i}", Vectors = { ["manual"] = Rows(documents[i]) } };
             item.Inputs.Add("tok", new EncoderInput { Text = Texts[i] });
             item.Inputs.Add("dropped", new EncoderInput { Text = Texts[i] });
+            item.Inputs.Add("stopped", new EncoderInput { Text = Texts[i] });
             upsert.Items.Add(item);
         }
 
@@ -68,6 +71,16 @@ public abstract class MultiVectorEncoderApiTests<TFixture>(TFixture fixture) : I
         {
             Assert.Equal(documents[0][r + 1], d0.Vectors["dropped"].Rows[r].Values.ToArray(), new ToleranceComparer(1e-5f));
         }
+
+        // Stop words go too: "the" and "on" are whole words on the list, so cat, sat and mat are left.
+        Assert.Equal(3, d0.Vectors["stopped"].Rows.Count);
+        foreach (var (stored, source) in new[] { (0, 2), (1, 3), (2, 6) })
+        {
+            Assert.Equal(documents[0][source], d0.Vectors["stopped"].Rows[stored].Values.ToArray(), new ToleranceComparer(1e-5f));
+        }
+
+        var described = await Server.Collections.GetCollectionAsync(new GetCollectionRequest { Name = name });
+        Assert.Equal([DropToken.Special, DropToken.Punctuation, DropToken.Stopwords], described.Spaces.Single(s => s.Name == "stopped").MultiVector.DropTokens);
 
         // The collection stores inputs: the texts come back for re-encoding.
         Assert.Equal(Texts[0], d0.Inputs["tok"].Text);
