@@ -86,8 +86,9 @@ public sealed partial class RetrievalEngine : IAsyncDisposable
         _searcher = new Searcher(_catalog, options, Indexing);
         _maps = new MapService(_catalog, store, logger, options.AutoMapBudgetSeconds);
         // With encoders, the server can re-encode stored raw inputs itself (source b of a migration's backfill).
+        // Re-projection migrations re-project stored old vectors through a two-sided pair's gallery side (no encoder needed).
         var producers = new BackfillProducers(
-            [.. backfillProducers ?? [], .. encoders is null ? [] : new[] { new RawInputBackfillProducer(store, encoders, logger) }]);
+            [new ReprojectionBackfillProducer(), .. backfillProducers ?? [], .. encoders is null ? [] : new[] { new RawInputBackfillProducer(store, encoders, logger) }]);
         _migrations = new MigrationCoordinator(_catalog, store, _maps, producers, logger);
         _backfill = new BackfillService(_catalog, _migrations, _writes, producers, options.MaxBatchItems, logger);
         _backups = new CollectionBackups(_catalog, store, backups ?? new BackupOptions(), AttachAsync, logger);

@@ -34,6 +34,13 @@ public sealed record MigrationParameters
     /// <summary>Server-side backfill rate limit in items per second; 0: unthrottled.</summary>
     public double ItemsPerSecond { get; init; }
 
+    /// <summary>
+    /// A re-projection migration (issue 18 item 3): the id of a <see cref="MapKind.TwoSided"/> map whose pair maps this
+    /// migration's from space (old) into its to space (joint). The backfill then re-projects stored old vectors through the
+    /// gallery side instead of re-encoding, and cut-over activates the query side. Null: an ordinary migration.
+    /// </summary>
+    public string? TwoSidedMap { get; init; }
+
     private static readonly JsonSerializerOptions Json = new()
     {
         PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
