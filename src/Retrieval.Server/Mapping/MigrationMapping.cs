@@ -33,6 +33,7 @@ internal static class MigrationMapping
             MaxAnchors = settings.MaxAnchors,
             GateMetric = ToGateMetric(settings.GateMetric, field.Member("gateMetric")),
             ItemsPerSecond = settings.ItemsPerSecond,
+            TwoSidedMap = string.IsNullOrEmpty(settings.TwoSidedMap) ? null : settings.TwoSidedMap,
         };
     }
 
@@ -134,6 +135,7 @@ internal static class MigrationMapping
             MapKind = MapMapping.ToProto(settings.MapKind),
             MaxAnchors = settings.MaxAnchors,
             ItemsPerSecond = settings.ItemsPerSecond,
+            TwoSidedMap = settings.TwoSidedMap ?? "",
             GateMetric = settings.GateMetric switch
             {
                 CoreGateMetric.RecallAt1 => GateMetric.RecallAt1,
