@@ -1,3 +1,4 @@
+using Retrieval.Core.Errors;
 using Retrieval.Core.Maps;
 using Retrieval.Core.Storage;
 using Retrieval.Engine.Maps;
@@ -18,6 +19,10 @@ public sealed partial class RetrievalEngine
     public IReadOnlyList<MapInfo> ListMaps(string collection) => _maps.List(_catalog.CanonicalName(collection));
 
     public MapInfo GetMap(string collection, string id) => _maps.Get(_catalog.CanonicalName(collection), id);
+
+    /// <summary>The decoded map itself (weights, mean), for tests that check what the engine computed with it.</summary>
+    internal CompatibilityMap MapOf(string collection, string id) =>
+        _catalog.Get(collection).Maps.Find(id)?.Map ?? throw RetrievalException.NotFound($"map '{id}' not found in collection '{collection}'");
 
     /// <summary>
     /// Makes the map the active one of its (from, to) pair, retiring the previous one in the same store transaction.

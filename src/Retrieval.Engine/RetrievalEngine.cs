@@ -107,8 +107,9 @@ public sealed partial class RetrievalEngine : IAsyncDisposable
         _batcher = new SearchMicroBatcher(_searcher, options);
         _maps = new MapService(_catalog, store, logger, options.AutoMapBudgetSeconds);
         // With encoders, the server can re-encode stored raw inputs itself (source b of a migration's backfill).
+        // Re-projection migrations re-project stored old vectors through a two-sided pair's gallery side (no encoder needed).
         var producers = new BackfillProducers(
-            [.. backfillProducers ?? [], .. encoders is null ? [] : new[] { new RawInputBackfillProducer(store, encoders, logger) }]);
+            [new ReprojectionBackfillProducer(), .. backfillProducers ?? [], .. encoders is null ? [] : new[] { new RawInputBackfillProducer(store, encoders, logger) }]);
         _migrations = new MigrationCoordinator(_catalog, store, _maps, producers, logger);
         _backfill = new BackfillService(_catalog, _migrations, _writes, producers, options.MaxBatchItems, logger);
         _refits = new OnlineRefitter(_catalog, store, logger);

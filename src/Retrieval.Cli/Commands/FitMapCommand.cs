@@ -2,6 +2,7 @@ using System.ComponentModel;
 using Retrieval.Cli.Commands.Migration;
 using Retrieval.Cli.Infrastructure;
 using Retrieval.Contracts.V1;
+using Spectre.Console;
 using Spectre.Console.Cli;
 
 namespace Retrieval.Cli.Commands;
@@ -23,7 +24,7 @@ internal sealed class FitMapCommand : AsyncCommand<FitMapCommand.Settings>
         public string To { get; init; } = "";
 
         [CommandOption("--kind <KIND>")]
-        [Description("orthogonal, canonical-q, affine, lambda-orthogonal, orthogonal-extend, residual-mlp, ranking-adapter, or auto to cross-validate the kinds and fit the best (default canonical-q)")]
+        [Description("orthogonal, canonical-q, affine, lambda-orthogonal, orthogonal-extend, residual-mlp, ranking-adapter, auto to cross-validate the kinds and fit the best, or two-sided for a pair into --joint (default canonical-q)")]
         public string Kind { get; init; } = "canonical-q";
 
         [CommandOption("--held-out <FRACTION>")]
@@ -48,6 +49,40 @@ internal sealed class FitMapCommand : AsyncCommand<FitMapCommand.Settings>
         [CommandOption("--budget <SECONDS>")]
         [Description("auto: seconds for cross-validating the candidate kinds (default: the server's, 120)")]
         public double? Budget { get; init; }
+
+        [CommandOption("--joint <SPACE>")]
+        [Description("two-sided: the space both maps end in (its dimension ≤ both models'); the old gallery is re-projected into it by a migration planned with --two-sided-map")]
+        public string? Joint { get; init; }
+
+        [CommandOption("--joint-regularization <EPSILON>")]
+        [Description("two-sided: covariance shrinkage (> 0, a multiple of the mean eigenvalue); default: chosen on the evaluation queries")]
+        public double? JointRegularization { get; init; }
+
+        [CommandOption("--new-queries <FILE>")]
+        [Description("evaluation: .npy of queries embedded by the new model (with --old-queries and --relevant)")]
+        public string? NewQueries { get; init; }
+
+        [CommandOption("--old-queries <FILE>")]
+        [Description("evaluation: .npy of the same queries embedded by the old model")]
+        public string? OldQueries { get; init; }
+
+        [CommandOption("--relevant <FILE>")]
+        [Description("evaluation: integer .npy of relevant item numbers per query (−1 pads)")]
+        public string? Relevant { get; init; }
+
+        [CommandOption("--id-prefix <PREFIX>")]
+        [Description("evaluation: item ids are PREFIX + item number (as at ingest)")]
+        public string IdPrefix { get; init; } = "";
+
+        [CommandOption("--limit <N>")]
+        [Description("evaluation: use at most N queries (default 1000)")]
+        public int Limit { get; init; } = 1000;
+
+        public override ValidationResult Validate()
+        {
+            var given = new[] { NewQueries, OldQueries, Relevant }.Count(f => !string.IsNullOrEmpty(f));
+            return given is 0 or 3 ? base.Validate() : ValidationResult.Error("evaluation needs all of --new-queries, --old-queries and --relevant");
+        }
     }
 
     public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)
@@ -83,6 +118,17 @@ internal sealed class FitMapCommand : AsyncCommand<FitMapCommand.Settings>
         if (settings.Budget is { } budget)
         {
             request.AutoBudgetSeconds = budget;
+        }
+
+        request.JointSpace = settings.Joint ?? "";
+        if (settings.JointRegularization is { } regularization)
+        {
+            request.JointRegularization = regularization;
+        }
+
+        if (!string.IsNullOrEmpty(settings.NewQueries))
+        {
+            request.Evaluation = EvaluationFiles.Load(settings.NewQueries, settings.OldQueries!, settings.Relevant!, settings.IdPrefix, settings.Limit);
         }
 
         using var client = new RetrievalClient(settings);

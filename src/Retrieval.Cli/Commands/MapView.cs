@@ -36,6 +36,11 @@ internal static class MapView
             RenderAutoSelection(selection);
         }
 
+        if (report.TwoSided is { } twoSided)
+        {
+            RenderTwoSided(twoSided, report.Evaluation);
+        }
+
         foreach (var warning in report.Warnings)
         {
             AnsiConsole.MarkupLineInterpolated($"[yellow]warning:[/] {warning}");
@@ -63,6 +68,42 @@ internal static class MapView
 
         AnsiConsole.Write(table);
         AnsiConsole.MarkupLineInterpolated($"chosen: {selection.Reason}");
+    }
+
+    /// <summary>A two-sided pair: its side, the joint space, how the regularization was chosen, the joint route beside the one-sided peer, and the cost.</summary>
+    private static void RenderTwoSided(TwoSidedReport twoSided, MapEvaluationScores? evaluation)
+    {
+        AnsiConsole.MarkupLineInterpolated(
+            $"[bold]two-sided[/] ({twoSided.Role} side, paired with {twoSided.PairedMapId}): joint space {twoSided.JointSpace} ({twoSided.JointDimension}-d), regularization {F(twoSided.Regularization)} ({twoSided.RegularizationChosenBy})");
+        var table = new Table().AddColumns("figure", "value");
+        if (twoSided.Candidates.Count > 0)
+        {
+            table.AddRow("regularizations tried (score)", Markup.Escape(string.Join(", ", twoSided.Candidates.Select(c => $"{c.Regularization.ToString("G3", CultureInfo.InvariantCulture)}: {F(c.Score)}"))));
+        }
+
+        var correlations = twoSided.CanonicalCorrelations;
+        if (correlations.Count > 0)
+        {
+            table.AddRow("canonical correlations (first / median / last)", $"{F(correlations[0])} / {F(correlations[correlations.Count / 2])} / {F(correlations[^1])}");
+        }
+
+        if (evaluation is not null)
+        {
+            var old = evaluation.OldToOld?.RecallAt10 ?? 0;
+            var joint = evaluation.NewToOldMapped?.RecallAt10 ?? 0;
+            table.AddRow("recall@10 joint route (÷ old → old)", old > 0 ? $"{F(joint)} ({(joint / old).ToString("F2", CultureInfo.InvariantCulture)}×)" : F(joint));
+            if (twoSided.OneSided is { } oneSided)
+            {
+                table.AddRow("recall@10 one-sided canonical-Q (÷ old → old)", old > 0 ? $"{F(oneSided.RecallAt10)} ({(oneSided.RecallAt10 / old).ToString("F2", CultureInfo.InvariantCulture)}×)" : F(oneSided.RecallAt10));
+            }
+        }
+
+        if (twoSided.Cost is { } cost)
+        {
+            table.AddRow("re-projection cost per million vectors", $"{cost.SecondsPerMillion.ToString("F1", CultureInfo.InvariantCulture)} s, {cost.CpuSecondsPerMillion.ToString("F1", CultureInfo.InvariantCulture)} CPU-s (measured on {cost.Vectors.ToString(CultureInfo.InvariantCulture)} stored vectors; no model inference)");
+        }
+
+        AnsiConsole.Write(table);
     }
 
     private static string Optional(bool present, double value) =>

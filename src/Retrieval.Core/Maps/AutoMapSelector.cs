@@ -102,7 +102,7 @@ public static class AutoMapSelector
 
         foreach (var kind in auto.Candidates)
         {
-            if (kind is MapKind.Auto or MapKind.External or MapKind.Composed || !Enum.IsDefined(kind))
+            if (kind is MapKind.Auto or MapKind.External or MapKind.Composed or MapKind.TwoSided || !Enum.IsDefined(kind))
             {
                 throw RetrievalException.Invalid(FieldPath.Of("kind"), $"{kind} cannot be a candidate of an automatic choice; only kinds fitted from anchors can");
             }

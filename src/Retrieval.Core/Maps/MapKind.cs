@@ -46,4 +46,12 @@ public enum MapKind
     /// the map it returns is of that kind.
     /// </summary>
     Auto = 10,
+
+    /// <summary>
+    /// One side of a two-sided pair (issue 18 item 3): the new space's queries and the old space's stored vectors are both
+    /// mapped into a third, joint space, <c>ẑ = (x − μ)·P</c>, by regularized canonical correlation analysis fitted on the
+    /// anchors. Fitted by <see cref="TwoSidedPipeline"/> as a pair; the old gallery is re-projected into the joint space by a
+    /// re-projection migration (a matrix product per stored vector, no model inference).
+    /// </summary>
+    TwoSided = 11,
 }

@@ -27,6 +27,11 @@ public static class MapPipeline
             throw RetrievalException.Invalid(FieldPath.Of("evaluation"), $"evaluation set is {evaluation.NewDimension}→{evaluation.OldDimension}, anchors are {anchors.NewDimension}→{anchors.OldDimension}");
         }
 
+        if (options.Kind == MapKind.TwoSided)
+        {
+            throw RetrievalException.Invalid(FieldPath.Of("jointSpace"), "a two-sided map is fitted as a pair into a joint space: name the joint space (TwoSidedPipeline)");
+        }
+
         if (options.Kind == MapKind.Auto)
         {
             return AutoMapSelector.Run(anchors, options, evaluation);

@@ -41,4 +41,11 @@ public sealed record MapReport
 
     /// <summary>For a map fitted with <see cref="MapKind.Auto"/>: every candidate's figures and why this kind was chosen; null otherwise.</summary>
     public AutoSelectionReport? AutoSelection { get; init; }
+
+    /// <summary>
+    /// For a <see cref="MapKind.TwoSided"/> map: its side, the pair's joint space, regularization, correlations, the one-sided
+    /// peer and the re-projection cost. Its <see cref="Evaluation"/>'s mapped figures are the joint route (new queries
+    /// through the query map against the old gallery through the gallery map). Null for every other kind.
+    /// </summary>
+    public TwoSidedReport? TwoSided { get; init; }
 }

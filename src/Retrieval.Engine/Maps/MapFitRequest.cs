@@ -37,4 +37,13 @@ public sealed record MapFitRequest(string FromSpace, string ToSpace, MapKind Kin
 
     /// <summary>The metric the gate compares; null: recall@10.</summary>
     public GateMetric? GateMetric { get; init; }
+
+    /// <summary>
+    /// <see cref="MapKind.TwoSided"/>: the collection's dense space both maps of the pair end in (its dimension is the joint
+    /// dimension, its metric the joint metric); required for that kind, refused for the others.
+    /// </summary>
+    public string? JointSpace { get; init; }
+
+    /// <summary><see cref="MapKind.TwoSided"/>: the covariance shrinkage; null: chosen on the evaluation queries (or the fallback without them).</summary>
+    public double? JointRegularization { get; init; }
 }

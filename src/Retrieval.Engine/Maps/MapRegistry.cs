@@ -121,7 +121,11 @@ internal sealed class MapRegistry : IDisposable
     {
         var edges = _maps.Values
             .Where(m => m.Info.State == MapState.Active)
-            .OrderBy(m => m.Info.Id, StringComparer.Ordinal)
+
+            // An active two-sided query map wins over a one-sided map at the same distance: it is activated only once its
+            // joint space holds every item (the re-projection's cut-over), and it was fitted to beat the one-sided route.
+            .OrderBy(m => m.Info.Kind == MapKind.TwoSided ? 0 : 1)
+            .ThenBy(m => m.Info.Id, StringComparer.Ordinal)
             .ToLookup(m => m.Info.FromSpace, StringComparer.Ordinal);
         var via = new Dictionary<string, RegisteredMap?>(StringComparer.Ordinal) { [from] = null };
         var queue = new Queue<string>([from]);

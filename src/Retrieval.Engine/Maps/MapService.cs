@@ -13,7 +13,7 @@ namespace Retrieval.Engine.Maps;
 /// A collection's compatibility maps: fit (anchors from the collection or the request, evaluated, stored as a draft),
 /// list, activate (retiring the previous active map of the pair), retire, and their loading at start-up.
 /// </summary>
-internal sealed class MapService
+internal sealed partial class MapService
 {
     private readonly CollectionCatalog _catalog;
     private readonly IMapStore _store;
@@ -74,6 +74,11 @@ internal sealed class MapService
             Auto = defaults.Auto with { BudgetSeconds = request.AutoBudgetSeconds ?? _autoBudgetSeconds },
         };
 
+        if (request.Kind == MapKind.TwoSided || !string.IsNullOrEmpty(request.JointSpace) || request.JointRegularization is not null)
+        {
+            return await FitTwoSidedAsync(state, from, to, request, options, cancellationToken);
+        }
+
         // Everything read from the collection is copied under the read lock; the fit itself runs without it.
         var (anchors, evaluation) = state.Read(s => (
             request.Anchors.Count > 0 ? InlineAnchors(request.Anchors, from, to) : AnchorSampler.Collect(s, from.Name, to.Name, request.MaxAnchors, options.Seed),
@@ -119,6 +124,7 @@ internal sealed class MapService
             throw RetrievalException.Precondition($"map '{id}' failed its compatibility gate ({GateReason.Describe(map.Info.Report)}); activate with force to use it anyway");
         }
 
+        RequireCompleteJointSpace(state, map.Info);
         if (MigrationHolding(state, map.Info) is { } held && held.MapId != id)
         {
             throw RetrievalException.Precondition(

@@ -9,11 +9,15 @@ internal sealed class BackfillProducers
 
     public BackfillProducers(IReadOnlyList<IBackfillVectorProducer> producers) => _backfillProducers = producers;
 
-    /// <summary>What the server-side backfill of an open migration with an encoder fills; null without an encoder.</summary>
+    /// <summary>
+    /// What the server-side backfill of an open migration fills: with an encoder, a re-encoding job; for a re-projection
+    /// (settings name a two-sided map, whose gallery side is the migration's inverse map), a re-projection job; else null.
+    /// </summary>
     public static BackfillJob? JobOf(CollectionDefinition definition, MigrationRuntime migration) =>
-        migration.Row.Encoder is { } encoder && definition.FindSpace(migration.Row.ToSpace) is { } to
-            ? new BackfillJob(definition, migration.Row.FromSpace, to, encoder)
-            : null;
+        definition.FindSpace(migration.Row.ToSpace) is not { } to ? null
+        : migration.Row.Encoder is { } encoder ? new BackfillJob(definition, migration.Row.FromSpace, to, encoder)
+        : MigrationCoordinator.IsReprojection(migration) ? new BackfillJob(definition, migration.Row.FromSpace, to, "") { Reprojection = migration.Inverse }
+        : null;
 
     /// <summary>The first producer that can fill <paramref name="job"/>; otherwise null and every producer's reason.</summary>
     public IBackfillVectorProducer? Find(BackfillJob job, out string whyNot)

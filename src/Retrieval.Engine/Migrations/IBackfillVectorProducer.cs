@@ -1,3 +1,4 @@
+using Retrieval.Core.Maps;
 using Retrieval.Core.Model;
 using Retrieval.Core.Storage;
 
@@ -7,7 +8,14 @@ namespace Retrieval.Engine.Migrations;
 public sealed record BackfillSourceItem(string Id, string PayloadJson, IReadOnlyDictionary<string, float[]> Vectors);
 
 /// <summary>What a server-side backfill fills: the collection as it is now, the migration's two spaces and its encoder name.</summary>
-public sealed record BackfillJob(CollectionDefinition Collection, string FromSpace, SpaceDefinition ToSpace, string Encoder);
+public sealed record BackfillJob(CollectionDefinition Collection, string FromSpace, SpaceDefinition ToSpace, string Encoder)
+{
+    /// <summary>
+    /// For a re-projection migration (no encoder): the gallery side of its two-sided pair, which turns a stored old vector
+    /// into the joint-space vector; null for a re-encoding job.
+    /// </summary>
+    public CompatibilityMap? Reprojection { get; init; }
+}
 
 /// <summary>
 /// A new-space vector made by a producer, and the raw input it was encoded from (stored as the new space's input when

@@ -235,6 +235,11 @@ internal sealed partial class MigrationCoordinator
             throw RetrievalException.Invalid(FieldPath.Of("settings").Member("mapKind"), "must be one of the fitted MAP_KIND_* values (not external)");
         }
 
+        if (settings.MapKind == MapKind.TwoSided)
+        {
+            throw RetrievalException.Invalid(FieldPath.Of("settings").Member("mapKind"), "a two-sided pair is fitted with maps fit and named by settings.twoSidedMap; mapKind is the kind of the migration's forward map");
+        }
+
         if (settings.HeldOutFraction is { } held && (!double.IsFinite(held) || held < 0 || held >= 1))
         {
             throw RetrievalException.Invalid(FieldPath.Of("settings").Member("heldOutFraction"), "must be in [0, 1)");

@@ -51,6 +51,7 @@ internal sealed partial class MigrationCoordinator
             throw RetrievalException.Invalid(FieldPath.Of("toSpace"), "must differ from fromSpace");
         }
 
+        ReprojectionPair(state, from.Name, to.Name, plan.Encoder, settings);
         if (!string.IsNullOrEmpty(plan.Encoder) && _producers.Find(new BackfillJob(state.Definition, from.Name, to, plan.Encoder), out var whyNot) is null)
         {
             throw RetrievalException.Precondition(
@@ -115,6 +116,12 @@ internal sealed partial class MigrationCoordinator
         }
 
         var effective = settings is null ? MigrationParameters.Deserialize(current.Row.Settings) : ValidateSettings(settings);
+        var reprojection = ReprojectionPair(state, current.Row.FromSpace, current.Row.ToSpace, current.Row.Encoder, effective);
+        if (reprojection is { } pair && anchors.Count == 0)
+        {
+            anchors = state.Read(s => ReprojectionAnchors(s, current.Row.FromSpace, current.NewSpace(s.Definition), pair.Gallery.Map, effective.MaxAnchors, effective.Seed ?? 1));
+        }
+
         var request = new MapFitRequest(current.Row.ToSpace, current.Row.FromSpace, effective.MapKind)
         {
             HeldOutFraction = effective.HeldOutFraction,
@@ -130,7 +137,8 @@ internal sealed partial class MigrationCoordinator
         // The maps are fitted with the registry's own code path (same report and gate as `maps fit`).
         var forward = await _maps.FitAsync(collection, request, cancellationToken);
         var inverseKind = effective.MapKind is MapKind.Affine or MapKind.LambdaOrthogonal ? effective.MapKind : MapKind.Orthogonal;
-        var inverse = await _maps.FitAsync(collection, request with
+        // A re-projection's inverse is the pair's gallery side itself: write-time derivation then equals the backfill.
+        var inverse = reprojection?.Gallery.Info ?? await _maps.FitAsync(collection, request with
         {
             FromSpace = current.Row.FromSpace,
             ToSpace = current.Row.ToSpace,
@@ -265,10 +273,11 @@ internal sealed partial class MigrationCoordinator
         var (current, stored) = await FindMigrationAsync(state, id, "cut over", [MigrationPhase.Active, MigrationPhase.Backfilling, MigrationPhase.Paused, MigrationPhase.CutOver], cancellationToken);
         if (current is null || current.Phase == MigrationPhase.CutOver)
         {
+            await ActivateReprojectionQueryMapAsync(state, current?.Row ?? stored, cancellationToken);
             return Describe(state, stored);
         }
 
-        return await TransitionAsync(state, id, "cut over", [MigrationPhase.Active, MigrationPhase.Backfilling, MigrationPhase.Paused], actor,
+        var cutOver = await TransitionAsync(state, id, "cut over", [MigrationPhase.Active, MigrationPhase.Backfilling, MigrationPhase.Paused], actor,
             row =>
             {
                 var missing = state.Read(s => MissingNew(s, row.FromSpace, row.ToSpace));
@@ -282,6 +291,8 @@ internal sealed partial class MigrationCoordinator
             },
             (row, old) => new MigrationRuntime(row, old.Forward, old.Inverse, old.Details, old.DerivedIds),
             allowRepeat: false, cancellationToken);
+        await ActivateReprojectionQueryMapAsync(state, cutOver.Row, cancellationToken);
+        return cutOver;
     }
 
     /// <summary>
@@ -298,6 +309,7 @@ internal sealed partial class MigrationCoordinator
         {
             // Already rolled back: make sure its maps are retired too (a crash may have come between the two commits).
             await RetireMigrationMapsAsync(state, stored, cancellationToken);
+            await RetireReprojectionQueryMapAsync(state, stored, cancellationToken);
             return Describe(state, stored);
         }
 
@@ -313,6 +325,7 @@ internal sealed partial class MigrationCoordinator
             (_, _) => null,
             allowRepeat: false, cancellationToken);
         await RetireMigrationMapsAsync(state, info.Row, cancellationToken);
+        await RetireReprojectionQueryMapAsync(state, info.Row, cancellationToken);
         return info;
     }
 

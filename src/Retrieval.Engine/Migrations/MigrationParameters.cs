@@ -37,6 +37,13 @@ public sealed record MigrationParameters
     /// <summary>Online refit during the backfill (streamed statistics, scheduled refits, promotion).</summary>
     public OnlineRefitSettings Refit { get; init; } = new();
 
+    /// <summary>
+    /// A re-projection migration (issue 18 item 3): the id of a <see cref="MapKind.TwoSided"/> map whose pair maps this
+    /// migration's from space (old) into its to space (joint). The backfill then re-projects stored old vectors through the
+    /// gallery side instead of re-encoding, and cut-over activates the query side. Null: an ordinary migration.
+    /// </summary>
+    public string? TwoSidedMap { get; init; }
+
     private static readonly JsonSerializerOptions Json = new()
     {
         PropertyNamingPolicy = JsonNamingPolicy.CamelCase,

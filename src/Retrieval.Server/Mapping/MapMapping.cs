@@ -9,7 +9,10 @@ using CoreGateOutcome = Retrieval.Core.Maps.GateOutcome;
 using CoreMapKind = Retrieval.Core.Maps.MapKind;
 using CoreMapState = Retrieval.Core.Maps.MapState;
 using CoreReport = Retrieval.Core.Maps.MapReport;
+using CoreChoice = Retrieval.Core.Maps.RegularizationChoice;
+using CoreRole = Retrieval.Core.Maps.TwoSidedRole;
 using CoreScores = Retrieval.Core.Maps.RetrievalScores;
+using CoreTwoSided = Retrieval.Core.Maps.TwoSidedReport;
 
 namespace Retrieval.Server.Mapping;
 
@@ -32,6 +35,8 @@ internal static class MapMapping
                 .ToList() ?? [],
             External = kind == CoreMapKind.External ? ExternalMapMapping.ToMap(request.External) : null,
             AutoBudgetSeconds = request.HasAutoBudgetSeconds ? request.AutoBudgetSeconds : null,
+            JointSpace = string.IsNullOrEmpty(request.JointSpace) ? null : request.JointSpace,
+            JointRegularization = request.HasJointRegularization ? request.JointRegularization : null,
             GateMetric = request.GateMetric switch
             {
                 GateMetric.Unspecified => null,
@@ -116,6 +121,37 @@ internal static class MapMapping
             proto.AutoSelection = ToProto(selection);
         }
 
+        if (report.TwoSided is { } twoSided)
+        {
+            proto.TwoSided = ToProto(twoSided);
+        }
+
+        return proto;
+    }
+
+    private static TwoSidedReport ToProto(CoreTwoSided report)
+    {
+        var proto = new TwoSidedReport
+        {
+            Role = report.Role == CoreRole.Gallery ? TwoSidedRole.Gallery : TwoSidedRole.Query,
+            PairedMapId = report.PairedMapId ?? "",
+            JointSpace = report.JointSpace ?? "",
+            JointDimension = report.JointDimension,
+            Regularization = report.Regularization,
+            RegularizationChosenBy = report.RegularizationChosenBy switch
+            {
+                CoreChoice.Requested => RegularizationChoice.Requested,
+                CoreChoice.EvaluationQueries => RegularizationChoice.EvaluationQueries,
+                CoreChoice.Fallback => RegularizationChoice.Fallback,
+                _ => RegularizationChoice.Unspecified,
+            },
+            OneSided = report.OneSided is { } oneSided ? ToProto(oneSided) : null,
+            Cost = report.Cost is { } cost
+                ? new ReprojectionCost { Vectors = cost.Vectors, Seconds = cost.Seconds, CpuSeconds = cost.CpuSeconds, SecondsPerMillion = cost.SecondsPerMillion, CpuSecondsPerMillion = cost.CpuSecondsPerMillion }
+                : null,
+        };
+        proto.Candidates.Add(report.Candidates.Select(c => new RegularizationCandidate { Regularization = c.Regularization, Score = c.Score }));
+        proto.CanonicalCorrelations.Add(report.CanonicalCorrelations);
         return proto;
     }
 
@@ -183,6 +219,7 @@ internal static class MapMapping
         MapKind.ResidualMlp => CoreMapKind.ResidualMlp,
         MapKind.RankingAdapter => CoreMapKind.RankingAdapter,
         MapKind.Auto => CoreMapKind.Auto,
+        MapKind.TwoSided => CoreMapKind.TwoSided,
         MapKind.Unspecified => throw RetrievalException.Invalid(FieldPath.Of("kind"), "is required: one of the MAP_KIND_* values"),
         _ => throw RetrievalException.Invalid(FieldPath.Of("kind"), $"unknown value {(int)kind}"),
     };
@@ -198,6 +235,7 @@ internal static class MapMapping
         CoreMapKind.ResidualMlp => MapKind.ResidualMlp,
         CoreMapKind.RankingAdapter => MapKind.RankingAdapter,
         CoreMapKind.Auto => MapKind.Auto,
+        CoreMapKind.TwoSided => MapKind.TwoSided,
         _ => MapKind.Unspecified,
     };
 }

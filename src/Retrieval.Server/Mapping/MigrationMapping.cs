@@ -34,6 +34,7 @@ internal static class MigrationMapping
             GateMetric = ToGateMetric(settings.GateMetric, field.Member("gateMetric")),
             ItemsPerSecond = settings.ItemsPerSecond,
             Refit = OnlineRefitMapping.ToSettings(settings.Refit),
+            TwoSidedMap = string.IsNullOrEmpty(settings.TwoSidedMap) ? null : settings.TwoSidedMap,
         };
     }
 
@@ -140,6 +141,7 @@ internal static class MigrationMapping
             MapKind = MapMapping.ToProto(settings.MapKind),
             MaxAnchors = settings.MaxAnchors,
             ItemsPerSecond = settings.ItemsPerSecond,
+            TwoSidedMap = settings.TwoSidedMap ?? "",
             GateMetric = settings.GateMetric switch
             {
                 CoreGateMetric.RecallAt1 => GateMetric.RecallAt1,

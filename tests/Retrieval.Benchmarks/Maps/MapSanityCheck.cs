@@ -26,6 +26,11 @@ public static class MapSanityCheck
             return Task.FromResult(MapsBenchmark.Run(args[1..]));
         }
 
+        if (args.Length > 0 && args[0] == "joint")
+        {
+            return Task.FromResult(JointSpaceBenchmark.Run(args[1..]));
+        }
+
         if (args.Contains("--apply-only"))
         {
             TimeRandomApply(384);

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using System.Text.Json;
 using Grpc.Core;
@@ -287,6 +288,45 @@ public abstract class MapsApiTests<TFixture>(TFixture fixture) : IClassFixture<T
             Server.Collections.DeleteSpaceAsync(new DeleteSpaceRequest { Collection = name, Space = "old" }).ResponseAsync);
         Assert.Equal(StatusCode.FailedPrecondition, error.StatusCode);
         Assert.Contains("compatiblePrefixOf", error.Status.Detail, StringComparison.Ordinal);
+    }
+
+    [SkippableFact]
+    public async Task TwoSided_FitOverRest_ReprojectThroughTheWorker_CutOverRoutesIntoTheJointSpace()
+    {
+        var rotation = SyntheticSpaces.Orthogonal(Dimension, seed: 61);
+        var name = await CreateAsync("two-sided", ("old", Dimension, "METRIC_COSINE", null), ("new", Dimension, "METRIC_COSINE", null), ("joint", 4, "METRIC_COSINE", null));
+        var olds = Vectors.Random(120, Dimension, seed: 62);
+        await UpsertAsync(name, olds.Select((o, i) => ($"i{i}", new Dictionary<string, float[]> { ["old"] = o })));
+        static string Values(IEnumerable<float> values) => "[" + string.Join(",", values.Select(v => v.ToString("R", CultureInfo.InvariantCulture))) + "]";
+        var anchors = string.Join(",", Vectors.Random(60, Dimension, seed: 63).Select(x =>
+            "{\"newVector\":{\"values\":" + Values(x) + "},\"oldVector\":{\"values\":" + Values(SyntheticSpaces.Multiply(x, rotation)) + "}}"));
+
+        using var fit = await PostAsync($"/v1/collections/{name}/maps:fit", $$"""{"fromSpace":"new","toSpace":"old","kind":"MAP_KIND_TWO_SIDED","jointSpace":"joint","jointRegularization":0.1,"anchors":[{{anchors}}]}""");
+        var map = fit.RootElement.GetProperty("map");
+        var twoSided = map.GetProperty("report").GetProperty("twoSided");
+        Assert.Equal(("MAP_KIND_TWO_SIDED", "joint", "TWO_SIDED_ROLE_QUERY", "REGULARIZATION_CHOICE_REQUESTED"),
+            (map.GetProperty("kind").GetString(), map.GetProperty("toSpace").GetString(), twoSided.GetProperty("role").GetString(), twoSided.GetProperty("regularizationChosenBy").GetString()));
+        Assert.Equal(120, twoSided.GetProperty("cost").GetProperty("vectors").GetInt32());
+        Assert.Equal(4, twoSided.GetProperty("canonicalCorrelations").GetArrayLength());
+        var queryMap = map.GetProperty("id").GetString()!;
+
+        await Server.Migrations.PlanMigrationAsync(new PlanMigrationRequest { Collection = name, Id = "r", FromSpace = "old", ToSpace = "joint", Settings = new MigrationSettings { TwoSidedMap = queryMap } });
+        await Server.Migrations.FitMigrationAsync(new FitMigrationRequest { Collection = name, Id = "r" });
+        await Server.Migrations.ActivateMigrationAsync(new ActivateMigrationRequest { Collection = name, Id = "r", Force = true });
+        await Server.Migrations.StartBackfillAsync(new StartBackfillRequest { Collection = name, Id = "r" });
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        Migration status;
+        while ((status = await Server.Migrations.GetMigrationAsync(new GetMigrationRequest { Collection = name, Id = "r" })).Progress.MissingNewItems > 0 || status.Progress.DerivedItems > 0)
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"the worker re-projected {status.Progress.NativeItems} of {status.Progress.TotalItems} items in 60 s");
+            await Task.Delay(100);
+        }
+
+        Assert.Equal(queryMap, status.Settings.TwoSidedMap);
+        await Server.Migrations.CutoverMigrationAsync(new MigrationActionRequest { Collection = name, Id = "r" });
+        var routed = await SearchAsync(name, "new", "", Vectors.Random(1, Dimension, seed: 64)[0], k: 5);
+        Assert.Equal([queryMap], routed.MapsUsed);
+        Assert.Equal(5, routed.Hits.Count);
     }
 
     [SkippableFact]

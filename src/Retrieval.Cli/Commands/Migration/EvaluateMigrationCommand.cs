@@ -1,8 +1,6 @@
 using System.ComponentModel;
-using System.Globalization;
 using Retrieval.Cli.Infrastructure;
 using Retrieval.Contracts.V1;
-using Retrieval.Core.Formats;
 using Spectre.Console.Cli;
 
 namespace Retrieval.Cli.Commands.Migration;
@@ -38,36 +36,7 @@ internal sealed class EvaluateMigrationCommand : AsyncCommand<EvaluateMigrationC
 
     public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
-        var newQueries = NpyFile.ReadMatrix(settings.NewQueries);
-        var oldQueries = NpyFile.ReadMatrix(settings.OldQueries);
-        NpyArray relevant;
-        using (var stream = File.OpenRead(settings.Relevant))
-        {
-            relevant = NpyFile.Read(stream);
-        }
-
-        if (newQueries.Rows != oldQueries.Rows || relevant.Rows != newQueries.Rows)
-        {
-            throw new FormatException($"query files disagree: {newQueries.Rows} new, {oldQueries.Rows} old, {relevant.Rows} relevant rows");
-        }
-
-        var columns = relevant.Columns;
-        var ids = relevant.ToInt64Array();
-        var set = new MapEvaluationSet();
-        for (var q = 0; q < Math.Min(settings.Limit, newQueries.Rows); q++)
-        {
-            var query = new EvaluationQuery { NewVector = new Vector { Values = { newQueries.Row(q).ToArray() } }, OldVector = new Vector { Values = { oldQueries.Row(q).ToArray() } } };
-            for (var c = 0; c < columns; c++)
-            {
-                if (ids[q * columns + c] is >= 0 and var id)
-                {
-                    query.RelevantIds.Add(settings.IdPrefix + id.ToString(CultureInfo.InvariantCulture));
-                }
-            }
-
-            set.Queries.Add(query);
-        }
-
+        var set = EvaluationFiles.Load(settings.NewQueries, settings.OldQueries, settings.Relevant, settings.IdPrefix, settings.Limit);
         using var client = new RetrievalClient(settings);
         var request = new EvaluateMigrationRequest { Collection = settings.Collection, Id = settings.Id, Evaluation = set, Actor = MigrationCommandSettings.Actor };
         MigrationView.Render(await client.Migrations.EvaluateMigrationAsync(request, cancellationToken: cancellationToken));

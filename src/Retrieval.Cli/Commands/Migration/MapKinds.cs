@@ -16,6 +16,7 @@ internal static class MapKinds
         "residual-mlp" => MapKind.ResidualMlp,
         "ranking-adapter" => MapKind.RankingAdapter,
         "auto" => MapKind.Auto,
+        "two-sided" => MapKind.TwoSided,
         _ => MapKind.Unspecified,
     };
 }

@@ -42,6 +42,10 @@ internal sealed class PlanMigrationCommand : AsyncCommand<PlanMigrationCommand.S
 
         [CommandOption("--seed <SEED>")]
         public int? Seed { get; init; }
+
+        [CommandOption("--two-sided-map <MAP_ID>")]
+        [Description("re-projection: a two-sided map (maps fit --kind two-sided) whose pair maps --from into --to (the joint space); the backfill re-projects stored old vectors, no encoder")]
+        public string? TwoSidedMap { get; init; }
     }
 
     public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)
@@ -54,7 +58,7 @@ internal sealed class PlanMigrationCommand : AsyncCommand<PlanMigrationCommand.S
             ToSpace = settings.To,
             Encoder = settings.Encoder ?? "",
             Actor = MigrationCommandSettings.Actor,
-            Settings = new Contracts.V1.MigrationSettings { MapKind = MapKinds.Parse(settings.Kind), ItemsPerSecond = settings.Rate, MaxAnchors = settings.MaxAnchors },
+            Settings = new Contracts.V1.MigrationSettings { MapKind = MapKinds.Parse(settings.Kind), ItemsPerSecond = settings.Rate, MaxAnchors = settings.MaxAnchors, TwoSidedMap = settings.TwoSidedMap ?? "" },
         };
         if (settings.Seed is { } seed)
         {
