@@ -36,7 +36,8 @@ internal static class OnlineRefitCollector
 
         var parameters = MigrationParameters.Deserialize(migration.Row.Settings);
         var settings = parameters.Refit;
-        if (!settings.Enabled)
+        // A re-projection's new vectors are the two-sided map's product of the old ones: the pairs teach nothing new.
+        if (!settings.Enabled || parameters.TwoSidedMap is not null)
         {
             return marked;
         }
