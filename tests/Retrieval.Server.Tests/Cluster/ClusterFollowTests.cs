@@ -182,6 +182,15 @@ public sealed class ClusterFollowTests(ITestOutputHelper output)
         var scenario = new MigrationScenario(items: 200, anchors: 120, seed: 3);
         var collection = await scenario.CreateAsync(nodes[0].Collections, nodes[0].Items, "follow-mig");
 
+        // Other nodes see node 0's writes within the visibility bound (read-your-writes holds only on node 0): a fit on
+        // node 1 reads its anchors from node 1's memory, so wait until every node holds every item.
+        var written = (await nodes[0].Collections.GetCollectionAsync(new GetCollectionRequest { Name = collection })).ItemCount;
+        foreach (var node in nodes)
+        {
+            await WaitForAsync(node, "the scenario's items", async () =>
+                (await node.Collections.GetCollectionAsync(new GetCollectionRequest { Name = collection })).ItemCount == written);
+        }
+
         // A map fitted and activated through node 1 routes new-space queries on the others.
         var map = (await nodes[1].Maps.FitMapAsync(new FitMapRequest { Collection = collection, FromSpace = "new", ToSpace = "old", Kind = MapKind.Orthogonal })).Map;
         await nodes[1].Maps.ActivateMapAsync(new ActivateMapRequest { Collection = collection, Id = map.Id, Force = true });
@@ -192,6 +201,11 @@ public sealed class ClusterFollowTests(ITestOutputHelper output)
         }
 
         await nodes[1].Maps.RetireMapAsync(new RetireMapRequest { Collection = collection, Id = map.Id });
+        foreach (var node in nodes)
+        {
+            await WaitForAsync(node, "the retired map", async () =>
+                (await node.Maps.ListMapsAsync(new ListMapsRequest { Collection = collection })).Maps.All(m => m.Id != map.Id || m.State != MapState.Active));
+        }
 
         // A migration started through node 2: the others then write both spaces (or are refused ABORTED and retry).
         var migration = await MigrationScenario.StartAsync(nodes[2].Migrations, collection, "m1");
