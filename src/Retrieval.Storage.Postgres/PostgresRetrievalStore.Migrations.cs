@@ -95,6 +95,15 @@ public sealed partial class PostgresRetrievalStore
         var migration = update.Migration;
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        // Lock order: the collection row before the migration row, as a write with migration marks takes them (its
+        // sequence bump, then its counters); the migrations trigger would otherwise take the collection row second and
+        // deadlock against such a write.
+        await using (var lockCollection = new NpgsqlCommand("SELECT 1 FROM collections WHERE name = @name FOR UPDATE;", connection, transaction))
+        {
+            lockCollection.Parameters.AddWithValue("name", migration.Collection);
+            await lockCollection.ExecuteNonQueryAsync(cancellationToken);
+        }
+
         await using (var change = new NpgsqlCommand(
             """
             UPDATE migrations SET phase = @phase, settings = @settings, map_id = @map, inverse_map_id = @inverse,
