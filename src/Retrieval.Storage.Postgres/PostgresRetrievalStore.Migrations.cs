@@ -109,13 +109,16 @@ public sealed partial class PostgresRetrievalStore
             UPDATE migrations SET phase = @phase, settings = @settings, map_id = @map, inverse_map_id = @inverse,
                 calibration = @calibration, previous_default_space = @previous, updated_at = @updated, changed_by = @by,
                 encoder = @encoder
-            WHERE collection = @collection AND id = @id AND phase = @expected AND from_space = @from AND to_space = @to;
+            WHERE collection = @collection AND id = @id AND phase = @expected AND from_space = @from AND to_space = @to
+                AND (NOT @promotes OR map_id IS NOT DISTINCT FROM @expected_map);
             """,
             connection,
             transaction))
         {
             BindMigration(change, migration);
             change.Parameters.AddWithValue("expected", (int)update.ExpectedPhase);
+            change.Parameters.AddWithValue("promotes", update.PromotedMap is not null);
+            change.Parameters.Add(new NpgsqlParameter<string?>("expected_map", NpgsqlTypes.NpgsqlDbType.Text) { TypedValue = update.ExpectedMapId });
             if (await change.ExecuteNonQueryAsync(cancellationToken) == 0)
             {
                 return false;
