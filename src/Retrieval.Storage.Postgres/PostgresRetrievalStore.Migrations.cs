@@ -95,18 +95,30 @@ public sealed partial class PostgresRetrievalStore
         var migration = update.Migration;
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        // Lock order: the collection row before the migration row, as a write with migration marks takes them (its
+        // sequence bump, then its counters); the migrations trigger would otherwise take the collection row second and
+        // deadlock against such a write.
+        await using (var lockCollection = new NpgsqlCommand("SELECT 1 FROM collections WHERE name = @name FOR UPDATE;", connection, transaction))
+        {
+            lockCollection.Parameters.AddWithValue("name", migration.Collection);
+            await lockCollection.ExecuteNonQueryAsync(cancellationToken);
+        }
+
         await using (var change = new NpgsqlCommand(
             """
             UPDATE migrations SET phase = @phase, settings = @settings, map_id = @map, inverse_map_id = @inverse,
                 calibration = @calibration, previous_default_space = @previous, updated_at = @updated, changed_by = @by,
                 encoder = @encoder
-            WHERE collection = @collection AND id = @id AND phase = @expected AND from_space = @from AND to_space = @to;
+            WHERE collection = @collection AND id = @id AND phase = @expected AND from_space = @from AND to_space = @to
+                AND (NOT @promotes OR map_id IS NOT DISTINCT FROM @expected_map);
             """,
             connection,
             transaction))
         {
             BindMigration(change, migration);
             change.Parameters.AddWithValue("expected", (int)update.ExpectedPhase);
+            change.Parameters.AddWithValue("promotes", update.PromotedMap is not null);
+            change.Parameters.Add(new NpgsqlParameter<string?>("expected_map", NpgsqlTypes.NpgsqlDbType.Text) { TypedValue = update.ExpectedMapId });
             if (await change.ExecuteNonQueryAsync(cancellationToken) == 0)
             {
                 return false;

@@ -94,10 +94,13 @@ public sealed partial class SqliteRetrievalStore
                     UPDATE migrations SET phase = $phase, settings = $settings, map_id = $map, inverse_map_id = $inverse,
                         calibration = $calibration, previous_default_space = $previous, updated_at = $updated, changed_by = $by,
                         encoder = $encoder
-                    WHERE collection = $collection AND id = $id AND phase = $expected AND from_space = $from AND to_space = $to;
+                    WHERE collection = $collection AND id = $id AND phase = $expected AND from_space = $from AND to_space = $to
+                        AND (NOT $promotes OR map_id IS $expected_map);
                     """);
                 BindMigration(change, migration);
                 change.Parameters.AddWithValue("$expected", (int)update.ExpectedPhase);
+                change.Parameters.AddWithValue("$promotes", update.PromotedMap is not null);
+                change.Parameters.AddWithValue("$expected_map", (object?)update.ExpectedMapId ?? DBNull.Value);
                 if (await change.ExecuteNonQueryAsync(ct) == 0)
                 {
                     return false;

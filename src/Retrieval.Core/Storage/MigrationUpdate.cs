@@ -27,6 +27,14 @@ public sealed record MigrationUpdate(StoredMigration Migration, MigrationPhase E
     /// </summary>
     public StoredMap? PromotedMap { get; init; }
 
+    /// <summary>
+    /// With <see cref="PromotedMap"/>: the serving map id (the row's map_id) the refit read and replaces, a second
+    /// compare-and-set value. Two nodes refitting at once compute the same next version; the one that finds the row
+    /// naming another map by now is refused (the update returns false, nothing changes) instead of retiring the other's
+    /// promotion. Ignored without a promoted map.
+    /// </summary>
+    public string? ExpectedMapId { get; init; }
+
     /// <summary>Deletes the migration's derived-item list (<see cref="IMigrationStore.ListDerivedItemsAsync"/>).</summary>
     public bool ClearDerivedItems { get; init; }
 }

@@ -407,9 +407,11 @@ internal sealed class OnlineRefitter : IAsyncDisposable
             }
 
             var note = promoted is null ? Inv($"refit not promoted: {report.Reason}") : Inv($"map version {report.Version} ({report.MapId}) promoted: {report.Reason}");
-            if (!await _store.UpdateMigrationAsync(new MigrationUpdate(row, current.Phase, note) { PromotedMap = stored }, cancellationToken))
+            var update = new MigrationUpdate(row, current.Phase, note) { PromotedMap = stored, ExpectedMapId = current.Row.MapId };
+            if (!await _store.UpdateMigrationAsync(update, cancellationToken))
             {
-                throw RetrievalException.Precondition($"migration '{row.Id}' changed concurrently; the refit is dropped");
+                // Another node's phase change or promotion won; this node reloads the migration and may refit again.
+                throw RetrievalException.Aborted($"migration '{row.Id}' changed concurrently (another node's phase change or map promotion); the refit is dropped, retry after it reloads");
             }
 
             if (info is not null)

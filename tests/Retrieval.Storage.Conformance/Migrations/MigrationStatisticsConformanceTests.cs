@@ -53,7 +53,7 @@ public abstract class MigrationStatisticsConformanceTests<TFixture>(TFixture fix
         await MigrationStore.CreateMigrationAsync(migration, "planned", Ct);
 
         var promoted = migration with { MapId = "map-a-v2", CalibrationJson = "{\"refit\":{}}", UpdatedAt = at, ChangedBy = "refit" };
-        Assert.True(await MigrationStore.UpdateMigrationAsync(new MigrationUpdate(promoted, MigrationPhase.Backfilling, "promoted") { PromotedMap = Map(collection.Name, "map-a-v2", MapState.Active, at) }, Ct));
+        Assert.True(await MigrationStore.UpdateMigrationAsync(new MigrationUpdate(promoted, MigrationPhase.Backfilling, "promoted") { PromotedMap = Map(collection.Name, "map-a-v2", MapState.Active, at), ExpectedMapId = "map-a" }, Ct));
         await ReopenAsync();
 
         var maps = await MapStore.ListMapsAsync(collection.Name, Ct);
@@ -62,6 +62,31 @@ public abstract class MigrationStatisticsConformanceTests<TFixture>(TFixture fix
         Assert.Equal("map-a-v2", (await MigrationStore.GetMigrationAsync(collection.Name, "m1", Ct))!.MapId);
         // No phase change, no audit event beyond the plan's.
         Assert.Single(await MigrationStore.ListMigrationEventsAsync(collection.Name, "m1", Ct));
+    }
+
+    [StoreFact]
+    public async Task UpdateMigration_PromotionRacingAnotherNodesPromotion_IsRefusedAndLeavesTheWinnerActive()
+    {
+        var collection = await NewCollectionAsync();
+        await MapStore.SaveMapAsync(Map(collection.Name, "map-a", MapState.Active, TestData.CreatedAt), Ct);
+        var migration = Migration(collection.Name) with { MapId = "map-a" };
+        await MigrationStore.CreateMigrationAsync(migration, "planned", Ct);
+        var at = TestData.CreatedAt.AddMinutes(3);
+
+        // Both nodes read map-a serving and compute the same next version; the first promotion wins.
+        var first = migration with { MapId = "map-a-v2", UpdatedAt = at, ChangedBy = "node-a" };
+        Assert.True(await MigrationStore.UpdateMigrationAsync(
+            new MigrationUpdate(first, MigrationPhase.Backfilling, "promoted") { PromotedMap = Map(collection.Name, "map-a-v2", MapState.Active, at), ExpectedMapId = "map-a" }, Ct));
+        var second = migration with { MapId = "map-a-v2", UpdatedAt = at.AddSeconds(1), ChangedBy = "node-b" };
+        Assert.False(await MigrationStore.UpdateMigrationAsync(
+            new MigrationUpdate(second, MigrationPhase.Backfilling, "promoted") { PromotedMap = Map(collection.Name, "map-a-v2", MapState.Active, at.AddSeconds(1)), ExpectedMapId = "map-a" }, Ct));
+        await ReopenAsync();
+
+        var maps = await MapStore.ListMapsAsync(collection.Name, Ct);
+        Assert.Equal(MapState.Retired, maps.Single(m => m.Id == "map-a").State);
+        Assert.Equal(MapState.Active, maps.Single(m => m.Id == "map-a-v2").State);
+        var stored = (await MigrationStore.GetMigrationAsync(collection.Name, "m1", Ct))!;
+        Assert.Equal(("map-a-v2", "node-a"), (stored.MapId, stored.ChangedBy));
     }
 
     [StoreFact]
