@@ -40,7 +40,8 @@ internal static class MixedSearch
         }
 
         var hits = new List<MixedHit>(2 * depth);
-        foreach (var hit in newSpace.Search(vector, depth, native, settings))
+        var nativeHits = newSpace.Search(vector, depth, native, settings);
+        foreach (var hit in nativeHits)
         {
             hits.Add(new MixedHit(hit.Row, hit.Score, false));
         }
@@ -48,6 +49,7 @@ internal static class MixedSearch
         var old = oldSpace.Definition;
         var query = SpaceProjection.Apply(migration.Forward!, vector, old.Dimension, old.Metric == Metric.Cosine);
         var calibration = migration.Details.Calibration ?? ScoreCalibration.Identity;
+        calibration = QueryCalibration(newSpace, oldSpace, vector, query, nativeHits, native, depth, calibration, settings);
         foreach (var hit in oldSpace.Search(query, depth, mapped, settings))
         {
             hits.Add(new MixedHit(hit.Row, calibration.Apply(hit.Score), true));
@@ -61,6 +63,68 @@ internal static class MixedSearch
         }
 
         return hits;
+    }
+
+    /// <summary>
+    /// The calibration this query's mapped scores go through. The migration's calibration is fitted with anchor items as
+    /// queries, but a real query can score items in another range than an item does (models that embed queries with a
+    /// prompt, such as Arctic, do), and then every mapped hit outranks every native one, or the reverse. The backfilled
+    /// items hold both spaces, so this query's own (mapped, native) score pairs are at hand: its nearest backfilled items
+    /// by native score and by mapped score, the union the calibrator fits on. When the migration's calibration is off for
+    /// them (its mean residual lies beyond two standard errors) its offset is moved by that mean residual; otherwise, and
+    /// without backfilled items, it stands unchanged. Only the offset: a per-query slope fitted on a few dozen pairs
+    /// measured worse on MiniLM→Arctic (recall@10 at 10 % and 25 % backfill) than the shared slope.
+    /// </summary>
+    private static ScoreCalibration QueryCalibration(SpaceIndex newSpace, SpaceIndex oldSpace, float[] vector, float[] mappedQuery, ScoredRow[] nativeHits, RowFilter native, int depth, ScoreCalibration calibration, in SegmentSearchSettings settings)
+    {
+        if (nativeHits.Length == 0)
+        {
+            return calibration;
+        }
+
+        var mappedScores = new List<double>(2 * depth);
+        var nativeScores = new List<double>(2 * depth);
+        var seen = new HashSet<int>();
+        foreach (var hit in nativeHits)
+        {
+            if (oldSpace.Contains(hit.Row) && seen.Add(hit.Row))
+            {
+                mappedScores.Add(ScoreCalibrator.Score(mappedQuery, oldSpace.VectorOf(hit.Row), oldSpace.ScoreKind));
+                nativeScores.Add(hit.Score);
+            }
+        }
+
+        foreach (var hit in oldSpace.Search(mappedQuery, depth, native, settings))
+        {
+            if (newSpace.Contains(hit.Row) && seen.Add(hit.Row))
+            {
+                mappedScores.Add(hit.Score);
+                nativeScores.Add(ScoreCalibrator.Score(vector, newSpace.VectorOf(hit.Row), newSpace.ScoreKind));
+            }
+        }
+
+        var n = mappedScores.Count;
+        if (n < 3)
+        {
+            return calibration;
+        }
+
+        double sum = 0, squares = 0;
+        for (var i = 0; i < n; i++)
+        {
+            var residual = nativeScores[i] - calibration.Apply((float)mappedScores[i]);
+            sum += residual;
+            squares += residual * residual;
+        }
+
+        var mean = sum / n;
+        var variance = Math.Max(0, (squares - n * mean * mean) / (n - 1));
+        if (Math.Abs(mean) <= 2 * Math.Sqrt(variance / n))
+        {
+            return calibration;
+        }
+
+        return calibration with { Offset = calibration.Offset + mean };
     }
 
     private static RowFilter Intersect(RowFilter a, RowFilter b)

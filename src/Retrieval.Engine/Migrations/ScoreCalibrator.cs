@@ -113,7 +113,8 @@ internal static class ScoreCalibrator
         return new ScoreCalibration(scale, my - scale * mx, n, sxy / Math.Sqrt(sxx * syy));
     }
 
-    private static double Score(ReadOnlySpan<float> a, ReadOnlySpan<float> b, ScoreKind kind)
+    /// <summary>The score of one (query, row) pair, as exact search computes it.</summary>
+    internal static double Score(ReadOnlySpan<float> a, ReadOnlySpan<float> b, ScoreKind kind)
     {
         double dot = 0, l2 = 0;
         for (var i = 0; i < a.Length; i++)
