@@ -146,7 +146,7 @@ public sealed partial class RetrievalEngine : IAsyncDisposable
         }
         else
         {
-            await _follower.StartAsync(ct => _catalog.StartAsync(AttachAsync, ct), cancellationToken);
+            await _follower.StartAsync((opened, ct) => _catalog.StartAsync(AttachAsync, ct, opened), cancellationToken);
         }
 
         _backups.RemoveLeftovers();

@@ -43,10 +43,11 @@ internal sealed class StoreFollower : IAsyncDisposable
     public long Rounds { get; private set; }
 
     /// <summary>
-    /// Starts listening, then reads the store's versions, then runs <paramref name="load"/> (the catalog's start-up
-    /// load), so that any change committed after the versions were read is noticed; then starts the loop.
+    /// Starts listening, then runs <paramref name="load"/> (the catalog's start-up load), which calls back once the store
+    /// is open and before it reads anything, to read the store's versions; so any change committed after the versions
+    /// were read is noticed. Then starts the loop.
     /// </summary>
-    public async Task StartAsync(Func<CancellationToken, Task> load, CancellationToken cancellationToken)
+    public async Task StartAsync(Func<Func<CancellationToken, Task>, CancellationToken, Task> load, CancellationToken cancellationToken)
     {
         FollowLog.Following(_logger, _options.Listen, _options.PollIntervalMilliseconds);
         if (_options.Listen)
@@ -56,8 +57,11 @@ internal sealed class StoreFollower : IAsyncDisposable
             await listening.Task.WaitAsync(cancellationToken);
         }
 
-        await load(cancellationToken);
-        _catalogFollower.Record(await _feed.ReadVersionsAsync(cancellationToken));
+        // Versions before the load (once the store is open): a change another node commits during the load leaves the
+        // store ahead of what was recorded, so the first round applies it (recorded afterwards, it would pass as applied).
+        StoreVersions? versions = null;
+        await load(async ct => versions = await _feed.ReadVersionsAsync(ct), cancellationToken);
+        _catalogFollower.Record(versions ?? throw new InvalidOperationException("the start-up load did not read the store's versions"));
         _catalog.MissRefresh = RefreshAfterMiss;
         _loop = Task.Run(() => LoopAsync(_stop.Token), CancellationToken.None);
     }
