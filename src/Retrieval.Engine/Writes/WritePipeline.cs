@@ -234,6 +234,17 @@ internal sealed class WritePipeline
         var name = state.Definition.Name;
         try
         {
+            if (_catchUp.Enabled)
+            {
+                // On a cluster node the next sequence may be another node's batch, not this one: the change feed holds
+                // whichever batches committed (this one among them when it did), so catching up from it settles both.
+                var from = state.AppliedSequence;
+                await _catchUp.BeforeDecidingAsync(state);
+                Log.UncertainCommitCaughtUp(_logger, name, from, state.AppliedSequence);
+                state.UncertainCommit = null;
+                return;
+            }
+
             var last = await _store.GetLastSequenceAsync(name, CancellationToken.None);
             if (last == uncertain.AppliedBefore)
             {
