@@ -1,3 +1,4 @@
+using System.Data.Common;
 using System.Diagnostics;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
@@ -79,7 +80,18 @@ internal sealed class StoreFollower : IAsyncDisposable
         var round = RefreshAsync();
         // Requests are synchronous up to here (searches and reads are): this waits on a pool thread, bounded, and
         // concurrent misses share the next round.
-        return round.Wait(_options.MissRefreshMilliseconds) && round.IsCompletedSuccessfully;
+        try
+        {
+            return round.Wait(_options.MissRefreshMilliseconds);
+        }
+        catch (AggregateException e) when (e.InnerException is DbException or StoreUnavailableException)
+        {
+            // The store could not say whether the collection exists: UNAVAILABLE, not NOT_FOUND.
+            throw new StoreUnavailableException(
+                $"the store could not be read to look up a collection this node does not know: {e.InnerException.Message}",
+                StoreWriteOutcome.NotCommitted,
+                e.InnerException);
+        }
     }
 
     private async Task ListenLoopAsync(TaskCompletionSource firstListening, CancellationToken cancellationToken)

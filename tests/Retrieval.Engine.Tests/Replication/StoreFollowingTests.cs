@@ -165,6 +165,23 @@ public sealed class StoreFollowingTests : IAsyncLifetime
         Assert.Empty(c.GetItems("c", ["lost", "x"], withVectors: false));
     }
 
+    [Fact]
+    public async Task UnknownCollection_WhileTheStoreCannotBeRead_IsUnavailable_NotNotFound()
+    {
+        var faults = UncertainCommitTests.FaultyStore.Over(new SqliteRetrievalStore(_directory));
+        await using var c = new RetrievalEngine(
+            new SqliteRetrievalStore(_directory), new EngineOptions(), NullLogger<RetrievalEngine>.Instance,
+            changeFeed: new ManualChangeFeed((IRetrievalStore)(object)faults), follow: HandDriven);
+        await c.StartAsync(CancellationToken.None);
+        await _a.CreateCollectionAsync("c", [Space("v", 2)], null, CancellationToken.None);
+        faults.ReadsFail = true;
+
+        Assert.Throws<StoreUnavailableException>(() => c.GetCollection("c"));
+
+        faults.ReadsFail = false;
+        Assert.Equal("c", c.GetCollection("c").Definition.Name);
+    }
+
     private async Task<(RetrievalEngine, ManualChangeFeed)> OpenAsync()
     {
         var feed = new ManualChangeFeed(new SqliteRetrievalStore(_directory));
