@@ -66,8 +66,6 @@ internal sealed class BackfillService
         await state.WriteGate.WaitAsync(cancellationToken);
         try
         {
-            // Which ids still exist is decided from memory: other nodes' deletes are applied first.
-            await _catchUp.BeforeDecidingAsync(state);
             var migration = await RequireBackfillingAsync(state, id, cancellationToken);
             var space = migration.NewSpace(state.Definition);
             var seen = new HashSet<string>(StringComparer.Ordinal);
