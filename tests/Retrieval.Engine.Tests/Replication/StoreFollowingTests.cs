@@ -182,6 +182,21 @@ public sealed class StoreFollowingTests : IAsyncLifetime
         Assert.Equal("c", c.GetCollection("c").Definition.Name);
     }
 
+    [Fact]
+    public async Task CatalogChange_CommittedDuringAnotherNodesStartUpLoad_IsFollowedByItsFirstRound()
+    {
+        await _a.CreateCollectionAsync("c", [Space("v", 2)], null, CancellationToken.None);
+        var store = LoadHookStore.Over(new SqliteRetrievalStore(_directory), () => _a.AddSpaceAsync("c", Space("w", 3), CancellationToken.None));
+        await using var c = new RetrievalEngine(
+            store, new EngineOptions(), NullLogger<RetrievalEngine>.Instance,
+            changeFeed: new ManualChangeFeed(new SqliteRetrievalStore(_directory)), follow: HandDriven);
+        // C loaded the definition before A added a space; its first round must not take the versions for applied.
+        await c.StartAsync(CancellationToken.None);
+        await c.FollowStoreNowAsync();
+
+        Assert.Equal(["v", "w"], c.GetCollection("c").Definition.Spaces.Select(s => s.Name));
+    }
+
     private async Task<(RetrievalEngine, ManualChangeFeed)> OpenAsync()
     {
         var feed = new ManualChangeFeed(new SqliteRetrievalStore(_directory));
