@@ -111,7 +111,7 @@ public sealed partial class RetrievalEngine : IAsyncDisposable
         var producers = new BackfillProducers(
             [new ReprojectionBackfillProducer(), .. backfillProducers ?? [], .. encoders is null ? [] : new[] { new RawInputBackfillProducer(store, encoders, logger) }]);
         _migrations = new MigrationCoordinator(_catalog, store, _maps, producers, logger);
-        _backfill = new BackfillService(_catalog, _migrations, _writes, producers, options.MaxBatchItems, logger);
+        _backfill = new BackfillService(_catalog, _migrations, _writes, catchUp, producers, options.MaxBatchItems, logger);
         _refits = new OnlineRefitter(_catalog, store, logger);
         _backups = new CollectionBackups(_catalog, store, backups ?? new BackupOptions(), AttachAsync, logger);
         if (changeFeed is not null)
@@ -146,7 +146,7 @@ public sealed partial class RetrievalEngine : IAsyncDisposable
         }
         else
         {
-            await _follower.StartAsync(ct => _catalog.StartAsync(AttachAsync, ct), cancellationToken);
+            await _follower.StartAsync((opened, ct) => _catalog.StartAsync(AttachAsync, ct, opened), cancellationToken);
         }
 
         _backups.RemoveLeftovers();

@@ -49,13 +49,20 @@ internal sealed class CollectionCatalog : IDisposable
 
     /// <summary>
     /// Opens the store and loads every collection into memory, logging progress; <paramref name="attach"/> then loads
-    /// what belongs to each collection beside its items (maps, the open migration).
+    /// what belongs to each collection beside its items (maps, the open migration). <paramref name="opened"/>, when
+    /// given, runs once the store is open and before anything is read from it.
     /// </summary>
-    public async Task StartAsync(Func<CollectionState, CancellationToken, Task> attach, CancellationToken cancellationToken)
+    public async Task StartAsync(
+        Func<CollectionState, CancellationToken, Task> attach, CancellationToken cancellationToken, Func<CancellationToken, Task>? opened = null)
     {
         var total = Stopwatch.StartNew();
         Log.OpeningStore(_logger, _store.Kind);
         await _store.OpenAsync(cancellationToken);
+        if (opened is not null)
+        {
+            await opened(cancellationToken);
+        }
+
         var definitions = await _store.ListCollectionsAsync(cancellationToken);
         await Aliases.LoadAsync(_store, cancellationToken);
         for (var i = 0; i < definitions.Count; i++)

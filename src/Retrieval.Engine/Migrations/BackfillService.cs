@@ -4,6 +4,7 @@ using Retrieval.Core.Migrations;
 using Retrieval.Core.Model;
 using Retrieval.Core.Storage;
 using Retrieval.Engine.Collections;
+using Retrieval.Engine.Replication;
 using Retrieval.Engine.State;
 using Retrieval.Engine.Validation;
 using Retrieval.Engine.Writes;
@@ -23,15 +24,17 @@ internal sealed class BackfillService
     private readonly CollectionCatalog _catalog;
     private readonly MigrationCoordinator _coordinator;
     private readonly WritePipeline _writes;
+    private readonly ChangeCatchUp _catchUp;
     private readonly BackfillProducers _producers;
     private readonly int _maxBatchItems;
     private readonly ILogger _logger;
 
-    public BackfillService(CollectionCatalog catalog, MigrationCoordinator coordinator, WritePipeline writes, BackfillProducers producers, int maxBatchItems, ILogger logger)
+    public BackfillService(CollectionCatalog catalog, MigrationCoordinator coordinator, WritePipeline writes, ChangeCatchUp catchUp, BackfillProducers producers, int maxBatchItems, ILogger logger)
     {
         _catalog = catalog;
         _coordinator = coordinator;
         _writes = writes;
+        _catchUp = catchUp;
         _producers = producers;
         _maxBatchItems = maxBatchItems;
         _logger = logger;
@@ -157,6 +160,9 @@ internal sealed class BackfillService
         await state.WriteGate.WaitAsync(cancellationToken);
         try
         {
+            // Unchanged is decided from memory: another node's write to an item since it was read must be applied
+            // first, or the vector encoded from the old input would overwrite it in the new space.
+            await _catchUp.BeforeDecidingAsync(state);
             if (state.Migration is not { Phase: MigrationPhase.Backfilling } current || current.Row.Id != migration.Row.Id || current.Row.WorkerCursor != migration.Row.WorkerCursor)
             {
                 return 0;

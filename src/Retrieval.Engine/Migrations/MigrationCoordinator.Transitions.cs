@@ -274,10 +274,20 @@ internal sealed partial class MigrationCoordinator
         var derived = await _store.ListDerivedItemsAsync(state.Definition.Name, open.Id, cancellationToken);
         var forward = open.MapId is null ? null : state.Maps.Find(open.MapId)?.Map;
         var inverse = open.InverseMapId is null ? null : state.Maps.Find(open.InverseMapId)?.Map;
-        state.Migration = new MigrationRuntime(open, forward, inverse, MigrationDetails.Deserialize(open.CalibrationJson), new HashSet<string>(derived, StringComparer.Ordinal))
+        // Read again on a cluster node: what lives only in this node's memory (the evaluation queries seen here, the
+        // items its worker left for the client) stays with the same migration, as a phase change here keeps it.
+        var previous = state.Migration is { } loaded && loaded.Row.Id == open.Id ? loaded : null;
+        var reloaded = new MigrationRuntime(open, forward, inverse, MigrationDetails.Deserialize(open.CalibrationJson), new HashSet<string>(derived, StringComparer.Ordinal))
         {
             Learning = await OnlineRefitter.LoadLearningAsync(_store, open, cancellationToken),
+            EvaluationQueries = previous?.EvaluationQueries ?? [],
         };
+        if (previous is not null)
+        {
+            reloaded.LeftForClient.UnionWith(previous.LeftForClient);
+        }
+
+        state.Migration = reloaded;
         MigrationLog.Loaded(_logger, state.Definition.Name, open.Id, MigrationPhases.Name(open.Phase), derived.Count);
     }
 

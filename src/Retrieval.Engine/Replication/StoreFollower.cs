@@ -1,3 +1,4 @@
+using System.Data.Common;
 using System.Diagnostics;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
@@ -43,10 +44,11 @@ internal sealed class StoreFollower : IAsyncDisposable
     public long Rounds { get; private set; }
 
     /// <summary>
-    /// Starts listening, then reads the store's versions, then runs <paramref name="load"/> (the catalog's start-up
-    /// load), so that any change committed after the versions were read is noticed; then starts the loop.
+    /// Starts listening, then runs <paramref name="load"/> (the catalog's start-up load), which calls back once the store
+    /// is open and before it reads anything, to read the store's versions; so any change committed after the versions
+    /// were read is noticed. Then starts the loop.
     /// </summary>
-    public async Task StartAsync(Func<CancellationToken, Task> load, CancellationToken cancellationToken)
+    public async Task StartAsync(Func<Func<CancellationToken, Task>, CancellationToken, Task> load, CancellationToken cancellationToken)
     {
         FollowLog.Following(_logger, _options.Listen, _options.PollIntervalMilliseconds);
         if (_options.Listen)
@@ -56,8 +58,11 @@ internal sealed class StoreFollower : IAsyncDisposable
             await listening.Task.WaitAsync(cancellationToken);
         }
 
-        await load(cancellationToken);
-        _catalogFollower.Record(await _feed.ReadVersionsAsync(cancellationToken));
+        // Versions before the load (once the store is open): a change another node commits during the load leaves the
+        // store ahead of what was recorded, so the first round applies it (recorded afterwards, it would pass as applied).
+        StoreVersions? versions = null;
+        await load(async ct => versions = await _feed.ReadVersionsAsync(ct), cancellationToken);
+        _catalogFollower.Record(versions ?? throw new InvalidOperationException("the start-up load did not read the store's versions"));
         _catalog.MissRefresh = RefreshAfterMiss;
         _loop = Task.Run(() => LoopAsync(_stop.Token), CancellationToken.None);
     }
@@ -75,7 +80,18 @@ internal sealed class StoreFollower : IAsyncDisposable
         var round = RefreshAsync();
         // Requests are synchronous up to here (searches and reads are): this waits on a pool thread, bounded, and
         // concurrent misses share the next round.
-        return round.Wait(_options.MissRefreshMilliseconds) && round.IsCompletedSuccessfully;
+        try
+        {
+            return round.Wait(_options.MissRefreshMilliseconds);
+        }
+        catch (AggregateException e) when (e.InnerException is DbException or StoreUnavailableException)
+        {
+            // The store could not say whether the collection exists: UNAVAILABLE, not NOT_FOUND.
+            throw new StoreUnavailableException(
+                $"the store could not be read to look up a collection this node does not know: {e.InnerException.Message}",
+                StoreWriteOutcome.NotCommitted,
+                e.InnerException);
+        }
     }
 
     private async Task ListenLoopAsync(TaskCompletionSource firstListening, CancellationToken cancellationToken)

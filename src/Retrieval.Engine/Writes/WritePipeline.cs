@@ -212,7 +212,19 @@ internal sealed class WritePipeline
 
         // On a cluster node, batches other nodes committed before this one are applied first (should that read fail,
         // this committed batch is applied by the next catch-up from the store instead).
-        await _catchUp.BeforeApplyAsync(state, sequence);
+        try
+        {
+            await _catchUp.BeforeApplyAsync(state, sequence);
+        }
+        catch (Exception e) when (e is DbException or StoreUnavailableException)
+        {
+            // Not a generic failure: the client must not be told that nothing was written.
+            throw new StoreUnavailableException(
+                $"the batch was committed as sequence {sequence}, but the batches committed before it by other nodes could not be read to apply it in order; this node applies it once the store can be read: {e.Message}",
+                StoreWriteOutcome.Unknown,
+                e);
+        }
+
         ApplyCommitted(state, batch, sequence, prepared);
         return sequence;
     }
@@ -234,6 +246,17 @@ internal sealed class WritePipeline
         var name = state.Definition.Name;
         try
         {
+            if (_catchUp.Enabled)
+            {
+                // On a cluster node the next sequence may be another node's batch, not this one: the change feed holds
+                // whichever batches committed (this one among them when it did), so catching up from it settles both.
+                var from = state.AppliedSequence;
+                await _catchUp.BeforeDecidingAsync(state);
+                Log.UncertainCommitCaughtUp(_logger, name, from, state.AppliedSequence);
+                state.UncertainCommit = null;
+                return;
+            }
+
             var last = await _store.GetLastSequenceAsync(name, CancellationToken.None);
             if (last == uncertain.AppliedBefore)
             {

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Retrieval.Core.Errors;
 using Retrieval.Core.Storage;
 using Retrieval.Engine.Replication;
+using Retrieval.Engine.Tests.Writes;
 using Retrieval.Storage.Sqlite;
 using static Retrieval.Engine.Tests.EngineHarness;
 
@@ -140,6 +141,60 @@ public sealed class StoreFollowingTests : IAsyncLifetime
             Assert.True(DateTime.UtcNow < deadline, "not within 20 s");
             await Task.Delay(20);
         }
+    }
+
+    [Fact]
+    public async Task UncertainCommitThatDidNotCommit_WhileAnotherNodeTookTheNextSequence_AppliesTheOtherNodesBatch()
+    {
+        var faults = UncertainCommitTests.FaultyStore.Over(new SqliteRetrievalStore(_directory));
+        await using var c = new RetrievalEngine(
+            (IRetrievalStore)(object)faults, new EngineOptions(), NullLogger<RetrievalEngine>.Instance,
+            changeFeed: new ManualChangeFeed(new SqliteRetrievalStore(_directory)), follow: HandDriven);
+        await c.StartAsync(CancellationToken.None);
+        await _a.CreateCollectionAsync("c", [Space("v", 2)], null, CancellationToken.None);
+        await c.FollowStoreNowAsync();
+        faults.NextWrite = UncertainCommitTests.Fault.LoseConnection;
+        await Assert.ThrowsAsync<StoreUnavailableException>(() => c.UpsertAsync("c", [Item("lost", "v", [0, 1])], CancellationToken.None));
+
+        // A commits sequence 1; the delete through C settles its unknown batch first: not C's (which never committed).
+        await _a.UpsertAsync("c", [Item("x", "v", [1, 0])], CancellationToken.None);
+        var deleted = await c.DeleteAsync("c", ["x"], CancellationToken.None);
+
+        Assert.Equal(1L, deleted.Count);
+        Assert.Equal(2, deleted.Sequence);
+        Assert.Empty(c.GetItems("c", ["lost", "x"], withVectors: false));
+    }
+
+    [Fact]
+    public async Task UnknownCollection_WhileTheStoreCannotBeRead_IsUnavailable_NotNotFound()
+    {
+        var faults = UncertainCommitTests.FaultyStore.Over(new SqliteRetrievalStore(_directory));
+        await using var c = new RetrievalEngine(
+            new SqliteRetrievalStore(_directory), new EngineOptions(), NullLogger<RetrievalEngine>.Instance,
+            changeFeed: new ManualChangeFeed((IRetrievalStore)(object)faults), follow: HandDriven);
+        await c.StartAsync(CancellationToken.None);
+        await _a.CreateCollectionAsync("c", [Space("v", 2)], null, CancellationToken.None);
+        faults.ReadsFail = true;
+
+        Assert.Throws<StoreUnavailableException>(() => c.GetCollection("c"));
+
+        faults.ReadsFail = false;
+        Assert.Equal("c", c.GetCollection("c").Definition.Name);
+    }
+
+    [Fact]
+    public async Task CatalogChange_CommittedDuringAnotherNodesStartUpLoad_IsFollowedByItsFirstRound()
+    {
+        await _a.CreateCollectionAsync("c", [Space("v", 2)], null, CancellationToken.None);
+        var store = LoadHookStore.Over(new SqliteRetrievalStore(_directory), () => _a.AddSpaceAsync("c", Space("w", 3), CancellationToken.None));
+        await using var c = new RetrievalEngine(
+            store, new EngineOptions(), NullLogger<RetrievalEngine>.Instance,
+            changeFeed: new ManualChangeFeed(new SqliteRetrievalStore(_directory)), follow: HandDriven);
+        // C loaded the definition before A added a space; its first round must not take the versions for applied.
+        await c.StartAsync(CancellationToken.None);
+        await c.FollowStoreNowAsync();
+
+        Assert.Equal(["v", "w"], c.GetCollection("c").Definition.Spaces.Select(s => s.Name));
     }
 
     private async Task<(RetrievalEngine, ManualChangeFeed)> OpenAsync()
