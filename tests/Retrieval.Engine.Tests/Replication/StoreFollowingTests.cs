@@ -86,6 +86,9 @@ public sealed class StoreFollowingTests : IAsyncLifetime
 
         // The request names a collection B has not heard of: it reads the catalog again before answering.
         Assert.Equal("c", _b.GetCollection("c").Definition.Name);
+        // B's background poll may have adopted "c" between its creation and the upsert; with no notice sent, the next
+        // round (the poll's safety net) still finds the batch.
+        await _b.FollowStoreNowAsync();
         Assert.Single(_b.GetItems("c", ["x"], withVectors: false));
         Assert.Equal(ErrorKind.NotFound, Assert.Throws<RetrievalException>(() => _b.GetCollection("missing")).Kind);
     }
