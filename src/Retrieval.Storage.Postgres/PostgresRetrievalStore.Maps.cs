@@ -27,32 +27,37 @@ public sealed partial class PostgresRetrievalStore
             }
         }
 
-        await using (var insert = new NpgsqlCommand(
+        await InsertMapAsync(connection, transaction, map, map.State, cancellationToken);
+
+        await transaction.CommitAsync(cancellationToken);
+    }
+
+    /// <summary>Inserts one map row in <paramref name="state"/>; an id already taken in the collection is ALREADY_EXISTS.</summary>
+    private static async Task InsertMapAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, StoredMap map, MapState state, CancellationToken cancellationToken)
+    {
+        await using var insert = new NpgsqlCommand(
             $"""
             INSERT INTO maps ({MapColumns})
             VALUES (@collection, @id, @from, @to, @kind, @state, @data, @report, @created, @updated)
             ON CONFLICT (collection, id) DO NOTHING;
             """,
             connection,
-            transaction))
+            transaction);
+        insert.Parameters.AddWithValue("collection", map.Collection);
+        insert.Parameters.AddWithValue("id", map.Id);
+        insert.Parameters.AddWithValue("from", map.FromSpace);
+        insert.Parameters.AddWithValue("to", map.ToSpace);
+        insert.Parameters.AddWithValue("kind", (int)map.Kind);
+        insert.Parameters.AddWithValue("state", (int)state);
+        insert.Parameters.AddWithValue("data", map.Data);
+        insert.Parameters.AddWithValue("report", map.ReportJson);
+        insert.Parameters.AddWithValue("created", map.CreatedAt.ToUniversalTime());
+        insert.Parameters.AddWithValue("updated", map.UpdatedAt.ToUniversalTime());
+        if (await insert.ExecuteNonQueryAsync(cancellationToken) == 0)
         {
-            insert.Parameters.AddWithValue("collection", map.Collection);
-            insert.Parameters.AddWithValue("id", map.Id);
-            insert.Parameters.AddWithValue("from", map.FromSpace);
-            insert.Parameters.AddWithValue("to", map.ToSpace);
-            insert.Parameters.AddWithValue("kind", (int)map.Kind);
-            insert.Parameters.AddWithValue("state", (int)map.State);
-            insert.Parameters.AddWithValue("data", map.Data);
-            insert.Parameters.AddWithValue("report", map.ReportJson);
-            insert.Parameters.AddWithValue("created", map.CreatedAt.ToUniversalTime());
-            insert.Parameters.AddWithValue("updated", map.UpdatedAt.ToUniversalTime());
-            if (await insert.ExecuteNonQueryAsync(cancellationToken) == 0)
-            {
-                throw RetrievalException.AlreadyExists($"map '{map.Id}' already exists in collection '{map.Collection}'");
-            }
+            throw RetrievalException.AlreadyExists($"map '{map.Id}' already exists in collection '{map.Collection}'");
         }
-
-        await transaction.CommitAsync(cancellationToken);
     }
 
     public async Task<IReadOnlyList<StoredMap>> ListMapsAsync(string collection, CancellationToken cancellationToken)

@@ -1,5 +1,4 @@
 using Npgsql;
-using Retrieval.Core.Errors;
 using Retrieval.Core.Maps;
 using Retrieval.Core.Storage;
 
@@ -100,26 +99,6 @@ public sealed partial class PostgresRetrievalStore
             await retire.ExecuteNonQueryAsync(cancellationToken);
         }
 
-        await using var insert = new NpgsqlCommand(
-            $"""
-            INSERT INTO maps ({MapColumns}) VALUES (@collection, @id, @from, @to, @kind, @state, @data, @report, @created, @updated)
-            ON CONFLICT (collection, id) DO NOTHING;
-            """,
-            connection,
-            transaction);
-        insert.Parameters.AddWithValue("collection", map.Collection);
-        insert.Parameters.AddWithValue("id", map.Id);
-        insert.Parameters.AddWithValue("from", map.FromSpace);
-        insert.Parameters.AddWithValue("to", map.ToSpace);
-        insert.Parameters.AddWithValue("kind", (int)map.Kind);
-        insert.Parameters.AddWithValue("state", (int)MapState.Active);
-        insert.Parameters.AddWithValue("data", map.Data);
-        insert.Parameters.AddWithValue("report", map.ReportJson);
-        insert.Parameters.AddWithValue("created", map.CreatedAt.ToUniversalTime());
-        insert.Parameters.AddWithValue("updated", map.UpdatedAt.ToUniversalTime());
-        if (await insert.ExecuteNonQueryAsync(cancellationToken) == 0)
-        {
-            throw RetrievalException.AlreadyExists($"map '{map.Id}' already exists in collection '{map.Collection}'");
-        }
+        await InsertMapAsync(connection, transaction, map, MapState.Active, cancellationToken);
     }
 }

@@ -17,29 +17,35 @@ public sealed partial class SqliteRetrievalStore
             async (connection, transaction, ct) =>
             {
                 await RequireCollectionAsync(connection, transaction, map.Collection, ct);
-                await using var command = Command(connection, transaction, $"""
-                    INSERT INTO maps ({MapColumns})
-                    VALUES ($collection, $id, $from, $to, $kind, $state, $data, $report, $created, $updated)
-                    ON CONFLICT (collection, id) DO NOTHING;
-                    """);
-                command.Parameters.AddWithValue("$collection", map.Collection);
-                command.Parameters.AddWithValue("$id", map.Id);
-                command.Parameters.AddWithValue("$from", map.FromSpace);
-                command.Parameters.AddWithValue("$to", map.ToSpace);
-                command.Parameters.AddWithValue("$kind", (int)map.Kind);
-                command.Parameters.AddWithValue("$state", (int)map.State);
-                command.Parameters.AddWithValue("$data", map.Data);
-                command.Parameters.AddWithValue("$report", map.ReportJson);
-                command.Parameters.AddWithValue("$created", UnixMicroseconds.From(map.CreatedAt));
-                command.Parameters.AddWithValue("$updated", UnixMicroseconds.From(map.UpdatedAt));
-                if (await command.ExecuteNonQueryAsync(ct) == 0)
-                {
-                    throw RetrievalException.AlreadyExists($"map '{map.Id}' already exists in collection '{map.Collection}'");
-                }
-
+                await InsertMapAsync(connection, transaction, map, map.State, ct);
                 return true;
             },
             cancellationToken);
+    }
+
+    /// <summary>Inserts one map row in <paramref name="state"/>; an id already taken in the collection is ALREADY_EXISTS.</summary>
+    private static async Task InsertMapAsync(
+        SqliteConnection connection, SqliteTransaction transaction, StoredMap map, MapState state, CancellationToken cancellationToken)
+    {
+        await using var insert = Command(connection, transaction, $"""
+            INSERT INTO maps ({MapColumns})
+            VALUES ($collection, $id, $from, $to, $kind, $state, $data, $report, $created, $updated)
+            ON CONFLICT (collection, id) DO NOTHING;
+            """);
+        insert.Parameters.AddWithValue("$collection", map.Collection);
+        insert.Parameters.AddWithValue("$id", map.Id);
+        insert.Parameters.AddWithValue("$from", map.FromSpace);
+        insert.Parameters.AddWithValue("$to", map.ToSpace);
+        insert.Parameters.AddWithValue("$kind", (int)map.Kind);
+        insert.Parameters.AddWithValue("$state", (int)state);
+        insert.Parameters.AddWithValue("$data", map.Data);
+        insert.Parameters.AddWithValue("$report", map.ReportJson);
+        insert.Parameters.AddWithValue("$created", UnixMicroseconds.From(map.CreatedAt));
+        insert.Parameters.AddWithValue("$updated", UnixMicroseconds.From(map.UpdatedAt));
+        if (await insert.ExecuteNonQueryAsync(cancellationToken) == 0)
+        {
+            throw RetrievalException.AlreadyExists($"map '{map.Id}' already exists in collection '{map.Collection}'");
+        }
     }
 
     public async Task<IReadOnlyList<StoredMap>> ListMapsAsync(string collection, CancellationToken cancellationToken)

@@ -1,5 +1,4 @@
 using Microsoft.Data.Sqlite;
-using Retrieval.Core.Errors;
 using Retrieval.Core.Maps;
 using Retrieval.Core.Storage;
 
@@ -107,23 +106,6 @@ public sealed partial class SqliteRetrievalStore
             await retire.ExecuteNonQueryAsync(ct);
         }
 
-        await using var insert = Command(connection, transaction, $"""
-            INSERT INTO maps ({MapColumns}) VALUES ($collection, $id, $from, $to, $kind, $state, $data, $report, $created, $updated)
-            ON CONFLICT (collection, id) DO NOTHING;
-            """);
-        insert.Parameters.AddWithValue("$collection", map.Collection);
-        insert.Parameters.AddWithValue("$id", map.Id);
-        insert.Parameters.AddWithValue("$from", map.FromSpace);
-        insert.Parameters.AddWithValue("$to", map.ToSpace);
-        insert.Parameters.AddWithValue("$kind", (int)map.Kind);
-        insert.Parameters.AddWithValue("$state", (int)MapState.Active);
-        insert.Parameters.AddWithValue("$data", map.Data);
-        insert.Parameters.AddWithValue("$report", map.ReportJson);
-        insert.Parameters.AddWithValue("$created", UnixMicroseconds.From(map.CreatedAt));
-        insert.Parameters.AddWithValue("$updated", at);
-        if (await insert.ExecuteNonQueryAsync(ct) == 0)
-        {
-            throw RetrievalException.AlreadyExists($"map '{map.Id}' already exists in collection '{map.Collection}'");
-        }
+        await InsertMapAsync(connection, transaction, map, MapState.Active, ct);
     }
 }
