@@ -1,0 +1,61 @@
+using Microsoft.Extensions.Logging;
+using Orleans.Concurrency;
+using Retrieval.Engine;
+using Retrieval.Engine.Cluster;
+
+namespace Retrieval.Cluster.Shards;
+
+/// <summary>
+/// The Orleans host of one <see cref="ShardReplica"/>: loads it on activation (before the first call is answered),
+/// releases it on deactivation. Reentrant: searches interleave (the replica has its own reader/writer lock) and
+/// catch-ups are serialized inside the replica. Kept alive while its node runs: a replica is the shard's memory, not
+/// a cache to drop when idle.
+/// </summary>
+[Reentrant]
+[KeepAlive]
+[ReplicaSpreadPlacement]
+internal sealed partial class ShardReplicaGrain(RetrievalEngine engine, ClusterModeOptions options, ILogger<ShardReplicaGrain> logger) : Grain, IShardReplicaGrain
+{
+    private ShardReplica? _replica;
+
+    private ShardReplica Replica => _replica ?? throw new InvalidOperationException("the shard replica is not loaded");
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        var key = ShardReplicaKey.Parse(this.GetPrimaryKeyString());
+        var replicas = engine.ShardReplicas
+            ?? throw new InvalidOperationException($"shard replica {key} activated on a node without shard replicas ({ClusterModeOptions.SectionName}:ShardPlacement is not Grains)");
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        _replica = await replicas.OpenAsync(key.Collection, key.Shard, cancellationToken);
+        Loaded(logger, key.ToString(), _replica.ItemCount, _replica.AppliedSequence, started.ElapsedMilliseconds);
+    }
+
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        _replica?.Dispose();
+        _replica = null;
+        return Task.CompletedTask;
+    }
+
+    public async Task<byte[]> SearchAsync(byte[] request)
+    {
+        try
+        {
+            return ShardSearchCodec.Write(await Replica.SearchAsync(ShardSearchCodec.ReadRequest(request), CancellationToken.None));
+        }
+        catch (ShardReplicaStaleException)
+        {
+            // The collection was created again under the same name: the next call loads it afresh.
+            DeactivateOnIdle();
+            throw;
+        }
+    }
+
+    public Task CatchUpAsync(long sequence) => Replica.CatchUpAsync(sequence, CancellationToken.None);
+
+    public Task<ShardReplicaStatus> GetStatusAsync() =>
+        Task.FromResult(new ShardReplicaStatus(options.EffectiveNodeName, RuntimeIdentity, Replica.ItemCount, Replica.AppliedSequence));
+
+    [LoggerMessage(1420, LogLevel.Information, "Shard replica {Replica} loaded: {Items} items through sequence {Sequence} in {Milliseconds} ms")]
+    private static partial void Loaded(ILogger logger, string replica, long items, long sequence, long milliseconds);
+}
