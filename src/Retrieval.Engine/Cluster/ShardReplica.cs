@@ -187,9 +187,9 @@ public sealed class ShardReplica : IDisposable
         for (var q = 0; q < lists.Length; q++)
         {
             var query = request.Queries[q];
-            if (state.Definition.FindSpace(query.Space) is not { IsMulti: false })
+            if (state.Definition.FindSpace(query.Space) is not { } space || space.IsMulti != query.Tokens is not null)
             {
-                throw RetrievalException.Precondition($"space '{query.Space}' is not a dense space of replica {Collection}/{Shard}");
+                throw RetrievalException.Precondition($"space '{query.Space}' of replica {Collection}/{Shard} is not a {(query.Tokens is null ? "dense" : "multi-vector")} space");
             }
 
             var plan = new PlannedQuery(
@@ -197,7 +197,11 @@ public sealed class ShardReplica : IDisposable
                 query.Space,
                 query.Vector,
                 query.Depth,
-                []);
+                [])
+            {
+                Tokens = query.Tokens is { } tokens ? Core.MultiVector.TokenMatrix.FromRowMajor(tokens, query.TokenDimension) : null,
+                Candidates = query.Candidates,
+            };
             var hits = _host.FanOut.Run(state, [plan])[0];
             var list = lists[q] = new ShardSearchHit[hits.Count];
             for (var h = 0; h < hits.Count; h++)

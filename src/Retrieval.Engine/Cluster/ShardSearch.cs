@@ -29,7 +29,20 @@ public sealed record ShardSearchRequest(string Collection, int Shard, long Defin
 /// <param name="WithPayload">Return each hit's payload JSON.</param>
 /// <param name="WithVectors">Return each hit's vectors.</param>
 public sealed record ShardQuery(
-    string Space, float[] Vector, int Depth, PayloadFilter? Filter, int EfSearch, int NProbe, bool Exact, bool WithPayload, bool WithVectors);
+    string Space, float[] Vector, int Depth, PayloadFilter? Filter, int EfSearch, int NProbe, bool Exact, bool WithPayload, bool WithVectors)
+{
+    /// <summary>
+    /// A multi-vector query: its token vectors as prepared by the receiving node (pruned, carved), row-major, each
+    /// <see cref="TokenDimension"/> long; null for a dense query, whose <see cref="Vector"/> is then the query.
+    /// </summary>
+    public float[]? Tokens { get; init; }
+
+    /// <summary>The length of each token row of <see cref="Tokens"/>.</summary>
+    public int TokenDimension { get; init; }
+
+    /// <summary>A multi-vector query's K': the first stage's shortlist, reranked by exact Chamfer.</summary>
+    public int Candidates { get; init; }
+}
 
 /// <summary>A shard's answer: each query's best hits, best first, and the sequence the replica had applied.</summary>
 public sealed record ShardSearchResponse(long AppliedSequence, IReadOnlyList<IReadOnlyList<ShardSearchHit>> Hits);

@@ -36,6 +36,13 @@ public static class ShardSearchCodec
                 writer.Write(query.WithPayload);
                 writer.Write(query.WithVectors);
                 WriteFilter(writer, query.Filter);
+                writer.Write(query.Tokens is not null);
+                if (query.Tokens is { } tokens)
+                {
+                    WriteFloats(writer, tokens);
+                    writer.Write(query.TokenDimension);
+                    writer.Write(query.Candidates);
+                }
             }
         }
 
@@ -61,6 +68,10 @@ public static class ShardSearchCodec
             var withPayload = reader.ReadBoolean();
             var withVectors = reader.ReadBoolean();
             queries[i] = new ShardQuery(space, vector, depth, ReadFilter(reader), ef, nprobe, exact, withPayload, withVectors);
+            if (reader.ReadBoolean())
+            {
+                queries[i] = queries[i] with { Tokens = ReadFloats(reader), TokenDimension = reader.ReadInt32(), Candidates = reader.ReadInt32() };
+            }
         }
 
         return new ShardSearchRequest(collection, shard, definitionVersion, atLeast, queries);

@@ -11,7 +11,7 @@ namespace Retrieval.Engine.Search;
 /// (<see cref="QueryPlanner"/>, under the read lock, as on one node), send one request per shard through
 /// <see cref="IRemoteShards"/>, merge each query's shard lists in <see cref="ShardFanOut"/>'s order (score, native
 /// before mapped, item id) and render. A batch with a query the replicas do not answer yet (mixed search during a
-/// migration, multi-vector spaces, grouped results) is answered by this node's own shards through
+/// migration, grouped results) is answered by this node's own shards through
 /// <see cref="Searcher"/>: the node still holds them (docs/architecture.md, "Cluster mode").
 /// </summary>
 internal sealed class RoutedSearcher
@@ -89,7 +89,7 @@ internal sealed class RoutedSearcher
         for (var i = 0; i < plans.Length; i++)
         {
             var plan = plans[i] = _planner.Plan(s, queries[i], batchField?.Index(i) ?? FieldPath.Root);
-            if (plan.Mixed is not null || plan.Tokens is not null || !string.IsNullOrEmpty(plan.Query.GroupBy))
+            if (plan.Mixed is not null || !string.IsNullOrEmpty(plan.Query.GroupBy))
             {
                 return null;
             }
@@ -104,7 +104,12 @@ internal sealed class RoutedSearcher
         for (var i = 0; i < plans.Length; i++)
         {
             var (plan, query) = (plans[i], plans[i].Query);
-            queries[i] = new ShardQuery(plan.Space, plan.Vector, plan.Depth, query.Filter, query.EfSearch, query.NProbe, query.Exact, query.WithPayload, query.WithVectors);
+            queries[i] = new ShardQuery(plan.Space, plan.Vector, plan.Depth, query.Filter, query.EfSearch, query.NProbe, query.Exact, query.WithPayload, query.WithVectors)
+            {
+                Tokens = plan.Tokens?.Values.ToArray(),
+                TokenDimension = plan.Tokens?.Dimension ?? 0,
+                Candidates = plan.Candidates,
+            };
         }
 
         var requests = new List<ShardSearchRequest>(definition.Shards);

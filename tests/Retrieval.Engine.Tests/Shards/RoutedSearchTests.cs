@@ -3,6 +3,8 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Retrieval.Core.Errors;
 using Retrieval.Core.Filtering;
 using Retrieval.Core.Model;
+using Retrieval.Core.MultiVector;
+using Retrieval.Core.Storage;
 using Retrieval.Engine.Cluster;
 using Retrieval.Storage.Sqlite;
 using static Retrieval.Engine.Tests.EngineHarness;
@@ -56,6 +58,37 @@ public sealed class RoutedSearchTests
             for (var i = 0; i < queries.Length; i++)
             {
                 AssertSame(expected[i], batch[i]);
+            }
+        }
+
+        Assert.True(routed.Remote.Searches > 0);
+    }
+
+    [Fact]
+    public async Task RoutedSearch_MultiVectorSpace_EqualsLocalSearch()
+    {
+        await using var routed = await RoutedEngine.StartAsync(nodes: 2);
+        await using var local = await StartAsync();
+        var settings = new MultiVectorSettings { Muvera = MuveraParameters.CompactPreset(Dimension, seed: 11) };
+        var random = new Random(8);
+        var documents = Enumerable.Range(0, 120).Select(_ => Enumerable.Range(0, 3 + random.Next(4)).Select(_ => Vector(random)).ToArray()).ToArray();
+        foreach (var engine in new[] { routed.Engine, local.Engine })
+        {
+            await engine.CreateCollectionAsync(
+                "c", [new SpaceDefinition("mv", Dimension, Metric.InnerProduct, new ModelRef("test", "1"), Kind: SpaceKind.Multi, MultiVector: settings)],
+                null, storeInputs: false, shards: 3, CancellationToken.None);
+            await engine.UpsertAsync("c", documents.Select((d, i) => new ItemWrite($"d{i:D3}", $$"""{"n":{{i}}}""", new Dictionary<string, float[]>())
+            {
+                MultiVectors = new Dictionary<string, IReadOnlyList<float[]>> { ["mv"] = d },
+            }).ToList(), CancellationToken.None);
+        }
+
+        for (var q = 0; q < 6; q++)
+        {
+            var query = new SearchQuery("mv", [], 8, WithPayload: true) { Rows = [.. Enumerable.Range(0, 3).Select(_ => Vector(random))] };
+            foreach (var each in new[] { query, query with { Exact = true }, query with { Offset = 3, WithVectors = true }, query with { Candidates = 40 } })
+            {
+                AssertSame(local.Engine.SearchWithRoute("c", each), await routed.Engine.SearchCoalesced("c", each), "mv");
             }
         }
 
@@ -138,14 +171,15 @@ public sealed class RoutedSearchTests
             [Condition("c", "y")]);
         var request = new ShardSearchRequest("col", 4, 7, 1234, [
             new ShardQuery("v", [1, -2.5f, 3], 11, filter, 64, 8, true, true, false),
-            new ShardQuery("w", [], 1, null, 0, 0, false, false, true)]);
+            new ShardQuery("w", [], 1, null, 0, 0, false, false, true) { Tokens = [1, 2, 3, 4], TokenDimension = 2, Candidates = 30 }]);
         var read = ShardSearchCodec.ReadRequest(ShardSearchCodec.Write(request));
         Assert.Equal((request.Collection, request.Shard, request.DefinitionVersion, request.AtLeastSequence), (read.Collection, read.Shard, read.DefinitionVersion, read.AtLeastSequence));
         for (var i = 0; i < 2; i++)
         {
             var (a, b) = (request.Queries[i], read.Queries[i]);
             Assert.Equal(a.Vector, b.Vector);
-            Assert.Equal(a with { Vector = b.Vector, Filter = null }, b with { Filter = null });
+            Assert.Equal(a.Tokens, b.Tokens);
+            Assert.Equal(a with { Vector = b.Vector, Tokens = b.Tokens, Filter = null }, b with { Filter = null });
             Assert.Equal(a.Filter is null, b.Filter is null);
         }
 
@@ -189,12 +223,13 @@ public sealed class RoutedSearchTests
         await engine.DeleteAsync("c", ["i010", "i020", "i030"], CancellationToken.None);
     }
 
-    private static void AssertSame(SearchResult expected, SearchResult actual)
+    private static void AssertSame(SearchResult expected, SearchResult actual, string space = "v")
     {
         Assert.Empty(actual.MissingShards);
         Assert.Equal(expected.MapsUsed, actual.MapsUsed);
+        Assert.NotEmpty(expected.Hits);
         Assert.Equal(expected.Hits.Select(h => (h.Id, h.Score, h.PayloadJson)), actual.Hits.Select(h => (h.Id, h.Score, h.PayloadJson)));
-        Assert.Equal(expected.Hits.Select(h => h.Vectors?["v"]), actual.Hits.Select(h => h.Vectors?["v"]));
+        Assert.Equal(expected.Hits.Select(h => h.Vectors?[space]), actual.Hits.Select(h => h.Vectors?[space]));
     }
 
     /// <summary>An engine whose shards are "remote": served by replicas it hosts, reached through bytes.</summary>
