@@ -28,6 +28,21 @@ internal sealed partial class ShardReplicaGrain(RetrievalEngine engine, ClusterM
         var started = System.Diagnostics.Stopwatch.StartNew();
         _replica = await replicas.OpenAsync(key.Collection, key.Shard, cancellationToken);
         Loaded(logger, key.ToString(), _replica.ItemCount, _replica.AppliedSequence, started.ElapsedMilliseconds);
+        // Kept alive, so released here: a deleted collection's replicas get no further calls to notice it by.
+        this.RegisterGrainTimer(ReleaseWhenGoneAsync, new GrainTimerCreationOptions(CurrencyCheck, CurrencyCheck) { KeepAlive = false });
+    }
+
+    private static readonly TimeSpan CurrencyCheck = TimeSpan.FromSeconds(30);
+
+    private Task ReleaseWhenGoneAsync(CancellationToken cancellationToken)
+    {
+        if (_replica is { IsCurrent: false } replica)
+        {
+            Released(logger, this.GetPrimaryKeyString(), replica.Collection);
+            DeactivateOnIdle();
+        }
+
+        return Task.CompletedTask;
     }
 
     public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
@@ -55,6 +70,9 @@ internal sealed partial class ShardReplicaGrain(RetrievalEngine engine, ClusterM
 
     public Task<ShardReplicaStatus> GetStatusAsync() =>
         Task.FromResult(new ShardReplicaStatus(options.EffectiveNodeName, RuntimeIdentity, Replica.ItemCount, Replica.AppliedSequence));
+
+    [LoggerMessage(1424, LogLevel.Information, "Shard replica {Replica} released: collection {Collection} no longer exists")]
+    private static partial void Released(ILogger logger, string replica, string collection);
 
     [LoggerMessage(1420, LogLevel.Information, "Shard replica {Replica} loaded: {Items} items through sequence {Sequence} in {Milliseconds} ms")]
     private static partial void Loaded(ILogger logger, string replica, long items, long sequence, long milliseconds);

@@ -40,6 +40,12 @@ public sealed class ShardReplica : IDisposable
     /// <summary>Live items the replica holds.</summary>
     public long ItemCount => State.Read(static s => s.ItemCount);
 
+    /// <summary>
+    /// False once the collection is gone from this node's catalog (deleted, or deleted and created again): the host
+    /// should release the replica, since no search will reach it again.
+    /// </summary>
+    public bool IsCurrent => _host.Exists(State.Definition);
+
     /// <summary>The one-shard state (the optimizer plans over it). Its only shard is this replica's.</summary>
     internal CollectionState State { get; }
 

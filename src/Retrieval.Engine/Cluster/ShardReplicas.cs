@@ -25,6 +25,7 @@ public sealed class ShardReplicas : IAsyncDisposable
     private readonly Func<Task> _followNow;
     private readonly ConcurrentDictionary<ShardReplica, byte> _open = new();
     private readonly SegmentOptimizer _optimizer;
+    private readonly bool _background;
     private int _started;
 
     internal ShardReplicas(
@@ -39,6 +40,7 @@ public sealed class ShardReplicas : IAsyncDisposable
         ApplyChunk = applyChunk;
         FanOut = new ShardFanOut(indexing);
         _optimizer = new SegmentOptimizer(() => _open.Keys.Select(r => r.State), indexing, snapshots: null, logger);
+        _background = indexing.BackgroundOptimizer;
     }
 
     /// <summary>Replicas open now.</summary>
@@ -73,13 +75,21 @@ public sealed class ShardReplicas : IAsyncDisposable
         }
 
         _open[replica] = 0;
-        if (Interlocked.Exchange(ref _started, 1) == 0)
+        if (_background && Interlocked.Exchange(ref _started, 1) == 0)
         {
             _optimizer.Start();
         }
 
         _optimizer.Wake();
         return replica;
+    }
+
+    /// <summary>Runs the replicas' index builds on this thread until none is left (tests and benchmarks, with the background optimizer off).</summary>
+    public void RunOptimizerUntilIdle(CancellationToken cancellationToken)
+    {
+        while (_optimizer.RunOneJob(cancellationToken))
+        {
+        }
     }
 
     public async ValueTask DisposeAsync()
@@ -110,6 +120,13 @@ public sealed class ShardReplicas : IAsyncDisposable
     }
 
     internal void Applied() => _optimizer.Wake();
+
+    /// <summary>
+    /// Whether the collection a replica was loaded for still exists in this node's catalog (the same incarnation:
+    /// deleted and created again under its name counts as gone).
+    /// </summary>
+    internal bool Exists(CollectionDefinition loaded) =>
+        _catalog.IsReady is false || _catalog.Find(loaded.Name) is { } state && state.Definition.CreatedAt == loaded.CreatedAt;
 
     internal void Closed(ShardReplica replica) => _open.TryRemove(replica, out _);
 }

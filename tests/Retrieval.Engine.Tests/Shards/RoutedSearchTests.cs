@@ -114,6 +114,14 @@ public sealed class RoutedSearchTests
         // Each commit was passed on to every replica of the shard it touched.
         var shard = ShardAssignment.ShardOf("fresh", 2);
         Assert.Contains(routed.Remote.Notices, n => n.Collection == "c" && n.Replicas == 2 && n.Shards.SequenceEqual([shard]));
+
+        // A replica of a deleted collection says so (its host releases it), also when the name is taken again.
+        using var replica = await engine.ShardReplicas!.OpenAsync("c", 0, CancellationToken.None);
+        Assert.True(replica.IsCurrent);
+        await engine.DeleteCollectionAsync("c", CancellationToken.None);
+        Assert.False(replica.IsCurrent);
+        await engine.CreateCollectionAsync("c", [Space("v", Dimension)], null, storeInputs: false, shards: 2, CancellationToken.None);
+        Assert.False(replica.IsCurrent);
     }
 
     [Fact]
