@@ -65,6 +65,13 @@ public sealed class ClusterModeOptions
     /// </summary>
     public int ReplicaCallTimeoutMilliseconds { get; set; } = 2_000;
 
+    /// <summary>
+    /// Grains placement: how often each replica checks that it sits on the node its shard's ranking names now (a
+    /// node joined, or came back), and moves there if not (it deactivates; the next call loads it on that node). Also
+    /// how often a replica of a deleted collection is released. Default 30000; 0 turns the move off.
+    /// </summary>
+    public int RebalanceIntervalMilliseconds { get; set; } = 30_000;
+
     /// <summary>The name this node goes by, <see cref="NodeName"/> or its default.</summary>
     public string EffectiveNodeName => string.IsNullOrWhiteSpace(NodeName) ? $"{Environment.MachineName}-{SiloPort}" : NodeName;
 
@@ -104,6 +111,11 @@ public sealed class ClusterModeOptions
         if (ReplicaCallTimeoutMilliseconds < 1)
         {
             return $"{SectionName}:ReplicaCallTimeoutMilliseconds must be positive, got {ReplicaCallTimeoutMilliseconds}";
+        }
+
+        if (RebalanceIntervalMilliseconds < 0)
+        {
+            return $"{SectionName}:RebalanceIntervalMilliseconds must be 0 (off) or positive, got {RebalanceIntervalMilliseconds}";
         }
 
         if (GatewayPort == SiloPort)

@@ -14,7 +14,9 @@ namespace Retrieval.Cluster.Shards;
 [Reentrant]
 [KeepAlive]
 [ReplicaSpreadPlacement]
-internal sealed partial class ShardReplicaGrain(RetrievalEngine engine, ClusterModeOptions options, ILogger<ShardReplicaGrain> logger) : Grain, IShardReplicaGrain
+internal sealed partial class ShardReplicaGrain(
+    RetrievalEngine engine, IClusterMembershipService membership, ILocalSiloDetails self, ClusterModeOptions options, ILogger<ShardReplicaGrain> logger)
+    : Grain, IShardReplicaGrain
 {
     private ShardReplica? _replica;
 
@@ -28,18 +30,35 @@ internal sealed partial class ShardReplicaGrain(RetrievalEngine engine, ClusterM
         var started = System.Diagnostics.Stopwatch.StartNew();
         _replica = await replicas.OpenAsync(key.Collection, key.Shard, cancellationToken);
         Loaded(logger, key.ToString(), _replica.ItemCount, _replica.AppliedSequence, started.ElapsedMilliseconds);
-        // Kept alive, so released here: a deleted collection's replicas get no further calls to notice it by.
-        this.RegisterGrainTimer(ReleaseWhenGoneAsync, new GrainTimerCreationOptions(CurrencyCheck, CurrencyCheck) { KeepAlive = false });
+        // Kept alive, so checked here: a deleted collection's replicas get no further calls to notice it by, and a
+        // node that joined after the replica was placed is where its shard's ranking may want it now.
+        var period = TimeSpan.FromMilliseconds(options.RebalanceIntervalMilliseconds > 0 ? options.RebalanceIntervalMilliseconds : 30_000);
+        this.RegisterGrainTimer(CheckPlaceAsync, key, new GrainTimerCreationOptions(period, period) { KeepAlive = false });
     }
 
-    private static readonly TimeSpan CurrencyCheck = TimeSpan.FromSeconds(30);
-
-    private Task ReleaseWhenGoneAsync(CancellationToken cancellationToken)
+    private Task CheckPlaceAsync(ShardReplicaKey key, CancellationToken cancellationToken)
     {
         if (_replica is { IsCurrent: false } replica)
         {
-            Released(logger, this.GetPrimaryKeyString(), replica.Collection);
+            Released(logger, key.ToString(), replica.Collection);
             DeactivateOnIdle();
+            return Task.CompletedTask;
+        }
+
+        if (options.RebalanceIntervalMilliseconds == 0)
+        {
+            return Task.CompletedTask;
+        }
+
+        var active = membership.CurrentSnapshot.Members.Values.Where(m => m.Status == SiloStatus.Active).Select(m => m.SiloAddress).ToList();
+        if (active.Count > 0 && ReplicaRanking.SiloOf(key, active) is var target && !target.Equals(self.SiloAddress))
+        {
+            // Orleans' grain migration: placed again through the director (the ranking, so on the target), with the
+            // directory moved in one step; a plain deactivation would let a caller's cached address re-create it here.
+            // It loads and catches up on the target before answering; meanwhile the shard's other replicas answer,
+            // or searches wait their deadline.
+            Moving(logger, key.ToString(), target.ToString());
+            MigrateOnIdle();
         }
 
         return Task.CompletedTask;
@@ -73,6 +92,9 @@ internal sealed partial class ShardReplicaGrain(RetrievalEngine engine, ClusterM
 
     [LoggerMessage(1424, LogLevel.Information, "Shard replica {Replica} released: collection {Collection} no longer exists")]
     private static partial void Released(ILogger logger, string replica, string collection);
+
+    [LoggerMessage(1425, LogLevel.Information, "Shard replica {Replica} leaves this node: its shard's ranking places it on {Silo} now")]
+    private static partial void Moving(ILogger logger, string replica, string silo);
 
     [LoggerMessage(1420, LogLevel.Information, "Shard replica {Replica} loaded: {Items} items through sequence {Sequence} in {Milliseconds} ms")]
     private static partial void Loaded(ILogger logger, string replica, long items, long sequence, long milliseconds);

@@ -146,10 +146,57 @@ public sealed class ClusterShardReplicaTests(ITestOutputHelper output)
         output.WriteLine($"{clock.Elapsed.TotalSeconds:F1} s: r1 whole again; no replica left on {victimName}");
     }
 
-    private static CreateCollectionRequest Create(string name, int replicas) => new()
+    [SkippableFact]
+    public async Task GrainsPlacement_ANodeJoining_TakesItsShareOfReplicas_WhileSearchesStayWhole()
+    {
+        Skip.If(PostgresTestEnvironment.SkipReason is not null, PostgresTestEnvironment.SkipReason);
+        var clock = Stopwatch.StartNew();
+        await using var cluster = await KillableCluster.CreateAsync(3, new Dictionary<string, string>
+        {
+            ["Retrieval:Cluster:ShardPlacement"] = "Grains",
+            ["Retrieval:Cluster:RebalanceIntervalMilliseconds"] = "1000",
+        });
+        var first = await Task.WhenAll(cluster.StartAsync(0), cluster.StartAsync(1));
+        // 12 shards × 2 replicas: a third node ranks in the top two of a shard with probability 2/3, so it is owed some.
+        await first[0].Collections.CreateCollectionAsync(Create("grow", replicas: 2, shards: 12));
+        var items = await WriteThroughEveryNodeAsync(first, "grow", seed: 3);
+        var queries = Vectors.Random(4, Dimension, seed: 5);
+        Assert.True(await SearchEqualsAsync(first[1], "grow", items, queries));
+        var before = await first[0].Cluster.GetClusterStatusAsync(new GetClusterStatusRequest());
+        Assert.All(before.Replicas, r => Assert.Contains(r.Node, new[] { KillableCluster.NodeName(0), KillableCluster.NodeName(1) }));
+        output.WriteLine($"{clock.Elapsed.TotalSeconds:F1} s: 24 replicas on 2 nodes");
+
+        var joined = await cluster.StartAsync(2);
+        var third = KillableCluster.NodeName(2);
+        var bound = Stopwatch.StartNew();
+        var searches = 0;
+        while (true)
+        {
+            // Searches stay whole while replicas move (a moving replica's twin answers).
+            Assert.True(await SearchEqualsAsync(first[searches % 2], "grow", items, queries), $"a search differs while replicas move\n{cluster.Diagnostics()}");
+            searches++;
+            var status = await joined.Cluster.GetClusterStatusAsync(new GetClusterStatusRequest());
+            // Settled: the new node holds some, and (moves done) the two replicas of every shard sit on different nodes.
+            if (status.Replicas.Any(r => r.Node == third) && status.Replicas.All(r => r.Error == "")
+                && Enumerable.Range(0, 12).All(shard => status.Replicas.Where(r => r.Shard == shard).Select(r => r.Node).Distinct().Count() == 2))
+            {
+                output.WriteLine($"{clock.Elapsed.TotalSeconds:F1} s: {status.Replicas.Count(r => r.Node == third)} replicas moved to {third}; {searches} searches meanwhile, all whole");
+                break;
+            }
+
+            Assert.True(
+                bound.Elapsed < TimeSpan.FromSeconds(45),
+                $"replicas not settled with a share on {third} within 45 s: {string.Join("; ", status.Replicas.Select(r => $"{r.Shard}/{r.Replica}@{r.Node}{r.Error}"))}\n{cluster.Diagnostics()}");
+            await Task.Delay(200);
+        }
+
+        Assert.True(await SearchEqualsAsync(joined, "grow", items, queries));
+    }
+
+    private static CreateCollectionRequest Create(string name, int replicas, int shards = Shards) => new()
     {
         Name = name,
-        Shards = Shards,
+        Shards = shards,
         Replicas = replicas,
         Spaces = { new Space { Name = "v", Dimension = Dimension, Metric = Metric.InnerProduct, Model = new ModelRef { Name = "m", Version = "1" } } },
     };
