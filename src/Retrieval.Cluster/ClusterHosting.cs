@@ -78,7 +78,15 @@ public static class ClusterHosting
             // A grain call continues the caller's trace (traceparent travels with the message). Orleans starts its
             // spans only while a tracer listens (Retrieval:Tracing), so this costs nothing with tracing off.
             silo.AddActivityPropagation();
+            silo.AddPlacementDirector<Shards.ReplicaSpreadPlacement, Shards.ReplicaSpreadPlacementDirector>();
         });
+        if (options.ShardPlacement == Shards.ShardPlacement.Grains)
+        {
+            // The engine takes the router (searches fan out, commits are passed on); the grains take the engine.
+            builder.Services.AddSingleton<Engine.Cluster.IRemoteShards, Shards.GrainShardRouter>();
+            builder.Services.AddSingleton<Shards.ReplicaPlacementReader>();
+        }
+
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton<IClusterStatusSource, OrleansClusterStatusSource>();
     }

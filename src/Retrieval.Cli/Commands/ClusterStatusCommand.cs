@@ -37,6 +37,25 @@ internal sealed class ClusterStatusCommand : AsyncCommand<ServerSettings>
         }
 
         AnsiConsole.Write(table);
+        if (status.Replicas.Count > 0)
+        {
+            // Shard placement Grains: where each (shard, replica) lives.
+            var replicas = new Table().AddColumns("collection", "shard", "replica", "node", "items", "applied sequence", "error");
+            foreach (var replica in status.Replicas)
+            {
+                replicas.AddRow(
+                    Markup.Escape(replica.Collection),
+                    replica.Shard.ToString(CultureInfo.InvariantCulture),
+                    replica.Replica.ToString(CultureInfo.InvariantCulture),
+                    Markup.Escape(replica.Node),
+                    replica.Error.Length > 0 ? "-" : replica.ItemCount.ToString(CultureInfo.InvariantCulture),
+                    replica.Error.Length > 0 ? "-" : replica.AppliedSequence.ToString(CultureInfo.InvariantCulture),
+                    Markup.Escape(replica.Error));
+            }
+
+            AnsiConsole.Write(replicas);
+        }
+
         return 0;
     }
 

@@ -289,6 +289,9 @@ internal sealed class WritePipeline
         state.UncertainCommit = null;
     }
 
+    /// <summary>Cluster mode with shard replicas: told of every batch applied here, so the replicas of its shards apply it.</summary>
+    public Cluster.ReplicaApplyNotice? Replicas { get; init; }
+
     private void ApplyCommitted(
         CollectionState state, WriteBatch batch, long sequence, IReadOnlyDictionary<(string Id, string Space), PreparedMultiVector>? prepared)
     {
@@ -302,5 +305,6 @@ internal sealed class WritePipeline
             }
         });
         _optimizer.Wake();
+        Replicas?.Committed(state.Definition, batch, sequence);
     }
 }

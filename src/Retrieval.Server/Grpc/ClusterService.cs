@@ -6,7 +6,10 @@ using ClusterStatus = Retrieval.Contracts.V1.ClusterStatus;
 
 namespace Retrieval.Server.Grpc;
 
-/// <summary>Cluster status: the nodes as the cluster's membership records them, or cluster mode off.</summary>
+/// <summary>
+/// Cluster status: the nodes as the cluster's membership records them, or cluster mode off; with shard replicas,
+/// where each (shard, replica) lives and what it holds.
+/// </summary>
 [BindServiceMethod(typeof(GuardedServiceBinding.ForCluster), nameof(GuardedServiceBinding.ForCluster.BindService))]
 internal sealed class ClusterService(IClusterStatusSource status) : Contracts.V1.Cluster.ClusterBase
 {
@@ -33,6 +36,16 @@ internal sealed class ClusterService(IClusterStatusSource status) : Contracts.V1
             StartedAt = Timestamp.FromDateTime(node.StartedAt),
             LastHeartbeatAt = Timestamp.FromDateTime(node.LastHeartbeatAt),
             Self = node.IsSelf,
+        }));
+        reply.Replicas.AddRange(current.Replicas.Select(replica => new ShardReplica
+        {
+            Collection = replica.Collection,
+            Shard = replica.Shard,
+            Replica = replica.Replica,
+            Node = replica.Node,
+            ItemCount = replica.Items,
+            AppliedSequence = replica.AppliedSequence,
+            Error = replica.Error ?? "",
         }));
         return reply;
     }

@@ -46,7 +46,7 @@ internal sealed class SearchService(RetrievalEngine engine) : Contracts.V1.Searc
             queries[i] = ToQuery(searches[i], FieldPath.Of("searches").Index(i), vectors[i]);
         }
 
-        var results = engine.SearchBatchWithRoutes(request.Collection, queries);
+        var results = await engine.SearchBatchWithRoutesAsync(request.Collection, queries, context.CancellationToken);
         var spaces = SpacesFor(request.Collection, withVectors);
         var response = new SearchBatchResponse();
         response.Results.Capacity = results.Count;
@@ -111,6 +111,7 @@ internal sealed class SearchService(RetrievalEngine engine) : Contracts.V1.Searc
         ItemId = request.ItemId,
         GroupBy = request.GroupBy,
         GroupSize = request.GroupSize,
+        AllowPartial = request.AllowPartial,
     };
 
     /// <summary>The collection's spaces when vectors are returned (multi-vectors are written back as rows).</summary>
@@ -126,6 +127,11 @@ internal sealed class SearchService(RetrievalEngine engine) : Contracts.V1.Searc
         }
 
         AddHits(response.Hits, result.Hits, spaces);
+        if (result.MissingShards.Count > 0)
+        {
+            response.MissingShards.Add(result.MissingShards);
+        }
+
         if (result.Groups is { } groups)
         {
             foreach (var group in groups)
