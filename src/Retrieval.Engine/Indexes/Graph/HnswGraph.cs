@@ -171,6 +171,9 @@ internal sealed partial class HnswGraph
         return found;
     }
 
+    /// <summary>How many neighbours <paramref name="node"/> has on <paramref name="layer"/> (for tests and diagnostics).</summary>
+    internal int NeighbourCount(int node, int layer) => LinksOf(node, layer)[0];
+
     private void Insert(int node)
     {
         var level = (int)_nodeLevels[node];
