@@ -72,6 +72,7 @@ internal static class PeersBenchmark
         // Loads and builds first, outside the timed window.
         var servers = new List<IServerPeer>();
         var engines = new List<EnginePeer>();
+        IndexPeer? indexLayer = null;
         var natives = new List<NativePeer>();
         try
         {
@@ -87,6 +88,9 @@ internal static class PeersBenchmark
                         break;
                     case "engine":
                         engines.Add(await EnginePeer.StartAsync(data, options.M, options.EfConstruction, log));
+                        break;
+                    case "index":
+                        indexLayer = IndexPeer.Build(data, options.M, options.EfConstruction, log);
                         break;
                     case "engine-usearch":
                         engines.Add(await EnginePeer.StartAsync(data, options.M, options.EfConstruction, log, HnswLibrary.USearch));
@@ -124,6 +128,11 @@ internal static class PeersBenchmark
                     report.Sweeps[engine.Name] = engine.Sweep(options.Efs, options.Passes, options.Targets.Max());
                 }
 
+                if (indexLayer is not null)
+                {
+                    report.Sweeps[IndexPeer.Name] = indexLayer.Sweep(options.Efs, options.Passes, options.Targets.Max());
+                }
+
                 foreach (var native in natives)
                 {
                     report.Sweeps[native.Name] = await native.SweepAsync(options.Efs, options.Passes, log);
@@ -132,7 +141,7 @@ internal static class PeersBenchmark
                 await log.WriteLineAsync(Inv($"# measured up to {DateTime.UtcNow:HH:mm:ss} UTC, load {LoadAverage()}"));
             }
 
-            report.Write(log, servers.Select(s => s.Name).ToList(), [.. engines.Select(e => e.Name).Concat(natives.Select(n => n.Name))]);
+            report.Write(log, servers.Select(s => s.Name).ToList(), [.. engines.Select(e => e.Name).Concat(indexLayer is null ? [] : [IndexPeer.Name]).Concat(natives.Select(n => n.Name))]);
         }
         finally
         {
@@ -145,6 +154,8 @@ internal static class PeersBenchmark
             {
                 await engine.DisposeAsync();
             }
+
+            indexLayer?.Dispose();
         }
 
         return 0;

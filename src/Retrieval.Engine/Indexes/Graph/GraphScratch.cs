@@ -153,6 +153,19 @@ internal sealed class GraphScratch
         return true;
     }
 
+    private int[] _fresh = new int[64];
+
+    /// <summary>Room for the unvisited neighbours of one node.</summary>
+    public int[] FreshBuffer(int length)
+    {
+        if (_fresh.Length < length)
+        {
+            _fresh = new int[length];
+        }
+
+        return _fresh;
+    }
+
     public int[] NeighbourBuffer(int length)
     {
         if (Neighbours.Length < length)

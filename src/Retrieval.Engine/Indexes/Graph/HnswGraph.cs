@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics.X86;
 
 namespace Retrieval.Engine.Indexes.Graph;
 
@@ -23,6 +24,7 @@ internal sealed partial class HnswGraph
     private const int LockStripes = 1 << 12;
 
     private readonly int _dimension;
+    private readonly int _vectorBytes;
     private readonly int _m;
     private readonly int _m0;
     private readonly GraphMetric _metric;
@@ -46,6 +48,7 @@ internal sealed partial class HnswGraph
         ArgumentOutOfRangeException.ThrowIfLessThan(m, 2);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(efConstruction);
         _dimension = dimension;
+        _vectorBytes = dimension * sizeof(float);
         _m = m;
         _m0 = 2 * m;
         EfConstruction = efConstruction;
@@ -392,14 +395,23 @@ internal sealed partial class HnswGraph
 
             frontier.Pop();
             var neighbours = NeighboursOf(nearest.Node, layer, locked, scratch);
-            for (var i = 0; i < neighbours.Length; i++)
-            {
-                var neighbour = neighbours[i];
-                if (!scratch.Visit(neighbour))
-                {
-                    continue;
-                }
 
+            // The unvisited neighbours first, their vectors asked for from memory while the rest are sorted out: a
+            // walk spends most of its time waiting for vectors that are not in cache.
+            var fresh = scratch.FreshBuffer(neighbours.Length);
+            var freshCount = 0;
+            foreach (var neighbour in neighbours)
+            {
+                if (scratch.Visit(neighbour))
+                {
+                    fresh[freshCount++] = neighbour;
+                    Prefetch(neighbour);
+                }
+            }
+
+            for (var i = 0; i < freshCount; i++)
+            {
+                var neighbour = fresh[i];
                 var distance = DistanceTo(ref q, neighbour);
                 if (results.Count < ef || distance < bound)
                 {
@@ -448,6 +460,20 @@ internal sealed partial class HnswGraph
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private ref float VectorOf(int node) => ref _vectors.At(node);
+
+    /// <summary>Asks for a node's vector to be brought into cache (a hint: no effect where the CPU has no prefetch).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private unsafe void Prefetch(int node)
+    {
+        if (Sse.IsSupported)
+        {
+            var address = (byte*)Unsafe.AsPointer(ref VectorOf(node));
+            for (var line = 0; line < _vectorBytes; line += 64)
+            {
+                Sse.Prefetch0(address + line);
+            }
+        }
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private float DistanceTo(ref float q, int node) => GraphDistance.Distance(_metric, ref q, ref VectorOf(node), _dimension);
