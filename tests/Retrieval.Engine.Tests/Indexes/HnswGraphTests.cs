@@ -25,14 +25,15 @@ public sealed class HnswGraphTests
             new IndexingOptions { HnswEfConstruction = 32, BuildThreads = threads, HnswLibrary = library }, null, CancellationToken.None);
 
     [Fact]
-    public void Build_KeepsPrunedCandidates_SoLayerZeroListsAreFull()
+    public void Build_KeepsPrunedCandidates_SoLayerZeroListsAreThreeQuartersFull()
     {
         var data = HardData();
         using var index = Build(data, HnswLibrary.Retrieval);
         var graph = Assert.IsType<GraphVectorIndex>(index).Graph;
-        // 2·M = 16 slots on layer 0; only the first few nodes can have had fewer than 16 others to link to.
-        var full = Enumerable.Range(0, data.Count).Count(node => graph.NeighbourCount(node, 0) == 16);
-        Assert.True(full >= data.Count * 0.99, $"{full} of {data.Count} nodes have a full layer-0 list");
+        // 2·M = 16 slots on layer 0, filled to at least three quarters (12) by each selection; only the first few nodes
+        // can have had fewer others to link to.
+        var filled = Enumerable.Range(0, data.Count).Count(node => graph.NeighbourCount(node, 0) >= 12);
+        Assert.True(filled >= data.Count * 0.99, $"{filled} of {data.Count} nodes have at least 12 layer-0 neighbours");
     }
 
     [Fact]

@@ -99,8 +99,9 @@ internal sealed class GraphScratch
     [ThreadStatic]
     private static GraphScratch? t_current;
 
-    private int[] _stamps = [];
-    private int _stamp;
+    // 16-bit stamps: half the cache footprint of 32-bit ones on a graph of a few hundred thousand nodes.
+    private ushort[] _stamps = [];
+    private ushort _stamp;
 
     public CandidateHeap Frontier { get; } = new(nearestOnTop: true);
 
@@ -125,11 +126,11 @@ internal sealed class GraphScratch
     {
         if (_stamps.Length < nodes)
         {
-            _stamps = new int[Math.Max(nodes, _stamps.Length + (_stamps.Length >> 1))];
+            _stamps = new ushort[Math.Max(nodes, _stamps.Length + (_stamps.Length >> 1))];
             _stamp = 0;
         }
 
-        if (++_stamp == int.MaxValue)
+        if (++_stamp == ushort.MaxValue)
         {
             Array.Clear(_stamps);
             _stamp = 1;
