@@ -6,6 +6,7 @@ using Retrieval.Core.Model;
 using Retrieval.Core.Storage;
 using Retrieval.Engine.Collections;
 using Retrieval.Engine.State;
+using Retrieval.Engine.Writes;
 
 namespace Retrieval.Engine.Backups;
 
@@ -222,7 +223,8 @@ internal sealed class CollectionBackups
             var state = await _catalog.RestoreAsync(
                 restore.Definition,
                 overwrite,
-                (replace, ct) => _store.ImportCollectionAsync(restore.Rows, replace, ct),
+                (replace, ct) => _store.ImportCollectionAsync(
+                    restore.Rows with { Changes = ShardStamping.Stamp(restore.Rows.Changes, restore.Definition.Shards, ct) }, replace, ct),
                 restore.IndexFiles,
                 _attach,
                 cancellationToken);
