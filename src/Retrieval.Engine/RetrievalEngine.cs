@@ -92,7 +92,7 @@ public sealed partial class RetrievalEngine : IAsyncDisposable
         Indexing = indexing ?? new IndexingOptions();
         Indexing.Validate();
         Faiss.FaissRuntime.ThreadCount = Indexing.FaissThreads;
-        var snapshots = string.IsNullOrWhiteSpace(Indexing.SnapshotDirectory) ? null : new SnapshotStore(Indexing.SnapshotDirectory, Indexing, logger);
+        var snapshots = SnapshotsOf(store, Indexing, logger);
         _encoders = new EncoderBinding(encoders, options.MaxBatchItems);
         _catalog = new CollectionCatalog(store, options, snapshots, _encoders, logger);
         _optimizer = new SegmentOptimizer(() => _catalog.All, Indexing, snapshots, logger);
@@ -122,6 +122,25 @@ public sealed partial class RetrievalEngine : IAsyncDisposable
 
         MigrationMetrics.Register(this);
         VectorMemoryMetrics.Register(Memory);
+    }
+
+    // Snapshots are off without a directory (in the store they still stage through it).
+    private static SnapshotStore? SnapshotsOf(IRetrievalStore store, IndexingOptions indexing, ILogger logger)
+    {
+        if (string.IsNullOrWhiteSpace(indexing.SnapshotDirectory))
+        {
+            return null;
+        }
+
+        if (indexing.SnapshotLocation == SnapshotLocation.Directory)
+        {
+            return new SnapshotStore(indexing.SnapshotDirectory, indexing, logger);
+        }
+
+        var shared = store as IShardSnapshotStore
+            ?? throw new ArgumentException(
+                $"Retrieval:Indexing:SnapshotLocation=Store needs a store that keeps snapshots (PostgreSQL); the {store.Kind} store does not: use Directory");
+        return new SnapshotStore(new StoreSnapshotPlace(shared, Path.Combine(indexing.SnapshotDirectory, "staging")), indexing, logger);
     }
 
     /// <summary>True once every collection is loaded from the store.</summary>

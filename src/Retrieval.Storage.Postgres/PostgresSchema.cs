@@ -243,6 +243,28 @@ public static class PostgresSchema
             """, null),
         (new PostgresSchemaUpgrade(11, "every node follows the store: versions and change notices"), PostgresChangeFeedSchema.Sql, null),
         (new PostgresSchemaUpgrade(12, "shard column on items and tombstones"), PostgresShardColumnUpgrade.Sql, PostgresShardColumnUpgrade.FillAsync),
+        (new PostgresSchemaUpgrade(13, "shard snapshots in the store"), """
+            -- Cluster mode with Retrieval:Indexing:SnapshotLocation=Store: each shard's snapshot file, so that any node loads
+            -- the snapshot another wrote. One header row per (collection, shard); the bytes in 1 MiB chunks (bytea rows, not
+            -- large objects: docs/decisions.md). Deleted with the collection's other rows.
+            CREATE TABLE shard_snapshots (
+                collection_key integer     NOT NULL,
+                shard          smallint    NOT NULL,
+                sequence       bigint      NOT NULL,
+                size           bigint      NOT NULL,
+                written_at     timestamptz NOT NULL,
+                PRIMARY KEY (collection_key, shard)
+            );
+            CREATE TABLE shard_snapshot_chunks (
+                collection_key integer  NOT NULL,
+                shard          smallint NOT NULL,
+                chunk          integer  NOT NULL,
+                data           bytea    NOT NULL,
+                PRIMARY KEY (collection_key, shard, chunk)
+            );
+            -- Float vectors and graph links do not compress: skip pglz attempts (still moved out of line).
+            ALTER TABLE shard_snapshot_chunks ALTER COLUMN data SET STORAGE EXTERNAL;
+            """, null),
     ];
 
     /// <summary>The schema version this build reads and writes.</summary>
