@@ -117,7 +117,7 @@ public sealed partial class RetrievalEngine : IAsyncDisposable
         if (changeFeed is not null)
         {
             _follower = new StoreFollower(
-                changeFeed, _catalog, new CatalogFollower(_catalog, store, _maps, _migrations, AttachAsync, _optimizer, logger), catchUp, follow, logger);
+                changeFeed, _catalog, new CatalogFollower(_catalog, store, _maps, _migrations, AttachAsync, _optimizer, _encoders, logger), catchUp, follow, logger);
         }
 
         MigrationMetrics.Register(this);

@@ -243,7 +243,7 @@ public static class PostgresSchema
             """, null),
         (new PostgresSchemaUpgrade(11, "every node follows the store: versions and change notices"), PostgresChangeFeedSchema.Sql, null),
         (new PostgresSchemaUpgrade(12, "shard column on items and tombstones"), PostgresShardColumnUpgrade.Sql, PostgresShardColumnUpgrade.FillAsync),
-        (new PostgresSchemaUpgrade(13, "shard snapshots in the store"), """
+        (new PostgresSchemaUpgrade(13, "shard snapshots and encoder models in the store"), """
             -- Cluster mode with Retrieval:Indexing:SnapshotLocation=Store: each shard's snapshot file, so that any node loads
             -- the snapshot another wrote. One header row per (collection, shard); the bytes in 1 MiB chunks (bytea rows, not
             -- large objects: docs/decisions.md). Deleted with the collection's other rows.
@@ -264,6 +264,25 @@ public static class PostgresSchema
             );
             -- Float vectors and graph links do not compress: skip pglz attempts (still moved out of line).
             ALTER TABLE shard_snapshot_chunks ALTER COLUMN data SET STORAGE EXTERNAL;
+
+            -- Cluster mode: registered encoders, so that any node loads a model registered through another. info is the
+            -- registry's metadata (JSON); the files carry their SHA-256, checked when loaded. A registration or deletion
+            -- moves the catalog version and sends its notice, so the other nodes read the list again.
+            CREATE TABLE encoder_models (
+                name             text COLLATE "C" NOT NULL,
+                version          text COLLATE "C" NOT NULL,
+                info             text             NOT NULL,
+                model            bytea            NOT NULL,
+                model_sha256     text             NOT NULL,
+                tokenizer        bytea,
+                tokenizer_sha256 text,
+                registered_at    timestamptz      NOT NULL,
+                PRIMARY KEY (name, version)
+            );
+            -- ONNX weights do not compress: skip pglz attempts (still moved out of line).
+            ALTER TABLE encoder_models ALTER COLUMN model SET STORAGE EXTERNAL;
+            CREATE TRIGGER encoder_models_changed AFTER INSERT OR DELETE ON encoder_models
+                FOR EACH STATEMENT EXECUTE FUNCTION retrieval_catalog_changed();
             """, null),
     ];
 
