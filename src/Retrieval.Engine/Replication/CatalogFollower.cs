@@ -13,8 +13,8 @@ namespace Retrieval.Engine.Replication;
 /// <summary>
 /// Brings this node's catalog level with the store's versions: collections another node created (loaded as at
 /// start-up) or deleted (dropped), and, for a collection whose catalog version moved, its definition, maps and open
-/// migration read again under its write gate; aliases and registered encoders when the catalog version moved. It remembers the versions it
-/// last applied; only the loop of <see cref="StoreFollower"/> calls it, one round at a time.
+/// migration read again under its write gate; aliases and registered encoders when the catalog version moved. It
+/// remembers the versions it last applied; only the loop of <see cref="StoreFollower"/> calls it, one round at a time.
 /// </summary>
 internal sealed class CatalogFollower
 {
@@ -39,13 +39,13 @@ internal sealed class CatalogFollower
         EncoderBinding encoders,
         ILogger logger)
     {
-        _encoders = encoders;
         _catalog = catalog;
         _store = store;
         _maps = maps;
         _migrations = migrations;
         _attach = attach;
         _optimizer = optimizer;
+        _encoders = encoders;
         _logger = logger;
     }
 

@@ -143,7 +143,19 @@ internal sealed class SnapshotStore
         try
         {
             _place.Delete(collection);
-            _place.Put(collection, files);
+            foreach (var (shard, file) in files)
+            {
+                try
+                {
+                    _place.Put(collection, new Dictionary<int, string> { [shard] = file });
+                }
+                catch (Exception exception) when (exception is IOException or UnauthorizedAccessException or DbException or StoreUnavailableException
+                    or Core.Errors.RetrievalException or SnapshotUnusableException)
+                {
+                    // Derived state: the shard is rebuilt from the rows the restore already committed.
+                    Log.SnapshotWriteFailed(_logger, collection, shard, exception);
+                }
+            }
         }
         finally
         {

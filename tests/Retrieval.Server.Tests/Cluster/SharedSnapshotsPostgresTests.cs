@@ -3,6 +3,7 @@ using Npgsql;
 using Retrieval.Core.Model;
 using Retrieval.Core.Storage;
 using Retrieval.Engine;
+using Retrieval.Engine.Backups;
 using Retrieval.Engine.Indexes;
 using Retrieval.Storage.Postgres;
 using Retrieval.Testing;
@@ -94,6 +95,29 @@ public sealed class SharedSnapshotsPostgresTests : IAsyncLifetime
     }
 
     [SkippableFact]
+    public async Task ACollectionSnapshot_TakesTheIndexFilesFromTheStore_AndARestorePutsThemBack()
+    {
+        Skip.If(PostgresTestEnvironment.SkipReason is not null, PostgresTestEnvironment.SkipReason);
+        var log = new LogLines();
+        var a = await StartAsync("a", log);
+        var queries = await FillAndSnapshotAsync(a);
+        var expected = queries.Select(q => Ids(a, q)).ToList();
+
+        var snapshot = await a.CreateSnapshotAsync("c", null, CancellationToken.None);
+        Assert.Equal(Shards, snapshot.Counts.IndexFiles);
+        await a.RestoreSnapshotAsync("c", snapshot.Name, "c2", overwrite: false, CancellationToken.None);
+
+        for (var shard = 0; shard < Shards; shard++)
+        {
+            Assert.Contains(log.Lines, l => l.Contains($"Collection c2 shard {shard}: snapshot loaded", StringComparison.Ordinal));
+        }
+
+        Assert.Equal(2 * Shards, await CountAsync("SELECT count(*) FROM shard_snapshots;"));
+        Assert.Equal(expected, queries.Select(q => Ids(a, q, "c2")).ToList());
+        Assert.Equal(a.GetSpaceIndexStatus("c", "v").IndexedVectors, a.GetSpaceIndexStatus("c2", "v").IndexedVectors);
+    }
+
+    [SkippableFact]
     public async Task DeletingTheCollection_DeletesItsSnapshotsInTheStore()
     {
         Skip.If(PostgresTestEnvironment.SkipReason is not null, PostgresTestEnvironment.SkipReason);
@@ -132,14 +156,15 @@ public sealed class SharedSnapshotsPostgresTests : IAsyncLifetime
             SnapshotDirectory = Path.Combine(_directory, node),
             SnapshotLocation = SnapshotLocation.Store,
         };
-        var engine = new RetrievalEngine(new PostgresRetrievalStore(_database!.ConnectionString), new EngineOptions(), log, indexing);
+        var engine = new RetrievalEngine(
+            new PostgresRetrievalStore(_database!.ConnectionString), new EngineOptions(), log, indexing, backups: new BackupOptions { Directory = Path.Combine(_directory, node + "-backups") });
         _engines.Add(engine);
         await engine.StartAsync(CancellationToken.None);
         return engine;
     }
 
-    private static List<string> Ids(RetrievalEngine engine, float[] query) =>
-        engine.Search("c", new SearchQuery("v", query, 10)).Select(h => h.Id).ToList();
+    private static List<string> Ids(RetrievalEngine engine, float[] query, string collection = "c") =>
+        engine.Search(collection, new SearchQuery("v", query, 10)).Select(h => h.Id).ToList();
 
     private static List<string> ExactIds(RetrievalEngine engine, float[] query) =>
         engine.Search("c", new SearchQuery("v", query, 10, Exact: true)).Select(h => h.Id).ToList();
