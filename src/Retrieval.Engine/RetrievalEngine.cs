@@ -99,7 +99,7 @@ public sealed partial class RetrievalEngine : IAsyncDisposable
         Indexing = indexing ?? new IndexingOptions();
         Indexing.Validate();
         Faiss.FaissRuntime.ThreadCount = Indexing.FaissThreads;
-        var snapshots = string.IsNullOrWhiteSpace(Indexing.SnapshotDirectory) ? null : new SnapshotStore(Indexing.SnapshotDirectory, Indexing, logger);
+        var snapshots = SnapshotsOf(store, Indexing, logger);
         _encoders = new EncoderBinding(encoders, options.MaxBatchItems);
         _catalog = new CollectionCatalog(store, options, snapshots, _encoders, logger);
         _optimizer = new SegmentOptimizer(() => _catalog.All, Indexing, snapshots, logger);
@@ -133,7 +133,7 @@ public sealed partial class RetrievalEngine : IAsyncDisposable
         if (changeFeed is not null)
         {
             _follower = new StoreFollower(
-                changeFeed, _catalog, new CatalogFollower(_catalog, store, _maps, _migrations, AttachAsync, _optimizer, logger), catchUp, follow, logger);
+                changeFeed, _catalog, new CatalogFollower(_catalog, store, _maps, _migrations, AttachAsync, _optimizer, _encoders, logger), catchUp, follow, logger);
         }
 
         MigrationMetrics.Register(this);
@@ -145,6 +145,25 @@ public sealed partial class RetrievalEngine : IAsyncDisposable
     /// holds every shard itself.
     /// </summary>
     public ShardReplicas? ShardReplicas { get; }
+
+    // Snapshots are off without a directory (in the store they still stage through it).
+    private static SnapshotStore? SnapshotsOf(IRetrievalStore store, IndexingOptions indexing, ILogger logger)
+    {
+        if (string.IsNullOrWhiteSpace(indexing.SnapshotDirectory))
+        {
+            return null;
+        }
+
+        if (indexing.SnapshotLocation == SnapshotLocation.Directory)
+        {
+            return new SnapshotStore(indexing.SnapshotDirectory, indexing, logger);
+        }
+
+        var shared = store as IShardSnapshotStore
+            ?? throw new ArgumentException(
+                $"Retrieval:Indexing:SnapshotLocation=Store needs a store that keeps snapshots (PostgreSQL); the {store.Kind} store does not: use Directory");
+        return new SnapshotStore(new StoreSnapshotPlace(shared, Path.Combine(indexing.SnapshotDirectory, "staging")), indexing, logger);
+    }
 
     /// <summary>True once every collection is loaded from the store.</summary>
     public bool IsReady => _catalog.IsReady;

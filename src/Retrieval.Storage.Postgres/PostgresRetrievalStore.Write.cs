@@ -39,14 +39,14 @@ public sealed partial class PostgresRetrievalStore
 
     /// <summary>The batch's items with their vectors when every item carries exactly one: no grouping needed.</summary>
     private const string OneVectorPerItemRows = """
-        SELECT id, payload, ARRAY[space] AS spaces, ARRAY[data] AS vectors
-        FROM unnest(@ids::text[], @payloads::text[], @spaces::text[], @data::bytea[]) AS w(id, payload, space, data)
+        SELECT id, payload, shard, ARRAY[space] AS spaces, ARRAY[data] AS vectors
+        FROM unnest(@ids::text[], @payloads::text[], @shards::smallint[], @spaces::text[], @data::bytea[]) AS w(id, payload, shard, space, data)
         """;
 
     /// <summary>The batch's items with their vectors grouped per item (any number of vectors per item, zero included).</summary>
     private const string GroupedVectorRows = """
-        SELECT w.id, w.payload, COALESCE(v.spaces, '{}') AS spaces, COALESCE(v.vectors, '{}') AS vectors
-        FROM unnest(@ids::text[], @payloads::text[]) WITH ORDINALITY AS w(id, payload, item)
+        SELECT w.id, w.payload, w.shard, COALESCE(v.spaces, '{}') AS spaces, COALESCE(v.vectors, '{}') AS vectors
+        FROM unnest(@ids::text[], @payloads::text[], @shards::smallint[]) WITH ORDINALITY AS w(id, payload, shard, item)
         LEFT JOIN (
             SELECT item, array_agg(space) AS spaces, array_agg(data) AS vectors
             FROM unnest(@vector_items::bigint[], @spaces::text[], @data::bytea[]) AS v(item, space, data)
@@ -79,6 +79,7 @@ public sealed partial class PostgresRetrievalStore
         updated AS (
             UPDATE items AS i SET
                 seq = s.seq,
+                shard = w.shard,
                 payload = COALESCE(w.payload, i.payload),
                 (spaces, vectors) = (
                     SELECT COALESCE(array_agg(m.space), '{}'), COALESCE(array_agg(m.data), '{}') FROM (
@@ -89,8 +90,8 @@ public sealed partial class PostgresRetrievalStore
             FROM w, s
             WHERE i.ctid = ANY(ARRAY(SELECT existing FROM w WHERE existing IS NOT NULL)) AND i.ctid = w.existing),
         inserted AS (
-            INSERT INTO items (collection_key, seq, id, payload, spaces, vectors)
-            SELECT s.key, s.seq, w.id, COALESCE(w.payload, '{}'), w.spaces, w.vectors FROM w, s
+            INSERT INTO items (collection_key, seq, id, payload, spaces, vectors, shard)
+            SELECT s.key, s.seq, w.id, COALESCE(w.payload, '{}'), w.spaces, w.vectors, w.shard FROM w, s
             WHERE w.existing IS NULL),
         revived AS (
             SELECT (SELECT t.ctid FROM tombstones AS t WHERE t.collection_key = (SELECT key FROM s) AND t.id = w.id) AS tid
@@ -100,22 +101,24 @@ public sealed partial class PostgresRetrievalStore
 
     private const string DeleteSql = """
         WITH s AS (SELECT key, last_sequence AS seq FROM collections WHERE name = @collection),
-        doomed AS (
-            SELECT (SELECT i.ctid FROM items AS i WHERE i.collection_key = (SELECT key FROM s) AND i.id = d.id) AS tid
-            FROM unnest(@deletes::text[]) AS d(id)),
+        doomed AS MATERIALIZED (
+            SELECT d.id, d.shard,
+                (SELECT i.ctid FROM items AS i WHERE i.collection_key = (SELECT key FROM s) AND i.id = d.id) AS tid
+            FROM unnest(@deletes::text[], @delete_shards::smallint[]) AS d(id, shard)),
         gone AS (
             DELETE FROM items WHERE ctid = ANY(ARRAY(SELECT tid FROM doomed WHERE tid IS NOT NULL)) RETURNING id),
         gone_inputs AS (
             DELETE FROM raw_inputs WHERE collection_key = (SELECT key FROM s) AND item_id IN (SELECT id FROM gone))
-        INSERT INTO tombstones (collection_key, seq, id)
-        SELECT s.key, s.seq, gone.id FROM gone, s
-        ON CONFLICT (collection_key, id) DO UPDATE SET seq = EXCLUDED.seq
+        INSERT INTO tombstones (collection_key, seq, id, shard)
+        SELECT s.key, s.seq, gone.id, doomed.shard FROM gone JOIN doomed USING (id), s
+        ON CONFLICT (collection_key, id) DO UPDATE SET seq = EXCLUDED.seq, shard = EXCLUDED.shard
         """;
 
     public async Task<long> WriteAsync(string collection, WriteBatch batch, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(collection);
         ArgumentNullException.ThrowIfNull(batch);
+        batch.Shards?.EnsureMatches(batch);
 
         // Everything the batch sends is built before the connection is touched: a failure while reading the
         // batch leaves nothing half-sent.
@@ -131,7 +134,7 @@ public sealed partial class PostgresRetrievalStore
         command.BatchCommands.Add(sequenceCommand);
         if (batch.Upserts.Count > 0)
         {
-            command.BatchCommands.Add(UpsertCommand(collection, batch.Upserts));
+            command.BatchCommands.Add(UpsertCommand(collection, batch));
             if (RawInputsCommand(collection, batch.Upserts) is { } rawInputs)
             {
                 command.BatchCommands.Add(rawInputs);
@@ -143,6 +146,7 @@ public sealed partial class PostgresRetrievalStore
             var delete = new NpgsqlBatchCommand(DeleteSql);
             delete.Parameters.AddWithValue("collection", collection);
             delete.Parameters.AddWithValue("deletes", batch.Deletes.ToArray());
+            delete.Parameters.AddWithValue("delete_shards", ShardNumbers(batch.Shards?.Deletes, batch.Deletes.Count));
             command.BatchCommands.Add(delete);
         }
 
@@ -238,8 +242,24 @@ public sealed partial class PostgresRetrievalStore
         return sequence.Value;
     }
 
-    private static NpgsqlBatchCommand UpsertCommand(string collection, IReadOnlyList<ItemWrite> upserts)
+    /// <summary>The shards as a smallint[] parameter: the batch's, or shard 0 for each of <paramref name="count"/> ids when it carries none.</summary>
+    private static short[] ShardNumbers(IReadOnlyList<int>? shards, int count)
     {
+        var numbers = new short[count];
+        if (shards is not null)
+        {
+            for (var i = 0; i < count; i++)
+            {
+                numbers[i] = (short)shards[i];
+            }
+        }
+
+        return numbers;
+    }
+
+    private static NpgsqlBatchCommand UpsertCommand(string collection, WriteBatch batch)
+    {
+        var upserts = batch.Upserts;
         var ids = new string[upserts.Count];
         var payloads = new string?[upserts.Count];
         var vectorCount = 0;
@@ -273,6 +293,7 @@ public sealed partial class PostgresRetrievalStore
         command.Parameters.AddWithValue("collection", collection);
         command.Parameters.AddWithValue("ids", ids);
         command.Parameters.AddWithValue("payloads", payloads);
+        command.Parameters.AddWithValue("shards", ShardNumbers(batch.Shards?.Upserts, upserts.Count));
         command.Parameters.AddWithValue("spaces", spaces);
         command.Parameters.AddWithValue("data", data);
         if (!oneVectorEach)

@@ -14,13 +14,14 @@ public sealed partial class SqliteRetrievalStore
     {
         ArgumentNullException.ThrowIfNull(collection);
         ArgumentNullException.ThrowIfNull(batch);
+        batch.Shards?.EnsureMatches(batch);
         return WriteTransactionAsync(
             async (connection, transaction, ct) =>
             {
                 var sequence = await NextSequenceAsync(connection, transaction, collection, batch.Guard, ct);
-                await UpsertAsync(connection, transaction, collection, sequence, batch.Upserts, ct);
+                await UpsertAsync(connection, transaction, collection, sequence, batch, ct);
                 await WriteRawInputsAsync(connection, transaction, collection, batch.Upserts, ct);
-                await DeleteAsync(connection, transaction, collection, sequence, batch.Deletes, ct);
+                await DeleteAsync(connection, transaction, collection, sequence, batch, ct);
                 await DeleteRawInputsAsync(connection, transaction, collection, batch.Deletes, ct);
                 if (batch.Migration is { } marks)
                 {
@@ -72,9 +73,10 @@ public sealed partial class SqliteRetrievalStore
         SqliteTransaction transaction,
         string collection,
         long sequence,
-        IReadOnlyList<ItemWrite> upserts,
+        WriteBatch batch,
         CancellationToken cancellationToken)
     {
+        var upserts = batch.Upserts;
         if (upserts.Count == 0)
         {
             return;
@@ -83,11 +85,12 @@ public sealed partial class SqliteRetrievalStore
         // One prepared statement each, re-bound per row: SQLite's fastest bulk path inside a transaction.
         // A null $payload keeps the stored payload; a new item without one gets '{}'.
         await using var item = Command(connection, transaction, """
-            INSERT INTO items (collection, id, payload, seq) VALUES ($collection, $id, COALESCE($payload, '{}'), $seq)
-            ON CONFLICT (collection, id) DO UPDATE SET payload = COALESCE($payload, payload), seq = excluded.seq;
+            INSERT INTO items (collection, id, payload, seq, shard) VALUES ($collection, $id, COALESCE($payload, '{}'), $seq, $shard)
+            ON CONFLICT (collection, id) DO UPDATE SET payload = COALESCE($payload, payload), seq = excluded.seq, shard = excluded.shard;
             """);
         var itemId = item.Parameters.Add("$id", SqliteType.Text);
         var payload = item.Parameters.Add("$payload", SqliteType.Text);
+        var itemShard = item.Parameters.Add("$shard", SqliteType.Integer);
         item.Parameters.AddWithValue("$collection", collection);
         item.Parameters.AddWithValue("$seq", sequence);
 
@@ -117,10 +120,12 @@ public sealed partial class SqliteRetrievalStore
         var reviveId = revive.Parameters.Add("$id", SqliteType.Text);
         revive.Parameters.AddWithValue("$collection", collection);
 
-        foreach (var write in upserts)
+        for (var index = 0; index < upserts.Count; index++)
         {
+            var write = upserts[index];
             itemId.Value = write.Id;
             payload.Value = (object?)write.PayloadJson ?? DBNull.Value;
+            itemShard.Value = BatchShards.OfUpsert(batch, index);
             await item.ExecuteNonQueryAsync(cancellationToken);
 
             foreach (var (spaceName, values) in write.Vectors)
@@ -144,9 +149,10 @@ public sealed partial class SqliteRetrievalStore
         SqliteTransaction transaction,
         string collection,
         long sequence,
-        IReadOnlyList<string> deletes,
+        WriteBatch batch,
         CancellationToken cancellationToken)
     {
+        var deletes = batch.Deletes;
         if (deletes.Count == 0)
         {
             return;
@@ -163,15 +169,17 @@ public sealed partial class SqliteRetrievalStore
         vectors.Parameters.AddWithValue("$collection", collection);
 
         await using var tombstone = Command(connection, transaction, """
-            INSERT INTO tombstones (collection, id, seq) VALUES ($collection, $id, $seq)
-            ON CONFLICT (collection, id) DO UPDATE SET seq = excluded.seq;
+            INSERT INTO tombstones (collection, id, seq, shard) VALUES ($collection, $id, $seq, $shard)
+            ON CONFLICT (collection, id) DO UPDATE SET seq = excluded.seq, shard = excluded.shard;
             """);
         var tombstoneId = tombstone.Parameters.Add("$id", SqliteType.Text);
+        var tombstoneShard = tombstone.Parameters.Add("$shard", SqliteType.Integer);
         tombstone.Parameters.AddWithValue("$collection", collection);
         tombstone.Parameters.AddWithValue("$seq", sequence);
 
-        foreach (var id in deletes)
+        for (var index = 0; index < deletes.Count; index++)
         {
+            var id = deletes[index];
             itemId.Value = id;
             if (await item.ExecuteNonQueryAsync(cancellationToken) == 0)
             {
@@ -181,6 +189,7 @@ public sealed partial class SqliteRetrievalStore
             vectorsId.Value = id;
             await vectors.ExecuteNonQueryAsync(cancellationToken);
             tombstoneId.Value = id;
+            tombstoneShard.Value = BatchShards.OfDelete(batch, index);
             await tombstone.ExecuteNonQueryAsync(cancellationToken);
         }
     }

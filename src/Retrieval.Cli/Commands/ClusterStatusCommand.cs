@@ -6,7 +6,7 @@ using Spectre.Console.Cli;
 
 namespace Retrieval.Cli.Commands;
 
-/// <summary>The cluster's nodes as its membership records them, or that cluster mode is off.</summary>
+/// <summary>The cluster's nodes as its membership records them and its backfill leases, or that cluster mode is off.</summary>
 internal sealed class ClusterStatusCommand : AsyncCommand<ServerSettings>
 {
     public override async Task<int> ExecuteAsync(CommandContext context, ServerSettings settings, CancellationToken cancellationToken)
@@ -54,6 +54,25 @@ internal sealed class ClusterStatusCommand : AsyncCommand<ServerSettings>
             }
 
             AnsiConsole.Write(replicas);
+        }
+
+        if (status.BackfillLeases.Count > 0)
+        {
+            // Which node runs each migration's server-side backfill.
+            var leases = new Table().AddColumns("collection", "migration", "backfill runner", "epoch", "taken (UTC)", "expires (UTC)", "");
+            foreach (var lease in status.BackfillLeases)
+            {
+                leases.AddRow(
+                    Markup.Escape(lease.Collection),
+                    Markup.Escape(lease.MigrationId),
+                    Markup.Escape(lease.Holder),
+                    lease.Epoch.ToString(CultureInfo.InvariantCulture),
+                    Time(lease.TakenAt),
+                    Time(lease.ExpiresAt),
+                    lease.Expired ? "(expired)" : "");
+            }
+
+            AnsiConsole.Write(leases);
         }
 
         return 0;

@@ -109,6 +109,13 @@ public sealed class IndexingOptions
     /// <summary>Where snapshots are written; null or empty turns snapshots off. The server sets <c>{DataDirectory}/snapshots</c>.</summary>
     public string? SnapshotDirectory { get; set; }
 
+    /// <summary>
+    /// Where shard snapshots are kept: <see cref="SnapshotLocation.Directory"/> (default) in <see cref="SnapshotDirectory"/>,
+    /// or <see cref="SnapshotLocation.Store"/> in the store of record (PostgreSQL only), so that every node of a cluster loads
+    /// the snapshot any node wrote; <see cref="SnapshotDirectory"/> then only stages files on their way in and out.
+    /// </summary>
+    public SnapshotLocation SnapshotLocation { get; set; } = SnapshotLocation.Directory;
+
     /// <summary>Write the shard's snapshot after every finished build. Default true.</summary>
     public bool SnapshotAfterBuild { get; set; } = true;
 

@@ -185,7 +185,7 @@ internal sealed class WritePipeline
         }
 
         await SettleUncertainCommitAsync(state);
-        batch = _catchUp.Guard(state, MigrationWriteStep.WithMarks(state, batch, clientCheckpoint, workerCursor));
+        batch = ShardStamping.Stamp(_catchUp.Guard(state, MigrationWriteStep.WithMarks(state, batch, clientCheckpoint, workerCursor)), state.Definition.Shards);
         // Refused here, before the store sees the batch, a write past the memory budget changes nothing.
         using var admission = _memory.Admit(state, batch, prepared);
         long sequence;
