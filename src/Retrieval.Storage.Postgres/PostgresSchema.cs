@@ -238,6 +238,13 @@ public static class PostgresSchema
             );
             """),
         (new PostgresSchemaUpgrade(11, "every node follows the store: versions and change notices"), PostgresChangeFeedSchema.Sql),
+        (new PostgresSchemaUpgrade(14, "migration statistics version (compare-and-set) and stored evaluation queries"), """
+            -- How many batches replaced a migration's statistics (0: fit's inline anchors): each batch's replacement is a
+            -- compare-and-set on it, so two nodes cannot overwrite each other's pairs.
+            ALTER TABLE migration_statistics ADD COLUMN version bigint NOT NULL DEFAULT 1;
+            -- The operator's evaluation queries (engine-serialized), kept so that online refit judges on them after a restart.
+            ALTER TABLE migrations ADD COLUMN evaluation_queries bytea;
+            """),
     ];
 
     /// <summary>The schema version this build reads and writes.</summary>
