@@ -163,9 +163,14 @@ internal sealed class MigrationWriteStep
         state.Write(_ => migration.Learning = learning);
     }
 
-    /// <summary>Runs the open migration's write rule over a batch, when the migration keeps both spaces. Caller holds the write gate.</summary>
+    /// <summary>
+    /// Projects new-model vectors into an active (or being re-projected) joint space, then runs the open migration's write
+    /// rule over the batch, when the migration keeps both spaces. Caller holds the write gate.
+    /// </summary>
     public static WriteBatch WithMarks(CollectionState state, WriteBatch batch, string? clientCheckpoint, string? workerCursor)
     {
+        // New-model vectors into the joint space of a two-sided pair first: the write rule then sees them as given.
+        batch = JointSpaceProjection.Apply(state, batch);
         if (state.Migration is not { } migration || !MigrationPhaseRules.KeepsBothSpaces(migration.Phase))
         {
             return batch;
