@@ -107,7 +107,7 @@ public sealed partial class RetrievalEngine : IAsyncDisposable
         Memory = new VectorMemoryBudget(_catalog, options);
         var catchUp = new ChangeCatchUp(store, _optimizer, changeFeed is not null, follow.ApplyChunk);
         _writes = new WritePipeline(
-            _catalog, store, options, _encoders, new MigrationWriteStep(store, encoders is not null, options.MaxBatchItems),
+            _catalog, store, options, _encoders, new MigrationWriteStep(store, store, encoders is not null, options.MaxBatchItems),
             new MultiVectorPreparation(store, logger), _optimizer, Memory, catchUp, logger)
         {
             Replicas = remoteShards is null ? null : new ReplicaApplyNotice(remoteShards),

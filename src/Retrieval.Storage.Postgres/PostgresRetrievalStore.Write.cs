@@ -150,7 +150,7 @@ public sealed partial class PostgresRetrievalStore
             command.BatchCommands.Add(delete);
         }
 
-        var marksCommand = batch.Migration is { } marks ? AddMigrationMarks(command, collection, marks) : null;
+        var (marksCommand, statisticsCommand) = batch.Migration is { } marks ? AddMigrationMarks(command, collection, marks) : (null, null);
         if (NotifyWrites)
         {
             var notify = new NpgsqlBatchCommand(NotifyItemsSql);
@@ -174,7 +174,7 @@ public sealed partial class PostgresRetrievalStore
             command.Connection = connection;
             try
             {
-                return await ExecuteWriteAsync(command, connection, collection, batch, marksCommand, cancellationToken);
+                return await ExecuteWriteAsync(command, connection, collection, batch, marksCommand, statisticsCommand, cancellationToken);
             }
             catch (NpgsqlException e) when (PostgresFailures.IsConnectionLost(e))
             {
@@ -189,7 +189,8 @@ public sealed partial class PostgresRetrievalStore
     }
 
     private static async Task<long> ExecuteWriteAsync(
-        NpgsqlBatch command, NpgsqlConnection connection, string collection, WriteBatch batch, NpgsqlBatchCommand? marksCommand, CancellationToken cancellationToken)
+        NpgsqlBatch command, NpgsqlConnection connection, string collection, WriteBatch batch, NpgsqlBatchCommand? marksCommand, NpgsqlBatchCommand? statisticsCommand,
+        CancellationToken cancellationToken)
     {
         // Marks commit only while the migration is still in the phase they name, and that is known only once the batch
         // has run: such a batch runs in an explicit transaction (one more round trip, during migrations only) that is
@@ -232,6 +233,13 @@ public sealed partial class PostgresRetrievalStore
         {
             await transaction.RollbackAsync(cancellationToken);
             throw MigrationStoreErrors.MarksPhaseMismatch(collection, applied);
+        }
+
+        if (transaction is not null && batch.Migration is { Statistics: { } statistics } withStatistics && statisticsCommand is { RecordsAffected: 0 })
+        {
+            // Another node replaced the statistics since this one read them: the whole batch rolls back.
+            await transaction.RollbackAsync(cancellationToken);
+            throw new MigrationStatisticsConflictException(collection, withStatistics.MigrationId, statistics.ExpectedVersion);
         }
 
         if (transaction is not null)

@@ -284,6 +284,13 @@ public static class PostgresSchema
             CREATE TRIGGER encoder_models_changed AFTER INSERT OR DELETE ON encoder_models
                 FOR EACH STATEMENT EXECUTE FUNCTION retrieval_catalog_changed();
             """, null),
+        (new PostgresSchemaUpgrade(14, "migration statistics version (compare-and-set) and stored evaluation queries"), """
+            -- How many batches replaced a migration's statistics (0: fit's inline anchors): each batch's replacement is a
+            -- compare-and-set on it, so two nodes cannot overwrite each other's pairs.
+            ALTER TABLE migration_statistics ADD COLUMN version bigint NOT NULL DEFAULT 1;
+            -- The operator's evaluation queries (engine-serialized), kept so that online refit judges on them after a restart.
+            ALTER TABLE migrations ADD COLUMN evaluation_queries bytea;
+            """, null),
     ];
 
     /// <summary>The schema version this build reads and writes.</summary>

@@ -168,10 +168,20 @@ internal static class SqliteSchema
             );
             """, null),
         (8, "shard column on items and tombstones", SqliteShardColumnUpgrade.Sql, SqliteShardColumnUpgrade.FillAsync),
+        (9, "migration statistics version (compare-and-set) and stored evaluation queries", """
+            -- How many batches replaced a migration's statistics (0: fit's inline anchors): each batch's replacement is a
+            -- compare-and-set on it, so two writers cannot overwrite each other's pairs.
+            ALTER TABLE migration_statistics ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
+            -- The operator's evaluation queries (engine-serialized), kept so that online refit judges on them after a restart.
+            ALTER TABLE migrations ADD COLUMN evaluation_queries BLOB;
+            """, null),
     ];
 
     /// <summary>The schema version this build writes and reads.</summary>
     public static int CurrentVersion => Upgrades[^1].Version;
+
+    /// <summary>How many upgrades bring an empty database to <see cref="CurrentVersion"/> (numbers are reserved per branch, so some may be skipped).</summary>
+    public static int UpgradeCount => Upgrades.Length;
 
     public static Task UpgradeAsync(SqliteConnection connection, CancellationToken cancellationToken) =>
         UpgradeAsync(connection, CurrentVersion, cancellationToken);

@@ -33,7 +33,7 @@ public sealed class SqliteRetrievalStoreTests : IDisposable
             await store.OpenAsync(CancellationToken.None);
         }
 
-        Assert.Equal((long)SqliteSchema.CurrentVersion, await QueryAsync("SELECT COUNT(*) FROM schema_version;"));
+        Assert.Equal((long)SqliteSchema.UpgradeCount, await QueryAsync("SELECT COUNT(*) FROM schema_version;"));
     }
 
     [Fact]

@@ -22,6 +22,9 @@ namespace Retrieval.Engine.Writes;
 /// </summary>
 internal sealed class WritePipeline
 {
+    /// <summary>Store writes of one batch whose anchor statistics raced another node's before the client is told to retry.</summary>
+    private const int StatisticsAttempts = 4;
+
     private readonly CollectionCatalog _catalog;
     private readonly IItemStore _store;
     private readonly EngineOptions _options;
@@ -185,7 +188,8 @@ internal sealed class WritePipeline
         }
 
         await SettleUncertainCommitAsync(state);
-        batch = ShardStamping.Stamp(_catchUp.Guard(state, MigrationWriteStep.WithMarks(state, batch, clientCheckpoint, workerCursor)), state.Definition.Shards);
+        var input = batch;
+        batch = Guarded(state, input, clientCheckpoint, workerCursor);
         // Refused here, before the store sees the batch, a write past the memory budget changes nothing.
         using var admission = _memory.Admit(state, batch, prepared);
         long sequence;
@@ -193,7 +197,7 @@ internal sealed class WritePipeline
         {
             try
             {
-                sequence = await _store.WriteAsync(state.Definition.Name, batch, CancellationToken.None);
+                (batch, sequence) = await WriteAsync(state, input, batch, clientCheckpoint, workerCursor);
                 commit?.SetTag(EngineTracing.SequenceTag, sequence);
             }
             catch (StoreUnavailableException e) when (e.Outcome == StoreWriteOutcome.Unknown)
@@ -228,6 +232,39 @@ internal sealed class WritePipeline
         ApplyCommitted(state, batch, sequence, prepared);
         return sequence;
     }
+
+    /// <summary>
+    /// The store write. When the batch carries a migration's anchor statistics and another node replaced them since this
+    /// node read them (their compare-and-set failed; nothing was committed), this node catches up with the other nodes'
+    /// batches, reads the statistics again and recomputes the marks over them, so that neither node's pairs are lost; after
+    /// <see cref="StatisticsAttempts"/> such races the client is told to retry (ABORTED).
+    /// </summary>
+    private async Task<(WriteBatch Batch, long Sequence)> WriteAsync(CollectionState state, WriteBatch input, WriteBatch batch, string? clientCheckpoint, string? workerCursor)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return (batch, await _store.WriteAsync(state.Definition.Name, batch, CancellationToken.None));
+            }
+            catch (MigrationStatisticsConflictException e)
+            {
+                if (attempt == StatisticsAttempts)
+                {
+                    throw RetrievalException.Aborted(e.Message + "; send the batch again");
+                }
+
+                Log.StatisticsConflict(_logger, state.Definition.Name, e.MigrationId, attempt);
+                await _catchUp.BeforeDecidingAsync(state);
+                await _migrationStep.ReloadStatisticsAsync(state, CancellationToken.None);
+                batch = Guarded(state, input, clientCheckpoint, workerCursor);
+            }
+        }
+    }
+
+    /// <summary>The batch as the store gets it: the migration's marks, the cluster write guard and each item's shard.</summary>
+    private WriteBatch Guarded(CollectionState state, WriteBatch input, string? clientCheckpoint, string? workerCursor) =>
+        ShardStamping.Stamp(_catchUp.Guard(state, MigrationWriteStep.WithMarks(state, input, clientCheckpoint, workerCursor)), state.Definition.Shards);
 
     /// <summary>
     /// Brings the indexes level with the store after a batch whose commit outcome was unknown, before anything else is
