@@ -46,6 +46,7 @@ internal sealed class ClusterService(IClusterStatusSource status) : Contracts.V1
             ItemCount = replica.Items,
             AppliedSequence = replica.AppliedSequence,
             Error = replica.Error ?? "",
+            Loaded = replica.Loaded,
         }));
         return reply;
     }
