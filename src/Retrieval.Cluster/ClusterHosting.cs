@@ -93,6 +93,7 @@ public static class ClusterHosting
         });
         builder.Services.AddSingleton<Shards.ReplicaLocator>();
         builder.Services.AddSingleton<Shards.ReadySilos>();
+        builder.Services.AddSingleton<Shards.LocalReplicas>();
         if (options.ShardPlacement == Shards.ShardPlacement.Grains)
         {
             // The engine takes the router (searches fan out, commits are passed on); the grains take the engine.

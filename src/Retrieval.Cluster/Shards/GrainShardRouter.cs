@@ -14,7 +14,7 @@ namespace Retrieval.Cluster.Shards;
 /// it, or with allowPartial the others' hits and the list. Never silently partial.
 /// </summary>
 internal sealed partial class GrainShardRouter(
-    IGrainFactory grains, IClusterMembershipService membership, ILocalSiloDetails self, ReplicaLocator locator, ClusterModeOptions options,
+    IGrainFactory grains, IClusterMembershipService membership, LocalReplicas local, ClusterModeOptions options,
     ILogger<GrainShardRouter> logger)
     : IRemoteShards
 {
@@ -177,14 +177,14 @@ internal sealed partial class GrainShardRouter(
         $"shard replica {key} and this node do not read each other's shard search messages ({e.Message}); every node of a cluster must run the same version",
         e);
 
-    /// <summary>The shard's replicas in the order to ask them: one this node hosts first (as its directory cache knows), then by replica number.</summary>
+    /// <summary>The shard's replicas in the order to ask them: one this node hosts first, then by replica number.</summary>
     private List<ShardReplicaKey> Order(string collection, int shard, int replicas)
     {
         var keys = Enumerable.Range(0, replicas).Select(r => new ShardReplicaKey(collection, shard, r)).ToList();
-        var local = keys.FindIndex(key => locator.CachedOn(key, self.SiloAddress));
-        if (local > 0)
+        var here = keys.FindIndex(local.Contains);
+        if (here > 0)
         {
-            (keys[0], keys[local]) = (keys[local], keys[0]);
+            (keys[0], keys[here]) = (keys[here], keys[0]);
         }
 
         return keys;

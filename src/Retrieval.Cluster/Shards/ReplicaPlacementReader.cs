@@ -1,4 +1,3 @@
-using Orleans.GrainDirectory;
 using Retrieval.Engine;
 
 namespace Retrieval.Cluster.Shards;
@@ -10,7 +9,7 @@ namespace Retrieval.Cluster.Shards;
 /// not answer is listed with the error.
 /// </summary>
 internal sealed class ReplicaPlacementReader(
-    RetrievalEngine engine, IGrainFactory grains, IGrainLocator directory, IClusterMembershipService membership, ClusterModeOptions options)
+    RetrievalEngine engine, IGrainFactory grains, ReplicaLocator locator, IClusterMembershipService membership, ClusterModeOptions options)
 {
     /// <summary>Replicas asked at once: status of many collections must not flood the cluster with calls.</summary>
     public const int MaxConcurrentAsks = 16;
@@ -32,13 +31,12 @@ internal sealed class ReplicaPlacementReader(
         await gate.WaitAsync(cancellationToken);
         try
         {
-            var grain = grains.GetGrain<IShardReplicaGrain>(key.ToString());
-            if (await directory.Lookup(grain.GetGrainId()) is not { SiloAddress: { } silo } || !live.Contains(silo))
+            if (await locator.LocateAsync(key) is not { } silo || !live.Contains(silo))
             {
                 return new ShardReplicaPlacement(key.Collection, key.Shard, key.Replica, "", 0, 0, null, Loaded: false);
             }
 
-            var status = await grain.GetStatusAsync()
+            var status = await grains.GetGrain<IShardReplicaGrain>(key.ToString()).GetStatusAsync()
                 .WaitAsync(TimeSpan.FromMilliseconds(options.ReplicaCallTimeoutMilliseconds), cancellationToken);
             return new ShardReplicaPlacement(key.Collection, key.Shard, key.Replica, status.Node, status.Items, status.AppliedSequence, null);
         }

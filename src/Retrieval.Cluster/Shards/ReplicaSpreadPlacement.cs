@@ -1,6 +1,5 @@
 using System.IO.Hashing;
 using System.Text;
-using Orleans.GrainDirectory;
 using Orleans.Placement;
 using Orleans.Runtime.Placement;
 using Retrieval.Engine;
@@ -53,10 +52,11 @@ internal sealed class ReplicaSpreadPlacementDirector(RetrievalEngine engine, Rep
     }
 }
 
-/// <summary>Where a shard replica's twins (the other replicas of its shard) are active now, read from the grain directory without activating them.</summary>
-/// <remarks>Takes no engine: the engine takes the router, which takes this.</remarks>
-internal sealed class ReplicaLocator(
-    IGrainFactory grains, IGrainLocator directory, IClusterMembershipService membership, IClusterManifestProvider manifests)
+/// <summary>
+/// Where a shard replica's twins (the other replicas of its shard) are active now, read from the grain directory
+/// (through Orleans' management grain, the public way to it) without activating them.
+/// </summary>
+internal sealed class ReplicaLocator(IGrainFactory grains, IClusterMembershipService membership, IClusterManifestProvider manifests)
 {
     /// <summary>The collection's <c>replicas</c>, as this node's catalog knows it (at least the key's replica + 1, for a collection this node has not followed yet).</summary>
     public static int ReplicasOf(RetrievalEngine engine, ShardReplicaKey key)
@@ -79,9 +79,9 @@ internal sealed class ReplicaLocator(
             .Select(member => member.SiloAddress)];
     }
 
-    /// <summary>Whether this node's directory cache says <paramref name="key"/> is active on <paramref name="silo"/> (no remote lookup: an ordering hint).</summary>
-    public bool CachedOn(ShardReplicaKey key, SiloAddress silo) =>
-        directory.TryLookupInCache(grains.GetGrain<IShardReplicaGrain>(key.ToString()).GetGrainId(), out var address) && address?.SiloAddress == silo;
+    /// <summary>The silo <paramref name="key"/> is active on, or null when it is active nowhere (as the grain directory knows).</summary>
+    public async Task<SiloAddress?> LocateAsync(ShardReplicaKey key) =>
+        await grains.GetGrain<IManagementGrain>(0).GetActivationAddress(grains.GetGrain<IShardReplicaGrain>(key.ToString()));
 
     /// <summary>The silo of every twin of <paramref name="key"/> that is active on one of <paramref name="live"/> (by replica number).</summary>
     public async Task<Dictionary<int, SiloAddress>> LocateTwinsAsync(ShardReplicaKey key, int replicas, IReadOnlyCollection<SiloAddress> live)
@@ -94,8 +94,7 @@ internal sealed class ReplicaLocator(
                 continue;
             }
 
-            var id = grains.GetGrain<IShardReplicaGrain>(new ShardReplicaKey(key.Collection, key.Shard, replica).ToString()).GetGrainId();
-            if (await directory.Lookup(id) is { SiloAddress: { } silo } && live.Contains(silo))
+            if (await LocateAsync(new ShardReplicaKey(key.Collection, key.Shard, replica)) is { } silo && live.Contains(silo))
             {
                 located[replica] = silo;
             }

@@ -16,7 +16,7 @@ namespace Retrieval.Cluster.Shards;
 [KeepAlive]
 [ReplicaSpreadPlacement]
 internal sealed partial class ShardReplicaGrain(
-    RetrievalEngine engine, ReplicaLocator locator, ReadySilos ready, ILocalSiloDetails self, ClusterModeOptions options, ILogger<ShardReplicaGrain> logger)
+    RetrievalEngine engine, ReplicaLocator locator, ReadySilos ready, LocalReplicas local, ILocalSiloDetails self, ClusterModeOptions options, ILogger<ShardReplicaGrain> logger)
     : Grain, IShardReplicaGrain
 {
     private ShardReplica? _replica;
@@ -31,6 +31,7 @@ internal sealed partial class ShardReplicaGrain(
         var started = System.Diagnostics.Stopwatch.StartNew();
         _replica = await replicas.OpenAsync(key.Collection, key.Shard, cancellationToken);
         Loaded(logger, key.ToString(), _replica.ItemCount, _replica.AppliedSequence, started.ElapsedMilliseconds);
+        local.Add(key);
         // Kept alive, so checked here: a deleted collection's replicas get no further calls to notice it by, and a
         // node that joined after the replica was placed is where its shard's ranking may want it now.
         var period = TimeSpan.FromMilliseconds(options.RebalanceIntervalMilliseconds > 0 ? options.RebalanceIntervalMilliseconds : 30_000);
@@ -73,6 +74,7 @@ internal sealed partial class ShardReplicaGrain(
 
     public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
+        local.Remove(ShardReplicaKey.Parse(this.GetPrimaryKeyString()));
         _replica?.Dispose();
         _replica = null;
         return Task.CompletedTask;
