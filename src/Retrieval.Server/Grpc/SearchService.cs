@@ -92,8 +92,9 @@ internal sealed class SearchService(RetrievalEngine engine) : Contracts.V1.Searc
         }
 
         var left = context.Deadline - DateTime.UtcNow;
-        // Room to merge, answer and cross the network: a fifth of what is left, at most 100 ms.
-        var margin = TimeSpan.FromTicks(Math.Min(TimeSpan.FromMilliseconds(100).Ticks, left.Ticks / 5));
+        // Room to merge, answer (an error answer takes longer: it is logged) and cross the network: a quarter of what
+        // is left, at most 250 ms.
+        var margin = TimeSpan.FromTicks(Math.Min(TimeSpan.FromMilliseconds(250).Ticks, left.Ticks / 4));
         var wait = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken);
         wait.CancelAfter(left - margin > TimeSpan.Zero ? left - margin : TimeSpan.Zero);
         return wait;
