@@ -61,7 +61,8 @@ public sealed class ClusterModeOptions
 
     /// <summary>
     /// Grains placement: how long one call to one replica may take before the search asks another replica of the
-    /// shard (the first keeps loading or answering meanwhile). Default 2000.
+    /// shard (the first keeps loading or answering meanwhile). Must be below <see cref="ShardDeadlineMilliseconds"/>.
+    /// Default 2000.
     /// </summary>
     public int ReplicaCallTimeoutMilliseconds { get; set; } = 2_000;
 
@@ -111,6 +112,13 @@ public sealed class ClusterModeOptions
         if (ReplicaCallTimeoutMilliseconds < 1)
         {
             return $"{SectionName}:ReplicaCallTimeoutMilliseconds must be positive, got {ReplicaCallTimeoutMilliseconds}";
+        }
+
+        if (ShardPlacement == Shards.ShardPlacement.Grains && ReplicaCallTimeoutMilliseconds >= ShardDeadlineMilliseconds)
+        {
+            // Otherwise the first replica's call uses up the whole deadline and no other replica is ever asked.
+            return $"{SectionName}:ReplicaCallTimeoutMilliseconds ({ReplicaCallTimeoutMilliseconds}) must be below " +
+                $"{SectionName}:ShardDeadlineMilliseconds ({ShardDeadlineMilliseconds}), so that a search has time to ask another replica of a shard";
         }
 
         if (RebalanceIntervalMilliseconds < 0)

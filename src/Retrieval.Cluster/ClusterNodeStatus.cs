@@ -63,4 +63,5 @@ public sealed record ClusterStatus(bool Enabled, string ClusterId, IReadOnlyList
 /// <param name="Items">Live items it holds.</param>
 /// <param name="AppliedSequence">The store's sequence through which it has applied its shard's changes.</param>
 /// <param name="Error">Why it did not answer (then the other fields are empty); null when it did.</param>
-public sealed record ShardReplicaPlacement(string Collection, int Shard, int Replica, string Node, long Items, long AppliedSequence, string? Error);
+/// <param name="Loaded">False when it is active on no node (then the other fields are empty and <paramref name="Error"/> null).</param>
+public sealed record ShardReplicaPlacement(string Collection, int Shard, int Replica, string Node, long Items, long AppliedSequence, string? Error, bool Loaded = true);

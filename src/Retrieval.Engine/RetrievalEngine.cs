@@ -408,11 +408,20 @@ public sealed partial class RetrievalEngine : IAsyncDisposable
     /// completed on return when the search ran at once, pending when it joined a batch of concurrent searches of its
     /// space, with the same answer and the same errors either way. With batching off it is <see cref="SearchWithRoute"/>.
     /// </summary>
-    public ValueTask<SearchResult> SearchCoalesced(string collection, SearchQuery query) =>
-        _routed is null ? _batcher.SearchAsync(collection, query) : new(SearchRoutedAsync(collection, query));
+    public ValueTask<SearchResult> SearchCoalesced(string collection, SearchQuery query) => SearchCoalesced(collection, query, CancellationToken.None);
 
-    private async Task<SearchResult> SearchRoutedAsync(string collection, SearchQuery query) =>
-        (await _routed!.SearchAsync(collection, [query], batchField: null, CancellationToken.None))[0];
+    /// <summary>
+    /// <see cref="SearchCoalesced(string, SearchQuery)"/> with the caller's token, which (with shard replicas) ends the
+    /// wait for shards that have not answered: they are then missing (see <see cref="IRemoteShards.SearchAsync"/>).
+    /// </summary>
+    public ValueTask<SearchResult> SearchCoalesced(string collection, SearchQuery query, CancellationToken cancellationToken) =>
+        _routed is null ? _batcher.SearchAsync(collection, query) : new(SearchRoutedAsync(collection, query, cancellationToken));
+
+    /// <summary>Whether searches fan out to shard replicas on other nodes (cluster mode, Grains placement).</summary>
+    public bool RoutesShards => _routed is not null;
+
+    private async Task<SearchResult> SearchRoutedAsync(string collection, SearchQuery query, CancellationToken cancellationToken) =>
+        (await _routed!.SearchAsync(collection, [query], batchField: null, cancellationToken))[0];
 
     /// <summary>
     /// Like <see cref="SearchBatchWithRoutes"/>; in cluster mode with shard replicas, through them (the batch's one

@@ -47,9 +47,9 @@ internal sealed class ClusterStatusCommand : AsyncCommand<ServerSettings>
                     Markup.Escape(replica.Collection),
                     replica.Shard.ToString(CultureInfo.InvariantCulture),
                     replica.Replica.ToString(CultureInfo.InvariantCulture),
-                    Markup.Escape(replica.Node),
-                    replica.Error.Length > 0 ? "-" : replica.ItemCount.ToString(CultureInfo.InvariantCulture),
-                    replica.Error.Length > 0 ? "-" : replica.AppliedSequence.ToString(CultureInfo.InvariantCulture),
+                    replica.Loaded ? Markup.Escape(replica.Node) : "(not loaded)",
+                    replica.Error.Length > 0 || !replica.Loaded ? "-" : replica.ItemCount.ToString(CultureInfo.InvariantCulture),
+                    replica.Error.Length > 0 || !replica.Loaded ? "-" : replica.AppliedSequence.ToString(CultureInfo.InvariantCulture),
                     Markup.Escape(replica.Error));
             }
 

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Orleans.Concurrency;
+using Retrieval.Core.Errors;
 using Retrieval.Engine;
 using Retrieval.Engine.Cluster;
 
@@ -15,7 +16,7 @@ namespace Retrieval.Cluster.Shards;
 [KeepAlive]
 [ReplicaSpreadPlacement]
 internal sealed partial class ShardReplicaGrain(
-    RetrievalEngine engine, IClusterMembershipService membership, ILocalSiloDetails self, ClusterModeOptions options, ILogger<ShardReplicaGrain> logger)
+    RetrievalEngine engine, ReplicaLocator locator, ReadySilos ready, LocalReplicas local, ILocalSiloDetails self, ClusterModeOptions options, ILogger<ShardReplicaGrain> logger)
     : Grain, IShardReplicaGrain
 {
     private ShardReplica? _replica;
@@ -30,42 +31,50 @@ internal sealed partial class ShardReplicaGrain(
         var started = System.Diagnostics.Stopwatch.StartNew();
         _replica = await replicas.OpenAsync(key.Collection, key.Shard, cancellationToken);
         Loaded(logger, key.ToString(), _replica.ItemCount, _replica.AppliedSequence, started.ElapsedMilliseconds);
+        local.Add(key);
         // Kept alive, so checked here: a deleted collection's replicas get no further calls to notice it by, and a
         // node that joined after the replica was placed is where its shard's ranking may want it now.
         var period = TimeSpan.FromMilliseconds(options.RebalanceIntervalMilliseconds > 0 ? options.RebalanceIntervalMilliseconds : 30_000);
         this.RegisterGrainTimer(CheckPlaceAsync, key, new GrainTimerCreationOptions(period, period) { KeepAlive = false });
     }
 
-    private Task CheckPlaceAsync(ShardReplicaKey key, CancellationToken cancellationToken)
+    private async Task CheckPlaceAsync(ShardReplicaKey key, CancellationToken cancellationToken)
     {
         if (_replica is { IsCurrent: false } replica)
         {
             Released(logger, key.ToString(), replica.Collection);
             DeactivateOnIdle();
-            return Task.CompletedTask;
+            return;
         }
 
         if (options.RebalanceIntervalMilliseconds == 0)
         {
-            return Task.CompletedTask;
+            return;
         }
 
-        var active = membership.CurrentSnapshot.Members.Values.Where(m => m.Status == SiloStatus.Active).Select(m => m.SiloAddress).ToList();
-        if (active.Count > 0 && ReplicaRanking.SiloOf(key, active) is var target && !target.Equals(self.SiloAddress))
+        var hosting = locator.HostingSilos();
+        if (hosting.Count == 0)
         {
-            // Orleans' grain migration: placed again through the director (the ranking, so on the target), with the
+            return;
+        }
+
+        var silos = await ready.FilterAsync(hosting);
+        var replicas = ReplicaLocator.ReplicasOf(engine, key);
+        var twins = await locator.LocateTwinsAsync(key, replicas, silos);
+        if (ReplicaPlan.MoveTarget(key.Replica, replicas, self.SiloAddress, ReplicaRanking.Rank(key.ShardKey, silos), twins) is { } target)
+        {
+            // Orleans' grain migration: placed again through the director (the same plan, so on the target), with the
             // directory moved in one step; a plain deactivation would let a caller's cached address re-create it here.
-            // It loads and catches up on the target before answering; meanwhile the shard's other replicas answer,
-            // or searches wait their deadline.
+            // It loads and catches up on the target before answering; meanwhile a twin answers (the plan moves a
+            // replica only while one is active), or, with replicas 1, searches wait their deadline.
             Moving(logger, key.ToString(), target.ToString());
             MigrateOnIdle();
         }
-
-        return Task.CompletedTask;
     }
 
     public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
+        local.Remove(ShardReplicaKey.Parse(this.GetPrimaryKeyString()));
         _replica?.Dispose();
         _replica = null;
         return Task.CompletedTask;
@@ -82,6 +91,10 @@ internal sealed partial class ShardReplicaGrain(
             // The collection was created again under the same name: the next call loads it afresh.
             DeactivateOnIdle();
             throw;
+        }
+        catch (RetrievalException e)
+        {
+            throw new ShardReplicaRefusedException(e.Kind, e.Message);
         }
     }
 

@@ -47,6 +47,7 @@ internal sealed class ClusterService(IClusterStatusSource status, IRetrievalStor
             ItemCount = replica.Items,
             AppliedSequence = replica.AppliedSequence,
             Error = replica.Error ?? "",
+            Loaded = replica.Loaded,
         }));
 
         // Backfill leases are a cluster's (the shared store keeps them); a single node runs its backfills without one.
