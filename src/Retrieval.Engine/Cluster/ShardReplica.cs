@@ -1,6 +1,7 @@
 using Retrieval.Core.Errors;
 using Retrieval.Core.Model;
 using Retrieval.Core.Storage;
+using Retrieval.Engine.Migrations;
 using Retrieval.Engine.Search;
 using Retrieval.Engine.State;
 
@@ -190,6 +191,7 @@ public sealed class ShardReplica : IDisposable
     private ShardSearchResponse SearchLocked(CollectionState state, ShardSearchRequest request)
     {
         var lists = new ShardSearchHit[request.Queries.Count][];
+        RoutedMixedSides? sides = null;
         for (var q = 0; q < lists.Length; q++)
         {
             var query = request.Queries[q];
@@ -207,6 +209,7 @@ public sealed class ShardReplica : IDisposable
             {
                 Tokens = query.Tokens is { } tokens ? Core.MultiVector.TokenMatrix.FromRowMajor(tokens, query.TokenDimension) : null,
                 Candidates = query.Candidates,
+                RoutedMixed = query.Mixed is { } mixed ? Mixed(state, query, mixed, sides ??= new RoutedMixedSides(new HashSet<string>(request.DerivedIds, StringComparer.Ordinal))) : null,
             };
             var hits = _host.FanOut.Run(state, [plan])[0];
             var list = lists[q] = new ShardSearchHit[hits.Count];
@@ -224,6 +227,17 @@ public sealed class ShardReplica : IDisposable
         }
 
         return new ShardSearchResponse(AppliedSequence, lists);
+    }
+
+    /// <summary>A routed mixed query's shard side: the request names the migration's spaces, which must be dense spaces of the shard.</summary>
+    private RoutedMixedQuery Mixed(CollectionState state, ShardQuery query, ShardMixedQuery mixed, RoutedMixedSides sides)
+    {
+        if (state.Definition.FindSpace(mixed.FromSpace) is not { IsMulti: false } || query.Tokens is not null)
+        {
+            throw RetrievalException.Precondition($"mixed search from space '{mixed.FromSpace}' to '{query.Space}' does not fit replica {Collection}/{Shard}");
+        }
+
+        return new RoutedMixedQuery(new MixedSearch.MixedQuery(mixed.FromSpace, query.Space, mixed.MappedVector, mixed.Calibration), sides);
     }
 }
 
