@@ -19,6 +19,7 @@ public sealed class ShardReplica : IDisposable
     private readonly ShardReplicas _host;
     private readonly SemaphoreSlim _catchUp = new(1, 1);
     private long _readThrough;
+    private long _replayed;
     private int _disposed;
 
     internal ShardReplica(ShardReplicas host, CollectionState state, int shard, long readThrough)
@@ -37,6 +38,15 @@ public sealed class ShardReplica : IDisposable
 
     /// <summary>The store's sequence through which this replica has applied every change of its shard.</summary>
     public long AppliedSequence => Volatile.Read(ref _readThrough);
+
+    /// <summary>The sequence of the snapshot the replica was loaded from; 0 when it was loaded from the store alone.</summary>
+    public long SnapshotSequence { get; init; }
+
+    /// <summary>
+    /// Changes of its shard the replica has applied from the store since it was opened: at activation, only those after
+    /// its snapshot (<see cref="SnapshotSequence"/>).
+    /// </summary>
+    public long ReplayedChanges => Interlocked.Read(ref _replayed);
 
     /// <summary>Live items the replica holds.</summary>
     public long ItemCount => State.Read(static s => s.ItemCount);
@@ -134,6 +144,7 @@ public sealed class ShardReplica : IDisposable
         }
 
         applied += Apply(pending);
+        Interlocked.Add(ref _replayed, applied);
         Volatile.Write(ref _readThrough, Math.Max(seen, committed));
         if (applied > 0)
         {

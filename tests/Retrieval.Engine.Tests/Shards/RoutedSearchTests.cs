@@ -217,6 +217,51 @@ public sealed class RoutedSearchTests
     }
 
     [Fact]
+    public async Task Replica_WritesItsSnapshotAfterAnIndexBuild_AndActivatedAgainReplaysOnlyTheChangesAfterIt()
+    {
+        await using var routed = await RoutedEngine.StartAsync(nodes: 1, directory =>
+        {
+            var options = Segments.SegmentedSearchTests.Manual(directory);
+            options.SealThreshold = 100;
+            options.SnapshotAtShutdown = false;
+            return options;
+        });
+        var engine = routed.Engine;
+        await engine.CreateCollectionAsync("c", [Space("v", Dimension, index: "HNSW8")], null, storeInputs: false, shards: 2, CancellationToken.None);
+        await FillAsync(engine);
+        var inShard0 = engine.GetItems("c", [.. Enumerable.Range(0, 300).Select(i => $"i{i:D3}")], withVectors: false).Count(i => ShardAssignment.ShardOf(i.Id, 2) == 0);
+
+        // Fresh: no snapshot (this node's own collection builds nothing: its optimizer is not run), the whole shard replayed.
+        var first = await engine.ShardReplicas!.OpenAsync("c", 0, CancellationToken.None);
+        Assert.Equal(0, first.SnapshotSequence);
+        Assert.Equal(inShard0, first.ItemCount);
+        var replayedFresh = first.ReplayedChanges;
+        Assert.True(replayedFresh >= inShard0);
+        engine.ShardReplicas.RunOptimizerUntilIdle(CancellationToken.None);
+        first.Dispose();
+
+        // Changes after the snapshot: upserts and deletes, some in shard 0.
+        var random = new Random(17);
+        var tail = Enumerable.Range(0, 40).Select(i => Item($"t{i:D2}", "v", Vector(random))).ToList();
+        await engine.UpsertAsync("c", tail, CancellationToken.None);
+        await engine.DeleteAsync("c", ["i001", "i002", "i003", "i004"], CancellationToken.None);
+        var tailInShard0 = tail.Count(i => ShardAssignment.ShardOf(i.Id, 2) == 0) + new[] { "i001", "i002", "i003", "i004" }.Count(id => ShardAssignment.ShardOf(id, 2) == 0);
+        Assert.True(tailInShard0 > 0);
+
+        using var again = await engine.ShardReplicas.OpenAsync("c", 0, CancellationToken.None);
+        Assert.True(again.SnapshotSequence > 0, "the replica loaded the snapshot it wrote");
+        Assert.Equal(tailInShard0, again.ReplayedChanges);
+        var live = engine.GetItems("c", [.. Enumerable.Range(0, 300).Select(i => $"i{i:D3}"), .. tail.Select(t => t.Id)], withVectors: false);
+        Assert.Equal(live.Count(i => ShardAssignment.ShardOf(i.Id, 2) == 0), again.ItemCount);
+
+        // And it answers as the node's own shard does.
+        var query = new SearchQuery("v", Vector(random), 10, Exact: true);
+        var answer = await again.SearchAsync(new ShardSearchRequest("c", 0, engine.GetCollection("c").Definition.Version, 0, [new ShardQuery("v", query.Vector, 10, null, 0, 0, true, false, false)]), CancellationToken.None);
+        var expected = engine.SearchWithRoute("c", query with { K = 300 }).Hits.Where(h => ShardAssignment.ShardOf(h.Id, 2) == 0).Take(10);
+        Assert.Equal(expected.Select(h => (h.Id, h.Score)), answer.Hits[0].Select(h => (h.Id, h.Score)));
+    }
+
+    [Fact]
     public async Task ShardWithoutReplica_Unavailable_NamingIt_OrPartialWithMissingShards()
     {
         await using var routed = await RoutedEngine.StartAsync(nodes: 1);
@@ -366,19 +411,23 @@ public sealed class RoutedSearchTests
     {
         private readonly string _directory;
 
-        private RoutedEngine(string directory, InProcessShards remote)
+        private readonly Retrieval.Engine.Indexes.IndexingOptions? _indexing;
+
+        private RoutedEngine(string directory, InProcessShards remote, Retrieval.Engine.Indexes.IndexingOptions? indexing)
         {
             _directory = directory;
             Remote = remote;
+            _indexing = indexing;
         }
 
         public InProcessShards Remote { get; }
 
         public RetrievalEngine Engine { get; private set; } = null!;
 
-        public static async Task<RoutedEngine> StartAsync(int nodes)
+        public static async Task<RoutedEngine> StartAsync(int nodes, Func<string, Retrieval.Engine.Indexes.IndexingOptions>? indexing = null)
         {
-            var routed = new RoutedEngine(Path.Combine(Path.GetTempPath(), "retrieval-engine-tests", Guid.NewGuid().ToString("N")), new InProcessShards(nodes));
+            var directory = Path.Combine(Path.GetTempPath(), "retrieval-engine-tests", Guid.NewGuid().ToString("N"));
+            var routed = new RoutedEngine(directory, new InProcessShards(nodes), indexing?.Invoke(directory));
             await routed.OpenAsync();
             return routed;
         }
@@ -402,7 +451,7 @@ public sealed class RoutedSearchTests
 
         private async Task OpenAsync()
         {
-            Engine = new RetrievalEngine(new SqliteRetrievalStore(_directory), new EngineOptions(), NullLogger<RetrievalEngine>.Instance, remoteShards: Remote);
+            Engine = new RetrievalEngine(new SqliteRetrievalStore(_directory), new EngineOptions(), NullLogger<RetrievalEngine>.Instance, _indexing, remoteShards: Remote);
             Remote.Engine = Engine;
             await Engine.StartAsync(CancellationToken.None);
         }
