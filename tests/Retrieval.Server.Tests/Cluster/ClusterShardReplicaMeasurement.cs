@@ -39,8 +39,8 @@ public sealed class ClusterShardReplicaMeasurement(ITestOutputHelper output)
 
     /// <summary>
     /// Time to full service after a SIGKILL in Grains placement (issue 13's measure): collections with replicas 1 and 2
-    /// (same data, HNSW32, index builds and their snapshots done before the kill), node-0 searches both in turn from
-    /// the kill on: replicas 1 with <c>allowPartial</c> until an answer misses no shard (the lost replicas were declared
+    /// (same data, HNSW32, index builds and their snapshots done before the kill), the node holding r1's shard 0 is
+    /// killed and the next node searches both in turn from the kill on: replicas 1 with <c>allowPartial</c> until an answer misses no shard (the lost replicas were declared
     /// dead by the membership and activated on the survivors: snapshot load, then the store's tail), replicas 2 without
     /// it, counting failures. Resolution: one replicas-1 search waits up to the shard deadline (1 s) while shards are lost.
     /// Runs only when <c>RETRIEVAL_CLUSTER_REPLICA_ITEMS</c> is set; <c>RETRIEVAL_CLUSTER_REPLICA_DIMENSION</c> (128).
@@ -91,10 +91,10 @@ public sealed class ClusterShardReplicaMeasurement(ITestOutputHelper output)
         // Index builds and their snapshots (the replicas' and each node's own) settle before the kill.
         await Task.Delay(TimeSpan.FromSeconds(Setting("RETRIEVAL_CLUSTER_REPLICA_SETTLE_SECONDS", 20)));
         var status = await nodes[0].Cluster.GetClusterStatusAsync(new GetClusterStatusRequest());
-        var victimName = status.Replicas.Where(r => r.Collection == "r1" && r.Node != KillableCluster.NodeName(0)).Select(r => r.Node).FirstOrDefault()
-            ?? throw new InvalidOperationException("every replica of r1 sits on node-0: nothing to lose");
+        var victimName = status.Replicas.First(r => r.Collection == "r1").Node;
         var lost = status.Replicas.Count(r => r.Collection == "r1" && r.Node == victimName);
         var victim = Enumerable.Range(0, 3).Single(i => KillableCluster.NodeName(i) == victimName);
+        var searcher = nodes[(victim + 1) % 3];
         var load = LoadAverage();
         await cluster.KillAsync(victim);
         var clock = Stopwatch.StartNew();
@@ -104,7 +104,7 @@ public sealed class ClusterShardReplicaMeasurement(ITestOutputHelper output)
         {
             Assert.True(clock.Elapsed < TimeSpan.FromMinutes(2), $"r1 not whole within 2 minutes\n{cluster.Diagnostics()}");
             var query = queries[q++ % queries.Length];
-            var r1 = await nodes[0].Search.SearchAsync(new SearchRequest { Collection = "r1", Vector = query, K = 10, AllowPartial = true });
+            var r1 = await searcher.Search.SearchAsync(new SearchRequest { Collection = "r1", Vector = query, K = 10, AllowPartial = true });
             if (r1.MissingShards.Count > 0)
             {
                 r1Partial++;
@@ -117,7 +117,7 @@ public sealed class ClusterShardReplicaMeasurement(ITestOutputHelper output)
             try
             {
                 r2Searches++;
-                Assert.Equal(10, (await nodes[0].Search.SearchAsync(new SearchRequest { Collection = "r2", Vector = query, K = 10 })).Hits.Count);
+                Assert.Equal(10, (await searcher.Search.SearchAsync(new SearchRequest { Collection = "r2", Vector = query, K = 10 })).Hits.Count);
             }
             catch (global::Grpc.Core.RpcException)
             {
@@ -126,7 +126,7 @@ public sealed class ClusterShardReplicaMeasurement(ITestOutputHelper output)
         }
 
         output.WriteLine($"load: {items} items × {dimension} dims, HNSW32, {Shards} shards, 3 nodes; load average before the kill {load}, after {LoadAverage()}");
-        output.WriteLine($"killed {victimName} holding {lost} of r1's {Shards} replicas");
+        output.WriteLine($"killed {victimName} holding {lost} of r1's {Shards} replicas; searches through {KillableCluster.NodeName((victim + 1) % 3)}");
         output.WriteLine($"replicas 1: every search whole again {whole:F1} s after the SIGKILL ({r1Partial} partial answers before)");
         output.WriteLine($"replicas 2: {r2Searches} searches from the kill until 2 s after r1 was whole, {r2Failed} failed");
         foreach (var index in cluster.LiveIndexes())
