@@ -1,6 +1,7 @@
 using Retrieval.Core.Errors;
 using Retrieval.Core.Model;
 using Retrieval.Core.Storage;
+using Retrieval.Engine.Migrations;
 using Retrieval.Engine.Search;
 using Retrieval.Engine.State;
 
@@ -18,6 +19,7 @@ public sealed class ShardReplica : IDisposable
     private readonly ShardReplicas _host;
     private readonly SemaphoreSlim _catchUp = new(1, 1);
     private long _readThrough;
+    private long _replayed;
     private int _disposed;
 
     internal ShardReplica(ShardReplicas host, CollectionState state, int shard, long readThrough)
@@ -36,6 +38,15 @@ public sealed class ShardReplica : IDisposable
 
     /// <summary>The store's sequence through which this replica has applied every change of its shard.</summary>
     public long AppliedSequence => Volatile.Read(ref _readThrough);
+
+    /// <summary>The sequence of the snapshot the replica was loaded from; 0 when it was loaded from the store alone.</summary>
+    public long SnapshotSequence { get; init; }
+
+    /// <summary>
+    /// Changes of its shard the replica has applied from the store since it was opened: at activation, only those after
+    /// its snapshot (<see cref="SnapshotSequence"/>).
+    /// </summary>
+    public long ReplayedChanges => Interlocked.Read(ref _replayed);
 
     /// <summary>Live items the replica holds.</summary>
     public long ItemCount => State.Read(static s => s.ItemCount);
@@ -133,6 +144,7 @@ public sealed class ShardReplica : IDisposable
         }
 
         applied += Apply(pending);
+        Interlocked.Add(ref _replayed, applied);
         Volatile.Write(ref _readThrough, Math.Max(seen, committed));
         if (applied > 0)
         {
@@ -190,6 +202,7 @@ public sealed class ShardReplica : IDisposable
     private ShardSearchResponse SearchLocked(CollectionState state, ShardSearchRequest request)
     {
         var lists = new ShardSearchHit[request.Queries.Count][];
+        RoutedMixedSides? sides = null;
         for (var q = 0; q < lists.Length; q++)
         {
             var query = request.Queries[q];
@@ -207,6 +220,7 @@ public sealed class ShardReplica : IDisposable
             {
                 Tokens = query.Tokens is { } tokens ? Core.MultiVector.TokenMatrix.FromRowMajor(tokens, query.TokenDimension) : null,
                 Candidates = query.Candidates,
+                RoutedMixed = query.Mixed is { } mixed ? Mixed(state, query, mixed, sides ??= new RoutedMixedSides(new HashSet<string>(request.DerivedIds, StringComparer.Ordinal))) : null,
             };
             var hits = _host.FanOut.Run(state, [plan])[0];
             var list = lists[q] = new ShardSearchHit[hits.Count];
@@ -224,6 +238,17 @@ public sealed class ShardReplica : IDisposable
         }
 
         return new ShardSearchResponse(AppliedSequence, lists);
+    }
+
+    /// <summary>A routed mixed query's shard side: the request names the migration's spaces, which must be dense spaces of the shard.</summary>
+    private RoutedMixedQuery Mixed(CollectionState state, ShardQuery query, ShardMixedQuery mixed, RoutedMixedSides sides)
+    {
+        if (state.Definition.FindSpace(mixed.FromSpace) is not { IsMulti: false } || query.Tokens is not null)
+        {
+            throw RetrievalException.Precondition($"mixed search from space '{mixed.FromSpace}' to '{query.Space}' does not fit replica {Collection}/{Shard}");
+        }
+
+        return new RoutedMixedQuery(new MixedSearch.MixedQuery(mixed.FromSpace, query.Space, mixed.MappedVector, mixed.Calibration), sides);
     }
 }
 

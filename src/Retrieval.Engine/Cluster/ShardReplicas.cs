@@ -14,8 +14,13 @@ namespace Retrieval.Engine.Cluster;
 
 /// <summary>
 /// The shard replicas this engine hosts for the cluster (<see cref="ShardReplica"/>), and what they share: the store
-/// they read, the snapshots they start from, one optimizer that builds their indexes as it does the collections', and
-/// the node's catalog for their definitions. Replicas only read snapshots: the node's own collections write them.
+/// they read, the snapshots they start from and write, one optimizer that builds their indexes as it does the
+/// collections', and the node's catalog for their definitions. A replica writes its shard's snapshot after each index
+/// build (the optimizer's cadence, <see cref="IndexingOptions.SnapshotAfterBuild"/>), through the same
+/// <see cref="SnapshotStore"/> as the node's collections, so a replica activated again (on this node, or on another one
+/// where the snapshot place is shared) loads it and reads only the store's changes after it. The node's own collection
+/// may write the same shard's snapshot too: either is that shard at some applied sequence, and the load checks it
+/// against the collection's incarnation and the store's last sequence.
 /// </summary>
 public sealed class ShardReplicas : IAsyncDisposable
 {
@@ -39,7 +44,7 @@ public sealed class ShardReplicas : IAsyncDisposable
         _followNow = followNow;
         ApplyChunk = applyChunk;
         FanOut = new ShardFanOut(indexing);
-        _optimizer = new SegmentOptimizer(() => _open.Keys.Select(r => r.State), indexing, snapshots: null, logger);
+        _optimizer = new SegmentOptimizer(() => _open.Keys.Select(r => r.State), indexing, snapshots, logger);
         _background = indexing.BackgroundOptimizer;
     }
 
@@ -63,7 +68,7 @@ public sealed class ShardReplicas : IAsyncDisposable
         var loaded = _snapshots?.Exists(definition.Name) == true ? _snapshots.TryLoad(definition, shard, lastSequence) : null;
         loaded?.UsePayloadIndexOptions(_options.PayloadIndexes);
         var state = new CollectionState(definition, [loaded ?? new Shard(shard, definition, _options.PayloadIndexes)]);
-        var replica = new ShardReplica(this, state, shard, loaded?.AppliedSequence ?? 0);
+        var replica = new ShardReplica(this, state, shard, loaded?.AppliedSequence ?? 0) { SnapshotSequence = loaded?.AppliedSequence ?? 0 };
         try
         {
             await replica.ReadStoreAsync(cancellationToken);

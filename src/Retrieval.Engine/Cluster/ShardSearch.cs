@@ -16,7 +16,15 @@ namespace Retrieval.Engine.Cluster;
 /// applied when it planned, so a node reads its own acknowledged writes.
 /// </param>
 /// <param name="Queries">The planned queries, answered in order.</param>
-public sealed record ShardSearchRequest(string Collection, int Shard, long DefinitionVersion, long AtLeastSequence, IReadOnlyList<ShardQuery> Queries);
+public sealed record ShardSearchRequest(string Collection, int Shard, long DefinitionVersion, long AtLeastSequence, IReadOnlyList<ShardQuery> Queries)
+{
+    /// <summary>
+    /// With a mixed query (<see cref="ShardQuery.Mixed"/>): the items of this shard whose new-space vector is derived
+    /// (through the migration's inverse map) rather than native, as the receiving node knows them. Mixed search
+    /// searches them through the map, like items without a new vector; the replica does not follow the migration.
+    /// </summary>
+    public IReadOnlyList<string> DerivedIds { get; init; } = [];
+}
 
 /// <summary>One planned dense query as a shard runs it.</summary>
 /// <param name="Space">The space searched (after routing through maps or prefixes).</param>
@@ -42,7 +50,19 @@ public sealed record ShardQuery(
 
     /// <summary>A multi-vector query's K': the first stage's shortlist, reranked by exact Chamfer.</summary>
     public int Candidates { get; init; }
+
+    /// <summary>
+    /// Set when the query is answered by mixed search during a migration (<see cref="Space"/> is the migration's new
+    /// space): what the shard needs of the migration besides <see cref="ShardSearchRequest.DerivedIds"/>.
+    /// </summary>
+    public ShardMixedQuery? Mixed { get; init; }
 }
+
+/// <summary>The migration's part of a mixed query, computed once by the receiving node.</summary>
+/// <param name="FromSpace">The migration's old space, searched through the map for items without a native new vector.</param>
+/// <param name="MappedVector">The query mapped into the old space through the migration's forward map.</param>
+/// <param name="Calibration">The migration's calibration of mapped scores (each shard moves its offset per query as on one node).</param>
+public sealed record ShardMixedQuery(string FromSpace, float[] MappedVector, Retrieval.Engine.Migrations.ScoreCalibration Calibration);
 
 /// <summary>A shard's answer: each query's best hits, best first, and the sequence the replica had applied.</summary>
 public sealed record ShardSearchResponse(long AppliedSequence, IReadOnlyList<IReadOnlyList<ShardSearchHit>> Hits);

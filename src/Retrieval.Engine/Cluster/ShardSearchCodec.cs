@@ -11,7 +11,7 @@ namespace Retrieval.Engine.Cluster;
 /// </summary>
 public static class ShardSearchCodec
 {
-    private const byte Format = 1;
+    private const byte Format = 2;
 
     public static byte[] Write(ShardSearchRequest request)
     {
@@ -43,6 +43,23 @@ public static class ShardSearchCodec
                     writer.Write(query.TokenDimension);
                     writer.Write(query.Candidates);
                 }
+
+                writer.Write(query.Mixed is not null);
+                if (query.Mixed is { } mixed)
+                {
+                    writer.Write(mixed.FromSpace);
+                    WriteFloats(writer, mixed.MappedVector);
+                    writer.Write(mixed.Calibration.Scale);
+                    writer.Write(mixed.Calibration.Offset);
+                    writer.Write(mixed.Calibration.Pairs);
+                    writer.Write(mixed.Calibration.Correlation);
+                }
+            }
+
+            writer.Write(request.DerivedIds.Count);
+            foreach (var id in request.DerivedIds)
+            {
+                writer.Write(id);
             }
         }
 
@@ -72,9 +89,23 @@ public static class ShardSearchCodec
             {
                 queries[i] = queries[i] with { Tokens = ReadFloats(reader), TokenDimension = reader.ReadInt32(), Candidates = reader.ReadInt32() };
             }
+
+            if (reader.ReadBoolean())
+            {
+                var from = reader.ReadString();
+                var mapped = ReadFloats(reader);
+                var calibration = new Migrations.ScoreCalibration(reader.ReadDouble(), reader.ReadDouble(), reader.ReadInt32(), reader.ReadDouble());
+                queries[i] = queries[i] with { Mixed = new ShardMixedQuery(from, mapped, calibration) };
+            }
         }
 
-        return new ShardSearchRequest(collection, shard, definitionVersion, atLeast, queries);
+        var derived = new string[reader.ReadInt32()];
+        for (var i = 0; i < derived.Length; i++)
+        {
+            derived[i] = reader.ReadString();
+        }
+
+        return new ShardSearchRequest(collection, shard, definitionVersion, atLeast, queries) { DerivedIds = derived };
     }
 
     public static byte[] Write(ShardSearchResponse response)

@@ -106,27 +106,7 @@ internal sealed class MigrationRuntime
                 return (cached.Native, cached.Mapped);
             }
 
-            var newSpace = state.GetSpace(Row.ToSpace);
-            var oldSpace = state.GetSpace(Row.FromSpace);
-            var native = new RowFilter(state.Items.SlotCapacity);
-            var mapped = new RowFilter(state.Items.SlotCapacity);
-            for (var slot = 0; slot < state.Items.SlotCapacity; slot++)
-            {
-                if (state.Items[slot] is not { } item)
-                {
-                    continue;
-                }
-
-                if (newSpace.Contains(slot) && !DerivedIds.Contains(item.Id))
-                {
-                    native.Set(slot);
-                }
-                else if (oldSpace.Contains(slot))
-                {
-                    mapped.Set(slot);
-                }
-            }
-
+            var (native, mapped) = MixedSearch.Sides(state, Row.FromSpace, Row.ToSpace, DerivedIds.Contains);
             _filters[state] = (sequence, native, mapped);
             return (native, mapped);
         }

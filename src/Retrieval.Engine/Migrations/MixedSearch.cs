@@ -15,6 +15,13 @@ internal static class MixedSearch
     /// <summary>A hit of a mixed search by item slot; <see cref="Mapped"/> tells which side found it.</summary>
     public readonly record struct MixedHit(int Slot, float Score, bool Mapped);
 
+    /// <summary>The shard-independent part of a mixed query (<see cref="Query"/>).</summary>
+    /// <param name="FromSpace">The migration's old space, searched through the map.</param>
+    /// <param name="ToSpace">The migration's new space, the query's own.</param>
+    /// <param name="MappedVector">The query mapped into the old space.</param>
+    /// <param name="Calibration">The migration's calibration of mapped scores: the fallback of this query's own tail calibration.</param>
+    public sealed record MixedQuery(string FromSpace, string ToSpace, float[] MappedVector, ScoreCalibration Calibration);
+
     /// <summary>True when <paramref name="querySpace"/> queries are answered by mixed search now.</summary>
     public static bool Applies(CollectionState state, SpaceDefinition querySpace, string? targetSpace) =>
         state.Migration is { } migration
@@ -24,15 +31,68 @@ internal static class MixedSearch
         && (string.IsNullOrEmpty(targetSpace) || targetSpace == querySpace.Name);
 
     /// <summary>
-    /// Top <paramref name="depth"/> hits of one shard, best first; <paramref name="sequence"/> is the collection's
-    /// applied sequence (it keys the migration's cached filters); <paramref name="matching"/> the shard's slots that match
-    /// the query's payload filter, or null without one. Caller holds the collection's read lock.
+    /// Top <paramref name="depth"/> hits of one shard for a query of the open migration, best first;
+    /// <paramref name="sequence"/> is the collection's applied sequence (it keys the migration's cached filters);
+    /// <paramref name="matching"/> the shard's slots that match the query's payload filter, or null without one. Caller
+    /// holds the collection's read lock.
     /// </summary>
     public static List<MixedHit> Run(Shard state, long sequence, MigrationRuntime migration, float[] vector, int depth, RowFilter? matching, in SegmentSearchSettings settings)
     {
-        var newSpace = state.GetSpace(migration.Row.ToSpace);
-        var oldSpace = state.GetSpace(migration.Row.FromSpace);
         var (native, mapped) = migration.Filters(state, sequence);
+        return Run(state, Query(migration, state.GetSpace(migration.Row.FromSpace).Definition, vector), native, mapped, vector, depth, matching, settings);
+    }
+
+    /// <summary>
+    /// What a mixed query needs besides the shard's sides: the spaces, the query mapped into the old space through the
+    /// migration's forward map, and the migration's calibration. The same for every shard, so a node that routes the
+    /// query to shards elsewhere computes it once and sends it.
+    /// </summary>
+    public static MixedQuery Query(MigrationRuntime migration, SpaceDefinition oldSpace, float[] vector) => new(
+        migration.Row.FromSpace,
+        migration.Row.ToSpace,
+        SpaceProjection.Apply(migration.Forward!, vector, oldSpace.Dimension, oldSpace.Metric == Metric.Cosine),
+        migration.Details.Calibration ?? ScoreCalibration.Identity);
+
+    /// <summary>
+    /// The two sides of mixed search in one shard: items with a native new-space vector (in the new space and not
+    /// <paramref name="isDerived"/>), and every other item with an old-space vector, searched through the map. Together
+    /// they cover each item once. Caller holds a read lock.
+    /// </summary>
+    public static (RowFilter Native, RowFilter Mapped) Sides(Shard state, string fromSpace, string toSpace, Func<string, bool> isDerived)
+    {
+        var newSpace = state.GetSpace(toSpace);
+        var oldSpace = state.GetSpace(fromSpace);
+        var native = new RowFilter(state.Items.SlotCapacity);
+        var mapped = new RowFilter(state.Items.SlotCapacity);
+        for (var slot = 0; slot < state.Items.SlotCapacity; slot++)
+        {
+            if (state.Items[slot] is not { } item)
+            {
+                continue;
+            }
+
+            if (newSpace.Contains(slot) && !isDerived(item.Id))
+            {
+                native.Set(slot);
+            }
+            else if (oldSpace.Contains(slot))
+            {
+                mapped.Set(slot);
+            }
+        }
+
+        return (native, mapped);
+    }
+
+    /// <summary>
+    /// Top <paramref name="depth"/> hits of one shard, best first: <paramref name="vector"/> natively over the
+    /// <paramref name="native"/> side, <see cref="MixedQuery.MappedVector"/> over the <paramref name="mapped"/> side with
+    /// calibrated scores. Caller holds the read lock of the state that holds the shard.
+    /// </summary>
+    public static List<MixedHit> Run(Shard state, MixedQuery mixed, RowFilter native, RowFilter mapped, float[] vector, int depth, RowFilter? matching, in SegmentSearchSettings settings)
+    {
+        var newSpace = state.GetSpace(mixed.ToSpace);
+        var oldSpace = state.GetSpace(mixed.FromSpace);
         if (matching is not null)
         {
             native = Intersect(native, matching);
@@ -46,10 +106,8 @@ internal static class MixedSearch
             hits.Add(new MixedHit(hit.Row, hit.Score, false));
         }
 
-        var old = oldSpace.Definition;
-        var query = SpaceProjection.Apply(migration.Forward!, vector, old.Dimension, old.Metric == Metric.Cosine);
-        var calibration = migration.Details.Calibration ?? ScoreCalibration.Identity;
-        calibration = QueryCalibration(oldSpace, query, nativeHits, native, depth, calibration, settings);
+        var query = mixed.MappedVector;
+        var calibration = QueryCalibration(oldSpace, query, nativeHits, native, depth, mixed.Calibration, settings);
         foreach (var hit in oldSpace.Search(query, depth, mapped, settings))
         {
             hits.Add(new MixedHit(hit.Row, calibration.Apply(hit.Score), true));

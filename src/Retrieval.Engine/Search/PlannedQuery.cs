@@ -12,6 +12,12 @@ internal sealed record PlannedQuery(SearchQuery Query, string Space, float[] Vec
     /// <summary>Set when the query is answered by mixed search (native + mapped, merged) during this migration.</summary>
     public MigrationRuntime? Mixed { get; init; }
 
+    /// <summary>
+    /// Set on a shard replica for a mixed query routed to it: the migration's part as the receiving node sent it, with
+    /// the shard's derived items (the replica holds no <see cref="MigrationRuntime"/>).
+    /// </summary>
+    public RoutedMixedQuery? RoutedMixed { get; init; }
+
     /// <summary>The query's token vectors as searched (after k_q pruning and ball carving); set for a multi-vector query.</summary>
     public TokenMatrix? Tokens { get; init; }
 

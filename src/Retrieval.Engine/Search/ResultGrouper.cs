@@ -50,37 +50,31 @@ internal sealed class ResultGrouper
         (int)Math.Min(_options.MaxGroupSearchDepth, Math.Max(64L, 4L * GroupSize(query) * query.K));
 
     /// <summary>
-    /// Groups <paramref name="merged"/> (the hits of <paramref name="plan"/>, best first), reading deeper through
-    /// <paramref name="deeper"/> while groups are missing. Caller holds the read lock.
+    /// Groups <paramref name="merged"/> (the hits of <paramref name="plan"/>, best first), or, while groups are missing
+    /// and more hits may exist, returns null with the plan that reads deeper in <paramref name="deeper"/>: the caller
+    /// runs it (on its own shards or through their replicas) and calls again with its hits.
     /// </summary>
-    public IReadOnlyList<SearchGroup> Group(
-        PlannedQuery plan, List<ShardHit> merged, Func<PlannedQuery, List<ShardHit>> deeper, Func<ShardHit, SearchHit> render)
+    public IReadOnlyList<SearchGroup>? TryGroup<THit>(PlannedQuery plan, List<THit> merged, Func<THit, SearchHit> render, out PlannedQuery deeper)
+        where THit : IGroupedHit
     {
         var query = plan.Query;
-        var path = query.GroupBy!.Split('.');
-        var size = GroupSize(query);
-        while (true)
-        {
-            var (groups, complete) = Collect(merged, path, query, size);
-            var exhausted = merged.Count < plan.Depth || plan.Depth >= _options.MaxGroupSearchDepth;
-            if (complete || exhausted)
-            {
-                return [.. groups.Take(query.K).Select(g => new SearchGroup(g.Key, [.. g.Hits.Select(render)]))];
-            }
-
-            plan = plan with { Depth = (int)Math.Min(_options.MaxGroupSearchDepth, 2L * plan.Depth) };
-            merged = deeper(plan);
-        }
+        var (groups, complete) = Collect(merged, query.GroupBy!.Split('.'), query, GroupSize(query));
+        var exhausted = merged.Count < plan.Depth || plan.Depth >= _options.MaxGroupSearchDepth;
+        deeper = plan with { Depth = (int)Math.Min(_options.MaxGroupSearchDepth, 2L * plan.Depth) };
+        return complete || exhausted
+            ? [.. groups.Take(query.K).Select(g => new SearchGroup(g.Key, [.. g.Hits.Select(render)]))]
+            : null;
     }
 
     private static int GroupSize(SearchQuery query) => Math.Max(1, query.GroupSize);
 
     /// <summary>Groups in order of their best hit; complete when the first k groups hold <paramref name="size"/> hits each.</summary>
-    private static (List<(ScalarValue Key, List<ShardHit> Hits)> Groups, bool Complete) Collect(
-        List<ShardHit> merged, string[] path, SearchQuery query, int size)
+    private static (List<(ScalarValue Key, List<THit> Hits)> Groups, bool Complete) Collect<THit>(
+        List<THit> merged, string[] path, SearchQuery query, int size)
+        where THit : IGroupedHit
     {
-        var groups = new List<(ScalarValue Key, List<ShardHit> Hits)>();
-        var byKey = new Dictionary<ScalarValue, List<ShardHit>>();
+        var groups = new List<(ScalarValue Key, List<THit> Hits)>();
+        var byKey = new Dictionary<ScalarValue, List<THit>>();
         var keys = new HashSet<ScalarValue>();
         foreach (var hit in merged)
         {
@@ -95,7 +89,7 @@ internal sealed class ResultGrouper
             }
 
             keys.Clear();
-            GroupKeys(hit.Shard.Items[hit.Slot]!.Payload, path, keys);
+            GroupKeys(hit.Payload, path, keys);
             foreach (var key in keys)
             {
                 if (!byKey.TryGetValue(key, out var members))
@@ -156,4 +150,14 @@ internal sealed class ResultGrouper
                 break;
         }
     }
+}
+
+/// <summary>What grouping reads of a hit: its item's id, its score and its item's payload.</summary>
+internal interface IGroupedHit
+{
+    string Id { get; }
+
+    float Score { get; }
+
+    JsonElement Payload { get; }
 }

@@ -161,9 +161,18 @@ internal sealed class Searcher
         }
     }
 
-    // Its own method: the lambdas' closure is allocated only for grouped searches.
-    private IReadOnlyList<SearchGroup> Group(CollectionState s, PlannedQuery plan, List<ShardHit> hits) =>
-        _grouper.Group(plan, hits, deeper => _fanOut.Run(s, [deeper])[0], hit => ToHit(plan, hit));
+    // Its own method: the lambda's closure is allocated only for grouped searches. Deeper rounds run under the same read lock.
+    private IReadOnlyList<SearchGroup> Group(CollectionState s, PlannedQuery plan, List<ShardHit> hits)
+    {
+        IReadOnlyList<SearchGroup>? groups;
+        while ((groups = _grouper.TryGroup(plan, hits, hit => ToHit(plan, hit), out var deeper)) is null)
+        {
+            plan = deeper;
+            hits = _fanOut.Run(s, [deeper])[0];
+        }
+
+        return groups;
+    }
 
     /// <summary>Applies offset and score threshold, and reads what the query asked to see. Caller holds the read lock.</summary>
     private static List<SearchHit> Render(CollectionState state, PlannedQuery plan, List<ShardHit> merged)

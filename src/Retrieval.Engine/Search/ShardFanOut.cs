@@ -7,9 +7,11 @@ using Retrieval.Engine.State;
 namespace Retrieval.Engine.Search;
 
 /// <summary>A hit in one shard: the item's slot there, its score, and whether mixed search found it through the map.</summary>
-internal readonly record struct ShardHit(Shard Shard, int Slot, float Score, bool Mapped)
+internal readonly record struct ShardHit(Shard Shard, int Slot, float Score, bool Mapped) : IGroupedHit
 {
     public string Id => Shard.Items[Slot]!.Id;
+
+    public System.Text.Json.JsonElement Payload => Shard.Items[Slot]!.Payload;
 }
 
 /// <summary>
@@ -98,6 +100,13 @@ internal sealed class ShardFanOut
                 .Select(hit => new ShardHit(shard, hit.Slot, hit.Score, hit.Mapped))];
         }
 
+        if (plan.RoutedMixed is { } routed)
+        {
+            var (native, mapped) = routed.Sides.Of(shard, routed.Query.FromSpace, routed.Query.ToSpace);
+            return [.. MixedSearch.Run(shard, routed.Query, native, mapped, plan.Vector, plan.Depth, filter, settings)
+                .Select(hit => new ShardHit(shard, hit.Slot, hit.Score, hit.Mapped))];
+        }
+
         var rows = plan.Tokens is { } tokens
             // A multi-vector search reranks its own K' shortlist; the exact override then means exact Chamfer.
             ? shard.GetMultiVectorSpace(plan.Space).Search(tokens, plan.Depth, plan.Candidates, query.Exact, filter, settings with { Exact = false })
@@ -125,7 +134,7 @@ internal sealed class ShardFanOut
     /// <summary>Groups of at least two unfiltered dense queries on the same space and depth, where no shard has sealed segments.</summary>
     private static List<List<int>> BatchableGroups(CollectionState state, PlannedQuery[] plans) =>
         [.. plans.Select((plan, i) => (plan, i))
-            .Where(x => x.plan.Mixed is null && x.plan.Tokens is null && x.plan.Query.Filter is null
+            .Where(x => x.plan.Mixed is null && x.plan.RoutedMixed is null && x.plan.Tokens is null && x.plan.Query.Filter is null
                 && state.Shards.All(shard => shard.GetSpace(x.plan.Space).Sealed.Count == 0))
             .GroupBy(x => (x.plan.Space, x.plan.Depth))
             .Where(g => g.Count() > 1)

@@ -37,6 +37,107 @@ public sealed class ClusterShardReplicaMeasurement(ITestOutputHelper output)
         output.WriteLine($"fan-out overhead: p50 {grains.P50 - replicated.P50:+0.00;-0.00} ms, p99 {grains.P99 - replicated.P99:+0.00;-0.00} ms");
     }
 
+    /// <summary>
+    /// Time to full service after a SIGKILL in Grains placement (issue 13's measure): collections with replicas 1 and 2
+    /// (same data, HNSW32, index builds and their snapshots done before the kill), the node holding r1's shard 0 is
+    /// killed and the next node searches both in turn from the kill on: replicas 1 with <c>allowPartial</c> until an answer misses no shard (the lost replicas were declared
+    /// dead by the membership and activated on the survivors: snapshot load, then the store's tail), replicas 2 without
+    /// it, counting failures. Resolution: one replicas-1 search waits up to the shard deadline (1 s) while shards are lost.
+    /// Runs only when <c>RETRIEVAL_CLUSTER_REPLICA_ITEMS</c> is set; <c>RETRIEVAL_CLUSTER_REPLICA_DIMENSION</c> (128).
+    /// </summary>
+    [SkippableFact]
+    public async Task TimeToFullService_AfterASigkill_Replicas1And2()
+    {
+        var items = Setting("RETRIEVAL_CLUSTER_REPLICA_ITEMS", 0);
+        Skip.If(items == 0, "a measurement: set RETRIEVAL_CLUSTER_REPLICA_ITEMS to run it");
+        Skip.If(PostgresTestEnvironment.SkipReason is not null, PostgresTestEnvironment.SkipReason);
+        var dimension = Setting("RETRIEVAL_CLUSTER_REPLICA_DIMENSION", 128);
+        await using var cluster = await KillableCluster.CreateAsync(3, new Dictionary<string, string>
+        {
+            ["Retrieval:Cluster:ShardPlacement"] = "Grains",
+            ["Retrieval:Cluster:ShardDeadlineMilliseconds"] = "1000",
+            // The engine's information lines say whether a replica activated after the kill loaded a snapshot.
+            ["Serilog:MinimumLevel:Override:Retrieval.Engine.RetrievalEngine"] = "Information",
+        });
+        var nodes = await Task.WhenAll(Enumerable.Range(0, 3).Select(cluster.StartAsync));
+        var random = new Random(1);
+        var vectors = Enumerable.Range(0, items).Select(_ => Vector(random, dimension)).ToArray();
+        foreach (var (name, replicas) in new[] { ("r1", 1), ("r2", 2) })
+        {
+            await nodes[0].Collections.CreateCollectionAsync(new CreateCollectionRequest
+            {
+                Name = name,
+                Shards = Shards,
+                Replicas = replicas,
+                Spaces = { new Space { Name = "v", Dimension = dimension, Metric = Metric.InnerProduct, Index = "HNSW32", Model = new ModelRef { Name = "m", Version = "1" } } },
+            });
+            for (var start = 0; start < items; start += 500)
+            {
+                var request = new UpsertItemsRequest { Collection = name };
+                request.Items.Add(Enumerable.Range(start, Math.Min(items, start + 500) - start).Select(i => new Item { Id = $"i{i:D8}", Vectors = { ["v"] = vectors[i] } }));
+                await nodes[start / 500 % 3].Items.UpsertItemsAsync(request);
+            }
+        }
+
+        var queries = Enumerable.Range(0, 50).Select(_ => Vector(random, dimension)).ToArray();
+        foreach (var node in nodes)
+        {
+            foreach (var name in new[] { "r1", "r2" })
+            {
+                await node.Search.SearchAsync(new SearchRequest { Collection = name, Vector = queries[0], K = 10 }); // activates every replica
+            }
+        }
+
+        // Index builds and their snapshots (the replicas' and each node's own) settle before the kill.
+        await Task.Delay(TimeSpan.FromSeconds(Setting("RETRIEVAL_CLUSTER_REPLICA_SETTLE_SECONDS", 20)));
+        var status = await nodes[0].Cluster.GetClusterStatusAsync(new GetClusterStatusRequest());
+        var victimName = status.Replicas.First(r => r.Collection == "r1").Node;
+        var lost = status.Replicas.Count(r => r.Collection == "r1" && r.Node == victimName);
+        var victim = Enumerable.Range(0, 3).Single(i => KillableCluster.NodeName(i) == victimName);
+        var searcher = nodes[(victim + 1) % 3];
+        var load = LoadAverage();
+        await cluster.KillAsync(victim);
+        var clock = Stopwatch.StartNew();
+        double? whole = null;
+        int r1Partial = 0, r2Searches = 0, r2Failed = 0, q = 0;
+        while (whole is null || clock.Elapsed.TotalSeconds < whole + 2)
+        {
+            Assert.True(clock.Elapsed < TimeSpan.FromMinutes(2), $"r1 not whole within 2 minutes\n{cluster.Diagnostics()}");
+            var query = queries[q++ % queries.Length];
+            var r1 = await searcher.Search.SearchAsync(new SearchRequest { Collection = "r1", Vector = query, K = 10, AllowPartial = true });
+            if (r1.MissingShards.Count > 0)
+            {
+                r1Partial++;
+            }
+            else
+            {
+                whole ??= clock.Elapsed.TotalSeconds;
+            }
+
+            try
+            {
+                r2Searches++;
+                Assert.Equal(10, (await searcher.Search.SearchAsync(new SearchRequest { Collection = "r2", Vector = query, K = 10 })).Hits.Count);
+            }
+            catch (global::Grpc.Core.RpcException)
+            {
+                r2Failed++;
+            }
+        }
+
+        output.WriteLine($"load: {items} items × {dimension} dims, HNSW32, {Shards} shards, 3 nodes; load average before the kill {load}, after {LoadAverage()}");
+        output.WriteLine($"killed {victimName} holding {lost} of r1's {Shards} replicas; searches through {KillableCluster.NodeName((victim + 1) % 3)}");
+        output.WriteLine($"replicas 1: every search whole again {whole:F1} s after the SIGKILL ({r1Partial} partial answers before)");
+        output.WriteLine($"replicas 2: {r2Searches} searches from the kill until 2 s after r1 was whole, {r2Failed} failed");
+        foreach (var index in cluster.LiveIndexes())
+        {
+            foreach (var line in cluster.Live(index)!.Diagnostics().Split(Environment.NewLine).Where(l => l.Contains("Collection r1 shard", StringComparison.Ordinal)))
+            {
+                output.WriteLine($"{KillableCluster.NodeName(index)}: {line}");
+            }
+        }
+    }
+
     private static async Task<(double P50, double P99, double[] RssMiB)> MeasureAsync(string placement, int items, int dimension, int searches)
     {
         await using var cluster = await KillableCluster.CreateAsync(3, new Dictionary<string, string> { ["Retrieval:Cluster:ShardPlacement"] = placement });

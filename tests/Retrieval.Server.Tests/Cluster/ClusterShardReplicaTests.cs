@@ -193,6 +193,76 @@ public sealed class ClusterShardReplicaTests(ITestOutputHelper output)
         Assert.True(await SearchEqualsAsync(joined, "grow", items, queries));
     }
 
+    [SkippableFact]
+    public async Task GrainsPlacement_MixedAndGroupedSearch_ThroughReplicas_EqualASingleNodeOnTheSameStore()
+    {
+        Skip.If(PostgresTestEnvironment.SkipReason is not null, PostgresTestEnvironment.SkipReason);
+        var clock = Stopwatch.StartNew();
+        await using var cluster = await KillableCluster.CreateAsync(3, new Dictionary<string, string> { ["Retrieval:Cluster:ShardPlacement"] = "Grains" });
+        var nodes = await Task.WhenAll(Enumerable.Range(0, cluster.Count).Select(cluster.StartAsync));
+
+        // Mixed search: a migration with part of the backfill done, and an item written under it with only an old
+        // vector (its new vector derived through the inverse map: searched through the map, as the request tells).
+        var scenario = new MigrationScenario(items: 240, anchors: 100, seed: 7);
+        var mixed = await scenario.CreateAsync(nodes[0].Collections, nodes[0].Items, "grains-mixed", shards: Shards);
+        await WaitForAsync(nodes[2], "the scenario's items", async () =>
+            (await nodes[2].Collections.GetCollectionAsync(new GetCollectionRequest { Name = mixed })).ItemCount == 240);
+        await MigrationScenario.StartAsync(nodes[2].Migrations, mixed, "m1");
+        var late = new UpsertItemsRequest { Collection = mixed };
+        late.Items.Add(Enumerable.Range(0, 20).Select(i => new Item { Id = $"late-{i:D2}", Vectors = { ["old"] = MigrationScenario.Vector([.. scenario.Old[i * 7].Select(x => 0.9f * x)]) } }));
+        await nodes[2].Items.UpsertItemsAsync(late);
+        await scenario.StreamBackfillAsync(nodes[2].Migrations, mixed, "m1", scenario.Anchors, 170, batch: 35);
+
+        // Grouped search: 37 groups over 300 items, ten full groups of three read deeper than the first round.
+        await nodes[1].Collections.CreateCollectionAsync(Create("grouped", replicas: 2));
+        var random = new Random(21);
+        var grouped = new UpsertItemsRequest { Collection = "grouped" };
+        grouped.Items.Add(Enumerable.Range(0, 300).Select(i => new Item
+        {
+            Id = $"g{i:D3}",
+            Vectors = { ["v"] = MigrationScenario.Vector(Vectors.Random(1, Dimension, random.Next())[0]) },
+            Payload = new Google.Protobuf.WellKnownTypes.Struct { Fields = { ["g"] = Google.Protobuf.WellKnownTypes.Value.ForNumber(i % 37) } },
+        }));
+        await nodes[1].Items.UpsertItemsAsync(grouped);
+        output.WriteLine($"{clock.Elapsed.TotalSeconds:F1} s: migration backfilling with derived items; grouped collection written");
+
+        // The reference: a single node (no cluster) started now on the same store answers from its own shards.
+        var single = new Retrieval.Testing.Server.ServerConfiguration("postgres", cluster.ConnectionString);
+        await using var reference = await ChildServerProcess.StartAsync(single, TimeSpan.FromSeconds(90));
+        var queries = Vectors.Random(6, Dimension, seed: 23);
+        var requests = queries.SelectMany(q => new[]
+        {
+            new SearchRequest { Collection = mixed, Space = "new", Vector = MigrationScenario.Vector(q), K = 10, Exact = true },
+            new SearchRequest { Collection = mixed, Space = "new", Vector = MigrationScenario.Vector(q), K = 8, Offset = 2 },
+            new SearchRequest { Collection = "grouped", Vector = MigrationScenario.Vector(q), K = 10, Exact = true, GroupBy = "g", GroupSize = 3, WithPayload = true },
+        }).ToList();
+        var paths = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var request in requests)
+        {
+            var expected = await reference.Search.SearchAsync(request);
+            foreach (var node in nodes)
+            {
+                await WaitForAsync(node, $"{request.Collection}: the reference's answer", async () =>
+                {
+                    var actual = await node.Search.SearchAsync(request);
+                    return actual.MissingShards.Count == 0 && Same(expected, actual);
+                });
+            }
+
+            paths.UnionWith(expected.Hits.Select(h => h.Path));
+        }
+
+        Assert.Equal(["mapped", "native"], paths.Order(StringComparer.Ordinal));
+        output.WriteLine($"{clock.Elapsed.TotalSeconds:F1} s: {requests.Count} mixed and grouped searches on every node equal the single node's");
+    }
+
+    /// <summary>Equal hits (id, score, path, payload) and equal groups (key, hits): what a client sees.</summary>
+    private static bool Same(SearchResponse expected, SearchResponse actual) =>
+        expected.Hits.Select(h => (h.Id, h.Score, h.Path, h.Payload?.ToString())).SequenceEqual(actual.Hits.Select(h => (h.Id, h.Score, h.Path, h.Payload?.ToString())))
+        && expected.Groups.Count == actual.Groups.Count
+        && expected.Groups.Zip(actual.Groups).All(g => g.First.Key.Equals(g.Second.Key)
+            && g.First.Hits.Select(h => (h.Id, h.Score, h.Payload?.ToString())).SequenceEqual(g.Second.Hits.Select(h => (h.Id, h.Score, h.Payload?.ToString()))));
+
     private static CreateCollectionRequest Create(string name, int replicas, int shards = Shards) => new()
     {
         Name = name,

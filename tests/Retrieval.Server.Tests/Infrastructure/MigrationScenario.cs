@@ -34,13 +34,17 @@ internal sealed class MigrationScenario
     /// <summary>The old model's embedding of what the new model embeds as <paramref name="x"/>.</summary>
     public float[] Old0(float[] x) => SyntheticSpaces.Multiply(x, _rotation, 1e-3, _noise);
 
-    /// <summary>A collection with spaces old (default) and new, filled with every item's old vector and the anchors' new one.</summary>
-    public async Task<string> CreateAsync(Collections.CollectionsClient collections, Items.ItemsClient items, string prefix)
+    /// <summary>
+    /// A collection with spaces old (default) and new, filled with every item's old vector and the anchors' new one;
+    /// <paramref name="shards"/> 0 takes the server's default.
+    /// </summary>
+    public async Task<string> CreateAsync(Collections.CollectionsClient collections, Items.ItemsClient items, string prefix, int shards = 0)
     {
         var name = TestNames.Unique(prefix);
         await collections.CreateCollectionAsync(new CreateCollectionRequest
         {
             Name = name,
+            Shards = shards,
             DefaultSpace = "old",
             Spaces =
             {
