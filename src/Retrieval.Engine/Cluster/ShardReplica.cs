@@ -1,5 +1,4 @@
 using Retrieval.Core.Errors;
-using Retrieval.Core.Model;
 using Retrieval.Core.Storage;
 using Retrieval.Engine.Migrations;
 using Retrieval.Engine.Search;
@@ -115,25 +114,20 @@ public sealed class ShardReplica : IDisposable
         _catchUp.Dispose();
     }
 
-    /// <summary>Reads the store's changes after what was read, keeps this shard's, applies them in batch-whole chunks.</summary>
+    /// <summary>Reads this shard's changes after what was read from the store and applies them in batch-whole chunks.</summary>
     internal async Task ReadStoreAsync(CancellationToken cancellationToken)
     {
         var name = Collection;
-        var shards = State.Definition.Shards;
         // Everything committed by now is in the read that follows: what the replica has read through, even when the
         // newest batches touched only other shards.
         var committed = await _host.Store.GetLastSequenceAsync(name, cancellationToken);
         var pending = new List<ItemChange>();
         var applied = 0L;
         var seen = AppliedSequence;
-        await foreach (var change in _host.Store.ReadChangesAsync(name, AppliedSequence, cancellationToken))
+        // Only this shard's rows: the store keeps each change's shard, indexed by (collection, shard, sequence).
+        await foreach (var change in _host.Store.ReadShardChangesAsync(name, Shard, AppliedSequence, cancellationToken))
         {
             seen = Math.Max(seen, change.Sequence);
-            if (ShardAssignment.ShardOf(change.Id, shards) != Shard)
-            {
-                continue;
-            }
-
             // Chunks end at batch boundaries: readers see a batch of this shard whole or not at all.
             if (pending.Count >= _host.ApplyChunk && pending[^1].Sequence != change.Sequence)
             {
