@@ -189,10 +189,7 @@ internal sealed class RoutedSearcher
             merged.AddRange(response.Hits[query]);
         }
 
-        merged.Sort(static (a, b) =>
-            b.Score != a.Score ? b.Score.CompareTo(a.Score)
-            : a.Mapped != b.Mapped ? a.Mapped.CompareTo(b.Mapped)
-            : string.CompareOrdinal(a.Id, b.Id));
+        merged.Sort(static (a, b) => HitOrder.Compare(a.Score, a.Mapped, a.Id, b.Score, b.Mapped, b.Id));
         if (merged.Count > depth)
         {
             merged.RemoveRange(depth, merged.Count - depth);

@@ -1,5 +1,5 @@
-using Microsoft.Extensions.Logging;
 using Retrieval.Encoders.Onnx.Runtime;
+using Retrieval.Testing.Logging;
 using Xunit.Abstractions;
 
 namespace Retrieval.Encoders.Onnx.Tests.Runtime;
@@ -12,30 +12,30 @@ public sealed class ExecutionProviderSelectorTests(ITestOutputHelper output)
     [Fact]
     public void Select_CpuConfigured_UsesCpu()
     {
-        var logger = new ListLogger();
+        var logger = new ListLogger<ExecutionProviderSelector>();
         var choice = new ExecutionProviderSelector().Select(new OnnxEncoderOptions(), logger);
 
         Assert.False(choice.UseCuda);
-        Assert.Contains(logger.Messages, m => m.Contains("CPU", StringComparison.Ordinal));
+        Assert.Contains(logger.Lines, m => m.Contains("CPU", StringComparison.Ordinal));
     }
 
     [Fact]
     public void Select_CudaConfiguredOnTheCpuBuild_FallsBackToCpuWithReason()
     {
-        var logger = new ListLogger();
+        var logger = new ListLogger<ExecutionProviderSelector>();
         var choice = new ExecutionProviderSelector().Select(Cuda, logger);
         output.WriteLine(choice.Reason);
 
         // The test run uses the CPU package (CI has no GPU); with -p:RetrievalOnnxGpu=true on a machine without CUDA
         // the probe fails instead, which the next test covers.
         Assert.False(choice.UseCuda);
-        Assert.Contains(logger.Messages, m => m.Contains("falling back to CPU", StringComparison.Ordinal));
+        Assert.Contains(logger.Lines, m => m.Contains("falling back to CPU", StringComparison.Ordinal));
     }
 
     [Fact]
     public void Select_CudaProbeFails_FallsBackToCpuWithTheError()
     {
-        var logger = new ListLogger();
+        var logger = new ListLogger<ExecutionProviderSelector>();
         var selector = new ExecutionProviderSelector(
             () => ["CUDAExecutionProvider", "CPUExecutionProvider"],
             _ => throw new DllNotFoundException("libcudnn.so.9: cannot open shared object file"));
@@ -44,7 +44,7 @@ public sealed class ExecutionProviderSelectorTests(ITestOutputHelper output)
 
         Assert.False(choice.UseCuda);
         Assert.Contains("libcudnn", choice.Reason, StringComparison.Ordinal);
-        Assert.Contains(logger.Messages, m => m.Contains("libcudnn", StringComparison.Ordinal));
+        Assert.Contains(logger.Lines, m => m.Contains("libcudnn", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -52,7 +52,7 @@ public sealed class ExecutionProviderSelectorTests(ITestOutputHelper output)
     {
         var selector = new ExecutionProviderSelector(() => ["CUDAExecutionProvider"], _ => { });
 
-        var choice = selector.Select(Cuda, new ListLogger());
+        var choice = selector.Select(Cuda, new ListLogger<ExecutionProviderSelector>());
 
         Assert.True(choice.UseCuda);
         Assert.Equal("CUDA", choice.Provider);
@@ -67,7 +67,7 @@ public sealed class ExecutionProviderSelectorTests(ITestOutputHelper output)
             () => ["CUDAExecutionProvider", "CPUExecutionProvider"],
             _ => throw new InvalidOperationException("CUDA failure 803: system has unsupported display driver / cuda driver combination"));
 
-        var choice = selector.Select(Cuda, new ListLogger());
+        var choice = selector.Select(Cuda, new ListLogger<ExecutionProviderSelector>());
 
         Assert.False(choice.UseCuda);
         Assert.Contains("803", choice.Reason, StringComparison.Ordinal);
@@ -81,18 +81,5 @@ public sealed class ExecutionProviderSelectorTests(ITestOutputHelper output)
         using var options = new Microsoft.ML.OnnxRuntime.SessionOptions();
 
         ExecutionProviderSelector.RunProbe(options);
-    }
-
-    private sealed class ListLogger : ILogger
-    {
-        public List<string> Messages { get; } = [];
-
-        public IDisposable? BeginScope<TState>(TState state)
-            where TState : notnull => null;
-
-        public bool IsEnabled(LogLevel logLevel) => true;
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-            Messages.Add(formatter(state, exception));
     }
 }

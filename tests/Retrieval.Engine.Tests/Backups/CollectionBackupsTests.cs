@@ -16,7 +16,7 @@ namespace Retrieval.Engine.Tests.Backups;
 public sealed class CollectionBackupsTests : IAsyncLifetime
 {
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "retrieval-backups-tests", Guid.NewGuid().ToString("N"));
-    private readonly ListLogger _log = new();
+    private readonly ListLogger<RetrievalEngine> _log = new();
     private RetrievalEngine _engine = null!;
 
     public async Task InitializeAsync() => _engine = await OpenAsync();

@@ -141,7 +141,7 @@ public sealed class ShardedCollectionTests
     [Fact]
     public async Task Reopen_LoadsEachShardFromItsSnapshot_AndACorruptShardAloneIsRebuilt()
     {
-        var log = new ListLogger();
+        var log = new ListLogger<RetrievalEngine>();
         await using var harness = await StartAsync(null, SmallSegments, log);
         var data = await FillBothAsync(harness, shards: 3, count: 900, index: "HNSW8");
         harness.Engine.RunOptimizerUntilIdle(CancellationToken.None);

@@ -31,7 +31,7 @@ public sealed class UnshardedDataTests : IDisposable
     public async Task Open_DataWrittenBeforeShards_ServesItAsOneShardWithTheSameAnswers()
     {
         var expected = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(_directory, "expected.json"))).RootElement;
-        var log = new ListLogger();
+        var log = new ListLogger<RetrievalEngine>();
         await using (var engine = await OpenAsync(log))
         {
             var collection = engine.GetCollection("docs");
@@ -56,7 +56,7 @@ public sealed class UnshardedDataTests : IDisposable
         // The shutdown snapshot is written in the shard layout, and the pre-shard file is gone.
         Assert.True(File.Exists(Path.Combine(_directory, "snapshots", "docs", "shard-0.snapshot")));
         Assert.False(File.Exists(Path.Combine(_directory, "snapshots", "docs.snapshot")));
-        await using (var reopened = await OpenAsync(new ListLogger()))
+        await using (var reopened = await OpenAsync(new ListLogger<RetrievalEngine>()))
         {
             Assert.Equal(expected.GetProperty("count").GetInt64() + 1, reopened.Count("docs", null));
             Assert.Equal("after-upgrade", reopened.Search("docs", new SearchQuery("v1", Query, 1, Exact: true))[0].Id);
@@ -71,7 +71,7 @@ public sealed class UnshardedDataTests : IDisposable
         }
     }
 
-    private async Task<RetrievalEngine> OpenAsync(ListLogger log)
+    private async Task<RetrievalEngine> OpenAsync(ListLogger<RetrievalEngine> log)
     {
         var indexing = new IndexingOptions { SealThreshold = 50, BackgroundOptimizer = false, SnapshotDirectory = Path.Combine(_directory, "snapshots") };
         var engine = new RetrievalEngine(new SqliteRetrievalStore(_directory), new EngineOptions(), log, indexing);

@@ -17,7 +17,7 @@ public sealed class SnapshotRestartTests
         {
             var indexing = new IndexingOptions { SnapshotDirectory = Path.Combine(directory, "snapshots"), SnapshotLocation = SnapshotLocation.Store };
             var error = Assert.Throws<ArgumentException>(() =>
-                new RetrievalEngine(new Storage.Sqlite.SqliteRetrievalStore(directory), new EngineOptions(), new ListLogger(), indexing));
+                new RetrievalEngine(new Storage.Sqlite.SqliteRetrievalStore(directory), new EngineOptions(), new ListLogger<RetrievalEngine>(), indexing));
             Assert.Contains("Retrieval:Indexing:SnapshotLocation", error.Message, StringComparison.Ordinal);
         }
         finally
@@ -29,7 +29,7 @@ public sealed class SnapshotRestartTests
     [Fact]
     public async Task Reopen_WithSnapshot_LoadsIndexedSegmentsAndReplaysLaterWrites()
     {
-        var log = new ListLogger();
+        var log = new ListLogger<RetrievalEngine>();
         await using var harness = await StartAsync(null, WithoutShutdownSnapshot, log);
         var data = new ClusteredData(1500, 20, 16, 10, seed: 21, normalize: false, spread: 0.2f);
         await SegmentedSearchTests.Fill(harness, data, Metric.Cosine, "HNSW16");
@@ -57,7 +57,7 @@ public sealed class SnapshotRestartTests
     [Fact]
     public async Task Reopen_WithoutSnapshot_RebuildsFromTheStore()
     {
-        var log = new ListLogger();
+        var log = new ListLogger<RetrievalEngine>();
         await using var harness = await StartAsync(null, WithoutShutdownSnapshot, log);
         var data = new ClusteredData(1200, 10, 16, 10, seed: 22, normalize: false, spread: 0.2f);
         await SegmentedSearchTests.Fill(harness, data, Metric.L2, "IVF8,Flat");
@@ -79,7 +79,7 @@ public sealed class SnapshotRestartTests
     [InlineData("truncate")]
     public async Task Reopen_WithCorruptSnapshot_RebuildsFromTheStoreAndSaysWhy(string damage)
     {
-        var log = new ListLogger();
+        var log = new ListLogger<RetrievalEngine>();
         await using var harness = await StartAsync(null, WithoutShutdownSnapshot, log);
         var data = new ClusteredData(1200, 10, 16, 10, seed: 23, normalize: false, spread: 0.2f);
         await SegmentedSearchTests.Fill(harness, data, Metric.InnerProduct, "HNSW8,SQ8");
@@ -108,7 +108,7 @@ public sealed class SnapshotRestartTests
     [Fact]
     public async Task Reopen_AfterSpaceAdded_TreatsSnapshotAsStale()
     {
-        var log = new ListLogger();
+        var log = new ListLogger<RetrievalEngine>();
         await using var harness = await StartAsync(null, WithoutShutdownSnapshot, log);
         var data = new ClusteredData(600, 1, 8, 5, seed: 24, normalize: false, spread: 0.2f);
         await SegmentedSearchTests.Fill(harness, data, Metric.L2, "HNSW8");
@@ -124,7 +124,7 @@ public sealed class SnapshotRestartTests
     [Fact]
     public async Task Reopen_AfterCleanShutdown_LoadsTheShutdownSnapshotAndReplaysAndBuildsNothing()
     {
-        var log = new ListLogger();
+        var log = new ListLogger<RetrievalEngine>();
         await using var harness = await StartAsync(null, SegmentedSearchTests.Manual, log);
         var data = new ClusteredData(1300, 10, 16, 10, seed: 25, normalize: false, spread: 0.2f);
         await SegmentedSearchTests.Fill(harness, data, Metric.L2, "IVF8,Flat");

@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Logging;
 using Npgsql;
 using Retrieval.Core.Model;
 using Retrieval.Core.Storage;
@@ -7,6 +6,7 @@ using Retrieval.Engine.Backups;
 using Retrieval.Engine.Indexes;
 using Retrieval.Storage.Postgres;
 using Retrieval.Testing;
+using Retrieval.Testing.Logging;
 
 namespace Retrieval.Server.Tests.Cluster;
 
@@ -54,14 +54,14 @@ public sealed class SharedSnapshotsPostgresTests : IAsyncLifetime
     public async Task ANodeWithAnEmptySnapshotDirectory_LoadsTheSnapshotsAnotherNodeWrote()
     {
         Skip.If(PostgresTestEnvironment.SkipReason is not null, PostgresTestEnvironment.SkipReason);
-        var a = await StartAsync("a", new LogLines());
+        var a = await StartAsync("a", new ListLogger<RetrievalEngine>());
         var queries = await FillAndSnapshotAsync(a);
         // After the snapshots: only the rows hold these.
         await a.UpsertAsync("c", [Item("late", Vector(10_000))], CancellationToken.None);
         await a.DeleteAsync("c", ["i5"], CancellationToken.None);
         var expected = queries.Select(q => Ids(a, q)).ToList();
 
-        var log = new LogLines();
+        var log = new ListLogger<RetrievalEngine>();
         var b = await StartAsync("b", log);
 
         for (var shard = 0; shard < Shards; shard++)
@@ -79,12 +79,12 @@ public sealed class SharedSnapshotsPostgresTests : IAsyncLifetime
     public async Task ADamagedSnapshotInTheStore_IsIgnoredForItsShardOnly()
     {
         Skip.If(PostgresTestEnvironment.SkipReason is not null, PostgresTestEnvironment.SkipReason);
-        var a = await StartAsync("a", new LogLines());
+        var a = await StartAsync("a", new ListLogger<RetrievalEngine>());
         var queries = await FillAndSnapshotAsync(a);
         var expected = queries.Select(q => ExactIds(a, q)).ToList();
         await ExecuteAsync("UPDATE shard_snapshot_chunks SET data = set_byte(data, 200, get_byte(data, 200) # 255) WHERE shard = 1 AND chunk = 0;");
 
-        var log = new LogLines();
+        var log = new ListLogger<RetrievalEngine>();
         var b = await StartAsync("b", log);
 
         Assert.Contains(log.Lines, l => l.Contains("Collection c shard 1: snapshot not used (corrupt: checksum mismatch)", StringComparison.Ordinal));
@@ -98,7 +98,7 @@ public sealed class SharedSnapshotsPostgresTests : IAsyncLifetime
     public async Task ACollectionSnapshot_TakesTheIndexFilesFromTheStore_AndARestorePutsThemBack()
     {
         Skip.If(PostgresTestEnvironment.SkipReason is not null, PostgresTestEnvironment.SkipReason);
-        var log = new LogLines();
+        var log = new ListLogger<RetrievalEngine>();
         var a = await StartAsync("a", log);
         var queries = await FillAndSnapshotAsync(a);
         var expected = queries.Select(q => Ids(a, q)).ToList();
@@ -121,7 +121,7 @@ public sealed class SharedSnapshotsPostgresTests : IAsyncLifetime
     public async Task DeletingTheCollection_DeletesItsSnapshotsInTheStore()
     {
         Skip.If(PostgresTestEnvironment.SkipReason is not null, PostgresTestEnvironment.SkipReason);
-        var a = await StartAsync("a", new LogLines());
+        var a = await StartAsync("a", new ListLogger<RetrievalEngine>());
         await FillAndSnapshotAsync(a);
         Assert.Equal(Shards, await CountAsync("SELECT count(*) FROM shard_snapshots;"));
 
@@ -145,7 +145,7 @@ public sealed class SharedSnapshotsPostgresTests : IAsyncLifetime
         return Enumerable.Range(0, 10).Select(q => Vector(50_000 + q)).ToList();
     }
 
-    private async Task<RetrievalEngine> StartAsync(string node, LogLines log)
+    private async Task<RetrievalEngine> StartAsync(string node, ListLogger<RetrievalEngine> log)
     {
         var indexing = new IndexingOptions
         {
@@ -191,34 +191,5 @@ public sealed class SharedSnapshotsPostgresTests : IAsyncLifetime
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand(sql, connection);
         return (long)(await command.ExecuteScalarAsync())!;
-    }
-
-    private sealed class LogLines : ILogger<RetrievalEngine>
-    {
-        private readonly List<string> _lines = [];
-
-        public IReadOnlyList<string> Lines
-        {
-            get
-            {
-                lock (_lines)
-                {
-                    return [.. _lines];
-                }
-            }
-        }
-
-        public IDisposable? BeginScope<TState>(TState state)
-            where TState : notnull => null;
-
-        public bool IsEnabled(LogLevel logLevel) => true;
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-        {
-            lock (_lines)
-            {
-                _lines.Add(formatter(state, exception));
-            }
-        }
     }
 }
