@@ -31,6 +31,7 @@ internal sealed class WritePipeline
     private readonly SegmentOptimizer _optimizer;
     private readonly VectorMemoryBudget _memory;
     private readonly ChangeCatchUp _catchUp;
+    private readonly GroupCommitter _groups;
     private readonly ILogger _logger;
 
     public WritePipeline(
@@ -55,28 +56,40 @@ internal sealed class WritePipeline
         _memory = memory;
         _catchUp = catchUp;
         _logger = logger;
+        _groups = new GroupCommitter(options.GroupCommit, BeforeDecidingAsync, (state, group) => CommitGroupAsync(state, group));
     }
 
     /// <summary>
     /// Upserts a batch atomically. Raw inputs are encoded first, outside the write gate, so slow models never hold up
-    /// other writers; everything else happens under the gate.
+    /// other writers; everything else happens under the gate, in a commit group (<see cref="GroupCommitter"/>). A batch of
+    /// a stream (<paramref name="chain"/>) joins the queue after the stream's previous batch, and not at all once one failed.
     /// </summary>
-    public async Task<WriteResult> UpsertAsync(string collection, IReadOnlyList<ItemWrite> items, CancellationToken cancellationToken)
+    public async Task<WriteResult> UpsertAsync(string collection, IReadOnlyList<ItemWrite> items, WriteChain? chain, CancellationToken cancellationToken)
     {
         using var activity = EngineTracing.Start("write.upsert", collection);
         activity?.SetTag(EngineTracing.ItemsTag, items.Count);
+        using var turn = chain?.TakeTurn();
         try
         {
-            return await UpsertTracedAsync(collection, items, cancellationToken);
+            return await UpsertTracedAsync(collection, items, turn, cancellationToken);
         }
-        catch (Exception e) when (EngineTracing.Failed(activity, e))
+        catch (Exception e) when (EngineTracing.Failed(activity, e) || BreakChain(chain))
         {
             throw;
         }
     }
 
-    private async Task<WriteResult> UpsertTracedAsync(string collection, IReadOnlyList<ItemWrite> items, CancellationToken cancellationToken)
+    private async Task<WriteResult> UpsertTracedAsync(string collection, IReadOnlyList<ItemWrite> items, WriteChain.Turn? turn, CancellationToken cancellationToken)
     {
+        if (turn is not null)
+        {
+            await turn.Previous.WaitAsync(cancellationToken);
+            if (turn.Chain.IsBroken)
+            {
+                throw RetrievalException.Aborted("an earlier batch of this stream failed, so this one was not written");
+            }
+        }
+
         var state = _catalog.Get(collection);
         IReadOnlyList<ItemWrite> encoded;
         IReadOnlyDictionary<string, Core.Model.EncoderRef> encodersUsed;
@@ -87,22 +100,22 @@ internal sealed class WritePipeline
             (encoded, encodersUsed) = await _encoders.EncodeInputsAsync(state.Definition, withMigrationInputs, cancellationToken);
         }
 
-        await state.WriteGate.WaitAsync(cancellationToken);
-        try
+        return await _groups.SubmitAsync(state, DecideAsync, decidesOnAppliedState: false, encoded.Count, turn, cancellationToken);
+
+        async Task<DecidedWrite?> DecideAsync(CollectionState s)
         {
-            await _catchUp.BeforeDecidingAsync(state);
-            EncoderBinding.EnsureEncodersUnchanged(state.Definition, encodersUsed);
+            EncoderBinding.EnsureEncodersUnchanged(s.Definition, encodersUsed);
             // Validated under the gate: the space list cannot change between validation and commit.
-            var validated = MigrationWriteStep.SettleInputs(state, WriteValidator.ValidateUpserts(encoded, state.Definition, _options), migrationInputs);
-            await _multiVectors.PinLearnedCentersAsync(state, validated, cancellationToken);
-            var prepared = MultiVectorPreparation.Prepare(state, validated);
-            var sequence = await CommitAsync(state, WriteBatch.ForUpserts(validated), prepared);
-            return new WriteResult(validated.Count, sequence);
+            var validated = MigrationWriteStep.SettleInputs(s, WriteValidator.ValidateUpserts(encoded, s.Definition, _options), migrationInputs);
+            await _multiVectors.PinLearnedCentersAsync(s, validated, CancellationToken.None);
+            return new DecidedWrite(WriteBatch.ForUpserts(validated), MultiVectorPreparation.Prepare(s, validated), validated.Count);
         }
-        finally
-        {
-            state.WriteGate.Release();
-        }
+    }
+
+    private static bool BreakChain(WriteChain? chain)
+    {
+        chain?.Break();
+        return false;
     }
 
     /// <summary>Deletes the given ids (unknown ids are ignored). Returns how many existed.</summary>
@@ -113,21 +126,12 @@ internal sealed class WritePipeline
         {
             WriteValidator.ValidateIds(ids, FieldPath.Of("ids"), _options);
             var state = _catalog.Get(collection);
-            await state.WriteGate.WaitAsync(cancellationToken);
-            try
+            return await _groups.SubmitAsync(state, s =>
             {
-                await SettleUncertainCommitAsync(state);
-                await _catchUp.BeforeDecidingAsync(state);
-                var existing = state.Read(s => ids.Distinct(StringComparer.Ordinal).Where(s.Contains).ToList());
+                var existing = s.Read(shards => ids.Distinct(StringComparer.Ordinal).Where(shards.Contains).ToList());
                 activity?.SetTag(EngineTracing.ItemsTag, existing.Count);
-                return existing.Count == 0
-                    ? new WriteResult(0, state.AppliedSequence)
-                    : new WriteResult(existing.Count, await CommitAsync(state, WriteBatch.ForDeletes(existing)));
-            }
-            finally
-            {
-                state.WriteGate.Release();
-            }
+                return Task.FromResult(existing.Count == 0 ? null : new DecidedWrite(WriteBatch.ForDeletes(existing), null, existing.Count));
+            }, decidesOnAppliedState: true, ids.Count, null, cancellationToken);
         }
         catch (Exception e) when (EngineTracing.Failed(activity, e))
         {
@@ -142,21 +146,12 @@ internal sealed class WritePipeline
         try
         {
             var state = _catalog.Get(collection);
-            await state.WriteGate.WaitAsync(cancellationToken);
-            try
+            return await _groups.SubmitAsync(state, s =>
             {
-                await SettleUncertainCommitAsync(state);
-                await _catchUp.BeforeDecidingAsync(state);
-                var matching = state.Read(s => s.Matching(filter).Select(m => m.Shard.Items[m.Slot]!.Id).ToList());
+                var matching = s.Read(shards => shards.Matching(filter).Select(m => m.Shard.Items[m.Slot]!.Id).ToList());
                 activity?.SetTag(EngineTracing.ItemsTag, matching.Count);
-                return matching.Count == 0
-                    ? new WriteResult(0, state.AppliedSequence)
-                    : new WriteResult(matching.Count, await CommitAsync(state, WriteBatch.ForDeletes(matching)));
-            }
-            finally
-            {
-                state.WriteGate.Release();
-            }
+                return Task.FromResult(matching.Count == 0 ? null : new DecidedWrite(WriteBatch.ForDeletes(matching), null, matching.Count));
+            }, decidesOnAppliedState: true, 1, null, cancellationToken);
         }
         catch (Exception e) when (EngineTracing.Failed(activity, e))
         {
@@ -177,7 +172,16 @@ internal sealed class WritePipeline
         WriteBatch batch,
         IReadOnlyDictionary<(string Id, string Space), PreparedMultiVector>? prepared = null,
         string? clientCheckpoint = null,
-        string? workerCursor = null)
+        string? workerCursor = null) =>
+        (await CommitGroupAsync(state, [new DecidedWrite(batch, prepared, 0)], clientCheckpoint, workerCursor))[0];
+
+    /// <summary>
+    /// Commits decided batches in one store transaction, each under its own sequence, and applies them in sequence
+    /// order. Caller holds the write gate. A group of several that did not commit (nothing written, or a batch refused
+    /// by the memory budget) throws <see cref="GroupNotCommittedException"/>, so that each is tried alone.
+    /// </summary>
+    private async Task<IReadOnlyList<long>> CommitGroupAsync(
+        CollectionState state, IReadOnlyList<DecidedWrite> group, string? clientCheckpoint = null, string? workerCursor = null)
     {
         if (state.IsDeleted)
         {
@@ -185,33 +189,72 @@ internal sealed class WritePipeline
         }
 
         await SettleUncertainCommitAsync(state);
-        batch = _catchUp.Guard(state, MigrationWriteStep.WithMarks(state, batch, clientCheckpoint, workerCursor));
-        // Refused here, before the store sees the batch, a write past the memory budget changes nothing.
-        using var admission = _memory.Admit(state, batch, prepared);
-        long sequence;
+        if (group.Count > 1 && state.Migration is { } migration && MigrationPhaseRules.KeepsBothSpaces(migration.Phase))
+        {
+            // Each batch's migration marks are computed from the items as the batch before it left them.
+            throw new GroupNotCommittedException(RetrievalException.Aborted("a migration that keeps both spaces is open: batches commit one by one"));
+        }
+
+        var batches = group.Select(w => _catchUp.Guard(state, MigrationWriteStep.WithMarks(state, w.Batch, clientCheckpoint, workerCursor))).ToList();
+        var admissions = new List<VectorMemoryBudget.Admission>(group.Count);
+        try
+        {
+            // Refused here, before the store sees the batch, a write past the memory budget changes nothing.
+            for (var i = 0; i < group.Count; i++)
+            {
+                admissions.Add(_memory.Admit(state, batches[i], group[i].Prepared));
+            }
+        }
+        catch (RetrievalException e) when (group.Count > 1)
+        {
+            admissions.ForEach(a => a.Dispose());
+            throw new GroupNotCommittedException(e);
+        }
+
+        try
+        {
+            return await CommitAdmittedAsync(state, batches, group);
+        }
+        finally
+        {
+            admissions.ForEach(a => a.Dispose());
+        }
+    }
+
+    private async Task<IReadOnlyList<long>> CommitAdmittedAsync(CollectionState state, List<WriteBatch> batches, IReadOnlyList<DecidedWrite> group)
+    {
+        IReadOnlyList<long> sequences;
         using (var commit = EngineTracing.Step("write.commit"))
         {
             try
             {
-                sequence = await _store.WriteAsync(state.Definition.Name, batch, CancellationToken.None);
-                commit?.SetTag(EngineTracing.SequenceTag, sequence);
+                sequences = batches.Count == 1
+                    ? [await _store.WriteAsync(state.Definition.Name, batches[0], CancellationToken.None)]
+                    : await _store.WriteGroupAsync(state.Definition.Name, batches, CancellationToken.None);
+                commit?.SetTag(EngineTracing.SequenceTag, sequences[^1]);
             }
             catch (StoreUnavailableException e) when (e.Outcome == StoreWriteOutcome.Unknown)
             {
                 EngineTracing.RecordFailure(commit, e);
-                // The store may have committed it: kept, so that the indexes follow the store once it can say.
-                state.UncertainCommit = new UncertainCommit(batch, prepared, state.AppliedSequence);
+                // The store may have committed them: kept, so that the indexes follow the store once it can say.
+                state.UncertainCommit = new UncertainCommit(batches, [.. group.Select(w => w.Prepared)], state.AppliedSequence);
                 Log.CommitOutcomeUnknown(_logger, state.Definition.Name, state.AppliedSequence + 1);
                 throw;
             }
-            catch (Exception e) when (EngineTracing.Failed(commit, e))
+            catch (Exception e) when (EngineTracing.Failed(commit, e) || batches.Count == 1)
             {
                 throw;
+            }
+            catch (Exception e)
+            {
+                // The store answered: the shared transaction rolled back, nothing of the group was written.
+                throw new GroupNotCommittedException(e);
             }
         }
 
         // On a cluster node, batches other nodes committed before this one are applied first (should that read fail,
         // this committed batch is applied by the next catch-up from the store instead).
+        var sequence = sequences[0];
         try
         {
             await _catchUp.BeforeApplyAsync(state, sequence);
@@ -225,8 +268,19 @@ internal sealed class WritePipeline
                 e);
         }
 
-        ApplyCommitted(state, batch, sequence, prepared);
-        return sequence;
+        for (var i = 0; i < batches.Count; i++)
+        {
+            ApplyCommitted(state, batches[i], sequences[i], group[i].Prepared);
+        }
+
+        return sequences;
+    }
+
+    /// <summary>Once per commit group, under the gate, before any of its batches is decided.</summary>
+    private async Task BeforeDecidingAsync(CollectionState state)
+    {
+        await SettleUncertainCommitAsync(state);
+        await _catchUp.BeforeDecidingAsync(state);
     }
 
     /// <summary>
@@ -262,9 +316,14 @@ internal sealed class WritePipeline
             {
                 Log.UncertainCommitSettled(_logger, name, uncertain.AppliedBefore + 1, "was not committed");
             }
-            else if (last == uncertain.AppliedBefore + 1 && state.AppliedSequence == uncertain.AppliedBefore)
+            else if (last == uncertain.AppliedBefore + uncertain.Batches.Count && state.AppliedSequence == uncertain.AppliedBefore)
             {
-                ApplyCommitted(state, uncertain.Batch, last, uncertain.Prepared);
+                // One transaction: all of its batches committed, under the sequences after the one applied before.
+                for (var i = 0; i < uncertain.Batches.Count; i++)
+                {
+                    ApplyCommitted(state, uncertain.Batches[i], uncertain.AppliedBefore + 1 + i, uncertain.Prepared[i]);
+                }
+
                 Log.UncertainCommitSettled(_logger, name, last, "was committed; applied now");
             }
             else
