@@ -9,14 +9,18 @@ namespace Retrieval.Server.Tests.Durability;
 
 /// <summary>
 /// A child server under a streaming upsert load is SIGKILLed at random moments and restarted; after every restart
-/// each acknowledged item must be present with bit-identical vector and payload. Cycles: 20, or
-/// <c>RETRIEVAL_CRASH_CYCLES</c>.
+/// each acknowledged item must be present with bit-identical vector and payload. The load is <see cref="Streams"/>
+/// concurrent streams with up to <see cref="Window"/> batches in flight each, so that the kills land during group
+/// commits (several batches in one store transaction); each stream's answers must carry increasing sequences. Cycles:
+/// 20, or <c>RETRIEVAL_CRASH_CYCLES</c>.
 /// </summary>
 public abstract class CrashRecoveryTests(ITestOutputHelper output)
 {
     private const string Collection = "crash";
     private const int Dimension = 16;
     private const int BatchSize = 50;
+    private const int Streams = 3;
+    private const int Window = 4;
 
     protected abstract Task<ChildServerStore> CreateStoreAsync();
 
@@ -45,12 +49,13 @@ public abstract class CrashRecoveryTests(ITestOutputHelper output)
             await VerifyAsync(server, acknowledged, cycle);
 
             using var load = new CancellationTokenSource();
-            var loadTask = StreamLoadAsync(server, random.Next(), () => nextId++, acknowledged, load.Token);
+            var loadTask = Task.WhenAll(Enumerable.Range(0, Streams).Select(s =>
+                StreamLoadAsync(server, random.Next(), () => Interlocked.Increment(ref nextId), acknowledged, load.Token)));
             await Task.Delay(random.Next(200, 1500));
             await server.KillAsync();
             await load.CancelAsync();
             // Bounded: a load call that outlives its killed server is a harness fault, reported as a timeout.
-            var batches = await loadTask.WaitAsync(TimeSpan.FromSeconds(60));
+            var batches = (await loadTask.WaitAsync(TimeSpan.FromSeconds(60))).Sum();
             output.WriteLine($"cycle {cycle}: killed after {batches} acknowledged batches; {acknowledged.Count} items acknowledged in total");
         }
 
@@ -60,14 +65,19 @@ public abstract class CrashRecoveryTests(ITestOutputHelper output)
         Assert.True(acknowledged.Count > 0, "the load acknowledged nothing: the test proved nothing");
     }
 
-    /// <summary>Streams batches of new items until the server dies; records each batch once it is answered.</summary>
+    /// <summary>
+    /// Streams batches of new items until the server dies, up to <see cref="Window"/> unanswered; records each batch once
+    /// it is answered (answers come in request order).
+    /// </summary>
     private static async Task<int> StreamLoadAsync(ChildServerProcess server, int seed, Func<int> nextId, Dictionary<string, Item> acknowledged, CancellationToken cancellationToken)
     {
         var random = new Random(seed);
         var batches = 0;
+        var unanswered = new Queue<UpsertItemsRequest>();
         try
         {
             using var call = server.Items.StreamUpsertItems(deadline: DateTime.UtcNow.AddMinutes(2), cancellationToken: cancellationToken);
+            var lastSequence = 0L;
             while (!cancellationToken.IsCancellationRequested)
             {
                 var request = new UpsertItemsRequest { Collection = Collection };
@@ -80,14 +90,25 @@ public abstract class CrashRecoveryTests(ITestOutputHelper output)
                 }
 
                 await call.RequestStream.WriteAsync(request, cancellationToken);
+                unanswered.Enqueue(request);
+                if (unanswered.Count < Window)
+                {
+                    continue;
+                }
+
                 if (!await call.ResponseStream.MoveNext(cancellationToken))
                 {
                     break;
                 }
 
-                foreach (var item in request.Items)
+                Assert.True(call.ResponseStream.Current.Sequence > lastSequence, "a stream's answers must carry increasing sequences");
+                lastSequence = call.ResponseStream.Current.Sequence;
+                lock (acknowledged)
                 {
-                    acknowledged[item.Id] = item;
+                    foreach (var item in unanswered.Dequeue().Items)
+                    {
+                        acknowledged[item.Id] = item;
+                    }
                 }
 
                 batches++;
