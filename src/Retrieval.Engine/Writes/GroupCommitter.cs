@@ -74,6 +74,9 @@ internal sealed class GroupCommitter
             turn?.Dispose();
             if (lead)
             {
+                // The caller gets its thread back first: a stream reading its next batch while this one commits (a
+                // store whose async calls run synchronously, SQLite, would otherwise hold it for the whole commit).
+                await Task.Yield();
                 await DrainAsync(state, queue, write);
             }
 
@@ -89,14 +92,35 @@ internal sealed class GroupCommitter
     {
         while (true)
         {
-            await state.WriteGate.WaitAsync(CancellationToken.None);
             try
             {
-                await CommitNextGroupAsync(state, queue);
+                await state.WriteGate.WaitAsync(CancellationToken.None);
+                try
+                {
+                    await CommitNextGroupAsync(state, queue);
+                }
+                finally
+                {
+                    state.WriteGate.Release();
+                }
             }
-            finally
+            catch (Exception e)
             {
-                state.WriteGate.Release();
+                // Not a batch's failure (those are answered to their writers): the queue cannot be served, say so to all.
+                lock (queue.Sync)
+                {
+                    while (queue.Waiting.TryDequeue(out var waiting))
+                    {
+                        if (waiting.TryTake())
+                        {
+                            waiting.Fail(e);
+                        }
+                    }
+
+                    queue.Draining = false;
+                }
+
+                return;
             }
 
             lock (queue.Sync)
