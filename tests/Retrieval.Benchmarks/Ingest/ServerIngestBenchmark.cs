@@ -23,8 +23,9 @@ namespace Retrieval.Benchmarks.Ingest;
 /// <item>the server binary in a child process over gRPC, with group commit on and off: one upsert stream (4 batches in
 /// flight, as the CLI), 4 streams, and 4 concurrent unary callers.</item>
 /// </list>
-/// Usage: <c>server-ingest --store sqlite|postgres [--n 100000] [--dim 128] [--batch 1000] [--modes stream1,stream4,unary4]
-/// [--grouping on,off] [--breakdown true]</c>; PostgreSQL takes the server from RETRIEVAL_TEST_POSTGRES and works in
+/// Every peer is up at once and the rounds interleave them; the summary gives each one's median and its ratio to the
+/// store's. Usage: <c>server-ingest --store sqlite|postgres [--n 100000] [--dim 128] [--batch 1000]
+/// [--modes stream1,stream4,unary4] [--grouping on,off] [--breakdown true] [--rounds 3]</c>; PostgreSQL takes the server from RETRIEVAL_TEST_POSTGRES and works in
 /// throwaway databases it drops afterwards.
 /// </summary>
 internal static class ServerIngestBenchmark
@@ -45,19 +46,6 @@ internal static class ServerIngestBenchmark
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"# server-ingest {options.Store}: {options.Items} vectors d={options.Dimension}, batches of {options.Batch}; {Environment.ProcessorCount} cores, load {LoadAverage()}"));
 
-        await using (var store = await FreshStoreAsync(options.Store, admin))
-        {
-            var watch = Stopwatch.StartNew();
-            var now = DateTimeOffset.UtcNow;
-            await store.Store.CreateCollectionAsync(new CollectionDefinition("bench", [Space(options.Dimension)], "v", now, now), CancellationToken.None);
-            foreach (var batch in batches)
-            {
-                await store.Store.WriteAsync("bench", WriteBatch.ForUpserts(batch), CancellationToken.None);
-            }
-
-            Report("store, 1 writer (the durable rate)", options.Items, watch.Elapsed);
-        }
-
         if (options.Breakdown)
         {
             foreach (var writers in new[] { 1, 4 })
@@ -67,57 +55,126 @@ internal static class ServerIngestBenchmark
             }
         }
 
-        foreach (var grouping in options.Grouping)
+        // Every peer is up at once and the rounds interleave them (store, then each mode on each server), so that the
+        // machine's load swings spread over all of them alike; the summary takes each one's median.
+        var fresh = new List<FreshStore>();
+        var servers = new List<(string Name, ServerChild Server)>();
+        var rates = new Dictionary<string, List<double>>(StringComparer.Ordinal);
+        try
         {
-            await using var store = await FreshStoreAsync(options.Store, admin, open: false);
-            var configuration = new ServerConfiguration(options.Store, store.ConnectionString, store.Directory);
-            if (!grouping)
+            var direct = await FreshStoreAsync(options.Store, admin);
+            fresh.Add(direct);
+            foreach (var grouping in options.Grouping)
             {
-                configuration.Extra["Retrieval:Limits:GroupCommit:MaxBatches"] = "1";
+                var store = await FreshStoreAsync(options.Store, admin, open: false);
+                fresh.Add(store);
+                var configuration = new ServerConfiguration(options.Store, store.ConnectionString, store.Directory);
+                if (!grouping)
+                {
+                    configuration.Extra["Retrieval:Limits:GroupCommit:MaxBatches"] = "1";
+                }
+
+                var server = await ServerChild.StartAsync(configuration, new Dictionary<string, string>(), TimeSpan.FromMinutes(2));
+                servers.Add(($"group commit {(grouping ? "on" : "off")}", server));
+                // A warm-up through every mode, so that no timed run pays for the server's JIT.
+                foreach (var mode in options.Modes)
+                {
+                    await IngestAsync(server, mode, "warmup", batches[..Math.Min(12, batches.Count)], options.Dimension);
+                }
             }
 
-            await using var server = await ServerChild.StartAsync(configuration, new Dictionary<string, string>(), TimeSpan.FromMinutes(2));
-            var collections = new Collections.CollectionsClient(server.Channel);
-            var items = new Items.ItemsClient(server.Channel);
-            var requests = batches.Select(ToRequest).ToList();
-            // A warm-up collection first, through every mode, so that no timed mode pays for the server's JIT.
-            foreach (var mode in options.Modes.Prepend("warmup"))
+            for (var round = 1; round <= options.Rounds; round++)
             {
-                var name = "bench_" + mode;
-                await collections.CreateCollectionAsync(new CreateCollectionRequest
-                {
-                    Name = name,
-                    Spaces = { new Contracts.V1.Space { Name = "v", Dimension = options.Dimension, Metric = Contracts.V1.Metric.InnerProduct, Model = new Contracts.V1.ModelRef { Name = "bench", Version = "1" } } },
-                });
-                foreach (var request in requests)
-                {
-                    request.Collection = name;
-                }
-
-                var cpu0 = server.CpuMilliseconds();
                 var watch = Stopwatch.StartNew();
-                var written = mode switch
+                var now = DateTimeOffset.UtcNow;
+                var name = $"bench_{round}";
+                await direct.Store.CreateCollectionAsync(new CollectionDefinition(name, [Space(options.Dimension)], "v", now, now), CancellationToken.None);
+                foreach (var batch in batches)
                 {
-                    "warmup" => await StreamsAsync(items, requests[..Math.Min(10, requests.Count)], 1)
-                        + await StreamsAsync(items, requests[..Math.Min(10, requests.Count)], 4)
-                        + await UnaryAsync(items, requests[..Math.Min(10, requests.Count)], 4),
-                    "stream1" => await StreamsAsync(items, requests, 1),
-                    "stream4" => await StreamsAsync(items, requests, 4),
-                    "unary4" => await UnaryAsync(items, requests, 4),
-                    _ => throw new ArgumentException($"unknown mode '{mode}' (stream1, stream4, unary4)"),
-                };
-                var elapsed = watch.Elapsed;
-                var cpu = TimeSpan.FromMilliseconds(server.CpuMilliseconds() - cpu0);
-                if (mode == "warmup")
-                {
-                    continue;
+                    await direct.Store.WriteAsync(name, WriteBatch.ForUpserts(batch), CancellationToken.None);
                 }
 
-                Report(string.Create(CultureInfo.InvariantCulture, $"server {mode}, group commit {(grouping ? "on" : "off")} (server CPU {cpu.TotalSeconds:F1} s)"), written, elapsed);
+                Record(rates, "store, 1 writer (the durable rate)", round, options.Items, watch.Elapsed, null);
+                await direct.Store.DeleteCollectionAsync(name, CancellationToken.None);
+                foreach (var mode in options.Modes)
+                {
+                    foreach (var (serverName, server) in servers)
+                    {
+                        var cpu0 = server.CpuMilliseconds();
+                        watch.Restart();
+                        var written = await IngestAsync(server, mode, $"r{round}", batches, options.Dimension);
+                        var elapsed = watch.Elapsed;
+                        Record(rates, $"server {mode}, {serverName}", round, written, elapsed, TimeSpan.FromMilliseconds(server.CpuMilliseconds() - cpu0));
+                    }
+                }
+            }
+        }
+        finally
+        {
+            foreach (var (_, server) in servers)
+            {
+                await server.DisposeAsync();
+            }
+
+            foreach (var store in fresh)
+            {
+                await store.DisposeAsync();
             }
         }
 
+        var storeRate = Median(rates.First().Value);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"## medians of {options.Rounds} rounds (load now {LoadAverage()})"));
+        foreach (var (what, values) in rates)
+        {
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{what}: {Median(values):F0} vectors/s = {Median(values) / storeRate:F2}× the store (rounds {string.Join(", ", values.Select(v => v.ToString("F0", CultureInfo.InvariantCulture)))})"));
+        }
+
         return 0;
+    }
+
+    /// <summary>Ingests the batches into a new collection of the server through one mode, then drops it.</summary>
+    private static async Task<long> IngestAsync(ServerChild server, string mode, string suffix, List<List<ItemWrite>> batches, int dimension)
+    {
+        var collections = new Collections.CollectionsClient(server.Channel);
+        var items = new Items.ItemsClient(server.Channel);
+        var name = $"bench_{mode}_{suffix}";
+        await collections.CreateCollectionAsync(new CreateCollectionRequest
+        {
+            Name = name,
+            Spaces = { new Contracts.V1.Space { Name = "v", Dimension = dimension, Metric = Contracts.V1.Metric.InnerProduct, Model = new Contracts.V1.ModelRef { Name = "bench", Version = "1" } } },
+        });
+        var requests = batches.Select(ToRequest).ToList();
+        requests.ForEach(r => r.Collection = name);
+        var written = mode switch
+        {
+            "stream1" => await StreamsAsync(items, requests, 1),
+            "stream4" => await StreamsAsync(items, requests, 4),
+            "unary1" => await UnaryAsync(items, requests, 1),
+            "unary4" => await UnaryAsync(items, requests, 4),
+            _ => throw new ArgumentException($"unknown mode '{mode}' (stream1, stream4, unary1, unary4)"),
+        };
+        await collections.DeleteCollectionAsync(new DeleteCollectionRequest { Name = name });
+        return written;
+    }
+
+    private static void Record(Dictionary<string, List<double>> rates, string what, int round, long items, TimeSpan elapsed, TimeSpan? serverCpu)
+    {
+        var rate = items / elapsed.TotalSeconds;
+        if (!rates.TryGetValue(what, out var values))
+        {
+            rates[what] = values = [];
+        }
+
+        values.Add(rate);
+        var cpu = serverCpu is { } c ? string.Create(CultureInfo.InvariantCulture, $", server CPU {c.TotalSeconds:F2} s") : "";
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"round {round} {what}: {items} vectors in {elapsed.TotalSeconds:F2} s = {rate:F0} vectors/s{cpu}"));
+    }
+
+    private static double Median(List<double> values)
+    {
+        var sorted = values.Order().ToList();
+        return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[(sorted.Count / 2) - 1] + sorted[sorted.Count / 2]) / 2;
     }
 
     private static async Task<long> StreamsAsync(Items.ItemsClient items, List<UpsertItemsRequest> requests, int streams)
@@ -309,7 +366,7 @@ internal static class ServerIngestBenchmark
         }
     }
 
-    private sealed record Options(string Store, int Items, int Dimension, int Batch, IReadOnlyList<string> Modes, IReadOnlyList<bool> Grouping, bool Breakdown)
+    private sealed record Options(string Store, int Items, int Dimension, int Batch, IReadOnlyList<string> Modes, IReadOnlyList<bool> Grouping, bool Breakdown, int Rounds)
     {
         public static Options Parse(string[] args)
         {
@@ -332,7 +389,8 @@ internal static class ServerIngestBenchmark
                 int.Parse(Get("batch", "1000"), CultureInfo.InvariantCulture),
                 Get("modes", "stream1,stream4,unary4").Split(','),
                 [.. Get("grouping", "on,off").Split(',').Select(g => g == "on")],
-                bool.Parse(Get("breakdown", "true")));
+                bool.Parse(Get("breakdown", "true")),
+                int.Parse(Get("rounds", "3"), CultureInfo.InvariantCulture));
         }
     }
 }
