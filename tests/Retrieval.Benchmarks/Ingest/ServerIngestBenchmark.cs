@@ -69,10 +69,7 @@ internal static class ServerIngestBenchmark
                 var store = await FreshStoreAsync(options.Store, admin, open: false);
                 fresh.Add(store);
                 var configuration = new ServerConfiguration(options.Store, store.ConnectionString, store.Directory);
-                if (!grouping)
-                {
-                    configuration.Extra["Retrieval:Limits:GroupCommit:MaxBatches"] = "1";
-                }
+                configuration.Extra["Retrieval:Limits:GroupCommit:MaxBatches"] = grouping ? "64" : "1";
 
                 var server = await ServerChild.StartAsync(configuration, new Dictionary<string, string>(), TimeSpan.FromMinutes(2));
                 servers.Add(($"group commit {(grouping ? "on" : "off")}", server));
@@ -208,7 +205,12 @@ internal static class ServerIngestBenchmark
         });
         foreach (var request in requests)
         {
-            await inFlight.WaitAsync();
+            // A failed stream ends its answers: reported, not waited for.
+            if (await Task.WhenAny(inFlight.WaitAsync(), reader) == reader)
+            {
+                return await reader;
+            }
+
             await call.RequestStream.WriteAsync(request);
         }
 
@@ -250,7 +252,7 @@ internal static class ServerIngestBenchmark
             },
         };
         ActivitySource.AddActivityListener(listener);
-        await using var engine = new RetrievalEngine(store, new EngineOptions(), NullLogger<RetrievalEngine>.Instance);
+        await using var engine = new RetrievalEngine(store, new EngineOptions { GroupCommit = new Retrieval.Engine.Writes.GroupCommitOptions { MaxBatches = 64 } }, NullLogger<RetrievalEngine>.Instance);
         await engine.StartAsync(CancellationToken.None);
         await engine.CreateCollectionAsync("bench", [Space(options.Dimension)], null, CancellationToken.None);
         var next = -1;

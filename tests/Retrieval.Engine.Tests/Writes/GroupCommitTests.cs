@@ -22,7 +22,7 @@ public sealed class GroupCommitTests : IAsyncLifetime
     public GroupCommitTests()
     {
         _store = HeldStore.Over(new SqliteRetrievalStore(_directory));
-        _engine = new RetrievalEngine((IRetrievalStore)(object)_store, new EngineOptions(), NullLogger<RetrievalEngine>.Instance);
+        _engine = new RetrievalEngine((IRetrievalStore)(object)_store, new EngineOptions { GroupCommit = new GroupCommitOptions { MaxBatches = 64 } }, NullLogger<RetrievalEngine>.Instance);
     }
 
     [Fact]
@@ -151,6 +151,37 @@ public sealed class GroupCommitTests : IAsyncLifetime
         Assert.Equal(4, (await after).Sequence);
         Assert.Equal([1, 1, 2], _store.Groups);
         Assert.Equal(["c0"], LiveIds());
+    }
+
+    [Fact]
+    public async Task ConcurrentStreams_WithBatchesInFlight_AllCommit_InEachStreamsOrder()
+    {
+        await StartAsync();
+        var streams = Enumerable.Range(0, 4).Select(stream => Task.Run(async () =>
+        {
+            var chain = new WriteChain();
+            var inFlight = new List<Task<WriteResult>>();
+            for (var batch = 0; batch < 25; batch++)
+            {
+                inFlight.Add(_engine.UpsertAsync("c", [.. Enumerable.Range(0, 20).Select(i => Item($"s{stream}-{batch}-{i}", "v1", [1, i]))], chain, CancellationToken.None));
+                if (inFlight.Count >= 4)
+                {
+                    await inFlight[^4];
+                }
+            }
+
+            return await Task.WhenAll(inFlight);
+        })).ToList();
+
+        var results = await Task.WhenAll(streams).WaitAsync(TimeSpan.FromSeconds(60));
+
+        foreach (var stream in results)
+        {
+            Assert.Equal(stream.Select(r => r.Sequence).Order(), stream.Select(r => r.Sequence));
+        }
+
+        Assert.Equal(100, results.SelectMany(r => r).Select(r => r.Sequence).Distinct().Count());
+        Assert.Equal(2000, _engine.Count("c", null));
     }
 
     public Task InitializeAsync() => Task.CompletedTask;
