@@ -78,7 +78,29 @@ public static class ClusterHosting
             // A grain call continues the caller's trace (traceparent travels with the message). Orleans starts its
             // spans only while a tracer listens (Retrieval:Tracing), so this costs nothing with tracing off.
             silo.AddActivityPropagation();
+            silo.AddPlacementDirector<Shards.ReplicaSpreadPlacement, Shards.ReplicaSpreadPlacementDirector>();
+            silo.AddPlacementDirector<Shards.OnNamedSiloPlacement, Shards.OnNamedSiloPlacementDirector>();
+            if (options.ShardPlacement != Shards.ShardPlacement.Grains)
+            {
+                // Only nodes in Grains placement host shard replicas: a node that does not register the grain classes
+                // is not in the cluster manifest's list for them, so placement never picks it (its activations would fail).
+                silo.Configure<GrainTypeOptions>(types =>
+                {
+                    types.Classes.Remove(typeof(Shards.ShardReplicaGrain));
+                    types.Classes.Remove(typeof(Shards.NodeReadinessGrain));
+                });
+            }
         });
+        builder.Services.AddSingleton<Shards.ReplicaLocator>();
+        builder.Services.AddSingleton<Shards.ReadySilos>();
+        builder.Services.AddSingleton<Shards.LocalReplicas>();
+        if (options.ShardPlacement == Shards.ShardPlacement.Grains)
+        {
+            // The engine takes the router (searches fan out, commits are passed on); the grains take the engine.
+            builder.Services.AddSingleton<Engine.Cluster.IRemoteShards, Shards.GrainShardRouter>();
+            builder.Services.AddSingleton<Shards.ReplicaPlacementReader>();
+        }
+
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton<IClusterStatusSource, OrleansClusterStatusSource>();
     }

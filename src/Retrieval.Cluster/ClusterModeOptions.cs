@@ -45,6 +45,34 @@ public sealed class ClusterModeOptions
     /// <summary>This node's name in cluster status. Default <c>{machine name}-{SiloPort}</c>.</summary>
     public string? NodeName { get; set; }
 
+    /// <summary>
+    /// Where shards live: <c>Replicated</c> (every node holds every shard; the default) or <c>Grains</c> (each shard's
+    /// <c>replicas</c> copies are grains on different nodes and searches fan out to them). Every node of a cluster
+    /// must use the same placement.
+    /// </summary>
+    public Shards.ShardPlacement ShardPlacement { get; set; } = Shards.ShardPlacement.Replicated;
+
+    /// <summary>
+    /// Grains placement: how long a search waits for a shard none of whose replicas answers (a node died and its
+    /// replicas are loading elsewhere) before it fails UNAVAILABLE naming the shard, or, with <c>allowPartial</c>,
+    /// answers without it. Default 10000.
+    /// </summary>
+    public int ShardDeadlineMilliseconds { get; set; } = 10_000;
+
+    /// <summary>
+    /// Grains placement: how long one call to one replica may take before the search asks another replica of the
+    /// shard (the first keeps loading or answering meanwhile). Must be below <see cref="ShardDeadlineMilliseconds"/>.
+    /// Default 2000.
+    /// </summary>
+    public int ReplicaCallTimeoutMilliseconds { get; set; } = 2_000;
+
+    /// <summary>
+    /// Grains placement: how often each replica checks that it sits on the node its shard's ranking names now (a
+    /// node joined, or came back), and moves there if not (it deactivates; the next call loads it on that node). Also
+    /// how often a replica of a deleted collection is released. Default 30000; 0 turns the move off.
+    /// </summary>
+    public int RebalanceIntervalMilliseconds { get; set; } = 30_000;
+
     /// <summary>The name this node goes by, <see cref="NodeName"/> or its default.</summary>
     public string EffectiveNodeName => string.IsNullOrWhiteSpace(NodeName) ? $"{Environment.MachineName}-{SiloPort}" : NodeName;
 
@@ -69,6 +97,33 @@ public sealed class ClusterModeOptions
         if (GatewayPort is < 0 or > 65535)
         {
             return $"{SectionName}:GatewayPort must be a TCP port (1-65535) or 0 for no gateway, got {GatewayPort}";
+        }
+
+        if (!Enum.IsDefined(ShardPlacement))
+        {
+            return $"{SectionName}:ShardPlacement must be Replicated or Grains, got {ShardPlacement}";
+        }
+
+        if (ShardDeadlineMilliseconds < 1)
+        {
+            return $"{SectionName}:ShardDeadlineMilliseconds must be positive, got {ShardDeadlineMilliseconds}";
+        }
+
+        if (ReplicaCallTimeoutMilliseconds < 1)
+        {
+            return $"{SectionName}:ReplicaCallTimeoutMilliseconds must be positive, got {ReplicaCallTimeoutMilliseconds}";
+        }
+
+        if (ShardPlacement == Shards.ShardPlacement.Grains && ReplicaCallTimeoutMilliseconds >= ShardDeadlineMilliseconds)
+        {
+            // Otherwise the first replica's call uses up the whole deadline and no other replica is ever asked.
+            return $"{SectionName}:ReplicaCallTimeoutMilliseconds ({ReplicaCallTimeoutMilliseconds}) must be below " +
+                $"{SectionName}:ShardDeadlineMilliseconds ({ShardDeadlineMilliseconds}), so that a search has time to ask another replica of a shard";
+        }
+
+        if (RebalanceIntervalMilliseconds < 0)
+        {
+            return $"{SectionName}:RebalanceIntervalMilliseconds must be 0 (off) or positive, got {RebalanceIntervalMilliseconds}";
         }
 
         if (GatewayPort == SiloPort)

@@ -45,6 +45,23 @@ public enum ClusterNodeState
 /// <param name="Nodes">Live nodes first (by address and port), then the dead, newest first.</param>
 public sealed record ClusterStatus(bool Enabled, string ClusterId, IReadOnlyList<ClusterNodeStatus> Nodes)
 {
+    /// <summary>
+    /// Grains placement: every (shard, replica) of every collection, where it lives and what it holds; empty in the
+    /// replicated placement, where every node holds every shard.
+    /// </summary>
+    public IReadOnlyList<ShardReplicaPlacement> Replicas { get; init; } = [];
+
     /// <summary>Cluster mode off: this server is the only node and has no cluster membership.</summary>
     public static ClusterStatus Off { get; } = new(false, "", []);
 }
+
+/// <summary>One replica of one shard as cluster status shows it.</summary>
+/// <param name="Collection">The collection.</param>
+/// <param name="Shard">The shard's number.</param>
+/// <param name="Replica">The replica's number, 0 to replicas − 1.</param>
+/// <param name="Node">The name of the node it lives on; empty when it did not answer.</param>
+/// <param name="Items">Live items it holds.</param>
+/// <param name="AppliedSequence">The store's sequence through which it has applied its shard's changes.</param>
+/// <param name="Error">Why it did not answer (then the other fields are empty); null when it did.</param>
+/// <param name="Loaded">False when it is active on no node (then the other fields are empty and <paramref name="Error"/> null).</param>
+public sealed record ShardReplicaPlacement(string Collection, int Shard, int Replica, string Node, long Items, long AppliedSequence, string? Error, bool Loaded = true);

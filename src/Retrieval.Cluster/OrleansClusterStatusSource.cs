@@ -4,7 +4,8 @@ namespace Retrieval.Cluster;
 /// Cluster status from Orleans' membership table (through the clustering provider, so it is what every silo agrees
 /// on, not one node's guess): every incarnation with its state, as the failure detector last wrote it.
 /// </summary>
-internal sealed class OrleansClusterStatusSource(IMembershipTable membership, ILocalSiloDetails self, ClusterModeOptions options) : IClusterStatusSource
+internal sealed class OrleansClusterStatusSource(
+    IMembershipTable membership, ILocalSiloDetails self, ClusterModeOptions options, Shards.ReplicaPlacementReader? replicas = null) : IClusterStatusSource
 {
     public async Task<ClusterStatus> ReadAsync(CancellationToken cancellationToken)
     {
@@ -16,7 +17,10 @@ internal sealed class OrleansClusterStatusSource(IMembershipTable membership, IL
             .ThenBy(node => node.Address, StringComparer.Ordinal)
             .ThenBy(node => node.SiloPort)
             .ToList();
-        return new ClusterStatus(true, options.ClusterId, nodes);
+        return new ClusterStatus(true, options.ClusterId, nodes)
+        {
+            Replicas = replicas is null ? [] : await replicas.ReadAsync(cancellationToken),
+        };
     }
 
     private ClusterNodeStatus ToStatus(MembershipEntry entry) => new(

@@ -22,4 +22,7 @@ internal static partial class Log
 
     [LoggerMessage(6005, LogLevel.Information, "Deleted encoder {Name}/{Version}")]
     public static partial void Deleted(ILogger logger, string name, string version);
+
+    [LoggerMessage(6006, LogLevel.Information, "Encoder {Name}/{Version} registered through another node is known here now")]
+    public static partial void Followed(ILogger logger, string name, string version);
 }

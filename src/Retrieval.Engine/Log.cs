@@ -87,6 +87,9 @@ internal static partial class Log
     [LoggerMessage(1190, LogLevel.Warning, "Collection {Collection}: the store lost its connection while committing the batch that would be sequence {Sequence}; whether it committed is settled before the next write")]
     public static partial void CommitOutcomeUnknown(ILogger logger, string collection, long sequence);
 
+    [LoggerMessage(1196, LogLevel.Information, "Collection {Collection}: migration {Migration}'s anchor statistics were replaced by another node while this batch was prepared (attempt {Attempt}); read again and retried")]
+    public static partial void StatisticsConflict(ILogger logger, string collection, string migration, int attempt);
+
     [LoggerMessage(1191, LogLevel.Warning, "Collection {Collection}: the batch of unknown outcome at sequence {Sequence} {Outcome}")]
     public static partial void UncertainCommitSettled(ILogger logger, string collection, long sequence, string outcome);
 

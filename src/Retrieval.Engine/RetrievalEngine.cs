@@ -5,6 +5,7 @@ using Retrieval.Core.Filtering;
 using Retrieval.Core.Model;
 using Retrieval.Core.Storage;
 using Retrieval.Engine.Backups;
+using Retrieval.Engine.Cluster;
 using Retrieval.Engine.Collections;
 using Retrieval.Engine.Encoders;
 using Retrieval.Engine.Indexes;
@@ -53,6 +54,7 @@ public sealed partial class RetrievalEngine : IAsyncDisposable
     private readonly OnlineRefitter _refits;
     private readonly CollectionBackups _backups;
     private readonly StoreFollower? _follower;
+    private readonly RoutedSearcher? _routed;
 
     /// <param name="store">The store of record.</param>
     /// <param name="options">Limits.</param>
@@ -69,6 +71,10 @@ public sealed partial class RetrievalEngine : IAsyncDisposable
     /// applied here within a bound); null on a single node, which follows nothing.
     /// </param>
     /// <param name="follow">How the change feed is followed; null for the defaults.</param>
+    /// <param name="remoteShards">
+    /// In cluster mode with shard replicas (<c>Retrieval:Cluster:ShardPlacement=Grains</c>): where the replicas are
+    /// reached. Searches then fan out to them, and every committed batch is passed on to them; null everywhere else.
+    /// </param>
     public RetrievalEngine(
         IRetrievalStore store,
         EngineOptions options,
@@ -78,7 +84,8 @@ public sealed partial class RetrievalEngine : IAsyncDisposable
         IEnumerable<IBackfillVectorProducer>? backfillProducers = null,
         BackupOptions? backups = null,
         IStoreChangeFeed? changeFeed = null,
-        StoreFollowOptions? follow = null)
+        StoreFollowOptions? follow = null,
+        IRemoteShards? remoteShards = null)
     {
         follow ??= new StoreFollowOptions();
         if (follow.Problem() is { } problem)
@@ -92,19 +99,28 @@ public sealed partial class RetrievalEngine : IAsyncDisposable
         Indexing = indexing ?? new IndexingOptions();
         Indexing.Validate();
         Faiss.FaissRuntime.ThreadCount = Indexing.FaissThreads;
-        var snapshots = string.IsNullOrWhiteSpace(Indexing.SnapshotDirectory) ? null : new SnapshotStore(Indexing.SnapshotDirectory, Indexing, logger);
+        var snapshots = SnapshotsOf(store, Indexing, logger);
         _encoders = new EncoderBinding(encoders, options.MaxBatchItems);
         _catalog = new CollectionCatalog(store, options, snapshots, _encoders, logger);
         _optimizer = new SegmentOptimizer(() => _catalog.All, Indexing, snapshots, logger);
-        _definitions = new CollectionDefinitions(_catalog, _encoders, _optimizer, logger);
+        _definitions = new CollectionDefinitions(_catalog, _encoders, _optimizer, logger, remoteShards);
         Memory = new VectorMemoryBudget(_catalog, options);
         var catchUp = new ChangeCatchUp(store, _optimizer, changeFeed is not null, follow.ApplyChunk);
         _writes = new WritePipeline(
-            _catalog, store, options, _encoders, new MigrationWriteStep(store, encoders is not null, options.MaxBatchItems),
-            new MultiVectorPreparation(store, logger), _optimizer, Memory, catchUp, logger);
+            _catalog, store, options, _encoders, new MigrationWriteStep(store, store, encoders is not null, options.MaxBatchItems),
+            new MultiVectorPreparation(store, logger), _optimizer, Memory, catchUp, logger)
+        {
+            Replicas = remoteShards is null ? null : new ReplicaApplyNotice(remoteShards),
+        };
         _reads = new ItemReader(_catalog, store, options);
         _searcher = new Searcher(_catalog, options, Indexing);
         _batcher = new SearchMicroBatcher(_searcher, options);
+        if (remoteShards is not null)
+        {
+            _routed = new RoutedSearcher(_catalog, options, _searcher, remoteShards);
+            ShardReplicas = new ShardReplicas(_catalog, store, snapshots, options, Indexing, follow.ApplyChunk, FollowStoreNowAsync, logger);
+        }
+
         _maps = new MapService(_catalog, store, logger, options.AutoMapBudgetSeconds);
         // With encoders, the server can re-encode stored raw inputs itself (source b of a migration's backfill).
         // Re-projection migrations re-project stored old vectors through a two-sided pair's gallery side (no encoder needed).
@@ -117,11 +133,36 @@ public sealed partial class RetrievalEngine : IAsyncDisposable
         if (changeFeed is not null)
         {
             _follower = new StoreFollower(
-                changeFeed, _catalog, new CatalogFollower(_catalog, store, _maps, _migrations, AttachAsync, _optimizer, logger), catchUp, follow, logger);
+                changeFeed, _catalog, new CatalogFollower(_catalog, store, _maps, _migrations, AttachAsync, _optimizer, _encoders, logger), catchUp, follow, logger);
         }
 
         MigrationMetrics.Register(this);
         VectorMemoryMetrics.Register(Memory);
+    }
+
+    /// <summary>
+    /// The shard replicas this node hosts for the cluster (cluster mode with shard replicas); null where this engine
+    /// holds every shard itself.
+    /// </summary>
+    public ShardReplicas? ShardReplicas { get; }
+
+    // Snapshots are off without a directory (in the store they still stage through it).
+    private static SnapshotStore? SnapshotsOf(IRetrievalStore store, IndexingOptions indexing, ILogger logger)
+    {
+        if (string.IsNullOrWhiteSpace(indexing.SnapshotDirectory))
+        {
+            return null;
+        }
+
+        if (indexing.SnapshotLocation == SnapshotLocation.Directory)
+        {
+            return new SnapshotStore(indexing.SnapshotDirectory, indexing, logger);
+        }
+
+        var shared = store as IShardSnapshotStore
+            ?? throw new ArgumentException(
+                $"Retrieval:Indexing:SnapshotLocation=Store needs a store that keeps snapshots (PostgreSQL); the {store.Kind} store does not: use Directory");
+        return new SnapshotStore(new StoreSnapshotPlace(shared, Path.Combine(indexing.SnapshotDirectory, "staging")), indexing, logger);
     }
 
     /// <summary>True once every collection is loaded from the store.</summary>
@@ -175,6 +216,11 @@ public sealed partial class RetrievalEngine : IAsyncDisposable
             await _follower.DisposeAsync();
         }
 
+        if (ShardReplicas is not null)
+        {
+            await ShardReplicas.DisposeAsync();
+        }
+
         await _optimizer.DisposeAsync();
         if (wasReady)
         {
@@ -212,6 +258,14 @@ public sealed partial class RetrievalEngine : IAsyncDisposable
     public Task<CollectionInfo> CreateCollectionAsync(
         string name, IReadOnlyList<SpaceDefinition> spaces, string? defaultSpace, bool storeInputs, int shards, CancellationToken cancellationToken) =>
         _definitions.CreateAsync(name, spaces, defaultSpace, storeInputs, shards, cancellationToken);
+
+    /// <summary>
+    /// Creates a collection of <paramref name="shards"/> shards with <paramref name="replicas"/> copies of each (1 to the
+    /// number of nodes; 0 means 1), placed on different nodes in cluster mode with shard replicas.
+    /// </summary>
+    public Task<CollectionInfo> CreateCollectionAsync(
+        string name, IReadOnlyList<SpaceDefinition> spaces, string? defaultSpace, bool storeInputs, int shards, int replicas, CancellationToken cancellationToken) =>
+        _definitions.CreateAsync(name, spaces, defaultSpace, storeInputs, shards, cancellationToken, replicas);
 
     public IReadOnlyList<CollectionInfo> ListCollections() => [.. _definitions.List().Select(WithAliases)];
 
@@ -376,7 +430,30 @@ public sealed partial class RetrievalEngine : IAsyncDisposable
     /// completed on return when the search ran at once, pending when it joined a batch of concurrent searches of its
     /// space, with the same answer and the same errors either way. With batching off it is <see cref="SearchWithRoute"/>.
     /// </summary>
-    public ValueTask<SearchResult> SearchCoalesced(string collection, SearchQuery query) => _batcher.SearchAsync(collection, query);
+    public ValueTask<SearchResult> SearchCoalesced(string collection, SearchQuery query) => SearchCoalesced(collection, query, CancellationToken.None);
+
+    /// <summary>
+    /// <see cref="SearchCoalesced(string, SearchQuery)"/> with the caller's token, which (with shard replicas) ends the
+    /// wait for shards that have not answered: they are then missing (see <see cref="IRemoteShards.SearchAsync"/>).
+    /// </summary>
+    public ValueTask<SearchResult> SearchCoalesced(string collection, SearchQuery query, CancellationToken cancellationToken) =>
+        _routed is null ? _batcher.SearchAsync(collection, query) : new(SearchRoutedAsync(collection, query, cancellationToken));
+
+    /// <summary>Whether searches fan out to shard replicas on other nodes (cluster mode, Grains placement).</summary>
+    public bool RoutesShards => _routed is not null;
+
+    private async Task<SearchResult> SearchRoutedAsync(string collection, SearchQuery query, CancellationToken cancellationToken) =>
+        (await _routed!.SearchAsync(collection, [query], batchField: null, cancellationToken))[0];
+
+    /// <summary>
+    /// Like <see cref="SearchBatchWithRoutes"/>; in cluster mode with shard replicas, through them (the batch's one
+    /// fan-out per shard), otherwise the same call completed at once.
+    /// </summary>
+    public ValueTask<IReadOnlyList<SearchResult>> SearchBatchWithRoutesAsync(string collection, IReadOnlyList<SearchQuery> queries, CancellationToken cancellationToken) =>
+        _routed is null ? new(SearchBatchWithRoutes(collection, queries)) : new(SearchBatchRoutedAsync(collection, queries, cancellationToken));
+
+    private async Task<IReadOnlyList<SearchResult>> SearchBatchRoutedAsync(string collection, IReadOnlyList<SearchQuery> queries, CancellationToken cancellationToken) =>
+        await _routed!.SearchAsync(collection, queries, FieldPath.Of("searches"), cancellationToken);
 
     /// <summary>The search micro-batcher (tests).</summary>
     internal SearchMicroBatcher SearchBatcher => _batcher;

@@ -44,4 +44,11 @@ public sealed record SearchQuery(
 
     /// <summary>Hits per group when <see cref="GroupBy"/> is set; 0 means 1.</summary>
     public int GroupSize { get; init; }
+
+    /// <summary>
+    /// Cluster mode with shard replicas: answer with the shards that answered when some have no live replica by the
+    /// deadline, listing the others in <see cref="SearchResult.MissingShards"/>, instead of failing UNAVAILABLE.
+    /// No effect where this node holds every shard.
+    /// </summary>
+    public bool AllowPartial { get; init; }
 }

@@ -10,6 +10,12 @@ public sealed record SearchResult(IReadOnlyList<SearchHit> Hits, IReadOnlyList<s
 {
     /// <summary>The groups of a grouped search, best group (by its best hit) first; null for an ungrouped search.</summary>
     public IReadOnlyList<SearchGroup>? Groups { get; init; }
+
+    /// <summary>
+    /// The shards left out of the hits: only with <see cref="SearchQuery.AllowPartial"/>, when no replica of them
+    /// answered by the deadline (cluster mode with shard replicas). Empty whenever the hits cover every shard.
+    /// </summary>
+    public IReadOnlyList<int> MissingShards { get; init; } = [];
 }
 
 /// <summary>One group of a grouped search: the payload value the group shares and its hits, best first.</summary>

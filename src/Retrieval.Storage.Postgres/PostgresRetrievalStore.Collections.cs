@@ -150,6 +150,8 @@ public sealed partial class PostgresRetrievalStore
             DELETE FROM tombstones WHERE collection_key = @key;
             DELETE FROM maps WHERE collection = @name;
             DELETE FROM raw_inputs WHERE collection_key = @key;
+            DELETE FROM shard_snapshot_chunks WHERE collection_key = @key;
+            DELETE FROM shard_snapshots WHERE collection_key = @key;
             DELETE FROM migrations WHERE collection = @name;
             DELETE FROM migration_events WHERE collection = @name;
             DELETE FROM migration_derived WHERE collection = @name;

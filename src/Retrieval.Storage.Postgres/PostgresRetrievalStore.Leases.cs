@@ -55,6 +55,20 @@ public sealed partial class PostgresRetrievalStore : IBackfillLeaseStore
         return await reader.ReadAsync(cancellationToken) ? ReadLease(reader, collection, migrationId) : null;
     }
 
+    public async Task<IReadOnlyList<BackfillLeaseState>> ListBackfillLeasesAsync(CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(
+            "SELECT holder, epoch, taken_at, expires_at, collection, migration_id, expires_at <= now() FROM backfill_leases ORDER BY collection, migration_id;");
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var leases = new List<BackfillLeaseState>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            leases.Add(new BackfillLeaseState(ReadLease(reader, reader.GetString(4), reader.GetString(5)), reader.GetBoolean(6)));
+        }
+
+        return leases;
+    }
+
     private static BackfillLease ReadLease(NpgsqlDataReader reader, string collection, string migrationId) =>
         new(collection, migrationId, reader.GetString(0), reader.GetInt64(1), reader.GetFieldValue<DateTimeOffset>(2), reader.GetFieldValue<DateTimeOffset>(3));
 }

@@ -144,6 +144,21 @@ public sealed partial class PostgresRetrievalStore
             await clear.ExecuteNonQueryAsync(cancellationToken);
         }
 
+        if (update.ReplaceStatistics)
+        {
+            await ReplaceMigrationStatisticsAsync(connection, transaction, migration.Collection, migration.Id, update.SeedStatistics, cancellationToken);
+        }
+
+        if (update.EvaluationQueries is { } evaluation)
+        {
+            await using var store = new NpgsqlCommand(
+                "UPDATE migrations SET evaluation_queries = @data WHERE collection = @collection AND id = @id;", connection, transaction);
+            store.Parameters.AddWithValue("collection", migration.Collection);
+            store.Parameters.AddWithValue("id", migration.Id);
+            store.Parameters.AddWithValue("data", evaluation);
+            await store.ExecuteNonQueryAsync(cancellationToken);
+        }
+
         if (update.Definition is not null)
         {
             await UpdateDefinitionAsync(connection, transaction, update.Definition, update.RemovedSpace, cancellationToken);
@@ -198,7 +213,7 @@ public sealed partial class PostgresRetrievalStore
     /// the migration was still in the marks' phase, and a worker step's cursor still the one it walked from (the caller
     /// rolls the batch back when not).
     /// </summary>
-    private static NpgsqlBatchCommand AddMigrationMarks(NpgsqlBatch batch, string collection, MigrationMarks marks)
+    private static (NpgsqlBatchCommand Counters, NpgsqlBatchCommand? Statistics) AddMigrationMarks(NpgsqlBatch batch, string collection, MigrationMarks marks)
     {
         var counters = new NpgsqlBatchCommand("""
             UPDATE migrations SET backfilled = backfilled + @backfilled, mapped_on_write = mapped_on_write + @mapped,
@@ -243,12 +258,8 @@ public sealed partial class PostgresRetrievalStore
             batch.BatchCommands.Add(native);
         }
 
-        if (marks.Statistics is { } statistics)
-        {
-            AddMigrationStatistics(batch, collection, marks.MigrationId, statistics);
-        }
-
-        return counters;
+        var statisticsCommand = marks.Statistics is { } statistics ? AddMigrationStatistics(batch, collection, marks.MigrationId, statistics) : null;
+        return (counters, statisticsCommand);
     }
 
     private static void BindMigration(NpgsqlCommand command, StoredMigration migration)

@@ -22,18 +22,26 @@ public sealed partial class PostgresRetrievalStore
     /// however large the collection is, and only one page's rows are sorted by id. Paging at sequence
     /// boundaries lets that index leave out the id (see migration 3) without re-reading a batch that spans pages.
     /// </summary>
-    private const string ChangePageSql = """
+    private static readonly string ChangePageSql = ChangePage(shardCondition: "");
+
+    /// <summary>
+    /// <see cref="ChangePageSql"/> for one shard's rows: the same walk through the (collection_key, shard, seq) indexes
+    /// (schema upgrade 12), so a shard's page costs O(page) however many other shards the collection has.
+    /// </summary>
+    private static readonly string ShardChangePageSql = ChangePage(shardCondition: "AND shard = @shard");
+
+    private static string ChangePage(string shardCondition) => $"""
         WITH c AS (SELECT key FROM collections WHERE name = @collection),
         keys AS (
-            (SELECT seq FROM items WHERE collection_key = (SELECT key FROM c) AND seq > @after_seq ORDER BY seq LIMIT @limit)
+            (SELECT seq FROM items WHERE collection_key = (SELECT key FROM c) {shardCondition} AND seq > @after_seq ORDER BY seq LIMIT @limit)
             UNION ALL
-            (SELECT seq FROM tombstones WHERE collection_key = (SELECT key FROM c) AND seq > @after_seq ORDER BY seq LIMIT @limit)),
+            (SELECT seq FROM tombstones WHERE collection_key = (SELECT key FROM c) {shardCondition} AND seq > @after_seq ORDER BY seq LIMIT @limit)),
         bound AS (SELECT COALESCE((SELECT seq FROM keys ORDER BY seq OFFSET @limit - 1 LIMIT 1), 9223372036854775807) AS seq)
-        SELECT i.seq, i.id, false, i.payload, i.spaces, i.vectors FROM items AS i
-        WHERE i.collection_key = (SELECT key FROM c) AND i.seq > @after_seq AND i.seq <= (SELECT seq FROM bound)
+        SELECT i.seq, i.id, false, i.payload, i.spaces, i.vectors, i.shard FROM items AS i
+        WHERE i.collection_key = (SELECT key FROM c) {shardCondition} AND i.seq > @after_seq AND i.seq <= (SELECT seq FROM bound)
         UNION ALL
-        SELECT t.seq, t.id, true, NULL, NULL, NULL FROM tombstones AS t
-        WHERE t.collection_key = (SELECT key FROM c) AND t.seq > @after_seq AND t.seq <= (SELECT seq FROM bound)
+        SELECT t.seq, t.id, true, NULL, NULL, NULL, t.shard FROM tombstones AS t
+        WHERE t.collection_key = (SELECT key FROM c) {shardCondition} AND t.seq > @after_seq AND t.seq <= (SELECT seq FROM bound)
         ORDER BY 1, 2;
         """;
 
@@ -55,13 +63,42 @@ public sealed partial class PostgresRetrievalStore
         await transaction.CommitAsync(cancellationToken);
     }
 
+    public async IAsyncEnumerable<ItemChange> ReadShardChangesAsync(
+        string collection, int shard, long afterSequence, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(collection);
+        ArgumentOutOfRangeException.ThrowIfNegative(shard);
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, cancellationToken);
+        await RequireCollectionAsync(connection, transaction, collection, cancellationToken);
+        if (shard <= short.MaxValue)
+        {
+            await foreach (var change in ReadChangesAsync(connection, transaction, collection, afterSequence, shard, cancellationToken))
+            {
+                yield return change;
+            }
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+    }
+
     /// <summary>The change feed after <paramref name="afterSequence"/>, page by page, inside the caller's REPEATABLE READ transaction.</summary>
+    private static IAsyncEnumerable<ItemChange> ReadChangesAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, string collection, long afterSequence, CancellationToken cancellationToken) =>
+        ReadChangesAsync(connection, transaction, collection, afterSequence, shard: null, cancellationToken);
+
+    /// <summary>The change feed of one shard, or of all when <paramref name="shard"/> is null.</summary>
     private static async IAsyncEnumerable<ItemChange> ReadChangesAsync(
-        NpgsqlConnection connection, NpgsqlTransaction transaction, string collection, long afterSequence,
+        NpgsqlConnection connection, NpgsqlTransaction transaction, string collection, long afterSequence, int? shard,
         [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        await using var command = new NpgsqlCommand(ChangePageSql, connection, transaction);
+        await using var command = new NpgsqlCommand(shard is null ? ChangePageSql : ShardChangePageSql, connection, transaction);
         command.Parameters.AddWithValue("collection", collection);
+        if (shard is { } number)
+        {
+            command.Parameters.AddWithValue("shard", (short)number);
+        }
+
         command.Parameters.AddWithValue("limit", ChangePageSize);
         var afterSeq = command.Parameters.AddWithValue("after_seq", afterSequence);
 
@@ -103,7 +140,7 @@ public sealed partial class PostgresRetrievalStore
                 SELECT (SELECT i.ctid FROM items AS i
                         WHERE i.collection_key = (SELECT key FROM collections WHERE name = @collection) AND i.id = x.id) AS tid
                 FROM unnest(@ids::text[]) AS x(id))
-            SELECT seq, id, false, payload, spaces, vectors FROM items
+            SELECT seq, id, false, payload, spaces, vectors, shard FROM items
             WHERE ctid = ANY(ARRAY(SELECT tid FROM found WHERE tid IS NOT NULL));
             """,
             connection,
@@ -132,7 +169,7 @@ public sealed partial class PostgresRetrievalStore
         return await RequireCollectionAsync(connection, null, collection, cancellationToken);
     }
 
-    /// <summary>Reads rows of (seq, id, deleted, payload, spaces[], data[]): one row per item or delete.</summary>
+    /// <summary>Reads rows of (seq, id, deleted, payload, spaces[], data[], shard): one row per item or delete.</summary>
     private static async Task<List<ItemChange>> ReadChangesAsync(NpgsqlCommand command, CancellationToken cancellationToken)
     {
         var changes = new List<ItemChange>();
@@ -141,9 +178,10 @@ public sealed partial class PostgresRetrievalStore
         {
             var sequence = reader.GetInt64(0);
             var id = reader.GetString(1);
+            var shard = reader.GetInt16(6);
             if (reader.GetBoolean(2))
             {
-                changes.Add(new ItemChange(id, sequence, null));
+                changes.Add(new ItemChange(id, sequence, null) { Shard = shard });
                 continue;
             }
 
@@ -158,7 +196,7 @@ public sealed partial class PostgresRetrievalStore
                 }
             }
 
-            changes.Add(new ItemChange(id, sequence, new StoredItem(id, reader.GetString(3), vectors, sequence)));
+            changes.Add(new ItemChange(id, sequence, new StoredItem(id, reader.GetString(3), vectors, sequence)) { Shard = shard });
         }
 
         return changes;

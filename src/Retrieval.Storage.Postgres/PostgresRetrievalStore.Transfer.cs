@@ -175,7 +175,7 @@ public sealed partial class PostgresRetrievalStore
         // Tombstones are few next to items: kept aside and copied after the items (COPY streams one table at a time).
         var tombstones = new List<ItemChange>();
         await using (var items = await connection.BeginBinaryImportAsync(
-            "COPY items (collection_key, seq, id, payload, spaces, vectors) FROM STDIN (FORMAT BINARY)", cancellationToken))
+            "COPY items (collection_key, seq, id, payload, spaces, vectors, shard) FROM STDIN (FORMAT BINARY)", cancellationToken))
         {
             await foreach (var change in changes.WithCancellation(cancellationToken))
             {
@@ -192,19 +192,21 @@ public sealed partial class PostgresRetrievalStore
                 await items.WriteAsync(item.PayloadJson, NpgsqlDbType.Text, cancellationToken);
                 await items.WriteAsync(item.Vectors.Keys.ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Text, cancellationToken);
                 await items.WriteAsync(item.Vectors.Values.Select(v => VectorBytes.Encode(v)).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Bytea, cancellationToken);
+                await items.WriteAsync(checked((short)change.Shard), NpgsqlDbType.Smallint, cancellationToken);
             }
 
             await items.CompleteAsync(cancellationToken);
         }
 
         await using var deleted = await connection.BeginBinaryImportAsync(
-            "COPY tombstones (collection_key, seq, id) FROM STDIN (FORMAT BINARY)", cancellationToken);
+            "COPY tombstones (collection_key, seq, id, shard) FROM STDIN (FORMAT BINARY)", cancellationToken);
         foreach (var tombstone in tombstones)
         {
             await deleted.StartRowAsync(cancellationToken);
             await deleted.WriteAsync(key, NpgsqlDbType.Integer, cancellationToken);
             await deleted.WriteAsync(tombstone.Sequence, NpgsqlDbType.Bigint, cancellationToken);
             await deleted.WriteAsync(tombstone.Id, NpgsqlDbType.Text, cancellationToken);
+            await deleted.WriteAsync(checked((short)tombstone.Shard), NpgsqlDbType.Smallint, cancellationToken);
         }
 
         await deleted.CompleteAsync(cancellationToken);

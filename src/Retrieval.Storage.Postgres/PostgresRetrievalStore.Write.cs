@@ -39,14 +39,14 @@ public sealed partial class PostgresRetrievalStore
 
     /// <summary>The batch's items with their vectors when every item carries exactly one: no grouping needed.</summary>
     private const string OneVectorPerItemRows = """
-        SELECT id, payload, ARRAY[space] AS spaces, ARRAY[data] AS vectors
-        FROM unnest(@ids::text[], @payloads::text[], @spaces::text[], @data::bytea[]) AS w(id, payload, space, data)
+        SELECT id, payload, shard, ARRAY[space] AS spaces, ARRAY[data] AS vectors
+        FROM unnest(@ids::text[], @payloads::text[], @shards::smallint[], @spaces::text[], @data::bytea[]) AS w(id, payload, shard, space, data)
         """;
 
     /// <summary>The batch's items with their vectors grouped per item (any number of vectors per item, zero included).</summary>
     private const string GroupedVectorRows = """
-        SELECT w.id, w.payload, COALESCE(v.spaces, '{}') AS spaces, COALESCE(v.vectors, '{}') AS vectors
-        FROM unnest(@ids::text[], @payloads::text[]) WITH ORDINALITY AS w(id, payload, item)
+        SELECT w.id, w.payload, w.shard, COALESCE(v.spaces, '{}') AS spaces, COALESCE(v.vectors, '{}') AS vectors
+        FROM unnest(@ids::text[], @payloads::text[], @shards::smallint[]) WITH ORDINALITY AS w(id, payload, shard, item)
         LEFT JOIN (
             SELECT item, array_agg(space) AS spaces, array_agg(data) AS vectors
             FROM unnest(@vector_items::bigint[], @spaces::text[], @data::bytea[]) AS v(item, space, data)
@@ -79,6 +79,7 @@ public sealed partial class PostgresRetrievalStore
         updated AS (
             UPDATE items AS i SET
                 seq = s.seq,
+                shard = w.shard,
                 payload = COALESCE(w.payload, i.payload),
                 (spaces, vectors) = (
                     SELECT COALESCE(array_agg(m.space), '{}'), COALESCE(array_agg(m.data), '{}') FROM (
@@ -89,8 +90,8 @@ public sealed partial class PostgresRetrievalStore
             FROM w, s
             WHERE i.ctid = ANY(ARRAY(SELECT existing FROM w WHERE existing IS NOT NULL)) AND i.ctid = w.existing),
         inserted AS (
-            INSERT INTO items (collection_key, seq, id, payload, spaces, vectors)
-            SELECT s.key, s.seq, w.id, COALESCE(w.payload, '{}'), w.spaces, w.vectors FROM w, s
+            INSERT INTO items (collection_key, seq, id, payload, spaces, vectors, shard)
+            SELECT s.key, s.seq, w.id, COALESCE(w.payload, '{}'), w.spaces, w.vectors, w.shard FROM w, s
             WHERE w.existing IS NULL),
         revived AS (
             SELECT (SELECT t.ctid FROM tombstones AS t WHERE t.collection_key = (SELECT key FROM s) AND t.id = w.id) AS tid
@@ -100,16 +101,17 @@ public sealed partial class PostgresRetrievalStore
 
     private const string DeleteSql = """
         WITH s AS (SELECT key, last_sequence AS seq FROM collections WHERE name = @collection),
-        doomed AS (
-            SELECT (SELECT i.ctid FROM items AS i WHERE i.collection_key = (SELECT key FROM s) AND i.id = d.id) AS tid
-            FROM unnest(@deletes::text[]) AS d(id)),
+        doomed AS MATERIALIZED (
+            SELECT d.id, d.shard,
+                (SELECT i.ctid FROM items AS i WHERE i.collection_key = (SELECT key FROM s) AND i.id = d.id) AS tid
+            FROM unnest(@deletes::text[], @delete_shards::smallint[]) AS d(id, shard)),
         gone AS (
             DELETE FROM items WHERE ctid = ANY(ARRAY(SELECT tid FROM doomed WHERE tid IS NOT NULL)) RETURNING id),
         gone_inputs AS (
             DELETE FROM raw_inputs WHERE collection_key = (SELECT key FROM s) AND item_id IN (SELECT id FROM gone))
-        INSERT INTO tombstones (collection_key, seq, id)
-        SELECT s.key, s.seq, gone.id FROM gone, s
-        ON CONFLICT (collection_key, id) DO UPDATE SET seq = EXCLUDED.seq
+        INSERT INTO tombstones (collection_key, seq, id, shard)
+        SELECT s.key, s.seq, gone.id, doomed.shard FROM gone JOIN doomed USING (id), s
+        ON CONFLICT (collection_key, id) DO UPDATE SET seq = EXCLUDED.seq, shard = EXCLUDED.shard
         """;
 
     public async Task<long> WriteAsync(string collection, WriteBatch batch, CancellationToken cancellationToken)
@@ -140,6 +142,7 @@ public sealed partial class PostgresRetrievalStore
         foreach (var batch in batches)
         {
             ArgumentNullException.ThrowIfNull(batch);
+            batch.Shards?.EnsureMatches(batch);
             sent.Add(AddBatchCommands(command, collection, batch));
         }
 
@@ -180,8 +183,11 @@ public sealed partial class PostgresRetrievalStore
         }
     }
 
-    /// <summary>One batch of a write: its sequence increment, its marks' counters statement, and the batch itself.</summary>
-    private sealed record SentBatch(WriteBatch Batch, NpgsqlBatchCommand Sequence, NpgsqlBatchCommand? Marks);
+    /// <summary>
+    /// One batch of a write: its sequence increment, its marks' counters statement, its statistics' compare-and-set, and
+    /// the batch itself.
+    /// </summary>
+    private sealed record SentBatch(WriteBatch Batch, NpgsqlBatchCommand Sequence, NpgsqlBatchCommand? Marks, NpgsqlBatchCommand? Statistics);
 
     private static SentBatch AddBatchCommands(NpgsqlBatch command, string collection, WriteBatch batch)
     {
@@ -196,7 +202,7 @@ public sealed partial class PostgresRetrievalStore
         command.BatchCommands.Add(sequenceCommand);
         if (batch.Upserts.Count > 0)
         {
-            command.BatchCommands.Add(UpsertCommand(collection, batch.Upserts));
+            command.BatchCommands.Add(UpsertCommand(collection, batch));
             if (RawInputsCommand(collection, batch.Upserts) is { } rawInputs)
             {
                 command.BatchCommands.Add(rawInputs);
@@ -208,11 +214,12 @@ public sealed partial class PostgresRetrievalStore
             var delete = new NpgsqlBatchCommand(DeleteSql);
             delete.Parameters.AddWithValue("collection", collection);
             delete.Parameters.AddWithValue("deletes", batch.Deletes.ToArray());
+            delete.Parameters.AddWithValue("delete_shards", ShardNumbers(batch.Shards?.Deletes, batch.Deletes.Count));
             command.BatchCommands.Add(delete);
         }
 
-        var marksCommand = batch.Migration is { } marks ? AddMigrationMarks(command, collection, marks) : null;
-        return new SentBatch(batch, sequenceCommand, marksCommand);
+        var (marksCommand, statisticsCommand) = batch.Migration is { } marks ? AddMigrationMarks(command, collection, marks) : (null, null);
+        return new SentBatch(batch, sequenceCommand, marksCommand, statisticsCommand);
     }
 
     private static async Task<IReadOnlyList<long>> ExecuteWriteAsync(
@@ -263,6 +270,14 @@ public sealed partial class PostgresRetrievalStore
             throw MigrationStoreErrors.MarksPhaseMismatch(collection, applied);
         }
 
+        if (transaction is not null
+            && sent.FirstOrDefault(b => b.Statistics is { RecordsAffected: 0 }) is { Batch.Migration: { Statistics: { } statistics } withStatistics })
+        {
+            // Another node replaced the statistics since this one read them: the whole batch (the whole group) rolls back.
+            await transaction.RollbackAsync(cancellationToken);
+            throw new MigrationStatisticsConflictException(collection, withStatistics.MigrationId, statistics.ExpectedVersion);
+        }
+
         if (transaction is not null)
         {
             await transaction.CommitAsync(cancellationToken);
@@ -278,8 +293,24 @@ public sealed partial class PostgresRetrievalStore
         return sequences;
     }
 
-    private static NpgsqlBatchCommand UpsertCommand(string collection, IReadOnlyList<ItemWrite> upserts)
+    /// <summary>The shards as a smallint[] parameter: the batch's, or shard 0 for each of <paramref name="count"/> ids when it carries none.</summary>
+    private static short[] ShardNumbers(IReadOnlyList<int>? shards, int count)
     {
+        var numbers = new short[count];
+        if (shards is not null)
+        {
+            for (var i = 0; i < count; i++)
+            {
+                numbers[i] = (short)shards[i];
+            }
+        }
+
+        return numbers;
+    }
+
+    private static NpgsqlBatchCommand UpsertCommand(string collection, WriteBatch batch)
+    {
+        var upserts = batch.Upserts;
         var ids = new string[upserts.Count];
         var payloads = new string?[upserts.Count];
         var vectorCount = 0;
@@ -313,6 +344,7 @@ public sealed partial class PostgresRetrievalStore
         command.Parameters.AddWithValue("collection", collection);
         command.Parameters.AddWithValue("ids", ids);
         command.Parameters.AddWithValue("payloads", payloads);
+        command.Parameters.AddWithValue("shards", ShardNumbers(batch.Shards?.Upserts, upserts.Count));
         command.Parameters.AddWithValue("spaces", spaces);
         command.Parameters.AddWithValue("data", data);
         if (!oneVectorEach)

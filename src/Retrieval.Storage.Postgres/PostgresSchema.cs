@@ -20,7 +20,11 @@ public static class PostgresSchema
     /// </summary>
     private const long UpgradeLockKey = 0x5274_7276_5363_686D;
 
-    private static readonly (PostgresSchemaUpgrade Upgrade, string Sql)[] Upgrades =
+    /// <summary>
+    /// Every upgrade: its SQL, then, for the few that compute values no SQL can (the shard of each id), a step in C# run in
+    /// the same transaction.
+    /// </summary>
+    private static readonly (PostgresSchemaUpgrade Upgrade, string Sql, Func<NpgsqlConnection, NpgsqlTransaction, CancellationToken, Task>? Then)[] Upgrades =
     [
         (new PostgresSchemaUpgrade(1, "initial schema"), """
             CREATE TABLE collections (
@@ -55,7 +59,7 @@ public static class PostgresSchema
                 PRIMARY KEY (collection, id)
             );
             CREATE INDEX tombstones_collection_seq ON tombstones (collection, seq, id);
-            """),
+            """, null),
         (new PostgresSchemaUpgrade(2, "compatibility maps"), """
             CREATE TABLE maps (
                 collection text COLLATE "C" NOT NULL,
@@ -72,7 +76,7 @@ public static class PostgresSchema
             );
             -- The registry invariant, enforced by the database too: one active map per (collection, from, to).
             CREATE UNIQUE INDEX maps_one_active ON maps (collection, from_space, to_space) WHERE state = 2;
-            """),
+            """, null),
         (new PostgresSchemaUpgrade(3, "items hold their vectors; integer collection keys"), """
             -- Each collection gets a compact integer key: the item and tombstone keys compare integers instead of
             -- repeating the collection's name in every row and index entry.
@@ -122,7 +126,7 @@ public static class PostgresSchema
             -- than one text key per item. Readers sort a page's rows by id themselves.
             CREATE INDEX items_collection_seq ON items (collection_key, seq);
             CREATE INDEX tombstones_collection_seq ON tombstones (collection_key, seq);
-            """),
+            """, null),
         (new PostgresSchemaUpgrade(4, "raw inputs"), """
             -- The text, image or tensor each item's vector in a space was encoded from (collections created with
             -- storeInputs), so that a new model can re-encode the gallery. kind: 1 text (UTF-8), 2 image, 3 tensor.
@@ -136,7 +140,7 @@ public static class PostgresSchema
             );
             -- Images are already compressed: skip pglz attempts (still moved out of line).
             ALTER TABLE raw_inputs ALTER COLUMN content SET STORAGE EXTERNAL;
-            """),
+            """, null),
         (new PostgresSchemaUpgrade(5, "model-upgrade migrations"), """
             CREATE TABLE migrations (
                 collection             text COLLATE "C" NOT NULL,
@@ -179,7 +183,7 @@ public static class PostgresSchema
                 item_id      text COLLATE "C" NOT NULL,
                 PRIMARY KEY (collection, migration_id, item_id)
             );
-            """),
+            """, null),
         (new PostgresSchemaUpgrade(6, "api keys"), """
             -- API keys: the secret is never stored, only HMAC-SHA256(salt, secret). scope: 1 read, 2 write, 3 admin.
             -- collections: names and patterns, empty for every collection.
@@ -195,7 +199,7 @@ public static class PostgresSchema
                 expires_at  timestamptz,
                 revoked_at  timestamptz
             );
-            """),
+            """, null),
         (new PostgresSchemaUpgrade(7, "collection aliases"), """
             -- Another name for a collection, usable wherever a collection is named; switched atomically (blue/green).
             CREATE TABLE aliases (
@@ -203,8 +207,8 @@ public static class PostgresSchema
                 collection text COLLATE "C" NOT NULL,
                 updated_at timestamptz      NOT NULL
             );
-            """),
-        (new PostgresSchemaUpgrade(8, "cluster membership (Orleans)"), PostgresClusterMembershipSchema.Sql),
+            """, null),
+        (new PostgresSchemaUpgrade(8, "cluster membership (Orleans)"), PostgresClusterMembershipSchema.Sql, null),
         (new PostgresSchemaUpgrade(9, "backfill leases"), """
             -- Cluster mode: which node runs a migration's server-side backfill, until expires_at (the database's clock).
             -- Taken and renewed by compare-and-set (PostgresRetrievalStore.Leases); epoch counts the hand-overs.
@@ -217,7 +221,7 @@ public static class PostgresSchema
                 expires_at   timestamptz      NOT NULL,
                 PRIMARY KEY (collection, migration_id)
             );
-            """),
+            """, null),
         (new PostgresSchemaUpgrade(10, "migration anchor statistics (online refit)"), """
             -- A migration's streamed anchor statistics (Core AnchorStatistics, binary) and its bounded reservoir sample of
             -- anchor items, both written in the transaction of the batch that added the pairs.
@@ -236,8 +240,57 @@ public static class PostgresSchema
                 item_id      text COLLATE "C" NOT NULL,
                 PRIMARY KEY (collection, migration_id, slot)
             );
-            """),
-        (new PostgresSchemaUpgrade(11, "every node follows the store: versions and change notices"), PostgresChangeFeedSchema.Sql),
+            """, null),
+        (new PostgresSchemaUpgrade(11, "every node follows the store: versions and change notices"), PostgresChangeFeedSchema.Sql, null),
+        (new PostgresSchemaUpgrade(12, "shard column on items and tombstones"), PostgresShardColumnUpgrade.Sql, PostgresShardColumnUpgrade.FillAsync),
+        (new PostgresSchemaUpgrade(13, "shard snapshots and encoder models in the store"), """
+            -- Cluster mode with Retrieval:Indexing:SnapshotLocation=Store: each shard's snapshot file, so that any node loads
+            -- the snapshot another wrote. One header row per (collection, shard); the bytes in 1 MiB chunks (bytea rows, not
+            -- large objects: docs/decisions.md). Deleted with the collection's other rows.
+            CREATE TABLE shard_snapshots (
+                collection_key integer     NOT NULL,
+                shard          smallint    NOT NULL,
+                sequence       bigint      NOT NULL,
+                size           bigint      NOT NULL,
+                written_at     timestamptz NOT NULL,
+                PRIMARY KEY (collection_key, shard)
+            );
+            CREATE TABLE shard_snapshot_chunks (
+                collection_key integer  NOT NULL,
+                shard          smallint NOT NULL,
+                chunk          integer  NOT NULL,
+                data           bytea    NOT NULL,
+                PRIMARY KEY (collection_key, shard, chunk)
+            );
+            -- Float vectors and graph links do not compress: skip pglz attempts (still moved out of line).
+            ALTER TABLE shard_snapshot_chunks ALTER COLUMN data SET STORAGE EXTERNAL;
+
+            -- Cluster mode: registered encoders, so that any node loads a model registered through another. info is the
+            -- registry's metadata (JSON); the files carry their SHA-256, checked when loaded. A registration or deletion
+            -- moves the catalog version and sends its notice, so the other nodes read the list again.
+            CREATE TABLE encoder_models (
+                name             text COLLATE "C" NOT NULL,
+                version          text COLLATE "C" NOT NULL,
+                info             text             NOT NULL,
+                model            bytea            NOT NULL,
+                model_sha256     text             NOT NULL,
+                tokenizer        bytea,
+                tokenizer_sha256 text,
+                registered_at    timestamptz      NOT NULL,
+                PRIMARY KEY (name, version)
+            );
+            -- ONNX weights do not compress: skip pglz attempts (still moved out of line).
+            ALTER TABLE encoder_models ALTER COLUMN model SET STORAGE EXTERNAL;
+            CREATE TRIGGER encoder_models_changed AFTER INSERT OR DELETE ON encoder_models
+                FOR EACH STATEMENT EXECUTE FUNCTION retrieval_catalog_changed();
+            """, null),
+        (new PostgresSchemaUpgrade(14, "migration statistics version (compare-and-set) and stored evaluation queries"), """
+            -- How many batches replaced a migration's statistics (0: fit's inline anchors): each batch's replacement is a
+            -- compare-and-set on it, so two nodes cannot overwrite each other's pairs.
+            ALTER TABLE migration_statistics ADD COLUMN version bigint NOT NULL DEFAULT 1;
+            -- The operator's evaluation queries (engine-serialized), kept so that online refit judges on them after a restart.
+            ALTER TABLE migrations ADD COLUMN evaluation_queries bytea;
+            """, null),
     ];
 
     /// <summary>The schema version this build reads and writes.</summary>
@@ -291,11 +344,16 @@ public static class PostgresSchema
         ThrowIfNewer(current);
 
         var applied = new List<PostgresSchemaUpgrade>();
-        foreach (var (upgrade, sql) in Upgrades.Where(u => u.Upgrade.Version > current && u.Upgrade.Version <= targetVersion))
+        foreach (var (upgrade, sql, then) in Upgrades.Where(u => u.Upgrade.Version > current && u.Upgrade.Version <= targetVersion))
         {
             await using (var command = new NpgsqlCommand(sql, connection, transaction))
             {
                 await command.ExecuteNonQueryAsync(cancellationToken);
+            }
+
+            if (then is not null)
+            {
+                await then(connection, transaction, cancellationToken);
             }
 
             await using (var command = new NpgsqlCommand(

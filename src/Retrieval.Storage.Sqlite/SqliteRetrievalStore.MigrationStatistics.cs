@@ -15,9 +15,9 @@ public sealed partial class SqliteRetrievalStore
         await using var connection = await OpenConnectionAsync(cancellationToken);
         await using var transaction = connection.BeginTransaction(deferred: true);
         byte[] data;
-        long heldOut, seed;
+        long heldOut, seed, version;
         await using (var command = Command(connection, transaction, """
-            SELECT data, held_out_pairs, seed_pairs FROM migration_statistics WHERE collection = $collection AND migration_id = $id;
+            SELECT data, held_out_pairs, seed_pairs, version FROM migration_statistics WHERE collection = $collection AND migration_id = $id;
             """))
         {
             command.Parameters.AddWithValue("$collection", collection);
@@ -31,6 +31,7 @@ public sealed partial class SqliteRetrievalStore
             data = (byte[])reader.GetValue(0);
             heldOut = reader.GetInt64(1);
             seed = reader.GetInt64(2);
+            version = reader.GetInt64(3);
         }
 
         var reservoir = new List<MigrationReservoirSlot>();
@@ -47,16 +48,32 @@ public sealed partial class SqliteRetrievalStore
             }
         }
 
-        return new StoredMigrationStatistics(data, heldOut, seed, reservoir);
+        return new StoredMigrationStatistics(data, heldOut, seed, reservoir, version);
     }
 
-    /// <summary>Replaces the statistics and sets the named reservoir slots, inside the batch's transaction.</summary>
-    private static async Task WriteMigrationStatisticsAsync(
+    public async Task<byte[]?> GetMigrationEvaluationQueriesAsync(string collection, string migrationId, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenConnectionAsync(cancellationToken);
+        await using var command = Command(connection, null, """
+            SELECT evaluation_queries FROM migrations WHERE collection = $collection AND id = $id;
+            """);
+        command.Parameters.AddWithValue("$collection", collection);
+        command.Parameters.AddWithValue("$id", migrationId);
+        return await command.ExecuteScalarAsync(cancellationToken) is byte[] data ? data : null;
+    }
+
+    /// <summary>
+    /// Replaces the statistics (a compare-and-set on their version) and sets the named reservoir slots, inside the batch's
+    /// transaction. False when the stored version is not the expected one; nothing was written then.
+    /// </summary>
+    private static async Task<bool> WriteMigrationStatisticsAsync(
         SqliteConnection connection, SqliteTransaction transaction, string collection, string migrationId, MigrationStatisticsWrite statistics, CancellationToken ct)
     {
         await using (var upsert = Command(connection, transaction, """
-            INSERT INTO migration_statistics (collection, migration_id, data, held_out_pairs, seed_pairs) VALUES ($collection, $id, $data, $held, $seed)
-            ON CONFLICT (collection, migration_id) DO UPDATE SET data = excluded.data, held_out_pairs = excluded.held_out_pairs, seed_pairs = excluded.seed_pairs;
+            INSERT INTO migration_statistics (collection, migration_id, data, held_out_pairs, seed_pairs, version) VALUES ($collection, $id, $data, $held, $seed, $next)
+            ON CONFLICT (collection, migration_id) DO UPDATE SET data = excluded.data, held_out_pairs = excluded.held_out_pairs, seed_pairs = excluded.seed_pairs,
+                version = excluded.version
+            WHERE migration_statistics.version IS $expected;
             """))
         {
             upsert.Parameters.AddWithValue("$collection", collection);
@@ -64,10 +81,54 @@ public sealed partial class SqliteRetrievalStore
             upsert.Parameters.AddWithValue("$data", statistics.Data);
             upsert.Parameters.AddWithValue("$held", statistics.HeldOutPairs);
             upsert.Parameters.AddWithValue("$seed", statistics.SeedPairs);
-            await upsert.ExecuteNonQueryAsync(ct);
+            upsert.Parameters.AddWithValue("$next", statistics.NextVersion);
+            upsert.Parameters.AddWithValue("$expected", (object?)statistics.ExpectedVersion ?? DBNull.Value);
+            if (await upsert.ExecuteNonQueryAsync(ct) == 0)
+            {
+                return false;
+            }
         }
 
-        if (statistics.ReservoirSlots.Count == 0)
+        await WriteReservoirSlotsAsync(connection, transaction, collection, migrationId, statistics.ReservoirSlots, ct);
+        return true;
+    }
+
+    /// <summary>Replaces the statistics and reservoir whatever is stored (fit's seed, version 0), or deletes them (null).</summary>
+    private static async Task ReplaceMigrationStatisticsAsync(
+        SqliteConnection connection, SqliteTransaction transaction, string collection, string migrationId, MigrationStatisticsWrite? statistics, CancellationToken ct)
+    {
+        foreach (var table in new[] { "migration_statistics", "migration_reservoir" })
+        {
+            await using var delete = Command(connection, transaction, $"DELETE FROM {table} WHERE collection = $collection AND migration_id = $id;");
+            delete.Parameters.AddWithValue("$collection", collection);
+            delete.Parameters.AddWithValue("$id", migrationId);
+            await delete.ExecuteNonQueryAsync(ct);
+        }
+
+        if (statistics is null)
+        {
+            return;
+        }
+
+        await using (var insert = Command(connection, transaction, """
+            INSERT INTO migration_statistics (collection, migration_id, data, held_out_pairs, seed_pairs, version) VALUES ($collection, $id, $data, $held, $seed, 0);
+            """))
+        {
+            insert.Parameters.AddWithValue("$collection", collection);
+            insert.Parameters.AddWithValue("$id", migrationId);
+            insert.Parameters.AddWithValue("$data", statistics.Data);
+            insert.Parameters.AddWithValue("$held", statistics.HeldOutPairs);
+            insert.Parameters.AddWithValue("$seed", statistics.SeedPairs);
+            await insert.ExecuteNonQueryAsync(ct);
+        }
+
+        await WriteReservoirSlotsAsync(connection, transaction, collection, migrationId, statistics.ReservoirSlots, ct);
+    }
+
+    private static async Task WriteReservoirSlotsAsync(
+        SqliteConnection connection, SqliteTransaction transaction, string collection, string migrationId, IReadOnlyList<MigrationReservoirSlot> slots, CancellationToken ct)
+    {
+        if (slots.Count == 0)
         {
             return;
         }
@@ -80,7 +141,7 @@ public sealed partial class SqliteRetrievalStore
         slot.Parameters.AddWithValue("$id", migrationId);
         var slotNumber = slot.Parameters.Add("$slot", SqliteType.Integer);
         var item = slot.Parameters.Add("$item", SqliteType.Text);
-        foreach (var entry in statistics.ReservoirSlots)
+        foreach (var entry in slots)
         {
             slotNumber.Value = entry.Slot;
             item.Value = entry.ItemId;

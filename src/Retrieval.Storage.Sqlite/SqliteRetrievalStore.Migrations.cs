@@ -125,6 +125,21 @@ public sealed partial class SqliteRetrievalStore
                     await clear.ExecuteNonQueryAsync(ct);
                 }
 
+                if (update.ReplaceStatistics)
+                {
+                    await ReplaceMigrationStatisticsAsync(connection, transaction, migration.Collection, migration.Id, update.SeedStatistics, ct);
+                }
+
+                if (update.EvaluationQueries is { } evaluation)
+                {
+                    await using var store = Command(
+                        connection, transaction, "UPDATE migrations SET evaluation_queries = $data WHERE collection = $collection AND id = $id;");
+                    store.Parameters.AddWithValue("$collection", migration.Collection);
+                    store.Parameters.AddWithValue("$id", migration.Id);
+                    store.Parameters.AddWithValue("$data", evaluation);
+                    await store.ExecuteNonQueryAsync(ct);
+                }
+
                 if (update.Definition is not null)
                 {
                     await UpdateDefinitionAsync(connection, transaction, update.Definition, update.RemovedSpace, ct);
@@ -219,9 +234,10 @@ public sealed partial class SqliteRetrievalStore
             await derive.ExecuteNonQueryAsync(cancellationToken);
         }
 
-        if (marks.Statistics is { } statistics)
+        if (marks.Statistics is { } statistics && !await WriteMigrationStatisticsAsync(connection, transaction, collection, marks.MigrationId, statistics, cancellationToken))
         {
-            await WriteMigrationStatisticsAsync(connection, transaction, collection, marks.MigrationId, statistics, cancellationToken);
+            // Another writer replaced the statistics since the engine read them: the whole batch rolls back.
+            throw new MigrationStatisticsConflictException(collection, marks.MigrationId, statistics.ExpectedVersion);
         }
 
         await using var native = Command(connection, transaction, """

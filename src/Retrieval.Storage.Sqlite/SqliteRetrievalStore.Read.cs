@@ -26,19 +26,28 @@ public sealed partial class SqliteRetrievalStore
     /// in (seq, id) order, each item joined with its vectors (one row per vector). Both inner queries walk their
     /// (collection, seq, id) index from the cursor, so a page costs O(page) however large the collection is.
     /// </summary>
-    private static readonly string FirstPageSql = ChangePageSql(FirstPageCondition);
-    private static readonly string NextPageSql = ChangePageSql(NextPageCondition);
+    private static readonly string FirstPageSql = ChangePageSql(FirstPageCondition, shardCondition: "");
+    private static readonly string NextPageSql = ChangePageSql(NextPageCondition, shardCondition: "");
 
-    private static string ChangePageSql(string cursorCondition) => $"""
-        SELECT k.seq, k.id, k.deleted, i.payload, v.space, v.data
+    /// <summary>
+    /// The pages of one shard's changes: the same walk through the (collection, shard, seq, id) indexes (schema upgrade 8),
+    /// so a shard's page costs O(page) however many other shards the collection has.
+    /// </summary>
+    private static readonly string FirstShardPageSql = ChangePageSql(FirstPageCondition, ShardCondition);
+    private static readonly string NextShardPageSql = ChangePageSql(NextPageCondition, ShardCondition);
+
+    private const string ShardCondition = "AND shard = $shard";
+
+    private static string ChangePageSql(string cursorCondition, string shardCondition) => $"""
+        SELECT k.seq, k.id, k.deleted, i.payload, v.space, v.data, k.shard
         FROM (
-            SELECT seq, id, deleted FROM (
-                SELECT seq, id, 0 AS deleted FROM (
-                    SELECT seq, id FROM items WHERE collection = $collection AND {cursorCondition}
+            SELECT seq, id, deleted, shard FROM (
+                SELECT seq, id, 0 AS deleted, shard FROM (
+                    SELECT seq, id, shard FROM items WHERE collection = $collection {shardCondition} AND {cursorCondition}
                     ORDER BY seq, id LIMIT $limit)
                 UNION ALL
-                SELECT seq, id, 1 AS deleted FROM (
-                    SELECT seq, id FROM tombstones WHERE collection = $collection AND {cursorCondition}
+                SELECT seq, id, 1 AS deleted, shard FROM (
+                    SELECT seq, id, shard FROM tombstones WHERE collection = $collection {shardCondition} AND {cursorCondition}
                     ORDER BY seq, id LIMIT $limit))
             ORDER BY seq, id LIMIT $limit) AS k
         LEFT JOIN items AS i ON k.deleted = 0 AND i.collection = $collection AND i.id = k.id
@@ -62,13 +71,37 @@ public sealed partial class SqliteRetrievalStore
         }
     }
 
+    public async IAsyncEnumerable<ItemChange> ReadShardChangesAsync(
+        string collection, int shard, long afterSequence, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(collection);
+        ArgumentOutOfRangeException.ThrowIfNegative(shard);
+        await using var connection = await OpenConnectionAsync(cancellationToken);
+        await using var transaction = connection.BeginTransaction(deferred: true);
+        await RequireCollectionAsync(connection, transaction, collection, cancellationToken);
+        await foreach (var change in ReadChangesAsync(connection, transaction, collection, afterSequence, shard, cancellationToken))
+        {
+            yield return change;
+        }
+    }
+
     /// <summary>The change feed after <paramref name="afterSequence"/>, page by page, inside the caller's read transaction.</summary>
+    private static IAsyncEnumerable<ItemChange> ReadChangesAsync(
+        SqliteConnection connection, SqliteTransaction transaction, string collection, long afterSequence, CancellationToken cancellationToken) =>
+        ReadChangesAsync(connection, transaction, collection, afterSequence, shard: null, cancellationToken);
+
+    /// <summary>The change feed of one shard, or of all when <paramref name="shard"/> is null.</summary>
     private static async IAsyncEnumerable<ItemChange> ReadChangesAsync(
-        SqliteConnection connection, SqliteTransaction transaction, string collection, long afterSequence,
+        SqliteConnection connection, SqliteTransaction transaction, string collection, long afterSequence, int? shard,
         [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        await using var command = Command(connection, transaction, FirstPageSql);
+        await using var command = Command(connection, transaction, shard is null ? FirstPageSql : FirstShardPageSql);
         command.Parameters.AddWithValue("$collection", collection);
+        if (shard is { } number)
+        {
+            command.Parameters.AddWithValue("$shard", number);
+        }
+
         command.Parameters.AddWithValue("$limit", ChangePageSize);
         var afterSeq = command.Parameters.AddWithValue("$afterSeq", afterSequence);
         var afterId = command.Parameters.AddWithValue("$afterId", string.Empty);
@@ -86,7 +119,7 @@ public sealed partial class SqliteRetrievalStore
                 yield break;
             }
 
-            command.CommandText = NextPageSql;
+            command.CommandText = shard is null ? NextPageSql : NextShardPageSql;
             afterSeq.Value = page[^1].Sequence;
             afterId.Value = page[^1].Id;
         }
@@ -107,7 +140,7 @@ public sealed partial class SqliteRetrievalStore
 
         // The ids travel as one JSON array parameter (json_each), so no SQL is built from the request.
         await using var command = Command(connection, transaction, """
-            SELECT i.seq, i.id, 0, i.payload, v.space, v.data
+            SELECT i.seq, i.id, 0, i.payload, v.space, v.data, i.shard
             FROM items AS i
             LEFT JOIN vectors AS v ON v.collection = i.collection AND v.item_id = i.id
             WHERE i.collection = $collection AND i.id IN (SELECT value FROM json_each($ids))
@@ -138,7 +171,7 @@ public sealed partial class SqliteRetrievalStore
     }
 
     /// <summary>
-    /// Reads rows (seq, id, deleted, payload, space, data) where the rows of one item are adjacent, and folds
+    /// Reads rows (seq, id, deleted, payload, space, data, shard) where the rows of one item are adjacent, and folds
     /// each item's vector rows into one <see cref="ItemChange"/>.
     /// </summary>
     private static async Task<List<ItemChange>> ReadChangePageAsync(SqliteCommand command, CancellationToken cancellationToken)
@@ -151,9 +184,10 @@ public sealed partial class SqliteRetrievalStore
         {
             var sequence = reader.GetInt64(0);
             var id = reader.GetString(1);
+            var shard = reader.GetInt32(6);
             if (reader.GetInt64(2) != 0)
             {
-                changes.Add(new ItemChange(id, sequence, null));
+                changes.Add(new ItemChange(id, sequence, null) { Shard = shard });
                 currentId = null;
                 continue;
             }
@@ -162,7 +196,7 @@ public sealed partial class SqliteRetrievalStore
             {
                 currentId = id;
                 vectors = new Dictionary<string, float[]>(StringComparer.Ordinal);
-                changes.Add(new ItemChange(id, sequence, new StoredItem(id, reader.GetString(3), vectors, sequence)));
+                changes.Add(new ItemChange(id, sequence, new StoredItem(id, reader.GetString(3), vectors, sequence)) { Shard = shard });
             }
 
             if (!reader.IsDBNull(4))

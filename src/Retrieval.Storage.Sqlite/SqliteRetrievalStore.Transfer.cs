@@ -170,11 +170,12 @@ public sealed partial class SqliteRetrievalStore
         SqliteConnection connection, SqliteTransaction transaction, string collection, IAsyncEnumerable<ItemChange> changes, CancellationToken ct)
     {
         await using var item = Command(
-            connection, transaction, "INSERT INTO items (collection, id, payload, seq) VALUES ($collection, $id, $payload, $seq);");
+            connection, transaction, "INSERT INTO items (collection, id, payload, seq, shard) VALUES ($collection, $id, $payload, $seq, $shard);");
         item.Parameters.AddWithValue("$collection", collection);
         var itemId = item.Parameters.Add("$id", SqliteType.Text);
         var payload = item.Parameters.Add("$payload", SqliteType.Text);
         var itemSeq = item.Parameters.Add("$seq", SqliteType.Integer);
+        var itemShard = item.Parameters.Add("$shard", SqliteType.Integer);
 
         await using var vector = Command(connection, transaction, """
             INSERT INTO vectors (collection, item_id, space, data, seq) VALUES ($collection, $id, $space, $data, $seq);
@@ -186,10 +187,11 @@ public sealed partial class SqliteRetrievalStore
         var vectorSeq = vector.Parameters.Add("$seq", SqliteType.Integer);
 
         await using var tombstone = Command(
-            connection, transaction, "INSERT INTO tombstones (collection, id, seq) VALUES ($collection, $id, $seq);");
+            connection, transaction, "INSERT INTO tombstones (collection, id, seq, shard) VALUES ($collection, $id, $seq, $shard);");
         tombstone.Parameters.AddWithValue("$collection", collection);
         var tombstoneId = tombstone.Parameters.Add("$id", SqliteType.Text);
         var tombstoneSeq = tombstone.Parameters.Add("$seq", SqliteType.Integer);
+        var tombstoneShard = tombstone.Parameters.Add("$shard", SqliteType.Integer);
 
         await foreach (var change in changes.WithCancellation(ct))
         {
@@ -197,6 +199,7 @@ public sealed partial class SqliteRetrievalStore
             {
                 tombstoneId.Value = change.Id;
                 tombstoneSeq.Value = change.Sequence;
+                tombstoneShard.Value = change.Shard;
                 await tombstone.ExecuteNonQueryAsync(ct);
                 continue;
             }
@@ -204,6 +207,7 @@ public sealed partial class SqliteRetrievalStore
             itemId.Value = stored.Id;
             payload.Value = stored.PayloadJson;
             itemSeq.Value = stored.Sequence;
+            itemShard.Value = change.Shard;
             await item.ExecuteNonQueryAsync(ct);
             foreach (var (name, values) in stored.Vectors)
             {

@@ -14,6 +14,7 @@ public sealed partial class SqliteRetrievalStore
     {
         ArgumentNullException.ThrowIfNull(collection);
         ArgumentNullException.ThrowIfNull(batch);
+        batch.Shards?.EnsureMatches(batch);
         return WriteTransactionAsync((connection, transaction, ct) => WriteBatchAsync(connection, transaction, collection, batch, ct), cancellationToken);
     }
 
@@ -28,6 +29,12 @@ public sealed partial class SqliteRetrievalStore
         if (batches.Count == 0)
         {
             throw new ArgumentException("a write group needs at least one batch", nameof(batches));
+        }
+
+        foreach (var batch in batches)
+        {
+            ArgumentNullException.ThrowIfNull(batch);
+            batch.Shards?.EnsureMatches(batch);
         }
 
         return WriteTransactionAsync<IReadOnlyList<long>>(
@@ -47,14 +54,14 @@ public sealed partial class SqliteRetrievalStore
     private static async Task<long> WriteBatchAsync(
         SqliteConnection connection, SqliteTransaction transaction, string collection, WriteBatch batch, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(batch);
         var sequence = await NextSequenceAsync(connection, transaction, collection, batch.Guard, cancellationToken);
-        await UpsertAsync(connection, transaction, collection, sequence, batch.Upserts, cancellationToken);
+        await UpsertAsync(connection, transaction, collection, sequence, batch, cancellationToken);
         await WriteRawInputsAsync(connection, transaction, collection, batch.Upserts, cancellationToken);
-        await DeleteAsync(connection, transaction, collection, sequence, batch.Deletes, cancellationToken);
+        await DeleteAsync(connection, transaction, collection, sequence, batch, cancellationToken);
         await DeleteRawInputsAsync(connection, transaction, collection, batch.Deletes, cancellationToken);
         if (batch.Migration is { } marks)
         {
+            // A refused statistics compare-and-set throws here: the transaction, with every batch of the group, rolls back.
             await ApplyMigrationMarksAsync(connection, transaction, collection, marks, cancellationToken);
         }
 
@@ -101,9 +108,10 @@ public sealed partial class SqliteRetrievalStore
         SqliteTransaction transaction,
         string collection,
         long sequence,
-        IReadOnlyList<ItemWrite> upserts,
+        WriteBatch batch,
         CancellationToken cancellationToken)
     {
+        var upserts = batch.Upserts;
         if (upserts.Count == 0)
         {
             return;
@@ -112,11 +120,12 @@ public sealed partial class SqliteRetrievalStore
         // One prepared statement each, re-bound per row: SQLite's fastest bulk path inside a transaction.
         // A null $payload keeps the stored payload; a new item without one gets '{}'.
         await using var item = Command(connection, transaction, """
-            INSERT INTO items (collection, id, payload, seq) VALUES ($collection, $id, COALESCE($payload, '{}'), $seq)
-            ON CONFLICT (collection, id) DO UPDATE SET payload = COALESCE($payload, payload), seq = excluded.seq;
+            INSERT INTO items (collection, id, payload, seq, shard) VALUES ($collection, $id, COALESCE($payload, '{}'), $seq, $shard)
+            ON CONFLICT (collection, id) DO UPDATE SET payload = COALESCE($payload, payload), seq = excluded.seq, shard = excluded.shard;
             """);
         var itemId = item.Parameters.Add("$id", SqliteType.Text);
         var payload = item.Parameters.Add("$payload", SqliteType.Text);
+        var itemShard = item.Parameters.Add("$shard", SqliteType.Integer);
         item.Parameters.AddWithValue("$collection", collection);
         item.Parameters.AddWithValue("$seq", sequence);
 
@@ -146,10 +155,12 @@ public sealed partial class SqliteRetrievalStore
         var reviveId = revive.Parameters.Add("$id", SqliteType.Text);
         revive.Parameters.AddWithValue("$collection", collection);
 
-        foreach (var write in upserts)
+        for (var index = 0; index < upserts.Count; index++)
         {
+            var write = upserts[index];
             itemId.Value = write.Id;
             payload.Value = (object?)write.PayloadJson ?? DBNull.Value;
+            itemShard.Value = BatchShards.OfUpsert(batch, index);
             await item.ExecuteNonQueryAsync(cancellationToken);
 
             foreach (var (spaceName, values) in write.Vectors)
@@ -173,9 +184,10 @@ public sealed partial class SqliteRetrievalStore
         SqliteTransaction transaction,
         string collection,
         long sequence,
-        IReadOnlyList<string> deletes,
+        WriteBatch batch,
         CancellationToken cancellationToken)
     {
+        var deletes = batch.Deletes;
         if (deletes.Count == 0)
         {
             return;
@@ -192,15 +204,17 @@ public sealed partial class SqliteRetrievalStore
         vectors.Parameters.AddWithValue("$collection", collection);
 
         await using var tombstone = Command(connection, transaction, """
-            INSERT INTO tombstones (collection, id, seq) VALUES ($collection, $id, $seq)
-            ON CONFLICT (collection, id) DO UPDATE SET seq = excluded.seq;
+            INSERT INTO tombstones (collection, id, seq, shard) VALUES ($collection, $id, $seq, $shard)
+            ON CONFLICT (collection, id) DO UPDATE SET seq = excluded.seq, shard = excluded.shard;
             """);
         var tombstoneId = tombstone.Parameters.Add("$id", SqliteType.Text);
+        var tombstoneShard = tombstone.Parameters.Add("$shard", SqliteType.Integer);
         tombstone.Parameters.AddWithValue("$collection", collection);
         tombstone.Parameters.AddWithValue("$seq", sequence);
 
-        foreach (var id in deletes)
+        for (var index = 0; index < deletes.Count; index++)
         {
+            var id = deletes[index];
             itemId.Value = id;
             if (await item.ExecuteNonQueryAsync(cancellationToken) == 0)
             {
@@ -210,6 +224,7 @@ public sealed partial class SqliteRetrievalStore
             vectorsId.Value = id;
             await vectors.ExecuteNonQueryAsync(cancellationToken);
             tombstoneId.Value = id;
+            tombstoneShard.Value = BatchShards.OfDelete(batch, index);
             await tombstone.ExecuteNonQueryAsync(cancellationToken);
         }
     }

@@ -14,7 +14,11 @@ namespace Retrieval.Storage.Sqlite;
 /// </remarks>
 internal static class SqliteSchema
 {
-    private static readonly (int Version, string Name, string Sql)[] Upgrades =
+    /// <summary>
+    /// Every upgrade: its SQL, then, for the few that compute values no SQL can (the shard of each id), a step in C# run in
+    /// the same transaction.
+    /// </summary>
+    private static readonly (int Version, string Name, string Sql, Func<SqliteConnection, SqliteTransaction, CancellationToken, Task>? Then)[] Upgrades =
     [
         (1, "initial schema", """
             CREATE TABLE collections (
@@ -47,7 +51,7 @@ internal static class SqliteSchema
                 PRIMARY KEY (collection, id)
             );
             CREATE INDEX tombstones_collection_seq ON tombstones (collection, seq, id);
-            """),
+            """, null),
         (2, "compatibility maps", """
             CREATE TABLE maps (
                 collection TEXT    NOT NULL,
@@ -64,7 +68,7 @@ internal static class SqliteSchema
             );
             -- The registry invariant, enforced by the database too: one active map per (collection, from, to).
             CREATE UNIQUE INDEX maps_one_active ON maps (collection, from_space, to_space) WHERE state = 2;
-            """),
+            """, null),
         (3, "raw inputs", """
             -- The text, image or tensor each item's vector in a space was encoded from (collections that keep them),
             -- so that a new model can re-encode the gallery. kind: 1 text (UTF-8), 2 image, 3 tensor.
@@ -76,7 +80,7 @@ internal static class SqliteSchema
                 content    BLOB    NOT NULL,
                 PRIMARY KEY (collection, item_id, space)
             );
-            """),
+            """, null),
         (4, "model-upgrade migrations", """
             CREATE TABLE migrations (
                 collection             TEXT    NOT NULL,
@@ -119,7 +123,7 @@ internal static class SqliteSchema
                 item_id      TEXT NOT NULL,
                 PRIMARY KEY (collection, migration_id, item_id)
             );
-            """),
+            """, null),
         (5, "api keys", """
             -- API keys: the secret is never stored, only HMAC-SHA256(salt, secret). scope: 1 read, 2 write, 3 admin.
             -- collections: a JSON array of names and patterns, empty for every collection. Times as elsewhere.
@@ -135,7 +139,7 @@ internal static class SqliteSchema
                 expires_at  INTEGER,
                 revoked_at  INTEGER
             );
-            """),
+            """, null),
         (6, "collection aliases", """
             -- Another name for a collection, usable wherever a collection is named; switched atomically (blue/green).
             CREATE TABLE aliases (
@@ -143,7 +147,7 @@ internal static class SqliteSchema
                 collection TEXT    NOT NULL,
                 updated_at INTEGER NOT NULL
             );
-            """),
+            """, null),
         (7, "migration anchor statistics (online refit)", """
             -- A migration's streamed anchor statistics (Core AnchorStatistics, binary) and its bounded reservoir sample of
             -- anchor items, both written in the transaction of the batch that added the pairs.
@@ -162,14 +166,33 @@ internal static class SqliteSchema
                 item_id      TEXT    NOT NULL,
                 PRIMARY KEY (collection, migration_id, slot)
             );
-            """),
+            """, null),
+        (8, "shard column on items and tombstones", SqliteShardColumnUpgrade.Sql, SqliteShardColumnUpgrade.FillAsync),
+        (9, "migration statistics version (compare-and-set) and stored evaluation queries", """
+            -- How many batches replaced a migration's statistics (0: fit's inline anchors): each batch's replacement is a
+            -- compare-and-set on it, so two writers cannot overwrite each other's pairs.
+            ALTER TABLE migration_statistics ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
+            -- The operator's evaluation queries (engine-serialized), kept so that online refit judges on them after a restart.
+            ALTER TABLE migrations ADD COLUMN evaluation_queries BLOB;
+            """, null),
     ];
 
     /// <summary>The schema version this build writes and reads.</summary>
     public static int CurrentVersion => Upgrades[^1].Version;
 
-    public static async Task UpgradeAsync(SqliteConnection connection, CancellationToken cancellationToken)
+    /// <summary>How many upgrades bring an empty database to <see cref="CurrentVersion"/> (numbers are reserved per branch, so some may be skipped).</summary>
+    public static int UpgradeCount => Upgrades.Length;
+
+    public static Task UpgradeAsync(SqliteConnection connection, CancellationToken cancellationToken) =>
+        UpgradeAsync(connection, CurrentVersion, cancellationToken);
+
+    /// <summary>
+    /// Applies the upgrades up to <paramref name="targetVersion"/> only: lets tests build a file as an older release left it
+    /// and then check the step to the current schema.
+    /// </summary>
+    internal static async Task UpgradeAsync(SqliteConnection connection, int targetVersion, CancellationToken cancellationToken)
     {
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(targetVersion, CurrentVersion);
         await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
         await using (var create = connection.CreateCommand())
         {
@@ -198,12 +221,16 @@ internal static class SqliteSchema
                 $"the SQLite store has schema version {applied}, newer than this build's {CurrentVersion}; upgrade the server");
         }
 
-        foreach (var (version, name, sql) in Upgrades.Where(u => u.Version > applied))
+        foreach (var (version, name, sql, then) in Upgrades.Where(u => u.Version > applied && u.Version <= targetVersion))
         {
             await using var upgrade = connection.CreateCommand();
             upgrade.Transaction = transaction;
             upgrade.CommandText = sql;
             await upgrade.ExecuteNonQueryAsync(cancellationToken);
+            if (then is not null)
+            {
+                await then(connection, transaction, cancellationToken);
+            }
 
             await using var record = connection.CreateCommand();
             record.Transaction = transaction;

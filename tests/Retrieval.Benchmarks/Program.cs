@@ -97,6 +97,8 @@ internal static class Program
                 return await MixedSearchBenchmark.RunAsync(rest);
             case "mixed-refit":
                 return await RefitCurveBenchmark.RunAsync(rest);
+            case "mixed-merge":
+                return MixedMergeExperiment.Run(rest);
             case "ann":
                 return await AnnBenchmark.RunAsync(rest);
             case "ann-overhead":

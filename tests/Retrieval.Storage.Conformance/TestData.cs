@@ -98,6 +98,7 @@ public static class TestData
             Assert.Equal(expected[i].Id, actual[i].Id);
             Assert.Equal(expected[i].Sequence, actual[i].Sequence);
             Assert.Equal(expected[i].IsDelete, actual[i].IsDelete);
+            Assert.Equal(expected[i].Shard, actual[i].Shard);
             if (expected[i].Item is { } item)
             {
                 AssertSameItem(item, actual[i].Item!);

@@ -57,6 +57,23 @@ public sealed class PostgresBackfillLeaseTests
     }
 
     [PostgresFact]
+    public async Task List_GivesEveryLeaseByCollectionAndMigration_MarkingTheLapsedOnes()
+    {
+        await using var database = await TestDatabase.CreateAsync(Ct);
+        await PostgresSchema.UpgradeAsync(database.ConnectionString, Ct);
+        await using var store = new PostgresRetrievalStore(database.ConnectionString);
+        Assert.Empty(await store.ListBackfillLeasesAsync(Ct));
+        var held = await store.TryTakeBackfillLeaseAsync("b", "m", "node-a/1", TimeSpan.FromMinutes(5), Ct);
+        Assert.NotNull(await store.TryTakeBackfillLeaseAsync("a", "m", "node-b/2", TimeSpan.FromMilliseconds(1), Ct));
+        await Task.Delay(20);
+
+        var listed = await store.ListBackfillLeasesAsync(Ct);
+
+        Assert.Equal([("a", "m", "node-b/2", true), ("b", "m", "node-a/1", false)], listed.Select(l => (l.Lease.Collection, l.Lease.MigrationId, l.Lease.Holder, l.Expired)));
+        Assert.Equal(held, listed[1].Lease);
+    }
+
+    [PostgresFact]
     public async Task TryTake_ManyHoldersRacingForAnExpiredLease_ExactlyOneWins()
     {
         await using var database = await TestDatabase.CreateAsync(Ct);

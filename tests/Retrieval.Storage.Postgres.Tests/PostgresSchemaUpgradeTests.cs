@@ -76,6 +76,70 @@ public sealed class PostgresSchemaUpgradeTests
         Assert.Equal(3, await store.CountItemsAsync(first.Name, CancellationToken.None));
     }
 
+    [PostgresFact]
+    public async Task UpgradeAsync_FromVersion11_FillsEachRowsShardFromItsCollectionsShardCount()
+    {
+        await using var database = await TestDatabase.CreateAsync(CancellationToken.None);
+        await PostgresSchema.UpgradeAsync(database.ConnectionString, 11, CancellationToken.None);
+        var sharded = TestData.Collection("sharded") with { Shards = 5 };
+        var single = TestData.Collection("single");
+        var ids = Enumerable.Range(0, 25_000).Select(i => $"item-{i}").ToArray();
+
+        // The version-11 layout: no shard columns. More ids than one page of the fill.
+        await ExecuteAsync(database.ConnectionString, """
+            INSERT INTO collections (name, definition, last_sequence, created_at, updated_at)
+            VALUES (@sharded, @sharded_definition, 3, now(), now()), (@single, @single_definition, 1, now(), now());
+            INSERT INTO items (collection_key, seq, id, payload, spaces, vectors)
+            SELECT (SELECT key FROM collections WHERE name = @sharded), 1 + (n % 2), 'item-' || n, '{}', '{}', '{}'
+            FROM generate_series(0, 24999) AS n;
+            INSERT INTO items (collection_key, seq, id, payload, spaces, vectors)
+            VALUES ((SELECT key FROM collections WHERE name = @single), 1, 'item-7', '{}', '{}', '{}');
+            INSERT INTO tombstones (collection_key, seq, id)
+            VALUES ((SELECT key FROM collections WHERE name = @sharded), 3, 'gone-1'), ((SELECT key FROM collections WHERE name = @sharded), 3, 'gone-2');
+            """,
+            ("sharded", sharded.Name),
+            ("single", single.Name),
+            ("sharded_definition", CollectionDefinitionJson.Serialize(sharded)),
+            ("single_definition", CollectionDefinitionJson.Serialize(single)));
+
+        var applied = await PostgresSchema.UpgradeAsync(database.ConnectionString, CancellationToken.None);
+
+        Assert.Contains(applied, u => u.Version == 12);
+        await using var store = new PostgresRetrievalStore(database.ConnectionString);
+        await store.OpenAsync(CancellationToken.None);
+        var all = await ReadAllAsync(store, sharded.Name);
+        Assert.Equal(ids.Length + 2, all.Count);
+        Assert.All(all, c => Assert.Equal(ShardAssignment.ShardOf(c.Id, 5), c.Shard));
+        var perShard = new List<ItemChange>();
+        for (var shard = 0; shard < 5; shard++)
+        {
+            var part = await ReadShardAsync(store, sharded.Name, shard);
+            Assert.All(part, c => Assert.Equal(shard, c.Shard));
+            perShard.AddRange(part);
+        }
+
+        Assert.Equal(all.Select(c => c.Id).Order(StringComparer.Ordinal), perShard.Select(c => c.Id).Order(StringComparer.Ordinal));
+        Assert.Equal(["item-7"], (await ReadShardAsync(store, single.Name, 0)).Select(c => c.Id));
+
+        // A write without a shard is refused by the schema itself: the column has no default any more.
+        var error = await Assert.ThrowsAsync<PostgresException>(() => ExecuteAsync(
+            database.ConnectionString,
+            "INSERT INTO items (collection_key, seq, id, payload, spaces, vectors) VALUES ((SELECT key FROM collections WHERE name = @single), 2, 'x', '{}', '{}', '{}');",
+            ("single", single.Name)));
+        Assert.Equal(PostgresErrorCodes.NotNullViolation, error.SqlState);
+    }
+
+    private static async Task<List<ItemChange>> ReadShardAsync(PostgresRetrievalStore store, string collection, int shard)
+    {
+        var changes = new List<ItemChange>();
+        await foreach (var change in store.ReadShardChangesAsync(collection, shard, 0, CancellationToken.None))
+        {
+            changes.Add(change);
+        }
+
+        return changes;
+    }
+
     private static async Task<List<ItemChange>> ReadAllAsync(PostgresRetrievalStore store, string collection)
     {
         var changes = new List<ItemChange>();

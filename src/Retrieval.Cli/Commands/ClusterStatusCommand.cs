@@ -6,7 +6,7 @@ using Spectre.Console.Cli;
 
 namespace Retrieval.Cli.Commands;
 
-/// <summary>The cluster's nodes as its membership records them, or that cluster mode is off.</summary>
+/// <summary>The cluster's nodes as its membership records them and its backfill leases, or that cluster mode is off.</summary>
 internal sealed class ClusterStatusCommand : AsyncCommand<ServerSettings>
 {
     public override async Task<int> ExecuteAsync(CommandContext context, ServerSettings settings, CancellationToken cancellationToken)
@@ -37,6 +37,44 @@ internal sealed class ClusterStatusCommand : AsyncCommand<ServerSettings>
         }
 
         AnsiConsole.Write(table);
+        if (status.Replicas.Count > 0)
+        {
+            // Shard placement Grains: where each (shard, replica) lives.
+            var replicas = new Table().AddColumns("collection", "shard", "replica", "node", "items", "applied sequence", "error");
+            foreach (var replica in status.Replicas)
+            {
+                replicas.AddRow(
+                    Markup.Escape(replica.Collection),
+                    replica.Shard.ToString(CultureInfo.InvariantCulture),
+                    replica.Replica.ToString(CultureInfo.InvariantCulture),
+                    replica.Loaded ? Markup.Escape(replica.Node) : "(not loaded)",
+                    replica.Error.Length > 0 || !replica.Loaded ? "-" : replica.ItemCount.ToString(CultureInfo.InvariantCulture),
+                    replica.Error.Length > 0 || !replica.Loaded ? "-" : replica.AppliedSequence.ToString(CultureInfo.InvariantCulture),
+                    Markup.Escape(replica.Error));
+            }
+
+            AnsiConsole.Write(replicas);
+        }
+
+        if (status.BackfillLeases.Count > 0)
+        {
+            // Which node runs each migration's server-side backfill.
+            var leases = new Table().AddColumns("collection", "migration", "backfill runner", "epoch", "taken (UTC)", "expires (UTC)", "");
+            foreach (var lease in status.BackfillLeases)
+            {
+                leases.AddRow(
+                    Markup.Escape(lease.Collection),
+                    Markup.Escape(lease.MigrationId),
+                    Markup.Escape(lease.Holder),
+                    lease.Epoch.ToString(CultureInfo.InvariantCulture),
+                    Time(lease.TakenAt),
+                    Time(lease.ExpiresAt),
+                    lease.Expired ? "(expired)" : "");
+            }
+
+            AnsiConsole.Write(leases);
+        }
+
         return 0;
     }
 

@@ -29,12 +29,16 @@ internal sealed class CreateCollectionCommand : AsyncCommand<CreateCollectionCom
         [CommandOption("--shards <N>")]
         [Description("shards to spread the items over, 1 to 64 (default 1); fixed at creation. Each shard indexes and is searched in parallel")]
         public int Shards { get; init; } = 1;
+
+        [CommandOption("--replicas <N>")]
+        [Description("copies of each shard, each on its own node, 1 to the number of nodes (default 1); cluster mode with Retrieval:Cluster:ShardPlacement=Grains only")]
+        public int Replicas { get; init; } = 1;
     }
 
     public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
         using var client = new RetrievalClient(settings);
-        var request = new CreateCollectionRequest { Name = settings.Name, DefaultSpace = settings.DefaultSpace ?? "", Shards = settings.Shards };
+        var request = new CreateCollectionRequest { Name = settings.Name, DefaultSpace = settings.DefaultSpace ?? "", Shards = settings.Shards, Replicas = settings.Replicas };
         request.Spaces.Add(settings.Spaces.Select(SpaceSpec.Parse));
         foreach (var index in settings.Indexes)
         {

@@ -18,6 +18,12 @@ public interface ISpaceEncoders
     Task<IAsyncDisposable> LockAsync(CancellationToken cancellationToken);
 
     /// <summary>
+    /// Reads the registered encoders again where several nodes register them (a cluster's shared store): called when the
+    /// store's catalog moved. Nothing to do where only this process registers them.
+    /// </summary>
+    Task RefreshAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>
     /// Checks that <paramref name="requested"/> exists and produces vectors that <paramref name="space"/> can hold, and
     /// returns the reference to store: version resolved (empty = latest) and the model checksum filled in.
     /// INVALID_ARGUMENT naming <paramref name="field"/> otherwise.

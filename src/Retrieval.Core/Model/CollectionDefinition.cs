@@ -22,6 +22,13 @@ public sealed record CollectionDefinition(
     /// </summary>
     public long Version { get; init; }
 
+    /// <summary>
+    /// Copies of each shard kept on different nodes when shards are placed as replicas (cluster mode,
+    /// <c>Retrieval:Cluster:ShardPlacement=Grains</c>): 1 to the number of nodes, set at creation. A search needs one
+    /// live replica of every shard, so with 2 the loss of one node fails no search.
+    /// </summary>
+    public int Replicas { get; init; } = 1;
+
     /// <summary>This definition changed: the next version, stamped <paramref name="at"/>.</summary>
     public CollectionDefinition Changed(DateTimeOffset at) => this with { Version = Version + 1, UpdatedAt = at };
 

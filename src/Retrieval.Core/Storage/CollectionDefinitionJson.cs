@@ -17,19 +17,20 @@ public static class CollectionDefinitionJson
     };
 
     public static string Serialize(CollectionDefinition collection) =>
-        JsonSerializer.Serialize(new Persisted(collection.Spaces, collection.DefaultSpace, collection.StoreInputs, collection.Shards, collection.Version), Options);
+        JsonSerializer.Serialize(new Persisted(collection.Spaces, collection.DefaultSpace, collection.StoreInputs, collection.Shards, collection.Version, collection.Replicas), Options);
 
     public static CollectionDefinition Deserialize(string name, string json, DateTimeOffset createdAt, DateTimeOffset updatedAt)
     {
         var persisted = JsonSerializer.Deserialize<Persisted>(json, Options)
             ?? throw new InvalidDataException($"collection '{name}' has an empty definition");
         // Definitions written before shards existed have no "shards": they are one-shard collections.
-        // Definitions written before versions existed have no "version": version 0.
+        // Definitions written before versions existed have no "version": version 0; before replicas, "replicas": 1.
         return new CollectionDefinition(name, persisted.Spaces, persisted.DefaultSpace, createdAt, updatedAt, persisted.StoreInputs, persisted.Shards)
         {
             Version = persisted.Version,
+            Replicas = persisted.Replicas,
         };
     }
 
-    private sealed record Persisted(IReadOnlyList<SpaceDefinition> Spaces, string DefaultSpace, bool StoreInputs = false, int Shards = 1, long Version = 0);
+    private sealed record Persisted(IReadOnlyList<SpaceDefinition> Spaces, string DefaultSpace, bool StoreInputs = false, int Shards = 1, long Version = 0, int Replicas = 1);
 }

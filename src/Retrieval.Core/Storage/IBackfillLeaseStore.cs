@@ -11,6 +11,9 @@ namespace Retrieval.Core.Storage;
 /// <param name="ExpiresAt">When it lapses unless renewed (the store's clock).</param>
 public sealed record BackfillLease(string Collection, string MigrationId, string Holder, long Epoch, DateTimeOffset TakenAt, DateTimeOffset ExpiresAt);
 
+/// <summary>A stored lease and whether it lapsed (its expiry passed by the store's clock when read).</summary>
+public sealed record BackfillLeaseState(BackfillLease Lease, bool Expired);
+
 /// <summary>
 /// The store-of-record role that keeps backfill leases: in cluster mode, the one place that decides which node runs a
 /// migration's backfill steps. Every change is a compare-and-set in one statement on the store's own clock, so node
@@ -28,6 +31,9 @@ public interface IBackfillLeaseStore
 
     /// <summary>Gives the lease up when <paramref name="holder"/> holds it (so another node need not wait for it to expire); otherwise does nothing.</summary>
     Task ReleaseBackfillLeaseAsync(string collection, string migrationId, string holder, CancellationToken cancellationToken);
+
+    /// <summary>Every stored lease (cluster status), by collection and migration, each saying whether it lapsed by the store's clock.</summary>
+    Task<IReadOnlyList<BackfillLeaseState>> ListBackfillLeasesAsync(CancellationToken cancellationToken);
 
     /// <summary>The lease of a migration as stored (possibly expired), or null when none was ever taken or it was released.</summary>
     Task<BackfillLease?> GetBackfillLeaseAsync(string collection, string migrationId, CancellationToken cancellationToken);

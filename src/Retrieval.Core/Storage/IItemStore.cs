@@ -31,6 +31,14 @@ public interface IItemStore
     /// </summary>
     IAsyncEnumerable<ItemChange> ReadChangesAsync(string collection, long afterSequence, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// <see cref="ReadChangesAsync"/> restricted to the ids recorded in <paramref name="shard"/> (<see cref="WriteBatch.Shards"/>):
+    /// the same order, the same snapshot semantics, read through the (collection, shard, sequence) index so that a shard
+    /// replica catching up reads its own changes only. A shard the collection does not have yields nothing; a negative
+    /// one throws <see cref="ArgumentOutOfRangeException"/>. NotFound when the collection is unknown.
+    /// </summary>
+    IAsyncEnumerable<ItemChange> ReadShardChangesAsync(string collection, int shard, long afterSequence, CancellationToken cancellationToken);
+
     /// <summary>The current state of the given ids; unknown ids are left out. Order is unspecified.</summary>
     Task<IReadOnlyList<StoredItem>> GetItemsAsync(string collection, IReadOnlyList<string> ids, CancellationToken cancellationToken);
 

@@ -37,6 +37,9 @@ public interface IMigrationStore
     /// </summary>
     Task<StoredMigrationStatistics?> GetMigrationStatisticsAsync(string collection, string migrationId, CancellationToken cancellationToken);
 
+    /// <summary>The operator's evaluation queries stored with the migration (<see cref="MigrationUpdate.EvaluationQueries"/>), or null when none were.</summary>
+    Task<byte[]?> GetMigrationEvaluationQueriesAsync(string collection, string migrationId, CancellationToken cancellationToken);
+
     /// <summary>The migration's audit trail, oldest first.</summary>
     Task<IReadOnlyList<MigrationEvent>> ListMigrationEventsAsync(string collection, string migrationId, CancellationToken cancellationToken);
 }

@@ -37,4 +37,20 @@ public sealed record MigrationUpdate(StoredMigration Migration, MigrationPhase E
 
     /// <summary>Deletes the migration's derived-item list (<see cref="IMigrationStore.ListDerivedItemsAsync"/>).</summary>
     public bool ClearDerivedItems { get; init; }
+
+    /// <summary>
+    /// With <see cref="ReplaceStatistics"/>: the statistics <c>fit</c> computed from its inline anchors (online refit starts
+    /// from them), stored as version 0 with no reservoir; null stores none. Written regardless of the stored version: fit
+    /// runs before any batch may add pairs.
+    /// </summary>
+    public MigrationStatisticsWrite? SeedStatistics { get; init; }
+
+    /// <summary>Replaces the migration's stored statistics and reservoir by <see cref="SeedStatistics"/> (deleting them when it is null).</summary>
+    public bool ReplaceStatistics { get; init; }
+
+    /// <summary>
+    /// The operator's evaluation queries (serialized by the engine, opaque to the store), kept with the migration so that
+    /// online refit judges candidates on them after a restart too; null leaves the stored ones as they are.
+    /// </summary>
+    public byte[]? EvaluationQueries { get; init; }
 }

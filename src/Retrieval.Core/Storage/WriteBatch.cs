@@ -15,6 +15,12 @@ public sealed record WriteBatch(IReadOnlyList<ItemWrite> Upserts, IReadOnlyList<
     /// </summary>
     public WriteGuard? Guard { get; init; }
 
+    /// <summary>
+    /// The shard of each id, recorded with the rows (see <see cref="BatchShards"/>). Null writes every row to shard 0: right
+    /// for a one-shard collection only, so the engine always sets it.
+    /// </summary>
+    public BatchShards? Shards { get; init; }
+
     public static WriteBatch ForUpserts(IReadOnlyList<ItemWrite> upserts) => new(upserts, []);
 
     public static WriteBatch ForDeletes(IReadOnlyList<string> ids) => new([], ids);

@@ -18,7 +18,7 @@ namespace Retrieval.Encoders.Onnx.Registry;
 /// </summary>
 public sealed class EncoderRegistry : IAsyncDisposable
 {
-    private readonly EncoderStore _store;
+    private readonly IEncoderStore _store;
     private readonly EncoderFactory _factory;
     private readonly OnnxEncoderOptions _options;
     private readonly ILogger<EncoderRegistry> _logger;
@@ -27,21 +27,100 @@ public sealed class EncoderRegistry : IAsyncDisposable
     // Registration and deletion of the same name must not interleave; they are rare, so one lock is enough.
     private readonly SemaphoreSlim _writes = new(1, 1);
 
-    public EncoderRegistry(EncoderStore store, EncoderFactory factory, OnnxEncoderOptions options, ILogger<EncoderRegistry> logger)
+    // A shared store's list is read again one refresh at a time. A refresh does not take _writes (a registration holds it
+    // while a large model is saved, and the store follower that refreshes must not wait that long); instead local changes
+    // of the list and a refresh's changes are applied under _listGate, and a refresh whose reading raced a local change
+    // (_localChanges moved) applies nothing: that change's own notice brings the next refresh.
+    private readonly SemaphoreSlim _refreshing = new(1, 1);
+    private readonly Lock _listGate = new();
+    private long _localChanges;
+
+    public EncoderRegistry(IEncoderStore store, EncoderFactory factory, OnnxEncoderOptions options, ILogger<EncoderRegistry> logger)
     {
         _store = store;
         _factory = factory;
         _options = options;
         _logger = logger;
-        foreach (var (path, info, error) in store.ReadAll())
+        // Listed once as the registry is built (at start-up, before the first request): a directory answers at once, the
+        // shared store with one small query. Waited for here because a constructor cannot be asynchronous.
+        foreach (var listing in store.ReadAllAsync(CancellationToken.None).GetAwaiter().GetResult())
         {
-            if (info is null)
+            if (listing.Info is { } info)
             {
-                Log.Unreadable(logger, path, error!);
-                continue;
+                _infos[(info.Descriptor.Name, info.Descriptor.Version)] = info;
+            }
+            else
+            {
+                Log.Unreadable(logger, listing.Where, listing.Error!);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Reads the list again from a shared store (a cluster: another node registered or deleted a version); nothing to do
+    /// for a directory. Versions gone from the store are dropped here, their loaded sessions disposed.
+    /// </summary>
+    public async Task RefreshAsync(CancellationToken cancellationToken)
+    {
+        if (!_store.SharedByNodes)
+        {
+            return;
+        }
+
+        await _refreshing.WaitAsync(cancellationToken);
+        try
+        {
+            long before;
+            lock (_listGate)
+            {
+                before = _localChanges;
             }
 
-            _infos[(info.Descriptor.Name, info.Descriptor.Version)] = info;
+            var listed = new Dictionary<(string Name, string Version), EncoderInfo>();
+            foreach (var listing in await _store.ReadAllAsync(cancellationToken))
+            {
+                if (listing.Info is { } info)
+                {
+                    listed[(info.Descriptor.Name, info.Descriptor.Version)] = info;
+                }
+                else
+                {
+                    Log.Unreadable(_logger, listing.Where, listing.Error!);
+                }
+            }
+
+            List<(string Name, string Version)> gone;
+            lock (_listGate)
+            {
+                if (_localChanges != before)
+                {
+                    return;
+                }
+
+                foreach (var (key, info) in listed)
+                {
+                    if (_infos.TryAdd(key, info))
+                    {
+                        Log.Followed(_logger, key.Name, key.Version);
+                    }
+                }
+
+                gone = [.. _infos.Keys.Where(k => !listed.ContainsKey(k))];
+                foreach (var key in gone)
+                {
+                    _infos.TryRemove(key, out _);
+                }
+            }
+
+            foreach (var key in gone)
+            {
+                await DisposeLoadedAsync(key);
+                Log.Deleted(_logger, key.Name, key.Version);
+            }
+        }
+        finally
+        {
+            _refreshing.Release();
         }
     }
 
@@ -83,7 +162,12 @@ public sealed class EncoderRegistry : IAsyncDisposable
             }
 
             _loaded[(d.Name, d.Version)] = new Lazy<Task<LoadedEncoder>>(Task.FromResult(loaded));
-            _infos[(d.Name, d.Version)] = info;
+            lock (_listGate)
+            {
+                _infos[(d.Name, d.Version)] = info;
+                _localChanges++;
+            }
+
             Log.Registered(_logger, d.Name, d.Version, d.Dimension, d.InputKind.ToString());
             return info;
         }
@@ -139,14 +223,14 @@ public sealed class EncoderRegistry : IAsyncDisposable
                 throw RetrievalException.Precondition($"encoder {name}/{version} is in use by space(s) {string.Join(", ", pinnedBy)}; delete or change those spaces first");
             }
 
-            _infos.TryRemove((name, version), out _);
-
-            if (_loaded.TryRemove((name, version), out var lazy) && lazy.IsValueCreated && lazy.Value.IsCompletedSuccessfully)
+            lock (_listGate)
             {
-                await lazy.Value.Result.DisposeAsync();
+                _infos.TryRemove((name, version), out _);
+                _localChanges++;
             }
 
-            _store.Delete(name, version);
+            await DisposeLoadedAsync((name, version));
+            await _store.DeleteAsync(name, version, cancellationToken);
             Log.Deleted(_logger, name, version);
         }
         finally
@@ -193,6 +277,12 @@ public sealed class EncoderRegistry : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(fieldOf);
         ArgumentNullException.ThrowIfNull(inputs);
+        if (_store.SharedByNodes && Find(name, version) is null)
+        {
+            // Registered through another node a moment ago, before its notice arrived here.
+            await RefreshAsync(cancellationToken);
+        }
+
         var info = Get(name, version);
         if (inputs.Count == 0)
         {
@@ -303,6 +393,14 @@ public sealed class EncoderRegistry : IAsyncDisposable
         return new LoadedEncoder(encoder, _options);
     }
 
+    private async Task DisposeLoadedAsync((string Name, string Version) key)
+    {
+        if (_loaded.TryRemove(key, out var lazy) && lazy.IsValueCreated && lazy.Value.IsCompletedSuccessfully)
+        {
+            await lazy.Value.Result.DisposeAsync();
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         foreach (var lazy in _loaded.Values.Where(l => l.IsValueCreated && l.Value.IsCompletedSuccessfully))
@@ -312,6 +410,7 @@ public sealed class EncoderRegistry : IAsyncDisposable
 
         _loaded.Clear();
         _writes.Dispose();
+        _refreshing.Dispose();
     }
 
     private sealed class Releaser(SemaphoreSlim semaphore) : IAsyncDisposable

@@ -11,7 +11,7 @@ namespace Retrieval.Encoders.Onnx.Registry;
 /// renamed into place, so a crash leaves either the whole version or none; checksums are verified on every load so
 /// a damaged file is reported rather than run.
 /// </summary>
-public sealed class EncoderStore(string root)
+public sealed class EncoderStore(string root) : IEncoderStore
 {
     private const string ModelFile = "model.onnx";
     private const string VocabularyFile = "vocab.txt";
@@ -20,6 +20,18 @@ public sealed class EncoderStore(string root)
     private const string ChecksumFile = "SHA256SUMS";
 
     public string Root { get; } = root;
+
+    /// <summary>One node's directory: nobody else registers into it while the server runs.</summary>
+    public bool SharedByNodes => false;
+
+    public Task<IReadOnlyList<EncoderListing>> ReadAllAsync(CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyList<EncoderListing>>([.. ReadAll().Select(e => new EncoderListing(e.Path, e.Info, e.Error))]);
+
+    public Task DeleteAsync(string name, string version, CancellationToken cancellationToken)
+    {
+        Delete(name, version);
+        return Task.CompletedTask;
+    }
 
     public async Task SaveAsync(EncoderInfo info, EncoderPackage package, CancellationToken cancellationToken)
     {

@@ -13,6 +13,8 @@ public sealed class RegistrySpaceEncoders(EncoderRegistry registry, OnnxEncoderO
 {
     public Task<IAsyncDisposable> LockAsync(CancellationToken cancellationToken) => registry.LockAsync(cancellationToken);
 
+    public Task RefreshAsync(CancellationToken cancellationToken) => registry.RefreshAsync(cancellationToken);
+
     public EncoderRef Bind(EncoderRef requested, SpaceDefinition space, FieldPath field)
     {
         ArgumentNullException.ThrowIfNull(requested);

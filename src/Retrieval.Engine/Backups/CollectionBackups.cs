@@ -6,6 +6,7 @@ using Retrieval.Core.Model;
 using Retrieval.Core.Storage;
 using Retrieval.Engine.Collections;
 using Retrieval.Engine.State;
+using Retrieval.Engine.Writes;
 
 namespace Retrieval.Engine.Backups;
 
@@ -80,7 +81,7 @@ internal sealed class CollectionBackups
         var work = CreateWorkFolder();
         try
         {
-            var indexFiles = CopyIndexFiles(canonical, _catalog.IndexFilesOf(state.Definition), work);
+            var indexFiles = _catalog.CopyIndexFiles(state.Definition, shard => Path.Combine(work, $"index-{shard}{SnapshotArchiveFormat.IndexSuffix}"));
             var archive = Path.Combine(work, "archive" + SnapshotArchiveFormat.ArchiveExtension);
             string? chosen = null;
             var manifest = await _store.ExportCollectionAsync(
@@ -222,7 +223,8 @@ internal sealed class CollectionBackups
             var state = await _catalog.RestoreAsync(
                 restore.Definition,
                 overwrite,
-                (replace, ct) => _store.ImportCollectionAsync(restore.Rows, replace, ct),
+                (replace, ct) => _store.ImportCollectionAsync(
+                    restore.Rows with { Changes = ShardStamping.Stamp(restore.Rows.Changes, restore.Definition.Shards, ct) }, replace, ct),
                 restore.IndexFiles,
                 _attach,
                 cancellationToken);
@@ -250,28 +252,6 @@ internal sealed class CollectionBackups
         {
             throw new CorruptSnapshotException("collection.json: the definition has no spaces, duplicate or invalid space names, an unknown default space or a shard count outside 1…64");
         }
-    }
-
-    private Dictionary<int, string> CopyIndexFiles(string collection, IReadOnlyDictionary<int, string> sources, string work)
-    {
-        var copies = new Dictionary<int, string>();
-        foreach (var (shard, source) in sources)
-        {
-            var copy = Path.Combine(work, $"index-{shard}{SnapshotArchiveFormat.IndexSuffix}");
-            try
-            {
-                // The engine replaces a shard snapshot by renaming a new file over it: a copy reads one whole version.
-                File.Copy(source, copy);
-                copies[shard] = copy;
-            }
-            catch (FileNotFoundException)
-            {
-                // Deleted meanwhile (its space's index was dropped): index files are derived, the restore rebuilds the shard.
-                Log.IndexFileVanished(_logger, collection, shard);
-            }
-        }
-
-        return copies;
     }
 
     private static async Task CopyBoundedAsync(Stream source, Stream destination, long limit, CancellationToken cancellationToken)

@@ -17,9 +17,6 @@ internal static partial class Log
     [LoggerMessage(1203, LogLevel.Warning, "Collection {Collection}: restore refused, the snapshot archive is corrupt: {Reason}")]
     public static partial void CorruptSnapshotRefused(ILogger logger, string collection, string reason);
 
-    [LoggerMessage(1204, LogLevel.Warning, "Collection {Collection} shard {Shard}: its index snapshot vanished while being copied into a collection snapshot; a restore rebuilds that shard")]
-    public static partial void IndexFileVanished(ILogger logger, string collection, int shard);
-
     [LoggerMessage(1205, LogLevel.Warning, "Removed {Count} work folders of collection snapshots or restores that a crash interrupted")]
     public static partial void SnapshotLeftoversRemoved(ILogger logger, int count);
 }

@@ -150,26 +150,12 @@ internal sealed class CollectionCatalog : IDisposable
         }
     }
 
-    /// <summary>The shard snapshot files the engine writes for a collection (to copy into a collection snapshot).</summary>
-    public IReadOnlyDictionary<int, string> IndexFilesOf(CollectionDefinition definition)
-    {
-        var files = new Dictionary<int, string>();
-        if (_snapshots is null)
-        {
-            return files;
-        }
-
-        for (var shard = 0; shard < Math.Max(1, definition.Shards); shard++)
-        {
-            var path = _snapshots.PathOf(definition.Name, shard);
-            if (File.Exists(path))
-            {
-                files[shard] = path;
-            }
-        }
-
-        return files;
-    }
+    /// <summary>
+    /// Copies the shard snapshots the engine wrote for a collection to the local files <paramref name="destination"/> names
+    /// (to put into a collection snapshot); returns the shards copied.
+    /// </summary>
+    public IReadOnlyDictionary<int, string> CopyIndexFiles(CollectionDefinition definition, Func<int, string> destination) =>
+        _snapshots?.CopyTo(definition, destination) ?? new Dictionary<int, string>();
 
     // One collection from the store: each shard from its snapshot when usable, then the store's later changes.
     private async Task<CollectionState> LoadAsync(

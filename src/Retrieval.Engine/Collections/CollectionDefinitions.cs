@@ -20,9 +20,12 @@ internal sealed class CollectionDefinitions
     private readonly SegmentOptimizer _optimizer;
     private readonly ILogger _logger;
 
-    public CollectionDefinitions(CollectionCatalog catalog, EncoderBinding encoders, SegmentOptimizer optimizer, ILogger logger)
+    private readonly Cluster.IRemoteShards? _remote;
+
+    public CollectionDefinitions(CollectionCatalog catalog, EncoderBinding encoders, SegmentOptimizer optimizer, ILogger logger, Cluster.IRemoteShards? remote = null)
     {
         _catalog = catalog;
+        _remote = remote;
         _encoders = encoders;
         _optimizer = optimizer;
         _logger = logger;
@@ -33,7 +36,8 @@ internal sealed class CollectionDefinitions
     /// <paramref name="storeInputs"/> the store of record keeps the raw input each vector was encoded from.
     /// </summary>
     public async Task<CollectionInfo> CreateAsync(
-        string name, IReadOnlyList<SpaceDefinition> spaces, string? defaultSpace, bool storeInputs, int shards, CancellationToken cancellationToken)
+        string name, IReadOnlyList<SpaceDefinition> spaces, string? defaultSpace, bool storeInputs, int shards, CancellationToken cancellationToken,
+        int replicas = 0)
     {
         _catalog.EnsureReady();
         Names.ValidateName(name, FieldPath.Of("name"));
@@ -41,6 +45,8 @@ internal sealed class CollectionDefinitions
         {
             throw RetrievalException.Invalid(FieldPath.Of("shards"), $"must be between 1 and {ShardAssignment.MaxShards} (0: the default, 1), got {shards}");
         }
+
+        ValidateReplicas(replicas);
 
         if (spaces.Count == 0)
         {
@@ -69,8 +75,25 @@ internal sealed class CollectionDefinitions
         }
 
         var now = DateTimeOffset.UtcNow;
-        var state = await _catalog.CreateAsync(new CollectionDefinition(name, spaces, chosenDefault, now, now, storeInputs, Math.Max(1, shards)), cancellationToken);
+        var definition = new CollectionDefinition(name, spaces, chosenDefault, now, now, storeInputs, Math.Max(1, shards)) { Replicas = Math.Max(1, replicas) };
+        var state = await _catalog.CreateAsync(definition, cancellationToken);
         return Describe(state);
+    }
+
+    /// <summary>
+    /// Replicas of each shard live on different nodes: at most as many as the nodes serving shards now (1 where this
+    /// engine holds every shard itself: a single node, or a cluster whose nodes each hold every shard).
+    /// </summary>
+    private void ValidateReplicas(int replicas)
+    {
+        var nodes = _remote?.NodeCount ?? 1;
+        if (replicas < 0 || replicas > Math.Max(1, nodes))
+        {
+            var where = _remote is null
+                ? "1 here: replicas are placed on different nodes only in cluster mode with Retrieval:Cluster:ShardPlacement=Grains"
+                : $"{nodes}, the nodes in the cluster now";
+            throw RetrievalException.Invalid(FieldPath.Of("replicas"), $"must be between 1 and the number of nodes ({where}; 0: the default, 1), got {replicas}");
+        }
     }
 
     public IReadOnlyList<CollectionInfo> List()

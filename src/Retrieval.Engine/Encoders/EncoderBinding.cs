@@ -66,6 +66,9 @@ internal sealed class EncoderBinding
         return new EncodedQuery(vectors[0], null);
     }
 
+    /// <summary>Reads the registered encoders again where other nodes register them too (see <see cref="ISpaceEncoders.RefreshAsync"/>).</summary>
+    public Task RefreshAsync(CancellationToken cancellationToken) => _encoders?.RefreshAsync(cancellationToken) ?? Task.CompletedTask;
+
     /// <summary>Holds encoder deletion off while spaces naming encoders are committed; nothing to hold when none does.</summary>
     public async Task<IAsyncDisposable?> LockAsync(IEnumerable<SpaceDefinition> spaces, CancellationToken cancellationToken) =>
         spaces.Any(s => s.Encoder is not null) ? await Require().LockAsync(cancellationToken) : null;

@@ -33,7 +33,14 @@ public sealed class IndexingOptions
     /// <summary>HNSW efSearch when a request names none. Default 64 (raised to k when smaller).</summary>
     public int DefaultEfSearch { get; set; } = 64;
 
-    /// <summary>HNSW efConstruction (USearch expansion_add). Default 64.</summary>
+    /// <summary>
+    /// Which library holds float32 HNSW graphs (HNSW specs without SQ8, which is always USearch's). Default
+    /// <see cref="Indexes.HnswLibrary.Retrieval"/>, the engine's own graph; <see cref="Indexes.HnswLibrary.USearch"/>
+    /// is the earlier one, kept for comparison. Only new builds follow it: a snapshot is read by the library that wrote it.
+    /// </summary>
+    public HnswLibrary HnswLibrary { get; set; } = HnswLibrary.Retrieval;
+
+    /// <summary>HNSW efConstruction (the candidate list of an insertion). Default 64.</summary>
     public int HnswEfConstruction { get; set; } = 64;
 
     /// <summary>IVF lists probed when a request names none. Default 16.</summary>
@@ -102,6 +109,13 @@ public sealed class IndexingOptions
     /// <summary>Where snapshots are written; null or empty turns snapshots off. The server sets <c>{DataDirectory}/snapshots</c>.</summary>
     public string? SnapshotDirectory { get; set; }
 
+    /// <summary>
+    /// Where shard snapshots are kept: <see cref="SnapshotLocation.Directory"/> (default) in <see cref="SnapshotDirectory"/>,
+    /// or <see cref="SnapshotLocation.Store"/> in the store of record (PostgreSQL only), so that every node of a cluster loads
+    /// the snapshot any node wrote; <see cref="SnapshotDirectory"/> then only stages files on their way in and out.
+    /// </summary>
+    public SnapshotLocation SnapshotLocation { get; set; } = SnapshotLocation.Directory;
+
     /// <summary>Write the shard's snapshot after every finished build. Default true.</summary>
     public bool SnapshotAfterBuild { get; set; } = true;
 
@@ -116,7 +130,7 @@ public sealed class IndexingOptions
         if (SealThreshold < 1 || MaxSealedSegments < 1 || MaxSegmentVectors < SealThreshold || DefaultEfSearch < 1 ||
             HnswEfConstruction < 1 || DefaultNProbe < 1 || TrainingPointsPerList < 1 || MaxTrainingSample < 1 ||
             BuildThreads < 1 || _concurrentBuilds < 0 || SearchThreadsPerIndex < 1 || RefineFactor < 1 || FaissThreads < 0 || OptimizerIntervalMs < 1 ||
-            TombstoneRebuildFraction is <= 0 or > 1 || FilteredExactFraction is < 0 or > 1)
+            TombstoneRebuildFraction is <= 0 or > 1 || FilteredExactFraction is < 0 or > 1 || !Enum.IsDefined(HnswLibrary))
         {
             throw new ArgumentException("Retrieval:Indexing has an out-of-range value; see docs/operations.md");
         }

@@ -9,7 +9,7 @@ namespace Retrieval.Engine.Indexes;
 /// maps to USearch's 8-bit scalars with its cosine metric for cosine spaces, and to half precision for inner
 /// product and L2 spaces (USearch's 8-bit cast normalizes vectors, which would change those rankings).
 /// </summary>
-internal sealed class UsearchVectorIndex : IVectorIndex
+internal sealed class UsearchVectorIndex : IGrowableGraphIndex
 {
     private readonly UsearchIndex _graph;
     private readonly int _defaultEfSearch;
@@ -66,7 +66,7 @@ internal sealed class UsearchVectorIndex : IVectorIndex
     /// and HNSW built by insertion is the same algorithm as a bulk build. The copy goes through the serialized form,
     /// which only reads this graph, so searches on it go on meanwhile.
     /// </summary>
-    public UsearchVectorIndex CopyWithRoomFor(long capacity, IndexingOptions options)
+    public IVectorIndex CopyWithRoomFor(long capacity, IndexingOptions options)
     {
         var graph = UsearchIndex.Deserialize(_graph.Serialize(), Dimension, _graph.Metric, _graph.Scalar, Spec.M, options.DefaultEfSearch, options.SearchThreadsPerIndex);
         try

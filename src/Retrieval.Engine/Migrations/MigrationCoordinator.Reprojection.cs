@@ -106,7 +106,7 @@ internal sealed partial class MigrationCoordinator
     }
 
     /// <summary>The query side of a re-projection migration's pair, or null for an ordinary migration (or a pair since removed).</summary>
-    private static string? ReprojectionQueryMapId(CollectionState state, StoredMigration row)
+    internal static string? ReprojectionQueryMapId(CollectionState state, StoredMigration row)
     {
         var settings = MigrationParameters.Deserialize(row.Settings);
         if (settings.TwoSidedMap is not { } id || state.Maps.Find(id) is not { Info.Report.TwoSided: { } pair })

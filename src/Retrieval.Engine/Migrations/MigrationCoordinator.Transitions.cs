@@ -54,6 +54,19 @@ internal sealed partial class MigrationCoordinator
     /// The one way a phase changes: under the write gate, check the phase (a repeat of a reached target returns as is),
     /// commit compare-and-set (with the definition change, when any, in the same transaction), then update memory.
     /// </summary>
+    private Task<MigrationInfo> TransitionAsync(
+        CollectionState state,
+        string id,
+        string verb,
+        MigrationPhase[] allowed,
+        string? actor,
+        Func<StoredMigration, (StoredMigration Row, string Note, CollectionDefinition? Definition, string? RemovedSpace)> change,
+        Func<StoredMigration, MigrationRuntime, MigrationRuntime?> runtime,
+        bool allowRepeat,
+        CancellationToken cancellationToken) =>
+        TransitionAsync(state, id, verb, allowed, actor, change, runtime, allowRepeat, null, cancellationToken);
+
+    /// <summary>As above; <paramref name="amend"/> adds to the store update what only this transition writes (fit's seed statistics, evaluation queries).</summary>
     private async Task<MigrationInfo> TransitionAsync(
         CollectionState state,
         string id,
@@ -63,6 +76,7 @@ internal sealed partial class MigrationCoordinator
         Func<StoredMigration, (StoredMigration Row, string Note, CollectionDefinition? Definition, string? RemovedSpace)> change,
         Func<StoredMigration, MigrationRuntime, MigrationRuntime?> runtime,
         bool allowRepeat,
+        Func<MigrationUpdate, MigrationUpdate>? amend,
         CancellationToken cancellationToken)
     {
         await state.WriteGate.WaitAsync(cancellationToken);
@@ -83,13 +97,16 @@ internal sealed partial class MigrationCoordinator
                 return Describe(state, current.Row);
             }
 
-            if (!await _store.UpdateMigrationAsync(MigrationPhaseRules.PhaseChange(updated, current.Phase, note, definition, removedSpace), cancellationToken))
+            var update = MigrationPhaseRules.PhaseChange(updated, current.Phase, note, definition, removedSpace);
+            update = amend is null ? update : amend(update);
+            if (!await _store.UpdateMigrationAsync(update, cancellationToken))
             {
                 throw RetrievalException.Precondition($"migration '{id}' changed concurrently; read it again and retry");
             }
 
             var next = runtime(updated, current);
-            if (next is not null && next.Learning is null)
+            // Learning is carried over unless the update replaced the stored statistics (fit: what it stored, or none).
+            if (next is not null && next.Learning is null && !update.ReplaceStatistics)
             {
                 next.Learning = current.Learning;
             }
@@ -277,10 +294,15 @@ internal sealed partial class MigrationCoordinator
         // Read again on a cluster node: what lives only in this node's memory (the evaluation queries seen here, the
         // items its worker left for the client) stays with the same migration, as a phase change here keeps it.
         var previous = state.Migration is { } loaded && loaded.Row.Id == open.Id ? loaded : null;
+        // The evaluation queries change only with a phase change (fit, evaluate), which moves the row's updated_at: a
+        // reload after other nodes' batches keeps the ones in memory instead of reading them again.
+        // (Stores keep microseconds; memory keeps ticks.)
+        var evaluation = previous is not null && Math.Abs((previous.Row.UpdatedAt - open.UpdatedAt).Ticks) < TimeSpan.TicksPerMillisecond / 1000 ? previous.EvaluationQueries
+            : await _store.GetMigrationEvaluationQueriesAsync(open.Collection, open.Id, cancellationToken) is { } stored ? EvaluationQueryCodec.Deserialize(stored) : [];
         var reloaded = new MigrationRuntime(open, forward, inverse, MigrationDetails.Deserialize(open.CalibrationJson), new HashSet<string>(derived, StringComparer.Ordinal))
         {
             Learning = await OnlineRefitter.LoadLearningAsync(_store, open, cancellationToken),
-            EvaluationQueries = previous?.EvaluationQueries ?? [],
+            EvaluationQueries = evaluation,
         };
         if (previous is not null)
         {

@@ -158,13 +158,47 @@ internal sealed partial class MigrationCoordinator
         });
         var calibration = await Task.Run(() => ScoreCalibrator.Fit(anchorSet, forwardMap, newKind, oldKind, normalize, effective.Seed ?? 1), cancellationToken);
         var details = new MigrationDetails { Calibration = calibration, Anchors = anchorSet.Count };
+        var seed = SeedLearning(anchors.Count > 0 ? anchorSet : null, forwardMap.Kind, reprojection is not null, effective);
         var info = await TransitionAsync(state, id, "fit", [MigrationPhase.Planned, MigrationPhase.Fitted, MigrationPhase.Evaluated], actor,
             row => (row with { Phase = MigrationPhase.Fitted, Settings = effective.Serialize(), MapId = forward.Id, InverseMapId = inverse.Id, CalibrationJson = details.Serialize() },
                 $"fitted {forward.Kind} map {forward.Id} (gate {forward.Report.Gate}) and inverse {inverse.Id} on {anchorSet.Count} anchors", null, null),
-            (row, _) => new MigrationRuntime(row, forwardMap, inverseMap, details, new HashSet<string>(StringComparer.Ordinal)),
-            allowRepeat: true, cancellationToken);
+            (row, _) => new MigrationRuntime(row, forwardMap, inverseMap, details, new HashSet<string>(StringComparer.Ordinal))
+            {
+                Learning = seed.Learning,
+                EvaluationQueries = evaluation,
+            },
+            allowRepeat: true,
+            update => update with
+            {
+                // A repeated fit replaces what an earlier one stored: its anchors, or none.
+                ReplaceStatistics = true,
+                SeedStatistics = seed.Write,
+                EvaluationQueries = evaluation.Count > 0 ? EvaluationQueryCodec.Serialize(evaluation) : null,
+            },
+            cancellationToken);
         MigrationLog.Fitted(_logger, collection, id, anchorSet.Count, calibration.Scale, calibration.Offset, calibration.Correlation, calibration.Pairs);
         return info;
+    }
+
+    /// <summary>
+    /// What online refit starts from when <c>fit</c> was given inline anchors: their statistics (stored with the phase
+    /// change as version 0, and the runtime's learning). Inline anchors are no items of the collection, so no backfill
+    /// batch would ever add them; without them a refit would be fitted on fewer pairs than the map it replaces. None for a
+    /// re-projection (its new vectors are the map's own product), with refit off, without inline anchors (the first batch
+    /// seeds from the items that hold both vectors, which are then the anchors), and for the kinds fitted from a
+    /// reservoir of item ids (an inline pair has no id to sample).
+    /// </summary>
+    private static (OnlineRefitLearning? Learning, MigrationStatisticsWrite? Write) SeedLearning(AnchorSet? inline, MapKind kind, bool reprojection, MigrationParameters settings)
+    {
+        if (inline is null || inline.Count == 0 || reprojection || !settings.Refit.Enabled || !StatisticsMapFitter.CanFit(kind))
+        {
+            return (null, null);
+        }
+
+        var statistics = new AnchorStatistics(inline.NewDimension, inline.OldDimension);
+        statistics.Add(inline);
+        var learning = OnlineRefitLearning.FromFit(statistics, 0, DateTimeOffset.UtcNow);
+        return (learning, new MigrationStatisticsWrite(statistics.Serialize(), 0, statistics.Count, []));
     }
 
     /// <summary>
@@ -196,7 +230,9 @@ internal sealed partial class MigrationCoordinator
         var evaluated = await TransitionAsync(state, id, "evaluate", [MigrationPhase.Fitted, MigrationPhase.Evaluated], actor,
             row => (row with { Phase = MigrationPhase.Evaluated, CalibrationJson = details.Serialize() }, $"evaluated on {evaluation.Count} queries: gate {report.Gate}", null, null),
             (row, old) => new MigrationRuntime(row, old.Forward, old.Inverse, details, old.DerivedIds) { EvaluationQueries = evaluation },
-            allowRepeat: true, cancellationToken);
+            allowRepeat: true,
+            update => update with { EvaluationQueries = EvaluationQueryCodec.Serialize(evaluation) },
+            cancellationToken);
 
         // The map carries the decided gate too (maps list/get). After a crash between the two commits the map still shows
         // the fit's report; evaluate may be repeated in phase evaluated and writes it.

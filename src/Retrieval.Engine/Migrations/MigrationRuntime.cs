@@ -55,8 +55,9 @@ internal sealed class MigrationRuntime
     public OnlineRefitLearning? Learning { get; set; }
 
     /// <summary>
-    /// The operator's evaluation queries of the last <c>:evaluate</c>, which online refit judges candidates on too; kept in
-    /// memory only (empty after a restart). Carried over when a phase change replaces the runtime.
+    /// The operator's evaluation queries of the last <c>fit</c> or <c>:evaluate</c> that gave some, which online refit judges
+    /// candidates on too; stored with the migration and read back when it is loaded. Carried over when a phase change
+    /// replaces the runtime.
     /// </summary>
     public IReadOnlyList<Maps.MapEvaluationQuery> EvaluationQueries { get; set; } = [];
 

@@ -16,12 +16,14 @@ namespace Retrieval.Engine.Migrations;
 internal sealed class MigrationWriteStep
 {
     private readonly IRawInputStore _store;
+    private readonly IMigrationStore _migrations;
     private readonly bool _encodersAvailable;
     private readonly int _maxBatchItems;
 
-    public MigrationWriteStep(IRawInputStore store, bool encodersAvailable, int maxBatchItems)
+    public MigrationWriteStep(IRawInputStore store, IMigrationStore migrations, bool encodersAvailable, int maxBatchItems)
     {
         _store = store;
+        _migrations = migrations;
         _encodersAvailable = encodersAvailable;
         _maxBatchItems = maxBatchItems;
     }
@@ -146,9 +148,29 @@ internal sealed class MigrationWriteStep
         RawInputs = write.RawInputs?.Where(v => v.Key != space).ToDictionary(v => v.Key, v => v.Value, StringComparer.Ordinal),
     };
 
-    /// <summary>Runs the open migration's write rule over a batch, when the migration keeps both spaces. Caller holds the write gate.</summary>
+    /// <summary>
+    /// Replaces the open migration's learning by the statistics the store holds now (after another node's batch won their
+    /// compare-and-set). Caller holds the write gate.
+    /// </summary>
+    public async Task ReloadStatisticsAsync(CollectionState state, CancellationToken cancellationToken)
+    {
+        if (state.Migration is not { } migration)
+        {
+            return;
+        }
+
+        var learning = await OnlineRefitter.LoadLearningAsync(_migrations, migration.Row, cancellationToken);
+        state.Write(_ => migration.Learning = learning);
+    }
+
+    /// <summary>
+    /// Projects new-model vectors into an active (or being re-projected) joint space, then runs the open migration's write
+    /// rule over the batch, when the migration keeps both spaces. Caller holds the write gate.
+    /// </summary>
     public static WriteBatch WithMarks(CollectionState state, WriteBatch batch, string? clientCheckpoint, string? workerCursor)
     {
+        // New-model vectors into the joint space of a two-sided pair first: the write rule then sees them as given.
+        batch = JointSpaceProjection.Apply(state, batch);
         if (state.Migration is not { } migration || !MigrationPhaseRules.KeepsBothSpaces(migration.Phase))
         {
             return batch;

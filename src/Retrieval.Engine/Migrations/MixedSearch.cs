@@ -49,7 +49,7 @@ internal static class MixedSearch
         var old = oldSpace.Definition;
         var query = SpaceProjection.Apply(migration.Forward!, vector, old.Dimension, old.Metric == Metric.Cosine);
         var calibration = migration.Details.Calibration ?? ScoreCalibration.Identity;
-        calibration = QueryCalibration(newSpace, oldSpace, vector, query, nativeHits, native, depth, calibration, settings);
+        calibration = QueryCalibration(oldSpace, query, nativeHits, native, depth, calibration, settings);
         foreach (var hit in oldSpace.Search(query, depth, mapped, settings))
         {
             hits.Add(new MixedHit(hit.Row, calibration.Apply(hit.Score), true));
@@ -67,64 +67,50 @@ internal static class MixedSearch
 
     /// <summary>
     /// The calibration this query's mapped scores go through. The migration's calibration is fitted with anchor items as
-    /// queries, but a real query can score items in another range than an item does (models that embed queries with a
-    /// prompt, such as Arctic, do), and then every mapped hit outranks every native one, or the reverse. The backfilled
-    /// items hold both spaces, so this query's own (mapped, native) score pairs are at hand: its nearest backfilled items
-    /// by native score and by mapped score, the union the calibrator fits on. When the migration's calibration is off for
-    /// them (its mean residual lies beyond two standard errors) its offset is moved by that mean residual; otherwise, and
-    /// without backfilled items, it stands unchanged. Only the offset: a per-query slope fitted on a few dozen pairs
-    /// measured worse on MiniLM→Arctic (recall@10 at 10 % and 25 % backfill) than the shared slope.
+    /// queries; a real query can score items in another range than an item does (models that embed queries with a prompt,
+    /// such as Arctic, do), and a least-squares fit of native on mapped score regresses to the mean: when the two scores
+    /// correlate weakly it flattens every mapped score towards one value (MiniLM→Arctic: slope 0.13), so the top native
+    /// hits outrank the top mapped ones whatever their merit, and mixed search fell below mapped-only at low backfill.
+    /// What the merge needs is one scale on which the two sides' scores are distributed alike over the collection. The
+    /// backfilled items are a sample of the collection that holds both spaces, so for this query the j-th best backfilled
+    /// score by the native side and the j-th best by the mapped side mark the same level of the collection (a
+    /// quantile–quantile pairing of the two top tails); native on mapped by least squares over those pairs is the
+    /// calibration, applied to mapped hits beyond the sample's range by the same line. With fewer than three pairs (almost
+    /// nothing backfilled) or no spread, the migration's calibration stands.
     /// </summary>
-    private static ScoreCalibration QueryCalibration(SpaceIndex newSpace, SpaceIndex oldSpace, float[] vector, float[] mappedQuery, ScoredRow[] nativeHits, RowFilter native, int depth, ScoreCalibration calibration, in SegmentSearchSettings settings)
+    private static ScoreCalibration QueryCalibration(SpaceIndex oldSpace, float[] mappedQuery, ScoredRow[] nativeHits, RowFilter native, int depth, ScoreCalibration calibration, in SegmentSearchSettings settings)
     {
-        if (nativeHits.Length == 0)
+        if (nativeHits.Length < 3)
         {
             return calibration;
         }
 
-        var mappedScores = new List<double>(2 * depth);
-        var nativeScores = new List<double>(2 * depth);
-        var seen = new HashSet<int>();
-        foreach (var hit in nativeHits)
-        {
-            if (oldSpace.Contains(hit.Row) && seen.Add(hit.Row))
-            {
-                mappedScores.Add(ScoreCalibrator.Score(mappedQuery, oldSpace.VectorOf(hit.Row), oldSpace.ScoreKind));
-                nativeScores.Add(hit.Score);
-            }
-        }
+        return TailCalibration(nativeHits, oldSpace.Search(mappedQuery, depth, native, settings), calibration);
+    }
 
-        foreach (var hit in oldSpace.Search(mappedQuery, depth, native, settings))
-        {
-            if (newSpace.Contains(hit.Row) && seen.Add(hit.Row))
-            {
-                mappedScores.Add(hit.Score);
-                nativeScores.Add(ScoreCalibrator.Score(vector, newSpace.VectorOf(hit.Row), newSpace.ScoreKind));
-            }
-        }
-
-        var n = mappedScores.Count;
+    /// <summary>
+    /// Native on mapped score by least squares over the two top tails paired rank by rank (both lists best first: the
+    /// backfilled items' best by native score, and their best by mapped score); <paramref name="fallback"/> with fewer than
+    /// three pairs or when either side has no spread.
+    /// </summary>
+    internal static ScoreCalibration TailCalibration(ReadOnlySpan<ScoredRow> nativeBest, ReadOnlySpan<ScoredRow> mappedBest, ScoreCalibration fallback)
+    {
+        var n = Math.Min(nativeBest.Length, mappedBest.Length);
         if (n < 3)
         {
-            return calibration;
+            return fallback;
         }
 
-        double sum = 0, squares = 0;
-        for (var i = 0; i < n; i++)
+        var mapped = new double[n];
+        var native = new double[n];
+        for (var j = 0; j < n; j++)
         {
-            var residual = nativeScores[i] - calibration.Apply((float)mappedScores[i]);
-            sum += residual;
-            squares += residual * residual;
+            mapped[j] = mappedBest[j].Score;
+            native[j] = nativeBest[j].Score;
         }
 
-        var mean = sum / n;
-        var variance = Math.Max(0, (squares - n * mean * mean) / (n - 1));
-        if (Math.Abs(mean) <= 2 * Math.Sqrt(variance / n))
-        {
-            return calibration;
-        }
-
-        return calibration with { Offset = calibration.Offset + mean };
+        var tail = ScoreCalibrator.LeastSquares(mapped, native);
+        return double.IsNaN(tail.Correlation) ? fallback : tail;
     }
 
     private static RowFilter Intersect(RowFilter a, RowFilter b)

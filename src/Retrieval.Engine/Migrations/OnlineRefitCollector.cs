@@ -9,7 +9,8 @@ namespace Retrieval.Engine.Migrations;
 /// The write path's side of online refit: while a migration backfills, every batch that makes existing items' new vectors
 /// native adds their (new, old) pairs to the migration's anchor statistics, committed with the batch
 /// (<see cref="MigrationMarks.Statistics"/>). The first such batch seeds the statistics from every item that already
-/// holds both vectors natively, so the stream starts from what <c>fit</c> could use.
+/// holds both vectors natively, on top of the statistics <c>fit</c> stored from its inline anchors (which are no items,
+/// so no batch would add them), so the stream starts from everything <c>fit</c> used.
 /// </summary>
 /// <remarks>
 /// No pair is counted twice: a pair is added only by the batch that makes the item native, in that batch's transaction,
@@ -47,7 +48,8 @@ internal static class OnlineRefitCollector
         var oldSpace = migration.OldSpace(state.Definition);
         var (pairs, heldOut) = state.Read(s => BatchPairs(s, migration, original, settings, seed));
         var learning = migration.Learning;
-        if (learning?.Statistics is null && pairs.Count == 0 && heldOut == 0)
+        // Nothing to add (a write of old vectors only, or of items already native): the statistics stay as stored.
+        if (pairs.Count == 0 && heldOut == 0)
         {
             return marked;
         }
@@ -56,18 +58,24 @@ internal static class OnlineRefitCollector
         AnchorStatistics statistics;
         long seedPairs;
         var slots = new Dictionary<int, string>();
-        if (learning?.Statistics is { } current)
+        if (learning is { ItemsSeeded: true, Statistics: { } current })
         {
             statistics = current.Clone();
             seedPairs = learning.SeedPairs;
         }
         else
         {
-            // First batch of the stream (or statistics lost with a restored backup): start from every item holding both
-            // vectors natively now, outside the held-out slice; the batch's own items are not native yet.
-            statistics = new AnchorStatistics(newSpace.Dimension, oldSpace.Dimension);
-            learning = new OnlineRefitLearning(null, 0, 0, new string?[keepsReservoir ? settings.ReservoirSize : 0], DateTimeOffset.UtcNow);
-            migration.Learning = learning;
+            // First batch of the stream (or statistics lost with a restored backup): start from what fit stored from its
+            // inline anchors, if anything, plus every item holding both vectors natively now, outside the held-out slice;
+            // the batch's own items are not native yet.
+            var fitted = learning?.Statistics;
+            statistics = fitted?.Clone() ?? new AnchorStatistics(newSpace.Dimension, oldSpace.Dimension);
+            if (learning is null)
+            {
+                learning = new OnlineRefitLearning(null, 0, 0, new string?[keepsReservoir ? settings.ReservoirSize : 0], DateTimeOffset.UtcNow);
+                migration.Learning = learning;
+            }
+
             var (seedList, seedHeldOut) = state.Read(s => SeedPairs(s, migration, settings, seed));
             AddPairs(statistics, seedList, newSpace.Dimension, oldSpace.Dimension, keepsReservoir ? slots : null, settings.ReservoirSize, seed);
             heldOut += seedHeldOut;
@@ -79,7 +87,10 @@ internal static class OnlineRefitCollector
             statistics.Serialize(),
             learning.HeldOutPairs + heldOut,
             seedPairs,
-            slots.OrderBy(s => s.Key).Select(s => new MigrationReservoirSlot(s.Key, s.Value)).ToList());
+            slots.OrderBy(s => s.Key).Select(s => new MigrationReservoirSlot(s.Key, s.Value)).ToList())
+        {
+            ExpectedVersion = learning.Version,
+        };
         learning.Stage(write, statistics);
         return marked with { Migration = marks with { Statistics = write } };
     }

@@ -35,6 +35,18 @@ internal sealed class OnlineRefitLearning
     /// <summary>Reservoir slots (item ids, null while empty); length 0 for the kinds that fit from the statistics.</summary>
     public string?[] Reservoir { get; private set; }
 
+    /// <summary>
+    /// The version of the stored statistics this learning reflects (the compare-and-set value of the next batch's write):
+    /// null when none is stored, 0 for the statistics <c>fit</c> stored from its inline anchors, then one more per batch.
+    /// </summary>
+    public long? Version { get; private set; }
+
+    /// <summary>
+    /// Whether a batch already added the items that held both vectors when the stream began (the first batch does, over
+    /// whatever fit stored).
+    /// </summary>
+    public bool ItemsSeeded => Version > 0;
+
     /// <summary>When this process started following the stream (the time schedule counts from here before a first refit).</summary>
     public DateTimeOffset StartedAt { get; }
 
@@ -57,6 +69,7 @@ internal sealed class OnlineRefitLearning
         // else (never expected: batches are serialized by the write gate) is decoded from what the store committed.
         Statistics = _staged is { } staged && ReferenceEquals(staged.Write, write) ? staged.Statistics : AnchorStatistics.Deserialize(write.Data);
         _staged = null;
+        Version = write.NextVersion;
         HeldOutPairs = write.HeldOutPairs;
         SeedPairs = write.SeedPairs;
         foreach (var slot in write.ReservoirSlots)
@@ -74,6 +87,13 @@ internal sealed class OnlineRefitLearning
             reservoir[slot.Slot] = slot.ItemId;
         }
 
-        return new OnlineRefitLearning(AnchorStatistics.Deserialize(stored.Data), stored.HeldOutPairs, stored.SeedPairs, reservoir, now);
+        return new OnlineRefitLearning(AnchorStatistics.Deserialize(stored.Data), stored.HeldOutPairs, stored.SeedPairs, reservoir, now) { Version = stored.Version };
     }
+
+    /// <summary>
+    /// Learning that starts from the statistics of <c>fit</c>'s inline anchors (stored as version 0): anchors that are not
+    /// items of the collection, so no batch would ever add them.
+    /// </summary>
+    public static OnlineRefitLearning FromFit(AnchorStatistics statistics, int reservoirSize, DateTimeOffset now) =>
+        new(statistics, 0, statistics.Count, new string?[reservoirSize], now) { Version = 0 };
 }

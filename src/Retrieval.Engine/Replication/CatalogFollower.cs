@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using Retrieval.Core.Model;
 using Retrieval.Core.Storage;
 using Retrieval.Engine.Collections;
+using Retrieval.Engine.Encoders;
 using Retrieval.Engine.Maps;
 using Retrieval.Engine.Migrations;
 using Retrieval.Engine.Segments;
@@ -12,8 +13,8 @@ namespace Retrieval.Engine.Replication;
 /// <summary>
 /// Brings this node's catalog level with the store's versions: collections another node created (loaded as at
 /// start-up) or deleted (dropped), and, for a collection whose catalog version moved, its definition, maps and open
-/// migration read again under its write gate; aliases when the catalog version moved. It remembers the versions it
-/// last applied; only the loop of <see cref="StoreFollower"/> calls it, one round at a time.
+/// migration read again under its write gate; aliases and registered encoders when the catalog version moved. It
+/// remembers the versions it last applied; only the loop of <see cref="StoreFollower"/> calls it, one round at a time.
 /// </summary>
 internal sealed class CatalogFollower
 {
@@ -23,6 +24,7 @@ internal sealed class CatalogFollower
     private readonly MigrationCoordinator _migrations;
     private readonly Func<CollectionState, CancellationToken, Task> _attach;
     private readonly SegmentOptimizer _optimizer;
+    private readonly EncoderBinding _encoders;
     private readonly ILogger _logger;
     private readonly Dictionary<string, CollectionVersions> _seen = new(StringComparer.Ordinal);
     private long _seenCatalog = -1;
@@ -34,6 +36,7 @@ internal sealed class CatalogFollower
         MigrationCoordinator migrations,
         Func<CollectionState, CancellationToken, Task> attach,
         SegmentOptimizer optimizer,
+        EncoderBinding encoders,
         ILogger logger)
     {
         _catalog = catalog;
@@ -42,6 +45,7 @@ internal sealed class CatalogFollower
         _migrations = migrations;
         _attach = attach;
         _optimizer = optimizer;
+        _encoders = encoders;
         _logger = logger;
     }
 
@@ -61,6 +65,12 @@ internal sealed class CatalogFollower
     /// <summary>Applies the catalog differences; returns the collections whose items are behind the store.</summary>
     public async Task<IReadOnlyList<CollectionState>> SyncAsync(StoreVersions versions, CancellationToken cancellationToken)
     {
+        // Encoders first (a registration moves the catalog version): a collection adopted below may name one.
+        if (versions.Catalog != _seenCatalog)
+        {
+            await _encoders.RefreshAsync(cancellationToken);
+        }
+
         IReadOnlyDictionary<string, CollectionDefinition>? definitions = null;
         async Task<CollectionDefinition?> DefinitionAsync(string name)
         {

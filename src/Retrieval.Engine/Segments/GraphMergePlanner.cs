@@ -21,7 +21,7 @@ internal static class GraphMergePlanner
         SealedSegment? graphBase = null;
         foreach (var segment in space.Sealed)
         {
-            if (segment.Index is UsearchVectorIndex && segment.BuiltFor == spec && (graphBase is null || segment.Count > graphBase.Count))
+            if (segment.Index is IGrowableGraphIndex && segment.BuiltFor == spec && (graphBase is null || segment.Count > graphBase.Count))
             {
                 graphBase = segment;
             }

@@ -211,7 +211,7 @@ internal sealed class SegmentOptimizer : IAsyncDisposable
                     () =>
                     {
                         var copy = SegmentCopy.Extending(merge.Base, merge.Others, space.Definition.Dimension);
-                        return (copy, ((UsearchVectorIndex)merge.Base.Index!).CopyWithRoomFor(copy.Storage.Count, _options));
+                        return (copy, ((IGrowableGraphIndex)merge.Base.Index!).CopyWithRoomFor(copy.Storage.Count, _options));
                     },
                     (copy, graph, progress, token) => GraphGrowth.AddRows(graph!, copy.Storage, merge.Base.Count, progress, token),
                     merge.Base,

@@ -22,7 +22,7 @@ internal static class SnapshotFormat
     public const int ShardedFloatTokensVersion = 3;
 
     /// <summary>
-    /// The format before shards (one file per collection, at <see cref="SnapshotStore.LegacyPathOf"/>): still read as
+    /// The format before shards (one file per collection, at <see cref="DirectorySnapshotPlace.LegacyPathOf"/>): still read as
     /// the only shard of a one-shard collection, so an upgrade keeps its built indexes.
     /// </summary>
     public const int UnshardedVersion = 2;

@@ -230,6 +230,26 @@ internal static class SnapshotReader
         }
     }
 
+    /// <summary>
+    /// The sequence a snapshot file covers, from its header (the checksum is not verified: <see cref="Read"/> does that when
+    /// it is loaded); leaves <paramref name="file"/> at its start.
+    /// </summary>
+    public static long SequenceOf(Stream file)
+    {
+        using (var reader = new BinaryReader(file, System.Text.Encoding.UTF8, leaveOpen: true))
+        {
+            if (!reader.ReadBytes(SnapshotFormat.Magic.Length).AsSpan().SequenceEqual(SnapshotFormat.Magic))
+            {
+                throw new SnapshotUnusableException("corrupt: not a snapshot file");
+            }
+
+            reader.ReadInt32();
+            var sequence = reader.ReadInt64();
+            file.Position = 0;
+            return sequence;
+        }
+    }
+
     private static int CheckItem(int item, int itemCount) =>
         (uint)item < (uint)itemCount ? item : throw new SnapshotUnusableException($"corrupt: item number {item} out of range");
 

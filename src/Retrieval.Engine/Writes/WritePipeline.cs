@@ -22,6 +22,9 @@ namespace Retrieval.Engine.Writes;
 /// </summary>
 internal sealed class WritePipeline
 {
+    /// <summary>Store writes of one batch whose anchor statistics raced another node's before the client is told to retry.</summary>
+    private const int StatisticsAttempts = 4;
+
     private readonly CollectionCatalog _catalog;
     private readonly IItemStore _store;
     private readonly EngineOptions _options;
@@ -191,11 +194,21 @@ internal sealed class WritePipeline
         await SettleUncertainCommitAsync(state);
         if (group.Count > 1 && state.Migration is { } migration && MigrationPhaseRules.KeepsBothSpaces(migration.Phase))
         {
-            // Each batch's migration marks are computed from the items as the batch before it left them.
+            // Each batch's migration marks are computed from the items as the batch before it left them. This also keeps
+            // every batch that carries a migration's anchor statistics alone, as backfill batches are: their
+            // compare-and-set on the statistics version is retried per batch (WriteAsync), which a shared transaction
+            // could not do without rolling back the other batches of the group.
             throw new GroupNotCommittedException(RetrievalException.Aborted("a migration that keeps both spaces is open: batches commit one by one"));
         }
 
-        var batches = group.Select(w => _catchUp.Guard(state, MigrationWriteStep.WithMarks(state, w.Batch, clientCheckpoint, workerCursor))).ToList();
+        var batches = group.Select(w => Guarded(state, w.Batch, clientCheckpoint, workerCursor)).ToList();
+        if (batches.Count > 1 && batches.Any(b => b.Migration?.Statistics is not null))
+        {
+            // Not reached while statistics come only with a migration that keeps both spaces (above); kept so that a
+            // later phase that streams statistics cannot put two compare-and-sets on one version into one transaction.
+            throw new GroupNotCommittedException(RetrievalException.Aborted("batches that carry migration statistics commit one by one"));
+        }
+
         var admissions = new List<VectorMemoryBudget.Admission>(group.Count);
         try
         {
@@ -213,7 +226,7 @@ internal sealed class WritePipeline
 
         try
         {
-            return await CommitAdmittedAsync(state, batches, group);
+            return await CommitAdmittedAsync(state, batches, group, clientCheckpoint, workerCursor);
         }
         finally
         {
@@ -221,7 +234,8 @@ internal sealed class WritePipeline
         }
     }
 
-    private async Task<IReadOnlyList<long>> CommitAdmittedAsync(CollectionState state, List<WriteBatch> batches, IReadOnlyList<DecidedWrite> group)
+    private async Task<IReadOnlyList<long>> CommitAdmittedAsync(
+        CollectionState state, List<WriteBatch> batches, IReadOnlyList<DecidedWrite> group, string? clientCheckpoint, string? workerCursor)
     {
         IReadOnlyList<long> sequences;
         using (var commit = EngineTracing.Step("write.commit"))
@@ -229,7 +243,7 @@ internal sealed class WritePipeline
             try
             {
                 sequences = batches.Count == 1
-                    ? [await _store.WriteAsync(state.Definition.Name, batches[0], CancellationToken.None)]
+                    ? [await WriteAsync(state, group[0].Batch, batches, clientCheckpoint, workerCursor)]
                     : await _store.WriteGroupAsync(state.Definition.Name, batches, CancellationToken.None);
                 commit?.SetTag(EngineTracing.SequenceTag, sequences[^1]);
             }
@@ -282,6 +296,43 @@ internal sealed class WritePipeline
         await SettleUncertainCommitAsync(state);
         await _catchUp.BeforeDecidingAsync(state);
     }
+
+    /// <summary>
+    /// The store write. When the batch carries a migration's anchor statistics and another node replaced them since this
+    /// node read them (their compare-and-set failed; nothing was committed), this node catches up with the other nodes'
+    /// batches, reads the statistics again and recomputes the marks over them, so that neither node's pairs are lost; after
+    /// <see cref="StatisticsAttempts"/> such races the client is told to retry (ABORTED).
+    /// </summary>
+    /// <remarks>
+    /// One batch only (<paramref name="batches"/> holds it): the rebuilt batch replaces it there, so that what is applied,
+    /// or kept as an uncertain commit, is the batch that was sent last.
+    /// </remarks>
+    private async Task<long> WriteAsync(CollectionState state, WriteBatch input, List<WriteBatch> batches, string? clientCheckpoint, string? workerCursor)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await _store.WriteAsync(state.Definition.Name, batches[0], CancellationToken.None);
+            }
+            catch (MigrationStatisticsConflictException e)
+            {
+                if (attempt == StatisticsAttempts)
+                {
+                    throw RetrievalException.Aborted(e.Message + "; send the batch again");
+                }
+
+                Log.StatisticsConflict(_logger, state.Definition.Name, e.MigrationId, attempt);
+                await _catchUp.BeforeDecidingAsync(state);
+                await _migrationStep.ReloadStatisticsAsync(state, CancellationToken.None);
+                batches[0] = Guarded(state, input, clientCheckpoint, workerCursor);
+            }
+        }
+    }
+
+    /// <summary>The batch as the store gets it: the migration's marks, the cluster write guard and each item's shard.</summary>
+    private WriteBatch Guarded(CollectionState state, WriteBatch input, string? clientCheckpoint, string? workerCursor) =>
+        ShardStamping.Stamp(_catchUp.Guard(state, MigrationWriteStep.WithMarks(state, input, clientCheckpoint, workerCursor)), state.Definition.Shards);
 
     /// <summary>
     /// Brings the indexes level with the store after a batch whose commit outcome was unknown, before anything else is
@@ -348,6 +399,9 @@ internal sealed class WritePipeline
         state.UncertainCommit = null;
     }
 
+    /// <summary>Cluster mode with shard replicas: told of every batch applied here, so the replicas of its shards apply it.</summary>
+    public Cluster.ReplicaApplyNotice? Replicas { get; init; }
+
     private void ApplyCommitted(
         CollectionState state, WriteBatch batch, long sequence, IReadOnlyDictionary<(string Id, string Space), PreparedMultiVector>? prepared)
     {
@@ -361,5 +415,6 @@ internal sealed class WritePipeline
             }
         });
         _optimizer.Wake();
+        Replicas?.Committed(state.Definition, batch, sequence);
     }
 }

@@ -13,7 +13,7 @@ internal sealed class CollectionsService(RetrievalEngine engine) : Collections.C
     public override async Task<Collection> CreateCollection(CreateCollectionRequest request, ServerCallContext context)
     {
         var spaces = request.Spaces.Select((s, i) => CollectionMapping.ToDefinition(s, FieldPath.Of("spaces").Index(i))).ToList();
-        var info = await engine.CreateCollectionAsync(request.Name, spaces, request.DefaultSpace, request.StoreInputs, request.Shards, context.CancellationToken);
+        var info = await engine.CreateCollectionAsync(request.Name, spaces, request.DefaultSpace, request.StoreInputs, request.Shards, request.Replicas, context.CancellationToken);
         return CollectionMapping.ToProto(info);
     }
 

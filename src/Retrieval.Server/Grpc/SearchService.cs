@@ -17,10 +17,15 @@ internal sealed class SearchService(RetrievalEngine engine) : Contracts.V1.Searc
         // machine or a task for the vector. Searches that carry raw input await the encoder.
         if (request.Input is not null)
         {
-            return SearchEncodedAsync(request, context.CancellationToken);
+            return SearchEncodedAsync(request, context);
         }
 
         var query = ToQuery(request, FieldPath.Root, new EncodedQuery(VectorMapping.ToArray(request.Vector), null));
+        if (engine.RoutesShards)
+        {
+            return SearchRoutedAsync(request, query, context);
+        }
+
         var pending = engine.SearchCoalesced(request.Collection, query);
         return pending.IsCompletedSuccessfully
             ? Task.FromResult(ToResponse(pending.Result, SpacesFor(request.Collection, request.WithVectors)))
@@ -46,7 +51,8 @@ internal sealed class SearchService(RetrievalEngine engine) : Contracts.V1.Searc
             queries[i] = ToQuery(searches[i], FieldPath.Of("searches").Index(i), vectors[i]);
         }
 
-        var results = engine.SearchBatchWithRoutes(request.Collection, queries);
+        using var shardWait = ShardWait(context);
+        var results = await engine.SearchBatchWithRoutesAsync(request.Collection, queries, shardWait?.Token ?? context.CancellationToken);
         var spaces = SpacesFor(request.Collection, withVectors);
         var response = new SearchBatchResponse();
         response.Results.Capacity = results.Count;
@@ -58,10 +64,40 @@ internal sealed class SearchService(RetrievalEngine engine) : Contracts.V1.Searc
         return response;
     }
 
-    private async Task<SearchResponse> SearchEncodedAsync(SearchRequest request, CancellationToken cancellationToken)
+    private async Task<SearchResponse> SearchEncodedAsync(SearchRequest request, ServerCallContext context)
     {
-        var query = ToQuery(request, FieldPath.Root, await QueryVectorAsync(request.Collection, request, FieldPath.Root, cancellationToken));
-        return ToResponse(await engine.SearchCoalesced(request.Collection, query), SpacesFor(request.Collection, request.WithVectors));
+        var query = ToQuery(request, FieldPath.Root, await QueryVectorAsync(request.Collection, request, FieldPath.Root, context.CancellationToken));
+        return engine.RoutesShards
+            ? await SearchRoutedAsync(request, query, context)
+            : ToResponse(await engine.SearchCoalesced(request.Collection, query), SpacesFor(request.Collection, request.WithVectors));
+    }
+
+    private async Task<SearchResponse> SearchRoutedAsync(SearchRequest request, SearchQuery query, ServerCallContext context)
+    {
+        using var shardWait = ShardWait(context);
+        var result = await engine.SearchCoalesced(request.Collection, query, shardWait?.Token ?? context.CancellationToken);
+        return ToResponse(result, SpacesFor(request.Collection, request.WithVectors));
+    }
+
+    /// <summary>
+    /// With shard replicas on other nodes and a client deadline: the call's token, also cancelled a margin before the
+    /// client's deadline, when the fan-out stops waiting for shards, so that the client gets the other shards' hits
+    /// (allowPartial) or UNAVAILABLE naming the missing ones rather than DEADLINE_EXCEEDED. Null without a deadline.
+    /// </summary>
+    private CancellationTokenSource? ShardWait(ServerCallContext context)
+    {
+        if (!engine.RoutesShards || context.Deadline == DateTime.MaxValue)
+        {
+            return null;
+        }
+
+        var left = context.Deadline - DateTime.UtcNow;
+        // Room to merge, answer (an error answer takes longer: it is logged) and cross the network: a quarter of what
+        // is left, at most 250 ms.
+        var margin = TimeSpan.FromTicks(Math.Min(TimeSpan.FromMilliseconds(250).Ticks, left.Ticks / 4));
+        var wait = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken);
+        wait.CancelAfter(left - margin > TimeSpan.Zero ? left - margin : TimeSpan.Zero);
+        return wait;
     }
 
     private async Task<SearchResponse> RespondAsync(SearchRequest request, ValueTask<SearchResult> pending) =>
@@ -111,6 +147,7 @@ internal sealed class SearchService(RetrievalEngine engine) : Contracts.V1.Searc
         ItemId = request.ItemId,
         GroupBy = request.GroupBy,
         GroupSize = request.GroupSize,
+        AllowPartial = request.AllowPartial,
     };
 
     /// <summary>The collection's spaces when vectors are returned (multi-vectors are written back as rows).</summary>
@@ -126,6 +163,11 @@ internal sealed class SearchService(RetrievalEngine engine) : Contracts.V1.Searc
         }
 
         AddHits(response.Hits, result.Hits, spaces);
+        if (result.MissingShards.Count > 0)
+        {
+            response.MissingShards.Add(result.MissingShards);
+        }
+
         if (result.Groups is { } groups)
         {
             foreach (var group in groups)

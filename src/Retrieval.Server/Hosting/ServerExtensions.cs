@@ -79,7 +79,7 @@ public static class ServerExtensions
             .Validate(o => double.IsFinite(o.LeaseSeconds) && o.LeaseSeconds >= 1, "Retrieval:Backfill:LeaseSeconds must be at least 1")
             .ValidateOnStart();
         services.AddHostedService<BackfillWorkerService>();
-        services.AddRetrievalEncoders();
+        services.AddRetrievalEncoders(inSharedStore: builder.Configuration.GetValue<bool>(ClusterModeHosting.ClusterEnabledKey));
         builder.AddRetrievalSecurity();
 
         services.AddGrpc(grpc =>

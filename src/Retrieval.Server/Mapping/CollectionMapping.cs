@@ -64,6 +64,7 @@ internal static class CollectionMapping
             UpdatedAt = Timestamp.FromDateTimeOffset(info.Definition.UpdatedAt),
             StoreInputs = info.Definition.StoreInputs,
             Shards = info.Definition.Shards,
+            Replicas = info.Definition.Replicas,
         };
         collection.Spaces.Add(info.Definition.Spaces.Select(ToProto));
         collection.MultiVectorStats.Add(info.MultiVectorStats.Select(MultiVectorMapping.ToProto));

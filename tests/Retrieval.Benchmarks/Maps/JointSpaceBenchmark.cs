@@ -41,6 +41,8 @@ internal static class JointSpaceBenchmark
         var fasttext = int.Parse(Option(args, "--fasttext-queries") ?? "2000", CultureInfo.InvariantCulture);
         var kinds = (Option(args, "--kinds") ?? "CanonicalQ,LambdaOrthogonal,ResidualMlp").Split(',').Select(k => Enum.Parse<MapKind>(k, ignoreCase: true)).ToArray();
         var pairFilter = Option(args, "--pairs")?.Split(',');
+        // --candidates: the ε values the selection queries choose from (default: the server's TwoSidedOptions.DefaultCandidates).
+        var candidates = Option(args, "--candidates")?.Split(',').Select(s => double.Parse(s, CultureInfo.InvariantCulture)).ToArray() ?? [.. TwoSidedOptions.DefaultCandidates];
         var costOnly = args.Contains("--cost-only");
         var job = args.Contains("--job");
         (string Short, string Folder, string New, string Old, int Queries)[] pairs =
@@ -99,7 +101,7 @@ internal static class JointSpaceBenchmark
 
                 var best = oneSided.MaxBy(o => o.R10);
                 var watch = Stopwatch.StartNew();
-                var fit = TwoSidedPipeline.Run(anchors, new MapFitOptions(), new TwoSidedOptions { JointDimension = k }, choose.Set);
+                var fit = TwoSidedPipeline.Run(anchors, new MapFitOptions(), new TwoSidedOptions { JointDimension = k, Candidates = candidates }, choose.Set);
                 var fitSeconds = watch.Elapsed.TotalSeconds;
                 var chosen = fit.Query.Report.TwoSided!;
                 var pairMaps = new TwoSidedPair(fit.Query.Map, fit.Gallery.Map, chosen.CanonicalCorrelations);
@@ -107,7 +109,7 @@ internal static class JointSpaceBenchmark
 
                 // Every candidate on the reported queries too, to show what the selection queries picked from.
                 var split = anchors.Split(0.2, 1).Fit;
-                var perCandidate = string.Join(", ", TwoSidedOptions.DefaultCandidates.Select(e =>
+                var perCandidate = string.Join(", ", candidates.Select(e =>
                     Inv($"{e:G3}: {TwoSidedPipeline.JointScores(TwoSidedFitter.Fit(split, k, e, Metric.Cosine), test.Set, Metric.Cosine).RecallAt10:F4}")));
 
                 var cpuBefore = ProcessCpu.Milliseconds();

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using Retrieval.Benchmarks.Encoders;
+using Retrieval.Core.Errors;
 using Retrieval.Core.Formats;
 using Retrieval.Core.Maps;
 using Retrieval.Core.Model;
@@ -208,7 +209,19 @@ internal static class MapsBenchmark
                     Auto = new AutoMapOptions { BudgetSeconds = AutoBudgetSeconds },
                 };
                 var watch = Stopwatch.StartNew();
-                var result = MapPipeline.Run(anchors, options);
+                MapFitResult result;
+                try
+                {
+                    result = MapPipeline.Run(anchors, options);
+                }
+                catch (RetrievalException e) when (e.Path is not null)
+                {
+                    // E.g. AUTO's cross-validation folds at 500 anchors of 384-d hold fewer pairs than dimensions.
+                    pairRows.Add(ResultRow.Skipped(pair.Short, label, kind, count, "n/a: " + e.Message));
+                    Console.Error.WriteLine(Inv($"[{DateTime.UtcNow:HH:mm:ss}] {progressLabel}: not fitted: {e.Message}"));
+                    continue;
+                }
+
                 var fitSeconds = watch.Elapsed.TotalSeconds;
                 var map = result.Map;
                 var mapped = Prefix(map.ApplyBatch(newQueries, queryRows.Length), map.OutputDimension, dOld);

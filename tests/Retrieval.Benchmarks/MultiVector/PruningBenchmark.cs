@@ -226,6 +226,13 @@ internal static class PruningBenchmark
             {
                 steps.DropIds.UnionWith(byFrequency.Take(int.Parse(part[4..], CultureInfo.InvariantCulture)));
             }
+            else if (part.StartsWith("dedup", StringComparison.Ordinal))
+            {
+                // Near-duplicate collapse within a Euclidean radius: the pruning with a bounded Chamfer error, so its
+                // curve shows how few vectors can go at a small loss.
+                var radius = float.Parse(part[5..], CultureInfo.InvariantCulture);
+                steps.Pooling = steps.Pooling with { Dedup = true, DedupDistance = radius };
+            }
             else if (part.StartsWith("mean", StringComparison.Ordinal))
             {
                 steps.KeepLeastLikeMean = double.Parse(part[4..], CultureInfo.InvariantCulture);
@@ -236,9 +243,8 @@ internal static class PruningBenchmark
                 var ward = part.StartsWith("ward", StringComparison.Ordinal);
                 var factor = int.Parse(part[(ward ? 4 : 6)..(raw ? ^3 : ^0)], CultureInfo.InvariantCulture);
                 var normalization = raw ? CentroidNormalization.Never : CentroidNormalization.Always;
-                steps.Pooling = ward
-                    ? PruningOptions.Ward(factor) with { Normalization = normalization }
-                    : PruningOptions.KMeansToRatio(1.0 / factor) with { Normalization = normalization };
+                var pooling = ward ? PruningOptions.Ward(factor) : PruningOptions.KMeansToRatio(1.0 / factor);
+                steps.Pooling = pooling with { Normalization = normalization, Dedup = steps.Pooling.Dedup, DedupDistance = steps.Pooling.DedupDistance };
             }
             else
             {

@@ -21,16 +21,21 @@ internal sealed class EnginePeer : IAsyncDisposable
     private readonly PeerData _data;
     private readonly string _directory;
 
-    private EnginePeer(RetrievalEngine engine, PeerData data, string directory)
+    private EnginePeer(RetrievalEngine engine, PeerData data, string directory, HnswLibrary library)
     {
         _engine = engine;
         _data = data;
         _directory = directory;
+        Name = NameOf(library);
     }
 
-    public static string Name => "Retrieval engine in process";
+    /// <summary>The report's name of the engine peer whose float32 HNSW graphs are <paramref name="library"/>'s.</summary>
+    public static string NameOf(HnswLibrary library) =>
+        library == HnswLibrary.Retrieval ? "Retrieval engine in process" : $"Retrieval engine in process, {library} graph";
 
-    public static async Task<EnginePeer> StartAsync(PeerData data, int m, int efConstruction, TextWriter log)
+    public string Name { get; }
+
+    public static async Task<EnginePeer> StartAsync(PeerData data, int m, int efConstruction, TextWriter log, HnswLibrary library = HnswLibrary.Retrieval)
     {
         var directory = Path.Combine(Path.GetTempPath(), "retrieval-peers-bench", Guid.NewGuid().ToString("N"));
         var indexing = new IndexingOptions
@@ -40,9 +45,10 @@ internal sealed class EnginePeer : IAsyncDisposable
             HnswEfConstruction = efConstruction,
             BackgroundOptimizer = false,
             BuildThreads = Environment.ProcessorCount,
+            HnswLibrary = library,
         };
         var engine = new RetrievalEngine(new SqliteRetrievalStore(directory), new EngineOptions(), NullLogger<RetrievalEngine>.Instance, indexing);
-        var peer = new EnginePeer(engine, data, directory);
+        var peer = new EnginePeer(engine, data, directory, library);
         try
         {
             await engine.StartAsync(CancellationToken.None);
@@ -59,7 +65,7 @@ internal sealed class EnginePeer : IAsyncDisposable
 
             var watch = Stopwatch.StartNew();
             engine.RunOptimizerUntilIdle(CancellationToken.None);
-            await log.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"# Retrieval engine: {spec}, graph built in {watch.Elapsed.TotalSeconds:F1} s"));
+            await log.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"# {peer.Name}: {spec}, graph built in {watch.Elapsed.TotalSeconds:F1} s"));
         }
         catch
         {

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using Retrieval.Benchmarks.Ann;
+using Retrieval.Engine.Indexes;
 
 namespace Retrieval.Benchmarks.PeerHarness;
 
@@ -70,7 +71,8 @@ internal static class PeersBenchmark
 
         // Loads and builds first, outside the timed window.
         var servers = new List<IServerPeer>();
-        EnginePeer? engine = null;
+        var engines = new List<EnginePeer>();
+        IndexPeer? indexLayer = null;
         var natives = new List<NativePeer>();
         try
         {
@@ -85,7 +87,13 @@ internal static class PeersBenchmark
                         servers.Add(await PgvectorServerPeer.ConnectAsync(options.PostgresConnection!, data, log));
                         break;
                     case "engine":
-                        engine = await EnginePeer.StartAsync(data, options.M, options.EfConstruction, log);
+                        engines.Add(await EnginePeer.StartAsync(data, options.M, options.EfConstruction, log));
+                        break;
+                    case "index":
+                        indexLayer = IndexPeer.Build(data, options.M, options.EfConstruction, log);
+                        break;
+                    case "engine-usearch":
+                        engines.Add(await EnginePeer.StartAsync(data, options.M, options.EfConstruction, log, HnswLibrary.USearch));
                         break;
                     default:
                         if (NativePeer.Find(name, options.NativeFolder, options.DataFolder, options.M, options.EfConstruction) is { } native)
@@ -115,9 +123,14 @@ internal static class PeersBenchmark
                     await MeasureTargetAsync(servers, data, options, report, target);
                 }
 
-                if (engine is not null)
+                foreach (var engine in engines)
                 {
-                    report.Sweeps[EnginePeer.Name] = engine.Sweep(options.Efs, options.Passes, options.Targets.Max());
+                    report.Sweeps[engine.Name] = engine.Sweep(options.Efs, options.Passes, options.Targets.Max());
+                }
+
+                if (indexLayer is not null)
+                {
+                    report.Sweeps[IndexPeer.Name] = indexLayer.Sweep(options.Efs, options.Passes, options.Targets.Max());
                 }
 
                 foreach (var native in natives)
@@ -128,7 +141,7 @@ internal static class PeersBenchmark
                 await log.WriteLineAsync(Inv($"# measured up to {DateTime.UtcNow:HH:mm:ss} UTC, load {LoadAverage()}"));
             }
 
-            report.Write(log, servers.Select(s => s.Name).ToList(), [.. (engine is null ? [] : new[] { EnginePeer.Name }).Concat(natives.Select(n => n.Name))]);
+            report.Write(log, servers.Select(s => s.Name).ToList(), [.. engines.Select(e => e.Name).Concat(indexLayer is null ? [] : [IndexPeer.Name]).Concat(natives.Select(n => n.Name))]);
         }
         finally
         {
@@ -137,10 +150,12 @@ internal static class PeersBenchmark
                 await server.DisposeAsync();
             }
 
-            if (engine is not null)
+            foreach (var engine in engines)
             {
                 await engine.DisposeAsync();
             }
+
+            indexLayer?.Dispose();
         }
 
         return 0;

@@ -22,7 +22,7 @@ internal sealed record PeersOptions(
     int LockTimeoutSeconds,
     int? Nice)
 {
-    public static readonly string[] KnownPeers = ["retrieval", "pgvector", "engine", "hnswlib", "faiss"];
+    public static readonly string[] KnownPeers = ["retrieval", "pgvector", "engine", "engine-usearch", "index", "hnswlib", "faiss"];
 
     public static PeersOptions Parse(string[] args)
     {

@@ -121,9 +121,14 @@ internal sealed partial class ExclusiveFileLock : IDisposable
     /// </summary>
     public static ExclusiveFileLock? TryAcquire(string path, TimeSpan timeout)
     {
-        var file = new FileStream(path, FileMode.OpenOrCreate, FileAccess.Read, FileShare.ReadWrite);
-        var fd = file.SafeFileHandle.DangerousGetHandle().ToInt32();
         var deadline = DateTime.UtcNow + timeout;
+        var file = Open(path, deadline);
+        if (file is null)
+        {
+            return null;
+        }
+
+        var fd = file.SafeFileHandle.DangerousGetHandle().ToInt32();
         while (true)
         {
             if (Flock(fd, LockEx | LockNb) == 0)
@@ -145,6 +150,27 @@ internal sealed partial class ExclusiveFileLock : IDisposable
             }
 
             Thread.Sleep(20);
+        }
+    }
+
+    // .NET takes a shared flock of its own when it opens a file, which fails while another process holds the exclusive
+    // quiet lock: the open is retried like the lock itself.
+    private static FileStream? Open(string path, DateTime deadline)
+    {
+        while (true)
+        {
+            try
+            {
+                return new FileStream(path, FileMode.OpenOrCreate, FileAccess.Read, FileShare.ReadWrite);
+            }
+            catch (IOException) when (DateTime.UtcNow < deadline)
+            {
+                Thread.Sleep(20);
+            }
+            catch (IOException)
+            {
+                return null;
+            }
         }
     }
 

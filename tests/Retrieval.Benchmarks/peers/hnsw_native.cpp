@@ -141,6 +141,9 @@ struct Options {
     int buildThreads = 2;
     int passes = 3;
     bool buildOnly = false;
+    // Faiss only: fill a level-0 node's neighbour list up to 2·M with the candidates the diversity heuristic pruned,
+    // nearest first (Faiss's keep_max_size_level0; pgvector always does this on every layer).
+    bool keepPruned = false;
     std::string indexPath;
     std::vector<int> efs = {16, 32, 64, 96, 128, 192, 256, 384, 512, 768, 1024};
 };
@@ -201,6 +204,7 @@ void RunFaiss(const Dataset& d, const Options& o) {
     } else {
         index = std::make_unique<faiss::IndexHNSWFlat>(d.dimension, o.m, d.innerProduct ? faiss::METRIC_INNER_PRODUCT : faiss::METRIC_L2);
         index->hnsw.efConstruction = o.efConstruction;
+        index->keep_max_size_level0 = o.keepPruned;
         omp_set_num_threads(o.buildThreads);
         const auto started = Clock::now();
         index->add(d.count, d.base.data());
@@ -236,7 +240,7 @@ int main(int argc, char** argv) {
     if (argc < 3) {
         std::fprintf(stderr,
                      "usage: %s hnswlib|faiss <data folder> [--m 16] [--ef-construction 64] [--build-threads 2] "
-                     "[--ef 16,32,...] [--passes 3] [--index FILE [--build-only]]\n",
+                     "[--ef 16,32,...] [--passes 3] [--keep-pruned] [--index FILE [--build-only]]\n",
                      argv[0]);
         return 2;
     }
@@ -247,6 +251,10 @@ int main(int argc, char** argv) {
         const std::string name = argv[i];
         if (name == "--build-only") {
             o.buildOnly = true;
+            continue;
+        }
+        if (name == "--keep-pruned") {
+            o.keepPruned = true;
             continue;
         }
         if (i + 1 >= argc) {

@@ -166,6 +166,40 @@ public sealed class CollectionBackupsTests : IAsyncLifetime
     private List<string> ExactIds(string collection, float[] query) =>
         [.. _engine.Search(collection, new SearchQuery("v", query, 10, Exact: true)).Select(h => h.Id)];
 
+    [Fact]
+    public async Task Writes_AndARestore_RecordEachIdsShardInTheStore()
+    {
+        const int shards = 3;
+        await _engine.CreateCollectionAsync("sharded", [Space("v", 4)], null, storeInputs: false, shards, CancellationToken.None);
+        var items = Enumerable.Range(0, 60).Select(i => Item($"s{i}", "v", [i, 1, 2, 3])).ToList();
+        await _engine.UpsertAsync("sharded", items, CancellationToken.None);
+        await _engine.DeleteAsync("sharded", ["s1", "s2", "s3"], CancellationToken.None);
+        var snapshot = await _engine.CreateSnapshotAsync("sharded", null, CancellationToken.None);
+        await _engine.RestoreSnapshotAsync("sharded", snapshot.Name, "restored", overwrite: false, CancellationToken.None);
+        await _engine.DisposeAsync();
+
+        await using (var store = new SqliteRetrievalStore(_directory))
+        {
+            await store.OpenAsync(CancellationToken.None);
+            foreach (var collection in new[] { "sharded", "restored" })
+            {
+                var seen = 0;
+                for (var shard = 0; shard < shards; shard++)
+                {
+                    await foreach (var change in store.ReadShardChangesAsync(collection, shard, 0, CancellationToken.None))
+                    {
+                        Assert.Equal(ShardAssignment.ShardOf(change.Id, shards), shard);
+                        seen++;
+                    }
+                }
+
+                Assert.Equal(60, seen);
+            }
+        }
+
+        _engine = await OpenAsync();
+    }
+
     private async Task<RetrievalEngine> OpenAsync()
     {
         var indexing = SegmentedSearchTests.Manual(_directory);

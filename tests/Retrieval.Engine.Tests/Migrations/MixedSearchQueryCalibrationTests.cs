@@ -9,7 +9,7 @@ namespace Retrieval.Engine.Tests.Migrations;
 /// <summary>
 /// Mixed search when queries score items in another range than items score each other (as a model that embeds queries
 /// with a prompt does): the migration's calibration, fitted item to item, would lift every mapped hit above every native
-/// one; the query's own backfilled pairs correct it.
+/// one; the query's own backfilled items, their two top tails paired rank by rank, give the scale the merge uses.
 /// </summary>
 public sealed class MixedSearchQueryCalibrationTests
 {
@@ -42,6 +42,25 @@ public sealed class MixedSearchQueryCalibrationTests
         }
 
         Assert.True(sawBothPaths);
+    }
+
+    [Fact]
+    public void TailCalibration_PairsTheTwoTopTailsRankByRank_NotTheSameItems()
+    {
+        // The native side's best backfilled scores are 2·(mapped side's best) + 0.1, rank for rank, whichever items they
+        // belong to; a flat fallback (what a weakly correlated item-to-item fit gives) is replaced.
+        var mapped = new[] { 0.9f, 0.7f, 0.6f, 0.4f }.Select((score, i) => new Core.Search.ScoredRow(i, score)).ToArray();
+        var native = mapped.Select((h, i) => new Core.Search.ScoredRow(10 + i, (2 * h.Score) + 0.1f)).ToArray();
+        var flat = new ScoreCalibration(0.1, 0.8, 100, 0.2);
+
+        var tail = MixedSearch.TailCalibration(native, mapped, flat);
+
+        Assert.Equal(2, tail.Scale, 5);
+        Assert.Equal(0.1, tail.Offset, 5);
+        Assert.Equal(4, tail.Pairs);
+        // Fewer than three pairs, or a side without spread: the migration's calibration stands.
+        Assert.Same(flat, MixedSearch.TailCalibration(native.AsSpan(0, 2), mapped, flat));
+        Assert.Same(flat, MixedSearch.TailCalibration(native, mapped.Select(h => h with { Score = 0.5f }).ToArray(), flat));
     }
 
     private static float[] Rotate(float[] vector) => [.. vector.Skip(1), vector[0]];

@@ -72,8 +72,10 @@ public sealed class OnlineRefitTests
         await engine.ActivateMigrationAsync(Collection, "m", force: true, "test", CancellationToken.None);
         await engine.StartBackfillAsync(Collection, "m", null, "test", CancellationToken.None);
         await BackfillAsync(engine, data, 0, Items);
+        // The queries are stored with the migration: a restart still judges refits on them.
+        await harness.ReopenAsync();
 
-        var report = await engine.RefitMigrationAsync(Collection, "m", CancellationToken.None);
+        var report = await harness.Engine.RefitMigrationAsync(Collection, "m", CancellationToken.None);
 
         Assert.NotNull(report.Candidate.EvaluationRecallAt10);
         Assert.NotNull(report.Serving.EvaluationRecallAt10);
@@ -110,9 +112,12 @@ public sealed class OnlineRefitTests
         var noisy = Enumerable.Range(0, 12).Select(i => (data.New[i], Noisy(data.Old[i], 2.0, i))).ToList();
         // Inner product: the stored vectors are the ones sent, so the statistics can be checked against the raw pairs.
         await StartAsync(harness.Engine, data, noisy, new MigrationParameters { MapKind = MapKind.CanonicalQ, Refit = Manual() }, Metric.InnerProduct);
+        // A restart before the first batch keeps fit's inline anchors, which seed the statistics.
+        await harness.ReopenAsync();
         await BackfillAsync(harness.Engine, data, 0, 300);
         var before = (await harness.Engine.GetMigrationAsync(Collection, "m", CancellationToken.None)).Refit!;
-        Assert.Equal(300, before.StatisticsPairs + before.HeldOutPairs);
+        Assert.Equal(300 + noisy.Count, before.StatisticsPairs + before.HeldOutPairs);
+        Assert.Equal(noisy.Count, (await ReadStatisticsAsync(harness))!.SeedPairs);
         Assert.InRange(before.HeldOutPairs, 10, 60);
 
         await harness.ReopenAsync();
@@ -128,12 +133,15 @@ public sealed class OnlineRefitTests
 
         await BackfillAsync(harness.Engine, data, 300, Items);
         var done = (await harness.Engine.GetMigrationAsync(Collection, "m", CancellationToken.None)).Refit!;
-        Assert.Equal(Items, done.StatisticsPairs + done.HeldOutPairs);
+        Assert.Equal(Items + noisy.Count, done.StatisticsPairs + done.HeldOutPairs);
 
-        // What the statistics hold equals statistics of the pairs outside the held-out slice, computed afresh.
+        // What the statistics hold equals statistics of fit's inline anchors and the pairs outside the held-out slice,
+        // computed afresh.
         var final = AnchorStatistics.Deserialize((await ReadStatisticsAsync(harness))!.Data);
         var outside = Enumerable.Range(0, Items).Where(i => !HeldOutSlice.Contains(PairData.Id(i), 0.1, 1)).ToList();
-        var expected = AnchorStatistics.Of(new AnchorSet(outside.SelectMany(i => data.New[i]).ToArray(), D, outside.SelectMany(i => data.Old[i]).ToArray(), D));
+        var expected = AnchorStatistics.Of(new AnchorSet(
+            noisy.SelectMany(p => p.Item1).Concat(outside.SelectMany(i => data.New[i])).ToArray(), D,
+            noisy.SelectMany(p => p.Item2).Concat(outside.SelectMany(i => data.Old[i])).ToArray(), D));
         Assert.Equal(expected.Count, final.Count);
         Assert.True(expected.Cross.ToArray().Zip(final.Cross.ToArray(), (a, b) => Math.Abs(a - b)).Max() < 1e-9 * expected.Count);
     }

@@ -103,6 +103,62 @@ public sealed class ReprojectionMigrationTests
     }
 
     [Fact]
+    public async Task LaterWrites_OfTheNewModel_AreProjectedIntoTheJointSpace_DuringAndAfterTheReprojection()
+    {
+        await using var harness = await EngineHarness.StartAsync();
+        var engine = harness.Engine;
+        var data = new SyntheticPair(seed: 14);
+        await CreateAsync(engine, data);
+        var pair = await engine.FitMapAsync(Collection, new MapFitRequest("new", "old", MapKind.TwoSided) { JointSpace = "joint", Anchors = data.Anchors(200) }, CancellationToken.None);
+        var query = engine.MapOf(Collection, pair.Id);
+        await engine.PlanMigrationAsync(Collection, new MigrationPlan("r", "old", "joint", null, new MigrationParameters { TwoSidedMap = pair.Id }), null, CancellationToken.None);
+        await engine.FitMigrationAsync(Collection, "r", null, [], [], null, CancellationToken.None);
+        await engine.ActivateMigrationAsync(Collection, "r", force: true, null, CancellationToken.None);
+        await engine.StartBackfillAsync(Collection, "r", null, null, CancellationToken.None);
+        Assert.Equal(100, await engine.RunBackfillStepAsync(Collection, 100, CancellationToken.None));
+
+        // During: a new item and an update that carry only the new model's vector get query(new) as their joint vector,
+        // native (nothing for the re-projection to redo) and with an old vector through the migration's map.
+        var during = data.NewQuery(Items + 5);
+        var update = data.NewQuery(Items + 6);
+        await engine.UpsertAsync(Collection, [EngineHarness.Item("n-during", "new", during), EngineHarness.Item(SyntheticPair.Id(250), "new", update)], CancellationToken.None);
+        AssertJoint(engine, "n-during", Projected(query, during));
+        AssertJoint(engine, SyntheticPair.Id(250), Projected(query, update));
+        Assert.True(engine.GetItems(Collection, ["n-during"], withVectors: true).Single().Vectors!.ContainsKey("old"));
+        // An old-only write still gets its joint vector through the gallery side (the migration's rule), not the query side.
+        var oldOnly = data.OldVector(Items + 7);
+        await engine.UpsertAsync(Collection, [EngineHarness.Item("o-during", "old", oldOnly)], CancellationToken.None);
+        var gallery = engine.MapOf(Collection, pair.Report.TwoSided!.PairedMapId!);
+        AssertJoint(engine, "o-during", Projected(gallery, oldOnly));
+
+        while (await engine.RunBackfillStepAsync(Collection, 100, CancellationToken.None) > 0)
+        {
+        }
+
+        // The walk left the new-model items as written (they were native), and nothing misses a joint vector.
+        AssertJoint(engine, "n-during", Projected(query, during));
+        AssertJoint(engine, SyntheticPair.Id(250), Projected(query, update));
+        var done = await engine.GetMigrationAsync(Collection, "r", CancellationToken.None);
+        Assert.Equal((0L, 0L), (done.Progress!.DerivedItems, done.Progress.MissingNewItems));
+
+        // After cut-over and retire (the old space is gone): writes of the new model keep landing in the joint space.
+        await engine.CutoverMigrationAsync(Collection, "r", null, CancellationToken.None);
+        var cutOver = data.NewQuery(Items + 8);
+        await engine.UpsertAsync(Collection, [EngineHarness.Item("n-cutover", "new", cutOver)], CancellationToken.None);
+        AssertJoint(engine, "n-cutover", Projected(query, cutOver));
+        await engine.RetireMigrationAsync(Collection, "r", null, CancellationToken.None);
+        var after = data.NewQuery(Items + 9);
+        var again = data.NewQuery(Items + 10);
+        await engine.UpsertAsync(Collection, [EngineHarness.Item("n-after", "new", after), EngineHarness.Item("n-during", "new", again)], CancellationToken.None);
+        AssertJoint(engine, "n-after", Projected(query, after));
+        AssertJoint(engine, "n-during", Projected(query, again));
+        // (The new space holds vectors now, so a plain new-space query searches it natively; the joint space is named.)
+        var hits = engine.SearchWithRoute(Collection, new SearchQuery("new", after, 3, TargetSpace: "joint"));
+        Assert.Equal([pair.Id], hits.MapsUsed);
+        Assert.Equal("n-after", hits.Hits[0].Id);
+    }
+
+    [Fact]
     public async Task Plan_BadTwoSidedMap_IsInvalidArgumentNamingTheFieldAndChangesNothing()
     {
         await using var harness = await EngineHarness.StartAsync();
@@ -158,6 +214,22 @@ public sealed class ReprojectionMigrationTests
             ],
             "old", CancellationToken.None);
         await engine.UpsertAsync(Collection, Enumerable.Range(0, Items).Select(i => EngineHarness.Item(SyntheticPair.Id(i), "old", data.OldVector(i))).ToList(), CancellationToken.None);
+    }
+
+    private static float[] Projected(CompatibilityMap map, float[] vector)
+    {
+        var output = map.ApplyBatch(vector, 1)[..JointDimension];
+        var norm = (float)Math.Sqrt(output.Sum(v => (double)v * v));
+        return output.Select(v => v / norm).ToArray();
+    }
+
+    private static void AssertJoint(RetrievalEngine engine, string id, float[] expected)
+    {
+        var actual = engine.GetItems(Collection, [id], withVectors: true).Single().Vectors!["joint"];
+        for (var c = 0; c < JointDimension; c++)
+        {
+            Assert.Equal(expected[c], actual[c], 1e-5);
+        }
     }
 
     private static Task<CompatibilityMap> GalleryMapAsync(EngineHarness harness, string id) =>

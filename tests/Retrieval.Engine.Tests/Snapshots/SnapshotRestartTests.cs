@@ -10,6 +10,23 @@ namespace Retrieval.Engine.Tests.Snapshots;
 public sealed class SnapshotRestartTests
 {
     [Fact]
+    public void SnapshotLocationStore_OnAStoreThatKeepsNoSnapshots_IsRefusedNamingTheSetting()
+    {
+        var directory = Path.Combine(Path.GetTempPath(), "retrieval-engine-tests", Guid.NewGuid().ToString("N"));
+        try
+        {
+            var indexing = new IndexingOptions { SnapshotDirectory = Path.Combine(directory, "snapshots"), SnapshotLocation = SnapshotLocation.Store };
+            var error = Assert.Throws<ArgumentException>(() =>
+                new RetrievalEngine(new Storage.Sqlite.SqliteRetrievalStore(directory), new EngineOptions(), new ListLogger(), indexing));
+            Assert.Contains("Retrieval:Indexing:SnapshotLocation", error.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task Reopen_WithSnapshot_LoadsIndexedSegmentsAndReplaysLaterWrites()
     {
         var log = new ListLogger();

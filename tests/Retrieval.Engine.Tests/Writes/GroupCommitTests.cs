@@ -154,6 +154,42 @@ public sealed class GroupCommitTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task EveryBatchOfAGroup_IsStampedWithItsShards_InItemsAndTombstones()
+    {
+        await StartAsync();
+        const int shards = 4;
+        await _engine.CreateCollectionAsync("s", [Space("v1", 2)], null, storeInputs: false, shards, CancellationToken.None);
+        Task<WriteResult> UpsertSharded(params string[] ids) =>
+            _engine.UpsertAsync("s", [.. ids.Select((id, i) => Item(id, "v1", [1, i]))], CancellationToken.None);
+        var first = await HoldFirstWriteAsync(() => UpsertSharded("a0", "a1", "a2"));
+
+        var queued = new List<Task<WriteResult>>
+        {
+            UpsertSharded("b0", "b1", "b2", "b3"),
+            UpsertSharded("c0", "c1", "c2"),
+            _engine.DeleteAsync("s", ["a0", "b1", "c2"], CancellationToken.None),
+            UpsertSharded("d0", "d1", "d2", "d3"),
+        };
+        await HeldStore.SettleAsync();
+        _store.Release();
+        await first;
+        await Task.WhenAll(queued);
+
+        Assert.Equal([1, 2, 2], _store.Groups);
+        var changes = new List<(string Id, bool IsDelete, int Shard)>();
+        await foreach (var change in _store.Inner.ReadChangesAsync("s", 0, CancellationToken.None))
+        {
+            changes.Add((change.Id, change.IsDelete, change.Shard));
+        }
+
+        Assert.Equal(["a0", "b1", "c2"], changes.Where(c => c.IsDelete).Select(c => c.Id).Order(StringComparer.Ordinal));
+        Assert.Equal(11, changes.Count(c => !c.IsDelete));
+        // Spread over more than one shard, so that a batch written without its shards (all shard 0) would show.
+        Assert.True(changes.Select(c => c.Shard).Distinct().Count() > 1);
+        Assert.All(changes, c => Assert.Equal(Core.Model.ShardAssignment.ShardOf(c.Id, shards), c.Shard));
+    }
+
+    [Fact]
     public async Task ConcurrentStreams_WithBatchesInFlight_AllCommit_InEachStreamsOrder()
     {
         await StartAsync();

@@ -90,5 +90,8 @@ public sealed class BackfillLeaseGateTests
 
         public Task<BackfillLease?> GetBackfillLeaseAsync(string collection, string migrationId, CancellationToken cancellationToken) =>
             inner.GetBackfillLeaseAsync(collection, migrationId, cancellationToken);
+
+        public Task<IReadOnlyList<BackfillLeaseState>> ListBackfillLeasesAsync(CancellationToken cancellationToken) =>
+            inner.ListBackfillLeasesAsync(cancellationToken);
     }
 }

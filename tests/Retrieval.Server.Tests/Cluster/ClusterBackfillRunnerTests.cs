@@ -55,8 +55,15 @@ public sealed class ClusterBackfillRunnerTests(ITestOutputHelper output)
         await first.Migrations.ActivateMigrationAsync(new ActivateMigrationRequest { Collection = name, Id = MigrationId, Force = true });
         Assert.NotNull(await store.TryTakeBackfillLeaseAsync(name, MigrationId, TestHolder, TimeSpan.FromMinutes(10), default));
         await first.Migrations.StartBackfillAsync(new StartBackfillRequest { Collection = name, Id = MigrationId });
-        // Encoders live in each node's data directory: every node that may run the backfill needs them.
-        await Task.WhenAll(StartWithEncodersAsync(1), StartWithEncodersAsync(2));
+        // Encoders live in the shared store: the nodes that may run the backfill list the ones registered through node 0.
+        var others = await Task.WhenAll(cluster.StartAsync(1), cluster.StartAsync(2));
+        foreach (var node in others)
+        {
+            Assert.Equal(
+                [scenario.OldEncoder, scenario.NewEncoder],
+                (await node.Encoders.ListEncodersAsync(new ListEncodersRequest())).Encoders.Select(e => e.Descriptor_.Name).Order(StringComparer.Ordinal));
+        }
+
         await Task.Delay(TimeSpan.FromSeconds(1));
         Assert.Equal(0, (await store.GetMigrationAsync(name, MigrationId, default))!.Backfilled);
         output.WriteLine($"{clock.Elapsed.TotalSeconds:F1} s: 3 nodes up, migration backfilling, nothing run while the lease is held elsewhere");
@@ -71,6 +78,10 @@ public sealed class ClusterBackfillRunnerTests(ITestOutputHelper output)
         Assert.Equal((runner.Holder, runner.Epoch), (holder.Holder, holder.Epoch));
         Assert.True(walked.Backfilled < scenario.ToReencode, "the walk ended before the runner could be killed; lower the rate");
         var victim = NodeIndex(holder.Holder);
+        // Cluster status, through any node, names the runner.
+        var status = await first.Cluster.GetClusterStatusAsync(new GetClusterStatusRequest());
+        var listed = Assert.Single(status.BackfillLeases, l => l.Collection == name && l.MigrationId == MigrationId);
+        Assert.Equal((holder.Holder, holder.Epoch, false), (listed.Holder, listed.Epoch, listed.Expired));
         output.WriteLine($"{clock.Elapsed.TotalSeconds:F1} s: {holder.Holder} runs it (epoch {holder.Epoch}); {walked.Backfilled} re-encoded");
 
         await cluster.KillAsync(victim);
@@ -124,7 +135,6 @@ public sealed class ClusterBackfillRunnerTests(ITestOutputHelper output)
 
         output.WriteLine($"{clock.Elapsed.TotalSeconds:F1} s: cut over through the restarted {KillableCluster.NodeName(victim)}; every item re-encoded");
 
-        async Task StartWithEncodersAsync(int index) => await scenario.RegisterEncodersAsync((await cluster.StartAsync(index)).Encoders);
     }
 
     /// <summary>The node a lease holder ("node-1/ab12…") runs on.</summary>

@@ -1,10 +1,12 @@
 using System.Diagnostics;
 using System.Globalization;
+using Google.Protobuf;
 using Grpc.Core;
 using Retrieval.Contracts.V1;
 using Retrieval.Server.Tests.Durability;
 using Retrieval.Server.Tests.Infrastructure;
 using Retrieval.Testing;
+using Retrieval.Testing.Onnx;
 using Retrieval.Testing.Server;
 using Xunit.Abstractions;
 
@@ -43,6 +45,8 @@ public sealed class ClusterFollowTests(ITestOutputHelper output)
             output.WriteLine($"{clock.Elapsed.TotalSeconds:F1} s: a multi-vector space answers alike on every node");
             await MapAndMigrationAsync(nodes);
             output.WriteLine($"{clock.Elapsed.TotalSeconds:F1} s: a map from node 1 and a migration from node 2 followed everywhere");
+            await EncoderThroughOneNodeAsync(nodes);
+            output.WriteLine($"{clock.Elapsed.TotalSeconds:F1} s: an encoder registered through node 0 encodes raw text on nodes 1 and 2");
             foreach (var node in nodes)
             {
                 Assert.Empty(node.ErrorLines);
@@ -263,6 +267,81 @@ public sealed class ClusterFollowTests(ITestOutputHelper output)
                 await Task.Delay(100);
             }
         }
+    }
+
+    /// <summary>
+    /// Encoders live in the shared store: one registered through node 0 encodes on node 1 at once (a node that does not
+    /// know a version reads the list again before answering), node 2 lists it by the catalog notice alone, raw-text
+    /// writes and searches through the others use it, and its deletion through node 2 is followed by node 0.
+    /// </summary>
+    private static async Task EncoderThroughOneNodeAsync(ChildServerProcess[] nodes)
+    {
+        await nodes[0].Encoders.UploadEncoderAsync(new UploadEncoderRequest
+        {
+            Descriptor_ = new EncoderDescriptor
+            {
+                Name = "words",
+                Version = "1",
+                Dimension = TinyTextModel.Dim,
+                Metric = Metric.Cosine,
+                Kind = EncoderKind.Dense,
+                InputKind = InputKind.Text,
+                OutputName = "last_hidden_state",
+                Pooling = Pooling.Mean,
+                Normalize = true,
+                MaxSequenceLength = 16,
+                MaxBatch = 8,
+                Text = new TextSettings { QueryPrefix = "query: " },
+            },
+            Model = ByteString.CopyFrom(new TinyTextModel(seed: 11).Model()),
+            Vocabulary = ByteString.CopyFrom(TinyTextModel.VocabularyBytes),
+        });
+
+        string[] texts = ["the cat sat", "a dog ran", "the red fox", "cat and dog", "a quiet day"];
+        var encode = new EncodeRequest { Name = "words", Version = "1", Inputs = { texts.Select(t => new EncoderInput { Text = t }) } };
+        var onZero = await nodes[0].Encoders.EncodeAsync(encode);
+        var onOne = await nodes[1].Encoders.EncodeAsync(encode);
+        Assert.Equal(onZero.Embeddings.Select(e => e.Values.ToArray()), onOne.Embeddings.Select(e => e.Values.ToArray()));
+        await WaitForAsync(nodes[2], "the encoder registered through node 0", async () =>
+            (await nodes[2].Encoders.ListEncodersAsync(new ListEncodersRequest())).Encoders.Any(e => e.Descriptor_.Name == "words"));
+
+        await nodes[2].Collections.CreateCollectionAsync(new CreateCollectionRequest
+        {
+            Name = "texts",
+            Spaces = { new Space { Name = "t", Dimension = TinyTextModel.Dim, Metric = Metric.Cosine, Model = new ModelRef { Name = "words", Version = "1" }, Encoder = new EncoderRef { Name = "words", Version = "1" } } },
+        });
+        var upsert = new UpsertItemsRequest { Collection = "texts" };
+        for (var i = 0; i < texts.Length; i++)
+        {
+            var item = new Item { Id = $"t{i}" };
+            item.Inputs.Add("t", new EncoderInput { Text = texts[i] });
+            upsert.Items.Add(item);
+        }
+
+        await nodes[2].Items.UpsertItemsAsync(upsert);
+        await WaitForAsync(nodes[1], "the raw-text items written through node 2", async () =>
+            (await nodes[1].Collections.GetCollectionAsync(new GetCollectionRequest { Name = "texts" })).ItemCount == texts.Length);
+        var stored = await nodes[1].Items.GetItemsAsync(new GetItemsRequest { Collection = "texts", Ids = { "t2" }, WithVectors = true });
+        Assert.Equal(onZero.Embeddings[2].Values, stored.Items.Single().Vectors["t"].Values);
+        var hits = await nodes[1].Search.SearchAsync(new SearchRequest { Collection = "texts", Input = new EncoderInput { Text = "the red fox" }, K = 5, Exact = true });
+        var reference = await nodes[0].Search.SearchAsync(new SearchRequest { Collection = "texts", Input = new EncoderInput { Text = "the red fox" }, K = 5, Exact = true });
+        Assert.Equal(reference.Hits.Select(h => h.Id), hits.Hits.Select(h => h.Id));
+        // And both are the exact ranking of the query's embedding (encoded as a query) against the texts' embeddings.
+        var query = (await nodes[0].Encoders.EncodeAsync(new EncodeRequest { Name = "words", Version = "1", Query = true, Inputs = { new EncoderInput { Text = "the red fox" } } }))
+            .Embeddings[0].Values.ToArray();
+        var ranked = onZero.Embeddings
+            .Select((e, i) => (Id: $"t{i}", Score: e.Values.Select((x, d) => (double)x * query[d]).Sum()))
+            .OrderByDescending(h => h.Score).ThenBy(h => h.Id, StringComparer.Ordinal).Select(h => h.Id);
+        Assert.Equal(ranked, hits.Hits.Select(h => h.Id));
+
+        await nodes[1].Collections.DeleteCollectionAsync(new DeleteCollectionRequest { Name = "texts" });
+        await WaitForAsync(nodes[2], "the deletion of the collection naming the encoder", async () =>
+            !(await nodes[2].Collections.ListCollectionsAsync(new ListCollectionsRequest())).Collections.Any(c => c.Name == "texts"));
+        await nodes[2].Encoders.DeleteEncoderAsync(new DeleteEncoderRequest { Name = "words", Version = "1" });
+        await WaitForAsync(nodes[0], "the encoder deleted through node 2", async () =>
+            (await nodes[0].Encoders.ListEncodersAsync(new ListEncodersRequest())).Encoders.All(e => e.Descriptor_.Name != "words"));
+        var gone = await Assert.ThrowsAsync<RpcException>(() => nodes[0].Encoders.EncodeAsync(encode).ResponseAsync);
+        Assert.Equal(StatusCode.NotFound, gone.StatusCode);
     }
 
     private static async Task WaitForAsync(ChildServerProcess node, string what, Func<Task<bool>> condition)
