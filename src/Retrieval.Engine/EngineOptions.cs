@@ -55,4 +55,7 @@ public sealed class EngineOptions
 
     /// <summary>The search micro-batcher: concurrent single searches answered by one batch-kernel pass (off by default).</summary>
     public Search.SearchBatchingOptions SearchBatching { get; set; } = new();
+
+    /// <summary>Group commit of concurrent write batches to one collection (off by default: MaxBatches 1).</summary>
+    public Writes.GroupCommitOptions GroupCommit { get; set; } = new();
 }

@@ -336,7 +336,29 @@ public sealed partial class RetrievalEngine : IAsyncDisposable
     /// acknowledged. Merge semantics are those of <see cref="ItemWrite"/>; raw inputs are encoded first.
     /// </summary>
     public Task<WriteResult> UpsertAsync(string collection, IReadOnlyList<ItemWrite> items, CancellationToken cancellationToken) =>
-        _writes.UpsertAsync(_catalog.CanonicalName(collection), items, cancellationToken);
+        _writes.UpsertAsync(_catalog.CanonicalName(collection), items, null, cancellationToken);
+
+    /// <summary>
+    /// Upserts one batch of a stream: several of the stream's batches may wait for a commit at once (and share it), yet
+    /// they commit in the order of these calls, and none after a failed one is written.
+    /// </summary>
+    public Task<WriteResult> UpsertAsync(string collection, IReadOnlyList<ItemWrite> items, Writes.WriteChain chain, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(chain);
+        string canonical;
+        try
+        {
+            canonical = _catalog.CanonicalName(collection);
+        }
+        catch (Exception e)
+        {
+            // Refused before it took its place in the stream: the stream's later batches must not be written either.
+            chain.Break();
+            return Task.FromException<WriteResult>(e);
+        }
+
+        return _writes.UpsertAsync(canonical, items, chain, cancellationToken);
+    }
 
     /// <summary>Deletes the given ids (unknown ids are ignored). Returns how many existed.</summary>
     public Task<WriteResult> DeleteAsync(string collection, IReadOnlyList<string> ids, CancellationToken cancellationToken) =>

@@ -116,13 +116,81 @@ public sealed partial class PostgresRetrievalStore
 
     public async Task<long> WriteAsync(string collection, WriteBatch batch, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(collection);
         ArgumentNullException.ThrowIfNull(batch);
-        batch.Shards?.EnsureMatches(batch);
+        return (await WriteGroupAsync(collection, [batch], cancellationToken))[0];
+    }
 
-        // Everything the batch sends is built before the connection is touched: a failure while reading the
-        // batch leaves nothing half-sent.
+    /// <summary>
+    /// Several batches in one round trip and one transaction: each batch's statements follow its own sequence
+    /// increment, so its rows carry its own sequence; the collection row stays locked from the first increment to the
+    /// commit, so the group's sequences are consecutive. One item notice at the end carries the last of them (a
+    /// follower reads every change after the sequence it applied, so the intermediate notices would add nothing).
+    /// </summary>
+    public async Task<IReadOnlyList<long>> WriteGroupAsync(string collection, IReadOnlyList<WriteBatch> batches, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(collection);
+        ArgumentNullException.ThrowIfNull(batches);
+        if (batches.Count == 0)
+        {
+            throw new ArgumentException("a write group needs at least one batch", nameof(batches));
+        }
+
+        // Everything the group sends is built before the connection is touched: a failure while reading a batch leaves
+        // nothing half-sent.
         await using var command = new NpgsqlBatch();
+        var sent = new List<SentBatch>(batches.Count);
+        foreach (var batch in batches)
+        {
+            ArgumentNullException.ThrowIfNull(batch);
+            batch.Shards?.EnsureMatches(batch);
+            sent.Add(AddBatchCommands(command, collection, batch));
+        }
+
+        if (NotifyWrites)
+        {
+            var notify = new NpgsqlBatchCommand(NotifyItemsSql);
+            notify.Parameters.AddWithValue("collection", collection);
+            command.BatchCommands.Add(notify);
+        }
+
+        NpgsqlConnection connection;
+        try
+        {
+            connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        }
+        catch (NpgsqlException e) when (PostgresFailures.IsCannotConnect(e))
+        {
+            throw new StoreUnavailableException(
+                $"PostgreSQL could not be reached, the batch was not sent: {e.Message}", StoreWriteOutcome.NotCommitted, e);
+        }
+
+        await using (connection)
+        {
+            command.Connection = connection;
+            try
+            {
+                return await ExecuteWriteAsync(command, connection, collection, sent, cancellationToken);
+            }
+            catch (NpgsqlException e) when (PostgresFailures.IsConnectionLost(e))
+            {
+                // The statements were sent: PostgreSQL may have committed them before the connection dropped (an
+                // immediate shutdown ends a backend between its commit's WAL flush and its answer). The idle pooled
+                // connections died with this one: dropped, so that the next writes fail fast or reconnect.
+                dataSource.Clear();
+                throw new StoreUnavailableException(
+                    $"the connection to PostgreSQL was lost while the batch ran; it may or may not have committed: {e.Message}", StoreWriteOutcome.Unknown, e);
+            }
+        }
+    }
+
+    /// <summary>
+    /// One batch of a write: its sequence increment, its marks' counters statement, its statistics' compare-and-set, and
+    /// the batch itself.
+    /// </summary>
+    private sealed record SentBatch(WriteBatch Batch, NpgsqlBatchCommand Sequence, NpgsqlBatchCommand? Marks, NpgsqlBatchCommand? Statistics);
+
+    private static SentBatch AddBatchCommands(NpgsqlBatch command, string collection, WriteBatch batch)
+    {
         var sequenceCommand = new NpgsqlBatchCommand(batch.Guard is null ? NextSequenceSql : GuardedNextSequenceSql);
         sequenceCommand.Parameters.AddWithValue("collection", collection);
         if (batch.Guard is { } guard)
@@ -151,60 +219,25 @@ public sealed partial class PostgresRetrievalStore
         }
 
         var (marksCommand, statisticsCommand) = batch.Migration is { } marks ? AddMigrationMarks(command, collection, marks) : (null, null);
-        if (NotifyWrites)
-        {
-            var notify = new NpgsqlBatchCommand(NotifyItemsSql);
-            notify.Parameters.AddWithValue("collection", collection);
-            command.BatchCommands.Add(notify);
-        }
-
-        NpgsqlConnection connection;
-        try
-        {
-            connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        }
-        catch (NpgsqlException e) when (PostgresFailures.IsCannotConnect(e))
-        {
-            throw new StoreUnavailableException(
-                $"PostgreSQL could not be reached, the batch was not sent: {e.Message}", StoreWriteOutcome.NotCommitted, e);
-        }
-
-        await using (connection)
-        {
-            command.Connection = connection;
-            try
-            {
-                return await ExecuteWriteAsync(command, connection, collection, batch, marksCommand, statisticsCommand, cancellationToken);
-            }
-            catch (NpgsqlException e) when (PostgresFailures.IsConnectionLost(e))
-            {
-                // The statements were sent: PostgreSQL may have committed them before the connection dropped (an
-                // immediate shutdown ends a backend between its commit's WAL flush and its answer). The idle pooled
-                // connections died with this one: dropped, so that the next writes fail fast or reconnect.
-                dataSource.Clear();
-                throw new StoreUnavailableException(
-                    $"the connection to PostgreSQL was lost while the batch ran; it may or may not have committed: {e.Message}", StoreWriteOutcome.Unknown, e);
-            }
-        }
+        return new SentBatch(batch, sequenceCommand, marksCommand, statisticsCommand);
     }
 
-    private static async Task<long> ExecuteWriteAsync(
-        NpgsqlBatch command, NpgsqlConnection connection, string collection, WriteBatch batch, NpgsqlBatchCommand? marksCommand, NpgsqlBatchCommand? statisticsCommand,
-        CancellationToken cancellationToken)
+    private static async Task<IReadOnlyList<long>> ExecuteWriteAsync(
+        NpgsqlBatch command, NpgsqlConnection connection, string collection, IReadOnlyList<SentBatch> sent, CancellationToken cancellationToken)
     {
         // Marks commit only while the migration is still in the phase they name, and that is known only once the batch
         // has run: such a batch runs in an explicit transaction (one more round trip, during migrations only) that is
         // rolled back when the counters statement matched no row. A guarded batch likewise (cluster mode): its later
         // statements would otherwise write under the collection's current sequence after a refused guard.
-        var explicitTransaction = marksCommand is not null || batch.Guard is not null;
+        var explicitTransaction = sent.Any(b => b.Marks is not null || b.Batch.Guard is not null);
         await using var transaction = explicitTransaction ? await connection.BeginTransactionAsync(cancellationToken) : null;
         command.Transaction = transaction;
-        long? sequence = null;
+        long? first = null;
         await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
         {
             if (await reader.ReadAsync(cancellationToken))
             {
-                sequence = reader.GetInt64(0);
+                first = reader.GetInt64(0);
             }
 
             // Drain the remaining results so that an error of a later statement surfaces here.
@@ -213,14 +246,16 @@ public sealed partial class PostgresRetrievalStore
             }
         }
 
-        if (sequence is null)
+        // Every batch took its sequence, or (a refused guard, a collection gone) none of the group may commit.
+        var refused = first is null ? sent[0] : sent.FirstOrDefault(b => b.Sequence.RecordsAffected != 1);
+        if (refused is not null)
         {
             if (transaction is not null)
             {
                 await transaction.RollbackAsync(cancellationToken);
             }
 
-            if (batch.Guard is not null)
+            if (refused.Batch.Guard is not null)
             {
                 await RequireCollectionAsync(connection, null, collection, cancellationToken);
                 throw WriteGuard.Stale(collection);
@@ -229,15 +264,16 @@ public sealed partial class PostgresRetrievalStore
             throw CollectionNotFound(collection);
         }
 
-        if (transaction is not null && batch.Migration is { } applied && marksCommand is { RecordsAffected: 0 })
+        if (transaction is not null && sent.FirstOrDefault(b => b.Marks is { RecordsAffected: 0 }) is { Batch.Migration: { } applied })
         {
             await transaction.RollbackAsync(cancellationToken);
             throw MigrationStoreErrors.MarksPhaseMismatch(collection, applied);
         }
 
-        if (transaction is not null && batch.Migration is { Statistics: { } statistics } withStatistics && statisticsCommand is { RecordsAffected: 0 })
+        if (transaction is not null
+            && sent.FirstOrDefault(b => b.Statistics is { RecordsAffected: 0 }) is { Batch.Migration: { Statistics: { } statistics } withStatistics })
         {
-            // Another node replaced the statistics since this one read them: the whole batch rolls back.
+            // Another node replaced the statistics since this one read them: the whole batch (the whole group) rolls back.
             await transaction.RollbackAsync(cancellationToken);
             throw new MigrationStatisticsConflictException(collection, withStatistics.MigrationId, statistics.ExpectedVersion);
         }
@@ -247,7 +283,14 @@ public sealed partial class PostgresRetrievalStore
             await transaction.CommitAsync(cancellationToken);
         }
 
-        return sequence.Value;
+        // The collection row is locked from the first increment to the commit: the group's sequences follow each other.
+        var sequences = new long[sent.Count];
+        for (var i = 0; i < sequences.Length; i++)
+        {
+            sequences[i] = first!.Value + i;
+        }
+
+        return sequences;
     }
 
     /// <summary>The shards as a smallint[] parameter: the batch's, or shard 0 for each of <paramref name="count"/> ids when it carries none.</summary>

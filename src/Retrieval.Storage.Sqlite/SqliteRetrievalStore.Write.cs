@@ -15,22 +15,57 @@ public sealed partial class SqliteRetrievalStore
         ArgumentNullException.ThrowIfNull(collection);
         ArgumentNullException.ThrowIfNull(batch);
         batch.Shards?.EnsureMatches(batch);
-        return WriteTransactionAsync(
+        return WriteTransactionAsync((connection, transaction, ct) => WriteBatchAsync(connection, transaction, collection, batch, ct), cancellationToken);
+    }
+
+    /// <summary>
+    /// Several batches in one transaction (one fsync), each after its own sequence increment, so its rows carry its own
+    /// sequence; the writer lock is held throughout, so the group's sequences are consecutive.
+    /// </summary>
+    public Task<IReadOnlyList<long>> WriteGroupAsync(string collection, IReadOnlyList<WriteBatch> batches, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(collection);
+        ArgumentNullException.ThrowIfNull(batches);
+        if (batches.Count == 0)
+        {
+            throw new ArgumentException("a write group needs at least one batch", nameof(batches));
+        }
+
+        foreach (var batch in batches)
+        {
+            ArgumentNullException.ThrowIfNull(batch);
+            batch.Shards?.EnsureMatches(batch);
+        }
+
+        return WriteTransactionAsync<IReadOnlyList<long>>(
             async (connection, transaction, ct) =>
             {
-                var sequence = await NextSequenceAsync(connection, transaction, collection, batch.Guard, ct);
-                await UpsertAsync(connection, transaction, collection, sequence, batch, ct);
-                await WriteRawInputsAsync(connection, transaction, collection, batch.Upserts, ct);
-                await DeleteAsync(connection, transaction, collection, sequence, batch, ct);
-                await DeleteRawInputsAsync(connection, transaction, collection, batch.Deletes, ct);
-                if (batch.Migration is { } marks)
+                var sequences = new long[batches.Count];
+                for (var i = 0; i < batches.Count; i++)
                 {
-                    await ApplyMigrationMarksAsync(connection, transaction, collection, marks, ct);
+                    sequences[i] = await WriteBatchAsync(connection, transaction, collection, batches[i], ct);
                 }
 
-                return sequence;
+                return sequences;
             },
             cancellationToken);
+    }
+
+    private static async Task<long> WriteBatchAsync(
+        SqliteConnection connection, SqliteTransaction transaction, string collection, WriteBatch batch, CancellationToken cancellationToken)
+    {
+        var sequence = await NextSequenceAsync(connection, transaction, collection, batch.Guard, cancellationToken);
+        await UpsertAsync(connection, transaction, collection, sequence, batch, cancellationToken);
+        await WriteRawInputsAsync(connection, transaction, collection, batch.Upserts, cancellationToken);
+        await DeleteAsync(connection, transaction, collection, sequence, batch, cancellationToken);
+        await DeleteRawInputsAsync(connection, transaction, collection, batch.Deletes, cancellationToken);
+        if (batch.Migration is { } marks)
+        {
+            // A refused statistics compare-and-set throws here: the transaction, with every batch of the group, rolls back.
+            await ApplyMigrationMarksAsync(connection, transaction, collection, marks, cancellationToken);
+        }
+
+        return sequence;
     }
 
     // A guarded batch takes its sequence only while the definition version and the open migration (phases 8 and 9,

@@ -21,6 +21,8 @@ internal static class Program
           exact         exact search QPS vs Faiss IndexFlatIP and the memory-bandwidth roof
                         [--n 100000,1000000] [--dim 128,768] [--k 10] [--batch 1000] [--threads N] [--trials 5] [--batch-trials 3] [--no-peer] [--data-dir DIR]
           store-ingest  durable ingest into a store: store-ingest sqlite|postgres <count> <dim> <batch>
+          server-ingest the store's durable rate vs the engine in process (time per write step) vs the server over gRPC (issue 16 item 4)
+                        --store sqlite|postgres [--n 100000] [--dim 128] [--batch 1000] [--modes stream1,stream4,unary1,unary4] [--grouping on,off] [--breakdown true] [--rounds 3]
           filtered-search  filtered exact search with vs without payload indexes: [items] [dim] [queries] [k]
           hnsw          HNSW build/recall/QPS: our Faiss binding vs python3-faiss vs USearch [--n 100000] [--dim 128] [--queries 1000] [--out DIR]
           maps          compatibility maps: bench --data DIR [--anchors 500,2000,5000,20000] [--plot PNG] [--markdown MD], or <minilm-arctic-folder> [--apply-only]
@@ -81,6 +83,8 @@ internal static class Program
                 return ExactSuite.Run(ExactBenchOptions.Parse(rest));
             case "store-ingest":
                 return await StoreIngestBenchmark.RunAsync(rest);
+            case "server-ingest":
+                return await Ingest.ServerIngestBenchmark.RunAsync(rest);
             case "filtered-search":
                 return await FilteredSearchBenchmark.RunAsync(rest);
             case "hnsw":

@@ -17,6 +17,14 @@ public interface IItemStore
     Task<long> WriteAsync(string collection, WriteBatch batch, CancellationToken cancellationToken);
 
     /// <summary>
+    /// Commits several batches in one transaction (group commit: one durable commit for all of them) and returns their
+    /// sequence numbers, consecutive and in list order. Each batch is written exactly as <see cref="WriteAsync"/> would
+    /// write it, under its own sequence (its guard and marks checked as there), and the group commits whole or not at
+    /// all: when any batch is refused, nothing of any of them is written and the error is that batch's.
+    /// </summary>
+    Task<IReadOnlyList<long>> WriteGroupAsync(string collection, IReadOnlyList<WriteBatch> batches, CancellationToken cancellationToken);
+
+    /// <summary>
     /// Streams changes with a sequence greater than <paramref name="afterSequence"/> in ascending sequence order
     /// (ties by id): the current state of each item written since, and a delete entry for each item deleted
     /// since (and not re-created). With 0 it yields every live item: the full load.

@@ -34,6 +34,7 @@ internal sealed class WritePipeline
     private readonly SegmentOptimizer _optimizer;
     private readonly VectorMemoryBudget _memory;
     private readonly ChangeCatchUp _catchUp;
+    private readonly GroupCommitter _groups;
     private readonly ILogger _logger;
 
     public WritePipeline(
@@ -58,28 +59,40 @@ internal sealed class WritePipeline
         _memory = memory;
         _catchUp = catchUp;
         _logger = logger;
+        _groups = new GroupCommitter(options.GroupCommit, BeforeDecidingAsync, (state, group) => CommitGroupAsync(state, group));
     }
 
     /// <summary>
     /// Upserts a batch atomically. Raw inputs are encoded first, outside the write gate, so slow models never hold up
-    /// other writers; everything else happens under the gate.
+    /// other writers; everything else happens under the gate, in a commit group (<see cref="GroupCommitter"/>). A batch of
+    /// a stream (<paramref name="chain"/>) joins the queue after the stream's previous batch, and not at all once one failed.
     /// </summary>
-    public async Task<WriteResult> UpsertAsync(string collection, IReadOnlyList<ItemWrite> items, CancellationToken cancellationToken)
+    public async Task<WriteResult> UpsertAsync(string collection, IReadOnlyList<ItemWrite> items, WriteChain? chain, CancellationToken cancellationToken)
     {
         using var activity = EngineTracing.Start("write.upsert", collection);
         activity?.SetTag(EngineTracing.ItemsTag, items.Count);
+        using var turn = chain?.TakeTurn();
         try
         {
-            return await UpsertTracedAsync(collection, items, cancellationToken);
+            return await UpsertTracedAsync(collection, items, turn, cancellationToken);
         }
-        catch (Exception e) when (EngineTracing.Failed(activity, e))
+        catch (Exception e) when (EngineTracing.Failed(activity, e) || BreakChain(chain))
         {
             throw;
         }
     }
 
-    private async Task<WriteResult> UpsertTracedAsync(string collection, IReadOnlyList<ItemWrite> items, CancellationToken cancellationToken)
+    private async Task<WriteResult> UpsertTracedAsync(string collection, IReadOnlyList<ItemWrite> items, WriteChain.Turn? turn, CancellationToken cancellationToken)
     {
+        if (turn is not null)
+        {
+            await turn.Previous.WaitAsync(cancellationToken);
+            if (turn.Chain.IsBroken)
+            {
+                throw RetrievalException.Aborted("an earlier batch of this stream failed, so this one was not written");
+            }
+        }
+
         var state = _catalog.Get(collection);
         IReadOnlyList<ItemWrite> encoded;
         IReadOnlyDictionary<string, Core.Model.EncoderRef> encodersUsed;
@@ -90,22 +103,22 @@ internal sealed class WritePipeline
             (encoded, encodersUsed) = await _encoders.EncodeInputsAsync(state.Definition, withMigrationInputs, cancellationToken);
         }
 
-        await state.WriteGate.WaitAsync(cancellationToken);
-        try
+        return await _groups.SubmitAsync(state, DecideAsync, decidesOnAppliedState: false, encoded.Count, turn, cancellationToken);
+
+        async Task<DecidedWrite?> DecideAsync(CollectionState s)
         {
-            await _catchUp.BeforeDecidingAsync(state);
-            EncoderBinding.EnsureEncodersUnchanged(state.Definition, encodersUsed);
+            EncoderBinding.EnsureEncodersUnchanged(s.Definition, encodersUsed);
             // Validated under the gate: the space list cannot change between validation and commit.
-            var validated = MigrationWriteStep.SettleInputs(state, WriteValidator.ValidateUpserts(encoded, state.Definition, _options), migrationInputs);
-            await _multiVectors.PinLearnedCentersAsync(state, validated, cancellationToken);
-            var prepared = MultiVectorPreparation.Prepare(state, validated);
-            var sequence = await CommitAsync(state, WriteBatch.ForUpserts(validated), prepared);
-            return new WriteResult(validated.Count, sequence);
+            var validated = MigrationWriteStep.SettleInputs(s, WriteValidator.ValidateUpserts(encoded, s.Definition, _options), migrationInputs);
+            await _multiVectors.PinLearnedCentersAsync(s, validated, CancellationToken.None);
+            return new DecidedWrite(WriteBatch.ForUpserts(validated), MultiVectorPreparation.Prepare(s, validated), validated.Count);
         }
-        finally
-        {
-            state.WriteGate.Release();
-        }
+    }
+
+    private static bool BreakChain(WriteChain? chain)
+    {
+        chain?.Break();
+        return false;
     }
 
     /// <summary>Deletes the given ids (unknown ids are ignored). Returns how many existed.</summary>
@@ -116,21 +129,12 @@ internal sealed class WritePipeline
         {
             WriteValidator.ValidateIds(ids, FieldPath.Of("ids"), _options);
             var state = _catalog.Get(collection);
-            await state.WriteGate.WaitAsync(cancellationToken);
-            try
+            return await _groups.SubmitAsync(state, s =>
             {
-                await SettleUncertainCommitAsync(state);
-                await _catchUp.BeforeDecidingAsync(state);
-                var existing = state.Read(s => ids.Distinct(StringComparer.Ordinal).Where(s.Contains).ToList());
+                var existing = s.Read(shards => ids.Distinct(StringComparer.Ordinal).Where(shards.Contains).ToList());
                 activity?.SetTag(EngineTracing.ItemsTag, existing.Count);
-                return existing.Count == 0
-                    ? new WriteResult(0, state.AppliedSequence)
-                    : new WriteResult(existing.Count, await CommitAsync(state, WriteBatch.ForDeletes(existing)));
-            }
-            finally
-            {
-                state.WriteGate.Release();
-            }
+                return Task.FromResult(existing.Count == 0 ? null : new DecidedWrite(WriteBatch.ForDeletes(existing), null, existing.Count));
+            }, decidesOnAppliedState: true, ids.Count, null, cancellationToken);
         }
         catch (Exception e) when (EngineTracing.Failed(activity, e))
         {
@@ -145,21 +149,12 @@ internal sealed class WritePipeline
         try
         {
             var state = _catalog.Get(collection);
-            await state.WriteGate.WaitAsync(cancellationToken);
-            try
+            return await _groups.SubmitAsync(state, s =>
             {
-                await SettleUncertainCommitAsync(state);
-                await _catchUp.BeforeDecidingAsync(state);
-                var matching = state.Read(s => s.Matching(filter).Select(m => m.Shard.Items[m.Slot]!.Id).ToList());
+                var matching = s.Read(shards => shards.Matching(filter).Select(m => m.Shard.Items[m.Slot]!.Id).ToList());
                 activity?.SetTag(EngineTracing.ItemsTag, matching.Count);
-                return matching.Count == 0
-                    ? new WriteResult(0, state.AppliedSequence)
-                    : new WriteResult(matching.Count, await CommitAsync(state, WriteBatch.ForDeletes(matching)));
-            }
-            finally
-            {
-                state.WriteGate.Release();
-            }
+                return Task.FromResult(matching.Count == 0 ? null : new DecidedWrite(WriteBatch.ForDeletes(matching), null, matching.Count));
+            }, decidesOnAppliedState: true, 1, null, cancellationToken);
         }
         catch (Exception e) when (EngineTracing.Failed(activity, e))
         {
@@ -180,7 +175,16 @@ internal sealed class WritePipeline
         WriteBatch batch,
         IReadOnlyDictionary<(string Id, string Space), PreparedMultiVector>? prepared = null,
         string? clientCheckpoint = null,
-        string? workerCursor = null)
+        string? workerCursor = null) =>
+        (await CommitGroupAsync(state, [new DecidedWrite(batch, prepared, 0)], clientCheckpoint, workerCursor))[0];
+
+    /// <summary>
+    /// Commits decided batches in one store transaction, each under its own sequence, and applies them in sequence
+    /// order. Caller holds the write gate. A group of several that did not commit (nothing written, or a batch refused
+    /// by the memory budget) throws <see cref="GroupNotCommittedException"/>, so that each is tried alone.
+    /// </summary>
+    private async Task<IReadOnlyList<long>> CommitGroupAsync(
+        CollectionState state, IReadOnlyList<DecidedWrite> group, string? clientCheckpoint = null, string? workerCursor = null)
     {
         if (state.IsDeleted)
         {
@@ -188,34 +192,83 @@ internal sealed class WritePipeline
         }
 
         await SettleUncertainCommitAsync(state);
-        var input = batch;
-        batch = Guarded(state, input, clientCheckpoint, workerCursor);
-        // Refused here, before the store sees the batch, a write past the memory budget changes nothing.
-        using var admission = _memory.Admit(state, batch, prepared);
-        long sequence;
+        if (group.Count > 1 && state.Migration is { } migration && MigrationPhaseRules.KeepsBothSpaces(migration.Phase))
+        {
+            // Each batch's migration marks are computed from the items as the batch before it left them. This also keeps
+            // every batch that carries a migration's anchor statistics alone, as backfill batches are: their
+            // compare-and-set on the statistics version is retried per batch (WriteAsync), which a shared transaction
+            // could not do without rolling back the other batches of the group.
+            throw new GroupNotCommittedException(RetrievalException.Aborted("a migration that keeps both spaces is open: batches commit one by one"));
+        }
+
+        var batches = group.Select(w => Guarded(state, w.Batch, clientCheckpoint, workerCursor)).ToList();
+        if (batches.Count > 1 && batches.Any(b => b.Migration?.Statistics is not null))
+        {
+            // Not reached while statistics come only with a migration that keeps both spaces (above); kept so that a
+            // later phase that streams statistics cannot put two compare-and-sets on one version into one transaction.
+            throw new GroupNotCommittedException(RetrievalException.Aborted("batches that carry migration statistics commit one by one"));
+        }
+
+        var admissions = new List<VectorMemoryBudget.Admission>(group.Count);
+        try
+        {
+            // Refused here, before the store sees the batch, a write past the memory budget changes nothing.
+            for (var i = 0; i < group.Count; i++)
+            {
+                admissions.Add(_memory.Admit(state, batches[i], group[i].Prepared));
+            }
+        }
+        catch (RetrievalException e) when (group.Count > 1)
+        {
+            admissions.ForEach(a => a.Dispose());
+            throw new GroupNotCommittedException(e);
+        }
+
+        try
+        {
+            return await CommitAdmittedAsync(state, batches, group, clientCheckpoint, workerCursor);
+        }
+        finally
+        {
+            admissions.ForEach(a => a.Dispose());
+        }
+    }
+
+    private async Task<IReadOnlyList<long>> CommitAdmittedAsync(
+        CollectionState state, List<WriteBatch> batches, IReadOnlyList<DecidedWrite> group, string? clientCheckpoint, string? workerCursor)
+    {
+        IReadOnlyList<long> sequences;
         using (var commit = EngineTracing.Step("write.commit"))
         {
             try
             {
-                (batch, sequence) = await WriteAsync(state, input, batch, clientCheckpoint, workerCursor);
-                commit?.SetTag(EngineTracing.SequenceTag, sequence);
+                sequences = batches.Count == 1
+                    ? [await WriteAsync(state, group[0].Batch, batches, clientCheckpoint, workerCursor)]
+                    : await _store.WriteGroupAsync(state.Definition.Name, batches, CancellationToken.None);
+                commit?.SetTag(EngineTracing.SequenceTag, sequences[^1]);
             }
             catch (StoreUnavailableException e) when (e.Outcome == StoreWriteOutcome.Unknown)
             {
                 EngineTracing.RecordFailure(commit, e);
-                // The store may have committed it: kept, so that the indexes follow the store once it can say.
-                state.UncertainCommit = new UncertainCommit(batch, prepared, state.AppliedSequence);
+                // The store may have committed them: kept, so that the indexes follow the store once it can say.
+                state.UncertainCommit = new UncertainCommit(batches, [.. group.Select(w => w.Prepared)], state.AppliedSequence);
                 Log.CommitOutcomeUnknown(_logger, state.Definition.Name, state.AppliedSequence + 1);
                 throw;
             }
-            catch (Exception e) when (EngineTracing.Failed(commit, e))
+            catch (Exception e) when (EngineTracing.Failed(commit, e) || batches.Count == 1)
             {
                 throw;
+            }
+            catch (Exception e)
+            {
+                // The store answered: the shared transaction rolled back, nothing of the group was written.
+                throw new GroupNotCommittedException(e);
             }
         }
 
         // On a cluster node, batches other nodes committed before this one are applied first (should that read fail,
         // this committed batch is applied by the next catch-up from the store instead).
+        var sequence = sequences[0];
         try
         {
             await _catchUp.BeforeApplyAsync(state, sequence);
@@ -229,8 +282,19 @@ internal sealed class WritePipeline
                 e);
         }
 
-        ApplyCommitted(state, batch, sequence, prepared);
-        return sequence;
+        for (var i = 0; i < batches.Count; i++)
+        {
+            ApplyCommitted(state, batches[i], sequences[i], group[i].Prepared);
+        }
+
+        return sequences;
+    }
+
+    /// <summary>Once per commit group, under the gate, before any of its batches is decided.</summary>
+    private async Task BeforeDecidingAsync(CollectionState state)
+    {
+        await SettleUncertainCommitAsync(state);
+        await _catchUp.BeforeDecidingAsync(state);
     }
 
     /// <summary>
@@ -239,13 +303,17 @@ internal sealed class WritePipeline
     /// batches, reads the statistics again and recomputes the marks over them, so that neither node's pairs are lost; after
     /// <see cref="StatisticsAttempts"/> such races the client is told to retry (ABORTED).
     /// </summary>
-    private async Task<(WriteBatch Batch, long Sequence)> WriteAsync(CollectionState state, WriteBatch input, WriteBatch batch, string? clientCheckpoint, string? workerCursor)
+    /// <remarks>
+    /// One batch only (<paramref name="batches"/> holds it): the rebuilt batch replaces it there, so that what is applied,
+    /// or kept as an uncertain commit, is the batch that was sent last.
+    /// </remarks>
+    private async Task<long> WriteAsync(CollectionState state, WriteBatch input, List<WriteBatch> batches, string? clientCheckpoint, string? workerCursor)
     {
         for (var attempt = 1; ; attempt++)
         {
             try
             {
-                return (batch, await _store.WriteAsync(state.Definition.Name, batch, CancellationToken.None));
+                return await _store.WriteAsync(state.Definition.Name, batches[0], CancellationToken.None);
             }
             catch (MigrationStatisticsConflictException e)
             {
@@ -257,7 +325,7 @@ internal sealed class WritePipeline
                 Log.StatisticsConflict(_logger, state.Definition.Name, e.MigrationId, attempt);
                 await _catchUp.BeforeDecidingAsync(state);
                 await _migrationStep.ReloadStatisticsAsync(state, CancellationToken.None);
-                batch = Guarded(state, input, clientCheckpoint, workerCursor);
+                batches[0] = Guarded(state, input, clientCheckpoint, workerCursor);
             }
         }
     }
@@ -299,9 +367,14 @@ internal sealed class WritePipeline
             {
                 Log.UncertainCommitSettled(_logger, name, uncertain.AppliedBefore + 1, "was not committed");
             }
-            else if (last == uncertain.AppliedBefore + 1 && state.AppliedSequence == uncertain.AppliedBefore)
+            else if (last == uncertain.AppliedBefore + uncertain.Batches.Count && state.AppliedSequence == uncertain.AppliedBefore)
             {
-                ApplyCommitted(state, uncertain.Batch, last, uncertain.Prepared);
+                // One transaction: all of its batches committed, under the sequences after the one applied before.
+                for (var i = 0; i < uncertain.Batches.Count; i++)
+                {
+                    ApplyCommitted(state, uncertain.Batches[i], uncertain.AppliedBefore + 1 + i, uncertain.Prepared[i]);
+                }
+
                 Log.UncertainCommitSettled(_logger, name, last, "was committed; applied now");
             }
             else

@@ -1,8 +1,10 @@
+using System.Threading.Channels;
 using Grpc.Core;
 using Retrieval.Contracts.V1;
 using Retrieval.Core.Errors;
 using Retrieval.Core.Storage;
 using Retrieval.Engine;
+using Retrieval.Engine.Writes;
 using Retrieval.Server.Mapping;
 
 namespace Retrieval.Server.Grpc;
@@ -17,16 +19,86 @@ internal sealed class ItemsService(RetrievalEngine engine) : Items.ItemsBase
         return new UpsertItemsResponse { Upserted = result.Count, Sequence = result.Sequence };
     }
 
-    /// <summary>Each request message is one atomic batch, answered after its commit; the first bad batch ends the call.</summary>
+    /// <summary>
+    /// Each request message is one atomic batch, answered after its commit, in order; the first bad batch ends the call,
+    /// and no batch after it is written. Up to <see cref="StreamWindow"/> batches are taken into the engine before the
+    /// first of them is answered, so that a stream's batches can share a commit (group commit).
+    /// </summary>
     public override async Task StreamUpsertItems(
         IAsyncStreamReader<UpsertItemsRequest> requestStream,
         IServerStreamWriter<UpsertItemsResponse> responseStream,
         ServerCallContext context)
     {
-        await foreach (var request in requestStream.ReadAllAsync(context.CancellationToken))
+        var cancellationToken = context.CancellationToken;
+        var chain = new WriteChain();
+        var pending = Channel.CreateBounded<Task<WriteResult>>(StreamWindow);
+        // A failed batch ends the answers, and with them the reading: the client may be waiting for answers, not sending.
+        using var reading = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var answering = AnswerInOrderAsync(pending.Reader, responseStream, reading, cancellationToken);
+        try
         {
-            await responseStream.WriteAsync(await UpsertItems(request, context), context.CancellationToken);
+            await foreach (var request in requestStream.ReadAllAsync(reading.Token))
+            {
+                var upsert = Submit(request, chain, cancellationToken);
+                await pending.Writer.WriteAsync(upsert, reading.Token);
+                if (upsert.IsFaulted)
+                {
+                    break;
+                }
+            }
         }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            // The answers ended with a failed batch: awaited below, it is the call's error.
+        }
+        finally
+        {
+            pending.Writer.TryComplete();
+        }
+
+        await answering;
+    }
+
+    /// <summary>The most batches of one stream in the engine before the first of them is answered.</summary>
+    private const int StreamWindow = 16;
+
+    private Task<WriteResult> Submit(UpsertItemsRequest request, WriteChain chain, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return engine.UpsertAsync(request.Collection, ItemMapping.ToWrites(request.Items), chain, cancellationToken);
+        }
+        catch (Exception e)
+        {
+            // A request that cannot be read ends the stream after the batches before it are answered.
+            return Task.FromException<WriteResult>(e);
+        }
+    }
+
+    private static async Task AnswerInOrderAsync(
+        ChannelReader<Task<WriteResult>> pending,
+        IServerStreamWriter<UpsertItemsResponse> responseStream,
+        CancellationTokenSource reading,
+        CancellationToken cancellationToken)
+    {
+        try
+        {
+            await foreach (var upsert in pending.ReadAllAsync(cancellationToken))
+            {
+                var result = await upsert;
+                await responseStream.WriteAsync(new UpsertItemsResponse { Upserted = result.Count, Sequence = result.Sequence }, cancellationToken);
+            }
+        }
+        catch (Exception) when (Stop(reading))
+        {
+            throw;
+        }
+    }
+
+    private static bool Stop(CancellationTokenSource reading)
+    {
+        reading.Cancel();
+        return false;
     }
 
     public override async Task<DeleteItemsResponse> DeleteItems(DeleteItemsRequest request, ServerCallContext context)

@@ -34,6 +34,8 @@ public static class ServerExtensions
             .Validate(o => o.Limits.MaxVectorMemoryBytes >= 0, "Retrieval:Limits:MaxVectorMemoryBytes must be 0 (unlimited) or positive")
             .Validate(o => o.Limits.SearchBatching.MaxBatch > 0 && o.Limits.SearchBatching.MaxRunning >= 0,
                 "Retrieval:Limits:SearchBatching: MaxBatch must be positive and MaxRunning 0 (one per core) or positive")
+            .Validate(o => o.Limits.GroupCommit.MaxBatches > 0 && o.Limits.GroupCommit.MaxItems > 0,
+                "Retrieval:Limits:GroupCommit: MaxBatches and MaxItems must be positive (MaxBatches 1 turns grouping off)")
             .ValidateOnStart();
 
         var serverOptions = builder.Configuration.GetSection(RetrievalServerOptions.SectionName).Get<RetrievalServerOptions>() ?? new();

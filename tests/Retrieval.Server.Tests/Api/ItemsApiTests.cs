@@ -157,6 +157,36 @@ public abstract class ItemsApiTests<TFixture>(TFixture fixture) : IClassFixture<
         Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
         Assert.Equal(1, (await Server.Items.CountItemsAsync(new CountItemsRequest { Collection = name })).Count);
     }
+
+    [SkippableFact]
+    public async Task StreamUpsertItems_PipelinedBatches_AreAnsweredInOrder_AndNoneAfterABadOneIsWritten()
+    {
+        var name = await TestCollections.CreateAsync(Server, "streampipe", dimension: 2);
+        using var call = Server.Items.StreamUpsertItems();
+        UpsertItemsRequest Batch(string prefix, int count, int dimension) => new()
+        {
+            Collection = name,
+            Items = { Enumerable.Range(0, count).Select(i => new Item { Id = $"{prefix}{i}", Vectors = { ["v1"] = new Vector { Values = { Enumerable.Repeat(1f, dimension) } } } }) },
+        };
+
+        // Sent without waiting for answers: the server takes them together, and they may share commits.
+        await call.RequestStream.WriteAsync(Batch("a", 30, 2));
+        await call.RequestStream.WriteAsync(Batch("b", 20, 2));
+        await call.RequestStream.WriteAsync(Batch("bad", 1, 3));
+        await call.RequestStream.WriteAsync(Batch("c", 10, 2));
+        await call.RequestStream.WriteAsync(Batch("d", 10, 2));
+
+        Assert.True(await call.ResponseStream.MoveNext(CancellationToken.None));
+        var first = call.ResponseStream.Current;
+        Assert.True(await call.ResponseStream.MoveNext(CancellationToken.None));
+        var second = call.ResponseStream.Current;
+        var error = await Assert.ThrowsAsync<RpcException>(() => call.ResponseStream.MoveNext(CancellationToken.None));
+
+        Assert.Equal((30L, 20L), (first.Upserted, second.Upserted));
+        Assert.True(second.Sequence > first.Sequence);
+        Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
+        Assert.Equal(50, (await Server.Items.CountItemsAsync(new CountItemsRequest { Collection = name })).Count);
+    }
 }
 
 public sealed class SqliteItemsApiTests(SqliteServerFixture fixture) : ItemsApiTests<SqliteServerFixture>(fixture);
